@@ -1,0 +1,64 @@
+//! The real `candor` binary: subcommands, usage errors, honest stubs.
+
+use std::process::Command;
+
+fn candor(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(args)
+        .output()
+        .expect("run candor")
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    for args in [
+        &[][..],
+        &["no-such-command"],
+        &["verify-zone"],
+        &["serve", "--listen", "not-an-address"],
+        &["replay"],
+    ] {
+        let out = candor(args);
+        assert_eq!(
+            out.status.code(),
+            Some(64),
+            "candor {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty(), "candor {args:?} says why");
+    }
+}
+
+#[test]
+fn help_and_version_succeed() {
+    let out = candor(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["serve", "demo", "lab", "replay", "trace", "verify-zone"] {
+        assert!(text.contains(sub), "help lists {sub}");
+    }
+    assert_eq!(candor(&["--version"]).status.code(), Some(0));
+}
+
+#[test]
+fn unbuilt_subcommands_say_so_and_fail() {
+    for args in [
+        &["serve"][..],
+        &["demo"],
+        &["lab", "--out", "/nonexistent-candor-dir"],
+        &["replay", "x.rpl"],
+        &["trace", "example.com."],
+        &["verify-zone", "zone.db", "--origin", "example."],
+    ] {
+        let out = candor(args);
+        assert_eq!(out.status.code(), Some(69), "candor {args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("not implemented yet"),
+            "candor {args:?}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "candor {args:?} prints no fake output"
+        );
+    }
+}

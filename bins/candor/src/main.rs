@@ -1,1 +1,5 @@
-fn main() {}
+//! The `candor` command; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(candor::run(std::env::args_os()))
+}

@@ -8,7 +8,11 @@ const B32HEX: &[u8; 32] = b"0123456789ABCDEFGHIJKLMNOPQRSTUV";
 pub fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk.first().copied().unwrap_or(0), chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -66,11 +70,21 @@ pub fn base32hex_encode(data: &[u8]) -> String {
         bits += 8;
         while bits >= 5 {
             bits -= 5;
-            out.push(char::from(B32HEX.get(((acc >> bits) & 0x1f) as usize).copied().unwrap_or(b'0')));
+            out.push(char::from(
+                B32HEX
+                    .get(((acc >> bits) & 0x1f) as usize)
+                    .copied()
+                    .unwrap_or(b'0'),
+            ));
         }
     }
     if bits > 0 {
-        out.push(char::from(B32HEX.get(((acc << (5 - bits)) & 0x1f) as usize).copied().unwrap_or(b'0')));
+        out.push(char::from(
+            B32HEX
+                .get(((acc << (5 - bits)) & 0x1f) as usize)
+                .copied()
+                .unwrap_or(b'0'),
+        ));
     }
     out
 }
@@ -105,8 +119,12 @@ pub fn hex_encode(data: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(data.len() * 2);
     for &b in data {
-        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-        out.push(char::from(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0')));
+        out.push(char::from(
+            HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+        ));
+        out.push(char::from(
+            HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'),
+        ));
     }
     out
 }
@@ -146,11 +164,14 @@ mod tests {
             assert_eq!(base64_decode(b64).unwrap(), raw.as_bytes());
             assert_eq!(base32hex_encode(raw.as_bytes()), b32);
             assert_eq!(base32hex_decode(b32).unwrap(), raw.as_bytes());
-            assert_eq!(base32hex_decode(&b32.to_lowercase()).unwrap(), raw.as_bytes());
+            assert_eq!(
+                base32hex_decode(&b32.to_lowercase()).unwrap(),
+                raw.as_bytes()
+            );
         }
         assert_eq!(base64_decode("Zg="), None);
         assert_eq!(base64_decode("Zh=="), None);
-        assert_eq!(base64_decode("Z===" ), None);
+        assert_eq!(base64_decode("Z==="), None);
         assert_eq!(base64_decode("Zg==Zg=="), None);
         assert_eq!(base64_decode("Z!=="), None);
         assert_eq!(base32hex_decode("CP"), None);

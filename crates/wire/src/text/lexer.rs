@@ -30,7 +30,11 @@ pub(crate) struct LexError {
 
 pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
     let mut entries = Vec::new();
-    let mut cur = Entry { tokens: Vec::new(), blank_start: false, line: 1 };
+    let mut cur = Entry {
+        tokens: Vec::new(),
+        blank_start: false,
+        line: 1,
+    };
     let mut depth = 0usize;
     let mut open_at = (0usize, 0usize);
     let mut line = 1usize;
@@ -51,7 +55,14 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                 col = 1;
                 at_line_start = true;
                 if depth == 0 && !cur.tokens.is_empty() {
-                    entries.push(std::mem::replace(&mut cur, Entry { tokens: Vec::new(), blank_start: false, line }));
+                    entries.push(std::mem::replace(
+                        &mut cur,
+                        Entry {
+                            tokens: Vec::new(),
+                            blank_start: false,
+                            line,
+                        },
+                    ));
                 }
             }
             ' ' | '\t' | '\r' => {}
@@ -69,7 +80,11 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
             }
             ')' => {
                 if depth == 0 {
-                    return Err(LexError { line: here.0, col: here.1, kind: ZoneErrorKind::UnbalancedClose });
+                    return Err(LexError {
+                        line: here.0,
+                        col: here.1,
+                        kind: ZoneErrorKind::UnbalancedClose,
+                    });
                 }
                 depth -= 1;
             }
@@ -78,7 +93,11 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                 loop {
                     match chars.next() {
                         None | Some('\n') => {
-                            return Err(LexError { line: here.0, col: here.1, kind: ZoneErrorKind::UnterminatedQuote });
+                            return Err(LexError {
+                                line: here.0,
+                                col: here.1,
+                                kind: ZoneErrorKind::UnterminatedQuote,
+                            });
                         }
                         Some('"') => {
                             col += 1;
@@ -98,16 +117,22 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                         }
                     }
                 }
-                cur.tokens.push(Token { text, quoted: true, line: here.0, col: here.1 });
+                cur.tokens.push(Token {
+                    text,
+                    quoted: true,
+                    line: here.0,
+                    col: here.1,
+                });
             }
             _ => {
                 let mut text = String::new();
                 text.push(c);
                 if c == '\\'
-                    && let Some(n) = chars.next_if(|&n| n != '\n') {
-                        col += 1;
-                        text.push(n);
-                    }
+                    && let Some(n) = chars.next_if(|&n| n != '\n')
+                {
+                    col += 1;
+                    text.push(n);
+                }
                 while let Some(&n) = chars.peek() {
                     if matches!(n, ' ' | '\t' | '\r' | '\n' | ';' | '(' | ')' | '"') {
                         break;
@@ -116,17 +141,27 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                     col += 1;
                     text.push(n);
                     if n == '\\'
-                        && let Some(e) = chars.next_if(|&e| e != '\n') {
-                            col += 1;
-                            text.push(e);
-                        }
+                        && let Some(e) = chars.next_if(|&e| e != '\n')
+                    {
+                        col += 1;
+                        text.push(e);
+                    }
                 }
-                cur.tokens.push(Token { text, quoted: false, line: here.0, col: here.1 });
+                cur.tokens.push(Token {
+                    text,
+                    quoted: false,
+                    line: here.0,
+                    col: here.1,
+                });
             }
         }
     }
     if depth > 0 {
-        return Err(LexError { line: open_at.0, col: open_at.1, kind: ZoneErrorKind::UnbalancedOpen });
+        return Err(LexError {
+            line: open_at.0,
+            col: open_at.1,
+            kind: ZoneErrorKind::UnbalancedOpen,
+        });
     }
     if !cur.tokens.is_empty() {
         entries.push(cur);

@@ -23,11 +23,19 @@ fn char_string(f: &mut fmt::Formatter<'_>, s: &[u8]) -> fmt::Result {
 }
 
 fn generic(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
-    if data.is_empty() { write!(f, "\\# 0") } else { write!(f, "\\# {} {}", data.len(), hex_encode(data)) }
+    if data.is_empty() {
+        write!(f, "\\# 0")
+    } else {
+        write!(f, "\\# {} {}", data.len(), hex_encode(data))
+    }
 }
 
 fn salt(s: &[u8]) -> String {
-    if s.is_empty() { "-".to_owned() } else { hex_encode(s) }
+    if s.is_empty() {
+        "-".to_owned()
+    } else {
+        hex_encode(s)
+    }
 }
 
 impl fmt::Display for TypeBitmap {
@@ -73,10 +81,24 @@ impl fmt::Display for RData {
                 char_string(f, &h.os)
             }
             RData::Ds(d) | RData::Cds(d) => {
-                write!(f, "{} {} {} {}", d.key_tag, d.algorithm.0, d.digest_type, hex_encode(&d.digest))
+                write!(
+                    f,
+                    "{} {} {} {}",
+                    d.key_tag,
+                    d.algorithm.0,
+                    d.digest_type,
+                    hex_encode(&d.digest)
+                )
             }
             RData::Dnskey(k) | RData::Cdnskey(k) => {
-                write!(f, "{} {} {} {}", k.flags, k.protocol, k.algorithm.0, base64_encode(&k.public_key))
+                write!(
+                    f,
+                    "{} {} {} {}",
+                    k.flags,
+                    k.protocol,
+                    k.algorithm.0,
+                    base64_encode(&k.public_key)
+                )
             }
             RData::Rrsig(s) => write!(
                 f,
@@ -113,9 +135,29 @@ impl fmt::Display for RData {
                 }
                 Ok(())
             }
-            RData::Nsec3param(n) => write!(f, "{} {} {} {}", n.hash_algorithm, n.flags, n.iterations, salt(&n.salt)),
-            RData::Tlsa(t) => write!(f, "{} {} {} {}", t.usage, t.selector, t.matching_type, hex_encode(&t.data)),
-            RData::Sshfp(s) => write!(f, "{} {} {}", s.algorithm, s.fp_type, hex_encode(&s.fingerprint)),
+            RData::Nsec3param(n) => write!(
+                f,
+                "{} {} {} {}",
+                n.hash_algorithm,
+                n.flags,
+                n.iterations,
+                salt(&n.salt)
+            ),
+            RData::Tlsa(t) => write!(
+                f,
+                "{} {} {} {}",
+                t.usage,
+                t.selector,
+                t.matching_type,
+                hex_encode(&t.data)
+            ),
+            RData::Sshfp(s) => write!(
+                f,
+                "{} {} {}",
+                s.algorithm,
+                s.fp_type,
+                hex_encode(&s.fingerprint)
+            ),
             RData::Caa(c) => {
                 write!(f, "{} {} ", c.flags, String::from_utf8_lossy(&c.tag))?;
                 char_string(f, &c.value)
@@ -128,7 +170,15 @@ impl fmt::Display for RData {
 impl fmt::Display for Record {
     /// `owner TTL class type rdata`, tab-separated like dig.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\t{}\t{}\t{}\t{}", self.owner, self.ttl, self.class, self.rtype(), self.data)
+        write!(
+            f,
+            "{}\t{}\t{}\t{}\t{}",
+            self.owner,
+            self.ttl,
+            self.class,
+            self.rtype(),
+            self.data
+        )
     }
 }
 
@@ -153,10 +203,26 @@ impl fmt::Display for Message {
     /// records is a `;` comment, so the output reads back as zone text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let h = &self.header;
-        writeln!(f, ";; ->>HEADER<<- opcode: {}, status: {}, id: {}", h.opcode, h.rcode, h.id)?;
+        writeln!(
+            f,
+            ";; ->>HEADER<<- opcode: {}, status: {}, id: {}",
+            h.opcode, h.rcode, h.id
+        )?;
         let fl = h.flags;
-        let names = [(fl.qr, "qr"), (fl.aa, "aa"), (fl.tc, "tc"), (fl.rd, "rd"), (fl.ra, "ra"), (fl.ad, "ad"), (fl.cd, "cd")];
-        let set: Vec<&str> = names.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
+        let names = [
+            (fl.qr, "qr"),
+            (fl.aa, "aa"),
+            (fl.tc, "tc"),
+            (fl.rd, "rd"),
+            (fl.ra, "ra"),
+            (fl.ad, "ad"),
+            (fl.cd, "cd"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
         writeln!(
             f,
             ";; flags: {}; QUERY: {}, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}",
@@ -168,7 +234,13 @@ impl fmt::Display for Message {
         )?;
         if let Some(e) = &self.edns {
             writeln!(f, "\n;; OPT PSEUDOSECTION:")?;
-            writeln!(f, "; EDNS: version: {}, flags:{}; udp: {}", e.version, if e.dnssec_ok { " do" } else { "" }, e.udp_size)?;
+            writeln!(
+                f,
+                "; EDNS: version: {}, flags:{}; udp: {}",
+                e.version,
+                if e.dnssec_ok { " do" } else { "" },
+                e.udp_size
+            )?;
             for o in &e.options {
                 match o {
                     EdnsOption::Ede(x) => writeln!(f, "; EDE: {x}")?,
@@ -176,7 +248,9 @@ impl fmt::Display for Message {
                         writeln!(f, "; COOKIE: {}{}", hex_encode(client), hex_encode(server))?
                     }
                     EdnsOption::Padding(n) => writeln!(f, "; PAD: ({n} bytes)")?,
-                    EdnsOption::Other { code, data } => writeln!(f, "; OPT={code}: {}", hex_encode(data))?,
+                    EdnsOption::Other { code, data } => {
+                        writeln!(f, "; OPT={code}: {}", hex_encode(data))?
+                    }
                 }
             }
         }
@@ -184,7 +258,11 @@ impl fmt::Display for Message {
         for q in &self.questions {
             writeln!(f, "{q}")?;
         }
-        for (title, rrs) in [("ANSWER", &self.answers), ("AUTHORITY", &self.authority), ("ADDITIONAL", &self.additional)] {
+        for (title, rrs) in [
+            ("ANSWER", &self.answers),
+            ("AUTHORITY", &self.authority),
+            ("ADDITIONAL", &self.additional),
+        ] {
             if rrs.is_empty() {
                 continue;
             }

@@ -1,0 +1,38 @@
+//! Finds the shared corpora (../shared beside the checkout, or
+//! `CANDOR_SHARED`) for the end-to-end tests. Tests that need them are
+//! compiled with `cfg(candor_shared)`; without it they are marked ignored,
+//! with the reason, so a run without the corpora says what it skipped.
+//! `CANDOR_REQUIRE_SHARED=1` (set by `.ci/run`) makes a missing corpus fail
+//! the build instead.
+
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(candor_shared)");
+    println!("cargo::rerun-if-env-changed=CANDOR_SHARED");
+    println!("cargo::rerun-if-env-changed=CANDOR_REQUIRE_SHARED");
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let dir = match std::env::var_os("CANDOR_SHARED") {
+        Some(d) => PathBuf::from(d),
+        None => manifest.join("../../../shared"),
+    };
+    println!("cargo::rerun-if-changed={}", dir.display());
+    let found = dir.join("vectors").is_dir() && dir.join("rpl").is_dir();
+    if found {
+        let abs = dir.canonicalize().unwrap_or(dir);
+        println!("cargo::rustc-cfg=candor_shared");
+        println!("cargo::rustc-env=CANDOR_SHARED_DIR={}", abs.display());
+    } else {
+        println!("cargo::rustc-env=CANDOR_SHARED_DIR=");
+        if std::env::var("CANDOR_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+            panic!(
+                "CANDOR_REQUIRE_SHARED=1 but the shared corpora (vectors/, rpl/) are not at {}; set CANDOR_SHARED",
+                dir.display()
+            );
+        }
+        println!(
+            "cargo::warning=shared corpora not found at {} (set CANDOR_SHARED): the tests that need them are IGNORED",
+            dir.display()
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! # candor (the binary's library)
+//!
+//! The stub-facing side of candor: command-line parsing, and (as the later
+//! issues land) listeners, ACL, request handling, response shaping (AD,
+//! EDNS, SERVFAIL + EDE) and configuration.
+//!
+//! **Must not know about**: resolver internals; it uses the resolver's
+//! public API only. The `lab`, `demo` and `replay` subcommands link the lab
+//! and replay crates; the serving path never does.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit status for a command-line usage error (sysexits `EX_USAGE`).
+pub const EXIT_USAGE: u8 = 64;
+/// Exit status for a subcommand that is not built yet (sysexits `EX_UNAVAILABLE`).
+pub const EXIT_NOT_IMPLEMENTED: u8 = 69;
+
+/// A DNSSEC-validating recursive resolver that never fails silently.
+#[derive(Debug, Parser)]
+#[command(name = "candor", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve stub resolvers over UDP and TCP.
+    Serve(ServeArgs),
+    /// Run the built-in broken-zone lab and a resolver against it, offline.
+    Demo,
+    /// Write (and optionally serve) the broken-zone lab.
+    Lab(LabArgs),
+    /// Replay Unbound/Deckard .rpl scenarios.
+    Replay(ReplayArgs),
+    /// Resolve a name and print its chain of trust, link by link.
+    Trace(TraceArgs),
+    /// Check a signed zone file offline.
+    VerifyZone(VerifyZoneArgs),
+}
+
+/// Where the resolver looks for the root and what it trusts.
+#[derive(Debug, Args)]
+pub struct UpstreamArgs {
+    /// Root hints file (named.root format); default: the built-in IANA hints.
+    #[arg(long)]
+    pub root_hints: Option<PathBuf>,
+    /// Trust anchor file (DS or DNSKEY records); default: the IANA root anchor.
+    #[arg(long)]
+    pub trust_anchor: Option<PathBuf>,
+    /// Only send upstream queries to these networks (e.g. 127.0.0.0/8).
+    #[arg(long, value_name = "CIDR")]
+    pub outbound_allow: Vec<String>,
+    /// Port to use for authoritative servers (the lab's high port).
+    #[arg(long)]
+    pub authority_port: Option<u16>,
+    /// Pin the validation clock (seconds since the epoch or YYYYMMDDHHmmSS).
+    #[arg(long)]
+    pub now: Option<String>,
+}
+
+/// `candor serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Addresses to listen on; default 127.0.0.1:53 and [::1]:53.
+    #[arg(long)]
+    pub listen: Vec<SocketAddr>,
+    /// Configuration file (TOML).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Drop privileges to this user after binding.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Upstream settings.
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+}
+
+/// `candor lab`.
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// Directory for the zone files, hints, anchors and case list.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Port the lab's servers listen on.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Serve the zones until interrupted.
+    #[arg(long)]
+    pub serve: bool,
+}
+
+/// `candor replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// `candor trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The name to resolve.
+    pub name: String,
+    /// The type (default A).
+    pub rtype: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Compare the local clock with the root's signature windows.
+    #[arg(long)]
+    pub clock: bool,
+    /// Ask this server (with CD) instead of resolving iteratively.
+    #[arg(long)]
+    pub server: Option<SocketAddr>,
+    /// Upstream settings.
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+}
+
+/// `candor verify-zone`.
+#[derive(Debug, Args)]
+pub struct VerifyZoneArgs {
+    /// The signed zone file.
+    pub file: PathBuf,
+    /// The zone's origin.
+    #[arg(long)]
+    pub origin: String,
+    /// A file with the zone's DS records, to check against a KSK.
+    #[arg(long)]
+    pub ds: Option<PathBuf>,
+    /// Warn when a signature expires within this many days.
+    #[arg(long, default_value_t = 7)]
+    pub warn_days: u32,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parse the arguments and run; returns the process exit status.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            // Printing help or an error only fails when stdout/stderr are gone.
+            let _ = e.print();
+            return code;
+        }
+    };
+    let name = match cli.command {
+        Command::Serve(_) => "serve",
+        Command::Demo => "demo",
+        Command::Lab(_) => "lab",
+        Command::Replay(_) => "replay",
+        Command::Trace(_) => "trace",
+        Command::VerifyZone(_) => "verify-zone",
+    };
+    eprintln!("candor {name}: not implemented yet");
+    EXIT_NOT_IMPLEMENTED
+}
