@@ -9,7 +9,10 @@ use crate::name::Name;
 ///
 /// Compression targets are the owner names, question names and the rdata
 /// names of the RFC 1035 types; pointers are only written where the caller
-/// asks for compression.
+/// asks for compression. Suffixes match case-insensitively, as in other
+/// DNS implementations: a later name can come back with the case of the
+/// earlier one it points to, while the first name written (the question)
+/// keeps its exact case.
 #[derive(Default)]
 pub struct Writer {
     buf: Vec<u8>,
