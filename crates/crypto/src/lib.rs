@@ -1,11 +1,44 @@
 //! # candor-crypto
 //!
-//! DNSSEC cryptography: building the data an RRSIG covers, verifying
-//! signatures (algorithms 8, 10, 13, 14, 15; RSASHA1 behind a runtime
-//! policy), DS digests, key tags, NSEC3 hashing, and signing for the lab.
+//! DNSSEC cryptography: the octets an RRSIG covers, RRSIG validation (the
+//! RFC 4035 §5.3.1 checks, each a typed error, then the signature), DS
+//! digests, key tags, NSEC3 hashing, and signing for the lab.
 //!
-//! **Must not know about**: networks, caches, resolution or validation
-//! policy beyond "this signature verifies with this key at this time".
+//! **Owns**: algorithms 8 and 10 (RSA 1024-8192 bits), 13 and 14 (ECDSA),
+//! 15 (Ed25519) through `ring` ([`RING`]); the RustCrypto crates as a
+//! second backend ([`RUST_CRYPTO`]) that cross-checks ring in tests and
+//! verifies the RSA keys under 1024 bits that ring refuses; RSASHA1 (5, 7)
+//! and small RSA keys behind a runtime [`Policy`] (off by default, RFC 9905).
 //!
-//! **Status**: not built yet (issue 3); this crate is an empty shell so the
-//! workspace has its final shape.
+//! **Must not know about**: networks, caches, resolution, the chain of
+//! trust, or which EDE code a failure becomes (the resolver maps the typed
+//! errors). Time is an input (`now`, seconds since the epoch), never read
+//! from the system clock.
+//!
+//! **Known limitations**: Ed448 (16), DSA (3, 6), GOST (12) and RSAMD5 (1)
+//! are "unsupported" (a zone using only them is insecure); no well-kept
+//! stable crate verifies Ed448 today.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod backend;
+mod ds;
+mod error;
+mod key;
+mod keytag;
+mod nsec3;
+mod rrsig;
+mod sign;
+
+pub use backend::{Backend, RING, RUST_CRYPTO, RsaVerify};
+pub use ds::{digest_supported, ds_digest, ds_matches, make_ds, make_ds_rdata};
+pub use error::{KeyError, RrsigError, Unsupported};
+pub use key::{Policy, PublicKey, RsaHash, algorithm_supported};
+pub use keytag::key_tag;
+pub use nsec3::{NSEC3_HASH_LEN, nsec3_hash, nsec3_hash_blocks};
+pub use rrsig::{check_rrsig, signed_data, verify_rrsig};
+pub use sign::{SignError, SigningKey};
