@@ -389,3 +389,72 @@ fn nsec3_owners_are_hashes_of_the_zone_names() {
     assert_eq!(nsec3_hash_blocks(15, 4, 5), 6);
     assert_eq!(nsec3_hash_blocks(100, 255, 1), 6 + 5);
 }
+
+#[test]
+fn wildcard_expansions_verify_with_the_wildcard_signature() {
+    let records = zone("nsec3.example.signed", "nsec3.example.");
+    let wild: Name = "*.w.nsec3.example.".parse().unwrap();
+    let sigs = common::rrsigs(&records);
+    let (_, sig) = sigs
+        .iter()
+        .find(|(o, s)| *o == wild && s.type_covered == RType::A)
+        .unwrap();
+    assert_eq!(sig.labels, 3);
+    let expanded: Vec<Record> = records
+        .iter()
+        .filter(|r| r.owner == wild && r.rtype() == RType::A)
+        .map(|r| Record {
+            owner: "x.Y.w.nsec3.example.".parse().unwrap(),
+            ..r.clone()
+        })
+        .collect();
+    let (key_owner, key) = common::dnskeys(&records)
+        .into_iter()
+        .find(|(_, k)| key_tag(k) == sig.key_tag)
+        .unwrap();
+    let public = candor_crypto::PublicKey::from_dnskey(&key, Policy::PRODUCTION).unwrap();
+    for backend in [&RING, &RUST_CRYPTO] {
+        assert_eq!(
+            candor_crypto::verify_rrsig(&expanded, sig, &key_owner, &key, &public, now(), backend),
+            Ok(())
+        );
+    }
+    // The same signature does not cover the name under another parent.
+    let moved: Vec<Record> = expanded
+        .iter()
+        .map(|r| Record {
+            owner: "x.v.nsec3.example.".parse().unwrap(),
+            ..r.clone()
+        })
+        .collect();
+    let err = candor_crypto::verify_rrsig(&moved, sig, &key_owner, &key, &public, now(), &RING);
+    assert!(
+        matches!(err, Err(RrsigError::BadSignature { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn duplicates_count_once_and_order_does_not_matter() {
+    use candor_crypto::signed_data;
+    let records = zone("example.signed", "example.");
+    let sigs = common::rrsigs(&records);
+    let (owner, sig) = sigs
+        .iter()
+        .find(|(_, s)| s.type_covered == RType::NS)
+        .unwrap();
+    let mut ns: Vec<Record> = records
+        .iter()
+        .filter(|r| r.owner == *owner && r.rtype() == RType::NS)
+        .cloned()
+        .collect();
+    assert_eq!(ns.len(), 2);
+    let once = signed_data(sig, &ns).unwrap();
+    ns.reverse();
+    ns.push(ns[0].clone());
+    assert_eq!(signed_data(sig, &ns).unwrap(), once);
+    assert_eq!(
+        common::verify_one(&records, owner, sig, now(), &RING, Policy::PRODUCTION),
+        Ok(())
+    );
+}
