@@ -9,20 +9,14 @@
 
 use std::hint::black_box;
 
-use candor_crypto::{
-    Policy, PublicKey, RING, SigningKey, ds_digest, key_tag, nsec3_hash, signed_data, verify_rrsig,
-};
+use candor_crypto::{Policy, PublicKey, RING, SigningKey, ds_digest, key_tag, nsec3_hash, signed_data, verify_rrsig};
 use candor_wire::{Algorithm, Name, RData, Record};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {
     let zone: Name = "example.com.".parse().expect("name");
     let owner: Name = "www.example.com.".parse().expect("name");
-    let rrset = vec![Record::new(
-        owner.clone(),
-        300,
-        RData::A("192.0.2.1".parse().expect("addr")),
-    )];
+    let rrset = vec![Record::new(owner.clone(), 300, RData::A("192.0.2.1".parse().expect("addr")))];
 
     let mut raw = c.benchmark_group("verify-raw");
     raw.throughput(Throughput::Elements(1));
@@ -35,14 +29,10 @@ fn bench(c: &mut Criterion) {
         let key = SigningKey::from_seed(alg, b"bench").expect("key");
         let dnskey = key.dnskey(256);
         let public = PublicKey::from_dnskey(&dnskey, Policy::PRODUCTION).expect("public");
-        let rrsig = key
-            .sign_rrset(&rrset, &zone, 256, 1_700_000_000, 1_900_000_000)
-            .expect("sign");
+        let rrsig = key.sign_rrset(&rrset, &zone, 256, 1_700_000_000, 1_900_000_000).expect("sign");
         let msg = signed_data(&rrsig, &rrset).expect("data");
         assert!(public.verify(&RING, &msg, &rrsig.signature));
-        raw.bench_function(label, |b| {
-            b.iter(|| public.verify(&RING, black_box(&msg), black_box(&rrsig.signature)))
-        });
+        raw.bench_function(label, |b| b.iter(|| public.verify(&RING, black_box(&msg), black_box(&rrsig.signature))));
         full.push((label, dnskey, public, rrsig));
     }
     raw.finish();
@@ -52,29 +42,16 @@ fn bench(c: &mut Criterion) {
     for (label, dnskey, public, rrsig) in &full {
         g.bench_function(*label, |b| {
             b.iter(|| {
-                verify_rrsig(
-                    black_box(&rrset),
-                    rrsig,
-                    &zone,
-                    dnskey,
-                    public,
-                    1_800_000_000,
-                    &RING,
-                )
-                .expect("valid")
+                verify_rrsig(black_box(&rrset), rrsig, &zone, dnskey, public, 1_800_000_000, &RING).expect("valid")
             })
         });
     }
     g.finish();
 
-    let ksk = SigningKey::from_seed(Algorithm::ECDSAP256SHA256, b"ksk")
-        .expect("key")
-        .dnskey(257);
+    let ksk = SigningKey::from_seed(Algorithm::ECDSAP256SHA256, b"ksk").expect("key").dnskey(257);
     let mut g = c.benchmark_group("misc");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("ds-sha256", |b| {
-        b.iter(|| ds_digest(black_box(&zone), &ksk, 2).expect("digest"))
-    });
+    g.bench_function("ds-sha256", |b| b.iter(|| ds_digest(black_box(&zone), &ksk, 2).expect("digest")));
     g.bench_function("key-tag-p256", |b| b.iter(|| key_tag(black_box(&ksk))));
     let rsa = full[0].1.clone();
     g.bench_function("key-tag-rsa2048", |b| b.iter(|| key_tag(black_box(&rsa))));

@@ -12,9 +12,7 @@ use candor_wire::text::hex_decode;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn message(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/messages")
-        .join(format!("{name}.hex"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/messages").join(format!("{name}.hex"));
     let hex = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     hex_decode(hex.trim()).expect("hex")
 }
@@ -25,12 +23,8 @@ fn bench(c: &mut Criterion) {
         let parsed = Message::from_wire(&wire).expect("parses");
         let mut group = c.benchmark_group(format!("wire/{label}"));
         group.throughput(Throughput::Elements(1));
-        group.bench_function("parse", |b| {
-            b.iter(|| Message::from_wire(black_box(&wire)).expect("parses"))
-        });
-        group.bench_function("write", |b| {
-            b.iter(|| black_box(&parsed).to_wire().expect("writes"))
-        });
+        group.bench_function("parse", |b| b.iter(|| Message::from_wire(black_box(&wire)).expect("parses")));
+        group.bench_function("write", |b| b.iter(|| black_box(&parsed).to_wire().expect("writes")));
         group.finish();
     }
 }

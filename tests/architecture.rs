@@ -14,12 +14,7 @@ fn normal_deps(manifest: &str) -> BTreeSet<String> {
             in_deps = line == "[dependencies]";
             continue;
         }
-        if in_deps
-            && let Some(name) = line
-                .split(['.', ' ', '='])
-                .next()
-                .filter(|n| n.starts_with("candor-"))
-        {
+        if in_deps && let Some(name) = line.split(['.', ' ', '=']).next().filter(|n| n.starts_with("candor-")) {
             out.insert(name.to_owned());
         }
     }
@@ -34,25 +29,9 @@ fn dependencies_point_down_only() {
         ("crypto", &["candor-wire"]),
         ("denial", &["candor-wire"]),
         ("anchor", &["candor-wire", "candor-crypto"]),
-        (
-            "resolver",
-            &[
-                "candor-wire",
-                "candor-crypto",
-                "candor-denial",
-                "candor-anchor",
-            ],
-        ),
+        ("resolver", &["candor-wire", "candor-crypto", "candor-denial", "candor-anchor"]),
         ("lab", &["candor-wire", "candor-crypto"]),
-        (
-            "replay",
-            &[
-                "candor-wire",
-                "candor-crypto",
-                "candor-anchor",
-                "candor-resolver",
-            ],
-        ),
+        ("replay", &["candor-wire", "candor-crypto", "candor-anchor", "candor-resolver"]),
     ];
     let mut seen = 0;
     for entry in std::fs::read_dir(root.join("crates")).unwrap() {
@@ -64,10 +43,7 @@ fn dependencies_point_down_only() {
             .find(|(n, _)| *n == name)
             .unwrap_or_else(|| panic!("crates/{name} is not in the design's crate list"));
         for dep in normal_deps(&manifest) {
-            assert!(
-                ok.contains(&dep.as_str()),
-                "crates/{name} must not depend on {dep}"
-            );
+            assert!(ok.contains(&dep.as_str()), "crates/{name} must not depend on {dep}");
         }
         seen += 1;
     }

@@ -3,28 +3,15 @@
 use std::process::Command;
 
 fn candor(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_candor"))
-        .args(args)
-        .output()
-        .expect("run candor")
+    Command::new(env!("CARGO_BIN_EXE_candor")).args(args).output().expect("run candor")
 }
 
 #[test]
 fn usage_errors_exit_64() {
-    for args in [
-        &[][..],
-        &["no-such-command"],
-        &["verify-zone"],
-        &["serve", "--listen", "not-an-address"],
-        &["replay"],
-    ] {
+    for args in [&[][..], &["no-such-command"], &["verify-zone"], &["serve", "--listen", "not-an-address"], &["replay"]]
+    {
         let out = candor(args);
-        assert_eq!(
-            out.status.code(),
-            Some(64),
-            "candor {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(out.status.code(), Some(64), "candor {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(!out.stderr.is_empty(), "candor {args:?} says why");
     }
 }
@@ -52,13 +39,7 @@ fn unbuilt_subcommands_say_so_and_fail() {
     ] {
         let out = candor(args);
         assert_eq!(out.status.code(), Some(69), "candor {args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("not implemented yet"),
-            "candor {args:?}"
-        );
-        assert!(
-            out.stdout.is_empty(),
-            "candor {args:?} prints no fake output"
-        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "candor {args:?}");
+        assert!(out.stdout.is_empty(), "candor {args:?} prints no fake output");
     }
 }

@@ -6,8 +6,8 @@
 mod common;
 
 use candor_crypto::{
-    Backend, KeyError, Policy, PublicKey, RING, RUST_CRYPTO, RrsigError, SigningKey, Unsupported,
-    ds_matches, key_tag, nsec3_hash, verify_rrsig,
+    Backend, KeyError, Policy, PublicKey, RING, RUST_CRYPTO, RrsigError, SigningKey, Unsupported, ds_matches, key_tag,
+    nsec3_hash, verify_rrsig,
 };
 use candor_wire::text::{base32hex_encode, base64_decode, parse_zone};
 use candor_wire::{Algorithm, Dnskey, Name, RData, Record, Rrsig};
@@ -22,10 +22,7 @@ fn sections(file: &str) -> Vec<(String, String, Vec<Record>)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         if let Some(title) = line.strip_prefix(";; ====") {
-            out.push((
-                title.trim_matches(|c| c == '=' || c == ' ').to_owned(),
-                String::new(),
-            ));
+            out.push((title.trim_matches(|c| c == '=' || c == ' ').to_owned(), String::new()));
         } else if let Some((_, body)) = out.last_mut() {
             body.push_str(line);
             body.push('\n');
@@ -52,26 +49,16 @@ fn cases(records: &[Record], all: &[Record]) -> Vec<Case> {
     let mut out = Vec::new();
     for r in records {
         let RData::Rrsig(sig) = &r.data else { continue };
-        let rrset: Vec<Record> = records
-            .iter()
-            .filter(|x| x.owner == r.owner && x.rtype() == sig.type_covered)
-            .cloned()
-            .collect();
+        let rrset: Vec<Record> =
+            records.iter().filter(|x| x.owner == r.owner && x.rtype() == sig.type_covered).cloned().collect();
         let key = all
             .iter()
             .find_map(|k| match &k.data {
-                RData::Dnskey(d) if k.owner == sig.signer && key_tag(d) == sig.key_tag => {
-                    Some(d.clone())
-                }
+                RData::Dnskey(d) if k.owner == sig.signer && key_tag(d) == sig.key_tag => Some(d.clone()),
                 _ => None,
             })
             .unwrap_or_else(|| panic!("no key {} for {}", sig.key_tag, r.owner));
-        out.push(Case {
-            rrset,
-            sig: sig.clone(),
-            owner: sig.signer.clone(),
-            key,
-        });
+        out.push(Case { rrset, sig: sig.clone(), owner: sig.signer.clone(), key });
     }
     out
 }
@@ -84,22 +71,15 @@ fn verify(
     backend: &Backend,
     policy: Policy,
 ) -> Result<(), RrsigError> {
-    let public = PublicKey::from_dnskey(&c.key, policy).map_err(|error| RrsigError::Key {
-        key_tag: sig.key_tag,
-        error,
-    })?;
+    let public =
+        PublicKey::from_dnskey(&c.key, policy).map_err(|error| RrsigError::Key { key_tag: sig.key_tag, error })?;
     verify_rrsig(rrset, sig, &c.owner, &c.key, &public, now, backend)
 }
 
 /// The case verifies with both backends, and every kind of damage fails.
 fn verify_and_damage(label: &str, c: &Case, now: u64, policy: Policy) {
     for backend in [&RING, &RUST_CRYPTO] {
-        assert_eq!(
-            verify(c, &c.sig, &c.rrset, now, backend, policy),
-            Ok(()),
-            "{label} with {}",
-            backend.name
-        );
+        assert_eq!(verify(c, &c.sig, &c.rrset, now, backend, policy), Ok(()), "{label} with {}", backend.name);
     }
     // Signature bits (every bit for short signatures, a spread for RSA).
     let bits = c.sig.signature.len() * 8;
@@ -108,10 +88,7 @@ fn verify_and_damage(label: &str, c: &Case, now: u64, policy: Policy) {
         let mut bad = c.sig.clone();
         bad.signature[i / 8] ^= 0x80 >> (i % 8);
         for backend in [&RING, &RUST_CRYPTO] {
-            assert!(
-                verify(c, &bad, &c.rrset, now, backend, policy).is_err(),
-                "{label}: signature bit {i}"
-            );
+            assert!(verify(c, &bad, &c.rrset, now, backend, policy).is_err(), "{label}: signature bit {i}");
         }
     }
     // Signed RRSIG fields: original TTL, times, key tag's neighbours stay out
@@ -119,22 +96,13 @@ fn verify_and_damage(label: &str, c: &Case, now: u64, policy: Policy) {
     for f in 0..32 {
         let mut bad = c.sig.clone();
         bad.original_ttl ^= 1 << f;
-        assert!(
-            verify(c, &bad, &c.rrset, now, &RING, policy).is_err(),
-            "{label}: TTL bit {f}"
-        );
+        assert!(verify(c, &bad, &c.rrset, now, &RING, policy).is_err(), "{label}: TTL bit {f}");
         let mut bad = c.sig.clone();
         bad.inception ^= 1 << f;
-        assert!(
-            verify(c, &bad, &c.rrset, now, &RING, policy).is_err(),
-            "{label}: inception bit {f}"
-        );
+        assert!(verify(c, &bad, &c.rrset, now, &RING, policy).is_err(), "{label}: inception bit {f}");
         let mut bad = c.sig.clone();
         bad.expiration ^= 1 << f;
-        assert!(
-            verify(c, &bad, &c.rrset, now, &RING, policy).is_err(),
-            "{label}: expiration bit {f}"
-        );
+        assert!(verify(c, &bad, &c.rrset, now, &RING, policy).is_err(), "{label}: expiration bit {f}");
     }
     // Rdata bits.
     for (n, rr) in c.rrset.iter().enumerate() {
@@ -150,10 +118,7 @@ fn verify_and_damage(label: &str, c: &Case, now: u64, policy: Policy) {
             }
             let mut rrset = c.rrset.clone();
             rrset[n].data = data;
-            assert!(
-                verify(c, &c.sig, &rrset, now, &RING, policy).is_err(),
-                "{label}: rdata bit {i}"
-            );
+            assert!(verify(c, &c.sig, &rrset, now, &RING, policy).is_err(), "{label}: rdata bit {i}");
         }
     }
     // The owner.
@@ -161,26 +126,17 @@ fn verify_and_damage(label: &str, c: &Case, now: u64, policy: Policy) {
     for r in &mut rrset {
         r.owner = r.owner.parent().unwrap().prepend(b"wwx").unwrap();
     }
-    assert!(
-        verify(c, &c.sig, &rrset, now, &RING, policy).is_err(),
-        "{label}: owner"
-    );
+    assert!(verify(c, &c.sig, &rrset, now, &RING, policy).is_err(), "{label}: owner");
     // The class.
     let mut rrset = c.rrset.clone();
     for r in &mut rrset {
         r.class = candor_wire::Class::CH;
     }
-    assert!(
-        verify(c, &c.sig, &rrset, now, &RING, policy).is_err(),
-        "{label}: class"
-    );
+    assert!(verify(c, &c.sig, &rrset, now, &RING, policy).is_err(), "{label}: class");
 }
 
 #[test]
-#[cfg_attr(
-    not(candor_shared),
-    ignore = "needs the shared corpora (../shared or CANDOR_SHARED)"
-)]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
 fn rfc5702_rsa_sha256_and_sha512() {
     let now = 1_262_304_000;
     let secs = sections("rfc5702.txt");
@@ -190,9 +146,7 @@ fn rfc5702_rsa_sha256_and_sha512() {
         for c in cases(records, records) {
             tags.push(c.sig.key_tag);
             // 512 and 1024-bit keys: the 512-bit one needs the legacy policy.
-            let bits = PublicKey::from_dnskey(&c.key, Policy::LEGACY)
-                .unwrap()
-                .rsa_bits();
+            let bits = PublicKey::from_dnskey(&c.key, Policy::LEGACY).unwrap().rsa_bits();
             if bits < 1024 {
                 assert_eq!(
                     PublicKey::from_dnskey(&c.key, Policy::PRODUCTION),
@@ -206,10 +160,7 @@ fn rfc5702_rsa_sha256_and_sha512() {
 }
 
 #[test]
-#[cfg_attr(
-    not(candor_shared),
-    ignore = "needs the shared corpora (../shared or CANDOR_SHARED)"
-)]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
 fn rfc6605_ecdsa_p256_and_p384() {
     let now = 1_282_262_400;
     let secs = sections("rfc6605.txt");
@@ -233,12 +184,7 @@ fn check_ds(title: &str, records: &[Record]) {
     for r in records {
         let RData::Ds(ds) = &r.data else { continue };
         let (owner, key) = key.clone().unwrap();
-        assert_eq!(
-            ds_matches(ds, &owner, &key),
-            Ok(true),
-            "{title}: DS type {}",
-            ds.digest_type
-        );
+        assert_eq!(ds_matches(ds, &owner, &key), Ok(true), "{title}: DS type {}", ds.digest_type);
         let mut bad = ds.clone();
         bad.digest[5] ^= 4;
         assert_eq!(ds_matches(&bad, &owner, &key), Ok(false), "{title}");
@@ -248,10 +194,7 @@ fn check_ds(title: &str, records: &[Record]) {
 }
 
 #[test]
-#[cfg_attr(
-    not(candor_shared),
-    ignore = "needs the shared corpora (../shared or CANDOR_SHARED)"
-)]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
 fn rfc8080_ed25519_with_erratum_4935() {
     let now = 1_438_387_200;
     let secs = sections("rfc8080.txt");
@@ -265,9 +208,7 @@ fn rfc8080_ed25519_with_erratum_4935() {
             // No well-kept stable crate verifies Ed448: unsupported, so insecure.
             assert_eq!(
                 PublicKey::from_dnskey(&c.key, Policy::PRODUCTION),
-                Err(KeyError::Unsupported(Unsupported::Algorithm(
-                    Algorithm::ED448
-                )))
+                Err(KeyError::Unsupported(Unsupported::Algorithm(Algorithm::ED448)))
             );
             ed448 += 1;
             continue;
@@ -284,55 +225,25 @@ fn rfc8080_ed25519_with_erratum_4935() {
             .map(|l| l.trim_start_matches(';').trim().to_owned())
             .unwrap();
         let rr = parse_zone(&published, None).unwrap().remove(0);
-        let RData::Rrsig(bad) = rr.data else {
-            panic!("{published}")
-        };
+        let RData::Rrsig(bad) = rr.data else { panic!("{published}") };
         assert_eq!(bad.labels, 3);
         let err = verify(c, &bad, &c.rrset, now, &RING, Policy::PRODUCTION);
-        assert!(
-            matches!(
-                err,
-                Err(RrsigError::LabelsTooLarge {
-                    labels: 3,
-                    owner_labels: 2,
-                    ..
-                })
-            ),
-            "{title}: {err:?}"
-        );
+        assert!(matches!(err, Err(RrsigError::LabelsTooLarge { labels: 3, owner_labels: 2, .. })), "{title}: {err:?}");
 
         // EdDSA is deterministic: our signer, given the published private
         // key, makes the corrected signature byte for byte.
-        let secret = body
-            .lines()
-            .find_map(|l| l.strip_prefix("; PrivateKey: "))
-            .unwrap();
+        let secret = body.lines().find_map(|l| l.strip_prefix("; PrivateKey: ")).unwrap();
         let secret: [u8; 32] = base64_decode(secret.trim()).unwrap().try_into().unwrap();
         let signer = SigningKey::ed25519_from_secret(&secret);
-        assert_eq!(
-            signer.dnskey(c.key.flags),
-            c.key,
-            "{title}: the private key derives the DNSKEY"
-        );
-        let mine = signer
-            .sign_rrset(
-                &c.rrset,
-                &c.owner,
-                c.key.flags,
-                c.sig.inception,
-                c.sig.expiration,
-            )
-            .unwrap();
+        assert_eq!(signer.dnskey(c.key.flags), c.key, "{title}: the private key derives the DNSKEY");
+        let mine = signer.sign_rrset(&c.rrset, &c.owner, c.key.flags, c.sig.inception, c.sig.expiration).unwrap();
         assert_eq!(mine, c.sig, "{title}");
     }
     assert_eq!((ed25519, ed448), (2, 2));
 }
 
 #[test]
-#[cfg_attr(
-    not(candor_shared),
-    ignore = "needs the shared corpora (../shared or CANDOR_SHARED)"
-)]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
 fn rfc4034_key_tags_and_ds() {
     let secs = sections("rfc4034-keytag.txt");
     let tag_of = |needle: &str| {
@@ -353,12 +264,7 @@ fn rfc4034_key_tags_and_ds() {
         let mut records = records.clone();
         if !records.iter().any(|r| matches!(r.data, RData::Dnskey(_))) {
             let (_, _, first) = secs.iter().find(|(t, _, _)| t.contains("5.4 DS")).unwrap();
-            records.extend(
-                first
-                    .iter()
-                    .filter(|r| matches!(r.data, RData::Dnskey(_)))
-                    .cloned(),
-            );
+            records.extend(first.iter().filter(|r| matches!(r.data, RData::Dnskey(_))).cloned());
         }
         check_ds(title, &records);
     }
@@ -373,10 +279,7 @@ fn rfc4034_key_tags_and_ds() {
 }
 
 #[test]
-#[cfg_attr(
-    not(candor_shared),
-    ignore = "needs the shared corpora (../shared or CANDOR_SHARED)"
-)]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
 fn rfc5155_zone_signatures_and_hashes() {
     let text = vector("rfc5155-zone.txt");
     let origin: Name = "example.".parse().unwrap();
@@ -386,21 +289,14 @@ fn rfc5155_zone_signatures_and_hashes() {
     let now = 1_262_304_000;
     for c in &cs {
         for backend in [&RING, &RUST_CRYPTO] {
-            assert_eq!(
-                verify(c, &c.sig, &c.rrset, now, backend, Policy::LEGACY),
-                Ok(()),
-                "{}",
-                c.rrset[0].owner
-            );
+            assert_eq!(verify(c, &c.sig, &c.rrset, now, backend, Policy::LEGACY), Ok(()), "{}", c.rrset[0].owner);
         }
         // Algorithm 7 is off under the production policy: unsupported, not bogus.
         assert_eq!(
             verify(c, &c.sig, &c.rrset, now, &RING, Policy::PRODUCTION),
             Err(RrsigError::Key {
                 key_tag: c.sig.key_tag,
-                error: KeyError::Unsupported(Unsupported::Deprecated(
-                    Algorithm::RSASHA1_NSEC3_SHA1
-                ))
+                error: KeyError::Unsupported(Unsupported::Deprecated(Algorithm::RSASHA1_NSEC3_SHA1))
             })
         );
     }
@@ -419,11 +315,7 @@ fn rfc5155_zone_signatures_and_hashes() {
             None => lines[i + 1].split_once('=').unwrap().1.trim().to_owned(),
         };
         let n: Name = name.parse().unwrap();
-        assert_eq!(
-            base32hex_encode(&nsec3_hash(&n, &[0xaa, 0xbb, 0xcc, 0xdd], 12)).to_lowercase(),
-            hash,
-            "H({name})"
-        );
+        assert_eq!(base32hex_encode(&nsec3_hash(&n, &[0xaa, 0xbb, 0xcc, 0xdd], 12)).to_lowercase(), hash, "H({name})");
         checked += 1;
     }
     assert_eq!(checked, 12);

@@ -6,14 +6,10 @@ mod common;
 use std::collections::BTreeSet;
 
 use candor_wire::text::{ZoneError, ZoneErrorKind, ZoneParser, parse_zone};
-use candor_wire::{
-    BitmapError, Message, NameError, RData, RType, Record, WireError, canonical_order,
-};
+use candor_wire::{BitmapError, Message, NameError, RData, RType, Record, WireError, canonical_order};
 
 fn load(path: &std::path::Path, origin: Option<&str>) -> Vec<Record> {
-    ZoneParser::new(origin.map(|o| o.parse().unwrap()))
-        .parse_file(path)
-        .unwrap_or_else(|e| panic!("{e}"))
+    ZoneParser::new(origin.map(|o| o.parse().unwrap())).parse_file(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Print every record, parse the printout, and demand the same records;
@@ -24,17 +20,9 @@ fn round_trip(records: &[Record]) {
     assert_eq!(reparsed.len(), records.len());
     for (a, b) in records.iter().zip(&reparsed) {
         assert_eq!(a, b, "printed as {a}");
-        assert_eq!(
-            a.owner.as_wire(),
-            b.owner.as_wire(),
-            "case preserved for {a}"
-        );
+        assert_eq!(a.owner.as_wire(), b.owner.as_wire(), "case preserved for {a}");
         let wire = a.data.to_wire();
-        assert_eq!(
-            RData::from_wire(a.rtype(), &wire).unwrap(),
-            a.data,
-            "wire round trip of {a}"
-        );
+        assert_eq!(RData::from_wire(a.rtype(), &wire).unwrap(), a.data, "wire round trip of {a}");
     }
 }
 
@@ -42,10 +30,7 @@ fn round_trip(records: &[Record]) {
 fn signed_zones_in_testdata_cover_every_type_and_round_trip() {
     let dir = common::testdata().join("zones");
     let mut all = load(&dir.join("example.signed"), Some("example."));
-    all.extend(load(
-        &dir.join("nsec3.example.signed"),
-        Some("nsec3.example."),
-    ));
+    all.extend(load(&dir.join("nsec3.example.signed"), Some("nsec3.example.")));
     round_trip(&all);
     let seen: BTreeSet<RType> = all.iter().map(Record::rtype).collect();
     let wanted = [
@@ -79,24 +64,13 @@ fn signed_zones_in_testdata_cover_every_type_and_round_trip() {
         assert!(seen.contains(&t), "testdata zones hold a {t} record");
     }
     // Case is kept where the source had it.
-    assert!(
-        all.iter()
-            .any(|r| r.owner.to_string() == "Mixed.Case.example.")
-    );
+    assert!(all.iter().any(|r| r.owner.to_string() == "Mixed.Case.example."));
     // BIND printed SVCB in presentation form; we read it into the same octets
     // the unsigned source gave in \# form.
     let source = load(&dir.join("example.zone"), None);
-    let svcb = |rs: &[Record]| {
-        rs.iter()
-            .find(|r| r.rtype() == RType::SVCB)
-            .map(|r| r.data.clone())
-    };
+    let svcb = |rs: &[Record]| rs.iter().find(|r| r.rtype() == RType::SVCB).map(|r| r.data.clone());
     assert_eq!(svcb(&all), svcb(&source));
-    let https = |rs: &[Record]| {
-        rs.iter()
-            .find(|r| r.rtype() == RType::HTTPS)
-            .map(|r| r.data.clone())
-    };
+    let https = |rs: &[Record]| rs.iter().find(|r| r.rtype() == RType::HTTPS).map(|r| r.data.clone());
     assert_eq!(https(&all), https(&source));
 }
 
@@ -106,32 +80,20 @@ fn canonical_rrset_order_and_form() {
                 @ NS NS2.Example.\n@ NS ns1.example.\n@ NS ns2.example.\n\
                 n NSEC Next.Example. A RRSIG NSEC\n";
     let records = parse_zone(zone, None).unwrap();
-    let mut ns: Vec<Record> = records
-        .iter()
-        .filter(|r| r.rtype() == RType::NS)
-        .cloned()
-        .collect();
+    let mut ns: Vec<Record> = records.iter().filter(|r| r.rtype() == RType::NS).cloned().collect();
     canonical_order(&mut ns);
     // NS2.Example. and ns2.example. are the same in canonical form: one survives.
-    let names: Vec<String> = ns
-        .iter()
-        .map(|r| r.data.to_string().to_lowercase())
-        .collect();
+    let names: Vec<String> = ns.iter().map(|r| r.data.to_string().to_lowercase()).collect();
     assert_eq!(names, ["ns1.example.", "ns2.example."]);
     assert_eq!(records[0].data.to_canonical(), b"\x03ns2\x07example\x00");
     // RFC 6840 §5.1: the NSEC next name keeps its case in canonical form.
     let nsec = records.iter().find(|r| r.rtype() == RType::NSEC).unwrap();
-    assert!(
-        nsec.data
-            .to_canonical()
-            .starts_with(b"\x04Next\x07Example\x00")
-    );
+    assert!(nsec.data.to_canonical().starts_with(b"\x04Next\x07Example\x00"));
 }
 
 #[test]
 fn trust_anchor_lines_without_ttl_load() {
-    let text =
-        ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n";
+    let text = ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n";
     let records = parse_zone(text, None).unwrap();
     assert_eq!(records[0].ttl, 0);
     assert_eq!(
@@ -150,13 +112,8 @@ fn include_and_origin_directives() {
         "$TTL 1h\n$ORIGIN example.\n$INCLUDE inner.db sub.example.\nmail A 192.0.2.2\n",
     )
     .unwrap();
-    let records = ZoneParser::new(None)
-        .parse_file(&dir.join("outer.db"))
-        .unwrap();
-    let owners: Vec<String> = records
-        .iter()
-        .map(|r| format!("{} {}", r.owner, r.ttl))
-        .collect();
+    let records = ZoneParser::new(None).parse_file(&dir.join("outer.db")).unwrap();
+    let owners: Vec<String> = records.iter().map(|r| format!("{} {}", r.owner, r.ttl)).collect();
     assert_eq!(owners, ["www.sub.example. 3600", "mail.example. 3600"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -210,89 +167,36 @@ fn malformed_wire_table() {
     let mut two_opts = opt(&[]);
     two_opts.extend(opt(&[]));
     let cases: Vec<(&str, Vec<u8>, WireError)> = vec![
-        (
-            "truncated header",
-            vec![0x12, 0x34, 0x81],
-            WireError::Truncated {
-                offset: 3,
-                what: "header",
-            },
-        ),
+        ("truncated header", vec![0x12, 0x34, 0x81], WireError::Truncated { offset: 3, what: "header" }),
         (
             "question name cut",
             msg([1, 0, 0, 0], &[3, b'c', b'o']),
-            WireError::Truncated {
-                offset: 15,
-                what: "domain name",
-            },
+            WireError::Truncated { offset: 15, what: "domain name" },
         ),
-        (
-            "question type cut",
-            msg([1, 0, 0, 0], &[0, 0]),
-            WireError::Truncated {
-                offset: 14,
-                what: "question type",
-            },
-        ),
-        (
-            "pointer loop",
-            msg([1, 0, 0, 0], &[0xc0, 12, 0, 1, 0, 1]),
-            WireError::PointerLoop { offset: 12 },
-        ),
+        ("question type cut", msg([1, 0, 0, 0], &[0, 0]), WireError::Truncated { offset: 14, what: "question type" }),
+        ("pointer loop", msg([1, 0, 0, 0], &[0xc0, 12, 0, 1, 0, 1]), WireError::PointerLoop { offset: 12 }),
         (
             "forward pointer",
             msg([1, 0, 0, 0], &[0xc0, 20, 0, 1, 0, 1]),
-            WireError::ForwardPointer {
-                offset: 12,
-                target: 20,
-            },
+            WireError::ForwardPointer { offset: 12, target: 20 },
         ),
         (
             "pointer into header",
             with_q([1, 1, 0, 0], &rr_owner(&[0xc0, 2])),
-            WireError::PointerIntoHeader {
-                offset: 19,
-                target: 2,
-            },
+            WireError::PointerIntoHeader { offset: 19, target: 2 },
         ),
-        (
-            "label type 0x40",
-            msg([1, 0, 0, 0], &[0x41, b'a', 0]),
-            WireError::BadLabelType {
-                offset: 12,
-                byte: 0x41,
-            },
-        ),
-        (
-            "label type 0x80",
-            msg([1, 0, 0, 0], &[0x81, b'a', 0]),
-            WireError::BadLabelType {
-                offset: 12,
-                byte: 0x81,
-            },
-        ),
-        (
-            "name over 255",
-            msg([1, 0, 0, 0], &long_name),
-            WireError::NameTooLong { offset: 12 },
-        ),
+        ("label type 0x40", msg([1, 0, 0, 0], &[0x41, b'a', 0]), WireError::BadLabelType { offset: 12, byte: 0x41 }),
+        ("label type 0x80", msg([1, 0, 0, 0], &[0x81, b'a', 0]), WireError::BadLabelType { offset: 12, byte: 0x81 }),
+        ("name over 255", msg([1, 0, 0, 0], &long_name), WireError::NameTooLong { offset: 12 }),
         (
             "A rdata of 3",
             with_q([1, 1, 0, 0], &rr(1, &[1, 2, 3])),
-            WireError::BadRdataLength {
-                offset: 31,
-                rtype: RType::A,
-                len: 3,
-            },
+            WireError::BadRdataLength { offset: 31, rtype: RType::A, len: 3 },
         ),
         (
             "AAAA rdata of 4",
             with_q([1, 1, 0, 0], &rr(28, &[1, 2, 3, 4])),
-            WireError::BadRdataLength {
-                offset: 31,
-                rtype: RType::AAAA,
-                len: 4,
-            },
+            WireError::BadRdataLength { offset: 31, rtype: RType::AAAA, len: 4 },
         ),
         (
             "RDLENGTH past the end",
@@ -301,142 +205,77 @@ fn malformed_wire_table() {
                 m.truncate(m.len() - 1);
                 m
             },
-            WireError::Truncated {
-                offset: 34,
-                what: "rdata",
-            },
+            WireError::Truncated { offset: 34, what: "rdata" },
         ),
         (
             "MX with extra octets",
             with_q([1, 1, 0, 0], &rr(15, &[0, 10, 0, 9])),
-            WireError::TrailingRdata {
-                offset: 31,
-                rtype: RType::MX,
-                rdlength: 4,
-                extra: 1,
-            },
+            WireError::TrailingRdata { offset: 31, rtype: RType::MX, rdlength: 4, extra: 1 },
         ),
         (
             "name runs past RDLENGTH",
             with_q([1, 1, 0, 0], &rr(2, &[1, b'x'])),
-            WireError::Truncated {
-                offset: 33,
-                what: "domain name",
-            },
+            WireError::Truncated { offset: 33, what: "domain name" },
         ),
         (
             "SOA cut short",
             with_q([1, 1, 0, 0], &rr(6, &[0, 0, 0, 0])),
-            WireError::Truncated {
-                offset: 35,
-                what: "SOA serial",
-            },
+            WireError::Truncated { offset: 35, what: "SOA serial" },
         ),
         (
             "answer count too high",
             with_q([1, 2, 0, 0], &rr(1, &[1, 2, 3, 4])),
-            WireError::Truncated {
-                offset: 35,
-                what: "domain name",
-            },
+            WireError::Truncated { offset: 35, what: "domain name" },
         ),
-        (
-            "bytes after the last record",
-            with_q([1, 0, 0, 0], &[0xff]),
-            WireError::TrailingBytes { extra: 1 },
-        ),
-        (
-            "two OPT records",
-            with_q([1, 0, 0, 2], &two_opts),
-            WireError::MultipleOpt { offset: 30 },
-        ),
-        (
-            "OPT in the answer section",
-            with_q([1, 1, 0, 0], &opt(&[])),
-            WireError::MisplacedOpt { offset: 19 },
-        ),
+        ("bytes after the last record", with_q([1, 0, 0, 0], &[0xff]), WireError::TrailingBytes { extra: 1 }),
+        ("two OPT records", with_q([1, 0, 0, 2], &two_opts), WireError::MultipleOpt { offset: 30 }),
+        ("OPT in the answer section", with_q([1, 1, 0, 0], &opt(&[])), WireError::MisplacedOpt { offset: 19 }),
         (
             "cookie of 5 octets",
             with_q([1, 0, 0, 1], &opt(&[0, 10, 0, 5, 1, 2, 3, 4, 5])),
-            WireError::BadEdnsOption {
-                offset: 30,
-                code: 10,
-            },
+            WireError::BadEdnsOption { offset: 30, code: 10 },
         ),
         (
             "server cookie of 3 octets",
-            with_q(
-                [1, 0, 0, 1],
-                &opt(&[0, 10, 0, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9]),
-            ),
-            WireError::BadEdnsOption {
-                offset: 30,
-                code: 10,
-            },
+            with_q([1, 0, 0, 1], &opt(&[0, 10, 0, 11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9])),
+            WireError::BadEdnsOption { offset: 30, code: 10 },
         ),
         (
             "EDE without info-code",
             with_q([1, 0, 0, 1], &opt(&[0, 15, 0, 1, 7])),
-            WireError::BadEdnsOption {
-                offset: 30,
-                code: 15,
-            },
+            WireError::BadEdnsOption { offset: 30, code: 15 },
         ),
         (
             "EDNS option cut",
             with_q([1, 0, 0, 1], &opt(&[0, 15, 0, 9, 0, 7])),
-            WireError::Truncated {
-                offset: 36,
-                what: "EDNS option data",
-            },
+            WireError::Truncated { offset: 36, what: "EDNS option data" },
         ),
         (
             "NSEC bitmap window of length 0",
             with_q([1, 1, 0, 0], &rr(47, &[0, 0, 0])),
-            WireError::BadBitmap {
-                offset: 32,
-                reason: BitmapError::WindowLength { window: 0, len: 0 },
-            },
+            WireError::BadBitmap { offset: 32, reason: BitmapError::WindowLength { window: 0, len: 0 } },
         ),
         (
             "NSEC bitmap windows out of order",
             with_q([1, 1, 0, 0], &rr(47, &[0, 1, 1, 0x40, 0, 1, 0x40])),
-            WireError::BadBitmap {
-                offset: 35,
-                reason: BitmapError::WindowOrder { window: 0 },
-            },
+            WireError::BadBitmap { offset: 35, reason: BitmapError::WindowOrder { window: 0 } },
         ),
         (
             "NSEC3 with empty next hash",
             with_q([1, 1, 0, 0], &rr(50, &[1, 0, 0, 0, 0, 0])),
-            WireError::BadRdataLength {
-                offset: 31,
-                rtype: RType::NSEC3,
-                len: 6,
-            },
+            WireError::BadRdataLength { offset: 31, rtype: RType::NSEC3, len: 6 },
         ),
         (
             "CAA with empty tag",
             with_q([1, 1, 0, 0], &rr(257, &[0, 0])),
-            WireError::BadRdataLength {
-                offset: 31,
-                rtype: RType::CAA,
-                len: 2,
-            },
+            WireError::BadRdataLength { offset: 31, rtype: RType::CAA, len: 2 },
         ),
     ];
     for (what, bytes, want) in &cases {
-        assert_eq!(
-            Message::from_wire(bytes).as_ref().err(),
-            Some(want),
-            "{what}"
-        );
+        assert_eq!(Message::from_wire(bytes).as_ref().err(), Some(want), "{what}");
     }
     // Rdata on its own cannot follow a pointer.
-    assert_eq!(
-        RData::from_wire(RType::NS, &[0xc0, 0]),
-        Err(WireError::UnexpectedPointer { offset: 0 })
-    );
+    assert_eq!(RData::from_wire(RType::NS, &[0xc0, 0]), Err(WireError::UnexpectedPointer { offset: 0 }));
     assert!(cases.len() + 1 >= 28);
 }
 
@@ -459,204 +298,54 @@ fn malformed_text_table() {
     let l64 = "a".repeat(64);
     let l63 = "a".repeat(63);
     let long = format!("{l63}.{l63}.{l63}.{l63}.");
-    let k = |line, column, kind| ZoneError {
-        file: None,
-        line,
-        column,
-        kind,
-    };
+    let k = |line, column, kind| ZoneError { file: None, line, column, kind };
     let cases: Vec<(String, ZoneError)> = vec![
-        (
-            format!("{l64} A 192.0.2.1\n"),
-            k(
-                1,
-                1,
-                ZoneErrorKind::BadName(NameError::LabelTooLong { len: 64 }),
-            ),
-        ),
-        (
-            format!("{long} A 192.0.2.1\n"),
-            k(
-                1,
-                1,
-                ZoneErrorKind::BadName(NameError::NameTooLong { len: 257 }),
-            ),
-        ),
-        (
-            "a..b A 192.0.2.1\n".into(),
-            k(
-                1,
-                1,
-                ZoneErrorKind::BadName(NameError::EmptyLabel {
-                    text: "a..b".into(),
-                }),
-            ),
-        ),
+        (format!("{l64} A 192.0.2.1\n"), k(1, 1, ZoneErrorKind::BadName(NameError::LabelTooLong { len: 64 }))),
+        (format!("{long} A 192.0.2.1\n"), k(1, 1, ZoneErrorKind::BadName(NameError::NameTooLong { len: 257 }))),
+        ("a..b A 192.0.2.1\n".into(), k(1, 1, ZoneErrorKind::BadName(NameError::EmptyLabel { text: "a..b".into() }))),
         (
             "a\\256 A 192.0.2.1\n".into(),
-            k(
-                1,
-                1,
-                ZoneErrorKind::BadName(NameError::BadEscape {
-                    text: "a\\256".into(),
-                }),
-            ),
+            k(1, 1, ZoneErrorKind::BadName(NameError::BadEscape { text: "a\\256".into() })),
         ),
         (
             "k DNSKEY 257 3 13 abc$==\n".into(),
-            k(
-                1,
-                19,
-                ZoneErrorKind::Expected {
-                    what: "public key (base64)",
-                    found: "abc$==".into(),
-                },
-            ),
+            k(1, 19, ZoneErrorKind::Expected { what: "public key (base64)", found: "abc$==".into() }),
         ),
         (
             "k DNSKEY 257 3 13 Zh==\n".into(),
-            k(
-                1,
-                19,
-                ZoneErrorKind::Expected {
-                    what: "public key (base64)",
-                    found: "Zh==".into(),
-                },
-            ),
+            k(1, 19, ZoneErrorKind::Expected { what: "public key (base64)", found: "Zh==".into() }),
         ),
-        (
-            "$GENERATE 1-5 h$ A 192.0.2.$\n".into(),
-            k(1, 1, ZoneErrorKind::UnknownDirective("$GENERATE".into())),
-        ),
-        (
-            "a A 192.0.2.1\nb SOA ( ns hm 1 2 3\n 4 5\n".into(),
-            k(2, 7, ZoneErrorKind::UnbalancedOpen),
-        ),
-        (
-            "a A 192.0.2.1 )\n".into(),
-            k(1, 15, ZoneErrorKind::UnbalancedClose),
-        ),
-        (
-            "t TXT \"open\n".into(),
-            k(1, 7, ZoneErrorKind::UnterminatedQuote),
-        ),
-        (
-            "a A 192.0.2\n".into(),
-            k(
-                1,
-                5,
-                ZoneErrorKind::Expected {
-                    what: "IPv4 address",
-                    found: "192.0.2".into(),
-                },
-            ),
-        ),
+        ("$GENERATE 1-5 h$ A 192.0.2.$\n".into(), k(1, 1, ZoneErrorKind::UnknownDirective("$GENERATE".into()))),
+        ("a A 192.0.2.1\nb SOA ( ns hm 1 2 3\n 4 5\n".into(), k(2, 7, ZoneErrorKind::UnbalancedOpen)),
+        ("a A 192.0.2.1 )\n".into(), k(1, 15, ZoneErrorKind::UnbalancedClose)),
+        ("t TXT \"open\n".into(), k(1, 7, ZoneErrorKind::UnterminatedQuote)),
+        ("a A 192.0.2\n".into(), k(1, 5, ZoneErrorKind::Expected { what: "IPv4 address", found: "192.0.2".into() })),
         (
             "a AAAA 2001:db8::g\n".into(),
-            k(
-                1,
-                8,
-                ZoneErrorKind::Expected {
-                    what: "IPv6 address",
-                    found: "2001:db8::g".into(),
-                },
-            ),
+            k(1, 8, ZoneErrorKind::Expected { what: "IPv6 address", found: "2001:db8::g".into() }),
         ),
-        (
-            "a FOO 1\n".into(),
-            k(1, 3, ZoneErrorKind::UnknownType("FOO".into())),
-        ),
-        (
-            "a TYPE65280 \\# 3 0a0000ff\n".into(),
-            k(
-                1,
-                18,
-                ZoneErrorKind::GenericLength {
-                    declared: 3,
-                    actual: 4,
-                },
-            ),
-        ),
+        ("a FOO 1\n".into(), k(1, 3, ZoneErrorKind::UnknownType("FOO".into()))),
+        ("a TYPE65280 \\# 3 0a0000ff\n".into(), k(1, 18, ZoneErrorKind::GenericLength { declared: 3, actual: 4 })),
         (
             "a A \\# 3 0a0000\n".into(),
-            k(
-                1,
-                10,
-                ZoneErrorKind::GenericRdata(WireError::BadRdataLength {
-                    offset: 0,
-                    rtype: RType::A,
-                    len: 3,
-                }),
-            ),
+            k(1, 10, ZoneErrorKind::GenericRdata(WireError::BadRdataLength { offset: 0, rtype: RType::A, len: 3 })),
         ),
-        (
-            "a TYPE65280 \\# 2 0g0h\n".into(),
-            k(
-                1,
-                18,
-                ZoneErrorKind::Expected {
-                    what: "hex",
-                    found: "0g0h".into(),
-                },
-            ),
-        ),
-        (
-            "a MX 10\n".into(),
-            k(
-                1,
-                8,
-                ZoneErrorKind::Missing {
-                    what: "domain name",
-                },
-            ),
-        ),
-        (
-            "a A 192.0.2.1 extra\n".into(),
-            k(
-                1,
-                15,
-                ZoneErrorKind::TrailingTokens {
-                    found: "extra".into(),
-                },
-            ),
-        ),
+        ("a TYPE65280 \\# 2 0g0h\n".into(), k(1, 18, ZoneErrorKind::Expected { what: "hex", found: "0g0h".into() })),
+        ("a MX 10\n".into(), k(1, 8, ZoneErrorKind::Missing { what: "domain name" })),
+        ("a A 192.0.2.1 extra\n".into(), k(1, 15, ZoneErrorKind::TrailingTokens { found: "extra".into() })),
         (
             "a RRSIG A 13 2 60 2030010100000 20250101000000 1 example. AAAA\n".into(),
-            k(
-                1,
-                19,
-                ZoneErrorKind::Expected {
-                    what: "expiration",
-                    found: "2030010100000".into(),
-                },
-            ),
+            k(1, 19, ZoneErrorKind::Expected { what: "expiration", found: "2030010100000".into() }),
         ),
         (
             "a RRSIG A 13 2 60 20301301000000 20250101000000 1 example. AAAA\n".into(),
-            k(
-                1,
-                19,
-                ZoneErrorKind::Expected {
-                    what: "expiration",
-                    found: "20301301000000".into(),
-                },
-            ),
+            k(1, 19, ZoneErrorKind::Expected { what: "expiration", found: "20301301000000".into() }),
         ),
-        (
-            format!("t TXT \"{}\"\n", "x".repeat(256)),
-            k(1, 7, ZoneErrorKind::StringTooLong { len: 256 }),
-        ),
+        (format!("t TXT \"{}\"\n", "x".repeat(256)), k(1, 7, ZoneErrorKind::StringTooLong { len: 256 })),
         (" A 192.0.2.1\n".into(), k(1, 2, ZoneErrorKind::NoOwner)),
         (
             "h NSEC3 1 0 10 xyz 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A\n".into(),
-            k(
-                1,
-                16,
-                ZoneErrorKind::Expected {
-                    what: "salt (hex or -)",
-                    found: "xyz".into(),
-                },
-            ),
+            k(1, 16, ZoneErrorKind::Expected { what: "salt (hex or -)", found: "xyz".into() }),
         ),
         (
             "h NSEC3 1 0 10 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJW A\n".into(),
@@ -671,77 +360,24 @@ fn malformed_text_table() {
         ),
         (
             "h NSEC3 1 0 70000 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A\n".into(),
-            k(
-                1,
-                13,
-                ZoneErrorKind::Expected {
-                    what: "iterations",
-                    found: "70000".into(),
-                },
-            ),
+            k(1, 13, ZoneErrorKind::Expected { what: "iterations", found: "70000".into() }),
         ),
-        (
-            "n NSEC next. A BOGUS\n".into(),
-            k(1, 16, ZoneErrorKind::UnknownType("BOGUS".into())),
-        ),
-        (
-            "a 12x A 192.0.2.1\n".into(),
-            k(
-                1,
-                3,
-                ZoneErrorKind::Expected {
-                    what: "TTL",
-                    found: "12x".into(),
-                },
-            ),
-        ),
-        (
-            "$TTL\n".into(),
-            k(1, 5, ZoneErrorKind::Missing { what: "$TTL value" }),
-        ),
+        ("n NSEC next. A BOGUS\n".into(), k(1, 16, ZoneErrorKind::UnknownType("BOGUS".into()))),
+        ("a 12x A 192.0.2.1\n".into(), k(1, 3, ZoneErrorKind::Expected { what: "TTL", found: "12x".into() })),
+        ("$TTL\n".into(), k(1, 5, ZoneErrorKind::Missing { what: "$TTL value" })),
         (
             "$INCLUDE /nonexistent/candor/zone.db\n".into(),
             k(
                 1,
                 10,
-                ZoneErrorKind::Io {
-                    path: "/nonexistent/candor/zone.db".into(),
-                    kind: std::io::ErrorKind::NotFound,
-                },
+                ZoneErrorKind::Io { path: "/nonexistent/candor/zone.db".into(), kind: std::io::ErrorKind::NotFound },
             ),
         ),
-        (
-            "s SVCB 1 . alpn=\n".into(),
-            k(
-                1,
-                12,
-                ZoneErrorKind::Expected {
-                    what: "alpn id",
-                    found: "alpn=".into(),
-                },
-            ),
-        ),
-        (
-            "d DS 1 8 2 ABC\n".into(),
-            k(
-                1,
-                12,
-                ZoneErrorKind::Expected {
-                    what: "digest (hex)",
-                    found: "ABC".into(),
-                },
-            ),
-        ),
+        ("s SVCB 1 . alpn=\n".into(), k(1, 12, ZoneErrorKind::Expected { what: "alpn id", found: "alpn=".into() })),
+        ("d DS 1 8 2 ABC\n".into(), k(1, 12, ZoneErrorKind::Expected { what: "digest (hex)", found: "ABC".into() })),
         (
             "c CAA 0 is-sue \"x\"\n".into(),
-            k(
-                1,
-                9,
-                ZoneErrorKind::Expected {
-                    what: "tag (letters and digits)",
-                    found: "is-sue".into(),
-                },
-            ),
+            k(1, 9, ZoneErrorKind::Expected { what: "tag (letters and digits)", found: "is-sue".into() }),
         ),
     ];
     assert!(cases.len() >= 30);
@@ -754,34 +390,20 @@ fn malformed_text_table() {
         ZoneErrorKind::BadName(NameError::Relative { text: "www".into() })
     );
     // The file name is part of the message.
-    let e = ZoneError {
-        file: Some("z.db".into()),
-        line: 3,
-        column: 7,
-        kind: ZoneErrorKind::UnbalancedOpen,
-    };
-    assert_eq!(
-        e.to_string(),
-        "z.db:3:7: unbalanced '(': no matching ')' before the end of the file"
-    );
+    let e = ZoneError { file: Some("z.db".into()), line: 3, column: 7, kind: ZoneErrorKind::UnbalancedOpen };
+    assert_eq!(e.to_string(), "z.db:3:7: unbalanced '(': no matching ')' before the end of the file");
 }
 
 // ------------------------------------------------------- shared vectors
 
 #[test]
-#[cfg_attr(
-    not(candor_shared),
-    ignore = "needs the shared corpora (../shared or CANDOR_SHARED)"
-)]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
 fn shared_vectors_parse_and_round_trip() {
     let v = common::shared().join("vectors");
     let hints = load(&v.join("named.root"), None);
     assert_eq!(hints.iter().filter(|r| r.rtype() == RType::NS).count(), 13);
     assert_eq!(hints.iter().filter(|r| r.rtype() == RType::A).count(), 13);
-    assert_eq!(
-        hints.iter().filter(|r| r.rtype() == RType::AAAA).count(),
-        13
-    );
+    assert_eq!(hints.iter().filter(|r| r.rtype() == RType::AAAA).count(), 13);
     round_trip(&hints);
 
     let anchors = load(&v.join("root-anchors.txt"), None);
@@ -796,22 +418,11 @@ fn shared_vectors_parse_and_round_trip() {
     assert!(anchors.iter().all(|r| r.owner.is_root()));
 
     let zone = load(&v.join("rfc5155-zone.txt"), Some("example."));
-    assert_eq!(
-        zone.iter().filter(|r| r.rtype() == RType::NSEC3).count(),
-        12
-    );
-    assert_eq!(
-        zone.iter().filter(|r| r.rtype() == RType::RRSIG).count(),
-        30
-    );
+    assert_eq!(zone.iter().filter(|r| r.rtype() == RType::NSEC3).count(), 12);
+    assert_eq!(zone.iter().filter(|r| r.rtype() == RType::RRSIG).count(), 30);
     round_trip(&zone);
 
-    for f in [
-        "rfc5702.txt",
-        "rfc6605.txt",
-        "rfc8080.txt",
-        "rfc4034-keytag.txt",
-    ] {
+    for f in ["rfc5702.txt", "rfc6605.txt", "rfc8080.txt", "rfc4034-keytag.txt"] {
         let records = load(&v.join(f), None);
         assert!(!records.is_empty(), "{f} holds records");
         round_trip(&records);
@@ -819,15 +430,11 @@ fn shared_vectors_parse_and_round_trip() {
 }
 
 #[test]
-#[cfg_attr(
-    not(candor_shared),
-    ignore = "needs the shared corpora (../shared or CANDOR_SHARED)"
-)]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
 fn rfc4034_nsec_wire_example() {
     // RFC 4034 §4.3 publishes the NSEC rdata octets for
     // `alfa.example.com. NSEC host.example.com. A MX RRSIG NSEC TYPE1234`.
-    let text =
-        std::fs::read_to_string(common::shared().join("vectors/rfc4034-keytag.txt")).unwrap();
+    let text = std::fs::read_to_string(common::shared().join("vectors/rfc4034-keytag.txt")).unwrap();
     let hex: String = text
         .lines()
         .skip_while(|l| !l.contains("RDATA wire format as published"))

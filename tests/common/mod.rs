@@ -10,10 +10,7 @@ use std::path::PathBuf;
 /// only run when it exists.
 pub(crate) fn shared() -> PathBuf {
     let dir = env!("CANDOR_SHARED_DIR");
-    assert!(
-        !dir.is_empty(),
-        "shared corpora not found at build time; set CANDOR_SHARED and rebuild"
-    );
+    assert!(!dir.is_empty(), "shared corpora not found at build time; set CANDOR_SHARED and rebuild");
     PathBuf::from(dir)
 }
 

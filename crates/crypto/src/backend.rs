@@ -35,21 +35,9 @@ impl std::fmt::Debug for Backend {
 pub static RING: Backend = Backend {
     name: "ring",
     rsa: ring_rsa,
-    p256: |p, m, s| {
-        rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_FIXED, p)
-            .verify(m, s)
-            .is_ok()
-    },
-    p384: |p, m, s| {
-        rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_FIXED, p)
-            .verify(m, s)
-            .is_ok()
-    },
-    ed25519: |k, m, s| {
-        rs::UnparsedPublicKey::new(&rs::ED25519, k)
-            .verify(m, s)
-            .is_ok()
-    },
+    p256: |p, m, s| rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_FIXED, p).verify(m, s).is_ok(),
+    p384: |p, m, s| rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_FIXED, p).verify(m, s).is_ok(),
+    ed25519: |k, m, s| rs::UnparsedPublicKey::new(&rs::ED25519, k).verify(m, s).is_ok(),
 };
 
 /// The pure-Rust backend.
@@ -58,30 +46,23 @@ pub static RUST_CRYPTO: Backend = Backend {
     rsa: rustcrypto_rsa,
     p256: |p, m, s| {
         use p256::ecdsa::signature::Verifier;
-        let (Ok(key), Ok(sig)) = (
-            p256::ecdsa::VerifyingKey::from_sec1_bytes(p),
-            p256::ecdsa::Signature::from_slice(s),
-        ) else {
+        let (Ok(key), Ok(sig)) = (p256::ecdsa::VerifyingKey::from_sec1_bytes(p), p256::ecdsa::Signature::from_slice(s))
+        else {
             return false;
         };
         key.verify(m, &sig).is_ok()
     },
     p384: |p, m, s| {
         use p384::ecdsa::signature::Verifier;
-        let (Ok(key), Ok(sig)) = (
-            p384::ecdsa::VerifyingKey::from_sec1_bytes(p),
-            p384::ecdsa::Signature::from_slice(s),
-        ) else {
+        let (Ok(key), Ok(sig)) = (p384::ecdsa::VerifyingKey::from_sec1_bytes(p), p384::ecdsa::Signature::from_slice(s))
+        else {
             return false;
         };
         key.verify(m, &sig).is_ok()
     },
     ed25519: |k, m, s| {
         use ed25519_dalek::Verifier;
-        let (Ok(k), Ok(s)) = (
-            <&[u8; 32]>::try_from(k),
-            ed25519_dalek::Signature::from_slice(s),
-        ) else {
+        let (Ok(k), Ok(s)) = (<&[u8; 32]>::try_from(k), ed25519_dalek::Signature::from_slice(s)) else {
             return false;
         };
         ed25519_dalek::VerifyingKey::from_bytes(k).is_ok_and(|key| key.verify(m, &s).is_ok())
@@ -89,8 +70,7 @@ pub static RUST_CRYPTO: Backend = Backend {
 };
 
 fn ring_rsa(hash: RsaHash, n: &[u8], e: &[u8], msg: &[u8], sig: &[u8]) -> bool {
-    let at_least_1024_bits =
-        n.len() > 128 || (n.len() == 128 && n.first().is_some_and(|&b| b >= 0x80));
+    let at_least_1024_bits = n.len() > 128 || (n.len() == 128 && n.first().is_some_and(|&b| b >= 0x80));
     if !at_least_1024_bits {
         // ring refuses moduli under 1024 bits; the policy already allowed
         // this key, so the legacy verifier takes it.
@@ -101,35 +81,19 @@ fn ring_rsa(hash: RsaHash, n: &[u8], e: &[u8], msg: &[u8], sig: &[u8]) -> bool {
         RsaHash::Sha256 => &rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
         RsaHash::Sha512 => &rs::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
     };
-    rs::RsaPublicKeyComponents { n, e }
-        .verify(params, msg, sig)
-        .is_ok()
+    rs::RsaPublicKeyComponents { n, e }.verify(params, msg, sig).is_ok()
 }
 
 fn rustcrypto_rsa(hash: RsaHash, n: &[u8], e: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
     use sha2::Digest;
-    let Ok(key) =
-        RsaPublicKey::new_with_max_size(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e), 8192)
-    else {
+    let Ok(key) = RsaPublicKey::new_with_max_size(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e), 8192) else {
         return false;
     };
     match hash {
-        RsaHash::Sha1 => key.verify(
-            Pkcs1v15Sign::new::<sha1::Sha1>(),
-            &sha1::Sha1::digest(msg),
-            sig,
-        ),
-        RsaHash::Sha256 => key.verify(
-            Pkcs1v15Sign::new::<sha2::Sha256>(),
-            &sha2::Sha256::digest(msg),
-            sig,
-        ),
-        RsaHash::Sha512 => key.verify(
-            Pkcs1v15Sign::new::<sha2::Sha512>(),
-            &sha2::Sha512::digest(msg),
-            sig,
-        ),
+        RsaHash::Sha1 => key.verify(Pkcs1v15Sign::new::<sha1::Sha1>(), &sha1::Sha1::digest(msg), sig),
+        RsaHash::Sha256 => key.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &sha2::Sha256::digest(msg), sig),
+        RsaHash::Sha512 => key.verify(Pkcs1v15Sign::new::<sha2::Sha512>(), &sha2::Sha512::digest(msg), sig),
     }
     .is_ok()
 }

@@ -32,12 +32,7 @@ pub fn ds_digest(owner: &Name, key: &Dnskey, digest_type: u8) -> Result<Vec<u8>,
 
 /// The DS record for `key` at `owner`.
 pub fn make_ds(owner: &Name, key: &Dnskey, digest_type: u8) -> Result<Ds, Unsupported> {
-    Ok(Ds {
-        key_tag: key_tag(key),
-        algorithm: key.algorithm,
-        digest_type,
-        digest: ds_digest(owner, key, digest_type)?,
-    })
+    Ok(Ds { key_tag: key_tag(key), algorithm: key.algorithm, digest_type, digest: ds_digest(owner, key, digest_type)? })
 }
 
 /// Does `ds` refer to `key` at `owner`: same key tag and algorithm, and

@@ -21,15 +21,9 @@ pub struct Policy {
 
 impl Policy {
     /// What `candor serve` uses: no RSASHA1, no RSA under 1024 bits.
-    pub const PRODUCTION: Policy = Policy {
-        rsasha1: false,
-        small_rsa: false,
-    };
+    pub const PRODUCTION: Policy = Policy { rsasha1: false, small_rsa: false };
     /// For test corpora signed with old keys (replay scenarios, RFC examples).
-    pub const LEGACY: Policy = Policy {
-        rsasha1: true,
-        small_rsa: true,
-    };
+    pub const LEGACY: Policy = Policy { rsasha1: true, small_rsa: true };
 }
 
 impl Default for Policy {
@@ -90,15 +84,9 @@ impl PublicKey {
     pub fn from_dnskey(key: &Dnskey, policy: Policy) -> Result<PublicKey, KeyError> {
         let alg = key.algorithm;
         let pk = key.public_key.as_slice();
-        let malformed = |reason| KeyError::Malformed {
-            algorithm: alg,
-            reason,
-        };
+        let malformed = |reason| KeyError::Malformed { algorithm: alg, reason };
         match alg {
-            Algorithm::RSASHA1
-            | Algorithm::RSASHA1_NSEC3_SHA1
-            | Algorithm::RSASHA256
-            | Algorithm::RSASHA512 => {
+            Algorithm::RSASHA1 | Algorithm::RSASHA1_NSEC3_SHA1 | Algorithm::RSASHA256 | Algorithm::RSASHA512 => {
                 let hash = match alg {
                     Algorithm::RSASHA256 => RsaHash::Sha256,
                     Algorithm::RSASHA512 => RsaHash::Sha512,
@@ -107,9 +95,7 @@ impl PublicKey {
                 };
                 let (&first, rest) = pk.split_first().ok_or_else(|| malformed("empty key"))?;
                 let (e_len, rest) = if first == 0 {
-                    let (len, rest) = rest
-                        .split_at_checked(2)
-                        .ok_or_else(|| malformed("short exponent length"))?;
+                    let (len, rest) = rest.split_at_checked(2).ok_or_else(|| malformed("short exponent length"))?;
                     (
                         usize::from(u16::from_be_bytes([
                             len.first().copied().unwrap_or(0),
@@ -120,9 +106,7 @@ impl PublicKey {
                 } else {
                     (usize::from(first), rest)
                 };
-                let (e, n) = rest
-                    .split_at_checked(e_len)
-                    .ok_or_else(|| malformed("exponent runs past the key"))?;
+                let (e, n) = rest.split_at_checked(e_len).ok_or_else(|| malformed("exponent runs past the key"))?;
                 let (e, n) = (strip_zeros(e), strip_zeros(n));
                 if n.is_empty() {
                     return Err(malformed("no modulus"));
@@ -139,33 +123,19 @@ impl PublicKey {
                 if !(2..=33).contains(&e_bits) || !odd {
                     return Err(Unsupported::RsaExponent { bits: e_bits }.into());
                 }
-                Ok(PublicKey::Rsa {
-                    hash,
-                    n: n.to_vec(),
-                    e: e.to_vec(),
-                })
+                Ok(PublicKey::Rsa { hash, n: n.to_vec(), e: e.to_vec() })
             }
             Algorithm::ECDSAP256SHA256 | Algorithm::ECDSAP384SHA384 => {
-                let want = if alg == Algorithm::ECDSAP256SHA256 {
-                    64
-                } else {
-                    96
-                };
+                let want = if alg == Algorithm::ECDSAP256SHA256 { 64 } else { 96 };
                 if pk.len() != want {
                     return Err(malformed("wrong length for the curve"));
                 }
                 let mut point = Vec::with_capacity(want + 1);
                 point.push(4);
                 point.extend_from_slice(pk);
-                Ok(if want == 64 {
-                    PublicKey::EcdsaP256(point)
-                } else {
-                    PublicKey::EcdsaP384(point)
-                })
+                Ok(if want == 64 { PublicKey::EcdsaP256(point) } else { PublicKey::EcdsaP384(point) })
             }
-            Algorithm::ED25519 => Ok(PublicKey::Ed25519(
-                pk.try_into().map_err(|_| malformed("not 32 octets"))?,
-            )),
+            Algorithm::ED25519 => Ok(PublicKey::Ed25519(pk.try_into().map_err(|_| malformed("not 32 octets"))?)),
             _ => Err(Unsupported::Algorithm(alg).into()),
         }
     }

@@ -18,12 +18,7 @@
 //! **Known limitations**: Ed448 (16), DSA (3, 6), GOST (12) and RSAMD5 (1)
 //! are "unsupported" (a zone using only them is insecure); no well-kept
 //! stable crate verifies Ed448 today.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod backend;
 mod ds;
@@ -39,6 +34,6 @@ pub use ds::{digest_supported, ds_digest, ds_matches, make_ds, make_ds_rdata};
 pub use error::{KeyError, RrsigError, Unsupported};
 pub use key::{Policy, PublicKey, RsaHash, algorithm_supported};
 pub use keytag::key_tag;
-pub use nsec3::{NSEC3_HASH_LEN, nsec3_hash, nsec3_hash_blocks};
+pub use nsec3::{NSEC3_HASH_LEN, nsec3_hash};
 pub use rrsig::{check_rrsig, signed_data, verify_rrsig};
 pub use sign::{SignError, SigningKey};

@@ -36,12 +36,3 @@ pub fn nsec3_hash(name: &Name, salt: &[u8], iterations: u16) -> [u8; NSEC3_HASH_
     out.copy_from_slice(buf.get(..NSEC3_HASH_LEN).unwrap_or(&[0; NSEC3_HASH_LEN]));
     out
 }
-
-/// The number of SHA-1 compression-function calls (64-octet blocks) one
-/// `nsec3_hash` costs: what a hash budget should count, since salt and
-/// name length change the cost of each iteration, not just their number.
-pub fn nsec3_hash_blocks(name_len: usize, salt_len: usize, iterations: u16) -> u64 {
-    // SHA-1 pads with 1 octet plus an 8-octet length: ceil((len + 9) / 64).
-    let blocks = |len: usize| (len + 9).div_ceil(64) as u64;
-    blocks(name_len + salt_len) + u64::from(iterations) * blocks(NSEC3_HASH_LEN + salt_len)
-}

@@ -17,26 +17,16 @@ use crate::keytag::key_tag;
 /// the owner's label count.
 pub fn signed_data(rrsig: &Rrsig, rrset: &[Record]) -> Result<Vec<u8>, RrsigError> {
     let first = rrset.first().ok_or(RrsigError::EmptyRrset)?;
-    if rrset
-        .iter()
-        .any(|r| r.owner != first.owner || r.rtype() != first.rtype() || r.class != first.class)
-    {
+    if rrset.iter().any(|r| r.owner != first.owner || r.rtype() != first.rtype() || r.class != first.class) {
         return Err(RrsigError::MixedRrset);
     }
     let owner_labels = first.owner.rrsig_label_count();
     let labels = usize::from(rrsig.labels);
     if labels > owner_labels {
-        return Err(RrsigError::LabelsTooLarge {
-            labels: rrsig.labels,
-            owner_labels,
-            owner: first.owner.clone(),
-        });
+        return Err(RrsigError::LabelsTooLarge { labels: rrsig.labels, owner_labels, owner: first.owner.clone() });
     }
-    let owner = if labels < owner_labels {
-        first.owner.trim_to(labels).wildcard()?
-    } else {
-        first.owner.to_lowercase()
-    };
+    let owner =
+        if labels < owner_labels { first.owner.trim_to(labels).wildcard()? } else { first.owner.to_lowercase() };
     let owner = owner.to_lowercase();
     let mut rdatas: Vec<Vec<u8>> = rrset.iter().map(|r| r.data.to_canonical()).collect();
     rdatas.sort_unstable();
@@ -70,49 +60,27 @@ pub fn check_rrsig(
 ) -> Result<(), RrsigError> {
     let first = rrset.first().ok_or(RrsigError::EmptyRrset)?;
     if rrsig.type_covered != first.rtype() {
-        return Err(RrsigError::TypeMismatch {
-            covered: rrsig.type_covered,
-            rrset: first.rtype(),
-        });
+        return Err(RrsigError::TypeMismatch { covered: rrsig.type_covered, rrset: first.rtype() });
     }
     let owner_labels = first.owner.rrsig_label_count();
     if usize::from(rrsig.labels) > owner_labels {
-        return Err(RrsigError::LabelsTooLarge {
-            labels: rrsig.labels,
-            owner_labels,
-            owner: first.owner.clone(),
-        });
+        return Err(RrsigError::LabelsTooLarge { labels: rrsig.labels, owner_labels, owner: first.owner.clone() });
     }
     if !first.owner.is_subdomain_of(&rrsig.signer) {
-        return Err(RrsigError::SignerNotAncestor {
-            signer: rrsig.signer.clone(),
-            owner: first.owner.clone(),
-        });
+        return Err(RrsigError::SignerNotAncestor { signer: rrsig.signer.clone(), owner: first.owner.clone() });
     }
     if rrsig.signer != *key_owner {
-        return Err(RrsigError::SignerNotKeyOwner {
-            signer: rrsig.signer.clone(),
-            key_owner: key_owner.clone(),
-        });
+        return Err(RrsigError::SignerNotKeyOwner { signer: rrsig.signer.clone(), key_owner: key_owner.clone() });
     }
     if rrsig.algorithm != key.algorithm {
-        return Err(RrsigError::AlgorithmMismatch {
-            rrsig: rrsig.algorithm,
-            key: key.algorithm,
-        });
+        return Err(RrsigError::AlgorithmMismatch { rrsig: rrsig.algorithm, key: key.algorithm });
     }
     let tag = key_tag(key);
     if rrsig.key_tag != tag {
-        return Err(RrsigError::KeyTagMismatch {
-            rrsig: rrsig.key_tag,
-            key: tag,
-        });
+        return Err(RrsigError::KeyTagMismatch { rrsig: rrsig.key_tag, key: tag });
     }
     if key.protocol != 3 {
-        return Err(RrsigError::BadProtocol {
-            key_tag: tag,
-            protocol: key.protocol,
-        });
+        return Err(RrsigError::BadProtocol { key_tag: tag, protocol: key.protocol });
     }
     if !key.is_zone_key() {
         return Err(RrsigError::NotZoneKey { key_tag: tag });
@@ -120,19 +88,14 @@ pub fn check_rrsig(
     // RFC 5011 §2.1: a revoked key still signs its own DNSKEY RRset, so the
     // revocation can be seen; nothing else.
     if key.is_revoked() {
-        let own_dnskey_rrset = first.rtype() == RType::DNSKEY
-            && rrset
-                .iter()
-                .any(|r| matches!(&r.data, RData::Dnskey(k) if k == key));
+        let own_dnskey_rrset =
+            first.rtype() == RType::DNSKEY && rrset.iter().any(|r| matches!(&r.data, RData::Dnskey(k) if k == key));
         if !own_dnskey_rrset {
             return Err(RrsigError::Revoked { key_tag: tag });
         }
     }
     let (inception, expiration) = (Serial(rrsig.inception), Serial(rrsig.expiration));
-    if !matches!(
-        expiration.partial_cmp(&inception),
-        Some(Ordering::Greater | Ordering::Equal)
-    ) {
+    if !matches!(expiration.partial_cmp(&inception), Some(Ordering::Greater | Ordering::Equal)) {
         return Err(RrsigError::ExpirationBeforeInception {
             key_tag: tag,
             inception: rrsig.inception,
@@ -143,20 +106,10 @@ pub fn check_rrsig(
     let at = Serial(now as u32);
     let (i, e) = (rrsig.inception, rrsig.expiration);
     if matches!(at.partial_cmp(&inception), Some(Ordering::Less) | None) {
-        return Err(RrsigError::NotYetValid {
-            key_tag: tag,
-            inception: i,
-            expiration: e,
-            now,
-        });
+        return Err(RrsigError::NotYetValid { key_tag: tag, inception: i, expiration: e, now });
     }
     if matches!(at.partial_cmp(&expiration), Some(Ordering::Greater) | None) {
-        return Err(RrsigError::Expired {
-            key_tag: tag,
-            inception: i,
-            expiration: e,
-            now,
-        });
+        return Err(RrsigError::Expired { key_tag: tag, inception: i, expiration: e, now });
     }
     Ok(())
 }
@@ -178,9 +131,6 @@ pub fn verify_rrsig(
     if public.verify(backend, &data, &rrsig.signature) {
         Ok(())
     } else {
-        Err(RrsigError::BadSignature {
-            key_tag: rrsig.key_tag,
-            algorithm: rrsig.algorithm,
-        })
+        Err(RrsigError::BadSignature { key_tag: rrsig.key_tag, algorithm: rrsig.algorithm })
     }
 }

@@ -71,16 +71,13 @@ impl SigningKey {
     /// A key derived deterministically from `seed` (RSA: 2048 bits).
     pub fn from_seed(algorithm: Algorithm, seed: &[u8]) -> Result<SigningKey, SignError> {
         match algorithm {
-            Algorithm::RSASHA1
-            | Algorithm::RSASHA1_NSEC3_SHA1
-            | Algorithm::RSASHA256
-            | Algorithm::RSASHA512 => SigningKey::rsa_from_seed(algorithm, 2048, seed),
+            Algorithm::RSASHA1 | Algorithm::RSASHA1_NSEC3_SHA1 | Algorithm::RSASHA256 | Algorithm::RSASHA512 => {
+                SigningKey::rsa_from_seed(algorithm, 2048, seed)
+            }
             Algorithm::ECDSAP256SHA256 => {
                 // The first derived value that is a valid scalar (all but ~2^-32 are).
                 let key = (0..u32::MAX)
-                    .find_map(|i| {
-                        p256::ecdsa::SigningKey::from_slice(&derive(seed, b"p256", i)).ok()
-                    })
+                    .find_map(|i| p256::ecdsa::SigningKey::from_slice(&derive(seed, b"p256", i)).ok())
                     .ok_or(SignError::Algorithm(algorithm))?;
                 Ok(SigningKey::P256(key))
             }
@@ -95,26 +92,18 @@ impl SigningKey {
                     .ok_or(SignError::Algorithm(algorithm))?;
                 Ok(SigningKey::P384(key))
             }
-            Algorithm::ED25519 => Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
-                &derive(seed, b"ed25519", 0),
-            ))),
+            Algorithm::ED25519 => {
+                Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&derive(seed, b"ed25519", 0))))
+            }
             other => Err(SignError::Algorithm(other)),
         }
     }
 
     /// An RSA key of `bits` bits derived deterministically from `seed`.
-    pub fn rsa_from_seed(
-        algorithm: Algorithm,
-        bits: usize,
-        seed: &[u8],
-    ) -> Result<SigningKey, SignError> {
+    pub fn rsa_from_seed(algorithm: Algorithm, bits: usize, seed: &[u8]) -> Result<SigningKey, SignError> {
         let mut rng = ChaCha20Rng::from_seed(derive(seed, b"rsa", bits as u32));
-        let key =
-            rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|_| SignError::RsaKeygen { bits })?;
-        Ok(SigningKey::Rsa {
-            algorithm,
-            key: Box::new(key),
-        })
+        let key = rsa::RsaPrivateKey::new(&mut rng, bits).map_err(|_| SignError::RsaKeygen { bits })?;
+        Ok(SigningKey::Rsa { algorithm, key: Box::new(key) })
     }
 
     /// An Ed25519 key from its 32-octet secret (RFC 8032 seed).
@@ -151,32 +140,19 @@ impl SigningKey {
                 out.extend_from_slice(&n);
                 out
             }
-            SigningKey::P256(k) => k
-                .verifying_key()
-                .to_encoded_point(false)
-                .as_bytes()
-                .get(1..)
-                .unwrap_or(&[])
-                .to_vec(),
-            SigningKey::P384(k) => k
-                .verifying_key()
-                .to_encoded_point(false)
-                .as_bytes()
-                .get(1..)
-                .unwrap_or(&[])
-                .to_vec(),
+            SigningKey::P256(k) => {
+                k.verifying_key().to_encoded_point(false).as_bytes().get(1..).unwrap_or(&[]).to_vec()
+            }
+            SigningKey::P384(k) => {
+                k.verifying_key().to_encoded_point(false).as_bytes().get(1..).unwrap_or(&[]).to_vec()
+            }
             SigningKey::Ed25519(k) => k.verifying_key().to_bytes().to_vec(),
         }
     }
 
     /// The DNSKEY with these flags (256: ZSK, 257: KSK/CSK).
     pub fn dnskey(&self, flags: u16) -> Dnskey {
-        Dnskey {
-            flags,
-            protocol: 3,
-            algorithm: self.algorithm(),
-            public_key: self.public_key(),
-        }
+        Dnskey { flags, protocol: 3, algorithm: self.algorithm(), public_key: self.public_key() }
     }
 
     /// Sign `data` (ECDSA per RFC 6979, so deterministic too).
@@ -185,14 +161,8 @@ impl SigningKey {
             SigningKey::Rsa { algorithm, key } => {
                 use rsa::Pkcs1v15Sign;
                 let r = match *algorithm {
-                    Algorithm::RSASHA256 => key.sign(
-                        Pkcs1v15Sign::new::<sha2::Sha256>(),
-                        &sha2::Sha256::digest(data),
-                    ),
-                    Algorithm::RSASHA512 => key.sign(
-                        Pkcs1v15Sign::new::<sha2::Sha512>(),
-                        &sha2::Sha512::digest(data),
-                    ),
+                    Algorithm::RSASHA256 => key.sign(Pkcs1v15Sign::new::<sha2::Sha256>(), &sha2::Sha256::digest(data)),
+                    Algorithm::RSASHA512 => key.sign(Pkcs1v15Sign::new::<sha2::Sha512>(), &sha2::Sha512::digest(data)),
                     _ => key.sign(Pkcs1v15Sign::new::<sha1::Sha1>(), &sha1::Sha1::digest(data)),
                 };
                 r.map_err(|_| SignError::RsaSign)

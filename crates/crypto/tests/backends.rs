@@ -4,8 +4,8 @@
 //! gates RSASHA1 and small RSA keys at run time.
 
 use candor_crypto::{
-    Backend, KeyError, Policy, PublicKey, RING, RUST_CRYPTO, RrsigError, SigningKey, Unsupported,
-    key_tag, signed_data, verify_rrsig,
+    Backend, KeyError, Policy, PublicKey, RING, RUST_CRYPTO, RrsigError, SigningKey, Unsupported, key_tag, signed_data,
+    verify_rrsig,
 };
 use candor_wire::{Algorithm, Name, RData, Record, Rrsig};
 use ring::rand::SystemRandom;
@@ -23,17 +23,10 @@ fn zone() -> Name {
     "example.".parse().unwrap()
 }
 
-fn check(
-    key: &SigningKey,
-    sig: &Rrsig,
-    backend: &Backend,
-    policy: Policy,
-) -> Result<(), RrsigError> {
+fn check(key: &SigningKey, sig: &Rrsig, backend: &Backend, policy: Policy) -> Result<(), RrsigError> {
     let dnskey = key.dnskey(256);
-    let public = PublicKey::from_dnskey(&dnskey, policy).map_err(|error| RrsigError::Key {
-        key_tag: key_tag(&dnskey),
-        error,
-    })?;
+    let public = PublicKey::from_dnskey(&dnskey, policy)
+        .map_err(|error| RrsigError::Key { key_tag: key_tag(&dnskey), error })?;
     verify_rrsig(&rrset(), sig, &zone(), &dnskey, &public, 1500, backend)
 }
 
@@ -49,34 +42,18 @@ fn rustcrypto_signatures_verify_under_both() {
         let key = SigningKey::from_seed(alg, b"backends").unwrap();
         let sig = key.sign_rrset(&rrset(), &zone(), 256, 1000, 2000).unwrap();
         for backend in [&RING, &RUST_CRYPTO] {
-            assert_eq!(
-                check(&key, &sig, backend, Policy::PRODUCTION),
-                Ok(()),
-                "{alg} under {}",
-                backend.name
-            );
+            assert_eq!(check(&key, &sig, backend, Policy::PRODUCTION), Ok(()), "{alg} under {}", backend.name);
             let mut bad = sig.clone();
             bad.signature[3] ^= 0x10;
             assert!(
-                matches!(
-                    check(&key, &bad, backend, Policy::PRODUCTION),
-                    Err(RrsigError::BadSignature { .. })
-                ),
+                matches!(check(&key, &bad, backend, Policy::PRODUCTION), Err(RrsigError::BadSignature { .. })),
                 "{alg} under {}",
                 backend.name
             );
         }
         // Same seed, same key: the lab's zones are reproducible.
-        assert_eq!(
-            SigningKey::from_seed(alg, b"backends")
-                .unwrap()
-                .public_key(),
-            key.public_key()
-        );
-        assert_ne!(
-            SigningKey::from_seed(alg, b"other").unwrap().public_key(),
-            key.public_key()
-        );
+        assert_eq!(SigningKey::from_seed(alg, b"backends").unwrap().public_key(), key.public_key());
+        assert_ne!(SigningKey::from_seed(alg, b"other").unwrap().public_key(), key.public_key());
     }
 }
 
@@ -101,11 +78,7 @@ fn ring_signatures_verify_under_both() {
                 let der = key.to_pkcs1_der().unwrap();
                 let pair = rs::RsaKeyPair::from_der(der.as_bytes()).unwrap();
                 let mut out = vec![0; pair.public().modulus_len()];
-                let enc = if alg == Algorithm::RSASHA256 {
-                    &rs::RSA_PKCS1_SHA256
-                } else {
-                    &rs::RSA_PKCS1_SHA512
-                };
+                let enc = if alg == Algorithm::RSASHA256 { &rs::RSA_PKCS1_SHA256 } else { &rs::RSA_PKCS1_SHA512 };
                 pair.sign(enc, &rng, &data, &mut out).unwrap();
                 out
             }
@@ -132,11 +105,8 @@ fn ring_signatures_verify_under_both() {
                 pair.sign(&rng, &data).unwrap().as_ref().to_vec()
             }
             SigningKey::Ed25519(k) => {
-                let pair = rs::Ed25519KeyPair::from_seed_and_public_key(
-                    &k.to_bytes(),
-                    &k.verifying_key().to_bytes(),
-                )
-                .unwrap();
+                let pair =
+                    rs::Ed25519KeyPair::from_seed_and_public_key(&k.to_bytes(), &k.verifying_key().to_bytes()).unwrap();
                 let made = pair.sign(&data).as_ref().to_vec();
                 // Deterministic: ring and dalek make the same signature.
                 assert_eq!(made, key.sign(&data).unwrap());
@@ -166,20 +136,13 @@ fn legacy_policy_is_a_runtime_switch() {
         })
     );
     for backend in [&RING, &RUST_CRYPTO] {
-        assert_eq!(
-            check(&key, &sig, backend, Policy::LEGACY),
-            Ok(()),
-            "RSASHA1 under {}",
-            backend.name
-        );
+        assert_eq!(check(&key, &sig, backend, Policy::LEGACY), Ok(()), "RSASHA1 under {}", backend.name);
     }
 
     // A 768-bit key: unsupported in production, verified by the rsa crate
     // (through the ring backend too) under the legacy policy.
     let small = SigningKey::rsa_from_seed(Algorithm::RSASHA256, 768, b"small").unwrap();
-    let sig = small
-        .sign_rrset(&rrset(), &zone(), 256, 1000, 2000)
-        .unwrap();
+    let sig = small.sign_rrset(&rrset(), &zone(), 256, 1000, 2000).unwrap();
     assert_eq!(
         check(&small, &sig, &RING, Policy::PRODUCTION),
         Err(RrsigError::Key {
@@ -188,66 +151,35 @@ fn legacy_policy_is_a_runtime_switch() {
         })
     );
     for backend in [&RING, &RUST_CRYPTO] {
-        assert_eq!(
-            check(&small, &sig, backend, Policy::LEGACY),
-            Ok(()),
-            "768-bit under {}",
-            backend.name
-        );
+        assert_eq!(check(&small, &sig, backend, Policy::LEGACY), Ok(()), "768-bit under {}", backend.name);
     }
 }
 
 #[test]
 fn unusable_keys_are_unsupported_or_malformed() {
     use candor_wire::Dnskey;
-    let k = |alg: u8, pk: Vec<u8>| Dnskey {
-        flags: 256,
-        protocol: 3,
-        algorithm: Algorithm(alg),
-        public_key: pk,
-    };
+    let k = |alg: u8, pk: Vec<u8>| Dnskey { flags: 256, protocol: 3, algorithm: Algorithm(alg), public_key: pk };
     let err = |key: Dnskey| PublicKey::from_dnskey(&key, Policy::PRODUCTION).unwrap_err();
     for alg in [1u8, 3, 6, 12, 16, 17, 200, 253] {
-        assert_eq!(
-            err(k(alg, vec![3, 1, 0, 1, 9])),
-            KeyError::Unsupported(Unsupported::Algorithm(Algorithm(alg)))
-        );
+        assert_eq!(err(k(alg, vec![3, 1, 0, 1, 9])), KeyError::Unsupported(Unsupported::Algorithm(Algorithm(alg))));
     }
     // RFC 3110: a 3-octet exponent length form, exponent of 40 bits.
     let mut pk = vec![0, 0, 5, 0x80, 0, 0, 0, 1];
     pk.extend([0xc5; 256]);
-    assert_eq!(
-        err(k(8, pk)),
-        KeyError::Unsupported(Unsupported::RsaExponent { bits: 40 })
-    );
+    assert_eq!(err(k(8, pk)), KeyError::Unsupported(Unsupported::RsaExponent { bits: 40 }));
     // An even exponent.
     let mut pk = vec![1, 4];
     pk.extend([0xc5; 256]);
-    assert_eq!(
-        err(k(8, pk)),
-        KeyError::Unsupported(Unsupported::RsaExponent { bits: 3 })
-    );
+    assert_eq!(err(k(8, pk)), KeyError::Unsupported(Unsupported::RsaExponent { bits: 3 }));
     // 8200 bits.
     let mut pk = vec![3, 1, 0, 1];
     pk.extend([0xff; 1025]);
-    assert_eq!(
-        err(k(8, pk)),
-        KeyError::Unsupported(Unsupported::RsaKeyTooLarge { bits: 8200 })
-    );
+    assert_eq!(err(k(8, pk)), KeyError::Unsupported(Unsupported::RsaKeyTooLarge { bits: 8200 }));
     assert!(matches!(err(k(8, vec![9, 1])), KeyError::Malformed { .. }));
     assert!(matches!(err(k(8, vec![])), KeyError::Malformed { .. }));
-    assert!(matches!(
-        err(k(13, vec![1; 63])),
-        KeyError::Malformed { .. }
-    ));
-    assert!(matches!(
-        err(k(14, vec![1; 64])),
-        KeyError::Malformed { .. }
-    ));
-    assert!(matches!(
-        err(k(15, vec![1; 31])),
-        KeyError::Malformed { .. }
-    ));
+    assert!(matches!(err(k(13, vec![1; 63])), KeyError::Malformed { .. }));
+    assert!(matches!(err(k(14, vec![1; 64])), KeyError::Malformed { .. }));
+    assert!(matches!(err(k(15, vec![1; 31])), KeyError::Malformed { .. }));
     // The 3-octet length form parses when it is right.
     let key = SigningKey::from_seed(Algorithm::RSASHA256, b"three-octet").unwrap();
     let mut dnskey = key.dnskey(256);
@@ -256,8 +188,5 @@ fn unusable_keys_are_unsupported_or_malformed() {
     long_form.extend_from_slice(&dnskey.public_key[1..]);
     let short = PublicKey::from_dnskey(&dnskey, Policy::PRODUCTION).unwrap();
     dnskey.public_key = long_form;
-    assert_eq!(
-        PublicKey::from_dnskey(&dnskey, Policy::PRODUCTION).unwrap(),
-        short
-    );
+    assert_eq!(PublicKey::from_dnskey(&dnskey, Policy::PRODUCTION).unwrap(), short);
 }

@@ -115,26 +115,17 @@ mod tests {
         let mut r = Reader::detached(&[0, 1, 0x40, 0, 1, 0x40]);
         assert_eq!(
             TypeBitmap::parse(&mut r),
-            Err(WireError::BadBitmap {
-                offset: 3,
-                reason: BitmapError::WindowOrder { window: 0 }
-            })
+            Err(WireError::BadBitmap { offset: 3, reason: BitmapError::WindowOrder { window: 0 } })
         );
         let mut r = Reader::detached(&[0, 2, 0x40, 0]);
         assert_eq!(
             TypeBitmap::parse(&mut r),
-            Err(WireError::BadBitmap {
-                offset: 0,
-                reason: BitmapError::TrailingZero { window: 0 }
-            })
+            Err(WireError::BadBitmap { offset: 0, reason: BitmapError::TrailingZero { window: 0 } })
         );
         let mut r = Reader::detached(&[0, 0]);
         assert_eq!(
             TypeBitmap::parse(&mut r),
-            Err(WireError::BadBitmap {
-                offset: 0,
-                reason: BitmapError::WindowLength { window: 0, len: 0 }
-            })
+            Err(WireError::BadBitmap { offset: 0, reason: BitmapError::WindowLength { window: 0, len: 0 } })
         );
     }
 }

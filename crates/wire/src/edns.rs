@@ -69,13 +69,7 @@ pub struct Edns {
 
 impl Default for Edns {
     fn default() -> Edns {
-        Edns {
-            udp_size: 1232,
-            version: 0,
-            dnssec_ok: false,
-            z: 0,
-            options: Vec::new(),
-        }
+        Edns { udp_size: 1232, version: 0, dnssec_ok: false, z: 0, options: Vec::new() }
     }
 }
 
@@ -103,24 +97,15 @@ impl Edns {
                     if !(server.is_empty() || (8..=32).contains(&server.len())) {
                         return Err(bad());
                     }
-                    EdnsOption::Cookie {
-                        client: client.try_into().map_err(|_| bad())?,
-                        server: server.to_vec(),
-                    }
+                    EdnsOption::Cookie { client: client.try_into().map_err(|_| bad())?, server: server.to_vec() }
                 }
                 code::PADDING => EdnsOption::Padding(len),
                 code::EDE => {
                     let (info, text) = data.split_at_checked(2).ok_or_else(bad)?;
                     let code = u16::from_be_bytes(info.try_into().map_err(|_| bad())?);
-                    EdnsOption::Ede(ExtendedError {
-                        code,
-                        text: String::from_utf8_lossy(text).into_owned(),
-                    })
+                    EdnsOption::Ede(ExtendedError { code, text: String::from_utf8_lossy(text).into_owned() })
                 }
-                _ => EdnsOption::Other {
-                    code,
-                    data: data.to_vec(),
-                },
+                _ => EdnsOption::Other { code, data: data.to_vec() },
             };
             options.push(opt);
         }

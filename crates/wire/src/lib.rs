@@ -19,12 +19,7 @@
 //! **Known limitations**: SVCB/HTTPS rdata stays opaque (read and printed in
 //! RFC 3597 `\#` form); `$GENERATE` is not supported; padding option content
 //! is not kept (it is written back as zeros).
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod bitmap;
 mod edns;
@@ -44,9 +39,7 @@ pub use edns::{Edns, EdnsOption, ExtendedError, code as edns_code};
 pub use error::{BitmapError, NameError, WireError, WriteError};
 pub use message::{Flags, Header, Message};
 pub use name::{Labels, MAX_LABEL_LEN, MAX_NAME_LEN, Name};
-pub use rdata::{
-    Caa, Dnskey, Ds, Form, Hinfo, Mx, Nsec, Nsec3, Nsec3Param, RData, Rrsig, Soa, Srv, Sshfp, Tlsa,
-};
+pub use rdata::{Caa, Dnskey, Ds, Form, Hinfo, Mx, Nsec, Nsec3, Nsec3Param, RData, Rrsig, Soa, Srv, Sshfp, Tlsa};
 pub use record::{Question, Record, canonical_order};
 pub use serial::{Serial, Timestamp, parse_timestamp};
 pub use types::{Algorithm, Class, Opcode, RType, Rcode, digest};

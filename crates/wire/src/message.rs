@@ -101,12 +101,7 @@ impl Message {
         let mut r = Reader::message(buf);
         let id = r.u16("header")?;
         let bits = r.u16("header")?;
-        let counts = [
-            r.u16("header")?,
-            r.u16("header")?,
-            r.u16("header")?,
-            r.u16("header")?,
-        ];
+        let counts = [r.u16("header")?, r.u16("header")?, r.u16("header")?, r.u16("header")?];
         let flags = Flags {
             qr: bits & 0x8000 != 0,
             aa: bits & 0x0400 != 0,
@@ -118,18 +113,12 @@ impl Message {
             cd: bits & 0x0010 != 0,
         };
         let mut msg = Message {
-            header: Header {
-                id,
-                opcode: Opcode(((bits >> 11) & 0xf) as u8),
-                flags,
-                rcode: Rcode(bits & 0xf),
-            },
+            header: Header { id, opcode: Opcode(((bits >> 11) & 0xf) as u8), flags, rcode: Rcode(bits & 0xf) },
             ..Message::default()
         };
         // Counts come from the wire: never reserve more than the bytes left can hold.
         let cap = |n: u16, r: &Reader<'_>| usize::from(n).min(r.remaining() / MIN_RECORD_LEN);
-        msg.questions
-            .reserve(usize::from(counts[0]).min(r.remaining() / 5));
+        msg.questions.reserve(usize::from(counts[0]).min(r.remaining() / 5));
         for _ in 0..counts[0] {
             msg.questions.push(Question::parse(&mut r)?);
         }
@@ -162,12 +151,7 @@ impl Message {
                     continue;
                 }
                 let data = RData::parse(rtype, rdlength, &mut rd)?;
-                records.push(Record {
-                    owner,
-                    class: Class(class),
-                    ttl,
-                    data,
-                });
+                records.push(Record { owner, class: Class(class), ttl, data });
             }
             match section {
                 1 => msg.answers = records,
@@ -176,9 +160,7 @@ impl Message {
             }
         }
         if !r.is_empty() {
-            return Err(WireError::TrailingBytes {
-                extra: r.remaining(),
-            });
+            return Err(WireError::TrailingBytes { extra: r.remaining() });
         }
         msg.header.rcode = Rcode(ext_rcode << 4 | msg.header.rcode.0);
         Ok(msg)
@@ -214,18 +196,11 @@ impl Message {
         w.u16(count(self.questions.len())?);
         w.u16(count(self.answers.len())?);
         w.u16(count(self.authority.len())?);
-        w.u16(count(
-            self.additional.len() + usize::from(self.edns.is_some()),
-        )?);
+        w.u16(count(self.additional.len() + usize::from(self.edns.is_some()))?);
         for q in &self.questions {
             q.write(w);
         }
-        for rr in self
-            .answers
-            .iter()
-            .chain(&self.authority)
-            .chain(&self.additional)
-        {
+        for rr in self.answers.iter().chain(&self.authority).chain(&self.additional) {
             rr.write(w, Form::Message)?;
         }
         if let Some(edns) = &self.edns {
@@ -241,10 +216,7 @@ impl Message {
             w.u16(0);
             edns.write_options(w)?;
             let len = w.len() - len_at - 2;
-            w.patch_u16(
-                len_at,
-                u16::try_from(len).map_err(|_| WriteError::TooLong("OPT rdata"))?,
-            );
+            w.patch_u16(len_at, u16::try_from(len).map_err(|_| WriteError::TooLong("OPT rdata"))?);
         }
         Ok(())
     }

@@ -34,9 +34,7 @@ pub struct Name {
 impl Name {
     /// The root name `.`.
     pub fn root() -> Name {
-        Name {
-            wire: Box::new([0]),
-        }
+        Name { wire: Box::new([0]) }
     }
 
     /// Build a name from its labels, leftmost first (the root label is implied).
@@ -51,9 +49,7 @@ impl Name {
     /// Take uncompressed wire form that has already been checked: labels of
     /// 1..=63 octets, a final root label, at most 255 octets.
     pub(crate) fn from_checked_wire(wire: Vec<u8>) -> Name {
-        Name {
-            wire: wire.into_boxed_slice(),
-        }
+        Name { wire: wire.into_boxed_slice() }
     }
 
     /// Parse presentation form relative to `origin` (`None`: the text must
@@ -110,29 +106,20 @@ impl Name {
         if len == 0 {
             return None;
         }
-        self.wire
-            .get(1 + len..)
-            .map(|rest| Name { wire: rest.into() })
+        self.wire.get(1 + len..).map(|rest| Name { wire: rest.into() })
     }
 
     /// This name, then each ancestor up to and including the root.
     pub fn ancestors(&self) -> impl Iterator<Item = Name> + '_ {
-        self.suffix_offsets().map(|off| Name {
-            wire: self.wire.get(off..).unwrap_or(&[0]).into(),
-        })
+        self.suffix_offsets().map(|off| Name { wire: self.wire.get(off..).unwrap_or(&[0]).into() })
     }
 
     /// The name made of the rightmost `n` labels (all of them if `n` is larger).
     pub fn trim_to(&self, n: usize) -> Name {
         let total = self.label_count();
         let skip = total.saturating_sub(n);
-        let off = self
-            .suffix_offsets()
-            .nth(skip)
-            .unwrap_or(self.wire.len() - 1);
-        Name {
-            wire: self.wire.get(off..).unwrap_or(&[0]).into(),
-        }
+        let off = self.suffix_offsets().nth(skip).unwrap_or(self.wire.len() - 1);
+        Name { wire: self.wire.get(off..).unwrap_or(&[0]).into() }
     }
 
     /// `label.self`.
@@ -156,20 +143,12 @@ impl Name {
         let want = self.wire.len() - other.wire.len();
         self.suffix_offsets()
             .find(|&off| off >= want)
-            .is_some_and(|off| {
-                off == want
-                    && self
-                        .wire
-                        .get(off..)
-                        .is_some_and(|s| s.eq_ignore_ascii_case(&other.wire))
-            })
+            .is_some_and(|off| off == want && self.wire.get(off..).is_some_and(|s| s.eq_ignore_ascii_case(&other.wire)))
     }
 
     /// Copy with every ASCII letter lowercased: the canonical form (RFC 4034 §6.2).
     pub fn to_lowercase(&self) -> Name {
-        Name {
-            wire: self.wire.to_ascii_lowercase().into_boxed_slice(),
-        }
+        Name { wire: self.wire.to_ascii_lowercase().into_boxed_slice() }
     }
 
     /// Number of rightmost labels this name shares with `other`.
@@ -206,9 +185,7 @@ impl Name {
 
 fn push_label(wire: &mut Vec<u8>, label: &[u8]) -> Result<(), NameError> {
     if label.is_empty() {
-        return Err(NameError::EmptyLabel {
-            text: String::new(),
-        });
+        return Err(NameError::EmptyLabel { text: String::new() });
     }
     if label.len() > MAX_LABEL_LEN {
         return Err(NameError::LabelTooLong { len: label.len() });
@@ -227,17 +204,11 @@ fn finish_absolute(wire: Vec<u8>) -> Result<Name, NameError> {
     if wire.len() > MAX_NAME_LEN {
         return Err(NameError::NameTooLong { len: wire.len() });
     }
-    Ok(Name {
-        wire: wire.into_boxed_slice(),
-    })
+    Ok(Name { wire: wire.into_boxed_slice() })
 }
 
 /// Parse presentation form. `assume_absolute` makes `example.com` absolute.
-pub(crate) fn parse_text(
-    text: &str,
-    origin: Option<&Name>,
-    assume_absolute: bool,
-) -> Result<Name, NameError> {
+pub(crate) fn parse_text(text: &str, origin: Option<&Name>, assume_absolute: bool) -> Result<Name, NameError> {
     if text.is_empty() {
         return Err(NameError::Empty);
     }
@@ -249,12 +220,8 @@ pub(crate) fn parse_text(
     let mut label: Vec<u8> = Vec::with_capacity(63);
     let mut absolute = false;
     let mut i = 0;
-    let bad_escape = || NameError::BadEscape {
-        text: text.to_owned(),
-    };
-    let empty = || NameError::EmptyLabel {
-        text: text.to_owned(),
-    };
+    let bad_escape = || NameError::BadEscape { text: text.to_owned() };
+    let empty = || NameError::EmptyLabel { text: text.to_owned() };
     while let Some(&b) = bytes.get(i) {
         match b {
             b'.' => {
@@ -275,9 +242,7 @@ pub(crate) fn parse_text(
                     if !digits.iter().all(u8::is_ascii_digit) {
                         return Err(bad_escape());
                     }
-                    let v = digits
-                        .iter()
-                        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+                    let v = digits.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
                     label.push(u8::try_from(v).map_err(|_| bad_escape())?);
                     i += 4;
                 } else {
@@ -294,9 +259,7 @@ pub(crate) fn parse_text(
             return Err(NameError::LabelTooLong { len: label.len() });
         }
         if wire.len() > MAX_NAME_LEN {
-            return Err(NameError::NameTooLong {
-                len: wire.len() + 1,
-            });
+            return Err(NameError::NameTooLong { len: wire.len() + 1 });
         }
     }
     if !label.is_empty() {
@@ -305,9 +268,7 @@ pub(crate) fn parse_text(
     if absolute || assume_absolute {
         return finish(wire);
     }
-    let origin = origin.ok_or_else(|| NameError::Relative {
-        text: text.to_owned(),
-    })?;
+    let origin = origin.ok_or_else(|| NameError::Relative { text: text.to_owned() })?;
     wire.extend_from_slice(origin.as_wire());
     finish_absolute(wire)
 }
@@ -361,10 +322,7 @@ impl Ord for Name {
                 (None, Some(_)) => return Ordering::Less,
                 (Some(_), None) => return Ordering::Greater,
                 (Some(x), Some(y)) => {
-                    let ord = x
-                        .iter()
-                        .map(u8::to_ascii_lowercase)
-                        .cmp(y.iter().map(u8::to_ascii_lowercase));
+                    let ord = x.iter().map(u8::to_ascii_lowercase).cmp(y.iter().map(u8::to_ascii_lowercase));
                     if ord != Ordering::Equal {
                         return ord;
                     }
@@ -458,10 +416,7 @@ mod tests {
         set.insert(n("WWW.Example.COM."));
         assert!(set.contains(&n("www.example.com.")));
         assert_eq!(n("WWW.Example.COM.").to_string(), "WWW.Example.COM.");
-        assert_eq!(
-            n("WWW.Example.COM.").to_lowercase().to_string(),
-            "www.example.com."
-        );
+        assert_eq!(n("WWW.Example.COM.").to_lowercase().to_string(), "www.example.com.");
     }
 
     #[test]
@@ -478,48 +433,23 @@ mod tests {
     fn limits() {
         let l63 = "a".repeat(63);
         assert!(Name::from_text(&format!("{l63}."), None).is_ok());
-        assert_eq!(
-            Name::from_text(&format!("{l63}a."), None),
-            Err(NameError::LabelTooLong { len: 64 })
-        );
+        assert_eq!(Name::from_text(&format!("{l63}a."), None), Err(NameError::LabelTooLong { len: 64 }));
         // 4 labels of 63 = 256 octets + root = 257 > 255.
         let long = format!("{l63}.{l63}.{l63}.{l63}.");
-        assert!(matches!(
-            Name::from_text(&long, None),
-            Err(NameError::NameTooLong { .. })
-        ));
+        assert!(matches!(Name::from_text(&long, None), Err(NameError::NameTooLong { .. })));
         // 3*64 + 62 = 254, plus root = 255: allowed.
         let max = format!("{l63}.{l63}.{l63}.{}.", "a".repeat(61));
         assert_eq!(Name::from_text(&max, None).unwrap().wire_len(), 255);
-        assert_eq!(
-            Name::from_text("a..b.", None),
-            Err(NameError::EmptyLabel {
-                text: "a..b.".into()
-            })
-        );
-        assert_eq!(
-            Name::from_text("\\256.", None),
-            Err(NameError::BadEscape {
-                text: "\\256.".into()
-            })
-        );
-        assert_eq!(
-            Name::from_text("www", None),
-            Err(NameError::Relative { text: "www".into() })
-        );
+        assert_eq!(Name::from_text("a..b.", None), Err(NameError::EmptyLabel { text: "a..b.".into() }));
+        assert_eq!(Name::from_text("\\256.", None), Err(NameError::BadEscape { text: "\\256.".into() }));
+        assert_eq!(Name::from_text("www", None), Err(NameError::Relative { text: "www".into() }));
     }
 
     #[test]
     fn relatives() {
         let origin = n("example.com.");
-        assert_eq!(
-            Name::from_text("www", Some(&origin)).unwrap(),
-            n("www.example.com.")
-        );
-        assert_eq!(
-            Name::from_text("www.other.", Some(&origin)).unwrap(),
-            n("www.other.")
-        );
+        assert_eq!(Name::from_text("www", Some(&origin)).unwrap(), n("www.example.com."));
+        assert_eq!(Name::from_text("www.other.", Some(&origin)).unwrap(), n("www.other."));
     }
 
     #[test]

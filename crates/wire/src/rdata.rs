@@ -329,11 +329,7 @@ impl RData {
     }
 
     /// Parse exactly the reader's remaining octets as rdata of `rtype`.
-    pub(crate) fn parse(
-        rtype: RType,
-        rdlength: u16,
-        r: &mut Reader<'_>,
-    ) -> Result<RData, WireError> {
+    pub(crate) fn parse(rtype: RType, rdlength: u16, r: &mut Reader<'_>) -> Result<RData, WireError> {
         let offset = r.pos();
         let len = r.remaining();
         let bad_len = || WireError::BadRdataLength { offset, rtype, len };
@@ -359,10 +355,7 @@ impl RData {
                 expire: r.u32("SOA expire")?,
                 minimum: r.u32("SOA minimum")?,
             }),
-            RType::MX => RData::Mx(Mx {
-                preference: r.u16("MX preference")?,
-                exchange: r.name()?,
-            }),
+            RType::MX => RData::Mx(Mx { preference: r.u16("MX preference")?, exchange: r.name()? }),
             RType::TXT => {
                 let mut strings = Vec::new();
                 while !r.is_empty() {
@@ -395,10 +388,7 @@ impl RData {
                 signer: r.name()?,
                 signature: r.rest().to_vec(),
             }),
-            RType::NSEC => RData::Nsec(Nsec {
-                next: r.name()?,
-                types: TypeBitmap::parse(r)?,
-            }),
+            RType::NSEC => RData::Nsec(Nsec { next: r.name()?, types: TypeBitmap::parse(r)? }),
             RType::NSEC3 => {
                 let hash_algorithm = r.u8("NSEC3 hash algorithm")?;
                 let flags = r.u8("NSEC3 flags")?;
@@ -440,26 +430,14 @@ impl RData {
                 if tag.is_empty() {
                     return Err(bad_len());
                 }
-                RData::Caa(Caa {
-                    flags,
-                    tag,
-                    value: r.rest().to_vec(),
-                })
+                RData::Caa(Caa { flags, tag, value: r.rest().to_vec() })
             }
             RType::SVCB => RData::Svcb(r.rest().to_vec()),
             RType::HTTPS => RData::Https(r.rest().to_vec()),
-            _ => RData::Unknown {
-                rtype,
-                data: r.rest().to_vec(),
-            },
+            _ => RData::Unknown { rtype, data: r.rest().to_vec() },
         };
         if !r.is_empty() {
-            return Err(WireError::TrailingRdata {
-                offset,
-                rtype,
-                rdlength,
-                extra: r.remaining(),
-            });
+            return Err(WireError::TrailingRdata { offset, rtype, rdlength, extra: r.remaining() });
         }
         Ok(rd)
     }
@@ -482,11 +460,7 @@ impl RData {
             RData::Ns(n) | RData::Cname(n) | RData::Ptr(n) => name(w, n, true),
             RData::Dname(n) => {
                 // Lowercased in canonical form, never compressed (RFC 6672 §2.5).
-                if canonical {
-                    w.name(&n.to_lowercase(), false)
-                } else {
-                    w.name(n, false)
-                }
+                if canonical { w.name(&n.to_lowercase(), false) } else { w.name(n, false) }
             }
             RData::Soa(s) => {
                 name(w, &s.mname, true);
@@ -508,11 +482,7 @@ impl RData {
                 w.u16(s.priority);
                 w.u16(s.weight);
                 w.u16(s.port);
-                if canonical {
-                    w.name(&s.target.to_lowercase(), false)
-                } else {
-                    w.name(&s.target, false)
-                }
+                if canonical { w.name(&s.target.to_lowercase(), false) } else { w.name(&s.target, false) }
             }
             RData::Hinfo(h) => {
                 write_char_string(w, &h.cpu);
@@ -600,11 +570,7 @@ impl Rrsig {
         w.u32(self.expiration);
         w.u32(self.inception);
         w.u16(self.key_tag);
-        if canonical {
-            w.name(&self.signer.to_lowercase(), false)
-        } else {
-            w.name(&self.signer, false)
-        }
+        if canonical { w.name(&self.signer.to_lowercase(), false) } else { w.name(&self.signer, false) }
     }
 }
 

@@ -18,22 +18,12 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over a whole message.
     pub(crate) fn message(buf: &'a [u8]) -> Reader<'a> {
-        Reader {
-            buf,
-            pos: 0,
-            end: buf.len(),
-            in_message: true,
-        }
+        Reader { buf, pos: 0, end: buf.len(), in_message: true }
     }
 
     /// A reader over bytes that are not a message (rdata from text, say).
     pub(crate) fn detached(buf: &'a [u8]) -> Reader<'a> {
-        Reader {
-            buf,
-            pos: 0,
-            end: buf.len(),
-            in_message: false,
-        }
+        Reader { buf, pos: 0, end: buf.len(), in_message: false }
     }
 
     pub(crate) fn pos(&self) -> usize {
@@ -50,39 +40,24 @@ impl<'a> Reader<'a> {
 
     /// A reader over the next `len` octets that shares this one's message;
     /// this reader skips past them.
-    pub(crate) fn split(
-        &mut self,
-        len: usize,
-        what: &'static str,
-    ) -> Result<Reader<'a>, WireError> {
+    pub(crate) fn split(&mut self, len: usize, what: &'static str) -> Result<Reader<'a>, WireError> {
         if self.remaining() < len {
             return Err(self.truncated(what));
         }
-        let sub = Reader {
-            buf: self.buf,
-            pos: self.pos,
-            end: self.pos + len,
-            in_message: self.in_message,
-        };
+        let sub = Reader { buf: self.buf, pos: self.pos, end: self.pos + len, in_message: self.in_message };
         self.pos += len;
         Ok(sub)
     }
 
     pub(crate) fn truncated(&self, what: &'static str) -> WireError {
-        WireError::Truncated {
-            offset: self.end.min(self.buf.len()),
-            what,
-        }
+        WireError::Truncated { offset: self.end.min(self.buf.len()), what }
     }
 
     pub(crate) fn bytes(&mut self, len: usize, what: &'static str) -> Result<&'a [u8], WireError> {
         if self.remaining() < len {
             return Err(self.truncated(what));
         }
-        let out = self
-            .buf
-            .get(self.pos..self.pos + len)
-            .ok_or_else(|| self.truncated(what))?;
+        let out = self.buf.get(self.pos..self.pos + len).ok_or_else(|| self.truncated(what))?;
         self.pos += len;
         Ok(out)
     }
@@ -129,15 +104,9 @@ impl<'a> Reader<'a> {
         loop {
             let limit = if jumped { self.buf.len() } else { self.end };
             if at >= limit {
-                return Err(WireError::Truncated {
-                    offset: at,
-                    what: "domain name",
-                });
+                return Err(WireError::Truncated { offset: at, what: "domain name" });
             }
-            let len = *self.buf.get(at).ok_or(WireError::Truncated {
-                offset: at,
-                what: "domain name",
-            })?;
+            let len = *self.buf.get(at).ok_or(WireError::Truncated { offset: at, what: "domain name" })?;
             match len & 0xc0 {
                 0x00 => {
                     let n = usize::from(len);
@@ -145,10 +114,7 @@ impl<'a> Reader<'a> {
                         .buf
                         .get(at..at + 1 + n)
                         .filter(|_| at + 1 + n <= limit)
-                        .ok_or(WireError::Truncated {
-                            offset: limit,
-                            what: "domain name",
-                        })?;
+                        .ok_or(WireError::Truncated { offset: limit, what: "domain name" })?;
                     wire.extend_from_slice(label);
                     if wire.len() > MAX_NAME_LEN {
                         return Err(WireError::NameTooLong { offset: start });
@@ -165,12 +131,11 @@ impl<'a> Reader<'a> {
                     if !self.in_message {
                         return Err(WireError::UnexpectedPointer { offset: at });
                     }
-                    let lo = *self.buf.get(at + 1).filter(|_| at + 1 < limit).ok_or(
-                        WireError::Truncated {
-                            offset: limit,
-                            what: "compression pointer",
-                        },
-                    )?;
+                    let lo = *self
+                        .buf
+                        .get(at + 1)
+                        .filter(|_| at + 1 < limit)
+                        .ok_or(WireError::Truncated { offset: limit, what: "compression pointer" })?;
                     let target = usize::from(u16::from_be_bytes([len & 0x3f, lo]));
                     if target == at {
                         return Err(WireError::PointerLoop { offset: at });
@@ -188,10 +153,7 @@ impl<'a> Reader<'a> {
                     at = target;
                 }
                 _ => {
-                    return Err(WireError::BadLabelType {
-                        offset: at,
-                        byte: len,
-                    });
+                    return Err(WireError::BadLabelType { offset: at, byte: len });
                 }
             }
         }
@@ -224,21 +186,9 @@ mod tests {
         let msg = header_then(&[0xc0, 14, 0xc0, 12]);
         let mut r = Reader::message(&msg);
         r.bytes(12, "skip").unwrap();
-        assert_eq!(
-            r.name(),
-            Err(WireError::ForwardPointer {
-                offset: 12,
-                target: 14
-            })
-        );
+        assert_eq!(r.name(), Err(WireError::ForwardPointer { offset: 12, target: 14 }));
         let mut r = Reader::message(&msg);
         r.bytes(14, "skip").unwrap();
-        assert_eq!(
-            r.name(),
-            Err(WireError::ForwardPointer {
-                offset: 12,
-                target: 14
-            })
-        );
+        assert_eq!(r.name(), Err(WireError::ForwardPointer { offset: 12, target: 14 }));
     }
 }

@@ -21,19 +21,11 @@ pub struct Question {
 impl Question {
     /// A question in class IN.
     pub fn new(name: Name, qtype: RType) -> Question {
-        Question {
-            name,
-            qtype,
-            qclass: Class::IN,
-        }
+        Question { name, qtype, qclass: Class::IN }
     }
 
     pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Question, WireError> {
-        Ok(Question {
-            name: r.name()?,
-            qtype: RType(r.u16("question type")?),
-            qclass: Class(r.u16("question class")?),
-        })
+        Ok(Question { name: r.name()?, qtype: RType(r.u16("question type")?), qclass: Class(r.u16("question class")?) })
     }
 
     pub(crate) fn write(&self, w: &mut Writer) {
@@ -60,12 +52,7 @@ pub struct Record {
 impl Record {
     /// A record in class IN.
     pub fn new(owner: Name, ttl: u32, data: RData) -> Record {
-        Record {
-            owner,
-            class: Class::IN,
-            ttl,
-            data,
-        }
+        Record { owner, class: Class::IN, ttl, data }
     }
 
     /// The record's type.
@@ -83,10 +70,7 @@ impl Record {
         w.u16(0);
         self.data.write(w, form);
         let rdlen = w.len() - len_at - 2;
-        w.patch_u16(
-            len_at,
-            u16::try_from(rdlen).map_err(|_| WriteError::TooLong("rdata"))?,
-        );
+        w.patch_u16(len_at, u16::try_from(rdlen).map_err(|_| WriteError::TooLong("rdata"))?);
         Ok(())
     }
 }
@@ -94,10 +78,7 @@ impl Record {
 /// Sort records into canonical RRset order (RFC 4034 §6.3): by their
 /// canonical rdata as unsigned octet strings; duplicates are removed.
 pub fn canonical_order(records: &mut Vec<Record>) {
-    let mut keyed: Vec<(Vec<u8>, Record)> = records
-        .drain(..)
-        .map(|r| (r.data.to_canonical(), r))
-        .collect();
+    let mut keyed: Vec<(Vec<u8>, Record)> = records.drain(..).map(|r| (r.data.to_canonical(), r)).collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     keyed.dedup_by(|a, b| a.0 == b.0);
     records.extend(keyed.into_iter().map(|(_, r)| r));

@@ -75,21 +75,10 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| text.get(r).and_then(|s| s.parse::<i64>().ok());
-    let (y, mo, d, h, mi, s) = (
-        num(0..4)?,
-        num(4..6)?,
-        num(6..8)?,
-        num(8..10)?,
-        num(10..12)?,
-        num(12..14)?,
-    );
+    let (y, mo, d, h, mi, s) = (num(0..4)?, num(4..6)?, num(6..8)?, num(8..10)?, num(10..12)?, num(12..14)?);
     let month_days = [
         31,
-        if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) {
-            29
-        } else {
-            28
-        },
+        if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) { 29 } else { 28 },
         31,
         30,
         31,
@@ -117,13 +106,7 @@ impl fmt::Display for Timestamp {
         let t = i64::from(self.0);
         let (y, m, d) = civil_from_days(t.div_euclid(86_400));
         let secs = t.rem_euclid(86_400);
-        write!(
-            f,
-            "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
+        write!(f, "{y:04}{m:02}{d:02}{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60)
     }
 }
 
@@ -153,10 +136,7 @@ mod tests {
         assert_eq!(Timestamp(1_893_456_000).to_string(), "20300101000000");
         assert_eq!(Timestamp(u32::MAX).to_string(), "21060207062815");
         for t in [0u32, 86_399, 951_825_600, 1_700_000_000, u32::MAX] {
-            assert_eq!(
-                parse_timestamp(&Timestamp(t).to_string()),
-                Some(i64::from(t))
-            );
+            assert_eq!(parse_timestamp(&Timestamp(t).to_string()), Some(i64::from(t)));
         }
     }
 }

@@ -24,10 +24,7 @@ impl Writer {
     /// A writer that appends to `buf` (offsets count from its current start,
     /// so pass an empty buffer for a message).
     pub fn new(buf: Vec<u8>) -> Writer {
-        Writer {
-            buf,
-            targets: HashMap::new(),
-        }
+        Writer { buf, targets: HashMap::new() }
     }
 
     /// The bytes written so far.

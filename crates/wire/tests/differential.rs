@@ -33,13 +33,7 @@ type Flat = (String, u16, u16, u32, Vec<u8>);
 fn flat_ours(r: &Record) -> Flat {
     let mut w = Writer::default();
     r.data.write(&mut w, Form::Plain);
-    (
-        r.owner.to_string().to_lowercase(),
-        r.rtype().0,
-        r.class.0,
-        r.ttl,
-        w.finish(),
-    )
+    (r.owner.to_string().to_lowercase(), r.rtype().0, r.class.0, r.ttl, w.finish())
 }
 
 fn flat_hickory(r: &HRecord) -> Flat {
@@ -47,13 +41,7 @@ fn flat_hickory(r: &HRecord) -> Flat {
     let mut enc = BinEncoder::new(&mut buf);
     enc.set_name_encoding(NameEncoding::Uncompressed);
     r.data.emit(&mut enc).unwrap();
-    (
-        r.name.to_ascii().to_lowercase(),
-        u16::from(r.record_type()),
-        u16::from(r.dns_class),
-        r.ttl,
-        buf,
-    )
+    (r.name.to_ascii().to_lowercase(), u16::from(r.record_type()), u16::from(r.dns_class), r.ttl, buf)
 }
 
 #[test]
@@ -94,14 +82,9 @@ fn our_writer_reads_back_identically_in_hickory() {
             rewritten.len(),
             wire.len()
         );
-        assert_eq!(
-            Message::from_wire(&rewritten).unwrap(),
-            ours,
-            "{name}: our round trip"
-        );
+        assert_eq!(Message::from_wire(&rewritten).unwrap(), ours, "{name}: our round trip");
         let a = HMessage::from_vec(&wire).unwrap();
-        let b = HMessage::from_vec(&rewritten)
-            .unwrap_or_else(|e| panic!("{name}: hickory rejects our output: {e}"));
+        let b = HMessage::from_vec(&rewritten).unwrap_or_else(|e| panic!("{name}: hickory rejects our output: {e}"));
         assert_eq!(a, b, "{name}");
     }
 }
@@ -112,13 +95,8 @@ fn same_records_as_dig_printed() {
         let ours = Message::from_wire(&wire).unwrap();
         // dig's output is zone text once its `;` comment lines are skipped.
         let printed = parse_zone(&dig, None).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let from_wire: Vec<Record> = ours
-            .answers
-            .iter()
-            .chain(&ours.authority)
-            .chain(&ours.additional)
-            .cloned()
-            .collect();
+        let from_wire: Vec<Record> =
+            ours.answers.iter().chain(&ours.authority).chain(&ours.additional).cloned().collect();
         // named rotates RRsets between queries (rrset-order cyclic): compare as sets.
         let sorted = |rs: &[Record]| {
             let mut v: Vec<Flat> = rs.iter().map(flat_ours).collect();
@@ -127,10 +105,6 @@ fn same_records_as_dig_printed() {
         };
         assert_eq!(sorted(&printed), sorted(&from_wire), "{name}");
         // And our printout of the message reads back the same way.
-        assert_eq!(
-            parse_zone(&ours.to_string(), None).unwrap(),
-            from_wire,
-            "{name}"
-        );
+        assert_eq!(parse_zone(&ours.to_string(), None).unwrap(), from_wire, "{name}");
     }
 }

@@ -5,18 +5,16 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use candor_wire::text::parse_zone;
 use candor_wire::{
-    Algorithm, Caa, Class, Dnskey, Ds, Edns, EdnsOption, ExtendedError, Flags, Header, Hinfo,
-    Message, Mx, Name, Nsec, Nsec3, Nsec3Param, Opcode, Question, RData, RType, Rcode, Record,
-    Rrsig, Soa, Srv, Sshfp, Tlsa, TypeBitmap,
+    Algorithm, Caa, Class, Dnskey, Ds, Edns, EdnsOption, ExtendedError, Flags, Header, Hinfo, Message, Mx, Name, Nsec,
+    Nsec3, Nsec3Param, Opcode, Question, RData, RType, Rcode, Record, Rrsig, Soa, Srv, Sshfp, Tlsa, TypeBitmap,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
 
 fn name() -> impl Strategy<Value = Name> {
     // Labels of any octets, including dots, blanks, backslashes and non-ASCII.
-    vec(vec(any::<u8>(), 1..12), 0..6).prop_map(|labels| {
-        Name::from_labels(labels.iter().map(Vec::as_slice)).expect("short enough")
-    })
+    vec(vec(any::<u8>(), 1..12), 0..6)
+        .prop_map(|labels| Name::from_labels(labels.iter().map(Vec::as_slice)).expect("short enough"))
 }
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -24,8 +22,7 @@ fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn bitmap() -> impl Strategy<Value = TypeBitmap> {
-    vec(prop_oneof![0u16..300, any::<u16>()], 0..8)
-        .prop_map(|t| TypeBitmap::new(t.into_iter().map(RType)))
+    vec(prop_oneof![0u16..300, any::<u16>()], 0..8).prop_map(|t| TypeBitmap::new(t.into_iter().map(RType)))
 }
 
 fn rdata() -> impl Strategy<Value = RData> {
@@ -45,10 +42,7 @@ fn rdata() -> impl Strategy<Value = RData> {
             expire: v[3],
             minimum: v[4]
         })),
-        (any::<u16>(), name()).prop_map(|(p, e)| RData::Mx(Mx {
-            preference: p,
-            exchange: e
-        })),
+        (any::<u16>(), name()).prop_map(|(p, e)| RData::Mx(Mx { preference: p, exchange: e })),
         vec(bytes(40), 1..4).prop_map(RData::Txt),
         (any::<[u16; 3]>(), name()).prop_map(|(v, t)| RData::Srv(Srv {
             priority: v[0],
@@ -57,32 +51,20 @@ fn rdata() -> impl Strategy<Value = RData> {
             target: t
         })),
         (bytes(20), bytes(20)).prop_map(|(cpu, os)| RData::Hinfo(Hinfo { cpu, os })),
-        (any::<u16>(), any::<u8>(), any::<u8>(), bytes(48)).prop_map(|(k, a, d, g)| RData::Ds(
-            Ds {
-                key_tag: k,
-                algorithm: Algorithm(a),
-                digest_type: d,
-                digest: g
-            }
-        )),
-        (any::<u16>(), any::<u8>(), any::<u8>(), bytes(80)).prop_map(|(f, p, a, k)| RData::Dnskey(
-            Dnskey {
-                flags: f,
-                protocol: p,
-                algorithm: Algorithm(a),
-                public_key: k
-            }
-        )),
-        (
-            any::<u16>(),
-            any::<u8>(),
-            any::<u8>(),
-            any::<[u32; 3]>(),
-            any::<u16>(),
-            name(),
-            bytes(80)
-        )
-            .prop_map(|(t, a, l, v, k, s, sig)| RData::Rrsig(Rrsig {
+        (any::<u16>(), any::<u8>(), any::<u8>(), bytes(48)).prop_map(|(k, a, d, g)| RData::Ds(Ds {
+            key_tag: k,
+            algorithm: Algorithm(a),
+            digest_type: d,
+            digest: g
+        })),
+        (any::<u16>(), any::<u8>(), any::<u8>(), bytes(80)).prop_map(|(f, p, a, k)| RData::Dnskey(Dnskey {
+            flags: f,
+            protocol: p,
+            algorithm: Algorithm(a),
+            public_key: k
+        })),
+        (any::<u16>(), any::<u8>(), any::<u8>(), any::<[u32; 3]>(), any::<u16>(), name(), bytes(80)).prop_map(
+            |(t, a, l, v, k, s, sig)| RData::Rrsig(Rrsig {
                 type_covered: RType(t),
                 algorithm: Algorithm(a),
                 labels: l,
@@ -92,31 +74,21 @@ fn rdata() -> impl Strategy<Value = RData> {
                 key_tag: k,
                 signer: s,
                 signature: sig
-            })),
+            })
+        ),
         (name(), bitmap()).prop_map(|(n, t)| RData::Nsec(Nsec { next: n, types: t })),
-        (
-            any::<u8>(),
-            any::<u8>(),
-            any::<u16>(),
-            bytes(12),
-            vec(any::<u8>(), 1..30),
-            bitmap()
-        )
-            .prop_map(|(h, f, i, s, n, t)| RData::Nsec3(Nsec3 {
+        (any::<u8>(), any::<u8>(), any::<u16>(), bytes(12), vec(any::<u8>(), 1..30), bitmap()).prop_map(
+            |(h, f, i, s, n, t)| RData::Nsec3(Nsec3 {
                 hash_algorithm: h,
                 flags: f,
                 iterations: i,
                 salt: s,
                 next_hashed: n,
                 types: t
-            })),
-        (any::<u8>(), any::<u8>(), any::<u16>(), bytes(12)).prop_map(|(h, f, i, s)| {
-            RData::Nsec3param(Nsec3Param {
-                hash_algorithm: h,
-                flags: f,
-                iterations: i,
-                salt: s,
             })
+        ),
+        (any::<u8>(), any::<u8>(), any::<u16>(), bytes(12)).prop_map(|(h, f, i, s)| {
+            RData::Nsec3param(Nsec3Param { hash_algorithm: h, flags: f, iterations: i, salt: s })
         }),
         (any::<[u8; 3]>(), bytes(40)).prop_map(|(v, d)| RData::Tlsa(Tlsa {
             usage: v[0],
@@ -139,47 +111,20 @@ fn rdata() -> impl Strategy<Value = RData> {
 }
 
 fn record() -> impl Strategy<Value = Record> {
-    (
-        name(),
-        prop_oneof![Just(Class::IN), any::<u16>().prop_map(Class)],
-        any::<u32>(),
-        rdata(),
-    )
-        .prop_map(|(owner, class, ttl, data)| Record {
-            owner,
-            class,
-            ttl,
-            data,
-        })
+    (name(), prop_oneof![Just(Class::IN), any::<u16>().prop_map(Class)], any::<u32>(), rdata())
+        .prop_map(|(owner, class, ttl, data)| Record { owner, class, ttl, data })
 }
 
 fn edns() -> impl Strategy<Value = Edns> {
     let option = prop_oneof![
-        (any::<[u8; 8]>(), prop_oneof![Just(0usize), 8usize..=32]).prop_map(|(c, n)| {
-            EdnsOption::Cookie {
-                client: c,
-                server: vec![7; n],
-            }
-        }),
+        (any::<[u8; 8]>(), prop_oneof![Just(0usize), 8usize..=32])
+            .prop_map(|(c, n)| { EdnsOption::Cookie { client: c, server: vec![7; n] } }),
         (0u16..64).prop_map(EdnsOption::Padding),
-        (any::<u16>(), ".{0,20}")
-            .prop_map(|(code, text)| EdnsOption::Ede(ExtendedError { code, text })),
+        (any::<u16>(), ".{0,20}").prop_map(|(code, text)| EdnsOption::Ede(ExtendedError { code, text })),
         (16u16..1000, bytes(10)).prop_map(|(code, data)| EdnsOption::Other { code, data }),
     ];
-    (
-        any::<u16>(),
-        any::<u8>(),
-        any::<bool>(),
-        0u16..0x8000,
-        vec(option, 0..4),
-    )
-        .prop_map(|(udp_size, version, dnssec_ok, z, options)| Edns {
-            udp_size,
-            version,
-            dnssec_ok,
-            z,
-            options,
-        })
+    (any::<u16>(), any::<u8>(), any::<bool>(), 0u16..0x8000, vec(option, 0..4))
+        .prop_map(|(udp_size, version, dnssec_ok, z, options)| Edns { udp_size, version, dnssec_ok, z, options })
 }
 
 fn message() -> impl Strategy<Value = Message> {
@@ -200,25 +145,12 @@ fn message() -> impl Strategy<Value = Message> {
                 header: Header {
                     id,
                     opcode: Opcode(opcode),
-                    flags: Flags {
-                        qr: f[0],
-                        aa: f[1],
-                        tc: f[2],
-                        rd: f[3],
-                        ra: f[4],
-                        z: f[5],
-                        ad: f[6],
-                        cd: f[7],
-                    },
+                    flags: Flags { qr: f[0], aa: f[1], tc: f[2], rd: f[3], ra: f[4], z: f[5], ad: f[6], cd: f[7] },
                     rcode: Rcode(rcode),
                 },
                 questions: qs
                     .into_iter()
-                    .map(|(name, t, c)| Question {
-                        name,
-                        qtype: RType(t),
-                        qclass: Class(c),
-                    })
+                    .map(|(name, t, c)| Question { name, qtype: RType(t), qclass: Class(c) })
                     .collect(),
                 // OPT is not an ordinary record: keep type 41 out of the sections.
                 answers: an.into_iter().filter(|r| r.rtype() != RType::OPT).collect(),

@@ -11,9 +11,7 @@ use candor_wire::{Dnskey, Name, RData, RType, Record, Rrsig};
 pub fn rrsets(records: &[Record]) -> BTreeMap<(Name, RType), Vec<Record>> {
     let mut map: BTreeMap<(Name, RType), Vec<Record>> = BTreeMap::new();
     for r in records.iter().filter(|r| r.rtype() != RType::RRSIG) {
-        map.entry((r.owner.clone(), r.rtype()))
-            .or_default()
-            .push(r.clone());
+        map.entry((r.owner.clone(), r.rtype())).or_default().push(r.clone());
     }
     map
 }
@@ -50,20 +48,13 @@ pub fn verify_one(
     policy: Policy,
 ) -> Result<(), RrsigError> {
     let sets = rrsets(records);
-    let rrset = sets
-        .get(&(owner.clone(), sig.type_covered))
-        .cloned()
-        .unwrap_or_default();
+    let rrset = sets.get(&(owner.clone(), sig.type_covered)).cloned().unwrap_or_default();
     let (key_owner, key) = dnskeys(records)
         .into_iter()
-        .find(|(o, k)| {
-            *o == sig.signer && key_tag(k) == sig.key_tag && k.algorithm == sig.algorithm
-        })
+        .find(|(o, k)| *o == sig.signer && key_tag(k) == sig.key_tag && k.algorithm == sig.algorithm)
         .unwrap_or_else(|| panic!("no DNSKEY {} for the RRSIG at {owner}", sig.key_tag));
-    let public = PublicKey::from_dnskey(&key, policy).map_err(|error| RrsigError::Key {
-        key_tag: sig.key_tag,
-        error,
-    })?;
+    let public =
+        PublicKey::from_dnskey(&key, policy).map_err(|error| RrsigError::Key { key_tag: sig.key_tag, error })?;
     verify_rrsig(&rrset, sig, &key_owner, &key, &public, now, backend)
 }
 

@@ -70,21 +70,11 @@ pub fn base32hex_encode(data: &[u8]) -> String {
         bits += 8;
         while bits >= 5 {
             bits -= 5;
-            out.push(char::from(
-                B32HEX
-                    .get(((acc >> bits) & 0x1f) as usize)
-                    .copied()
-                    .unwrap_or(b'0'),
-            ));
+            out.push(char::from(B32HEX.get(((acc >> bits) & 0x1f) as usize).copied().unwrap_or(b'0')));
         }
     }
     if bits > 0 {
-        out.push(char::from(
-            B32HEX
-                .get(((acc << (5 - bits)) & 0x1f) as usize)
-                .copied()
-                .unwrap_or(b'0'),
-        ));
+        out.push(char::from(B32HEX.get(((acc << (5 - bits)) & 0x1f) as usize).copied().unwrap_or(b'0')));
     }
     out
 }
@@ -119,12 +109,8 @@ pub fn hex_encode(data: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(data.len() * 2);
     for &b in data {
-        out.push(char::from(
-            HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
-        ));
-        out.push(char::from(
-            HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'),
-        ));
+        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+        out.push(char::from(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0')));
     }
     out
 }
@@ -164,10 +150,7 @@ mod tests {
             assert_eq!(base64_decode(b64).unwrap(), raw.as_bytes());
             assert_eq!(base32hex_encode(raw.as_bytes()), b32);
             assert_eq!(base32hex_decode(b32).unwrap(), raw.as_bytes());
-            assert_eq!(
-                base32hex_decode(&b32.to_lowercase()).unwrap(),
-                raw.as_bytes()
-            );
+            assert_eq!(base32hex_decode(&b32.to_lowercase()).unwrap(), raw.as_bytes());
         }
         assert_eq!(base64_decode("Zg="), None);
         assert_eq!(base64_decode("Zh=="), None);

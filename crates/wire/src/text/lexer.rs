@@ -30,11 +30,7 @@ pub(crate) struct LexError {
 
 pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
     let mut entries = Vec::new();
-    let mut cur = Entry {
-        tokens: Vec::new(),
-        blank_start: false,
-        line: 1,
-    };
+    let mut cur = Entry { tokens: Vec::new(), blank_start: false, line: 1 };
     let mut depth = 0usize;
     let mut open_at = (0usize, 0usize);
     let mut line = 1usize;
@@ -55,14 +51,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                 col = 1;
                 at_line_start = true;
                 if depth == 0 && !cur.tokens.is_empty() {
-                    entries.push(std::mem::replace(
-                        &mut cur,
-                        Entry {
-                            tokens: Vec::new(),
-                            blank_start: false,
-                            line,
-                        },
-                    ));
+                    entries.push(std::mem::replace(&mut cur, Entry { tokens: Vec::new(), blank_start: false, line }));
                 }
             }
             ' ' | '\t' | '\r' => {}
@@ -80,11 +69,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
             }
             ')' => {
                 if depth == 0 {
-                    return Err(LexError {
-                        line: here.0,
-                        col: here.1,
-                        kind: ZoneErrorKind::UnbalancedClose,
-                    });
+                    return Err(LexError { line: here.0, col: here.1, kind: ZoneErrorKind::UnbalancedClose });
                 }
                 depth -= 1;
             }
@@ -93,11 +78,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                 loop {
                     match chars.next() {
                         None | Some('\n') => {
-                            return Err(LexError {
-                                line: here.0,
-                                col: here.1,
-                                kind: ZoneErrorKind::UnterminatedQuote,
-                            });
+                            return Err(LexError { line: here.0, col: here.1, kind: ZoneErrorKind::UnterminatedQuote });
                         }
                         Some('"') => {
                             col += 1;
@@ -117,12 +98,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                         }
                     }
                 }
-                cur.tokens.push(Token {
-                    text,
-                    quoted: true,
-                    line: here.0,
-                    col: here.1,
-                });
+                cur.tokens.push(Token { text, quoted: true, line: here.0, col: here.1 });
             }
             _ => {
                 let mut text = String::new();
@@ -147,21 +123,12 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Entry>, LexError> {
                         text.push(e);
                     }
                 }
-                cur.tokens.push(Token {
-                    text,
-                    quoted: false,
-                    line: here.0,
-                    col: here.1,
-                });
+                cur.tokens.push(Token { text, quoted: false, line: here.0, col: here.1 });
             }
         }
     }
     if depth > 0 {
-        return Err(LexError {
-            line: open_at.0,
-            col: open_at.1,
-            kind: ZoneErrorKind::UnbalancedOpen,
-        });
+        return Err(LexError { line: open_at.0, col: open_at.1, kind: ZoneErrorKind::UnbalancedOpen });
     }
     if !cur.tokens.is_empty() {
         entries.push(cur);

@@ -9,9 +9,7 @@ mod zone;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use encoding::{
-    base32hex_decode, base32hex_encode, base64_decode, base64_encode, hex_decode, hex_encode,
-};
+pub use encoding::{base32hex_decode, base32hex_encode, base64_decode, base64_encode, hex_decode, hex_encode};
 pub use zone::{ZoneParser, parse_zone};
 
 use crate::error::{NameError, WireError};
@@ -33,14 +31,7 @@ pub struct ZoneError {
 impl fmt::Display for ZoneError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.file {
-            Some(p) => write!(
-                f,
-                "{}:{}:{}: {}",
-                p.display(),
-                self.line,
-                self.column,
-                self.kind
-            ),
+            Some(p) => write!(f, "{}:{}:{}: {}", p.display(), self.line, self.column, self.kind),
             None => write!(f, "line {}:{}: {}", self.line, self.column, self.kind),
         }
     }

@@ -23,19 +23,11 @@ fn char_string(f: &mut fmt::Formatter<'_>, s: &[u8]) -> fmt::Result {
 }
 
 fn generic(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
-    if data.is_empty() {
-        write!(f, "\\# 0")
-    } else {
-        write!(f, "\\# {} {}", data.len(), hex_encode(data))
-    }
+    if data.is_empty() { write!(f, "\\# 0") } else { write!(f, "\\# {} {}", data.len(), hex_encode(data)) }
 }
 
 fn salt(s: &[u8]) -> String {
-    if s.is_empty() {
-        "-".to_owned()
-    } else {
-        hex_encode(s)
-    }
+    if s.is_empty() { "-".to_owned() } else { hex_encode(s) }
 }
 
 impl fmt::Display for TypeBitmap {
@@ -56,11 +48,9 @@ impl fmt::Display for RData {
             RData::A(a) => write!(f, "{a}"),
             RData::Aaaa(a) => write!(f, "{a}"),
             RData::Ns(n) | RData::Cname(n) | RData::Dname(n) | RData::Ptr(n) => write!(f, "{n}"),
-            RData::Soa(s) => write!(
-                f,
-                "{} {} {} {} {} {} {}",
-                s.mname, s.rname, s.serial, s.refresh, s.retry, s.expire, s.minimum
-            ),
+            RData::Soa(s) => {
+                write!(f, "{} {} {} {} {} {} {}", s.mname, s.rname, s.serial, s.refresh, s.retry, s.expire, s.minimum)
+            }
             RData::Mx(m) => write!(f, "{} {}", m.preference, m.exchange),
             RData::Txt(strings) => {
                 if strings.is_empty() {
@@ -81,24 +71,10 @@ impl fmt::Display for RData {
                 char_string(f, &h.os)
             }
             RData::Ds(d) | RData::Cds(d) => {
-                write!(
-                    f,
-                    "{} {} {} {}",
-                    d.key_tag,
-                    d.algorithm.0,
-                    d.digest_type,
-                    hex_encode(&d.digest)
-                )
+                write!(f, "{} {} {} {}", d.key_tag, d.algorithm.0, d.digest_type, hex_encode(&d.digest))
             }
             RData::Dnskey(k) | RData::Cdnskey(k) => {
-                write!(
-                    f,
-                    "{} {} {} {}",
-                    k.flags,
-                    k.protocol,
-                    k.algorithm.0,
-                    base64_encode(&k.public_key)
-                )
+                write!(f, "{} {} {} {}", k.flags, k.protocol, k.algorithm.0, base64_encode(&k.public_key))
             }
             RData::Rrsig(s) => write!(
                 f,
@@ -135,29 +111,9 @@ impl fmt::Display for RData {
                 }
                 Ok(())
             }
-            RData::Nsec3param(n) => write!(
-                f,
-                "{} {} {} {}",
-                n.hash_algorithm,
-                n.flags,
-                n.iterations,
-                salt(&n.salt)
-            ),
-            RData::Tlsa(t) => write!(
-                f,
-                "{} {} {} {}",
-                t.usage,
-                t.selector,
-                t.matching_type,
-                hex_encode(&t.data)
-            ),
-            RData::Sshfp(s) => write!(
-                f,
-                "{} {} {}",
-                s.algorithm,
-                s.fp_type,
-                hex_encode(&s.fingerprint)
-            ),
+            RData::Nsec3param(n) => write!(f, "{} {} {} {}", n.hash_algorithm, n.flags, n.iterations, salt(&n.salt)),
+            RData::Tlsa(t) => write!(f, "{} {} {} {}", t.usage, t.selector, t.matching_type, hex_encode(&t.data)),
+            RData::Sshfp(s) => write!(f, "{} {} {}", s.algorithm, s.fp_type, hex_encode(&s.fingerprint)),
             RData::Caa(c) => {
                 write!(f, "{} {} ", c.flags, String::from_utf8_lossy(&c.tag))?;
                 char_string(f, &c.value)
@@ -170,15 +126,7 @@ impl fmt::Display for RData {
 impl fmt::Display for Record {
     /// `owner TTL class type rdata`, tab-separated like dig.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}\t{}\t{}\t{}\t{}",
-            self.owner,
-            self.ttl,
-            self.class,
-            self.rtype(),
-            self.data
-        )
+        write!(f, "{}\t{}\t{}\t{}\t{}", self.owner, self.ttl, self.class, self.rtype(), self.data)
     }
 }
 
@@ -203,26 +151,11 @@ impl fmt::Display for Message {
     /// records is a `;` comment, so the output reads back as zone text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let h = &self.header;
-        writeln!(
-            f,
-            ";; ->>HEADER<<- opcode: {}, status: {}, id: {}",
-            h.opcode, h.rcode, h.id
-        )?;
+        writeln!(f, ";; ->>HEADER<<- opcode: {}, status: {}, id: {}", h.opcode, h.rcode, h.id)?;
         let fl = h.flags;
-        let names = [
-            (fl.qr, "qr"),
-            (fl.aa, "aa"),
-            (fl.tc, "tc"),
-            (fl.rd, "rd"),
-            (fl.ra, "ra"),
-            (fl.ad, "ad"),
-            (fl.cd, "cd"),
-        ];
-        let set: Vec<&str> = names
-            .iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, n)| *n)
-            .collect();
+        let names =
+            [(fl.qr, "qr"), (fl.aa, "aa"), (fl.tc, "tc"), (fl.rd, "rd"), (fl.ra, "ra"), (fl.ad, "ad"), (fl.cd, "cd")];
+        let set: Vec<&str> = names.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect();
         writeln!(
             f,
             ";; flags: {}; QUERY: {}, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}",
@@ -248,9 +181,7 @@ impl fmt::Display for Message {
                         writeln!(f, "; COOKIE: {}{}", hex_encode(client), hex_encode(server))?
                     }
                     EdnsOption::Padding(n) => writeln!(f, "; PAD: ({n} bytes)")?,
-                    EdnsOption::Other { code, data } => {
-                        writeln!(f, "; OPT={code}: {}", hex_encode(data))?
-                    }
+                    EdnsOption::Other { code, data } => writeln!(f, "; OPT={code}: {}", hex_encode(data))?,
                 }
             }
         }
@@ -258,11 +189,9 @@ impl fmt::Display for Message {
         for q in &self.questions {
             writeln!(f, "{q}")?;
         }
-        for (title, rrs) in [
-            ("ANSWER", &self.answers),
-            ("AUTHORITY", &self.authority),
-            ("ADDITIONAL", &self.additional),
-        ] {
+        for (title, rrs) in
+            [("ANSWER", &self.answers), ("AUTHORITY", &self.authority), ("ADDITIONAL", &self.additional)]
+        {
             if rrs.is_empty() {
                 continue;
             }

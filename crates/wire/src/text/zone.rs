@@ -8,9 +8,7 @@ use super::lexer::{Entry, Token, lex};
 use super::{ZoneError, ZoneErrorKind};
 use crate::bitmap::TypeBitmap;
 use crate::name::{Name, parse_text};
-use crate::rdata::{
-    Caa, Dnskey, Ds, Hinfo, Mx, Nsec, Nsec3, Nsec3Param, RData, Rrsig, Soa, Srv, Sshfp, Tlsa,
-};
+use crate::rdata::{Caa, Dnskey, Ds, Hinfo, Mx, Nsec, Nsec3, Nsec3Param, RData, Rrsig, Soa, Srv, Sshfp, Tlsa};
 use crate::record::Record;
 use crate::serial::parse_timestamp;
 use crate::types::{Algorithm, Class, RType};
@@ -52,13 +50,7 @@ pub fn parse_zone(src: &str, origin: Option<&Name>) -> Result<Vec<Record>, ZoneE
 impl ZoneParser {
     /// A parser starting with `origin` (as if `$ORIGIN` had been given).
     pub fn new(origin: Option<Name>) -> ZoneParser {
-        ZoneParser {
-            origin,
-            default_ttl: None,
-            last_ttl: None,
-            last_owner: None,
-            last_class: Class::IN,
-        }
+        ZoneParser { origin, default_ttl: None, last_ttl: None, last_owner: None, last_class: Class::IN }
     }
 
     /// Parse text; `$INCLUDE` paths are relative to the current directory.
@@ -89,15 +81,7 @@ impl ZoneParser {
                 Some((f, l, c)) => (f.map(Path::to_path_buf), l, c),
                 None => (Some(path.to_path_buf()), 0, 0),
             };
-            ZoneError {
-                file,
-                line,
-                column,
-                kind: ZoneErrorKind::Io {
-                    path: path.to_path_buf(),
-                    kind: e.kind(),
-                },
-            }
+            ZoneError { file, line, column, kind: ZoneErrorKind::Io { path: path.to_path_buf(), kind: e.kind() } }
         })?;
         self.parse_source(&src, Some(path), depth, out)
     }
@@ -109,23 +93,17 @@ impl ZoneParser {
         depth: usize,
         out: &mut Vec<Record>,
     ) -> Result<(), ZoneError> {
-        let at = |(line, column, kind): Pe| ZoneError {
-            file: file.map(Path::to_path_buf),
-            line,
-            column,
-            kind,
-        };
+        let at = |(line, column, kind): Pe| ZoneError { file: file.map(Path::to_path_buf), line, column, kind };
         let entries = lex(src).map_err(|e| at((e.line, e.col, e.kind)))?;
         for entry in &entries {
             let Some(first) = entry.tokens.first() else {
                 continue;
             };
             if !entry.blank_start && !first.quoted && first.text.starts_with('$') {
-                self.directive(entry, file, depth, out)
-                    .map_err(|e| match e {
-                        Directive::Here(pe) => at(pe),
-                        Directive::Nested(ze) => ze,
-                    })?;
+                self.directive(entry, file, depth, out).map_err(|e| match e {
+                    Directive::Here(pe) => at(pe),
+                    Directive::Nested(ze) => ze,
+                })?;
                 continue;
             }
             let record = self.record(entry).map_err(at)?;
@@ -160,11 +138,7 @@ impl ZoneParser {
                 };
                 f.end().map_err(Directive::Here)?;
                 if depth >= MAX_INCLUDE_DEPTH {
-                    return Err(Directive::Here((
-                        t.line,
-                        t.col,
-                        ZoneErrorKind::IncludeDepth(MAX_INCLUDE_DEPTH),
-                    )));
+                    return Err(Directive::Here((t.line, t.col, ZoneErrorKind::IncludeDepth(MAX_INCLUDE_DEPTH))));
                 }
                 let rel = PathBuf::from(&t.text);
                 let path = match file.and_then(Path::parent) {
@@ -177,17 +151,12 @@ impl ZoneParser {
                 if origin.is_some() {
                     self.origin = origin;
                 }
-                self.parse_path(&path, Some((file, t.line, t.col)), depth + 1, out)
-                    .map_err(Directive::Nested)?;
+                self.parse_path(&path, Some((file, t.line, t.col)), depth + 1, out).map_err(Directive::Nested)?;
                 self.origin = saved;
                 return Ok(());
             }
             _ => {
-                return Err(Directive::Here((
-                    d.line,
-                    d.col,
-                    ZoneErrorKind::UnknownDirective(d.text.clone()),
-                )));
+                return Err(Directive::Here((d.line, d.col, ZoneErrorKind::UnknownDirective(d.text.clone()))));
             }
         }
         f.end().map_err(Directive::Here)
@@ -197,9 +166,7 @@ impl ZoneParser {
         let mut f = Fields::new(&entry.tokens, entry.line);
         let owner = if entry.blank_start {
             let t = f.peek().ok_or((entry.line, 1, ZoneErrorKind::NoOwner))?;
-            self.last_owner
-                .clone()
-                .ok_or((t.line, t.col, ZoneErrorKind::NoOwner))?
+            self.last_owner.clone().ok_or((t.line, t.col, ZoneErrorKind::NoOwner))?
         } else {
             f.name(self.origin.as_ref())?
         };
@@ -230,12 +197,7 @@ impl ZoneParser {
         self.last_owner = Some(owner.clone());
         self.last_ttl = Some(ttl);
         self.last_class = class;
-        Ok(Record {
-            owner,
-            class,
-            ttl,
-            data,
-        })
+        Ok(Record { owner, class, ttl, data })
     }
 }
 
@@ -283,35 +245,21 @@ impl<'a> Fields<'a> {
         if let Some(t) = self.peek() {
             (line, col) = (t.line, t.col);
         }
-        let s: String = self
-            .toks
-            .get(self.i..)
-            .unwrap_or(&[])
-            .iter()
-            .map(|t| t.text.as_str())
-            .collect();
+        let s: String = self.toks.get(self.i..).unwrap_or(&[]).iter().map(|t| t.text.as_str()).collect();
         self.i = self.toks.len();
         (s, line, col)
     }
 
     fn end(&self) -> Result<(), Pe> {
         match self.peek() {
-            Some(t) => Err((
-                t.line,
-                t.col,
-                ZoneErrorKind::TrailingTokens {
-                    found: t.text.clone(),
-                },
-            )),
+            Some(t) => Err((t.line, t.col, ZoneErrorKind::TrailingTokens { found: t.text.clone() })),
             None => Ok(()),
         }
     }
 
     fn num<T: TryFrom<u64>>(&mut self, what: &'static str) -> Result<T, Pe> {
         let t = self.next(what)?;
-        parse_num(&t.text)
-            .and_then(|v| T::try_from(v).ok())
-            .ok_or_else(|| expected(t, what))
+        parse_num(&t.text).and_then(|v| T::try_from(v).ok()).ok_or_else(|| expected(t, what))
     }
 
     fn ttl(&mut self, what: &'static str) -> Result<u32, Pe> {
@@ -327,9 +275,7 @@ impl<'a> Fields<'a> {
     fn algorithm(&mut self) -> Result<Algorithm, Pe> {
         let t = self.next("algorithm")?;
         if let Some(v) = parse_num(&t.text) {
-            return u8::try_from(v)
-                .map(Algorithm)
-                .map_err(|_| expected(t, "algorithm"));
+            return u8::try_from(v).map(Algorithm).map_err(|_| expected(t, "algorithm"));
         }
         Algorithm::from_text(&t.text).ok_or_else(|| expected(t, "algorithm"))
     }
@@ -358,17 +304,14 @@ impl<'a> Fields<'a> {
         if t.text == "-" {
             return Ok(Vec::new());
         }
-        hex_decode(&t.text)
-            .filter(|s| !s.is_empty() && s.len() <= 255)
-            .ok_or_else(|| expected(t, "salt (hex or -)"))
+        hex_decode(&t.text).filter(|s| !s.is_empty() && s.len() <= 255).ok_or_else(|| expected(t, "salt (hex or -)"))
     }
 
     fn bitmap(&mut self) -> Result<TypeBitmap, Pe> {
         let mut types = Vec::new();
         while let Some(t) = self.peek() {
             types.push(
-                RType::from_text(&t.text)
-                    .ok_or_else(|| (t.line, t.col, ZoneErrorKind::UnknownType(t.text.clone())))?,
+                RType::from_text(&t.text).ok_or_else(|| (t.line, t.col, ZoneErrorKind::UnknownType(t.text.clone())))?,
             );
             self.i += 1;
         }
@@ -379,33 +322,20 @@ impl<'a> Fields<'a> {
         let t = self.next(what)?;
         if t.text.len() == 14 {
             // RFC 4034 §3.2: the wire value is the time modulo 2^32.
-            return parse_timestamp(&t.text)
-                .map(|s| s.rem_euclid(1 << 32) as u32)
-                .ok_or_else(|| expected(t, what));
+            return parse_timestamp(&t.text).map(|s| s.rem_euclid(1 << 32) as u32).ok_or_else(|| expected(t, what));
         }
-        parse_num(&t.text)
-            .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| expected(t, what))
+        parse_num(&t.text).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| expected(t, what))
     }
 }
 
 fn expected(t: &Token, what: &'static str) -> Pe {
-    (
-        t.line,
-        t.col,
-        ZoneErrorKind::Expected {
-            what,
-            found: t.text.clone(),
-        },
-    )
+    (t.line, t.col, ZoneErrorKind::Expected { what, found: t.text.clone() })
 }
 
 fn name_token(t: &Token, origin: Option<&Name>) -> Result<Name, Pe> {
     let err = |e| (t.line, t.col, ZoneErrorKind::BadName(e));
     if t.text == "@" {
-        return origin
-            .cloned()
-            .ok_or_else(|| err(crate::NameError::Relative { text: "@".into() }));
+        return origin.cloned().ok_or_else(|| err(crate::NameError::Relative { text: "@".into() }));
     }
     parse_text(&t.text, origin, false).map_err(err)
 }
@@ -430,11 +360,7 @@ pub(crate) fn parse_ttl(s: &str) -> Option<u32> {
     let mut cur: Option<u64> = None;
     for c in s.chars() {
         if let Some(d) = c.to_digit(10) {
-            cur = Some(
-                cur.unwrap_or(0)
-                    .checked_mul(10)?
-                    .checked_add(u64::from(d))?,
-            );
+            cur = Some(cur.unwrap_or(0).checked_mul(10)?.checked_add(u64::from(d))?);
             continue;
         }
         let mult = match c.to_ascii_lowercase() {
@@ -463,45 +389,21 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
         f.i += 1;
         let len: usize = f.num("\\# length")?;
         let (hex, line, col) = f.rest_joined();
-        let data = hex_decode(&hex).ok_or_else(|| {
-            (
-                line,
-                col,
-                ZoneErrorKind::Expected {
-                    what: "hex",
-                    found: hex.clone(),
-                },
-            )
-        })?;
+        let data =
+            hex_decode(&hex).ok_or_else(|| (line, col, ZoneErrorKind::Expected { what: "hex", found: hex.clone() }))?;
         if data.len() != len {
-            return Err((
-                line,
-                col,
-                ZoneErrorKind::GenericLength {
-                    declared: len,
-                    actual: data.len(),
-                },
-            ));
+            return Err((line, col, ZoneErrorKind::GenericLength { declared: len, actual: data.len() }));
         }
-        return RData::from_wire(rtype, &data)
-            .map_err(|e| (line, col, ZoneErrorKind::GenericRdata(e)));
+        return RData::from_wire(rtype, &data).map_err(|e| (line, col, ZoneErrorKind::GenericRdata(e)));
     }
     Ok(match rtype {
         RType::A => {
             let t = f.next("IPv4 address")?;
-            RData::A(
-                t.text
-                    .parse::<Ipv4Addr>()
-                    .map_err(|_| expected(t, "IPv4 address"))?,
-            )
+            RData::A(t.text.parse::<Ipv4Addr>().map_err(|_| expected(t, "IPv4 address"))?)
         }
         RType::AAAA => {
             let t = f.next("IPv6 address")?;
-            RData::Aaaa(
-                t.text
-                    .parse::<Ipv6Addr>()
-                    .map_err(|_| expected(t, "IPv6 address"))?,
-            )
+            RData::Aaaa(t.text.parse::<Ipv6Addr>().map_err(|_| expected(t, "IPv6 address"))?)
         }
         RType::NS => RData::Ns(f.name(origin)?),
         RType::CNAME => RData::Cname(f.name(origin)?),
@@ -516,10 +418,7 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
             expire: f.ttl("SOA expire")?,
             minimum: f.ttl("SOA minimum")?,
         }),
-        RType::MX => RData::Mx(Mx {
-            preference: f.num("MX preference")?,
-            exchange: f.name(origin)?,
-        }),
+        RType::MX => RData::Mx(Mx { preference: f.num("MX preference")?, exchange: f.name(origin)? }),
         RType::TXT => {
             let mut strings = vec![f.char_string("TXT string")?];
             while f.peek().is_some() {
@@ -533,10 +432,7 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
             port: f.num("SRV port")?,
             target: f.name(origin)?,
         }),
-        RType::HINFO => RData::Hinfo(Hinfo {
-            cpu: f.char_string("HINFO cpu")?,
-            os: f.char_string("HINFO os")?,
-        }),
+        RType::HINFO => RData::Hinfo(Hinfo { cpu: f.char_string("HINFO cpu")?, os: f.char_string("HINFO os")? }),
         RType::DS | RType::CDS => {
             let ds = Ds {
                 key_tag: f.num("key tag")?,
@@ -544,11 +440,7 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
                 digest_type: f.num("digest type")?,
                 digest: f.hex_rest("digest (hex)")?,
             };
-            if rtype == RType::DS {
-                RData::Ds(ds)
-            } else {
-                RData::Cds(ds)
-            }
+            if rtype == RType::DS { RData::Ds(ds) } else { RData::Cds(ds) }
         }
         RType::DNSKEY | RType::CDNSKEY => {
             let key = Dnskey {
@@ -557,16 +449,12 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
                 algorithm: f.algorithm()?,
                 public_key: f.base64_rest("public key (base64)")?,
             };
-            if rtype == RType::DNSKEY {
-                RData::Dnskey(key)
-            } else {
-                RData::Cdnskey(key)
-            }
+            if rtype == RType::DNSKEY { RData::Dnskey(key) } else { RData::Cdnskey(key) }
         }
         RType::RRSIG => {
             let t = f.next("type covered")?;
-            let type_covered = RType::from_text(&t.text)
-                .ok_or_else(|| (t.line, t.col, ZoneErrorKind::UnknownType(t.text.clone())))?;
+            let type_covered =
+                RType::from_text(&t.text).ok_or_else(|| (t.line, t.col, ZoneErrorKind::UnknownType(t.text.clone())))?;
             RData::Rrsig(Rrsig {
                 type_covered,
                 algorithm: f.algorithm()?,
@@ -579,10 +467,7 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
                 signature: f.base64_rest("signature (base64)")?,
             })
         }
-        RType::NSEC => RData::Nsec(Nsec {
-            next: f.name(origin)?,
-            types: f.bitmap()?,
-        }),
+        RType::NSEC => RData::Nsec(Nsec { next: f.name(origin)?, types: f.bitmap()? }),
         RType::NSEC3 => {
             let hash_algorithm = f.num("hash algorithm")?;
             let flags = f.num("flags")?;
@@ -592,14 +477,7 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
             let next_hashed = base32hex_decode(&t.text)
                 .filter(|h| !h.is_empty() && h.len() <= 255)
                 .ok_or_else(|| expected(t, "next hashed owner (base32hex)"))?;
-            RData::Nsec3(Nsec3 {
-                hash_algorithm,
-                flags,
-                iterations,
-                salt,
-                next_hashed,
-                types: f.bitmap()?,
-            })
+            RData::Nsec3(Nsec3 { hash_algorithm, flags, iterations, salt, next_hashed, types: f.bitmap()? })
         }
         RType::NSEC3PARAM => RData::Nsec3param(Nsec3Param {
             hash_algorithm: f.num("hash algorithm")?,
@@ -621,27 +499,17 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
         RType::CAA => {
             let flags = f.num("flags")?;
             let t = f.next("tag")?;
-            if t.text.is_empty()
-                || t.text.len() > 255
-                || !t.text.bytes().all(|b| b.is_ascii_alphanumeric())
-            {
+            if t.text.is_empty() || t.text.len() > 255 || !t.text.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err(expected(t, "tag (letters and digits)"));
             }
             let v = f.next("value")?;
             let value = unescape(&v.text).ok_or_else(|| expected(v, "value"))?;
-            RData::Caa(Caa {
-                flags,
-                tag: t.text.as_bytes().to_vec(),
-                value,
-            })
+            RData::Caa(Caa { flags, tag: t.text.as_bytes().to_vec(), value })
         }
         RType::SVCB => RData::Svcb(svcb(f, origin)?),
         RType::HTTPS => RData::Https(svcb(f, origin)?),
         other => {
-            let (line, col) = f
-                .peek()
-                .map(|t| (t.line, t.col))
-                .unwrap_or_else(|| f.end_pos());
+            let (line, col) = f.peek().map(|t| (t.line, t.col)).unwrap_or_else(|| f.end_pos());
             return Err((line, col, ZoneErrorKind::GenericOnly(other)));
         }
     })
@@ -693,10 +561,7 @@ fn svcb(f: &mut Fields<'_>, origin: Option<&Name>) -> Result<Vec<u8>, Pe> {
             }
             1 => {
                 for id in items(&value)? {
-                    let len = u8::try_from(id.len())
-                        .ok()
-                        .filter(|&l| l > 0)
-                        .ok_or_else(|| bad("alpn id"))?;
+                    let len = u8::try_from(id.len()).ok().filter(|&l| l > 0).ok_or_else(|| bad("alpn id"))?;
                     data.push(len);
                     data.extend_from_slice(&id);
                 }
@@ -707,36 +572,20 @@ fn svcb(f: &mut Fields<'_>, origin: Option<&Name>) -> Result<Vec<u8>, Pe> {
                 }
             }
             3 => {
-                let v = value
-                    .as_deref()
-                    .and_then(|v| v.parse::<u16>().ok())
-                    .ok_or_else(|| bad("port"))?;
+                let v = value.as_deref().and_then(|v| v.parse::<u16>().ok()).ok_or_else(|| bad("port"))?;
                 data.extend_from_slice(&v.to_be_bytes());
             }
             4 | 6 => {
                 for a in items(&value)? {
                     let a = text_of(&a);
                     if key_num == 4 {
-                        data.extend_from_slice(
-                            &a.parse::<Ipv4Addr>()
-                                .map_err(|_| bad("IPv4 address"))?
-                                .octets(),
-                        );
+                        data.extend_from_slice(&a.parse::<Ipv4Addr>().map_err(|_| bad("IPv4 address"))?.octets());
                     } else {
-                        data.extend_from_slice(
-                            &a.parse::<Ipv6Addr>()
-                                .map_err(|_| bad("IPv6 address"))?
-                                .octets(),
-                        );
+                        data.extend_from_slice(&a.parse::<Ipv6Addr>().map_err(|_| bad("IPv6 address"))?.octets());
                     }
                 }
             }
-            5 => {
-                data = value
-                    .as_deref()
-                    .and_then(base64_decode)
-                    .ok_or_else(|| bad("ech (base64)"))?
-            }
+            5 => data = value.as_deref().and_then(base64_decode).ok_or_else(|| bad("ech (base64)"))?,
             _ => {
                 if let Some(v) = &value {
                     data = unescape(v).ok_or_else(|| bad("SvcParamValue"))?;
@@ -751,8 +600,7 @@ fn svcb(f: &mut Fields<'_>, origin: Option<&Name>) -> Result<Vec<u8>, Pe> {
     params.sort_by_key(|(k, _)| *k);
     for (k, v) in params {
         out.extend_from_slice(&k.to_be_bytes());
-        let len = u16::try_from(v.len())
-            .map_err(|_| (f.line, 1, ZoneErrorKind::StringTooLong { len: v.len() }))?;
+        let len = u16::try_from(v.len()).map_err(|_| (f.line, 1, ZoneErrorKind::StringTooLong { len: v.len() }))?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&v);
     }
@@ -796,10 +644,7 @@ fn unescape_keep_commas(s: &str) -> Option<Vec<(u8, bool)>> {
             if !d.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            out.push((
-                u8::try_from(d.iter().fold(0u32, |a, x| a * 10 + u32::from(x - b'0'))).ok()?,
-                true,
-            ));
+            out.push((u8::try_from(d.iter().fold(0u32, |a, x| a * 10 + u32::from(x - b'0'))).ok()?, true));
             i += 4;
         } else {
             out.push((n, true));
@@ -817,10 +662,7 @@ mod tests {
     fn ttl_units() {
         assert_eq!(parse_ttl("3600"), Some(3600));
         assert_eq!(parse_ttl("1h"), Some(3600));
-        assert_eq!(
-            parse_ttl("1w2d3h4m5s"),
-            Some(604_800 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5)
-        );
+        assert_eq!(parse_ttl("1w2d3h4m5s"), Some(604_800 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5));
         assert_eq!(parse_ttl("1H30M"), Some(5400));
         assert_eq!(parse_ttl("h"), None);
         assert_eq!(parse_ttl("5x"), None);
