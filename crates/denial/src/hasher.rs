@@ -65,3 +65,38 @@ impl<F: FnMut(&Name, &[u8], u16) -> [u8; HASH_LEN]> Nsec3Hasher for BudgetHasher
         Ok(h)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cost_counts_sha1_blocks() {
+        // A 15-octet name with a 4-octet salt fits one block; so does each
+        // of 5 iterations over 20 + 4 octets.
+        assert_eq!(hash_cost_blocks(15, 4, 5), 6);
+        // A 255-octet salt makes every iteration cost 5 blocks.
+        assert_eq!(hash_cost_blocks(100, 255, 1), 6 + 5);
+        assert_eq!(hash_cost_blocks(0, 0, 0), 1);
+    }
+
+    #[test]
+    fn budget_caches_and_stops() {
+        let mut calls = 0;
+        let name: Name = "a.example.".parse().unwrap();
+        let other: Name = "b.example.".parse().unwrap();
+        let mut h = BudgetHasher::new(
+            |_: &Name, _: &[u8], _: u16| {
+                calls += 1;
+                [7; HASH_LEN]
+            },
+            12,
+        );
+        assert_eq!(h.hash(&name, b"", 10), Ok([7; HASH_LEN]));
+        assert_eq!(h.hash(&name, b"", 10), Ok([7; HASH_LEN]));
+        assert_eq!((h.used(), h.hashed()), (11, 1));
+        assert_eq!(h.hash(&other, b"", 10), Err(DenialError::HashBudget { limit: 12 }));
+        drop(h);
+        assert_eq!(calls, 1);
+    }
+}

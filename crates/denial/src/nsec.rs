@@ -56,6 +56,10 @@ impl<'a> NsecSet<'a> {
             return Err(DenialError::NameExists { name: qname.clone() });
         }
         let cover = self.covering(qname)?;
+        // A next name below qname makes qname an empty non-terminal: it exists.
+        if cover.1.next.is_subdomain_of(qname) {
+            return Err(DenialError::NameExists { name: qname.clone() });
+        }
         let ce = self.closest_encloser(qname, cover);
         self.deny_wildcard(qname, &ce)?;
         Ok(Proof::NxDomain { closest_encloser: ce })
