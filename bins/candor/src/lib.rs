@@ -14,6 +14,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod lab;
+
 /// Exit status for a command-line usage error (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
 /// Exit status for a subcommand that is not built yet (sysexits `EX_UNAVAILABLE`).
@@ -88,9 +90,15 @@ pub struct LabArgs {
     /// Directory for the zone files, hints, anchors and case list.
     #[arg(long)]
     pub out: PathBuf,
-    /// Port the lab's servers listen on.
+    /// Port the lab's servers listen on (53 needs privileges).
+    #[arg(long, default_value_t = 53)]
+    pub port: u16,
+    /// First address of the lab's loopback block (zone i listens on block + i).
+    #[arg(long, default_value = "127.53.0.0")]
+    pub block: std::net::Ipv4Addr,
+    /// The lab's time (seconds since the epoch or YYYYMMDDHHmmSS); default now.
     #[arg(long)]
-    pub port: Option<u16>,
+    pub now: Option<String>,
     /// Serve the zones until interrupted.
     #[arg(long)]
     pub serve: bool,
@@ -160,9 +168,9 @@ where
         }
     };
     let name = match cli.command {
+        Command::Lab(args) => return lab::run(&args),
         Command::Serve(_) => "serve",
         Command::Demo => "demo",
-        Command::Lab(_) => "lab",
         Command::Replay(_) => "replay",
         Command::Trace(_) => "trace",
         Command::VerifyZone(_) => "verify-zone",

@@ -1,9 +1,80 @@
 //! # candor-lab
 //!
 //! The broken-zone lab: a signer, the catalogue of deliberately broken
-//! cases, and loopback authoritative servers for them.
+//! cases, and loopback authoritative servers for them. Users regression-test
+//! resolvers against it; candor's own tests and `candor demo` stand on it.
 //!
-//! **Must not know about**: the resolver's internals; it serves zones like
-//! any authoritative server would.
+//! **Owns**: signing zones (KSK+ZSK or CSK; algorithms 8, 10, 13, 14, 15;
+//! NSEC or NSEC3 with salt, iterations and opt-out), the catalogue
+//! ([`cases`]) with each case's expected verdict, EDE code and failure kind,
+//! the lab hierarchy (a root, `test.`, `com.`, `net.` and one zone per case,
+//! each on its own loopback address), authoritative answering
+//! ([`Authority`]) and serving over UDP and TCP ([`serve`]), and the files
+//! `candor lab --out` writes ([`write_files`]).
 //!
-//! **Status**: not built yet (issue 5).
+//! **Must not know about**: the resolver. It answers like any
+//! authoritative server, misbehaving only where a case says so.
+//!
+//! **Known limitations**: algorithms no chosen crate signs (Ed448, RSAMD5,
+//! DSA) get placeholder keys and signatures, which no validator can verify;
+//! signatures are made once at build time (a long-running lab is rebuilt
+//! by its caller).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod authority;
+mod build;
+mod catalog;
+mod files;
+mod server;
+mod signer;
+
+pub use authority::{Authority, Behavior};
+pub use build::{Lab, LabConfig, LabZone};
+pub use catalog::{Breakage, Build, Case, DsSpec, KeyRole, Verdict, cases};
+pub use files::write_files;
+pub use server::{Running, respond, serve};
+pub use signer::{Denial, KeyLayout, SignOptions, SignedZone, ZoneKeys, sign_rrset, sign_zone};
+
+use std::net::SocketAddr;
+
+use candor_wire::Name;
+
+/// What can go wrong building or serving the lab.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabError {
+    /// A zone has no SOA at its apex.
+    #[error("zone {0} has no SOA at its apex")]
+    NoSoa(Name),
+    /// An RRset to sign was empty.
+    #[error("empty RRset")]
+    EmptyRrset,
+    /// A DS digest type is not supported.
+    #[error("unsupported digest type")]
+    Unsupported,
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] candor_crypto::SignError),
+    /// A name was malformed.
+    #[error(transparent)]
+    Name(#[from] candor_wire::NameError),
+    /// Zone text did not parse.
+    #[error(transparent)]
+    Zone(#[from] candor_wire::text::ZoneError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {kind}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        kind: std::io::ErrorKind,
+    },
+    /// Writing the lab's files failed.
+    #[error("cannot write {path}: {kind}")]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        kind: std::io::ErrorKind,
+    },
+}

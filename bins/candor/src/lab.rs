@@ -1,0 +1,76 @@
+//! `candor lab`: write the broken-zone lab's files and, with `--serve`,
+//! serve it on loopback until interrupted.
+
+use candor_lab::{Lab, LabConfig, serve, write_files};
+
+use crate::LabArgs;
+
+/// Parse `--now`: seconds since the epoch or `YYYYMMDDHHmmSS`.
+pub(crate) fn parse_now(text: Option<&str>) -> Result<u64, String> {
+    match text {
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .map_err(|_| "the system clock is before 1970".to_owned()),
+        Some(t) if t.len() == 14 => candor_wire::parse_timestamp(t)
+            .and_then(|s| u64::try_from(s).ok())
+            .ok_or_else(|| format!("--now {t}: not a valid YYYYMMDDHHmmSS time")),
+        Some(t) => t.parse().map_err(|_| format!("--now {t}: expected seconds since the epoch or YYYYMMDDHHmmSS")),
+    }
+}
+
+pub(crate) fn run(args: &LabArgs) -> u8 {
+    let now = match parse_now(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("candor lab: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    let mut cfg = LabConfig::new(now);
+    cfg.port = args.port;
+    cfg.block = args.block;
+    let lab = match Lab::build(cfg) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("candor lab: building the lab failed: {e}");
+            return 1;
+        }
+    };
+    if let Err(e) = write_files(&lab, &args.out) {
+        eprintln!("candor lab: {e}");
+        return 1;
+    }
+    let listening = lab.zones.iter().filter(|z| z.addr.is_some()).count();
+    println!(
+        "candor lab: wrote {} zones and {} cases to {}",
+        lab.zones.len(),
+        lab.cases.len(),
+        args.out.display()
+    );
+    if !args.serve {
+        return 0;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("candor lab: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        let running = match serve(&lab).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("candor lab: {e}");
+                return 1;
+            }
+        };
+        let root = running.bound.first().map(|a| a.to_string()).unwrap_or_default();
+        println!("candor lab: serving {listening} zones on {}:{} (root at {root}); Ctrl-C stops", args.block, args.port);
+        let _ = tokio::signal::ctrl_c().await;
+        running.stop();
+        println!("candor lab: stopped");
+        0
+    })
+}

@@ -1,0 +1,443 @@
+//! The case catalogue: each case is data. The zone it builds, the breakage
+//! applied after signing, the query, and what a validating resolver must
+//! say about it. Case names follow the public extended-dns-errors.com test
+//! bed where one exists.
+
+use candor_wire::{Algorithm, RType};
+
+use crate::authority::Behavior;
+
+/// What a validating resolver must conclude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Validated: AD.
+    Secure,
+    /// Provably unsigned or unsupported: no AD, no error.
+    Insecure,
+    /// Validation failed: SERVFAIL with EDE.
+    Bogus,
+    /// No answer could be had: SERVFAIL with EDE.
+    Servfail,
+}
+
+impl Verdict {
+    /// The lower-case word used in `cases.tsv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Secure => "secure",
+            Verdict::Insecure => "insecure",
+            Verdict::Bogus => "bogus",
+            Verdict::Servfail => "servfail",
+        }
+    }
+}
+
+/// Which key of a zone a breakage touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRole {
+    /// The key-signing key (257).
+    Ksk,
+    /// The zone-signing key (256).
+    Zsk,
+}
+
+/// A change made to a zone after it is signed (or to how it is signed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Breakage {
+    /// Re-sign the RRsets of one type (all when `None`) with a window
+    /// relative to the lab's time, in seconds.
+    Window {
+        /// Type, or every type.
+        rtype: Option<RType>,
+        /// Inception offset from now.
+        inception: i64,
+        /// Expiration offset from now.
+        expiration: i64,
+    },
+    /// Remove the RRSIGs over one type (all when `None`).
+    DropRrsigs(Option<RType>),
+    /// Remove the RRSIG the given key made over the DNSKEY RRset.
+    DropDnskeyRrsigBy(KeyRole),
+    /// Flip bits in the signature of the RRSIGs over one type (all DNSKEY
+    /// RRSIGs when `DNSKEY`), or only those made by one key.
+    CorruptRrsig(RType, Option<KeyRole>),
+    /// Remove a key from the DNSKEY RRset (re-signing it with what is left).
+    DropKey(KeyRole),
+    /// Remove the DNSKEY RRset and its RRSIGs.
+    DropDnskeyRrset,
+    /// Change a key's flags (the RRset re-signed by the other key where possible).
+    KeyFlags(KeyRole, u16),
+    /// Change a key's algorithm field (and re-sign the DNSKEY RRset).
+    KeyAlgorithm(KeyRole, u8),
+    /// Flip bits in a key's public key.
+    CorruptKey(KeyRole),
+    /// Set the revoke bit on the KSK, re-signing with it.
+    RevokeKsk,
+    /// Replace the first label of one NSEC3 owner (re-signed).
+    Nsec3BadHash,
+    /// Change one NSEC3's next hashed owner (re-signed).
+    Nsec3BadNext,
+    /// Remove every NSEC3 and its RRSIG.
+    DropNsec3,
+    /// Remove the RRSIGs over NSEC3 records.
+    DropNsec3Rrsigs,
+    /// Corrupt the RRSIGs over NSEC3 records.
+    CorruptNsec3Rrsigs,
+    /// Remove one NSEC3 from the chain: a gap.
+    Nsec3Gap,
+    /// Give one NSEC3 another salt (re-signed): the proof's records disagree.
+    Nsec3SaltMismatch,
+    /// Remove the NSEC3PARAM (and its RRSIG).
+    DropNsec3param,
+    /// Change the NSEC3PARAM salt (re-signed) so it names no chain.
+    Nsec3paramBadSalt,
+    /// Replace the keys and signatures with placeholders of this algorithm
+    /// (no chosen crate signs it).
+    PlaceholderAlgorithm(u8),
+}
+
+/// What the parent publishes for a case zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DsSpec {
+    /// The right DS.
+    Good,
+    /// No DS: the child is insecure, and the parent proves it.
+    None,
+    /// The DS with another key tag.
+    BadTag,
+    /// The DS with another key algorithm number.
+    KeyAlgorithm(u8),
+    /// The DS with another digest type number.
+    DigestType(u8),
+    /// The DS with a wrong digest.
+    BogusDigest,
+    /// A DS with a wrong digest next to the right one (same digest type).
+    BogusNextToGood,
+}
+
+/// How a case zone is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Build {
+    /// Signed with this algorithm, layout and denial.
+    Signed {
+        /// Algorithm.
+        algorithm: Algorithm,
+        /// True: one CSK; false: KSK + ZSK.
+        csk: bool,
+        /// NSEC3 (salt, iterations, opt-out), or NSEC when `None`.
+        nsec3: Option<(Vec<u8>, u16, bool)>,
+    },
+    /// Not signed at all.
+    Unsigned,
+}
+
+/// One lab case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The case's name: its zone is `<name>.test.`.
+    pub name: String,
+    /// How the zone is built.
+    pub build: Build,
+    /// What the parent says.
+    pub ds: DsSpec,
+    /// Breakages applied after signing.
+    pub breakage: Vec<Breakage>,
+    /// How the zone's server behaves.
+    pub behavior: Behavior,
+    /// The query name relative to the zone (`@` for the apex).
+    pub qname: &'static str,
+    /// The query type.
+    pub qtype: RType,
+    /// The expected verdict.
+    pub verdict: Verdict,
+    /// The expected EDE info-code, if any.
+    pub ede: Option<u16>,
+    /// A stable identifier of the failure for tools to match on.
+    pub kind: &'static str,
+    /// The root cause in an operator's words.
+    pub description: String,
+    /// Where the resolver's clock should stand, relative to the lab's time.
+    pub clock_offset: i64,
+    /// Extra records in the zone (zone-file text, relative to the zone).
+    pub extra: &'static str,
+    /// Whether a server listens for the zone.
+    pub listening: bool,
+    /// Glue address override for the zone's name server (special-purpose addresses).
+    pub glue: Option<&'static str>,
+    /// A label under the zone delegated, without DS, to an unsigned child
+    /// zone the lab also serves.
+    pub unsigned_child: Option<&'static str>,
+}
+
+const DAY: i64 = 86_400;
+
+fn signed(algorithm: Algorithm) -> Build {
+    Build::Signed { algorithm, csk: false, nsec3: None }
+}
+
+fn nsec3(iterations: u16) -> Build {
+    Build::Signed { algorithm: Algorithm::ECDSAP256SHA256, csk: false, nsec3: Some((vec![0xab, 0xcd], iterations, false)) }
+}
+
+/// A case with defaults: alg 13, KSK+ZSK, NSEC, good DS, apex A query.
+pub(crate) fn case(name: &str, verdict: Verdict, ede: Option<u16>, kind: &'static str, description: &str) -> Case {
+    Case {
+        name: name.to_owned(),
+        build: signed(Algorithm::ECDSAP256SHA256),
+        ds: DsSpec::Good,
+        breakage: Vec::new(),
+        behavior: Behavior::default(),
+        qname: "@",
+        qtype: RType::A,
+        verdict,
+        ede,
+        kind,
+        description: description.to_owned(),
+        clock_offset: 0,
+        extra: "",
+        listening: true,
+        glue: None,
+        unsigned_child: None,
+    }
+}
+
+impl Case {
+    fn build(mut self, b: Build) -> Case {
+        self.build = b;
+        self
+    }
+    fn ds(mut self, d: DsSpec) -> Case {
+        self.ds = d;
+        self
+    }
+    fn brk(mut self, b: Breakage) -> Case {
+        self.breakage.push(b);
+        self
+    }
+    fn q(mut self, qname: &'static str, qtype: RType) -> Case {
+        self.qname = qname;
+        self.qtype = qtype;
+        self
+    }
+    fn behave(mut self, b: Behavior) -> Case {
+        self.behavior = b;
+        self
+    }
+    fn clock(mut self, offset: i64) -> Case {
+        self.clock_offset = offset;
+        self
+    }
+    fn child(mut self, label: &'static str) -> Case {
+        self.unsigned_child = Some(label);
+        self
+    }
+    fn extra(mut self, text: &'static str) -> Case {
+        self.extra = text;
+        self
+    }
+}
+
+/// Every case of the lab.
+pub fn cases() -> Vec<Case> {
+    use Verdict::*;
+    let mut v = vec![
+        // Healthy controls.
+        case("valid", Secure, None, "valid", "a healthy zone signed with ECDSA P-256 (algorithm 13)"),
+        case("valid-8", Secure, None, "valid", "a healthy zone signed with RSA/SHA-256 (algorithm 8)")
+            .build(signed(Algorithm::RSASHA256)),
+        case("valid-10", Secure, None, "valid", "a healthy zone signed with RSA/SHA-512 (algorithm 10)")
+            .build(signed(Algorithm::RSASHA512)),
+        case("valid-13", Secure, None, "valid", "a healthy zone signed with ECDSA P-256 (algorithm 13)"),
+        case("valid-14", Secure, None, "valid", "a healthy zone signed with ECDSA P-384 (algorithm 14)")
+            .build(signed(Algorithm::ECDSAP384SHA384)),
+        case("valid-15", Secure, None, "valid", "a healthy zone signed with Ed25519 (algorithm 15)")
+            .build(signed(Algorithm::ED25519)),
+        case("valid-csk", Secure, None, "valid", "a healthy zone signed with one combined signing key")
+            .build(Build::Signed { algorithm: Algorithm::ECDSAP256SHA256, csk: true, nsec3: None }),
+        case("nsec-nxdomain", Secure, None, "valid", "a proven NXDOMAIN from an NSEC zone").q("nosuch", RType::A),
+        case("nsec-nodata", Secure, None, "valid", "a proven NODATA from an NSEC zone").q("www", RType::MX),
+        case("nsec3-nxdomain", Secure, None, "valid", "a proven NXDOMAIN from an NSEC3 zone")
+            .build(nsec3(0))
+            .q("nosuch", RType::A),
+        case("nsec3-nodata", Secure, None, "valid", "a proven NODATA from an NSEC3 zone").build(nsec3(0)).q("www", RType::MX),
+        case("nsec3-optout", Insecure, None, "insecure-opt-out", "an unsigned child inside an NSEC3 opt-out span")
+            .build(Build::Signed {
+                algorithm: Algorithm::ECDSAP256SHA256,
+                csk: false,
+                nsec3: Some((vec![0xab], 0, true)),
+            })
+            .child("unsigned")
+            .q("www.unsigned", RType::A),
+        case("unsigned", Insecure, None, "insecure-unsigned", "an unsigned zone under a signed parent that proves no DS")
+            .build(Build::Unsigned)
+            .ds(DsSpec::None),
+        case("no-ds", Insecure, None, "insecure-no-ds", "a signed zone whose parent publishes no DS (and proves it)")
+            .ds(DsSpec::None),
+        case("wildcard", Secure, None, "valid", "a valid wildcard answer with its no-closer-match proof")
+            .extra("*.w A 192.0.2.7\n")
+            .q("anything.w", RType::A),
+        // DS problems.
+        case("ds-bad-tag", Bogus, Some(9), "ds-no-matching-key", "the DS key tag matches no DNSKEY in the child")
+            .ds(DsSpec::BadTag),
+        case("ds-bad-key-algo", Bogus, Some(9), "ds-no-matching-key", "the DS algorithm differs from the child's key")
+            .ds(DsSpec::KeyAlgorithm(8)),
+        case("ds-unassigned-key-algo", Insecure, Some(1), "unsupported-algorithm", "the only DS names an unassigned algorithm (100)")
+            .ds(DsSpec::KeyAlgorithm(100)),
+        case("ds-reserved-key-algo", Insecure, Some(1), "unsupported-algorithm", "the only DS names a reserved algorithm (200)")
+            .ds(DsSpec::KeyAlgorithm(200)),
+        case("ds-unassigned-digest-algo", Insecure, Some(2), "unsupported-digest", "the only DS uses an unassigned digest type (100)")
+            .ds(DsSpec::DigestType(100)),
+        case("ds-bogus-digest-value", Bogus, Some(9), "ds-no-matching-key", "the DS digest matches no DNSKEY in the child")
+            .ds(DsSpec::BogusDigest),
+        case("ds-bogus-next-to-good", Secure, None, "valid", "a wrong DS beside a right one of the same digest type")
+            .ds(DsSpec::BogusNextToGood),
+        case("ds-unsigned-child", Bogus, Some(9), "ds-unsigned-zone", "the parent has a DS but the child is unsigned (a provider migration left a stale DS)")
+            .build(Build::Unsigned),
+        // Signatures.
+        case("rrsig-exp-all", Bogus, Some(7), "signature-expired", "every signature in the zone has expired; re-sign the zone")
+            .brk(Breakage::Window { rtype: None, inception: -60 * DAY, expiration: -30 * DAY }),
+        case("rrsig-exp-a", Bogus, Some(7), "signature-expired", "the A RRset's signature has expired")
+            .brk(Breakage::Window { rtype: Some(RType::A), inception: -60 * DAY, expiration: -30 * DAY }),
+        case("rrsig-not-yet-all", Bogus, Some(8), "signature-not-yet-valid", "every signature's inception is in the future")
+            .brk(Breakage::Window { rtype: None, inception: 10 * DAY, expiration: 40 * DAY }),
+        case("rrsig-not-yet-a", Bogus, Some(8), "signature-not-yet-valid", "the A RRset's signature is not yet valid")
+            .brk(Breakage::Window { rtype: Some(RType::A), inception: 10 * DAY, expiration: 40 * DAY }),
+        case("rrsig-exp-before-all", Bogus, Some(25), "signature-expiration-before-inception", "every signature expires before its inception")
+            .brk(Breakage::Window { rtype: None, inception: 10 * DAY, expiration: -10 * DAY }),
+        case("rrsig-exp-before-a", Bogus, Some(25), "signature-expiration-before-inception", "the A signature expires before its inception")
+            .brk(Breakage::Window { rtype: Some(RType::A), inception: 10 * DAY, expiration: -10 * DAY }),
+        case("no-rrsig-all", Bogus, Some(10), "rrsig-missing", "the zone's RRSIGs are all missing").brk(Breakage::DropRrsigs(None)),
+        case("no-rrsig-a", Bogus, Some(10), "rrsig-missing", "the A RRset has no RRSIG").brk(Breakage::DropRrsigs(Some(RType::A))),
+        case("no-rrsig-ksk", Bogus, Some(10), "rrsig-missing", "the KSK's signature over the DNSKEY RRset is missing")
+            .brk(Breakage::DropDnskeyRrsigBy(KeyRole::Ksk)),
+        case("no-dnskey-rrsig", Bogus, Some(10), "rrsig-missing", "the DNSKEY RRset has no RRSIG")
+            .brk(Breakage::DropRrsigs(Some(RType::DNSKEY))),
+        case("bad-rrsig-ksk", Bogus, Some(6), "signature-invalid", "the KSK's signature over the DNSKEY RRset does not verify")
+            .brk(Breakage::CorruptRrsig(RType::DNSKEY, Some(KeyRole::Ksk))),
+        case("bad-dnskey-rrsig", Bogus, Some(6), "signature-invalid", "the signatures over the DNSKEY RRset do not verify")
+            .brk(Breakage::CorruptRrsig(RType::DNSKEY, None)),
+        case("bad-rrsig-a", Bogus, Some(6), "signature-invalid", "the A RRset's signature bytes are corrupted")
+            .brk(Breakage::CorruptRrsig(RType::A, None)),
+        // Keys.
+        case("no-zsk", Bogus, Some(9), "dnskey-missing", "the ZSK that signs the data is not in the DNSKEY RRset")
+            .brk(Breakage::DropKey(KeyRole::Zsk)),
+        case("no-ksk", Bogus, Some(9), "dnskey-missing", "the KSK the DS points at is not in the DNSKEY RRset")
+            .brk(Breakage::DropKey(KeyRole::Ksk)),
+        case("bad-ksk", Bogus, Some(9), "ds-no-matching-key", "the KSK's public key no longer matches the DS")
+            .brk(Breakage::CorruptKey(KeyRole::Ksk)),
+        case("no-dnskey", Bogus, Some(9), "dnskey-missing", "the zone serves no DNSKEY RRset").brk(Breakage::DropDnskeyRrset),
+        case("bad-zsk", Bogus, Some(6), "signature-invalid", "the ZSK's public key is corrupted, so its signatures fail")
+            .brk(Breakage::CorruptKey(KeyRole::Zsk)),
+        case("no-dnskey-256", Bogus, Some(11), "no-zone-key-bit", "the ZSK lacks the zone-key flag (flags 0)")
+            .brk(Breakage::KeyFlags(KeyRole::Zsk, 0)),
+        case("no-dnskey-257", Bogus, Some(11), "no-zone-key-bit", "the KSK lacks the zone-key flag (flags 1)")
+            .brk(Breakage::KeyFlags(KeyRole::Ksk, 1)),
+        case("no-dnskey-256-257", Bogus, Some(11), "no-zone-key-bit", "no key has the zone-key flag")
+            .brk(Breakage::KeyFlags(KeyRole::Zsk, 0))
+            .brk(Breakage::KeyFlags(KeyRole::Ksk, 1)),
+        // The ZSK's algorithm field no longer matches its signatures: no key
+        // with that tag and algorithm signs the data (DNSKEY missing, 9).
+        case("bad-zsk-algo", Bogus, Some(9), "dnskey-missing", "the ZSK's algorithm field (8) differs from its signatures' (13)")
+            .brk(Breakage::KeyAlgorithm(KeyRole::Zsk, 8)),
+        case("unassigned-zsk-algo", Bogus, Some(9), "dnskey-missing", "the ZSK's algorithm field is unassigned (100)")
+            .brk(Breakage::KeyAlgorithm(KeyRole::Zsk, 100)),
+        case("reserved-zsk-algo", Bogus, Some(9), "dnskey-missing", "the ZSK's algorithm field is reserved (200)")
+            .brk(Breakage::KeyAlgorithm(KeyRole::Zsk, 200)),
+        case("revoked-ksk", Bogus, Some(9), "dnskey-missing", "the only KSK is revoked (RFC 5011): no usable key matches the DS")
+            .brk(Breakage::RevokeKsk),
+        case("ed448", Insecure, Some(1), "unsupported-algorithm", "Ed448 (16): placeholder keys and signatures; unsupported here")
+            .brk(Breakage::PlaceholderAlgorithm(16)),
+        case("rsamd5", Insecure, Some(1), "unsupported-algorithm", "RSAMD5 (1): placeholder keys and signatures; unsupported")
+            .brk(Breakage::PlaceholderAlgorithm(1)),
+        case("dsa", Insecure, Some(1), "unsupported-algorithm", "DSA (3): placeholder keys and signatures; unsupported")
+            .brk(Breakage::PlaceholderAlgorithm(3)),
+        case("rsasha1", Insecure, Some(1), "unsupported-algorithm", "RSASHA1 (5): real signatures, insecure under RFC 9905")
+            .build(signed(Algorithm::RSASHA1)),
+        // Denial.
+        case("bad-nsec3-hash", Bogus, Some(12), "nsec3-bad-hash", "an NSEC3 owner hash is wrong, so the proof does not hold")
+            .build(nsec3(0))
+            .brk(Breakage::Nsec3BadHash)
+            .q("nosuch", RType::A),
+        case("bad-nsec3-next", Bogus, Some(12), "nsec3-bad-next", "an NSEC3 next-hash field is wrong")
+            .build(nsec3(0))
+            .brk(Breakage::Nsec3BadNext)
+            .q("nosuch", RType::A),
+        case("nsec3-missing", Bogus, Some(12), "nsec3-missing", "the NXDOMAIN comes without its NSEC3 records")
+            .build(nsec3(0))
+            .brk(Breakage::DropNsec3)
+            .q("nosuch", RType::A),
+        case("no-nsec3param-nsec3", Bogus, Some(12), "nsec3-missing", "NSEC3PARAM is published but the zone has no NSEC3 chain")
+            .build(nsec3(0))
+            .brk(Breakage::DropNsec3)
+            .q("nosuch", RType::A),
+        case("bad-nsec3-rrsig", Bogus, Some(6), "signature-invalid", "the NSEC3 records' signatures do not verify")
+            .build(nsec3(0))
+            .brk(Breakage::CorruptNsec3Rrsigs)
+            .q("nosuch", RType::A),
+        case("nsec3-rrsig-missing", Bogus, Some(10), "rrsig-missing", "the NSEC3 records have no RRSIGs")
+            .build(nsec3(0))
+            .brk(Breakage::DropNsec3Rrsigs)
+            .q("nosuch", RType::A),
+        case("nsec3-gap", Bogus, Some(12), "nsec3-gap", "the NSEC3 chain has a gap where the denied name falls")
+            .build(nsec3(0))
+            .brk(Breakage::Nsec3Gap)
+            .q("nosuch", RType::A),
+        case("nsec3-salt-mismatch", Bogus, Some(12), "nsec3-parameter-mismatch", "NSEC3 records of one proof disagree on salt")
+            .build(nsec3(0))
+            .brk(Breakage::Nsec3SaltMismatch)
+            .q("nosuch", RType::A),
+        case("nsec-missing", Bogus, Some(12), "nsec-missing", "the NXDOMAIN comes without its NSEC records")
+            .behave(Behavior { strip_denial: true, ..Behavior::default() })
+            .q("nosuch", RType::A),
+        case("wildcard-no-proof", Bogus, Some(12), "nsec-missing", "a wildcard answer without the proof that no closer name exists")
+            .behave(Behavior { strip_wildcard_proof: true, ..Behavior::default() })
+            .extra("*.w A 192.0.2.7\n")
+            .q("anything.w", RType::A),
+        case("bad-nsec3param-salt", Bogus, Some(12), "nsec3param-mismatch", "NSEC3PARAM names a salt no chain uses, so the server sends negative answers without proof")
+            .build(nsec3(0))
+            .brk(Breakage::Nsec3paramBadSalt)
+            .q("nosuch", RType::A),
+        case("nsec3param-missing", Bogus, Some(12), "nsec3param-missing", "NSEC3PARAM is missing, so the server finds no chain and sends no proof")
+            .build(nsec3(0))
+            .brk(Breakage::DropNsec3param)
+            .q("nosuch", RType::A),
+        case("bad-nsec3param-salt-positive", Secure, None, "valid", "positive answers stay secure when NSEC3PARAM is wrong")
+            .build(nsec3(0))
+            .brk(Breakage::Nsec3paramBadSalt),
+        // Reachability.
+        case("allow-query-none", Servfail, Some(22), "no-reachable-authority", "the zone's server refuses every query")
+            .behave(Behavior { refuse: true, ..Behavior::default() }),
+        case("not-auth", Servfail, Some(22), "no-reachable-authority", "the zone's server answers without authority (no AA)")
+            .behave(Behavior { no_aa: true, ..Behavior::default() }),
+        case("tcp-only", Secure, None, "valid", "the server truncates every UDP answer; the data comes over TCP")
+            .behave(Behavior { tcp_only: true, ..Behavior::default() }),
+    ];
+    let mut unreachable = case("no-listener", Servfail, Some(22), "no-reachable-authority", "the delegation points at a loopback address where nothing listens");
+    unreachable.listening = false;
+    v.push(unreachable);
+    for (name, addr, what) in [
+        ("glue-documentation", "192.0.2.53", "glue in a documentation prefix (192.0.2.0/24), never queried"),
+        ("glue-unspecified", "0.0.0.0", "glue at the unspecified address, never queried"),
+        ("glue-multicast", "224.0.0.53", "glue at a multicast address, never queried"),
+    ] {
+        let mut c = case(name, Servfail, Some(22), "no-reachable-authority", what);
+        c.glue = Some(addr);
+        c.listening = false;
+        v.push(c);
+    }
+    for (name, offset, ede, kind, what) in [
+        ("clock-ahead-1d", 31 * DAY, 7, "clock-ahead", "the resolver's clock is 1 day past the signatures' expiration"),
+        ("clock-ahead-30d", 60 * DAY, 7, "clock-ahead", "the resolver's clock is 30 days past the signatures' expiration"),
+        ("clock-behind", -2 * DAY, 8, "clock-behind", "the resolver's clock is before the signatures' inception"),
+    ] {
+        v.push(case(name, Bogus, Some(ede), kind, what).clock(offset));
+    }
+    for n in [0u16, 1, 50, 51, 100, 150, 151, 500, 2500] {
+        let name = format!("nsec3-iter-{n}");
+        let (verdict, ede, kind) =
+            if n <= 50 { (Secure, None, "valid") } else { (Insecure, Some(27), "nsec3-iterations-above-cap") };
+        let what = format!("an NXDOMAIN from an NSEC3 chain with {n} iterations (cap 50)");
+        v.push(case(&name, verdict, ede, kind, &what).build(nsec3(n)).q("nosuch", RType::A));
+    }
+    v
+}
