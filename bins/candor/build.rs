@@ -7,7 +7,40 @@
 
 use std::path::PathBuf;
 
+/// The external DNS tools the lab tests drive: BIND's verifier, resolver
+/// and dig, ldns's verifier, and setpriv to drop privileges.
+const TOOLS: [&str; 5] = ["dig", "dnssec-verify", "named", "ldns-verify-zone", "setpriv"];
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        || ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().any(|d| std::path::Path::new(d).join(tool).is_file())
+}
+
+fn tools() {
+    println!("cargo::rustc-check-cfg=cfg(candor_tools)");
+    println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rerun-if-env-changed=CANDOR_REQUIRE_TOOLS");
+    for t in TOOLS {
+        for d in ["/usr/sbin", "/usr/bin"] {
+            println!("cargo::rerun-if-changed={d}/{t}");
+        }
+    }
+    let missing: Vec<&str> = TOOLS.iter().copied().filter(|t| !on_path(t)).collect();
+    if missing.is_empty() {
+        println!("cargo::rustc-cfg=candor_tools");
+    } else if std::env::var("CANDOR_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+        panic!(
+            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils)"
+        );
+    } else {
+        println!(
+            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils)"
+        );
+    }
+}
+
 fn main() {
+    tools();
     println!("cargo::rustc-check-cfg=cfg(candor_shared)");
     println!("cargo::rerun-if-env-changed=CANDOR_SHARED");
     println!("cargo::rerun-if-env-changed=CANDOR_REQUIRE_SHARED");

@@ -42,12 +42,7 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
         return 1;
     }
     let listening = lab.zones.iter().filter(|z| z.addr.is_some()).count();
-    println!(
-        "candor lab: wrote {} zones and {} cases to {}",
-        lab.zones.len(),
-        lab.cases.len(),
-        args.out.display()
-    );
+    println!("candor lab: wrote {} zones and {} cases to {}", lab.zones.len(), lab.cases.len(), args.out.display());
     if !args.serve {
         return 0;
     }
@@ -67,7 +62,10 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
             }
         };
         let root = running.bound.first().map(|a| a.to_string()).unwrap_or_default();
-        println!("candor lab: serving {listening} zones on {}:{} (root at {root}); Ctrl-C stops", args.block, args.port);
+        println!(
+            "candor lab: serving {listening} zones on {}:{} (root at {root}); Ctrl-C stops",
+            args.block, args.port
+        );
         let _ = tokio::signal::ctrl_c().await;
         running.stop();
         println!("candor lab: stopped");

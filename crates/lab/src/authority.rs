@@ -71,11 +71,8 @@ impl Authority {
         }
         nsec.sort_by(|a, b| a.owner.cmp(&b.owner));
         nsec3.sort_by_key(|a| a.0);
-        let delegations = rrsets
-            .keys()
-            .filter(|(n, t)| *t == RType::NS && *n != origin)
-            .map(|(n, _)| n.clone())
-            .collect();
+        let delegations =
+            rrsets.keys().filter(|(n, t)| *t == RType::NS && *n != origin).map(|(n, _)| n.clone()).collect();
         Authority { origin, rrsets, sigs, existing, delegations, nsec, nsec3, behavior }
     }
 
@@ -337,9 +334,10 @@ impl Authority {
         let p = self.params()?;
         let salt = p.salt.clone();
         let it = p.iterations;
-        let iter = self.nsec3.iter().filter(move |(_, r)| {
-            matches!(&r.data, RData::Nsec3(n) if n.salt == salt && n.iterations == it)
-        });
+        let iter = self
+            .nsec3
+            .iter()
+            .filter(move |(_, r)| matches!(&r.data, RData::Nsec3(n) if n.salt == salt && n.iterations == it));
         Some((p, iter))
     }
 

@@ -70,13 +70,18 @@ pub struct Lab {
 }
 
 fn opts(cfg: &LabConfig, algorithm: Algorithm, layout: KeyLayout, denial: Denial) -> SignOptions {
-    SignOptions { algorithm, layout, denial, inception: cfg.at(-DAY), expiration: cfg.at(30 * DAY), seed: cfg.seed.clone() }
+    SignOptions {
+        algorithm,
+        layout,
+        denial,
+        inception: cfg.at(-DAY),
+        expiration: cfg.at(30 * DAY),
+        seed: cfg.seed.clone(),
+    }
 }
 
 fn zone_text(origin: &Name, addr: Ipv4Addr, body: &str) -> Result<Vec<Record>, LabError> {
-    let text = format!(
-        "$TTL 3600\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A {addr}\n{body}"
-    );
+    let text = format!("$TTL 3600\n@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A {addr}\n{body}");
     Ok(parse_zone(&text, Some(origin))?)
 }
 
@@ -208,7 +213,8 @@ impl Lab {
             let addr = cfg.addr(2 + i as u32);
             let body = delegation_records(&origin, &children)?;
             let records = zone_text(&origin, addr, &body)?;
-            let signed = sign_zone(&origin, &records, &opts(&cfg, Algorithm::ECDSAP256SHA256, KeyLayout::KskZsk, Denial::Nsec))?;
+            let signed =
+                sign_zone(&origin, &records, &opts(&cfg, Algorithm::ECDSAP256SHA256, KeyLayout::KskZsk, Denial::Nsec))?;
             root_children.push(Delegation { child: origin.clone(), glue: addr.to_string(), ds: signed.ds.clone() });
             zones.push(LabZone { origin, records: signed.records, addr: Some(addr), behavior: Behavior::default() });
         }
@@ -220,14 +226,23 @@ impl Lab {
             "$TTL 86400\n. SOA ns.lab-root. hostmaster.lab-root. 1 1800 900 604800 86400\n. NS ns.lab-root.\n{body}"
         );
         let records = parse_zone(&text, Some(&root))?;
-        let signed = sign_zone(&root, &records, &opts(&cfg, Algorithm::ECDSAP256SHA256, KeyLayout::KskZsk, Denial::Nsec))?;
+        let signed =
+            sign_zone(&root, &records, &opts(&cfg, Algorithm::ECDSAP256SHA256, KeyLayout::KskZsk, Denial::Nsec))?;
         let root_ds = signed.ds.clone();
-        zones.insert(0, LabZone { origin: root, records: signed.records, addr: Some(root_addr), behavior: Behavior::default() });
+        zones.insert(
+            0,
+            LabZone { origin: root, records: signed.records, addr: Some(root_addr), behavior: Behavior::default() },
+        );
         Ok(Lab { zones, root_ds, cases: case_list, config: cfg })
     }
 }
 
-fn simple_signed(cfg: &LabConfig, origin: &Name, addr: Ipv4Addr, body: &str) -> Result<(Vec<Record>, Vec<Ds>), LabError> {
+fn simple_signed(
+    cfg: &LabConfig,
+    origin: &Name,
+    addr: Ipv4Addr,
+    body: &str,
+) -> Result<(Vec<Record>, Vec<Ds>), LabError> {
     let records = zone_text(origin, addr, body)?;
     let signed = sign_zone(origin, &records, &opts(cfg, Algorithm::ECDSAP256SHA256, KeyLayout::KskZsk, Denial::Nsec))?;
     Ok((signed.records, signed.ds))
@@ -241,10 +256,8 @@ fn build_case(
     addr: Ipv4Addr,
     child: Option<(&str, Ipv4Addr)>,
 ) -> Result<(Vec<Record>, Vec<Ds>), LabError> {
-    let mut body = format!(
-        "@ 300 A 192.0.2.1\nwww 300 A 192.0.2.80\n@ 300 TXT \"candor lab case {}\"\n{}",
-        case.name, case.extra
-    );
+    let mut body =
+        format!("@ 300 A 192.0.2.1\nwww 300 A 192.0.2.80\n@ 300 TXT \"candor lab case {}\"\n{}", case.name, case.extra);
     if let Some((label, child_addr)) = child {
         body.push_str(&format!("{label} NS ns.{label}\nns.{label} A {child_addr}\n"));
     }
@@ -338,7 +351,14 @@ fn dnskey_mut(zone: &mut SignedZone, role: KeyRole) -> Option<&mut Dnskey> {
 }
 
 /// Re-sign one RRset (replacing its RRSIGs) with the given keys and flags.
-fn resign(zone: &mut SignedZone, owner: &Name, rtype: RType, signers: &[(SigningKey, u16)], inc: u32, exp: u32) -> Result<(), LabError> {
+fn resign(
+    zone: &mut SignedZone,
+    owner: &Name,
+    rtype: RType,
+    signers: &[(SigningKey, u16)],
+    inc: u32,
+    exp: u32,
+) -> Result<(), LabError> {
     let set: Vec<Record> = zone.records.iter().filter(|r| r.owner == *owner && r.rtype() == rtype).cloned().collect();
     zone.records.retain(|r| !(r.owner == *owner && covered(r) == Some(rtype)));
     if set.is_empty() {
@@ -397,9 +417,11 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
             });
             for r in &mut zone.records {
                 if let RData::Rrsig(s) = &mut r.data
-                    && s.type_covered == *rtype && tag.is_none_or(|t| t == s.key_tag) {
-                        flip(&mut s.signature);
-                    }
+                    && s.type_covered == *rtype
+                    && tag.is_none_or(|t| t == s.key_tag)
+                {
+                    flip(&mut s.signature);
+                }
             }
         }
         Breakage::DropKey(role) => {
@@ -417,7 +439,7 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
         Breakage::KeyFlags(role, flags) => {
             let (key, old) = role_key(zone, *role);
             if let Some(k) = dnskey_mut(zone, *role) {
-                    k.flags = *flags;
+                k.flags = *flags;
             }
             // Re-sign everything the key signed, under its new flags (and tag).
             let old_tag = key_tag(&key.dnskey(old));
@@ -429,12 +451,14 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
             }
             resign_all(zone, &keys)?;
             if *role == KeyRole::Ksk {
-                return Ok(Some(vec![make_ds(&zone.origin, &key.dnskey(*flags), 2).map_err(|_| LabError::Unsupported)?]));
+                return Ok(Some(vec![
+                    make_ds(&zone.origin, &key.dnskey(*flags), 2).map_err(|_| LabError::Unsupported)?,
+                ]));
             }
         }
         Breakage::KeyAlgorithm(role, alg) => {
             if let Some(k) = dnskey_mut(zone, *role) {
-                    k.algorithm = Algorithm(*alg);
+                k.algorithm = Algorithm(*alg);
             }
             // The DNSKEY RRset changed: the KSK signs it again (with the true keys).
             let origin = zone.origin.clone();
@@ -443,7 +467,7 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
         }
         Breakage::CorruptKey(role) => {
             if let Some(k) = dnskey_mut(zone, *role) {
-                    corrupt_keeping_tag(k);
+                corrupt_keeping_tag(k);
             }
             let origin = zone.origin.clone();
             let signers = dnskey_signers(zone);
@@ -452,7 +476,7 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
         Breakage::RevokeKsk => {
             let revoked = 257 | Dnskey::REVOKE;
             if let Some(k) = dnskey_mut(zone, KeyRole::Ksk) {
-                    k.flags = revoked;
+                k.flags = revoked;
             }
             let origin = zone.origin.clone();
             let mut signers = dnskey_signers(zone);
@@ -475,9 +499,9 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
                     Breakage::Nsec3BadHash => {
                         let mut owner_hash = h;
                         bump(&mut owner_hash, 1);
-                        rec.owner = zone.origin.prepend(
-                            candor_wire::text::base32hex_encode(&owner_hash).to_lowercase().as_bytes(),
-                        )?;
+                        rec.owner = zone
+                            .origin
+                            .prepend(candor_wire::text::base32hex_encode(&owner_hash).to_lowercase().as_bytes())?;
                     }
                     Breakage::Nsec3BadNext => {
                         let mut next = h;
@@ -497,9 +521,10 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
         Breakage::CorruptNsec3Rrsigs => {
             for r in &mut zone.records {
                 if let RData::Rrsig(s) = &mut r.data
-                    && s.type_covered == RType::NSEC3 {
-                        flip(&mut s.signature);
-                    }
+                    && s.type_covered == RType::NSEC3
+                {
+                    flip(&mut s.signature);
+                }
             }
         }
         Breakage::DropNsec3param => {

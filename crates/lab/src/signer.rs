@@ -241,10 +241,8 @@ fn nsec3_chain(
 ) -> Result<Vec<Record>, LabError> {
     let names = types_by_name(data, cuts);
     // Opt-out leaves unsigned delegations (no DS) out of the chain.
-    let included: Vec<(&Name, &BTreeSet<RType>)> = names
-        .iter()
-        .filter(|(n, t)| !(opt_out && cuts.is_delegation(n) && !t.contains(&RType::DS)))
-        .collect();
+    let included: Vec<(&Name, &BTreeSet<RType>)> =
+        names.iter().filter(|(n, t)| !(opt_out && cuts.is_delegation(n) && !t.contains(&RType::DS))).collect();
     // Every existing name and the empty non-terminals above it.
     let mut all: BTreeMap<Name, BTreeSet<RType>> = BTreeMap::new();
     for (name, types) in &included {

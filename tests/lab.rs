@@ -1,0 +1,286 @@
+//! The broken-zone lab against real tools: BIND's `dnssec-verify` and
+//! ldns's `ldns-verify-zone` on the zone files `candor lab --out` writes,
+//! `dig` against `candor lab --serve` run as an unprivileged user, and BIND
+//! as a validating resolver over the whole catalogue. Everything stays on
+//! loopback: each test takes its own 127.x block and a free high port.
+
+use std::net::{Ipv4Addr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use candor_lab::{Build, cases};
+
+fn candor() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_candor"))
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("candor-lab-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A free UDP port on loopback (also used for TCP; the race is harmless here).
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn is_root() -> bool {
+    String::from_utf8_lossy(&run(Command::new("id").arg("-u")).stdout).trim() == "0"
+}
+
+/// A child process killed when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn dig(server: Ipv4Addr, port: u16, args: &[&str]) -> String {
+    let out = run(Command::new("dig").arg(format!("@{server}")).args(["-p", &port.to_string()]).args(args));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Start `candor lab --serve` (as `nobody` when we are root) and wait until
+/// the root server answers.
+fn serve_lab(out: &Path, block: Ipv4Addr, port: u16) -> Guard {
+    let mut cmd = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(env!("CARGO_BIN_EXE_candor"));
+        c
+    } else {
+        candor()
+    };
+    cmd.args(["lab", "--serve", "--port", &port.to_string(), "--block", &block.to_string(), "--out"])
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let guard = Guard(cmd.spawn().expect("spawn candor lab"));
+    let root = Ipv4Addr::from(u32::from(block) + 1);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if dig(root, port, &["+norec", "+time=1", "+tries=1", ".", "SOA"]).contains("status: NOERROR") {
+            return guard;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the lab did not come up on {block}:{port}");
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+fn zone_files_pass_and_fail_the_real_verifiers() {
+    let out = temp_dir("files");
+    let o = run(candor().args(["lab", "--out"]).arg(&out));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["root.hints", "root.key", "root.anchors.conf", "cases.tsv", "zones/root.zone"] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    let tsv = std::fs::read_to_string(out.join("cases.tsv")).unwrap();
+    assert!(tsv.lines().count() > 80, "cases.tsv lists the catalogue");
+    assert!(tsv.contains("rrsig-exp-all\trrsig-exp-all.test.\tA\tbogus\t7\tsignature-expired\t"));
+
+    let mut healthy = 0;
+    for case in cases() {
+        let file = out.join("zones").join(format!("{}.test.zone", case.name));
+        let origin = format!("{}.test.", case.name);
+        let Build::Signed { csk, nsec3, .. } = &case.build else { continue };
+        if case.breakage.is_empty() {
+            // BIND 9.18's verifier refuses NSEC3 iterations above 150 (its
+            // RFC 9276 limit); ldns checks those zones.
+            let iterations = nsec3.as_ref().map_or(0, |n| n.1);
+            if iterations <= 150 {
+                let mut cmd = Command::new("dnssec-verify");
+                cmd.args(["-q", "-o", &origin]);
+                if *csk {
+                    cmd.arg("-z");
+                }
+                let o = run(cmd.arg(&file));
+                assert!(o.status.success(), "dnssec-verify {origin}: {}", String::from_utf8_lossy(&o.stderr));
+            }
+            let o = run(Command::new("ldns-verify-zone").arg(&file));
+            assert!(o.status.success(), "ldns-verify-zone {origin}: {}", String::from_utf8_lossy(&o.stdout));
+            healthy += 1;
+        }
+        let breaks_signatures = [
+            "rrsig-exp-all",
+            "rrsig-exp-a",
+            "rrsig-not-yet-all",
+            "rrsig-not-yet-a",
+            "rrsig-exp-before-all",
+            "rrsig-exp-before-a",
+            "bad-rrsig-a",
+            "bad-dnskey-rrsig",
+            "no-rrsig-all",
+            "no-rrsig-a",
+            "no-dnskey-rrsig",
+        ];
+        if breaks_signatures.contains(&case.name.as_str()) {
+            let o = run(Command::new("ldns-verify-zone").arg(&file));
+            assert!(!o.status.success(), "ldns-verify-zone must reject {origin}");
+        }
+    }
+    assert!(healthy >= 20, "{healthy} healthy zones verified");
+    for z in ["root.zone", "test.zone", "com.zone", "net.zone"] {
+        let o = run(Command::new("ldns-verify-zone").arg(out.join("zones").join(z)));
+        assert!(o.status.success(), "{z}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+fn served_lab_answers_dig_as_an_unprivileged_user() {
+    let out = temp_dir("serve");
+    // The unprivileged user writes here.
+    let _ = run(Command::new("chmod").args(["0777"]).arg(&out));
+    let port = free_port();
+    let block = Ipv4Addr::new(127, 55, 0, 0);
+    let _lab = serve_lab(&out, block, port);
+    let root = Ipv4Addr::new(127, 55, 0, 1);
+    let test_tld = Ipv4Addr::new(127, 55, 0, 2);
+    // The root refers to test. with a signed DS and glue.
+    let r = dig(root, port, &["+dnssec", "+norec", "valid.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && !r.contains(" aa"), "{r}");
+    assert!(r.contains("test.\t\t\t86400\tIN\tNS\tns.test.") || r.contains("IN\tNS\tns.test."), "{r}");
+    assert!(r.contains("IN\tDS\t") && r.contains("RRSIG\tDS 13 1"), "{r}");
+    assert!(r.contains("ns.test.\t\t86400\tIN\tA\t127.55.0.2") || r.contains("A\t127.55.0.2"), "{r}");
+    // test. refers to the case zone; find its address in the glue.
+    let r = dig(test_tld, port, &["+dnssec", "+norec", "valid.test.", "A"]);
+    let addr: Ipv4Addr = r
+        .lines()
+        .find(|l| l.starts_with("ns.valid.test."))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("glue for valid.test.: {r}"));
+    let r = dig(addr, port, &["+dnssec", "+norec", "valid.test.", "A"]);
+    assert!(r.contains(" aa") && r.contains("valid.test.\t\t300\tIN\tA\t192.0.2.1"), "{r}");
+    assert!(r.contains("RRSIG\tA 13 2 300"), "{r}");
+    let r = dig(addr, port, &["+dnssec", "+norec", "nosuch.valid.test.", "A"]);
+    assert!(r.contains("status: NXDOMAIN") && r.contains("IN\tNSEC\t") && r.contains("RRSIG\tNSEC 13"), "{r}");
+    let r = dig(addr, port, &["+dnssec", "+norec", "www.valid.test.", "MX"]);
+    assert!(
+        r.contains("status: NOERROR") && r.contains("www.valid.test.\t\t300\tIN\tNSEC\tvalid.test. A RRSIG NSEC"),
+        "{r}"
+    );
+    // Without DO: no RRSIGs, no denial records.
+    let r = dig(addr, port, &["+norec", "nosuch.valid.test.", "A"]);
+    assert!(r.contains("status: NXDOMAIN") && !r.contains("NSEC") && !r.contains("RRSIG"), "{r}");
+    // An NSEC3 zone, found through test.'s referral.
+    let glue = |zone: &str| -> Ipv4Addr {
+        let r = dig(test_tld, port, &["+norec", zone, "A"]);
+        r.lines()
+            .find(|l| l.starts_with(&format!("ns.{zone}")))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("glue for {zone}: {r}"))
+    };
+    let r = dig(glue("nsec3-nxdomain.test."), port, &["+dnssec", "+norec", "nosuch.nsec3-nxdomain.test.", "A"]);
+    assert!(r.contains("status: NXDOMAIN") && r.matches("IN NSEC3 1 0 0 ABCD").count() >= 2, "{r}");
+    // Misbehaving servers.
+    let r = dig(glue("allow-query-none.test."), port, &["+norec", "allow-query-none.test.", "A"]);
+    assert!(r.contains("status: REFUSED"), "{r}");
+    let tcp_only = glue("tcp-only.test.");
+    let r = dig(tcp_only, port, &["+norec", "+ignore", "tcp-only.test.", "A"]);
+    assert!(r.contains(" tc") && r.contains("ANSWER: 0"), "UDP is truncated: {r}");
+    let r = dig(tcp_only, port, &["+norec", "+tcp", "tcp-only.test.", "A"]);
+    assert!(r.contains("tcp-only.test.\t\t300\tIN\tA\t192.0.2.1") || r.contains("IN\tA\t192.0.2.1"), "{r}");
+    // Out of zone: REFUSED.
+    let r = dig(addr, port, &["+norec", "example.org.", "A"]);
+    assert!(r.contains("status: REFUSED"), "{r}");
+    drop(_lab);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Cases where BIND 9.18, a validator with other policies, legitimately
+/// disagrees with the catalogue (which follows candor's policy).
+const BIND_DIFFERS: [(&str, &str); 9] = [
+    ("rsasha1", "BIND 9.18 still validates RSASHA1; candor follows RFC 9905"),
+    ("nsec3-iter-51", "BIND 9.18 caps NSEC3 iterations at 150, candor at 50"),
+    ("nsec3-iter-100", "BIND 9.18 caps NSEC3 iterations at 150, candor at 50"),
+    ("nsec3-iter-150", "BIND 9.18 caps NSEC3 iterations at 150, candor at 50"),
+    ("no-dnskey-257", "BIND 9.18 accepts the DS-matched key without the zone-key bit"),
+    ("not-auth", "BIND 9.18 accepts answers without AA"),
+    ("ed448", "BIND implements Ed448; the lab's Ed448 signatures are placeholders"),
+    ("clock-ahead-1d", "BIND uses the real clock"),
+    ("clock-ahead-30d", "BIND uses the real clock"),
+];
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+fn bind_as_a_validating_resolver_agrees_with_the_catalogue() {
+    let out = temp_dir("bind");
+    let _ = run(Command::new("chmod").args(["0777"]).arg(&out));
+    let port = free_port();
+    let block = Ipv4Addr::new(127, 56, 0, 0);
+    let _lab = serve_lab(&out, block, port);
+    // BIND's `port` option sets both the port it listens on and the port it
+    // queries: the lab's servers listen on that port on their own addresses.
+    let conf = out.join("named.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "options {{ directory \"{dir}\"; port {port}; listen-on {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};\n\
+             pid-file none; recursion yes; allow-recursion {{ any; }}; dnssec-validation yes;\n\
+             qname-minimization off; max-cache-ttl 1; max-ncache-ttl 1; }};\n\
+             zone \".\" {{ type hint; file \"{dir}/root.hints\"; }};\n\
+             include \"{dir}/root.anchors.conf\";\n",
+            dir = out.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("named");
+    cmd.args(["-4", "-g", "-c"]).arg(&conf).stdout(Stdio::null()).stderr(Stdio::null());
+    if is_root() {
+        cmd.args(["-u", "root"]);
+    }
+    let _named = Guard(cmd.spawn().expect("spawn named"));
+    let resolver = Ipv4Addr::LOCALHOST;
+    let start = Instant::now();
+    while !dig(resolver, port, &["+time=1", "+tries=1", "valid.test.", "A"]).contains("status: NOERROR") {
+        assert!(start.elapsed() < Duration::from_secs(30), "named did not come up");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let tsv = std::fs::read_to_string(out.join("cases.tsv")).unwrap();
+    let mut checked = 0;
+    let mut disagreements = Vec::new();
+    for line in tsv.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (name, qname, qtype, verdict, clock) = (f[0], f[1], f[2], f[3], f[6]);
+        // Glue in special-purpose prefixes must never be contacted: not even by BIND.
+        if name.starts_with("glue-") || clock != "0" && !BIND_DIFFERS.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let r = dig(resolver, port, &["+dnssec", "+time=5", "+tries=1", qname, qtype]);
+        let servfail = r.contains("status: SERVFAIL");
+        let ad = r.lines().any(|l| l.starts_with(";; flags:") && l.contains(" ad"));
+        let got = if servfail {
+            "bogus"
+        } else if ad {
+            "secure"
+        } else {
+            "insecure"
+        };
+        let want = if verdict == "servfail" { "bogus" } else { verdict };
+        let differs = BIND_DIFFERS.iter().any(|(n, _)| *n == name);
+        if (got == want) == differs {
+            disagreements.push(format!(
+                "{name}: catalogue {verdict}, BIND {got}{}",
+                if differs { " (listed as differing)" } else { "" }
+            ));
+        }
+        checked += 1;
+    }
+    assert!(checked > 75, "{checked} cases checked");
+    assert!(disagreements.is_empty(), "BIND 9.18 and the catalogue disagree:\n{}", disagreements.join("\n"));
+    let _ = std::fs::remove_dir_all(&out);
+}
