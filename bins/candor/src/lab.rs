@@ -5,6 +5,9 @@ use candor_lab::{Lab, LabConfig, serve, write_files};
 
 use crate::LabArgs;
 
+/// How often a long-running lab on the real clock re-signs its zones.
+const RESIGN_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Parse `--now`: seconds since the epoch or `YYYYMMDDHHmmSS`.
 pub(crate) fn parse_now(text: Option<&str>) -> Result<u64, String> {
     match text {
@@ -66,7 +69,29 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
             "candor lab: serving {listening} zones on {}:{} (root at {root}); Ctrl-C stops",
             args.block, args.port
         );
-        let _ = tokio::signal::ctrl_c().await;
+        // Signatures last 30 days from the lab's time; a lab that serves on
+        // the real clock is re-signed every day so they never run out.
+        let mut lab_now = now;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = tokio::time::sleep(RESIGN_EVERY), if args.now.is_none() => {
+                    lab_now += RESIGN_EVERY.as_secs();
+                    let mut cfg = lab.config.clone();
+                    cfg.now = lab_now;
+                    match Lab::build(cfg) {
+                        Ok(fresh) => {
+                            running.reload(&fresh);
+                            if let Err(e) = write_files(&fresh, &args.out) {
+                                eprintln!("candor lab: re-signed, but {e}");
+                            }
+                            println!("candor lab: re-signed every zone");
+                        }
+                        Err(e) => eprintln!("candor lab: re-signing failed, keeping the old zones: {e}"),
+                    }
+                }
+            }
+        }
         running.stop();
         println!("candor lab: stopped");
         0

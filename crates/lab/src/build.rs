@@ -540,6 +540,10 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
             let signer = data_signer(zone);
             resign(zone, &origin, RType::NSEC3PARAM, &[signer], inc, exp)?;
         }
+        Breakage::DropRrset(rel, rtype) => {
+            let owner = Name::from_text(rel, Some(&zone.origin))?;
+            zone.records.retain(|r| !(r.owner == owner && (r.rtype() == *rtype || covered(r) == Some(*rtype))));
+        }
         Breakage::PlaceholderAlgorithm(alg) => return placeholder(zone, *alg).map(Some),
     }
     Ok(None)

@@ -91,6 +91,9 @@ pub enum Breakage {
     DropNsec3param,
     /// Change the NSEC3PARAM salt (re-signed) so it names no chain.
     Nsec3paramBadSalt,
+    /// Remove an RRset (relative owner, type) and its RRSIG after signing,
+    /// leaving the NSEC/NSEC3 bitmap that still lists the type.
+    DropRrset(&'static str, RType),
     /// Replace the keys and signatures with placeholders of this algorithm
     /// (no chosen crate signs it).
     PlaceholderAlgorithm(u8),

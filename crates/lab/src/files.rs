@@ -59,7 +59,7 @@ pub fn write_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
     conf.push_str("};\n");
     write(dir, "root.key", &key)?;
     write(dir, "root.anchors.conf", &conf)?;
-    let mut tsv = String::from("case\tqname\tqtype\tverdict\tede\tkind\tclock_offset\tdescription\n");
+    let mut tsv = String::from("case\tqname\tqtype\tverdict\tede\tkind\tdescription\tclock_offset\n");
     for (c, qname) in &lab.cases {
         let _ = writeln!(
             tsv,
@@ -70,8 +70,8 @@ pub fn write_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
             c.verdict.as_str(),
             c.ede.map_or_else(|| "-".to_owned(), |e| e.to_string()),
             c.kind,
-            c.clock_offset,
-            c.description
+            c.description,
+            c.clock_offset
         );
     }
     write(dir, "cases.tsv", &tsv)

@@ -2,7 +2,7 @@
 //! loopback address, answering as its [`Authority`] says.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use candor_wire::{Message, Rcode};
@@ -40,14 +40,40 @@ pub fn respond(auth: &Authority, query: &[u8], udp: bool) -> Option<Vec<u8>> {
     auth.answer(&msg, udp).to_wire().ok()
 }
 
+/// A zone's current data; replaced when the lab is re-signed.
+type Shared = Arc<RwLock<Arc<Authority>>>;
+
+fn current(shared: &Shared) -> Arc<Authority> {
+    match shared.read() {
+        Ok(g) => Arc::clone(&g),
+        Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    }
+}
+
 /// The lab's listeners, running until dropped or stopped.
 pub struct Running {
     tasks: JoinSet<()>,
+    zones: Vec<Shared>,
     /// The addresses bound, one per listening zone.
     pub bound: Vec<SocketAddr>,
 }
 
 impl Running {
+    /// Serve a rebuilt lab (fresh signatures) on the same listeners: each
+    /// zone's data is swapped for the zone of the same name in `lab`.
+    pub fn reload(&self, lab: &Lab) {
+        for shared in &self.zones {
+            let origin = current(shared).origin().clone();
+            if let Some(z) = lab.zones.iter().find(|z| z.origin == origin) {
+                let fresh = Arc::new(Authority::new(z.origin.clone(), &z.records, z.behavior));
+                match shared.write() {
+                    Ok(mut g) => *g = fresh,
+                    Err(poisoned) => *poisoned.into_inner() = fresh,
+                }
+            }
+        }
+    }
+
     /// Stop every listener.
     pub fn stop(mut self) {
         self.tasks.abort_all();
@@ -64,10 +90,12 @@ impl Running {
 pub async fn serve(lab: &Lab) -> Result<Running, LabError> {
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();
+    let mut zones = Vec::new();
     for z in &lab.zones {
         let Some(ip) = z.addr else { continue };
         let addr = SocketAddr::new(IpAddr::V4(ip), lab.config.port);
-        let auth = Arc::new(Authority::new(z.origin.clone(), &z.records, z.behavior));
+        let auth: Shared = Arc::new(RwLock::new(Arc::new(Authority::new(z.origin.clone(), &z.records, z.behavior))));
+        zones.push(Arc::clone(&auth));
         let udp = UdpSocket::bind(addr).await.map_err(|e| LabError::Bind { addr, kind: e.kind() })?;
         let tcp = TcpListener::bind(addr).await.map_err(|e| LabError::Bind { addr, kind: e.kind() })?;
         let a = Arc::clone(&auth);
@@ -75,23 +103,24 @@ pub async fn serve(lab: &Lab) -> Result<Running, LabError> {
         tasks.spawn(async move { tcp_loop(tcp, auth).await });
         bound.push(addr);
     }
-    Ok(Running { tasks, bound })
+    Ok(Running { tasks, zones, bound })
 }
 
-async fn udp_loop(sock: UdpSocket, auth: Arc<Authority>) {
+async fn udp_loop(sock: UdpSocket, auth: Shared) {
     let mut buf = vec![0u8; 4096];
     loop {
         let Ok((n, peer)) = sock.recv_from(&mut buf).await else { continue };
-        if let Some(resp) = buf.get(..n).and_then(|q| respond(&auth, q, true)) {
+        let a = current(&auth);
+        if let Some(resp) = buf.get(..n).and_then(|q| respond(&a, q, true)) {
             let _ = sock.send_to(&resp, peer).await;
         }
     }
 }
 
-async fn tcp_loop(listener: TcpListener, auth: Arc<Authority>) {
+async fn tcp_loop(listener: TcpListener, auth: Shared) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
-        let a = Arc::clone(&auth);
+        let a = current(&auth);
         tokio::spawn(async move {
             let _ = tokio::time::timeout(TCP_IDLE * 6, tcp_conn(stream, a)).await;
         });

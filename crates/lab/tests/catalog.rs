@@ -151,6 +151,15 @@ fn broken_denials_fail_to_prove() {
         assert!(r.is_err(), "{name}: {r:?}");
         assert_eq!(r.unwrap_err().ede_code(), 12, "{name}");
     }
+    // A NODATA whose NSEC still lists the type.
+    let (case, qname) = lab.cases.iter().find(|(c, _)| c.name == "nodata-bitmap-has-type").unwrap();
+    let (zone, resp) = ask(&lab, qname, case.qtype);
+    assert!(resp.answers.is_empty() && resp.header.rcode == Rcode::NOERROR);
+    let mut h = BudgetHasher::new(nsec3_hash, 10_000);
+    assert_eq!(
+        nodata(qname, RType::TXT, &zone, &resp.authority, &mut h, &lim),
+        Err(candor_denial::DenialError::BitmapHasType { owner: qname.clone(), rtype: RType::TXT })
+    );
     // Iterations above the cap: insecure.
     let (case, qname) = lab.cases.iter().find(|(c, _)| c.name == "nsec3-iter-151").unwrap();
     let (zone, resp) = ask(&lab, qname, case.qtype);
