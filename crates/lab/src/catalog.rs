@@ -544,6 +544,16 @@ pub fn cases() -> Vec<Case> {
         .extra("*.w A 192.0.2.7\n")
         .q("anything.w", RType::A),
         case(
+            "nodata-bitmap-has-type",
+            Bogus,
+            Some(12),
+            "nsec-bitmap-has-type",
+            "a NODATA whose NSEC bitmap lists the type asked for",
+        )
+        .extra("www TXT \"gone\"\n")
+        .brk(Breakage::DropRrset("www", RType::TXT))
+        .q("www", RType::TXT),
+        case(
             "bad-nsec3param-salt",
             Bogus,
             Some(12),
