@@ -447,3 +447,24 @@ fn rfc4034_nsec_wire_example() {
     assert_eq!(rd.to_string(), "host.example.com. A MX RRSIG NSEC TYPE1234");
     assert_eq!(rd.to_wire(), wire);
 }
+
+#[test]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
+fn builtin_root_anchors_match_the_iana_file() {
+    let text = std::fs::read_to_string(common::shared().join("vectors/root-anchors.txt")).unwrap();
+    let mut from_file = candor_anchor::Anchors::empty();
+    from_file.add_records(&parse_zone(&text, None).unwrap()).unwrap();
+    let builtin = candor_anchor::Anchors::iana_root();
+    assert_eq!(builtin.get(&candor_wire::Name::root()), from_file.get(&candor_wire::Name::root()));
+    // The KSK-2017 DNSKEY the file gives as a comment matches its DS.
+    let key_line = text
+        .lines()
+        .find(|l| l.contains("DNSKEY") && l.contains("257 3 8"))
+        .map(|l| l.trim_start_matches(|c| c == ';' || c == ' '))
+        .expect("the KSK-2017 DNSKEY comment");
+    let key = parse_zone(key_line, None).unwrap().remove(0);
+    let RData::Dnskey(key) = key.data else { panic!("{key_line}") };
+    let root = builtin.get(&candor_wire::Name::root()).unwrap();
+    assert_eq!(candor_crypto::key_tag(&key), 20326);
+    assert!(root.ds.iter().any(|ds| candor_crypto::ds_matches(ds, &candor_wire::Name::root(), &key) == Ok(true)));
+}
