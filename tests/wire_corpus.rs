@@ -460,7 +460,7 @@ fn builtin_root_anchors_match_the_iana_file() {
     let key_line = text
         .lines()
         .find(|l| l.contains("DNSKEY") && l.contains("257 3 8"))
-        .map(|l| l.trim_start_matches(|c| c == ';' || c == ' '))
+        .map(|l| l.trim_start_matches([';', ' ']))
         .expect("the KSK-2017 DNSKEY comment");
     let key = parse_zone(key_line, None).unwrap().remove(0);
     let RData::Dnskey(key) = key.data else { panic!("{key_line}") };
