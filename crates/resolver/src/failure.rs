@@ -1,0 +1,276 @@
+//! Failures as values: what broke, where, with the numbers an operator
+//! needs, and the RFC 8914 Extended DNS Error they become.
+
+use std::fmt::Write as _;
+
+use candor_wire::{Algorithm, Name, RType, Timestamp};
+
+/// The classes of failure the resolver tells apart (../shared/DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// An RRSIG expired (EDE 7).
+    SignatureExpired,
+    /// An RRSIG's inception is in the future (EDE 8).
+    SignatureNotYetValid,
+    /// The local clock is ahead: the root's own signatures look expired (EDE 7).
+    ClockAhead,
+    /// The local clock is behind: the root's signatures look not yet valid (EDE 8).
+    ClockBehind,
+    /// An RRSIG expires before its inception (EDE 25).
+    ExpirationBeforeInception,
+    /// The parent's DS matches no DNSKEY of the child (EDE 9).
+    DsNoMatchingKey,
+    /// The parent has a DS but the child is unsigned (EDE 9).
+    DsUnsignedZone,
+    /// No DNSKEY with the RRSIG's key tag and algorithm (EDE 9).
+    DnskeyMissing,
+    /// A signed zone's RRset without an RRSIG (EDE 10).
+    RrsigsMissing,
+    /// The DS-matched or signing DNSKEY lacks the zone-key bit (EDE 11).
+    NoZoneKeyBit,
+    /// A negative or wildcard answer without a valid NSEC/NSEC3 proof (EDE 12).
+    NsecMissing,
+    /// A signature does not verify (EDE 6).
+    SignatureInvalid,
+    /// Only unsupported algorithms: insecure (EDE 1, informational).
+    UnsupportedAlgorithm,
+    /// Only unsupported DS digest types: insecure (EDE 2, informational).
+    UnsupportedDigest,
+    /// NSEC3 iterations above the cap: insecure (EDE 27, informational).
+    Nsec3IterationsAboveCap,
+    /// No authority answered (EDE 22).
+    NoReachableAuthority,
+    /// A validation budget ran out (EDE 6).
+    ValidationBudget,
+    /// A resolution budget ran out (EDE 0).
+    ResolutionBudget,
+}
+
+impl FailureKind {
+    /// The RFC 8914 info-code.
+    pub fn ede_code(self) -> u16 {
+        use FailureKind::*;
+        match self {
+            SignatureExpired | ClockAhead => 7,
+            SignatureNotYetValid | ClockBehind => 8,
+            ExpirationBeforeInception => 25,
+            DsNoMatchingKey | DsUnsignedZone | DnskeyMissing => 9,
+            RrsigsMissing => 10,
+            NoZoneKeyBit => 11,
+            NsecMissing => 12,
+            SignatureInvalid | ValidationBudget => 6,
+            UnsupportedAlgorithm => 1,
+            UnsupportedDigest => 2,
+            Nsec3IterationsAboveCap => 27,
+            NoReachableAuthority => 22,
+            ResolutionBudget => 0,
+        }
+    }
+
+    /// A stable identifier for tools to match on (the lab's `cases.tsv` uses the same).
+    pub fn id(self) -> &'static str {
+        use FailureKind::*;
+        match self {
+            SignatureExpired => "signature-expired",
+            SignatureNotYetValid => "signature-not-yet-valid",
+            ClockAhead => "clock-ahead",
+            ClockBehind => "clock-behind",
+            ExpirationBeforeInception => "signature-expiration-before-inception",
+            DsNoMatchingKey => "ds-no-matching-key",
+            DsUnsignedZone => "ds-unsigned-zone",
+            DnskeyMissing => "dnskey-missing",
+            RrsigsMissing => "rrsig-missing",
+            NoZoneKeyBit => "no-zone-key-bit",
+            NsecMissing => "nsec-missing",
+            SignatureInvalid => "signature-invalid",
+            UnsupportedAlgorithm => "unsupported-algorithm",
+            UnsupportedDigest => "unsupported-digest",
+            Nsec3IterationsAboveCap => "nsec3-iterations-above-cap",
+            NoReachableAuthority => "no-reachable-authority",
+            ValidationBudget => "validation-budget",
+            ResolutionBudget => "resolution-budget",
+        }
+    }
+
+    /// What the operator should check, in a few words.
+    fn advice(self) -> &'static str {
+        use FailureKind::*;
+        match self {
+            SignatureExpired => "re-sign the zone; the signer has stopped",
+            SignatureNotYetValid => "check the signer's clock; signatures are dated in the future",
+            ClockAhead => "this resolver's clock is ahead; fix its time (NTP)",
+            ClockBehind => "this resolver's clock is behind; fix its time (NTP)",
+            ExpirationBeforeInception => "the signer wrote a broken validity window; re-sign the zone",
+            DsNoMatchingKey => "publish a DS for a current KSK at the registrar, or restore the key",
+            DsUnsignedZone => "remove the stale DS at the registrar, or sign the zone at its new provider",
+            DnskeyMissing => "publish the signing key in the zone's DNSKEY RRset",
+            RrsigsMissing => "sign the zone completely; an RRset has no signature",
+            NoZoneKeyBit => "set the zone-key flag (256 or 257) on the key",
+            NsecMissing => "the zone's denial of existence is broken; re-sign it (check NSEC3PARAM)",
+            SignatureInvalid => "the signature does not match the data or key; re-sign the zone",
+            UnsupportedAlgorithm => "the zone uses only algorithms this resolver does not validate",
+            UnsupportedDigest => "the parent's DS uses only digest types this resolver does not support",
+            Nsec3IterationsAboveCap => "lower the NSEC3 iterations to 0 (RFC 9276)",
+            NoReachableAuthority => "the zone's name servers are unreachable, refuse, or are lame",
+            ValidationBudget => "the answer needs more validation work than allowed (a KeyTrap-style zone?)",
+            ResolutionBudget => "resolving needs more work than allowed",
+        }
+    }
+}
+
+/// One failure: its kind and the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What broke.
+    pub kind: FailureKind,
+    /// The zone where it broke.
+    pub zone: Name,
+    /// The RRset's owner and type, when one is involved.
+    pub rrset: Option<(Name, RType)>,
+    /// The key tag and algorithm involved.
+    pub key: Option<(u16, Algorithm)>,
+    /// The signature window (inception, expiration), when times matter.
+    pub window: Option<(u32, u32)>,
+    /// The validation time.
+    pub now: u64,
+    /// A budget's name and limit, when one tripped.
+    pub budget: Option<(&'static str, u64)>,
+}
+
+impl Failure {
+    /// A failure of `kind` in `zone` at `now`, without further evidence.
+    pub fn new(kind: FailureKind, zone: Name, now: u64) -> Failure {
+        Failure { kind, zone, rrset: None, key: None, window: None, now, budget: None }
+    }
+
+    /// With the RRset involved.
+    pub fn rrset(mut self, owner: &Name, rtype: RType) -> Failure {
+        self.rrset = Some((owner.clone(), rtype));
+        self
+    }
+
+    /// With the key involved.
+    pub fn key(mut self, tag: u16, algorithm: Algorithm) -> Failure {
+        self.key = Some((tag, algorithm));
+        self
+    }
+
+    /// With the signature window.
+    pub fn window(mut self, inception: u32, expiration: u32) -> Failure {
+        self.window = Some((inception, expiration));
+        self
+    }
+
+    /// The EDE info-code and extra-text: the broken link in operator words.
+    pub fn ede(&self) -> (u16, String) {
+        (self.kind.ede_code(), self.text())
+    }
+
+    fn text(&self) -> String {
+        let mut t = String::new();
+        match &self.rrset {
+            Some((owner, rtype)) => {
+                let _ = write!(t, "{}/{rtype}", owner.to_string().trim_end_matches('.'));
+            }
+            None => {
+                let _ = write!(t, "zone {}", self.zone);
+            }
+        }
+        if let Some((tag, alg)) = self.key {
+            let _ = write!(t, " key {tag} alg {}", alg.0);
+        }
+        let now = self.now as u32;
+        match (self.kind, self.window) {
+            (FailureKind::SignatureExpired | FailureKind::ClockAhead, Some((_, exp))) => {
+                let _ = write!(t, " RRSIG expired {} ({} ago)", iso(exp), ago(now.wrapping_sub(exp)));
+            }
+            (FailureKind::SignatureNotYetValid | FailureKind::ClockBehind, Some((inc, _))) => {
+                let _ = write!(t, " RRSIG not valid before {} (in {})", iso(inc), ago(inc.wrapping_sub(now)));
+            }
+            (FailureKind::ExpirationBeforeInception, Some((inc, exp))) => {
+                let _ = write!(t, " RRSIG expires {} before its inception {}", iso(exp), iso(inc));
+            }
+            _ => {
+                let _ = write!(t, ": {}", self.kind.id().replace('-', " "));
+            }
+        }
+        if let Some((name, limit)) = self.budget {
+            let _ = write!(t, "; budget {name} (limit {limit}) exhausted");
+        }
+        let _ = write!(t, "; {}", self.kind.advice());
+        t
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a wire timestamp.
+fn iso(t: u32) -> String {
+    let s = Timestamp(t).to_string();
+    let part = |r: std::ops::Range<usize>| s.get(r).unwrap_or("");
+    format!("{}-{}-{}T{}:{}:{}Z", part(0..4), part(4..6), part(6..8), part(8..10), part(10..12), part(12..14))
+}
+
+/// A duration in the largest whole unit.
+fn ago(secs: u32) -> String {
+    match secs {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 7200 => format!("{} hours", s / 3600),
+        s if s >= 120 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_text_names_the_broken_link() {
+        let now = candor_wire::parse_timestamp("20260416120000").unwrap() as u64;
+        let exp = candor_wire::parse_timestamp("20260301120000").unwrap() as u32;
+        let f = Failure::new(FailureKind::SignatureExpired, "solvethenetwork.com.".parse().unwrap(), now)
+            .rrset(&"solvethenetwork.com.".parse().unwrap(), RType::A)
+            .key(12345, Algorithm::ECDSAP256SHA256)
+            .window(exp - 86_400 * 30, exp);
+        assert_eq!(
+            f.ede(),
+            (
+                7,
+                "solvethenetwork.com/A key 12345 alg 13 RRSIG expired 2026-03-01T12:00:00Z (46 days ago); \
+                 re-sign the zone; the signer has stopped"
+                    .to_owned()
+            )
+        );
+        let f = Failure::new(FailureKind::DsNoMatchingKey, "example.".parse().unwrap(), now).key(20326, Algorithm(8));
+        assert_eq!(f.ede().0, 9);
+        assert!(
+            f.ede().1.starts_with("zone example. key 20326 alg 8: ds no matching key; publish a DS"),
+            "{}",
+            f.ede().1
+        );
+    }
+
+    #[test]
+    fn every_kind_has_its_code() {
+        use FailureKind::*;
+        let table = [
+            (SignatureExpired, 7),
+            (SignatureNotYetValid, 8),
+            (ExpirationBeforeInception, 25),
+            (DsNoMatchingKey, 9),
+            (RrsigsMissing, 10),
+            (NoZoneKeyBit, 11),
+            (NsecMissing, 12),
+            (SignatureInvalid, 6),
+            (UnsupportedAlgorithm, 1),
+            (UnsupportedDigest, 2),
+            (Nsec3IterationsAboveCap, 27),
+            (NoReachableAuthority, 22),
+            (ValidationBudget, 6),
+            (ResolutionBudget, 0),
+        ];
+        for (k, code) in table {
+            assert_eq!(k.ede_code(), code, "{k:?}");
+        }
+    }
+}

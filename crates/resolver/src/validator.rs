@@ -1,0 +1,277 @@
+//! The validator's steps, sans I/O: trust a zone's DNSKEY RRset from its
+//! DS set (or anchor), then verify RRsets with those keys. Each step
+//! returns a value: secure keys, an insecure verdict, or a [`Failure`].
+
+use candor_crypto::{
+    Backend, KeyError, Policy, PublicKey, RING, RrsigError, algorithm_supported, check_rrsig, digest_supported,
+    ds_matches, key_tag, signed_data,
+};
+use candor_wire::{Dnskey, Ds, Name, RData, RType, Record, Rrsig};
+
+use crate::failure::{Failure, FailureKind};
+
+/// Limits on validation work for one client query (KeyTrap, CVE-2023-50387).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Signature verifications per query.
+    pub verifications: u32,
+    /// RRSIGs tried per RRset.
+    pub sigs_per_rrset: usize,
+    /// Keys with the same tag and algorithm tried per RRSIG.
+    pub keys_per_tag: usize,
+    /// DS records considered per zone.
+    pub ds_per_zone: usize,
+}
+
+impl Default for Budget {
+    /// Where the field converged after KeyTrap: 8 RRSIGs per RRset, 2
+    /// same-tag keys, 8 DS, 32 verifications per query.
+    fn default() -> Budget {
+        Budget { verifications: 32, sigs_per_rrset: 8, keys_per_tag: 2, ds_per_zone: 8 }
+    }
+}
+
+/// Validation work done so far for one query.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    /// Signature verifications performed.
+    pub verifications: u32,
+}
+
+/// The validator's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Validator {
+    /// Which algorithms count as supported.
+    pub policy: Policy,
+    /// The crypto backend.
+    pub backend: &'static Backend,
+    /// Work limits.
+    pub budget: Budget,
+}
+
+impl Default for Validator {
+    fn default() -> Validator {
+        Validator { policy: Policy::PRODUCTION, backend: &RING, budget: Budget::default() }
+    }
+}
+
+/// What trusting a zone's keys starts from.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyInput<'a> {
+    /// The zone.
+    pub zone: &'a Name,
+    /// The parent's DS set for it (already validated), or the anchor's DS.
+    pub ds: &'a [Ds],
+    /// Keys trusted directly (DNSKEY trust anchors).
+    pub anchor_keys: &'a [Dnskey],
+    /// The zone's DNSKEY RRset.
+    pub dnskeys: &'a [Record],
+    /// The RRSIGs over it.
+    pub rrsigs: &'a [&'a Rrsig],
+}
+
+/// A zone's DNSKEY RRset, validated from its DS set or anchor.
+#[derive(Debug, Clone)]
+pub struct TrustedKeys {
+    /// The zone.
+    pub zone: Name,
+    /// Every key of the validated RRset with its tag and parsed form.
+    keys: Vec<(Dnskey, u16, Result<PublicKey, KeyError>)>,
+}
+
+impl TrustedKeys {
+    /// The keys of the RRset.
+    pub fn dnskeys(&self) -> impl Iterator<Item = &Dnskey> {
+        self.keys.iter().map(|(k, _, _)| k)
+    }
+}
+
+/// What establishing a zone's keys gave.
+#[derive(Debug, Clone)]
+pub enum KeysOutcome {
+    /// The DNSKEY RRset is proven.
+    Secure(TrustedKeys),
+    /// Only unsupported algorithms or digest types: the zone is insecure.
+    Insecure(Failure),
+    /// The chain is broken here.
+    Bogus(Failure),
+}
+
+/// The RRSIGs among `records` that cover `rtype` at `owner`.
+pub fn rrsigs_for<'a>(records: &'a [Record], owner: &Name, rtype: RType) -> Vec<&'a Rrsig> {
+    records
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::Rrsig(s) if r.owner == *owner && s.type_covered == rtype => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Validator {
+    fn verify_one(
+        &self,
+        rrset: &[Record],
+        sig: &Rrsig,
+        zone: &Name,
+        (key, public): (&Dnskey, &Result<PublicKey, KeyError>),
+        now: u64,
+        spent: &mut Spent,
+    ) -> Result<(), RrsigError> {
+        check_rrsig(rrset, sig, zone, key, now)?;
+        let public = public.as_ref().map_err(|e| RrsigError::Key { key_tag: sig.key_tag, error: e.clone() })?;
+        spent.verifications += 1;
+        let data = signed_data(sig, rrset)?;
+        if public.verify(self.backend, &data, &sig.signature) {
+            Ok(())
+        } else {
+            Err(RrsigError::BadSignature { key_tag: sig.key_tag, algorithm: sig.algorithm })
+        }
+    }
+
+    fn budget_failure(&self, zone: &Name, now: u64) -> Failure {
+        let mut f = Failure::new(FailureKind::ValidationBudget, zone.clone(), now);
+        f.budget = Some(("signature verifications per query", u64::from(self.budget.verifications)));
+        f
+    }
+
+    /// Trust a zone's DNSKEY RRset from the parent's validated DS set or
+    /// from anchored keys.
+    pub fn establish_keys(&self, input: &KeyInput<'_>, now: u64, spent: &mut Spent) -> KeysOutcome {
+        let KeyInput { zone, ds, anchor_keys, dnskeys, rrsigs } = *input;
+        let fail = |kind| Failure::new(kind, zone.clone(), now);
+        let ds: Vec<&Ds> = ds.iter().take(self.budget.ds_per_zone).collect();
+        let usable: Vec<&Ds> = ds
+            .iter()
+            .copied()
+            .filter(|d| digest_supported(d.digest_type) && algorithm_supported(d.algorithm, self.policy))
+            .collect();
+        if !ds.is_empty() && usable.is_empty() && anchor_keys.is_empty() {
+            let alg_unsupported = ds.iter().any(|d| !algorithm_supported(d.algorithm, self.policy));
+            let first = ds.first().map(|d| (d.key_tag, d.algorithm));
+            let mut f =
+                fail(if alg_unsupported { FailureKind::UnsupportedAlgorithm } else { FailureKind::UnsupportedDigest });
+            f.key = first;
+            return KeysOutcome::Insecure(f);
+        }
+        let keys: Vec<&Dnskey> = dnskeys
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Dnskey(k) if r.owner == *zone => Some(k),
+                _ => None,
+            })
+            .collect();
+        if keys.is_empty() {
+            return KeysOutcome::Bogus(fail(FailureKind::DnskeyMissing).rrset(zone, RType::DNSKEY));
+        }
+        // The keys the parent (or the anchor) vouches for.
+        let vouched: Vec<&Dnskey> = keys
+            .iter()
+            .copied()
+            .filter(|k| !k.is_revoked())
+            .filter(|k| anchor_keys.contains(k) || usable.iter().any(|d| ds_matches(d, zone, k) == Ok(true)))
+            .collect();
+        let Some(first_vouched) = vouched.first() else {
+            let mut f = fail(FailureKind::DsNoMatchingKey).rrset(zone, RType::DNSKEY);
+            f.key = usable.first().map(|d| (d.key_tag, d.algorithm));
+            return KeysOutcome::Bogus(f);
+        };
+        if vouched.iter().all(|k| !k.is_zone_key()) {
+            let k = first_vouched;
+            return KeysOutcome::Bogus(
+                fail(FailureKind::NoZoneKeyBit).rrset(zone, RType::DNSKEY).key(key_tag(k), k.algorithm),
+            );
+        }
+        let mut first_error: Option<Failure> = None;
+        let mut tried = 0;
+        for sig in rrsigs.iter().take(self.budget.sigs_per_rrset) {
+            for k in vouched.iter().filter(|k| key_tag(k) == sig.key_tag && k.algorithm == sig.algorithm) {
+                tried += 1;
+                if spent.verifications >= self.budget.verifications {
+                    return KeysOutcome::Bogus(self.budget_failure(zone, now));
+                }
+                let public = PublicKey::from_dnskey(k, self.policy);
+                match self.verify_one(dnskeys, sig, zone, (k, &public), now, spent) {
+                    Ok(()) => {
+                        let keys = keys
+                            .iter()
+                            .map(|k| ((*k).clone(), key_tag(k), PublicKey::from_dnskey(k, self.policy)))
+                            .collect();
+                        return KeysOutcome::Secure(TrustedKeys { zone: zone.clone(), keys });
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert_with(|| failure_of(&e, zone, zone, RType::DNSKEY, sig, now));
+                    }
+                }
+            }
+        }
+        if tried == 0 {
+            return KeysOutcome::Bogus(
+                fail(FailureKind::RrsigsMissing)
+                    .rrset(zone, RType::DNSKEY)
+                    .key(key_tag(first_vouched), first_vouched.algorithm),
+            );
+        }
+        KeysOutcome::Bogus(first_error.unwrap_or_else(|| fail(FailureKind::SignatureInvalid)))
+    }
+
+    /// Verify `rrset` with one of `rrsigs` made by `keys`.
+    pub fn verify_rrset(
+        &self,
+        rrset: &[Record],
+        rrsigs: &[&Rrsig],
+        keys: &TrustedKeys,
+        now: u64,
+        spent: &mut Spent,
+    ) -> Result<(), Failure> {
+        let zone = &keys.zone;
+        let Some(first) = rrset.first() else { return Ok(()) };
+        let (owner, rtype) = (&first.owner, first.rtype());
+        let ours: Vec<&&Rrsig> = rrsigs.iter().filter(|s| s.signer == *zone).collect();
+        if ours.is_empty() {
+            return Err(Failure::new(FailureKind::RrsigsMissing, zone.clone(), now).rrset(owner, rtype));
+        }
+        let mut first_error: Option<Failure> = None;
+        for sig in ours.iter().take(self.budget.sigs_per_rrset) {
+            let candidates = keys
+                .keys
+                .iter()
+                .filter(|(k, tag, _)| *tag == sig.key_tag && k.algorithm == sig.algorithm)
+                .take(self.budget.keys_per_tag);
+            for (k, _, public) in candidates {
+                if spent.verifications >= self.budget.verifications {
+                    return Err(self.budget_failure(zone, now));
+                }
+                match self.verify_one(rrset, sig, zone, (k, public), now, spent) {
+                    Ok(()) => return Ok(()),
+                    Err(e) => {
+                        first_error.get_or_insert_with(|| failure_of(&e, zone, owner, rtype, sig, now));
+                    }
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| {
+            let sig = ours.first();
+            let mut f = Failure::new(FailureKind::DnskeyMissing, zone.clone(), now).rrset(owner, rtype);
+            f.key = sig.map(|s| (s.key_tag, s.algorithm));
+            f
+        }))
+    }
+}
+
+/// The failure an RRSIG error amounts to.
+fn failure_of(e: &RrsigError, zone: &Name, owner: &Name, rtype: RType, sig: &Rrsig, now: u64) -> Failure {
+    let kind = match e {
+        RrsigError::Expired { .. } => FailureKind::SignatureExpired,
+        RrsigError::NotYetValid { .. } => FailureKind::SignatureNotYetValid,
+        RrsigError::ExpirationBeforeInception { .. } => FailureKind::ExpirationBeforeInception,
+        RrsigError::NotZoneKey { .. } => FailureKind::NoZoneKeyBit,
+        RrsigError::Revoked { .. } => FailureKind::DnskeyMissing,
+        RrsigError::Key { error: KeyError::Unsupported(_), .. } => FailureKind::UnsupportedAlgorithm,
+        _ => FailureKind::SignatureInvalid,
+    };
+    Failure::new(kind, zone.clone(), now)
+        .rrset(owner, rtype)
+        .key(sig.key_tag, sig.algorithm)
+        .window(sig.inception, sig.expiration)
+}
