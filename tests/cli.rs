@@ -32,7 +32,6 @@ fn unbuilt_subcommands_say_so_and_fail() {
     for args in [
         &["serve"][..],
         &["demo"],
-        &["lab", "--out", "/nonexistent-candor-dir"],
         &["replay", "x.rpl"],
         &["trace", "example.com."],
         &["verify-zone", "zone.db", "--origin", "example."],
@@ -42,4 +41,18 @@ fn unbuilt_subcommands_say_so_and_fail() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "candor {args:?}");
         assert!(out.stdout.is_empty(), "candor {args:?} prints no fake output");
     }
+}
+
+#[test]
+fn lab_reports_bad_input_clearly() {
+    let out = candor(&["lab", "--out", "unused", "--now", "yesterday"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--now yesterday: expected seconds since the epoch"));
+    // An output path that is a file cannot hold the lab.
+    let file = std::env::temp_dir().join(format!("candor-cli-file-{}", std::process::id()));
+    std::fs::write(&file, "x").unwrap();
+    let out = candor(&["lab", "--out", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_file(&file).unwrap();
 }
