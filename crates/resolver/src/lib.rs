@@ -6,19 +6,25 @@
 //! seams, and the mapping from validation failures to EDE codes.
 //!
 //! **Built so far**: [`Failure`] and its EDE mapping with operator
-//! extra-text, and the validator's sans-I/O steps ([`Validator`]):
-//! trusting a zone's DNSKEY RRset from its DS set or an anchor, and
-//! verifying RRsets under those keys, within a KeyTrap budget.
+//! extra-text; the validator's sans-I/O steps ([`Validator`]): trusting a
+//! zone's DNSKEY RRset from its DS set or an anchor, and verifying RRsets
+//! under those keys, within a KeyTrap budget; the [`Clock`] seam
+//! ([`SystemClock`], [`ManualClock`]); the [`Transport`] seam with the
+//! production [`NetTransport`].
 //!
-//! **Not built yet** (issue 6): the iterator, the transports, the cache,
-//! budgets for resolution, and `Resolver::resolve`.
+//! **Not built yet** (issue 6): the iterator, the cache, budgets for
+//! resolution, the outbound address policy, and `Resolver::resolve`.
 //!
 //! **Must not know about**: listening sockets, clients, ACLs; the lab and
 //! replay crates (test infrastructure) are at most dev-dependencies.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod clock;
 mod failure;
+mod transport;
 mod validator;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use failure::{Failure, FailureKind};
+pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
 pub use validator::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};
