@@ -21,10 +21,14 @@
 
 mod clock;
 mod failure;
+mod outbound;
+mod resolve;
 mod transport;
 mod validator;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use failure::{Failure, FailureKind};
+pub use outbound::{Outbound, Prefix};
+pub use resolve::{Config, Resolution, Resolver, Security};
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
 pub use validator::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};

@@ -1,0 +1,495 @@
+//! The resolver's shell: iterate from the root through referrals, fetch
+//! each zone's keys, validate the answer, and return a [`Resolution`].
+//!
+//! This first version has no cache and no QNAME minimisation, and resolves
+//! NS names only from glue; each step's decisions (classifying a response,
+//! validating keys, RRsets and denials) are the pure functions of
+//! [`crate::validator`] and `candor-denial`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use candor_anchor::Anchors;
+use candor_denial::{BudgetHasher, DenialError, Limits, Proof};
+use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Rcode, Record};
+
+use crate::clock::Clock;
+use crate::failure::{Failure, FailureKind};
+use crate::outbound::Outbound;
+use crate::transport::{Protocol, Transport};
+use crate::validator::{KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};
+
+/// What the resolver concluded about the data it returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Security {
+    /// Proven by the chain of trust: AD-worthy.
+    Secure,
+    /// Provably not signed, or signed only in ways this resolver does not
+    /// validate; the failure value (if any) carries the informational EDE.
+    Insecure(Option<Failure>),
+    /// Validation failed.
+    Bogus(Failure),
+    /// No answer could be had at all.
+    Servfail(Failure),
+}
+
+/// The outcome of one resolution.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// The rcode to give the client (before bogus/servfail handling).
+    pub rcode: Rcode,
+    /// Answer records (CNAME chain included).
+    pub answers: Vec<Record>,
+    /// Authority records (SOA and denial records for negative answers).
+    pub authority: Vec<Record>,
+    /// The verdict.
+    pub security: Security,
+}
+
+/// The resolver's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Addresses of the root servers (from the hints).
+    pub roots: Vec<IpAddr>,
+    /// The port authoritative servers listen on (53; the lab's port in tests).
+    pub port: u16,
+    /// Trust anchors.
+    pub anchors: Anchors,
+    /// Validation settings and budget.
+    pub validator: Validator,
+    /// NSEC3 iteration cap.
+    pub denial: Limits,
+    /// NSEC3 hash budget per response, in SHA-1 blocks.
+    pub hash_budget: u64,
+    /// Where queries may go.
+    pub outbound: Outbound,
+    /// Per-query timeout.
+    pub timeout: Duration,
+    /// Upstream queries per resolution.
+    pub max_queries: u32,
+    /// Referrals followed per name.
+    pub max_referrals: u32,
+    /// CNAMEs followed per resolution.
+    pub max_cnames: u32,
+}
+
+impl Config {
+    /// Defaults around the given roots and anchors.
+    pub fn new(roots: Vec<IpAddr>, anchors: Anchors) -> Config {
+        Config {
+            roots,
+            port: 53,
+            anchors,
+            validator: Validator::default(),
+            denial: Limits::default(),
+            hash_budget: 8192,
+            outbound: Outbound::default(),
+            timeout: Duration::from_millis(1500),
+            max_queries: 64,
+            max_referrals: 16,
+            max_cnames: 8,
+        }
+    }
+}
+
+/// The trust state of the zone cut being walked.
+#[derive(Debug, Clone)]
+enum Trust {
+    Secure(TrustedKeys),
+    Insecure(Option<Failure>),
+    Bogus(Failure),
+}
+
+/// A zone cut: the zone, its servers, its trust.
+#[derive(Debug, Clone)]
+struct Cut {
+    zone: Name,
+    servers: Vec<SocketAddr>,
+    trust: Trust,
+}
+
+/// The resolver.
+pub struct Resolver<T: Transport, C: Clock> {
+    cfg: Config,
+    transport: T,
+    clock: C,
+}
+
+/// Per-resolution counters.
+#[derive(Debug, Default)]
+struct Work {
+    queries: u32,
+    spent: Spent,
+}
+
+enum Reply {
+    Answer(Message),
+    Referral(Message, Name),
+}
+
+impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// A resolver over `transport` and `clock`.
+    pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
+        Resolver { cfg, transport, clock }
+    }
+
+    /// Resolve `qname`/`qtype` from the root, validating as it goes.
+    pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
+        let mut work = Work::default();
+        let mut answers = Vec::new();
+        let mut name = qname.clone();
+        let mut verdicts: Vec<Security> = Vec::new();
+        for _ in 0..=self.cfg.max_cnames {
+            let r = self.resolve_one(&name, qtype, &mut work).await;
+            answers.extend(r.answers.iter().cloned());
+            let cname = r.answers.iter().find_map(|rr| match &rr.data {
+                RData::Cname(t) if rr.owner == name && qtype != RType::CNAME => Some(t.clone()),
+                _ => None,
+            });
+            let has_target = r.answers.iter().any(|rr| rr.owner != name || rr.rtype() == qtype);
+            verdicts.push(r.security.clone());
+            match cname {
+                Some(target) if !has_target && r.rcode == Rcode::NOERROR => name = target,
+                _ => return Resolution { answers, security: combine(verdicts), ..r },
+            }
+        }
+        let now = self.clock.unix();
+        let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+        f.budget = Some(("CNAME chain length", u64::from(self.cfg.max_cnames)));
+        Resolution { rcode: Rcode::SERVFAIL, answers, authority: Vec::new(), security: Security::Servfail(f) }
+    }
+
+    async fn resolve_one(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
+        let now = self.clock.unix();
+        let servfail = |f: Failure| Resolution {
+            rcode: Rcode::SERVFAIL,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            security: Security::Servfail(f),
+        };
+        let root = Name::root();
+        let servers = self.servers(&self.cfg.roots);
+        let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None) };
+        cut.trust = match self.cfg.anchors.get(&root) {
+            Some(a) => {
+                let (ds, keys) = (a.ds.clone(), a.keys.clone());
+                match self.zone_keys(&cut, &ds, &keys, work).await {
+                    Ok(t) => clock_hint(t),
+                    Err(f) => return servfail(f),
+                }
+            }
+            None => Trust::Insecure(None),
+        };
+        for _ in 0..self.cfg.max_referrals {
+            let reply = match self.ask(&cut, qname, qtype, work).await {
+                Ok(r) => r,
+                Err(f) => return servfail(f),
+            };
+            match reply {
+                Reply::Referral(msg, child) => match self.follow(&cut, &msg, &child, work).await {
+                    Ok(next) => cut = next,
+                    Err(f) => return servfail(f),
+                },
+                Reply::Answer(msg) => return self.finish(&cut, qname, qtype, msg, work),
+            }
+        }
+        let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+        f.budget = Some(("referral depth", u64::from(self.cfg.max_referrals)));
+        servfail(f)
+    }
+
+    fn servers(&self, addrs: &[IpAddr]) -> Vec<SocketAddr> {
+        addrs.iter().filter(|a| self.cfg.outbound.permits(**a)).map(|a| SocketAddr::new(*a, self.cfg.port)).collect()
+    }
+
+    /// Ask the cut's servers in turn until one gives a usable response:
+    /// an authoritative answer or a referral below the cut. Lame, refusing,
+    /// silent and non-authoritative servers are skipped; TC goes to TCP.
+    async fn ask(&self, cut: &Cut, qname: &Name, qtype: RType, work: &mut Work) -> Result<Reply, Failure> {
+        let now = self.clock.unix();
+        let mut q = Message::query(0, Question::new(qname.clone(), qtype));
+        q.header.flags.rd = false;
+        q.header.flags.cd = true;
+        q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
+        let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
+        for server in &cut.servers {
+            let mut proto = Protocol::Udp;
+            for _ in 0..2 {
+                if work.queries >= self.cfg.max_queries {
+                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+                    f.budget = Some(("upstream queries", u64::from(self.cfg.max_queries)));
+                    return Err(f);
+                }
+                work.queries += 1;
+                let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
+                let Ok(msg) = Message::from_wire(&bytes) else { break };
+                if msg.header.flags.tc && proto == Protocol::Udp {
+                    proto = Protocol::Tcp;
+                    continue;
+                }
+                match classify(&msg, &cut.zone, qname) {
+                    Some(Kind::Answer) => return Ok(Reply::Answer(msg)),
+                    Some(Kind::Referral(child)) => return Ok(Reply::Referral(msg, child)),
+                    None => break,
+                }
+            }
+        }
+        Err(Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now))
+    }
+
+    /// Take a referral: the child's servers from in-bailiwick glue, and its
+    /// trust from the parent's DS (or the parent's proof that there is none).
+    async fn follow(&self, cut: &Cut, msg: &Message, child: &Name, work: &mut Work) -> Result<Cut, Failure> {
+        let now = self.clock.unix();
+        let ns: Vec<&Name> = msg
+            .authority
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Ns(n) if r.owner == *child => Some(n),
+                _ => None,
+            })
+            .collect();
+        let glue: Vec<IpAddr> = msg
+            .additional
+            .iter()
+            .filter(|r| ns.contains(&&r.owner) && r.owner.is_subdomain_of(&cut.zone))
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(IpAddr::V4(*a)),
+                RData::Aaaa(a) => Some(IpAddr::V6(*a)),
+                _ => None,
+            })
+            .collect();
+        let mut next = Cut { zone: child.clone(), servers: self.servers(&glue), trust: Trust::Insecure(None) };
+        if next.servers.is_empty() {
+            return Err(Failure::new(FailureKind::NoReachableAuthority, child.clone(), now));
+        }
+        next.trust = match &cut.trust {
+            Trust::Bogus(f) => Trust::Bogus(f.clone()),
+            Trust::Insecure(f) => Trust::Insecure(f.clone()),
+            Trust::Secure(keys) => {
+                let ds_set: Vec<Record> =
+                    msg.authority.iter().filter(|r| r.owner == *child && r.rtype() == RType::DS).cloned().collect();
+                if ds_set.is_empty() {
+                    match self.deny(keys, &msg.authority, work, |h, lim, recs| {
+                        candor_denial::no_ds(child, &keys.zone, recs, h, lim)
+                    }) {
+                        Ok(Proof::NoDs | Proof::OptOut) => Trust::Insecure(None),
+                        Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &cut.zone, now))),
+                        Ok(_) => Trust::Bogus(Failure::new(FailureKind::NsecMissing, cut.zone.clone(), now)),
+                        Err(f) => Trust::Bogus(f),
+                    }
+                } else {
+                    let sigs = rrsigs_for(&msg.authority, child, RType::DS);
+                    match self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent) {
+                        Err(f) => Trust::Bogus(f),
+                        Ok(()) => {
+                            let ds: Vec<Ds> = ds_set
+                                .iter()
+                                .filter_map(|r| match &r.data {
+                                    RData::Ds(d) => Some(d.clone()),
+                                    _ => None,
+                                })
+                                .collect();
+                            self.zone_keys(&next, &ds, &[], work).await.unwrap_or_else(Trust::Bogus)
+                        }
+                    }
+                }
+            }
+        };
+        Ok(next)
+    }
+
+    /// Fetch the cut's DNSKEY RRset and trust it from `ds` or `anchor_keys`.
+    async fn zone_keys(
+        &self,
+        cut: &Cut,
+        ds: &[Ds],
+        anchor_keys: &[candor_wire::Dnskey],
+        work: &mut Work,
+    ) -> Result<Trust, Failure> {
+        let now = self.clock.unix();
+        let msg = match self.ask(cut, &cut.zone, RType::DNSKEY, work).await? {
+            Reply::Answer(m) => m,
+            Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now)),
+        };
+        let dnskeys: Vec<Record> =
+            msg.answers.iter().filter(|r| r.owner == cut.zone && r.rtype() == RType::DNSKEY).cloned().collect();
+        let sigs = rrsigs_for(&msg.answers, &cut.zone, RType::DNSKEY);
+        let input = KeyInput { zone: &cut.zone, ds, anchor_keys, dnskeys: &dnskeys, rrsigs: &sigs };
+        Ok(match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
+            KeysOutcome::Secure(k) => Trust::Secure(k),
+            KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
+            KeysOutcome::Bogus(f) => Trust::Bogus(f),
+        })
+    }
+
+    /// Run a denial proof over the (verified) denial records of `section`.
+    fn deny<F>(&self, keys: &TrustedKeys, section: &[Record], work: &mut Work, prove: F) -> Result<Proof, Failure>
+    where
+        F: FnOnce(&mut dyn candor_denial::Nsec3Hasher, &Limits, &[Record]) -> Result<Proof, DenialError>,
+    {
+        let now = self.clock.unix();
+        // Every RRset of the section must verify under the zone's keys.
+        for (owner, rtype) in rrset_keys(section) {
+            if matches!(rtype, RType::NS | RType::DS) {
+                continue;
+            }
+            let set: Vec<Record> = section.iter().filter(|r| r.owner == owner && r.rtype() == rtype).cloned().collect();
+            let sigs = rrsigs_for(section, &owner, rtype);
+            self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent)?;
+        }
+        let mut h = BudgetHasher::new(candor_crypto::nsec3_hash, self.cfg.hash_budget);
+        prove(&mut h, &self.cfg.denial, section).map_err(|e| {
+            let kind = if e.ede_code() == 6 { FailureKind::ValidationBudget } else { FailureKind::NsecMissing };
+            let mut f = Failure::new(kind, keys.zone.clone(), now);
+            if let DenialError::HashBudget { limit } = e {
+                f.budget = Some(("NSEC3 hash blocks per response", limit));
+            }
+            f
+        })
+    }
+
+    /// Validate an authoritative response in the cut's zone.
+    fn finish(&self, cut: &Cut, qname: &Name, qtype: RType, msg: Message, work: &mut Work) -> Resolution {
+        let now = self.clock.unix();
+        let rcode = msg.header.rcode;
+        let security = match &cut.trust {
+            Trust::Bogus(f) => Security::Bogus(f.clone()),
+            Trust::Insecure(f) => Security::Insecure(f.clone()),
+            Trust::Secure(keys) => self.validate_answer(keys, qname, qtype, &msg, work, now),
+        };
+        let answers = msg.answers.iter().filter(|r| r.rtype() != RType::RRSIG).cloned().collect();
+        let authority = msg.authority.iter().filter(|r| r.rtype() != RType::RRSIG).cloned().collect();
+        Resolution { rcode, answers, authority, security }
+    }
+
+    fn validate_answer(
+        &self,
+        keys: &TrustedKeys,
+        qname: &Name,
+        qtype: RType,
+        msg: &Message,
+        work: &mut Work,
+        now: u64,
+    ) -> Security {
+        let answered = msg.answers.iter().any(|r| r.rtype() != RType::RRSIG);
+        if msg.header.rcode == Rcode::NOERROR && answered {
+            let mut wildcard_labels = None;
+            for (owner, rtype) in rrset_keys(&msg.answers) {
+                let set: Vec<Record> =
+                    msg.answers.iter().filter(|r| r.owner == owner && r.rtype() == rtype).cloned().collect();
+                let sigs = rrsigs_for(&msg.answers, &owner, rtype);
+                if let Err(f) = self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent) {
+                    return Security::Bogus(f);
+                }
+                if let Some(l) = sigs.iter().map(|s| s.labels).find(|l| usize::from(*l) < owner.rrsig_label_count()) {
+                    wildcard_labels = Some((owner.clone(), l));
+                }
+            }
+            if let Some((owner, labels)) = wildcard_labels {
+                return match self.deny(keys, &msg.authority, work, |h, lim, recs| {
+                    candor_denial::wildcard_answer(&owner, labels, &keys.zone, recs, h, lim)
+                }) {
+                    Ok(p) if !p.is_insecure() => Security::Secure,
+                    Ok(Proof::Insecure(i)) => Security::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
+                    Ok(_) => Security::Insecure(None),
+                    Err(f) => Security::Bogus(f.rrset(&owner, qtype)),
+                };
+            }
+            return Security::Secure;
+        }
+        let proof = if msg.header.rcode == Rcode::NXDOMAIN {
+            self.deny(keys, &msg.authority, work, |h, lim, recs| {
+                candor_denial::nxdomain(qname, &keys.zone, recs, h, lim)
+            })
+        } else {
+            self.deny(keys, &msg.authority, work, |h, lim, recs| {
+                candor_denial::nodata(qname, qtype, &keys.zone, recs, h, lim)
+            })
+        };
+        match proof {
+            Ok(Proof::Insecure(i)) => Security::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
+            Ok(Proof::OptOut) => Security::Insecure(None),
+            Ok(_) => Security::Secure,
+            Err(f) => Security::Bogus(f.rrset(qname, qtype)),
+        }
+    }
+}
+
+/// When the root's own keys fail the time check, the local clock is the
+/// likelier culprit: say so.
+fn clock_hint(t: Trust) -> Trust {
+    match t {
+        Trust::Bogus(mut f) if f.zone.is_root() => {
+            f.kind = match f.kind {
+                FailureKind::SignatureExpired => FailureKind::ClockAhead,
+                FailureKind::SignatureNotYetValid => FailureKind::ClockBehind,
+                k => k,
+            };
+            Trust::Bogus(f)
+        }
+        t => t,
+    }
+}
+
+fn insecure_failure(i: &candor_denial::Insecure, zone: &Name, now: u64) -> Failure {
+    let kind = match i {
+        candor_denial::Insecure::IterationsAboveCap { .. } => FailureKind::Nsec3IterationsAboveCap,
+        _ => FailureKind::UnsupportedAlgorithm,
+    };
+    Failure::new(kind, zone.clone(), now)
+}
+
+/// The worst verdict of a CNAME chain's links.
+fn combine(v: Vec<Security>) -> Security {
+    let mut out = Security::Secure;
+    for s in v {
+        out = match (&out, s) {
+            (Security::Servfail(_) | Security::Bogus(_), _) => return out,
+            (_, s @ (Security::Servfail(_) | Security::Bogus(_))) => return s,
+            (Security::Insecure(Some(_)), _) => out,
+            (_, s @ Security::Insecure(_)) => s,
+            (_, Security::Secure) => out,
+        };
+    }
+    out
+}
+
+/// (owner, type) of each RRset in a section, RRSIGs aside, in order.
+fn rrset_keys(section: &[Record]) -> Vec<(Name, RType)> {
+    let mut v: Vec<(Name, RType)> = Vec::new();
+    for r in section.iter().filter(|r| r.rtype() != RType::RRSIG) {
+        let k = (r.owner.clone(), r.rtype());
+        if !v.contains(&k) {
+            v.push(k);
+        }
+    }
+    v
+}
+
+enum Kind {
+    Answer,
+    Referral(Name),
+}
+
+/// What a response from a server of `zone` is: an authoritative answer, a
+/// referral to a zone strictly between `zone` and `qname`, or nothing
+/// usable (lame, refused, non-authoritative).
+fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
+    if !msg.header.flags.qr || !matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
+        return None;
+    }
+    if msg.header.flags.aa {
+        return Some(Kind::Answer);
+    }
+    let child = msg.authority.iter().find_map(|r| match r.data {
+        RData::Ns(_) if r.owner != *zone && r.owner.is_subdomain_of(zone) && qname.is_subdomain_of(&r.owner) => {
+            Some(r.owner.clone())
+        }
+        _ => None,
+    });
+    if msg.answers.is_empty() && msg.header.rcode == Rcode::NOERROR {
+        return child.map(Kind::Referral);
+    }
+    None
+}

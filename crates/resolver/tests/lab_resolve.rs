@@ -1,0 +1,60 @@
+//! The resolver over the real UDP/TCP transport against the lab served on
+//! loopback: every case of the catalogue gets its expected verdict and EDE
+//! code.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use candor_anchor::Anchors;
+use candor_lab::{Lab, LabConfig, Verdict, serve};
+use candor_resolver::{Config, ManualClock, NetTransport, Outbound, Resolver, Security};
+use candor_wire::{Name, RData, Record};
+
+const NOW: u64 = 1_800_000_000;
+
+fn verdict(s: &Security) -> (Verdict, Option<u16>) {
+    match s {
+        Security::Secure => (Verdict::Secure, None),
+        Security::Insecure(f) => (Verdict::Insecure, f.as_ref().map(|f| f.kind.ede_code())),
+        Security::Bogus(f) => (Verdict::Bogus, Some(f.kind.ede_code())),
+        Security::Servfail(f) => (Verdict::Servfail, Some(f.kind.ede_code())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lab_case_gets_its_verdict_and_code() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = LabConfig::new(NOW);
+    cfg.block = Ipv4Addr::new(127, 59, 0, 0);
+    cfg.port = port;
+    let lab = Lab::build(cfg).unwrap();
+    let running = serve(&lab).await.unwrap();
+    let mut anchors = Anchors::empty();
+    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
+    anchors.add_records(&root_ds).unwrap();
+    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 59, 0, 1))], anchors);
+    config.port = port;
+    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    config.timeout = Duration::from_millis(300);
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (case, qname) in &lab.cases {
+        let clock = ManualClock::at((NOW as i64 + case.clock_offset) as u64);
+        let resolver = Resolver::new(config.clone(), NetTransport::new(), clock);
+        let r = resolver.resolve(qname, case.qtype).await;
+        let got = verdict(&r.security);
+        if std::env::var_os("CANDOR_SHOW").is_some() {
+            eprintln!("{}: {:?} {:?}", case.name, got, r.security);
+        }
+        if got != (case.verdict, case.ede) {
+            wrong.push(format!(
+                "{}: want {:?}/{:?}, got {:?} ({:?})",
+                case.name, case.verdict, case.ede, got, r.security
+            ));
+        }
+        checked += 1;
+    }
+    running.stop();
+    assert!(checked > 80);
+    assert!(wrong.is_empty(), "{} of {checked} cases differ:\n{}", wrong.len(), wrong.join("\n"));
+}
