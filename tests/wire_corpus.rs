@@ -468,3 +468,10 @@ fn builtin_root_anchors_match_the_iana_file() {
     assert_eq!(candor_crypto::key_tag(&key), 20326);
     assert!(root.ds.iter().any(|ds| candor_crypto::ds_matches(ds, &candor_wire::Name::root(), &key) == Ok(true)));
 }
+
+#[test]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
+fn builtin_root_hints_match_named_root() {
+    let file = candor_resolver::RootHints::from_file(&common::shared().join("vectors/named.root")).unwrap();
+    assert_eq!(candor_resolver::RootHints::iana(), file);
+}

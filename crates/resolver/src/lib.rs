@@ -21,6 +21,7 @@
 
 mod clock;
 mod failure;
+mod hints;
 mod outbound;
 mod resolve;
 mod transport;
@@ -28,6 +29,7 @@ mod validator;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use failure::{Failure, FailureKind};
+pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
 pub use resolve::{Config, Resolution, Resolver, Security};
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
