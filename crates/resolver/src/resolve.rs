@@ -133,6 +133,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Resolver { cfg, transport, clock }
     }
 
+    /// The transport (tests read what a scripted one was asked).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// Resolve `qname`/`qtype` from the root, validating as it goes.
     pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
         let mut work = Work::default();

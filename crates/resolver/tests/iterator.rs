@@ -1,0 +1,215 @@
+//! The iterator through a scripted transport: each test says what each
+//! server answers, and checks what the resolver did and whom it asked.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use candor_anchor::Anchors;
+use candor_resolver::{
+    Config, FailureKind, ManualClock, Outbound, Protocol, Resolver, Security, Transport, TransportError,
+};
+use candor_wire::text::parse_zone;
+use candor_wire::{Message, Name, RType, Rcode};
+
+type Script = Box<dyn Fn(SocketAddr, Protocol, &Message) -> Result<Message, TransportError> + Send + Sync>;
+
+/// A transport that answers from a script and logs whom it was asked.
+struct Scripted {
+    script: Script,
+    log: Mutex<Vec<(SocketAddr, Protocol, String)>>,
+}
+
+impl Scripted {
+    fn new(
+        f: impl Fn(SocketAddr, Protocol, &Message) -> Result<Message, TransportError> + Send + Sync + 'static,
+    ) -> Scripted {
+        Scripted { script: Box::new(f), log: Mutex::new(Vec::new()) }
+    }
+
+    fn asked(&self) -> Vec<(SocketAddr, Protocol, String)> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Transport for Scripted {
+    async fn query(
+        &self,
+        server: SocketAddr,
+        protocol: Protocol,
+        query: &[u8],
+        _: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        let q = Message::from_wire(query).unwrap();
+        let qd = q.question().unwrap();
+        self.log.lock().unwrap().push((server, protocol, format!("{} {}", qd.name, qd.qtype)));
+        let mut r = (self.script)(server, protocol, &q)?;
+        r.header.id = q.header.id;
+        r.header.flags.qr = true;
+        r.questions = q.questions.clone();
+        Ok(r.to_wire().unwrap())
+    }
+}
+
+fn n(s: &str) -> Name {
+    s.parse().unwrap()
+}
+
+fn addr(last: u8) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)), 53)
+}
+
+/// A response with the given sections (zone text, absolute names).
+fn resp(aa: bool, rcode: Rcode, answer: &str, authority: &str, additional: &str) -> Message {
+    let mut m = Message::default();
+    m.header.flags.aa = aa;
+    m.header.rcode = rcode;
+    m.answers = parse_zone(answer, None).unwrap();
+    m.authority = parse_zone(authority, None).unwrap();
+    m.additional = parse_zone(additional, None).unwrap();
+    m
+}
+
+fn referral(child: &str, ns: &str, glue: &str) -> Message {
+    resp(false, Rcode::NOERROR, "", &format!("{child} 3600 NS {ns}\n"), glue)
+}
+
+fn resolver(t: Scripted, roots: &[u8]) -> Resolver<Scripted, ManualClock> {
+    let mut cfg = Config::new(roots.iter().map(|l| addr(*l).ip()).collect(), Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    Resolver::new(cfg, t, ManualClock::at(1_800_000_000))
+}
+
+const ANSWER: &str = "www.example. 300 A 192.0.2.1\n";
+
+#[tokio::test]
+async fn skips_lame_refusing_and_silent_servers() {
+    // Root 1 refuses, root 2 is silent, root 3 answers without AA (lame),
+    // root 4 refers to example., whose server answers.
+    let t = Scripted::new(|server, _, _| match server.ip().to_string().as_str() {
+        "127.0.0.1" => Ok(resp(false, Rcode::REFUSED, "", "", "")),
+        "127.0.0.2" => Err(TransportError::Timeout(server)),
+        "127.0.0.3" => Ok(resp(false, Rcode::NOERROR, ANSWER, "", "")),
+        "127.0.0.4" => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n")),
+        "127.0.0.10" => Ok(resp(true, Rcode::NOERROR, ANSWER, "", "")),
+        _ => panic!("asked {server}"),
+    });
+    let r = resolver(t, &[1, 2, 3, 4]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::NOERROR);
+    assert_eq!(out.answers.len(), 1);
+    assert_eq!(out.security, Security::Insecure(None), "no anchors: insecure");
+}
+
+#[tokio::test]
+async fn all_servers_gone_is_servfail_22() {
+    let t = Scripted::new(|server, _, _| Err(TransportError::Timeout(server)));
+    let r = resolver(t, &[1, 2]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+    assert_eq!((f.kind, f.kind.ede_code()), (FailureKind::NoReachableAuthority, 22));
+}
+
+#[tokio::test]
+async fn truncated_udp_is_retried_over_tcp() {
+    let t = Scripted::new(|_, proto, _| {
+        if proto == Protocol::Udp {
+            let mut m = resp(true, Rcode::NOERROR, "", "", "");
+            m.header.flags.tc = true;
+            Ok(m)
+        } else {
+            Ok(resp(true, Rcode::NOERROR, ANSWER, "", ""))
+        }
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1);
+}
+
+#[tokio::test]
+async fn referral_chains_stop_at_the_budget() {
+    // Server 127.0.0.k refers to the ancestor of qname with k labels,
+    // served by 127.0.0.(k+1): one label further down, every time.
+    let t = Scripted::new(|server, _, q| {
+        let qname = q.question().unwrap().name.clone();
+        let IpAddr::V4(ip) = server.ip() else { unreachable!() };
+        let k = usize::from(ip.octets()[3]);
+        let child = qname.trim_to(k);
+        let glue = format!("ns.{child} 3600 A 127.0.0.{}\n", k + 1);
+        Ok(referral(&child.to_string(), &format!("ns.{child}"), &glue))
+    });
+    let deep: Name = (0..30).fold(n("example."), |acc, i| acc.prepend(format!("l{i}").as_bytes()).unwrap());
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&deep, RType::A).await;
+    let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+    assert_eq!(f.kind, FailureKind::ResolutionBudget);
+    assert_eq!(f.budget.map(|b| b.0), Some("referral depth"));
+    assert!(f.ede().1.contains("referral depth (limit 16) exhausted"), "{}", f.ede().1);
+}
+
+#[tokio::test]
+async fn out_of_bailiwick_and_special_purpose_glue_are_never_contacted() {
+    let t = Scripted::new(|server, _, q| {
+        let qname = q.question().unwrap().name.to_string();
+        match (server.ip().to_string().as_str(), qname.as_str()) {
+            ("127.0.0.1", _) => Ok(referral("test.", "ns.test.", "ns.test. 3600 A 127.0.0.2\n")),
+            // test. refers with glue for a name outside test. (must be ignored)
+            ("127.0.0.2", "www.evil.test.") => {
+                Ok(referral("evil.test.", "ns.elsewhere.", "ns.elsewhere. 3600 A 127.0.0.66\n"))
+            }
+            // ... and with glue in a documentation prefix (never queried).
+            ("127.0.0.2", _) => Ok(referral("doc.test.", "ns.doc.test.", "ns.doc.test. 3600 A 192.0.2.53\n")),
+            (other, _) => panic!("asked {other}"),
+        }
+    });
+    let r = resolver(t, &[1]);
+    for q in ["www.evil.test.", "www.doc.test."] {
+        let out = r.resolve(&n(q), RType::A).await;
+        let Security::Servfail(f) = out.security else { panic!("{q}: {:?}", out.security) };
+        assert_eq!(f.kind, FailureKind::NoReachableAuthority, "{q}");
+    }
+    let asked: Vec<IpAddr> = r.transport().asked().iter().map(|(a, _, _)| a.ip()).collect();
+    assert!(asked.iter().all(|a| a.to_string() == "127.0.0.1" || a.to_string() == "127.0.0.2"), "{asked:?}");
+}
+
+#[tokio::test]
+async fn cname_loops_stop_at_the_budget() {
+    let t = Scripted::new(|_, _, q| {
+        let qname = q.question().unwrap().name.to_string();
+        let target = if qname == "a.example." { "b.example." } else { "a.example." };
+        Ok(resp(true, Rcode::NOERROR, &format!("{qname} 300 CNAME {target}\n"), "", ""))
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("a.example."), RType::A).await;
+    let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+    assert_eq!((f.kind, f.kind.ede_code()), (FailureKind::ResolutionBudget, 0));
+    assert_eq!(f.budget, Some(("CNAME chain length", 8)));
+}
+
+#[tokio::test]
+async fn upstream_query_budget_holds() {
+    let t = Scripted::new(|server, _, _| Err(TransportError::Timeout(server)));
+    let roots: Vec<u8> = (1..=100).collect();
+    let r = resolver(t, &roots);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+    assert_eq!(f.budget, Some(("upstream queries", 64)));
+}
+
+#[tokio::test]
+async fn the_log_shows_who_was_asked() {
+    let t = Scripted::new(|_, _, _| Ok(resp(true, Rcode::NXDOMAIN, "", "", "")));
+    let r = resolver(t, &[9]);
+    let out = r.resolve(&n("nope.example."), RType::AAAA).await;
+    assert_eq!(out.rcode, Rcode::NXDOMAIN);
+    assert_eq!(r.transport().asked(), vec![(addr(9), Protocol::Udp, "nope.example. AAAA".to_owned())]);
+}
+
+#[test]
+fn scripted_log_records_queries() {
+    let t = Scripted::new(|_, _, _| Ok(resp(true, Rcode::NOERROR, ANSWER, "", "")));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let q = Message::query(1, candor_wire::Question::new(n("www.example."), RType::A)).to_wire().unwrap();
+    rt.block_on(t.query(addr(5), Protocol::Udp, &q, Duration::from_secs(1))).unwrap();
+    assert_eq!(t.asked(), vec![(addr(5), Protocol::Udp, "www.example. A".to_owned())]);
+}
