@@ -19,6 +19,7 @@
 //! replay crates (test infrastructure) are at most dev-dependencies.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod cache;
 mod clock;
 mod failure;
 mod hints;
@@ -27,6 +28,7 @@ mod resolve;
 mod transport;
 mod validator;
 
+pub use cache::{Cache, CacheLimits, CacheStats};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use failure::{Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};

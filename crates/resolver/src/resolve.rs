@@ -13,6 +13,7 @@ use candor_anchor::Anchors;
 use candor_denial::{BudgetHasher, DenialError, Limits, Proof};
 use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Rcode, Record};
 
+use crate::cache::{Cache, CacheLimits};
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::outbound::Outbound;
@@ -44,6 +45,8 @@ pub struct Resolution {
     pub authority: Vec<Record>,
     /// The verdict.
     pub security: Security,
+    /// Served from the cache (a cached bogus result adds EDE 13).
+    pub from_cache: bool,
 }
 
 /// The resolver's settings.
@@ -65,6 +68,8 @@ pub struct Config {
     pub outbound: Outbound,
     /// Per-query timeout.
     pub timeout: Duration,
+    /// Cache limits.
+    pub cache: CacheLimits,
     /// Upstream queries per resolution.
     pub max_queries: u32,
     /// Referrals followed per name.
@@ -85,6 +90,7 @@ impl Config {
             hash_budget: 8192,
             outbound: Outbound::default(),
             timeout: Duration::from_millis(1500),
+            cache: CacheLimits::default(),
             max_queries: 64,
             max_referrals: 16,
             max_cnames: 8,
@@ -113,6 +119,7 @@ pub struct Resolver<T: Transport, C: Clock> {
     cfg: Config,
     transport: T,
     clock: C,
+    cache: Cache,
 }
 
 /// Per-resolution counters.
@@ -130,7 +137,13 @@ enum Reply {
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// A resolver over `transport` and `clock`.
     pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
-        Resolver { cfg, transport, clock }
+        let cache = Cache::new(cfg.cache);
+        Resolver { cfg, transport, clock, cache }
+    }
+
+    /// The cache (counters, flushes).
+    pub fn cache(&self) -> &Cache {
+        &self.cache
     }
 
     /// The transport (tests read what a scripted one was asked).
@@ -138,8 +151,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         &self.transport
     }
 
-    /// Resolve `qname`/`qtype` from the root, validating as it goes.
+    /// Resolve `qname`/`qtype`: from the cache, or from the root,
+    /// validating as it goes (the result is cached with its verdict).
     pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
+        if let Some(hit) = self.cache.get(qname, qtype, self.clock.monotonic()) {
+            return hit;
+        }
+        let r = self.resolve_uncached(qname, qtype).await;
+        self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
+        r
+    }
+
+    async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
         let mut work = Work::default();
         let mut answers = Vec::new();
         let mut name = qname.clone();
@@ -161,7 +184,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let now = self.clock.unix();
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
         f.budget = Some(("CNAME chain length", u64::from(self.cfg.max_cnames)));
-        Resolution { rcode: Rcode::SERVFAIL, answers, authority: Vec::new(), security: Security::Servfail(f) }
+        Resolution {
+            rcode: Rcode::SERVFAIL,
+            answers,
+            authority: Vec::new(),
+            security: Security::Servfail(f),
+            from_cache: false,
+        }
     }
 
     async fn resolve_one(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
@@ -171,6 +200,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             answers: Vec::new(),
             authority: Vec::new(),
             security: Security::Servfail(f),
+            from_cache: false,
         };
         let root = Name::root();
         let servers = self.servers(&self.cfg.roots);
@@ -363,9 +393,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Trust::Insecure(f) => Security::Insecure(f.clone()),
             Trust::Secure(keys) => self.validate_answer(keys, qname, qtype, &msg, work, now),
         };
-        let answers = msg.answers.iter().filter(|r| r.rtype() != RType::RRSIG).cloned().collect();
-        let authority = msg.authority.iter().filter(|r| r.rtype() != RType::RRSIG).cloned().collect();
-        Resolution { rcode, answers, authority, security }
+        Resolution { rcode, answers: msg.answers, authority: msg.authority, security, from_cache: false }
     }
 
     fn validate_answer(

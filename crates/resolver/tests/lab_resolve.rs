@@ -54,6 +54,18 @@ async fn every_lab_case_gets_its_verdict_and_code() {
         }
         checked += 1;
     }
+    // The second time, a broken case comes from the (bogus) cache with the same failure.
+    let resolver = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
+    for (name, code) in [("rrsig-exp-all", 7), ("ds-bad-tag", 9), ("valid", 0)] {
+        let qname: Name = format!("{name}.test.").parse().unwrap();
+        let first = resolver.resolve(&qname, candor_wire::RType::A).await;
+        let second = resolver.resolve(&qname, candor_wire::RType::A).await;
+        assert!(!first.from_cache && second.from_cache, "{name}");
+        assert_eq!(first.security, second.security, "{name}");
+        assert_eq!(verdict(&second.security).1.unwrap_or(0), code, "{name}");
+    }
+    let st = resolver.cache().stats();
+    assert_eq!((st.hits, st.misses, st.entries), (3, 3, 3));
     running.stop();
     assert!(checked > 80);
     assert!(wrong.is_empty(), "{} of {checked} cases differ:\n{}", wrong.len(), wrong.join("\n"));

@@ -1,0 +1,298 @@
+//! The answer cache: bounded (LRU), sharded for concurrent workers, keyed
+//! by question. Entries keep their verdict: secure and insecure answers
+//! for their TTL (capped by the RRSIG original TTL and expiration),
+//! negative answers for the SOA minimum (RFC 2308), bogus results briefly
+//! with their failure and records, resolution failures a few seconds
+//! (RFC 9520).
+
+use std::hash::BuildHasher;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use candor_wire::{Name, RData, RType, Rcode, Record};
+use lru::LruCache;
+
+use crate::resolve::{Resolution, Security};
+
+/// How long each kind of result may be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheLimits {
+    /// Entries in all shards together.
+    pub capacity: usize,
+    /// Longest TTL kept.
+    pub max_ttl: Duration,
+    /// How long a bogus result is kept.
+    pub bogus_ttl: Duration,
+    /// How long a "no answer" (SERVFAIL) result is kept.
+    pub servfail_ttl: Duration,
+}
+
+impl Default for CacheLimits {
+    fn default() -> CacheLimits {
+        CacheLimits {
+            capacity: 100_000,
+            max_ttl: Duration::from_secs(86_400),
+            bogus_ttl: Duration::from_secs(60),
+            servfail_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Counters, for operators.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups answered.
+    pub hits: u64,
+    /// Lookups not answered.
+    pub misses: u64,
+    /// Entries now held.
+    pub entries: u64,
+    /// Entries pushed out by capacity.
+    pub evictions: u64,
+}
+
+type Key = (Name, RType);
+
+struct Entry {
+    resolution: Resolution,
+    stored: Duration,
+    expires: Duration,
+}
+
+/// The cache.
+pub struct Cache {
+    shards: [Mutex<LruCache<Key, Entry>>; SHARDS],
+    limits: CacheLimits,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+const SHARDS: usize = 16;
+
+impl Cache {
+    /// An empty cache.
+    pub fn new(limits: CacheLimits) -> Cache {
+        let per = NonZeroUsize::new((limits.capacity / SHARDS).max(1)).unwrap_or(NonZeroUsize::MIN);
+        Cache {
+            shards: std::array::from_fn(|_| Mutex::new(LruCache::new(per))),
+            limits,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    #[allow(clippy::indexing_slicing, reason = "the index is taken modulo SHARDS, the array's length")]
+    fn shard(&self, key: &Key) -> &Mutex<LruCache<Key, Entry>> {
+        &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
+    }
+
+    /// The cached result for a question at monotonic time `now`, TTLs
+    /// counted down, marked as coming from the cache.
+    pub fn get(&self, qname: &Name, qtype: RType, now: Duration) -> Option<Resolution> {
+        let key = (qname.to_lowercase(), qtype);
+        let mut shard = lock(self.shard(&key));
+        let hit = match shard.get(&key) {
+            Some(e) if e.expires > now => {
+                let elapsed = (now.saturating_sub(e.stored)).as_secs() as u32;
+                let mut r = e.resolution.clone();
+                for rr in r.answers.iter_mut().chain(r.authority.iter_mut()) {
+                    rr.ttl = rr.ttl.saturating_sub(elapsed);
+                }
+                r.from_cache = true;
+                Some(r)
+            }
+            Some(_) => {
+                shard.pop(&key);
+                None
+            }
+            None => None,
+        };
+        let counter = if hit.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        hit
+    }
+
+    /// Keep `r` for the question, for as long as its kind allows.
+    /// `unix_now` caps secure data at its signatures' expiration.
+    pub fn put(&self, qname: &Name, qtype: RType, r: &Resolution, now: Duration, unix_now: u64) {
+        let ttl = self.ttl(r, unix_now);
+        if ttl.is_zero() {
+            return;
+        }
+        let key = (qname.to_lowercase(), qtype);
+        let entry = Entry { resolution: r.clone(), stored: now, expires: now + ttl };
+        let mut shard = lock(self.shard(&key));
+        // `push` hands back the entry it displaced: the same key (replaced)
+        // or the least recently used one (evicted).
+        if let Some((old, _)) = shard.push(key.clone(), entry)
+            && old != key
+        {
+            self.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn ttl(&self, r: &Resolution, unix_now: u64) -> Duration {
+        match &r.security {
+            Security::Bogus(_) => return self.limits.bogus_ttl,
+            Security::Servfail(_) => return self.limits.servfail_ttl,
+            _ => {}
+        }
+        let records = if r.rcode == Rcode::NOERROR && !r.answers.is_empty() { &r.answers } else { &r.authority };
+        let mut ttl = u64::from(min_ttl(records, r.rcode));
+        for rr in records {
+            if let RData::Rrsig(s) = &rr.data {
+                ttl = ttl.min(u64::from(s.original_ttl));
+                let left = u64::from(s.expiration.wrapping_sub(unix_now as u32));
+                if left < 1 << 31 {
+                    ttl = ttl.min(left);
+                }
+            }
+        }
+        Duration::from_secs(ttl).min(self.limits.max_ttl)
+    }
+
+    /// Drop everything at or below `zone` (or exactly `zone` when `!subtree`).
+    pub fn flush(&self, zone: &Name, subtree: bool) {
+        for s in &self.shards {
+            let mut s = lock(s);
+            let gone: Vec<Key> = s
+                .iter()
+                .filter(|((n, _), _)| if subtree { n.is_subdomain_of(zone) } else { n == zone })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                s.pop(&k);
+            }
+        }
+    }
+
+    /// Drop everything.
+    pub fn clear(&self) {
+        for s in &self.shards {
+            lock(s).clear();
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.shards.iter().map(|s| lock(s).len() as u64).sum(),
+            evictions: self.evictions.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The TTL a set of records may be kept: their smallest TTL, or for a
+/// negative answer the SOA's minimum field capped by its TTL (RFC 2308).
+fn min_ttl(records: &[Record], rcode: Rcode) -> u32 {
+    let negative = rcode == Rcode::NXDOMAIN || records.iter().any(|r| r.rtype() == RType::SOA);
+    if negative {
+        return records
+            .iter()
+            .find_map(|r| match &r.data {
+                RData::Soa(s) => Some(s.minimum.min(r.ttl)),
+                _ => None,
+            })
+            .unwrap_or(0);
+    }
+    records.iter().map(|r| r.ttl).min().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::{Failure, FailureKind};
+    use candor_wire::text::parse_zone;
+
+    fn n(s: &str) -> Name {
+        s.parse().unwrap()
+    }
+
+    fn res(rcode: Rcode, answers: &str, authority: &str, security: Security) -> Resolution {
+        Resolution {
+            rcode,
+            answers: parse_zone(answers, None).unwrap(),
+            authority: parse_zone(authority, None).unwrap(),
+            security,
+            from_cache: false,
+        }
+    }
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn positive_answers_live_for_their_ttl_counted_down() {
+        let c = Cache::new(CacheLimits::default());
+        let r = res(Rcode::NOERROR, "a.example. 300 A 192.0.2.1\na.example. 100 A 192.0.2.2\n", "", Security::Secure);
+        c.put(&n("A.example."), RType::A, &r, 10 * S, 0);
+        let hit = c.get(&n("a.EXAMPLE."), RType::A, 40 * S).unwrap();
+        assert!(hit.from_cache);
+        assert_eq!(hit.answers.iter().map(|r| r.ttl).collect::<Vec<_>>(), [270, 70]);
+        assert!(c.get(&n("a.example."), RType::A, 110 * S).is_none(), "gone after the smallest TTL");
+        assert!(c.get(&n("a.example."), RType::AAAA, 40 * S).is_none());
+        assert_eq!(c.stats(), CacheStats { hits: 1, misses: 2, entries: 0, evictions: 0 });
+    }
+
+    #[test]
+    fn signatures_cap_the_ttl() {
+        let c = Cache::new(CacheLimits::default());
+        let r = res(
+            Rcode::NOERROR,
+            "a.example. 3600 A 192.0.2.1\na.example. 3600 RRSIG A 13 2 600 1000100 900000 1 example. AAAA\n",
+            "",
+            Security::Secure,
+        );
+        // Original TTL 600, but the signature expires 100 s after now.
+        c.put(&n("a.example."), RType::A, &r, Duration::ZERO, 1_000_000);
+        assert!(c.get(&n("a.example."), RType::A, 99 * S).is_some());
+        assert!(c.get(&n("a.example."), RType::A, 101 * S).is_none());
+    }
+
+    #[test]
+    fn negative_bogus_and_servfail_lifetimes() {
+        let c = Cache::new(CacheLimits::default());
+        let soa = "example. 3600 SOA ns.example. h.example. 1 2 3 4 300\n";
+        c.put(&n("x.example."), RType::A, &res(Rcode::NXDOMAIN, "", soa, Security::Secure), Duration::ZERO, 0);
+        assert!(c.get(&n("x.example."), RType::A, 299 * S).is_some());
+        assert!(c.get(&n("x.example."), RType::A, 301 * S).is_none(), "SOA minimum (RFC 2308)");
+        let f = Failure::new(FailureKind::SignatureExpired, n("example."), 0);
+        c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, "", "", Security::Bogus(f.clone())), Duration::ZERO, 0);
+        let hit = c.get(&n("b.example."), RType::A, 59 * S).unwrap();
+        assert_eq!(hit.security, Security::Bogus(f.clone()));
+        assert!(c.get(&n("b.example."), RType::A, 61 * S).is_none());
+        c.put(&n("s.example."), RType::A, &res(Rcode::SERVFAIL, "", "", Security::Servfail(f)), Duration::ZERO, 0);
+        assert!(c.get(&n("s.example."), RType::A, 4 * S).is_some());
+        assert!(c.get(&n("s.example."), RType::A, 6 * S).is_none());
+    }
+
+    #[test]
+    fn capacity_evicts_and_flush_drops() {
+        let c = Cache::new(CacheLimits { capacity: SHARDS, ..CacheLimits::default() });
+        for i in 0..200 {
+            let name = format!("h{i}.example.");
+            c.put(
+                &n(&name),
+                RType::A,
+                &res(Rcode::NOERROR, &format!("{name} 300 A 192.0.2.1\n"), "", Security::Secure),
+                Duration::ZERO,
+                0,
+            );
+        }
+        let st = c.stats();
+        assert!(st.entries <= SHARDS as u64 && st.evictions >= 200 - SHARDS as u64, "{st:?}");
+        c.flush(&n("example."), true);
+        assert_eq!(c.stats().entries, 0);
+    }
+}
