@@ -31,7 +31,6 @@ fn help_and_version_succeed() {
 fn unbuilt_subcommands_say_so_and_fail() {
     for args in [
         &["serve"][..],
-        &["demo"],
         &["replay", "x.rpl"],
         &["trace", "example.com."],
         &["verify-zone", "zone.db", "--origin", "example."],

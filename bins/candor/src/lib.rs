@@ -14,7 +14,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod demo;
 mod lab;
+pub mod server;
 
 /// Exit status for a command-line usage error (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
@@ -36,7 +38,7 @@ pub enum Command {
     /// Serve stub resolvers over UDP and TCP.
     Serve(ServeArgs),
     /// Run the built-in broken-zone lab and a resolver against it, offline.
-    Demo,
+    Demo(DemoArgs),
     /// Write (and optionally serve) the broken-zone lab.
     Lab(LabArgs),
     /// Replay Unbound/Deckard .rpl scenarios.
@@ -82,6 +84,20 @@ pub struct ServeArgs {
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+}
+
+/// `candor demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo resolver listens (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Port of the lab's authoritative servers.
+    #[arg(long, default_value_t = 53053)]
+    pub lab_port: u16,
+    /// First address of the lab's loopback block.
+    #[arg(long, default_value = "127.53.0.0")]
+    pub block: std::net::Ipv4Addr,
 }
 
 /// `candor lab`.
@@ -169,8 +185,8 @@ where
     };
     let name = match cli.command {
         Command::Lab(args) => return lab::run(&args),
+        Command::Demo(args) => return demo::run(&args),
         Command::Serve(_) => "serve",
-        Command::Demo => "demo",
         Command::Replay(_) => "replay",
         Command::Trace(_) => "trace",
         Command::VerifyZone(_) => "verify-zone",

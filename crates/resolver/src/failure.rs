@@ -171,7 +171,9 @@ impl Failure {
         let mut t = String::new();
         match &self.rrset {
             Some((owner, rtype)) => {
-                let _ = write!(t, "{}/{rtype}", owner.to_string().trim_end_matches('.'));
+                let name = owner.to_string();
+                let name = if owner.is_root() { "." } else { name.trim_end_matches('.') };
+                let _ = write!(t, "{name}/{rtype}");
             }
             None => {
                 let _ = write!(t, "zone {}", self.zone);

@@ -1,0 +1,300 @@
+//! The stub-facing server: listeners, ACL, and shaping the resolver's
+//! verdict into a response (AD, RRSIGs with DO, SERVFAIL + EDE, EDNS size
+//! and truncation) as ../shared/DESIGN.md says.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use candor_resolver::{Clock, Prefix, Resolution, Resolver, Security, Transport};
+use candor_wire::{Edns, EdnsOption, ExtendedError, Message, Opcode, RData, RType, Rcode, Record, WireError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::task::JoinSet;
+
+/// Largest UDP answer this server sends (the DNS flag day 2020 value).
+pub const MAX_UDP: u16 = 1232;
+/// EDE 13: the answer came from the cache of a failure.
+const EDE_CACHED_ERROR: u16 = 13;
+/// EDE 18: the client is not allowed.
+const EDE_PROHIBITED: u16 = 18;
+
+/// Who may query.
+#[derive(Debug, Clone)]
+pub struct Acl {
+    allow: Vec<Prefix>,
+}
+
+impl Default for Acl {
+    /// Loopback and the private ranges: a LAN drop-in is not an open resolver.
+    fn default() -> Acl {
+        let allow =
+            ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"]
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+        Acl { allow }
+    }
+}
+
+impl Acl {
+    /// An ACL allowing exactly these networks.
+    pub fn new(allow: Vec<Prefix>) -> Acl {
+        Acl { allow }
+    }
+
+    /// May `ip` query?
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow.iter().any(|p| p.contains(ip))
+    }
+}
+
+/// A response with the question and flags of `q`.
+fn reply_to(q: &Message, rcode: Rcode) -> Message {
+    let mut m = Message { header: q.header, questions: q.questions.clone(), ..Message::default() };
+    m.header.flags.qr = true;
+    m.header.flags.ra = true;
+    m.header.flags.aa = false;
+    m.header.flags.tc = false;
+    m.header.flags.ad = false;
+    m.header.flags.z = false;
+    m.header.rcode = rcode;
+    if let Some(e) = &q.edns {
+        m.edns = Some(Edns { udp_size: MAX_UDP, dnssec_ok: e.dnssec_ok, ..Edns::default() });
+    }
+    m
+}
+
+fn add_ede(m: &mut Message, code: u16, text: String) {
+    if let Some(e) = m.edns.as_mut() {
+        e.options.push(EdnsOption::Ede(ExtendedError { code, text }));
+    }
+}
+
+/// What the request asks before any resolution: either a finished
+/// response (errors, refusals) or the question to resolve.
+pub enum Request {
+    /// Answer this right away.
+    Done(Message),
+    /// Resolve this query.
+    Resolve(Message),
+}
+
+/// Check a request: parse errors (FORMERR), opcodes (NOTIMP), EDNS
+/// version (BADVERS), the ACL (REFUSED + EDE 18). `None` when not even
+/// an ID can be read (nothing is sent back).
+pub fn check(bytes: &[u8], client: IpAddr, acl: &Acl) -> Option<Request> {
+    let q = match Message::from_wire(bytes) {
+        Ok(q) => q,
+        Err(e) => {
+            let id = u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]);
+            if bytes.get(2).is_some_and(|b| b & 0x80 != 0) {
+                return None; // a response: never answer those
+            }
+            let mut m = Message::default();
+            m.header.id = id;
+            m.header.flags.qr = true;
+            m.header.rcode = Rcode::FORMERR;
+            if matches!(e, WireError::MultipleOpt { .. }) {
+                m.edns = Some(Edns { udp_size: MAX_UDP, ..Edns::default() });
+            }
+            return Some(Request::Done(m));
+        }
+    };
+    if q.header.flags.qr {
+        return None;
+    }
+    if q.header.opcode != Opcode::QUERY {
+        return Some(Request::Done(reply_to(&q, Rcode::NOTIMP)));
+    }
+    if q.questions.len() != 1 {
+        return Some(Request::Done(reply_to(&q, Rcode::FORMERR)));
+    }
+    if q.edns.as_ref().is_some_and(|e| e.version > 0) {
+        return Some(Request::Done(reply_to(&q, Rcode::BADVERS)));
+    }
+    if !acl.allows(client) {
+        let mut m = reply_to(&q, Rcode::REFUSED);
+        add_ede(&mut m, EDE_PROHIBITED, format!("{client} is not allowed to query this resolver"));
+        return Some(Request::Done(m));
+    }
+    Some(Request::Resolve(q))
+}
+
+/// Shape a resolution into the response to `q` (DESIGN.md "Answers to stubs").
+pub fn shape(q: &Message, r: &Resolution) -> Message {
+    let do_bit = q.edns.as_ref().is_some_and(|e| e.dnssec_ok);
+    let cd = q.header.flags.cd;
+    let wants_ad = do_bit || q.header.flags.ad;
+    let mut m = reply_to(q, r.rcode);
+    let keep = |rr: &&Record| do_bit || !matches!(rr.rtype(), RType::RRSIG | RType::NSEC | RType::NSEC3);
+    let with_data = |m: &mut Message| {
+        m.answers = r.answers.iter().filter(keep).cloned().collect();
+        m.authority = r.authority.iter().filter(keep).cloned().collect();
+    };
+    match &r.security {
+        Security::Secure => {
+            with_data(&mut m);
+            m.header.flags.ad = wants_ad;
+        }
+        Security::Insecure(info) => {
+            with_data(&mut m);
+            if let Some(f) = info {
+                let (code, text) = f.ede();
+                add_ede(&mut m, code, text);
+            }
+        }
+        Security::Bogus(f) if cd => {
+            // RFC 6840 §5.9: CD=1 gets the data, without AD.
+            with_data(&mut m);
+            let (code, text) = f.ede();
+            add_ede(&mut m, code, text);
+        }
+        Security::Bogus(f) | Security::Servfail(f) => {
+            m.header.rcode = Rcode::SERVFAIL;
+            let (code, text) = f.ede();
+            add_ede(&mut m, code, text.clone());
+            if r.from_cache {
+                add_ede(&mut m, EDE_CACHED_ERROR, format!("cached failure: {text}"));
+            }
+        }
+    }
+    m
+}
+
+/// The RFC 8482 answer to ANY: one synthesised HINFO.
+pub fn minimal_any(q: &Message) -> Message {
+    let mut m = reply_to(q, Rcode::NOERROR);
+    if let Some(qd) = q.question() {
+        m.answers.push(Record::new(
+            qd.name.clone(),
+            3600,
+            RData::Hinfo(candor_wire::Hinfo { cpu: b"RFC8482".to_vec(), os: Vec::new() }),
+        ));
+    }
+    m
+}
+
+/// Serialise for UDP within the client's size (512 without EDNS, at least
+/// 512, at most [`MAX_UDP`]); too large: TC with empty sections.
+pub fn to_udp(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
+    let limit = q_edns.map_or(512, |e| usize::from(e.udp_size.clamp(512, MAX_UDP)));
+    let wire = m.to_wire().ok()?;
+    if wire.len() <= limit {
+        return Some(wire);
+    }
+    m.header.flags.tc = true;
+    m.answers.clear();
+    m.authority.clear();
+    m.additional.clear();
+    m.to_wire().ok()
+}
+
+/// Answer one request end to end.
+pub async fn handle<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    bytes: &[u8],
+    client: IpAddr,
+    acl: &Acl,
+    udp: bool,
+) -> Option<Vec<u8>> {
+    let q = match check(bytes, client, acl)? {
+        Request::Done(m) => return if udp { to_udp(None, m) } else { m.to_wire().ok() },
+        Request::Resolve(q) => q,
+    };
+    let qd = q.question()?;
+    let m = if qd.qtype == RType::ANY {
+        minimal_any(&q)
+    } else {
+        let r = resolver.resolve(&qd.name, qd.qtype).await;
+        log_failure(&qd.name, qd.qtype, &r);
+        shape(&q, &r)
+    };
+    if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
+}
+
+fn log_failure(qname: &candor_wire::Name, qtype: RType, r: &Resolution) {
+    if r.from_cache {
+        return;
+    }
+    if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
+        let (code, text) = f.ede();
+        eprintln!("candor: validating {qname}/{qtype}: EDE {code}: {text}");
+    }
+}
+
+/// Running listeners.
+pub struct Listeners {
+    tasks: JoinSet<()>,
+    /// The addresses bound.
+    pub bound: Vec<SocketAddr>,
+}
+
+impl Listeners {
+    /// Stop listening.
+    pub fn stop(mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+/// Listen on `addrs` (UDP and TCP each) and answer with `resolver`.
+pub async fn listen<T, C>(resolver: Arc<Resolver<T, C>>, addrs: &[SocketAddr], acl: Acl) -> std::io::Result<Listeners>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    let acl = Arc::new(acl);
+    let mut tasks = JoinSet::new();
+    let mut bound = Vec::new();
+    for addr in addrs {
+        let udp = Arc::new(UdpSocket::bind(addr).await?);
+        let tcp = TcpListener::bind(addr).await?;
+        bound.push(udp.local_addr()?);
+        let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
+        tasks.spawn(async move {
+            let mut buf = vec![0u8; 65_535];
+            loop {
+                let Ok((n, peer)) = udp.recv_from(&mut buf).await else { continue };
+                let query = buf.get(..n).unwrap_or(&[]).to_vec();
+                let (r, a, u) = (Arc::clone(&r), Arc::clone(&a), Arc::clone(&udp));
+                tokio::spawn(async move {
+                    if let Some(resp) = handle(&r, &query, peer.ip(), &a, true).await {
+                        let _ = u.send_to(&resp, peer).await;
+                    }
+                });
+            }
+        });
+        let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
+        tasks.spawn(async move {
+            loop {
+                let Ok((stream, peer)) = tcp.accept().await else { continue };
+                let (r, a) = (Arc::clone(&r), Arc::clone(&a));
+                tokio::spawn(async move {
+                    let _ = tcp_conn(stream, peer.ip(), r, a).await;
+                });
+            }
+        });
+    }
+    Ok(Listeners { tasks, bound })
+}
+
+async fn tcp_conn<T: Transport, C: Clock>(
+    mut s: TcpStream,
+    peer: IpAddr,
+    r: Arc<Resolver<T, C>>,
+    acl: Arc<Acl>,
+) -> std::io::Result<()> {
+    loop {
+        let mut len = [0u8; 2];
+        match tokio::time::timeout(Duration::from_secs(10), s.read_exact(&mut len)).await {
+            Ok(Ok(_)) => {}
+            _ => return Ok(()),
+        }
+        let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        s.read_exact(&mut q).await?;
+        let Some(resp) = handle(&r, &q, peer, &acl, false).await else { continue };
+        let Ok(n) = u16::try_from(resp.len()) else { continue };
+        s.write_all(&n.to_be_bytes()).await?;
+        s.write_all(&resp).await?;
+    }
+}
