@@ -127,7 +127,15 @@ pub struct Resolver<T: Transport, C: Clock> {
 struct Work {
     queries: u32,
     spent: Spent,
+    /// Nesting of name-server address lookups.
+    depth: u8,
 }
+
+/// How deep name-server address lookups may nest (an NS name whose zone's
+/// NS names need lookups of their own, ...).
+const MAX_NS_DEPTH: u8 = 3;
+/// Name servers without glue looked up per referral.
+const MAX_NS_LOOKUPS: usize = 3;
 
 enum Reply {
     Answer(Message),
@@ -233,6 +241,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         servfail(f)
     }
 
+    /// The addresses of a name server, resolved from the root (its
+    /// security does not matter: the data it serves is validated).
+    fn ns_addresses<'a>(
+        &'a self,
+        name: &'a Name,
+        work: &'a mut Work,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<IpAddr>> + Send + 'a>> {
+        Box::pin(async move {
+            work.depth += 1;
+            let r = self.resolve_one(name, RType::A, work).await;
+            work.depth -= 1;
+            r.answers
+                .iter()
+                .filter_map(|rr| match &rr.data {
+                    RData::A(a) => Some(IpAddr::V4(*a)),
+                    _ => None,
+                })
+                .collect()
+        })
+    }
+
     fn servers(&self, addrs: &[IpAddr]) -> Vec<SocketAddr> {
         addrs.iter().filter(|a| self.cfg.outbound.permits(**a)).map(|a| SocketAddr::new(*a, self.cfg.port)).collect()
     }
@@ -294,7 +323,21 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 _ => None,
             })
             .collect();
-        let mut next = Cut { zone: child.clone(), servers: self.servers(&glue), trust: Trust::Insecure(None) };
+        let mut servers = self.servers(&glue);
+        if servers.is_empty() && work.depth < MAX_NS_DEPTH {
+            // No usable glue: look the name servers up (not those inside
+            // the child itself, which only the child could tell).
+            let names: Vec<Name> =
+                ns.iter().filter(|n| !n.is_subdomain_of(child)).take(MAX_NS_LOOKUPS).map(|n| (*n).clone()).collect();
+            for name in names {
+                let addrs = self.ns_addresses(&name, work).await;
+                servers.extend(self.servers(&addrs));
+                if !servers.is_empty() {
+                    break;
+                }
+            }
+        }
+        let mut next = Cut { zone: child.clone(), servers, trust: Trust::Insecure(None) };
         if next.servers.is_empty() {
             return Err(Failure::new(FailureKind::NoReachableAuthority, child.clone(), now));
         }

@@ -213,3 +213,42 @@ fn scripted_log_records_queries() {
     rt.block_on(t.query(addr(5), Protocol::Udp, &q, Duration::from_secs(1))).unwrap();
     assert_eq!(t.asked(), vec![(addr(5), Protocol::Udp, "www.example. A".to_owned())]);
 }
+
+#[tokio::test]
+async fn name_servers_without_glue_are_looked_up() {
+    // The root refers example. to ns.other. without glue; other. is
+    // delegated with glue; ns.other. is 127.0.0.20, which serves example.
+    let t = Scripted::new(|server, _, q| {
+        let qname = q.question().unwrap().name.to_string();
+        match (server.ip().to_string().as_str(), qname.as_str()) {
+            ("127.0.0.1", "ns.other.") => Ok(referral("other.", "ns1.other.", "ns1.other. 3600 A 127.0.0.11\n")),
+            ("127.0.0.1", _) => Ok(referral("example.", "ns.other.", "")),
+            ("127.0.0.11", "ns.other.") => Ok(resp(true, Rcode::NOERROR, "ns.other. 300 A 127.0.0.20\n", "", "")),
+            ("127.0.0.20", "www.example.") => Ok(resp(true, Rcode::NOERROR, ANSWER, "", "")),
+            (other, q) => panic!("asked {other} for {q}"),
+        }
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1, "{:?}", out.security);
+    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    assert_eq!(
+        asked,
+        ["127.0.0.1 www.example. A", "127.0.0.1 ns.other. A", "127.0.0.11 ns.other. A", "127.0.0.20 www.example. A"]
+    );
+}
+
+#[tokio::test]
+async fn name_server_lookups_cannot_recurse_forever() {
+    // a. is served by ns.b. and b. by ns.a., neither with glue.
+    let t = Scripted::new(|_, _, q| {
+        let qname = q.question().unwrap().name.clone();
+        let (zone, ns) = if qname.is_subdomain_of(&n("a.")) { ("a.", "ns.b.") } else { ("b.", "ns.a.") };
+        Ok(referral(zone, ns, ""))
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.a."), RType::A).await;
+    let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+    assert_eq!(f.kind, FailureKind::NoReachableAuthority);
+    assert!(r.transport().asked().len() < 20, "{} queries", r.transport().asked().len());
+}
