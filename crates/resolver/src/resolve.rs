@@ -76,6 +76,8 @@ pub struct Config {
     pub max_referrals: u32,
     /// CNAMEs followed per resolution.
     pub max_cnames: u32,
+    /// Send each server only as much of the name as it needs (RFC 9156).
+    pub qname_minimisation: bool,
 }
 
 impl Config {
@@ -94,6 +96,7 @@ impl Config {
             max_queries: 64,
             max_referrals: 16,
             max_cnames: 8,
+            qname_minimisation: true,
         }
     }
 }
@@ -223,17 +226,36 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             None => Trust::Insecure(None),
         };
-        for _ in 0..self.cfg.max_referrals {
-            let reply = match self.ask(&cut, qname, qtype, work).await {
+        // QNAME minimisation (RFC 9156, relaxed): ask each cut for one label
+        // more than it holds, with type NS, until the whole name is asked;
+        // on NXDOMAIN or failure for a minimised name, ask the whole name.
+        let mut minimise = self.cfg.qname_minimisation;
+        let mut labels = cut.zone.label_count() + 1;
+        let mut steps = 0;
+        while steps < self.cfg.max_referrals + 8 {
+            steps += 1;
+            let full = !minimise || labels >= qname.label_count();
+            let (asked, asked_type) = if full { (qname.clone(), qtype) } else { (qname.trim_to(labels), RType::NS) };
+            let reply = match self.ask(&cut, &asked, asked_type, work).await {
                 Ok(r) => r,
+                Err(_) if !full => {
+                    minimise = false;
+                    continue;
+                }
                 Err(f) => return servfail(f),
             };
             match reply {
                 Reply::Referral(msg, child) => match self.follow(&cut, &msg, &child, work).await {
-                    Ok(next) => cut = next,
+                    Ok(next) => {
+                        cut = next;
+                        labels = cut.zone.label_count() + 1;
+                    }
                     Err(f) => return servfail(f),
                 },
-                Reply::Answer(msg) => return self.finish(&cut, qname, qtype, msg, work),
+                Reply::Answer(msg) if full => return self.finish(&cut, qname, qtype, msg, work),
+                Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => minimise = false,
+                // The name exists in this zone (or is an empty non-terminal): one label more.
+                Reply::Answer(_) => labels += 1,
             }
         }
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);

@@ -77,6 +77,8 @@ fn referral(child: &str, ns: &str, glue: &str) -> Message {
 fn resolver(t: Scripted, roots: &[u8]) -> Resolver<Scripted, ManualClock> {
     let mut cfg = Config::new(roots.iter().map(|l| addr(*l).ip()).collect(), Anchors::empty());
     cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    // These scripts answer whole names; QNAME minimisation has its own test.
+    cfg.qname_minimisation = false;
     Resolver::new(cfg, t, ManualClock::at(1_800_000_000))
 }
 
@@ -251,4 +253,50 @@ async fn name_server_lookups_cannot_recurse_forever() {
     let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
     assert_eq!(f.kind, FailureKind::NoReachableAuthority);
     assert!(r.transport().asked().len() < 20, "{} queries", r.transport().asked().len());
+}
+
+#[tokio::test]
+async fn qname_minimisation_sends_each_server_one_label_more() {
+    let t = Scripted::new(|server, _, q| {
+        let qd = q.question().unwrap();
+        let asked = format!("{} {}", qd.name, qd.qtype);
+        match (server.ip().to_string().as_str(), asked.as_str()) {
+            ("127.0.0.1", "example. NS") => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n")),
+            // b.example. exists in example. (no cut): NODATA for NS.
+            ("127.0.0.10", "b.example. NS") => Ok(resp(true, Rcode::NOERROR, "", "", "")),
+            ("127.0.0.10", "a.b.example. A") => {
+                Ok(resp(true, Rcode::NOERROR, "a.b.example. 300 A 192.0.2.9\n", "", ""))
+            }
+            (ip, a) => panic!("{ip} asked {a}"),
+        }
+    });
+    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
+    let out = r.resolve(&n("a.b.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1, "{:?}", out.security);
+    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    assert_eq!(asked, ["127.0.0.1 example. NS", "127.0.0.10 b.example. NS", "127.0.0.10 a.b.example. A"]);
+}
+
+#[tokio::test]
+async fn qname_minimisation_falls_back_on_nxdomain_for_a_minimised_name() {
+    // A broken server says NXDOMAIN for the empty non-terminal b.example.
+    let t = Scripted::new(|server, _, q| {
+        let qd = q.question().unwrap();
+        let asked = format!("{} {}", qd.name, qd.qtype);
+        match (server.ip().to_string().as_str(), asked.as_str()) {
+            ("127.0.0.1", _) => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n")),
+            ("127.0.0.10", "b.example. NS") => Ok(resp(true, Rcode::NXDOMAIN, "", "", "")),
+            ("127.0.0.10", "a.b.example. A") => {
+                Ok(resp(true, Rcode::NOERROR, "a.b.example. 300 A 192.0.2.9\n", "", ""))
+            }
+            (ip, a) => panic!("{ip} asked {a}"),
+        }
+    });
+    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
+    let out = r.resolve(&n("a.b.example."), RType::A).await;
+    assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1));
 }
