@@ -11,10 +11,16 @@
 //! trust is walked (the resolver's validator does that, starting from
 //! [`Anchors::closest`]).
 //!
-//! **Known limitations**: RFC 5011 automated rollover is not built yet
-//! (issue 6 asks for it); anchors change only when their file is read
-//! again.
+//! RFC 5011 automated updates ([`Rfc5011`]) keep a zone's key states in a
+//! file written atomically.
+//!
+//! **Known limitations**: the resolver does not feed [`Rfc5011`] with the
+//! root's DNSKEY RRsets yet, nor pick its default state directory.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod rfc5011;
+
+pub use rfc5011::{ADD_HOLD_DOWN, KeyState, REMOVE_HOLD_DOWN, Rfc5011, StateError};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
