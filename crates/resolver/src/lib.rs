@@ -25,6 +25,7 @@ mod failure;
 mod hints;
 mod outbound;
 mod resolve;
+mod select;
 mod transport;
 mod validator;
 
@@ -34,5 +35,6 @@ pub use failure::{Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
 pub use resolve::{Config, Resolution, Resolver, Security};
+pub use select::ServerStats;
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
 pub use validator::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};

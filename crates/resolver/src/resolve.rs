@@ -17,7 +17,8 @@ use crate::cache::{Cache, CacheLimits};
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::outbound::Outbound;
-use crate::transport::{Protocol, Transport};
+use crate::select::ServerStats;
+use crate::transport::{Protocol, Transport, TransportError};
 use crate::validator::{KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};
 
 /// What the resolver concluded about the data it returns.
@@ -123,6 +124,7 @@ pub struct Resolver<T: Transport, C: Clock> {
     transport: T,
     clock: C,
     cache: Cache,
+    stats: ServerStats,
 }
 
 /// Per-resolution counters.
@@ -149,7 +151,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// A resolver over `transport` and `clock`.
     pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
         let cache = Cache::new(cfg.cache);
-        Resolver { cfg, transport, clock, cache }
+        Resolver { cfg, transport, clock, cache, stats: ServerStats::default() }
+    }
+
+    /// Per-server RTT statistics.
+    pub fn server_stats(&self) -> &ServerStats {
+        &self.stats
     }
 
     /// The cache (counters, flushes).
@@ -298,7 +305,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.header.flags.cd = true;
         q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
         let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
-        for server in &cut.servers {
+        for server in &self.stats.order(&cut.servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
             for _ in 0..2 {
                 if work.queries >= self.cfg.max_queries {
@@ -307,7 +314,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     return Err(f);
                 }
                 work.queries += 1;
-                let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
+                let sent = self.clock.monotonic();
+                let bytes = match self.transport.query(*server, proto, &wire, self.cfg.timeout).await {
+                    Ok(b) => b,
+                    Err(TransportError::Timeout(_)) => {
+                        self.stats.timed_out(*server, self.cfg.timeout);
+                        break;
+                    }
+                    Err(TransportError::Unreachable { kind, .. }) => {
+                        if server.is_ipv6() && kind == std::io::ErrorKind::NetworkUnreachable {
+                            self.stats.v6_unreachable(self.clock.monotonic());
+                        }
+                        break;
+                    }
+                    Err(_) => break,
+                };
+                self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
                 let Ok(msg) = Message::from_wire(&bytes) else { break };
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;

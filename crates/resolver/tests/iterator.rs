@@ -300,3 +300,23 @@ async fn qname_minimisation_falls_back_on_nxdomain_for_a_minimised_name() {
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1));
 }
+
+#[tokio::test]
+async fn a_timeout_then_success_on_the_second_server_backs_the_first_off() {
+    let t = Scripted::new(|server, _, _| match server.ip().to_string().as_str() {
+        "127.0.0.1" => Err(TransportError::Timeout(server)),
+        _ => Ok(resp(true, Rcode::NOERROR, ANSWER, "", "")),
+    });
+    let r = resolver(t, &[1, 2]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1);
+    let timeout = Config::new(vec![], Anchors::empty()).timeout;
+    let slow = r.server_stats().srtt(addr(1).ip());
+    let fast = r.server_stats().srtt(addr(2).ip());
+    // The silent server may not have been asked first (exploration, or it
+    // was unmeasured); when it was, it is now believed slow.
+    if r.transport().asked().first().map(|a| a.0) == Some(addr(1)) {
+        assert_eq!(slow, Some(timeout));
+    }
+    assert!(fast.is_some_and(|f| f < timeout));
+}

@@ -1,0 +1,111 @@
+//! Server selection: a smoothed RTT per server address, fastest first,
+//! with some exploration so a recovered server is noticed; timeouts back a
+//! server off; an unreachable IPv6 network is remembered so AAAA-only paths
+//! do not cost a timeout per query on an IPv4-only host.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// A server never measured is assumed this fast (so it gets tried).
+const UNKNOWN_RTT: Duration = Duration::from_millis(50);
+/// The slowest a server is believed to be.
+const MAX_RTT: Duration = Duration::from_secs(10);
+/// How long an unreachable IPv6 network is skipped.
+const V6_BACKOFF: Duration = Duration::from_secs(60);
+/// One selection in this many puts a random server first.
+const EXPLORE_ONE_IN: u8 = 20;
+
+/// Per-server statistics shared by all resolutions.
+#[derive(Debug)]
+pub struct ServerStats {
+    srtt: Mutex<HashMap<IpAddr, Duration>>,
+    v6_down_until: Mutex<Option<Duration>>,
+    rng: SystemRandom,
+}
+
+impl Default for ServerStats {
+    fn default() -> ServerStats {
+        ServerStats { srtt: Mutex::default(), v6_down_until: Mutex::default(), rng: SystemRandom::new() }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ServerStats {
+    /// The smoothed RTT of a server, if measured.
+    pub fn srtt(&self, ip: IpAddr) -> Option<Duration> {
+        lock(&self.srtt).get(&ip).copied()
+    }
+
+    /// Order `servers` for asking at monotonic time `now`: IPv6 left out
+    /// while its network is down, fastest first, sometimes one at random first.
+    pub fn order(&self, servers: &[SocketAddr], now: Duration) -> Vec<SocketAddr> {
+        let v6_down = lock(&self.v6_down_until).is_some_and(|until| now < until);
+        let srtt = lock(&self.srtt);
+        let mut v: Vec<SocketAddr> = servers.iter().copied().filter(|s| !(v6_down && s.is_ipv6())).collect();
+        v.sort_by_key(|s| srtt.get(&s.ip()).copied().unwrap_or(UNKNOWN_RTT));
+        drop(srtt);
+        let mut r = [0u8; 2];
+        if v.len() > 1 && self.rng.fill(&mut r).is_ok() && r[0] % EXPLORE_ONE_IN == 0 {
+            let i = usize::from(r[1]) % v.len();
+            let s = v.remove(i);
+            v.insert(0, s);
+        }
+        v
+    }
+
+    /// Record an answer that took `rtt`.
+    pub fn answered(&self, server: SocketAddr, rtt: Duration) {
+        let mut m = lock(&self.srtt);
+        let e = m.entry(server.ip()).or_insert(rtt);
+        // The classic 7/8 smoothing.
+        *e = (*e * 7 + rtt) / 8;
+    }
+
+    /// Record a timeout: the server's estimate doubles (at least the timeout).
+    pub fn timed_out(&self, server: SocketAddr, timeout: Duration) {
+        let mut m = lock(&self.srtt);
+        let e = m.entry(server.ip()).or_insert(UNKNOWN_RTT);
+        *e = (*e * 2).max(timeout).min(MAX_RTT);
+    }
+
+    /// Record that the IPv6 network is unreachable at monotonic time `now`.
+    pub fn v6_unreachable(&self, now: Duration) {
+        *lock(&self.v6_down_until) = Some(now + V6_BACKOFF);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn fastest_first_timeouts_back_off_v6_skipped_while_down() {
+        let st = ServerStats::default();
+        let (fast, slow, six) = (a("127.0.0.1:53"), a("127.0.0.2:53"), a("[::1]:53"));
+        st.answered(fast, Duration::from_millis(5));
+        st.timed_out(slow, Duration::from_secs(1));
+        assert_eq!(st.srtt(slow.ip()), Some(Duration::from_secs(1)));
+        // Over many orderings the fast one leads nearly always.
+        let firsts = (0..200).filter(|_| st.order(&[slow, fast], Duration::ZERO)[0] == fast).count();
+        assert!(firsts > 150, "{firsts}");
+        st.v6_unreachable(Duration::from_secs(10));
+        assert!(!st.order(&[six, fast], Duration::from_secs(20)).contains(&six));
+        assert!(st.order(&[six, fast], Duration::from_secs(71)).contains(&six));
+        st.timed_out(slow, Duration::from_secs(1));
+        st.timed_out(slow, Duration::from_secs(1));
+        st.timed_out(slow, Duration::from_secs(1));
+        st.timed_out(slow, Duration::from_secs(1));
+        assert_eq!(st.srtt(slow.ip()), Some(MAX_RTT));
+    }
+}
