@@ -118,6 +118,43 @@ struct Cut {
     trust: Trust,
 }
 
+/// How long a zone cut (its servers and validated keys) is reused.
+const CUT_TTL: Duration = Duration::from_secs(3600);
+/// Zone cuts kept at most (all are dropped when it is exceeded).
+const MAX_CUTS: usize = 10_000;
+
+/// Zone cuts seen, with their servers and trust, so a resolution starts at
+/// the deepest known cut instead of the root.
+#[derive(Debug, Default)]
+struct Cuts {
+    map: std::sync::Mutex<std::collections::HashMap<Name, (Cut, Duration)>>,
+}
+
+impl Cuts {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Name, (Cut, Duration)>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn closest(&self, name: &Name, now: Duration) -> Option<Cut> {
+        let m = self.lock();
+        name.ancestors().find_map(|a| m.get(&a).filter(|(_, exp)| *exp > now).map(|(c, _)| c.clone()))
+    }
+
+    fn put(&self, cut: &Cut, ttl: Duration, now: Duration) {
+        // A bogus link is kept briefly, like a bogus answer.
+        let ttl = if matches!(cut.trust, Trust::Bogus(_)) { ttl.min(Duration::from_secs(60)) } else { ttl };
+        let mut m = self.lock();
+        if m.len() >= MAX_CUTS {
+            m.clear();
+        }
+        m.insert(cut.zone.clone(), (cut.clone(), now + ttl));
+    }
+
+    fn flush(&self, zone: &Name) {
+        self.lock().retain(|n, _| !n.is_subdomain_of(zone));
+    }
+}
+
 /// The resolver.
 pub struct Resolver<T: Transport, C: Clock> {
     cfg: Config,
@@ -125,6 +162,7 @@ pub struct Resolver<T: Transport, C: Clock> {
     clock: C,
     cache: Cache,
     stats: ServerStats,
+    cuts: Cuts,
 }
 
 /// Per-resolution counters.
@@ -151,7 +189,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// A resolver over `transport` and `clock`.
     pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
         let cache = Cache::new(cfg.cache);
-        Resolver { cfg, transport, clock, cache, stats: ServerStats::default() }
+        Resolver { cfg, transport, clock, cache, stats: ServerStats::default(), cuts: Cuts::default() }
     }
 
     /// Per-server RTT statistics.
@@ -162,6 +200,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The cache (counters, flushes).
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// Forget everything at and below `zone`: answers, servers and keys
+    /// (an operator who fixed a zone wants it resolved afresh).
+    pub fn flush(&self, zone: &Name) {
+        self.cache.flush(zone, true);
+        self.cuts.flush(zone);
     }
 
     /// The transport (tests read what a scripted one was asked).
@@ -220,18 +265,25 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             security: Security::Servfail(f),
             from_cache: false,
         };
-        let root = Name::root();
-        let servers = self.servers(&self.cfg.roots);
-        let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None) };
-        cut.trust = match self.cfg.anchors.get(&root) {
-            Some(a) => {
-                let (ds, keys) = (a.ds.clone(), a.keys.clone());
-                match self.zone_keys(&cut, &ds, &keys, work).await {
-                    Ok(t) => clock_hint(t),
-                    Err(f) => return servfail(f),
-                }
+        let mut cut = match self.cuts.closest(qname, self.clock.monotonic()) {
+            Some(c) => c,
+            None => {
+                let root = Name::root();
+                let servers = self.servers(&self.cfg.roots);
+                let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None) };
+                cut.trust = match self.cfg.anchors.get(&root) {
+                    Some(a) => {
+                        let (ds, keys) = (a.ds.clone(), a.keys.clone());
+                        match self.zone_keys(&cut, &ds, &keys, work).await {
+                            Ok(t) => clock_hint(t),
+                            Err(f) => return servfail(f),
+                        }
+                    }
+                    None => Trust::Insecure(None),
+                };
+                self.cuts.put(&cut, CUT_TTL, self.clock.monotonic());
+                cut
             }
-            None => Trust::Insecure(None),
         };
         // QNAME minimisation (RFC 9156, relaxed): ask each cut for one label
         // more than it holds, with type NS, until the whole name is asked;
@@ -254,6 +306,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             match reply {
                 Reply::Referral(msg, child) => match self.follow(&cut, &msg, &child, work).await {
                     Ok(next) => {
+                        self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
                         cut = next;
                         labels = cut.zone.label_count() + 1;
                     }

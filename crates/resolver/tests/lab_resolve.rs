@@ -66,6 +66,10 @@ async fn every_lab_case_gets_its_verdict_and_code() {
     }
     let st = resolver.cache().stats();
     assert_eq!((st.hits, st.misses, st.entries), (3, 3, 3));
+    // A flush forgets a zone at once: the next answer is fetched afresh.
+    resolver.flush(&"rrsig-exp-all.test.".parse().unwrap());
+    let again = resolver.resolve(&"rrsig-exp-all.test.".parse().unwrap(), candor_wire::RType::A).await;
+    assert!(!again.from_cache);
     running.stop();
     assert!(checked > 80);
     assert!(wrong.is_empty(), "{} of {checked} cases differ:\n{}", wrong.len(), wrong.join("\n"));
