@@ -288,6 +288,9 @@ pub fn cases() -> Vec<Case> {
         .ds(DsSpec::None),
         case("no-ds", Insecure, None, "insecure-no-ds", "a signed zone whose parent publishes no DS (and proves it)")
             .ds(DsSpec::None),
+        case("dname", Secure, None, "valid", "a signed DNAME to a secure zone; the synthesised CNAME matches it")
+            .extra("redirect DNAME target.net.\n")
+            .q("www.redirect", RType::A),
         case("wildcard", Secure, None, "valid", "a valid wildcard answer with its no-closer-match proof")
             .extra("*.w A 192.0.2.7\n")
             .q("anything.w", RType::A),

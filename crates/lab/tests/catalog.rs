@@ -119,7 +119,7 @@ fn healthy_negative_answers_are_proven() {
             Rcode::NOERROR => {
                 // A wildcard answer: its RRSIG's labels field is below the owner's count.
                 let labels = resp.answers.iter().find_map(|r| match &r.data {
-                    RData::Rrsig(s) if usize::from(s.labels) < qname.label_count() => Some(s.labels),
+                    RData::Rrsig(s) if usize::from(s.labels) < r.owner.rrsig_label_count() => Some(s.labels),
                     _ => None,
                 });
                 match labels {

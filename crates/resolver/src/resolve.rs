@@ -357,10 +357,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.header.flags.rd = false;
         q.header.flags.cd = true;
         q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
-        let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
+        let encode =
+            |q: &Message| q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now));
+        let with_edns = encode(&q)?;
+        q.edns = None;
+        let without_edns = encode(&q)?;
         for server in &self.stats.order(&cut.servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
-            for _ in 0..2 {
+            let mut wire = &with_edns;
+            for _ in 0..3 {
                 if work.queries >= self.cfg.max_queries {
                     let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
                     f.budget = Some(("upstream queries", u64::from(self.cfg.max_queries)));
@@ -368,7 +373,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
                 work.queries += 1;
                 let sent = self.clock.monotonic();
-                let bytes = match self.transport.query(*server, proto, &wire, self.cfg.timeout).await {
+                let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
                     Ok(b) => b,
                     Err(TransportError::Timeout(_)) => {
                         self.stats.timed_out(*server, self.cfg.timeout);
@@ -386,6 +391,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 let Ok(msg) = Message::from_wire(&bytes) else { break };
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
+                    continue;
+                }
+                // A server that rejects EDNS is asked again without it (its
+                // answers then carry no DNSSEC records: validation decides).
+                let rejects_edns = matches!(msg.header.rcode, Rcode::FORMERR | Rcode::NOTIMP) && msg.edns.is_none();
+                if rejects_edns && std::ptr::eq(wire, &with_edns) {
+                    wire = &without_edns;
                     continue;
                 }
                 match classify(&msg, &cut.zone, qname) {
@@ -552,6 +564,20 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 let set: Vec<Record> =
                     msg.answers.iter().filter(|r| r.owner == owner && r.rtype() == rtype).cloned().collect();
                 let sigs = rrsigs_for(&msg.answers, &owner, rtype);
+                // A CNAME synthesised from a DNAME is unsigned (RFC 6672 §5.3.1):
+                // it must be exactly the DNAME's rewrite, and the DNAME is verified.
+                if rtype == RType::CNAME && sigs.is_empty() {
+                    match dname_rewrite(&msg.answers, &owner) {
+                        Some(target) if set.iter().all(|r| matches!(&r.data, RData::Cname(t) if *t == target)) => {
+                            continue;
+                        }
+                        Some(_) => {
+                            let f = Failure::new(FailureKind::SignatureInvalid, keys.zone.clone(), now);
+                            return Security::Bogus(f.rrset(&owner, RType::CNAME));
+                        }
+                        None => {}
+                    }
+                }
                 if let Err(f) = self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent) {
                     return Security::Bogus(f);
                 }
@@ -587,6 +613,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Err(f) => Security::Bogus(f.rrset(qname, qtype)),
         }
     }
+}
+
+/// The name a DNAME in `answers` rewrites `owner` to, if one applies.
+fn dname_rewrite(answers: &[Record], owner: &Name) -> Option<Name> {
+    answers.iter().find_map(|r| match &r.data {
+        RData::Dname(target) if owner.is_subdomain_of(&r.owner) && *owner != r.owner => {
+            let keep = owner.label_count() - r.owner.label_count();
+            let labels: Vec<&[u8]> = owner.labels().take(keep).collect();
+            labels.iter().rev().try_fold(target.clone(), |acc, l| acc.prepend(l).ok())
+        }
+        _ => None,
+    })
 }
 
 /// When the root's own keys fail the time check, the local clock is the

@@ -320,3 +320,18 @@ async fn a_timeout_then_success_on_the_second_server_backs_the_first_off() {
     }
     assert!(fast.is_some_and(|f| f < timeout));
 }
+
+#[tokio::test]
+async fn servers_that_reject_edns_are_asked_without_it() {
+    let t = Scripted::new(|_, _, q| {
+        if q.edns.is_some() {
+            Ok(resp(false, Rcode::FORMERR, "", "", ""))
+        } else {
+            Ok(resp(true, Rcode::NOERROR, ANSWER, "", ""))
+        }
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1);
+    assert_eq!(r.transport().asked().len(), 2);
+}
