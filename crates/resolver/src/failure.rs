@@ -45,6 +45,9 @@ pub enum FailureKind {
     ValidationBudget,
     /// A resolution budget ran out (EDE 0).
     ResolutionBudget,
+    /// Validation is off here: a negative trust anchor (EDE 33, a draft
+    /// code, sent only when enabled).
+    NegativeTrustAnchor,
 }
 
 impl FailureKind {
@@ -65,6 +68,7 @@ impl FailureKind {
             Nsec3IterationsAboveCap => 27,
             NoReachableAuthority => 22,
             ResolutionBudget => 0,
+            NegativeTrustAnchor => 33,
         }
     }
 
@@ -90,6 +94,7 @@ impl FailureKind {
             NoReachableAuthority => "no-reachable-authority",
             ValidationBudget => "validation-budget",
             ResolutionBudget => "resolution-budget",
+            NegativeTrustAnchor => "negative-trust-anchor",
         }
     }
 
@@ -115,6 +120,7 @@ impl FailureKind {
             NoReachableAuthority => "the zone's name servers are unreachable, refuse, or are lame",
             ValidationBudget => "the answer needs more validation work than allowed (a KeyTrap-style zone?)",
             ResolutionBudget => "resolving needs more work than allowed",
+            NegativeTrustAnchor => "validation is switched off here by a negative trust anchor",
         }
     }
 }

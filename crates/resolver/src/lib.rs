@@ -23,6 +23,7 @@ mod cache;
 mod clock;
 mod failure;
 mod hints;
+mod local;
 mod outbound;
 mod resolve;
 mod select;

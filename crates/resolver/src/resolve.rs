@@ -79,6 +79,10 @@ pub struct Config {
     pub max_cnames: u32,
     /// Send each server only as much of the name as it needs (RFC 9156).
     pub qname_minimisation: bool,
+    /// Answer localhost, the RFC 6303 zones and home.arpa locally.
+    pub local_zones: bool,
+    /// Flag answers under a negative trust anchor with EDE 33 (a draft code).
+    pub nta_ede: bool,
 }
 
 impl Config {
@@ -98,6 +102,8 @@ impl Config {
             max_referrals: 16,
             max_cnames: 8,
             qname_minimisation: true,
+            local_zones: true,
+            nta_ede: false,
         }
     }
 }
@@ -217,10 +223,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Resolve `qname`/`qtype`: from the cache, or from the root,
     /// validating as it goes (the result is cached with its verdict).
     pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
+        if self.cfg.local_zones
+            && let Some(local) = crate::local::answer(qname, qtype)
+        {
+            return local;
+        }
         if let Some(hit) = self.cache.get(qname, qtype, self.clock.monotonic()) {
             return hit;
         }
-        let r = self.resolve_uncached(qname, qtype).await;
+        let mut r = self.resolve_uncached(qname, qtype).await;
+        // A negative trust anchor turns validation off below its zone.
+        let now = self.clock.unix();
+        if let Some(nta) = self.cfg.anchors.negative_for(qname, now)
+            && matches!(r.security, Security::Secure | Security::Bogus(_))
+        {
+            if let Security::Bogus(f) = &r.security {
+                let (code, text) = f.ede();
+                eprintln!("candor: negative trust anchor {} hides a failure of {qname}: EDE {code}: {text}", nta.zone);
+            }
+            let info = self.cfg.nta_ede.then(|| Failure::new(FailureKind::NegativeTrustAnchor, nta.zone.clone(), now));
+            r.security = Security::Insecure(info);
+        }
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
         r
     }

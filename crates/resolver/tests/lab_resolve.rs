@@ -74,3 +74,36 @@ async fn every_lab_case_gets_its_verdict_and_code() {
     assert!(checked > 80);
     assert!(wrong.is_empty(), "{} of {checked} cases differ:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_trust_anchors_and_local_zones() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = LabConfig::new(NOW);
+    cfg.block = Ipv4Addr::new(127, 62, 0, 0);
+    cfg.port = port;
+    let lab = Lab::build(cfg).unwrap();
+    let running = serve(&lab).await.unwrap();
+    let mut anchors = Anchors::empty();
+    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
+    anchors.add_records(&root_ds).unwrap();
+    anchors.add_negative("rrsig-exp-all.test.".parse().unwrap(), NOW + 3600);
+    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 62, 0, 1))], anchors);
+    config.port = port;
+    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    let broken: Name = "rrsig-exp-all.test.".parse().unwrap();
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
+    let out = r.resolve(&broken, candor_wire::RType::A).await;
+    assert_eq!(out.security, Security::Insecure(None), "the NTA hides the failure");
+    assert!(out.answers.iter().any(|rr| rr.rtype() == candor_wire::RType::A));
+    config.nta_ede = true;
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
+    let out = r.resolve(&broken, candor_wire::RType::A).await;
+    assert_eq!(verdict(&out.security), (Verdict::Insecure, Some(33)));
+    // After the NTA expires, the failure shows again.
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW + 3600));
+    assert_eq!(verdict(&r.resolve(&broken, candor_wire::RType::A).await.security), (Verdict::Bogus, Some(7)));
+    // Local zones never reach the network.
+    let out = r.resolve(&"localhost.".parse().unwrap(), candor_wire::RType::A).await;
+    assert_eq!(out.answers.len(), 1);
+    running.stop();
+}
