@@ -29,12 +29,9 @@ fn help_and_version_succeed() {
 
 #[test]
 fn unbuilt_subcommands_say_so_and_fail() {
-    for args in [
-        &["serve"][..],
-        &["replay", "x.rpl"],
-        &["trace", "example.com."],
-        &["verify-zone", "zone.db", "--origin", "example."],
-    ] {
+    for args in
+        [&["replay", "x.rpl"][..], &["trace", "example.com."], &["verify-zone", "zone.db", "--origin", "example."]]
+    {
         let out = candor(args);
         assert_eq!(out.status.code(), Some(69), "candor {args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "candor {args:?}");
@@ -54,4 +51,19 @@ fn lab_reports_bad_input_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn serve_reports_bad_configuration_clearly() {
+    let out = candor(&["serve", "--listen", "127.0.0.1:0", "--root-hints", "/nonexistent/named.root"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--root-hints /nonexistent/named.root"));
+    let out = candor(&["serve", "--listen", "127.0.0.1:0", "--outbound-allow", "10.0.0.0/33"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prefix length above 32"));
+    for (flag, value) in [("--config", "candor.toml"), ("--user", "nobody")] {
+        let out = candor(&["serve", "--listen", "127.0.0.1:0", flag, value]);
+        assert_eq!(out.status.code(), Some(69), "{flag}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "{flag}");
+    }
 }

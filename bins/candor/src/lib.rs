@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod demo;
 mod lab;
+mod serve;
 pub mod server;
 
 /// Exit status for a command-line usage error (sysexits `EX_USAGE`).
@@ -81,6 +82,12 @@ pub struct ServeArgs {
     /// Drop privileges to this user after binding.
     #[arg(long)]
     pub user: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Networks allowed to query (repeatable); default loopback and private ranges.
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<String>,
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
@@ -186,7 +193,7 @@ where
     let name = match cli.command {
         Command::Lab(args) => return lab::run(&args),
         Command::Demo(args) => return demo::run(&args),
-        Command::Serve(_) => "serve",
+        Command::Serve(args) => return serve::run(&args),
         Command::Replay(_) => "replay",
         Command::Trace(_) => "trace",
         Command::VerifyZone(_) => "verify-zone",

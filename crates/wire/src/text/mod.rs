@@ -31,6 +31,8 @@ pub struct ZoneError {
 impl fmt::Display for ZoneError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.file {
+            // Line 0: the file itself (it could not be read).
+            Some(p) if self.line == 0 => write!(f, "{}: {}", p.display(), self.kind),
             Some(p) => write!(f, "{}:{}:{}: {}", p.display(), self.line, self.column, self.kind),
             None => write!(f, "line {}:{}: {}", self.line, self.column, self.kind),
         }

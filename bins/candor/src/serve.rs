@@ -1,0 +1,140 @@
+//! `candor serve`: the resolver behind the stub-facing server, configured
+//! from flags (the TOML file comes with the serve issue).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use candor_anchor::Anchors;
+use candor_resolver::{Clock, Config, ManualClock, NetTransport, Outbound, Prefix, Resolver, RootHints, SystemClock};
+
+use crate::ServeArgs;
+use crate::server::{Acl, listen};
+
+/// Exit status for a configuration error (sysexits `EX_CONFIG`).
+const EXIT_CONFIG: u8 = 78;
+
+/// The wall clock, or a pinned one (`--now`).
+enum AnyClock {
+    System(SystemClock),
+    Pinned(ManualClock, SystemClock),
+}
+
+impl Clock for AnyClock {
+    fn unix(&self) -> u64 {
+        match self {
+            AnyClock::System(c) => c.unix(),
+            AnyClock::Pinned(c, _) => c.unix(),
+        }
+    }
+    fn monotonic(&self) -> Duration {
+        match self {
+            // A pinned wall clock still needs real monotonic time for TTLs.
+            AnyClock::System(c) => c.monotonic(),
+            AnyClock::Pinned(_, mono) => mono.monotonic(),
+        }
+    }
+}
+
+fn prefixes(list: &[String], what: &str) -> Result<Vec<Prefix>, String> {
+    list.iter().map(|p| p.parse::<Prefix>().map_err(|e| format!("{what} {e}"))).collect()
+}
+
+/// Build the resolver's configuration from the flags.
+fn config(args: &ServeArgs) -> Result<Config, String> {
+    let up = &args.upstream;
+    let hints = match &up.root_hints {
+        Some(p) => RootHints::from_file(p).map_err(|e| format!("--root-hints {}: {e}", p.display()))?,
+        None => RootHints::iana(),
+    };
+    let anchors = match &up.trust_anchor {
+        Some(p) => Anchors::from_file(p).map_err(|e| format!("--trust-anchor {}: {e}", p.display()))?,
+        None => Anchors::iana_root(),
+    };
+    let mut cfg = Config::new(hints.addresses(), anchors);
+    if let Some(port) = up.authority_port {
+        cfg.port = port;
+    }
+    if !up.outbound_allow.is_empty() {
+        cfg.outbound = Outbound { allow: Some(prefixes(&up.outbound_allow, "--outbound-allow")?) };
+    }
+    Ok(cfg)
+}
+
+pub(crate) fn run(args: &ServeArgs) -> u8 {
+    if args.config.is_some() {
+        eprintln!("candor serve: --config: the TOML configuration file is not implemented yet");
+        return crate::EXIT_NOT_IMPLEMENTED;
+    }
+    if args.user.is_some() {
+        eprintln!("candor serve: --user: dropping privileges is not implemented yet");
+        return crate::EXIT_NOT_IMPLEMENTED;
+    }
+    let cfg = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("candor serve: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    let acl = match prefixes(&args.allow, "--allow") {
+        Ok(p) if p.is_empty() => Acl::default(),
+        Ok(p) => Acl::new(p),
+        Err(e) => {
+            eprintln!("candor serve: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    let clock = match args.upstream.now.as_deref() {
+        None => AnyClock::System(SystemClock::new()),
+        Some(t) => match crate::lab::parse_now(Some(t)) {
+            Ok(n) => AnyClock::Pinned(ManualClock::at(n), SystemClock::new()),
+            Err(e) => {
+                eprintln!("candor serve: {e}");
+                return crate::EXIT_USAGE;
+            }
+        },
+    };
+    let listen_on = if args.listen.is_empty() {
+        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53), SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53)]
+    } else {
+        args.listen.clone()
+    };
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(w) = args.workers {
+        rt.worker_threads(w.max(1));
+    }
+    let rt = match rt.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("candor serve: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        let resolver = Arc::new(Resolver::new(cfg, NetTransport::new(), clock));
+        let listeners = match listen(resolver, &listen_on, acl).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("candor serve: cannot listen on {listen_on:?}: {e}");
+                return 1;
+            }
+        };
+        let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
+        println!("candor serve: listening on {}", bound.join(", "));
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("candor serve: cannot watch SIGTERM: {e}");
+                return 1;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        listeners.stop();
+        println!("candor serve: stopped");
+        0
+    })
+}

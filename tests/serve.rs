@@ -1,0 +1,130 @@
+//! `candor serve` against the lab served on loopback, asked by `dig` as a
+//! stub would: AD on healthy zones, SERVFAIL with the EDE on broken ones,
+//! the data with +cd, TCP, the cached-error code, and 10,000 bad packets
+//! that change nothing.
+
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn dig(port: u16, args: &[&str]) -> String {
+    let out = Command::new("dig")
+        .args(["@127.0.0.1", "-p", &port.to_string(), "+time=5", "+tries=1"])
+        .args(args)
+        .output()
+        .expect("dig");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not come up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+fn serve_answers_stubs_as_the_design_says() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("candor-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (lab_port, port) = (free_port(), free_port());
+    let candor = env!("CARGO_BIN_EXE_candor");
+    let _lab = Guard(
+        Command::new(candor)
+            .args(["lab", "--serve", "--block", "127.64.0.0", "--port", &lab_port.to_string(), "--out"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the lab", || dir.join("cases.tsv").exists() && dir.join("root.key").exists());
+    std::thread::sleep(Duration::from_millis(500));
+    let _serve = Guard(
+        Command::new(candor)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--root-hints"])
+            .arg(dir.join("root.hints"))
+            .arg("--trust-anchor")
+            .arg(dir.join("root.key"))
+            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("candor serve", || dig(port, &["valid.test.", "A"]).contains("status: NOERROR"));
+
+    let r = dig(port, &["+dnssec", "valid.test.", "A"]);
+    assert!(r.contains(" ad;") || r.contains(" ad "), "AD on a healthy zone: {r}");
+    assert!(r.contains("RRSIG\tA 13 2 300"), "RRSIGs with DO: {r}");
+    let r = dig(port, &["valid.test.", "A"]);
+    assert!(!r.contains("RRSIG"), "no RRSIGs without DO: {r}");
+
+    let r = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(r.contains("status: SERVFAIL"), "{r}");
+    assert!(r.contains("EDE: 7 (Signature Expired): (rrsig-exp-a.test/A key"), "{r}");
+    // Asked again: the same code, from the cache of failures (13).
+    let r = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(r.contains("EDE: 7 (Signature Expired)") && r.contains("EDE: 13 (Cached Error)"), "{r}");
+    // CD=1: the data, without AD.
+    let r = dig(port, &["+dnssec", "+cd", "rrsig-exp-a.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && r.contains("IN\tA\t192.0.2.1") && !r.contains(" ad;"), "{r}");
+    // Insecure with an informational code; a DS digest we do not support.
+    let r = dig(port, &["+dnssec", "ds-unassigned-digest-algo.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && r.contains("EDE: 2 (Unsupported DS Digest Type)"), "{r}");
+    // TCP, and an unreachable zone.
+    let r = dig(port, &["+tcp", "+dnssec", "www.solvethenetwork.com.", "A"]);
+    assert!(r.contains("192.168.10.45") && r.contains(" ad;"), "{r}");
+    let r = dig(port, &["no-listener.test.", "A"]);
+    assert!(r.contains("status: SERVFAIL") && r.contains("EDE: 22 (No Reachable Authority)"), "{r}");
+
+    // 10,000 random and mutated packets: no crash, the next good query works.
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let good = {
+        let mut q = candor_wire::Message::query(
+            7,
+            candor_wire::Question::new("valid.test.".parse().unwrap(), candor_wire::RType::A),
+        );
+        q.edns = Some(candor_wire::Edns::default());
+        q.to_wire().unwrap()
+    };
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..10_000 {
+        let mut p = if i % 2 == 0 { good.clone() } else { (0..(next() % 300)).map(|_| next() as u8).collect() };
+        for _ in 0..(next() % 6) {
+            if !p.is_empty() {
+                let at = (next() as usize) % p.len();
+                p[at] = next() as u8;
+            }
+        }
+        if i % 7 == 0 {
+            p.truncate((next() as usize) % (p.len() + 1));
+        }
+        let _ = sock.send_to(&p, ("127.0.0.1", port));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let r = dig(port, &["+dnssec", "valid.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && r.contains(" ad;"), "still answering: {r}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
