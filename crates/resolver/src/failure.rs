@@ -29,8 +29,15 @@ pub enum FailureKind {
     RrsigsMissing,
     /// The DS-matched or signing DNSKEY lacks the zone-key bit (EDE 11).
     NoZoneKeyBit,
-    /// A negative or wildcard answer without a valid NSEC/NSEC3 proof (EDE 12).
+    /// A negative or wildcard answer without its NSEC/NSEC3 records (EDE 12).
     NsecMissing,
+    /// NSEC3 records that leave the name's hash uncovered: a gap or a
+    /// wrong hash in the chain (EDE 12).
+    Nsec3Gap,
+    /// NSEC3 records of one proof disagree on salt or iterations (EDE 12).
+    Nsec3ParameterMismatch,
+    /// The NSEC/NSEC3 bitmap lists the type said to be absent (EDE 12).
+    NsecBitmapHasType,
     /// A signature does not verify (EDE 6).
     SignatureInvalid,
     /// Only unsupported algorithms: insecure (EDE 1, informational).
@@ -61,7 +68,7 @@ impl FailureKind {
             DsNoMatchingKey | DsUnsignedZone | DnskeyMissing => 9,
             RrsigsMissing => 10,
             NoZoneKeyBit => 11,
-            NsecMissing => 12,
+            NsecMissing | Nsec3Gap | Nsec3ParameterMismatch | NsecBitmapHasType => 12,
             SignatureInvalid | ValidationBudget => 6,
             UnsupportedAlgorithm => 1,
             UnsupportedDigest => 2,
@@ -87,6 +94,9 @@ impl FailureKind {
             RrsigsMissing => "rrsig-missing",
             NoZoneKeyBit => "no-zone-key-bit",
             NsecMissing => "nsec-missing",
+            Nsec3Gap => "nsec3-gap",
+            Nsec3ParameterMismatch => "nsec3-parameter-mismatch",
+            NsecBitmapHasType => "nsec-bitmap-has-type",
             SignatureInvalid => "signature-invalid",
             UnsupportedAlgorithm => "unsupported-algorithm",
             UnsupportedDigest => "unsupported-digest",
@@ -112,7 +122,10 @@ impl FailureKind {
             DnskeyMissing => "publish the signing key in the zone's DNSKEY RRset",
             RrsigsMissing => "sign the zone completely; an RRset has no signature",
             NoZoneKeyBit => "set the zone-key flag (256 or 257) on the key",
-            NsecMissing => "the zone's denial of existence is broken; re-sign it (check NSEC3PARAM)",
+            NsecMissing => "the denial of existence is missing; check the zone's NSEC/NSEC3 chain and NSEC3PARAM",
+            Nsec3Gap => "the NSEC3 chain does not cover the name; re-sign the zone",
+            Nsec3ParameterMismatch => "NSEC3 records from different chains were served; re-sign the zone",
+            NsecBitmapHasType => "the denial contradicts itself (the type is listed); re-sign the zone",
             SignatureInvalid => "the signature does not match the data or key; re-sign the zone",
             UnsupportedAlgorithm => "the zone uses only algorithms this resolver does not validate",
             UnsupportedDigest => "the parent's DS uses only digest types this resolver does not support",

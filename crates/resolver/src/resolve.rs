@@ -529,6 +529,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Ok(match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
             KeysOutcome::Secure(k) => Trust::Secure(k),
             KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
+            // No DNSKEY and not a signature in sight: the child is unsigned
+            // while its parent still publishes a DS.
+            KeysOutcome::Bogus(mut f) if f.kind == FailureKind::DnskeyMissing && dnskeys.is_empty() => {
+                let signed = msg.answers.iter().chain(&msg.authority).any(|r| r.rtype() == RType::RRSIG);
+                if !signed {
+                    f.kind = FailureKind::DsUnsignedZone;
+                }
+                Trust::Bogus(f)
+            }
             KeysOutcome::Bogus(f) => Trust::Bogus(f),
         })
     }
@@ -550,7 +559,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         let mut h = BudgetHasher::new(candor_crypto::nsec3_hash, self.cfg.hash_budget);
         prove(&mut h, &self.cfg.denial, section).map_err(|e| {
-            let kind = if e.ede_code() == 6 { FailureKind::ValidationBudget } else { FailureKind::NsecMissing };
+            let kind = match e {
+                DenialError::HashBudget { .. } => FailureKind::ValidationBudget,
+                DenialError::NextCloserNotCovered { .. } | DenialError::NoClosestEncloser { .. } => {
+                    FailureKind::Nsec3Gap
+                }
+                DenialError::ParameterMismatch => FailureKind::Nsec3ParameterMismatch,
+                DenialError::BitmapHasType { .. } => FailureKind::NsecBitmapHasType,
+                _ => FailureKind::NsecMissing,
+            };
             let mut f = Failure::new(kind, keys.zone.clone(), now);
             if let DenialError::HashBudget { limit } = e {
                 f.budget = Some(("NSEC3 hash blocks per response", limit));

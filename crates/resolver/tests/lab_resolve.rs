@@ -43,6 +43,21 @@ async fn every_lab_case_gets_its_verdict_and_code() {
         let resolver = Resolver::new(config.clone(), NetTransport::new(), clock);
         let r = resolver.resolve(qname, case.qtype).await;
         let got = verdict(&r.security);
+        let kind: String = match &r.security {
+            Security::Secure => "valid".to_owned(),
+            Security::Insecure(None) => "insecure".to_owned(),
+            Security::Insecure(Some(f)) | Security::Bogus(f) | Security::Servfail(f) => f.kind.id().to_owned(),
+        };
+        let kind_ok = match &r.security {
+            Security::Insecure(None) => case.kind.starts_with("insecure"),
+            _ => kind == case.kind,
+        };
+        if !kind_ok {
+            wrong.push(format!("{}: kind {} expected, got {kind}", case.name, case.kind));
+        }
+        if std::env::var_os("CANDOR_KINDS").is_some() {
+            eprintln!("KIND {} lab={} resolver={}", case.name, case.kind, kind);
+        }
         if std::env::var_os("CANDOR_SHOW").is_some() {
             eprintln!("{}: {:?} {:?}", case.name, got, r.security);
         }
