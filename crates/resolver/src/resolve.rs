@@ -288,7 +288,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             security: Security::Servfail(f),
             from_cache: false,
         };
-        let mut cut = match self.cuts.closest(qname, self.clock.monotonic()) {
+        // DS lives on the parent side of a cut: start above the name.
+        let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
+        let mut cut = match self.cuts.closest(&start, self.clock.monotonic()) {
             Some(c) => c,
             None => {
                 let root = Name::root();

@@ -81,6 +81,10 @@ async fn every_lab_case_gets_its_verdict_and_code() {
     }
     let st = resolver.cache().stats();
     assert_eq!((st.hits, st.misses, st.entries), (3, 3, 3));
+    // DS goes to the parent side even when the child's cut is known.
+    let ds = resolver.resolve(&"valid.test.".parse().unwrap(), candor_wire::RType::DS).await;
+    assert_eq!(ds.security, Security::Secure);
+    assert!(ds.answers.iter().any(|rr| rr.rtype() == candor_wire::RType::DS), "{:?}", ds.answers);
     // A flush forgets a zone at once: the next answer is fetched afresh.
     resolver.flush(&"rrsig-exp-all.test.".parse().unwrap());
     let again = resolver.resolve(&"rrsig-exp-all.test.".parse().unwrap(), candor_wire::RType::A).await;
