@@ -63,6 +63,8 @@ fn serve_answers_stubs_as_the_design_says() {
             .arg("--trust-anchor")
             .arg(dir.join("root.key"))
             .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8"])
+            .arg("--anchor-state")
+            .arg(dir.join("anchor.state"))
             .stdout(Stdio::null())
             .spawn()
             .unwrap(),
@@ -71,6 +73,8 @@ fn serve_answers_stubs_as_the_design_says() {
 
     let r = dig(port, &["+dnssec", "valid.test.", "A"]);
     assert!(r.contains(" ad;") || r.contains(" ad "), "AD on a healthy zone: {r}");
+    let state = std::fs::read_to_string(dir.join("anchor.state")).unwrap();
+    assert!(state.contains("key valid 0 257 3 13 "), "RFC 5011 state kept: {state}");
     assert!(r.contains("RRSIG\tA 13 2 300"), "RRSIGs with DO: {r}");
     let r = dig(port, &["valid.test.", "A"]);
     assert!(!r.contains("RRSIG"), "no RRSIGs without DO: {r}");

@@ -88,6 +88,14 @@ pub struct ServeArgs {
     /// Networks allowed to query (repeatable); default loopback and private ranges.
     #[arg(long, value_name = "CIDR")]
     pub allow: Vec<String>,
+    /// Where the RFC 5011 trust-anchor state is kept; default
+    /// /var/lib/candor/root-anchor.state as root, else
+    /// $XDG_STATE_HOME/candor/root-anchor.state (~/.local/state/...).
+    #[arg(long)]
+    pub anchor_state: Option<PathBuf>,
+    /// Do not update the root trust anchor automatically (RFC 5011).
+    #[arg(long)]
+    pub no_rfc5011: bool,
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,

@@ -40,6 +40,27 @@ fn prefixes(list: &[String], what: &str) -> Result<Vec<Prefix>, String> {
     list.iter().map(|p| p.parse::<Prefix>().map_err(|e| format!("{what} {e}"))).collect()
 }
 
+/// Running as root? (Linux: the real UID in /proc/self/status.)
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// The default place of the RFC 5011 state: a state directory when root,
+/// the user's state directory otherwise.
+fn default_anchor_state() -> Option<std::path::PathBuf> {
+    let dir = if is_root() {
+        std::path::PathBuf::from("/var/lib/candor")
+    } else if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
+        std::path::PathBuf::from(x).join("candor")
+    } else {
+        std::path::PathBuf::from(std::env::var_os("HOME")?).join(".local/state/candor")
+    };
+    Some(dir.join("root-anchor.state"))
+}
+
 /// Build the resolver's configuration from the flags.
 fn config(args: &ServeArgs) -> Result<Config, String> {
     let up = &args.upstream;
@@ -57,6 +78,15 @@ fn config(args: &ServeArgs) -> Result<Config, String> {
     }
     if !up.outbound_allow.is_empty() {
         cfg.outbound = Outbound { allow: Some(prefixes(&up.outbound_allow, "--outbound-allow")?) };
+    }
+    if !args.no_rfc5011 {
+        cfg.anchor_state = args.anchor_state.clone().or_else(default_anchor_state);
+        if let Some(dir) = cfg.anchor_state.as_ref().and_then(|p| p.parent())
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            eprintln!("candor serve: no RFC 5011 state ({}: {e}); anchors will not be updated", dir.display());
+            cfg.anchor_state = None;
+        }
     }
     Ok(cfg)
 }

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use candor_anchor::Anchors;
+use candor_anchor::{Anchors, Rfc5011, StateError};
 use candor_denial::{BudgetHasher, DenialError, Limits, Proof};
 use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Rcode, Record};
 
@@ -83,6 +83,9 @@ pub struct Config {
     pub local_zones: bool,
     /// Flag answers under a negative trust anchor with EDE 33 (a draft code).
     pub nta_ede: bool,
+    /// Where the root's RFC 5011 trust-anchor state is kept (`None`: no
+    /// automated updates).
+    pub anchor_state: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -104,6 +107,7 @@ impl Config {
             qname_minimisation: true,
             local_zones: true,
             nta_ede: false,
+            anchor_state: None,
         }
     }
 }
@@ -296,15 +300,25 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 let root = Name::root();
                 let servers = self.servers(&self.cfg.roots);
                 let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None) };
-                cut.trust = match self.cfg.anchors.get(&root) {
-                    Some(a) => {
-                        let (ds, keys) = (a.ds.clone(), a.keys.clone());
-                        match self.zone_keys(&cut, &ds, &keys, work).await {
-                            Ok(t) => clock_hint(t),
-                            Err(f) => return servfail(f),
+                let (mut ds, mut keys) =
+                    self.cfg.anchors.get(&root).map(|a| (a.ds.clone(), a.keys.clone())).unwrap_or_default();
+                let state = self.rfc5011_state();
+                if let Some(st) = &state {
+                    keys.extend(st.trusted());
+                }
+                ds.dedup();
+                cut.trust = if ds.is_empty() && keys.is_empty() {
+                    Trust::Insecure(None)
+                } else {
+                    match self.zone_keys_msg(&cut, &ds, &keys, work).await {
+                        Ok((t, msg)) => {
+                            if let (Trust::Secure(_), Some(path)) = (&t, &self.cfg.anchor_state) {
+                                self.observe_root_keys(path, state, &msg);
+                            }
+                            clock_hint(t)
                         }
+                        Err(f) => return servfail(f),
                     }
-                    None => Trust::Insecure(None),
                 };
                 self.cuts.put(&cut, CUT_TTL, self.clock.monotonic());
                 cut
@@ -519,6 +533,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         anchor_keys: &[candor_wire::Dnskey],
         work: &mut Work,
     ) -> Result<Trust, Failure> {
+        self.zone_keys_msg(cut, ds, anchor_keys, work).await.map(|(t, _)| t)
+    }
+
+    /// [`Self::zone_keys`], also handing back the DNSKEY response.
+    async fn zone_keys_msg(
+        &self,
+        cut: &Cut,
+        ds: &[Ds],
+        anchor_keys: &[candor_wire::Dnskey],
+        work: &mut Work,
+    ) -> Result<(Trust, Message), Failure> {
         let now = self.clock.unix();
         let msg = match self.ask(cut, &cut.zone, RType::DNSKEY, work).await? {
             Reply::Answer(m) => m,
@@ -528,7 +553,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             msg.answers.iter().filter(|r| r.owner == cut.zone && r.rtype() == RType::DNSKEY).cloned().collect();
         let sigs = rrsigs_for(&msg.answers, &cut.zone, RType::DNSKEY);
         let input = KeyInput { zone: &cut.zone, ds, anchor_keys, dnskeys: &dnskeys, rrsigs: &sigs };
-        Ok(match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
+        let trust = match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
             KeysOutcome::Secure(k) => Trust::Secure(k),
             KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
             // No DNSKEY and not a signature in sight: the child is unsigned
@@ -541,7 +566,65 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 Trust::Bogus(f)
             }
             KeysOutcome::Bogus(f) => Trust::Bogus(f),
-        })
+        };
+        Ok((trust, msg))
+    }
+
+    /// The RFC 5011 state, when one is kept and readable.
+    fn rfc5011_state(&self) -> Option<Rfc5011> {
+        let path = self.cfg.anchor_state.as_ref()?;
+        match Rfc5011::load(path) {
+            Ok(s) => Some(s),
+            Err(StateError::Io { kind: std::io::ErrorKind::NotFound, .. }) => None,
+            Err(e) => {
+                eprintln!("candor: ignoring the RFC 5011 state: {e}");
+                None
+            }
+        }
+    }
+
+    /// Feed a validated root DNSKEY RRset to RFC 5011 and save the state.
+    fn observe_root_keys(&self, path: &std::path::Path, state: Option<Rfc5011>, msg: &Message) {
+        let root = Name::root();
+        let now = self.clock.unix();
+        let dnskeys: Vec<candor_wire::Dnskey> = msg
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Dnskey(k) if r.owner.is_root() => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        let rrset: Vec<Record> =
+            msg.answers.iter().filter(|r| r.owner.is_root() && r.rtype() == RType::DNSKEY).cloned().collect();
+        let sigs = rrsigs_for(&msg.answers, &root, RType::DNSKEY);
+        let policy = self.cfg.validator.policy;
+        let backend = self.cfg.validator.backend;
+        // RFC 5011 §2.1: a revocation counts only when the revoked key signed the RRset.
+        let self_signed = |k: &candor_wire::Dnskey| {
+            let Ok(public) = candor_crypto::PublicKey::from_dnskey(k, policy) else { return false };
+            let tag = candor_crypto::key_tag(k);
+            sigs.iter().any(|s| {
+                s.key_tag == tag && candor_crypto::verify_rrsig(&rrset, s, &root, k, &public, now, backend).is_ok()
+            })
+        };
+        let mut st = state.unwrap_or_else(|| {
+            // First run: the keys the configured anchors vouch for are Valid.
+            let vouched: Vec<candor_wire::Dnskey> = dnskeys
+                .iter()
+                .filter(|k| {
+                    self.cfg.anchors.get(&root).is_some_and(|a| {
+                        a.keys.contains(k) || a.ds.iter().any(|d| candor_crypto::ds_matches(d, &root, k) == Ok(true))
+                    })
+                })
+                .cloned()
+                .collect();
+            Rfc5011::new(root.clone(), &vouched)
+        });
+        st.observe(&dnskeys, &self_signed, now);
+        if let Err(e) = st.save(path) {
+            eprintln!("candor: cannot save the RFC 5011 state: {e}");
+        }
     }
 
     /// Run a denial proof over the (verified) denial records of `section`.

@@ -126,3 +126,33 @@ async fn negative_trust_anchors_and_local_zones() {
     assert_eq!(out.answers.len(), 1);
     running.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = LabConfig::new(NOW);
+    cfg.block = Ipv4Addr::new(127, 66, 0, 0);
+    cfg.port = port;
+    let lab = Lab::build(cfg).unwrap();
+    let running = serve(&lab).await.unwrap();
+    let state = std::env::temp_dir().join(format!("candor-5011-lab-{}.state", std::process::id()));
+    let _ = std::fs::remove_file(&state);
+    let mut anchors = Anchors::empty();
+    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
+    anchors.add_records(&root_ds).unwrap();
+    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 66, 0, 1))], anchors);
+    config.port = port;
+    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    config.anchor_state = Some(state.clone());
+    let q: Name = "valid.test.".parse().unwrap();
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
+    assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
+    let st = candor_anchor::Rfc5011::load(&state).unwrap();
+    assert_eq!(st.trusted().len(), 1, "the root KSK the DS vouched for is Valid");
+    // Restart with no configured anchor: the state alone carries the trust.
+    config.anchors = Anchors::empty();
+    let r = Resolver::new(config, NetTransport::new(), ManualClock::at(NOW + 60));
+    assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
+    std::fs::remove_file(&state).unwrap();
+    running.stop();
+}
