@@ -86,6 +86,8 @@ pub struct Config {
     /// Where the root's RFC 5011 trust-anchor state is kept (`None`: no
     /// automated updates).
     pub anchor_state: Option<std::path::PathBuf>,
+    /// Prime the root server list from the hints (RFC 8109).
+    pub priming: bool,
 }
 
 impl Config {
@@ -108,6 +110,7 @@ impl Config {
             local_zones: true,
             nta_ede: false,
             anchor_state: None,
+            priming: true,
         }
     }
 }
@@ -298,7 +301,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Some(c) => c,
             None => {
                 let root = Name::root();
-                let servers = self.servers(&self.cfg.roots);
+                let hints =
+                    Cut { zone: root.clone(), servers: self.servers(&self.cfg.roots), trust: Trust::Insecure(None) };
+                let servers = self.prime(&hints, work).await.unwrap_or(hints.servers);
                 let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None) };
                 let (mut ds, mut keys) =
                     self.cfg.anchors.get(&root).map(|a| (a.ds.clone(), a.keys.clone())).unwrap_or_default();
@@ -360,6 +365,36 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
         f.budget = Some(("referral depth", u64::from(self.cfg.max_referrals)));
         servfail(f)
+    }
+
+    /// Root priming (RFC 8109): ask the hinted servers for the root's NS
+    /// RRset and use the addresses that come with it; the hints stay the
+    /// fallback when priming fails.
+    async fn prime(&self, hints: &Cut, work: &mut Work) -> Option<Vec<SocketAddr>> {
+        if !self.cfg.priming {
+            return None;
+        }
+        let Ok(Reply::Answer(msg)) = self.ask(hints, &Name::root(), RType::NS, work).await else { return None };
+        let names: Vec<&Name> = msg
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Ns(n) if r.owner.is_root() => Some(n),
+                _ => None,
+            })
+            .collect();
+        let addrs: Vec<IpAddr> = msg
+            .additional
+            .iter()
+            .filter(|r| names.contains(&&r.owner))
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(IpAddr::V4(*a)),
+                RData::Aaaa(a) => Some(IpAddr::V6(*a)),
+                _ => None,
+            })
+            .collect();
+        let servers = self.servers(&addrs);
+        (!servers.is_empty()).then_some(servers)
     }
 
     /// The addresses of a name server, resolved from the root (its

@@ -77,8 +77,10 @@ fn referral(child: &str, ns: &str, glue: &str) -> Message {
 fn resolver(t: Scripted, roots: &[u8]) -> Resolver<Scripted, ManualClock> {
     let mut cfg = Config::new(roots.iter().map(|l| addr(*l).ip()).collect(), Anchors::empty());
     cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
-    // These scripts answer whole names; QNAME minimisation has its own test.
+    // These scripts answer whole names; QNAME minimisation and priming
+    // have their own tests.
     cfg.qname_minimisation = false;
+    cfg.priming = false;
     Resolver::new(cfg, t, ManualClock::at(1_800_000_000))
 }
 
@@ -272,6 +274,7 @@ async fn qname_minimisation_sends_each_server_one_label_more() {
     });
     let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
     cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.priming = false;
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1, "{:?}", out.security);
@@ -296,6 +299,7 @@ async fn qname_minimisation_falls_back_on_nxdomain_for_a_minimised_name() {
     });
     let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
     cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.priming = false;
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1));
@@ -334,4 +338,27 @@ async fn servers_that_reject_edns_are_asked_without_it() {
     let out = r.resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1);
     assert_eq!(r.transport().asked().len(), 2);
+}
+
+#[tokio::test]
+async fn priming_replaces_the_hints_with_the_roots_own_list() {
+    // The hint 127.0.0.1 says the root is now served by 127.0.0.2 only.
+    let t = Scripted::new(|server, _, q| {
+        let qd = q.question().unwrap();
+        match (server.ip().to_string().as_str(), qd.name.is_root()) {
+            ("127.0.0.1", true) => {
+                Ok(resp(true, Rcode::NOERROR, ". 3600 NS a.root.\n", "", "a.root. 3600 A 127.0.0.2\n"))
+            }
+            ("127.0.0.2", _) => Ok(resp(true, Rcode::NOERROR, ANSWER, "", "")),
+            (ip, _) => panic!("asked {ip}"),
+        }
+    });
+    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.qname_minimisation = false;
+    let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1);
+    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    assert_eq!(asked, ["127.0.0.1 . NS", "127.0.0.2 www.example. A"]);
 }
