@@ -5,15 +5,15 @@
 //! network and the clock coming in through the `Transport` and `Clock`
 //! seams, and the mapping from validation failures to EDE codes.
 //!
-//! **Built so far**: [`Failure`] and its EDE mapping with operator
-//! extra-text; the validator's sans-I/O steps ([`Validator`]): trusting a
-//! zone's DNSKEY RRset from its DS set or an anchor, and verifying RRsets
-//! under those keys, within a KeyTrap budget; the [`Clock`] seam
-//! ([`SystemClock`], [`ManualClock`]); the [`Transport`] seam with the
-//! production [`NetTransport`].
+//! **Owns**: [`Resolver::resolve`] (iteration from the root with priming,
+//! QNAME minimisation, glue and name-server look-ups, server selection,
+//! TC to TCP, EDNS fallback, CNAME/DNAME chains, locally served zones,
+//! negative trust anchors, RFC 5011 for the root), the [`Validator`] steps,
+//! the answer [`Cache`], the [`Outbound`] address policy, the budgets, and
+//! [`Failure`] with its EDE code and operator extra-text; the [`Clock`]
+//! and [`Transport`] seams with their production implementations.
 //!
-//! **Not built yet** (issue 6): the iterator, the cache, budgets for
-//! resolution, the outbound address policy, and `Resolver::resolve`.
+//! **Not built yet** (issue 6): forward and stub zones.
 //!
 //! **Must not know about**: listening sockets, clients, ACLs; the lab and
 //! replay crates (test infrastructure) are at most dev-dependencies.
