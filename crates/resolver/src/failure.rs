@@ -114,8 +114,8 @@ impl FailureKind {
         match self {
             SignatureExpired => "re-sign the zone; the signer has stopped",
             SignatureNotYetValid => "check the signer's clock; signatures are dated in the future",
-            ClockAhead => "this resolver's clock is ahead; fix its time (NTP)",
-            ClockBehind => "this resolver's clock is behind; fix its time (NTP)",
+            ClockAhead => "fix this host's time (NTP)",
+            ClockBehind => "fix this host's time (NTP)",
             ExpirationBeforeInception => "the signer wrote a broken validity window; re-sign the zone",
             DsNoMatchingKey => "publish a DS for a current KSK at the registrar, or restore the key",
             DsUnsignedZone => "remove the stale DS at the registrar, or sign the zone at its new provider",
@@ -155,12 +155,14 @@ pub struct Failure {
     pub now: u64,
     /// A budget's name and limit, when one tripped.
     pub budget: Option<(&'static str, u64)>,
+    /// Server addresses the outbound policy refused to query.
+    pub refused: Vec<std::net::IpAddr>,
 }
 
 impl Failure {
     /// A failure of `kind` in `zone` at `now`, without further evidence.
     pub fn new(kind: FailureKind, zone: Name, now: u64) -> Failure {
-        Failure { kind, zone, rrset: None, key: None, window: None, now, budget: None }
+        Failure { kind, zone, rrset: None, key: None, window: None, now, budget: None, refused: Vec::new() }
     }
 
     /// With the RRset involved.
@@ -203,11 +205,31 @@ impl Failure {
         }
         let now = self.now as u32;
         match (self.kind, self.window) {
-            (FailureKind::SignatureExpired | FailureKind::ClockAhead, Some((_, exp))) => {
+            (FailureKind::SignatureExpired, Some((_, exp))) => {
                 let _ = write!(t, " RRSIG expired {} ({} ago)", iso(exp), ago(now.wrapping_sub(exp)));
             }
-            (FailureKind::SignatureNotYetValid | FailureKind::ClockBehind, Some((inc, _))) => {
+            (FailureKind::SignatureNotYetValid, Some((inc, _))) => {
                 let _ = write!(t, " RRSIG not valid before {} (in {})", iso(inc), ago(inc.wrapping_sub(now)));
+            }
+            // The root is re-signed long before its signatures expire: when
+            // they look expired (or not yet valid), the clock is the suspect.
+            (FailureKind::ClockAhead, Some((_, exp))) => {
+                let _ = write!(
+                    t,
+                    " RRSIG expired {}; the local clock ({}) is at least {} ahead",
+                    iso(exp),
+                    iso(now),
+                    ago(now.wrapping_sub(exp))
+                );
+            }
+            (FailureKind::ClockBehind, Some((inc, _))) => {
+                let _ = write!(
+                    t,
+                    " RRSIG not valid before {}; the local clock ({}) is at least {} behind",
+                    iso(inc),
+                    iso(now),
+                    ago(inc.wrapping_sub(now))
+                );
             }
             (FailureKind::ExpirationBeforeInception, Some((inc, exp))) => {
                 let _ = write!(t, " RRSIG expires {} before its inception {}", iso(exp), iso(inc));
@@ -218,6 +240,10 @@ impl Failure {
         }
         if let Some((name, limit)) = self.budget {
             let _ = write!(t, "; budget {name} (limit {limit}) exhausted");
+        }
+        if !self.refused.is_empty() {
+            let list: Vec<String> = self.refused.iter().map(ToString::to_string).collect();
+            let _ = write!(t, "; never queried: {} (special-purpose or not allowed)", list.join(", "));
         }
         let _ = write!(t, "; {}", self.kind.advice());
         t

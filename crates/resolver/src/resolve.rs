@@ -77,6 +77,8 @@ pub struct Config {
     pub max_referrals: u32,
     /// CNAMEs followed per resolution.
     pub max_cnames: u32,
+    /// Wall time one resolution may take (monotonic clock).
+    pub max_time: Duration,
     /// Send each server only as much of the name as it needs (RFC 9156).
     pub qname_minimisation: bool,
     /// Answer localhost, the RFC 6303 zones and home.arpa locally.
@@ -106,6 +108,7 @@ impl Config {
             max_queries: 64,
             max_referrals: 16,
             max_cnames: 8,
+            max_time: Duration::from_secs(10),
             qname_minimisation: true,
             local_zones: true,
             nta_ede: false,
@@ -181,6 +184,8 @@ pub struct Resolver<T: Transport, C: Clock> {
 /// Per-resolution counters.
 #[derive(Debug, Default)]
 struct Work {
+    /// When the resolution started (monotonic).
+    started: Duration,
     queries: u32,
     spent: Spent,
     /// Nesting of name-server address lookups.
@@ -256,7 +261,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     }
 
     async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
-        let mut work = Work::default();
+        let mut work = Work { started: self.clock.monotonic(), ..Work::default() };
         let mut answers = Vec::new();
         let mut name = qname.clone();
         let mut verdicts: Vec<Security> = Vec::new();
@@ -445,6 +450,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     f.budget = Some(("upstream queries", u64::from(self.cfg.max_queries)));
                     return Err(f);
                 }
+                if self.clock.monotonic().saturating_sub(work.started) >= self.cfg.max_time {
+                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+                    f.budget = Some(("time per resolution (s)", self.cfg.max_time.as_secs()));
+                    return Err(f);
+                }
                 work.queries += 1;
                 let sent = self.clock.monotonic();
                 let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
@@ -522,7 +532,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         let mut next = Cut { zone: child.clone(), servers, trust: Trust::Insecure(None) };
         if next.servers.is_empty() {
-            return Err(Failure::new(FailureKind::NoReachableAuthority, child.clone(), now));
+            let mut f = Failure::new(FailureKind::NoReachableAuthority, child.clone(), now);
+            f.refused = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect();
+            return Err(f);
         }
         next.trust = match &cut.trust {
             Trust::Bogus(f) => Trust::Bogus(f.clone()),

@@ -362,3 +362,29 @@ async fn priming_replaces_the_hints_with_the_roots_own_list() {
     let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
     assert_eq!(asked, ["127.0.0.1 . NS", "127.0.0.2 www.example. A"]);
 }
+
+#[tokio::test]
+async fn the_time_budget_holds_and_refused_glue_is_named() {
+    // Every server answers after 3 s of (manual) clock: the 10 s budget trips.
+    let clock = ManualClock::at(1_800_000_000);
+    let c2 = clock.clone();
+    let t = Scripted::new(move |server, _, _| {
+        c2.advance(Duration::from_secs(3));
+        Err(TransportError::Timeout(server))
+    });
+    let roots: Vec<u8> = (1..=10).collect();
+    let mut cfg = Config::new(roots.iter().map(|l| addr(*l).ip()).collect(), Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.priming = false;
+    let r = Resolver::new(cfg, t, clock);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+    assert_eq!(f.budget, Some(("time per resolution (s)", 10)));
+    assert_eq!(r.transport().asked().len(), 4);
+
+    let t = Scripted::new(|_, _, _| Ok(referral("doc.", "ns.doc.", "ns.doc. 3600 A 192.0.2.53\n")));
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.doc."), RType::A).await;
+    let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+    assert!(f.ede().1.contains("never queried: 192.0.2.53"), "{}", f.ede().1);
+}
