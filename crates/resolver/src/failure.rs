@@ -156,13 +156,25 @@ pub struct Failure {
     /// A budget's name and limit, when one tripped.
     pub budget: Option<(&'static str, u64)>,
     /// Server addresses the outbound policy refused to query.
-    pub refused: Vec<std::net::IpAddr>,
+    pub refused: Box<[std::net::IpAddr]>,
+    /// The upstream resolver the data came through, when forwarding.
+    pub upstream: Option<Box<std::net::SocketAddr>>,
 }
 
 impl Failure {
     /// A failure of `kind` in `zone` at `now`, without further evidence.
     pub fn new(kind: FailureKind, zone: Name, now: u64) -> Failure {
-        Failure { kind, zone, rrset: None, key: None, window: None, now, budget: None, refused: Vec::new() }
+        Failure {
+            kind,
+            zone,
+            rrset: None,
+            key: None,
+            window: None,
+            now,
+            budget: None,
+            refused: Box::default(),
+            upstream: None,
+        }
     }
 
     /// With the RRset involved.
@@ -244,6 +256,13 @@ impl Failure {
         if !self.refused.is_empty() {
             let list: Vec<String> = self.refused.iter().map(ToString::to_string).collect();
             let _ = write!(t, "; never queried: {} (special-purpose or not allowed)", list.join(", "));
+        }
+        if let Some(up) = &self.upstream {
+            let _ = write!(
+                t,
+                "; the upstream resolver {up} is not DNSSEC-aware (it strips RRSIGs); forward to one that is, or resolve directly"
+            );
+            return t;
         }
         let _ = write!(t, "; {}", self.kind.advice());
         t

@@ -13,7 +13,7 @@
 //! [`Failure`] with its EDE code and operator extra-text; the [`Clock`]
 //! and [`Transport`] seams with their production implementations.
 //!
-//! **Not built yet** (issue 6): forward and stub zones.
+//! **Not built yet** (issue 6): stub zones.
 //!
 //! **Must not know about**: listening sockets, clients, ACLs; the lab and
 //! replay crates (test infrastructure) are at most dev-dependencies.
@@ -35,7 +35,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use failure::{Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
-pub use resolve::{Config, Resolution, Resolver, Security};
+pub use resolve::{Config, Forward, Resolution, Resolver, Security};
 pub use select::ServerStats;
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
 pub use validator::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};

@@ -90,6 +90,9 @@ pub struct Config {
     pub anchor_state: Option<std::path::PathBuf>,
     /// Prime the root server list from the hints (RFC 8109).
     pub priming: bool,
+    /// Subtrees sent to upstream resolvers instead of being iterated
+    /// (validation still happens here).
+    pub forwards: Vec<Forward>,
 }
 
 impl Config {
@@ -114,8 +117,20 @@ impl Config {
             nta_ede: false,
             anchor_state: None,
             priming: true,
+            forwards: Vec::new(),
         }
     }
+}
+
+/// A subtree (the root for everything) forwarded to upstream resolvers.
+/// Its servers are always allowed, whatever the outbound policy says, so
+/// forwarding to a LAN router works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// The subtree.
+    pub zone: Name,
+    /// The upstream resolvers (address and port).
+    pub servers: Vec<SocketAddr>,
 }
 
 /// The trust state of the zone cut being walked.
@@ -300,6 +315,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             security: Security::Servfail(f),
             from_cache: false,
         };
+        if let Some(fwd) = self.forward_for(qname) {
+            return match self.resolve_forwarded(&fwd, qname, qtype, work).await {
+                Ok(r) => r,
+                Err(f) => servfail(f),
+            };
+        }
         // DS lives on the parent side of a cut: start above the name.
         let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
         let mut cut = match self.cuts.closest(&start, self.clock.monotonic()) {
@@ -370,6 +391,172 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
         f.budget = Some(("referral depth", u64::from(self.cfg.max_referrals)));
         servfail(f)
+    }
+
+    /// The deepest forward zone containing `name`.
+    fn forward_for(&self, name: &Name) -> Option<Forward> {
+        self.cfg.forwards.iter().filter(|f| name.is_subdomain_of(&f.zone)).max_by_key(|f| f.zone.label_count()).cloned()
+    }
+
+    /// Ask upstream resolvers (RD, CD and DO set): any NOERROR or NXDOMAIN
+    /// response will do; each server is tried in turn.
+    async fn ask_upstream(
+        &self,
+        fwd: &Forward,
+        qname: &Name,
+        qtype: RType,
+        work: &mut Work,
+    ) -> Result<Message, Failure> {
+        let now = self.clock.unix();
+        let mut q = Message::query(0, Question::new(qname.clone(), qtype));
+        q.header.flags.rd = true;
+        q.header.flags.cd = true;
+        q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
+        let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
+        for server in &fwd.servers {
+            let mut proto = Protocol::Udp;
+            for _ in 0..2 {
+                if work.queries >= self.cfg.max_queries {
+                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+                    f.budget = Some(("upstream queries", u64::from(self.cfg.max_queries)));
+                    return Err(f);
+                }
+                work.queries += 1;
+                let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
+                let Ok(msg) = Message::from_wire(&bytes) else { break };
+                if msg.header.flags.tc && proto == Protocol::Udp {
+                    proto = Protocol::Tcp;
+                    continue;
+                }
+                if matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
+                    return Ok(msg);
+                }
+                break;
+            }
+        }
+        Err(Failure::new(FailureKind::NoReachableAuthority, fwd.zone.clone(), now))
+    }
+
+    /// Mark a missing-signature failure as the upstream's doing.
+    fn blame_upstream(&self, mut f: Failure, fwd: &Forward) -> Failure {
+        if f.kind == FailureKind::RrsigsMissing {
+            f.upstream = fwd.servers.first().copied().map(Box::new);
+        }
+        f
+    }
+
+    /// Walk the chain of trust from the root down to the zone that holds
+    /// `target`, asking the upstream for each DS and DNSKEY set: the
+    /// classic validation of a forwarded answer.
+    async fn chain_via(&self, fwd: &Forward, target: &Name, work: &mut Work) -> Result<(Name, Trust), Failure> {
+        let now = self.clock.unix();
+        let root = Name::root();
+        let upstream = Cut { zone: root.clone(), servers: Vec::new(), trust: Trust::Insecure(None) };
+        let anchor = self.cfg.anchors.get(&root).cloned();
+        let Some(anchor) = anchor else { return Ok((root, Trust::Insecure(None))) };
+        let mut zone = root.clone();
+        let mut trust = {
+            let msg = self.ask_upstream(fwd, &root, RType::DNSKEY, work).await?;
+            let dnskeys: Vec<Record> =
+                msg.answers.iter().filter(|r| r.owner.is_root() && r.rtype() == RType::DNSKEY).cloned().collect();
+            let sigs = rrsigs_for(&msg.answers, &root, RType::DNSKEY);
+            let input =
+                KeyInput { zone: &root, ds: &anchor.ds, anchor_keys: &anchor.keys, dnskeys: &dnskeys, rrsigs: &sigs };
+            match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
+                KeysOutcome::Secure(k) => Trust::Secure(k),
+                KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
+                KeysOutcome::Bogus(f) => Trust::Bogus(self.blame_upstream(f, fwd)),
+            }
+        };
+        let _ = upstream;
+        let depth = target.label_count();
+        for n in 1..=depth {
+            let Trust::Secure(keys) = &trust else { break };
+            let name = target.trim_to(n);
+            let msg = self.ask_upstream(fwd, &name, RType::DS, work).await?;
+            let ds_set: Vec<Record> =
+                msg.answers.iter().filter(|r| r.owner == name && r.rtype() == RType::DS).cloned().collect();
+            if !ds_set.is_empty() {
+                let sigs = rrsigs_for(&msg.answers, &name, RType::DS);
+                if let Err(f) = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent) {
+                    return Ok((zone, Trust::Bogus(self.blame_upstream(f, fwd))));
+                }
+                let ds: Vec<Ds> = ds_set
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::Ds(d) => Some(d.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let kmsg = self.ask_upstream(fwd, &name, RType::DNSKEY, work).await?;
+                let dnskeys: Vec<Record> =
+                    kmsg.answers.iter().filter(|r| r.owner == name && r.rtype() == RType::DNSKEY).cloned().collect();
+                let ksigs = rrsigs_for(&kmsg.answers, &name, RType::DNSKEY);
+                let input = KeyInput { zone: &name, ds: &ds, anchor_keys: &[], dnskeys: &dnskeys, rrsigs: &ksigs };
+                zone = name.clone();
+                trust = match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
+                    KeysOutcome::Secure(k) => Trust::Secure(k),
+                    KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
+                    KeysOutcome::Bogus(f) => Trust::Bogus(self.blame_upstream(f, fwd)),
+                };
+                continue;
+            }
+            // No DS: the zone above must prove it, signed.
+            let has_proof = msg.authority.iter().any(|r| r.rtype() == RType::RRSIG);
+            if !has_proof {
+                let f = Failure::new(FailureKind::RrsigsMissing, keys.zone.clone(), now).rrset(&name, RType::DS);
+                return Ok((zone, Trust::Bogus(self.blame_upstream(f, fwd))));
+            }
+            if msg.header.rcode == Rcode::NXDOMAIN {
+                break; // nothing exists below: the answer's proof will show it
+            }
+            let insecure = self
+                .deny(keys, &msg.authority, work, |h, lim, recs| candor_denial::no_ds(&name, &keys.zone, recs, h, lim));
+            match insecure {
+                Ok(Proof::NoDs | Proof::OptOut) => {
+                    zone = name.clone();
+                    trust = Trust::Insecure(None);
+                }
+                Ok(Proof::Insecure(i)) => {
+                    zone = name.clone();
+                    trust = Trust::Insecure(Some(insecure_failure(&i, &keys.zone, now)));
+                }
+                _ => {
+                    // Not a delegation: the name must be a proven non-cut.
+                    let proof = self.deny(keys, &msg.authority, work, |h, lim, recs| {
+                        candor_denial::nodata(&name, RType::DS, &keys.zone, recs, h, lim)
+                    });
+                    if let Err(f) = proof {
+                        return Ok((zone, Trust::Bogus(f)));
+                    }
+                }
+            }
+        }
+        Ok((zone, trust))
+    }
+
+    /// Resolve through upstream resolvers and validate here.
+    async fn resolve_forwarded(
+        &self,
+        fwd: &Forward,
+        qname: &Name,
+        qtype: RType,
+        work: &mut Work,
+    ) -> Result<Resolution, Failure> {
+        let msg = self.ask_upstream(fwd, qname, qtype, work).await?;
+        // The zone that signed the answer (or its denial); unsigned: the name's own.
+        let signer = msg.answers.iter().chain(&msg.authority).find_map(|r| match &r.data {
+            RData::Rrsig(s) => Some(s.signer.clone()),
+            _ => None,
+        });
+        let target = signer.clone().unwrap_or_else(|| qname.clone());
+        let (zone, trust) = self.chain_via(fwd, &target, work).await?;
+        let cut = Cut { zone, servers: Vec::new(), trust };
+        let mut r = self.finish(&cut, qname, qtype, msg, work);
+        if let Security::Bogus(f) = &mut r.security {
+            *f = self.blame_upstream(f.clone(), fwd);
+        }
+        Ok(r)
     }
 
     /// Root priming (RFC 8109): ask the hinted servers for the root's NS
@@ -533,7 +720,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut next = Cut { zone: child.clone(), servers, trust: Trust::Insecure(None) };
         if next.servers.is_empty() {
             let mut f = Failure::new(FailureKind::NoReachableAuthority, child.clone(), now);
-            f.refused = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect();
+            f.refused = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect::<Vec<_>>().into();
             return Err(f);
         }
         next.trust = match &cut.trust {

@@ -156,3 +156,86 @@ async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
     std::fs::remove_file(&state).unwrap();
     running.stop();
 }
+
+/// An upstream recursive resolver for forwarding tests: candor's own
+/// resolver iterating over the lab, answering with everything it got
+/// (as with CD=1), or with the DNSSEC records stripped.
+async fn upstream(config: Config, strip: bool) -> std::net::SocketAddr {
+    let sock = std::sync::Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = sock.local_addr().unwrap();
+    let inner = std::sync::Arc::new(Resolver::new(config, NetTransport::new(), ManualClock::at(NOW)));
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let Ok((n, peer)) = sock.recv_from(&mut buf).await else { continue };
+            let Ok(q) = candor_wire::Message::from_wire(&buf[..n]) else { continue };
+            let (sock, inner) = (sock.clone(), inner.clone());
+            tokio::spawn(async move {
+                let qd = q.question().unwrap().clone();
+                let r = inner.resolve(&qd.name, qd.qtype).await;
+                let keep = |rr: &Record| {
+                    !strip
+                        || !matches!(
+                            rr.rtype(),
+                            candor_wire::RType::RRSIG | candor_wire::RType::NSEC | candor_wire::RType::NSEC3
+                        )
+                };
+                let mut m =
+                    candor_wire::Message { header: q.header, questions: q.questions.clone(), ..Default::default() };
+                m.header.flags.qr = true;
+                m.header.flags.ra = true;
+                m.header.rcode = r.rcode;
+                m.answers = r.answers.into_iter().filter(keep).collect();
+                m.authority = r.authority.into_iter().filter(keep).collect();
+                m.edns = q.edns.clone();
+                let _ = sock.send_to(&m.to_wire().unwrap(), peer).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_validates_here_and_names_an_upstream_that_strips_rrsigs() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = LabConfig::new(NOW);
+    cfg.block = Ipv4Addr::new(127, 68, 0, 0);
+    cfg.port = port;
+    let lab = Lab::build(cfg).unwrap();
+    let running = serve(&lab).await.unwrap();
+    let mut anchors = Anchors::empty();
+    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
+    anchors.add_records(&root_ds).unwrap();
+    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 68, 0, 1))], anchors);
+    config.port = port;
+    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    let good = upstream(config.clone(), false).await;
+    let stripping = upstream(config.clone(), true).await;
+
+    // Everything forwarded; the outbound policy allows only a block the
+    // upstream is not in: forward targets are allowed all the same.
+    let mut fwd = config.clone();
+    fwd.outbound = Outbound { allow: Some(vec!["127.255.255.0/24".parse().unwrap()]) };
+    fwd.forwards = vec![candor_resolver::Forward { zone: Name::root(), servers: vec![good] }];
+    let r = Resolver::new(fwd.clone(), NetTransport::new(), ManualClock::at(NOW));
+    for (q, want) in [
+        ("valid.test.", (Verdict::Secure, None)),
+        ("www.solvethenetwork.com.", (Verdict::Secure, None)),
+        ("rrsig-exp-a.test.", (Verdict::Bogus, Some(7))),
+        ("ds-bad-tag.test.", (Verdict::Bogus, Some(9))),
+        ("unsigned.test.", (Verdict::Insecure, None)),
+        ("nosuch.nsec3-nxdomain.test.", (Verdict::Secure, None)),
+    ] {
+        let out = r.resolve(&q.parse().unwrap(), candor_wire::RType::A).await;
+        assert_eq!(verdict(&out.security), want, "{q}: {:?}", out.security);
+    }
+    // The same through an upstream that strips DNSSEC records: bogus, 10, and the text says why.
+    fwd.forwards = vec![candor_resolver::Forward { zone: Name::root(), servers: vec![stripping] }];
+    let r = Resolver::new(fwd, NetTransport::new(), ManualClock::at(NOW));
+    let out = r.resolve(&"valid.test.".parse().unwrap(), candor_wire::RType::A).await;
+    let Security::Bogus(f) = &out.security else { panic!("{:?}", out.security) };
+    let (code, text) = f.ede();
+    assert_eq!(code, 10);
+    assert!(text.contains(&format!("the upstream resolver {stripping} is not DNSSEC-aware")), "{text}");
+    running.stop();
+}
