@@ -8,12 +8,11 @@
 //! **Owns**: [`Resolver::resolve`] (iteration from the root with priming,
 //! QNAME minimisation, glue and name-server look-ups, server selection,
 //! TC to TCP, EDNS fallback, CNAME/DNAME chains, locally served zones,
-//! negative trust anchors, RFC 5011 for the root), the [`Validator`] steps,
+//! negative trust anchors, RFC 5011 for the root, forward and stub zones),
+//! the [`Validator`] steps,
 //! the answer [`Cache`], the [`Outbound`] address policy, the budgets, and
 //! [`Failure`] with its EDE code and operator extra-text; the [`Clock`]
 //! and [`Transport`] seams with their production implementations.
-//!
-//! **Not built yet** (issue 6): stub zones.
 //!
 //! **Must not know about**: listening sockets, clients, ACLs; the lab and
 //! replay crates (test infrastructure) are at most dev-dependencies.

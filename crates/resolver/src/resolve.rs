@@ -93,6 +93,9 @@ pub struct Config {
     /// Subtrees sent to upstream resolvers instead of being iterated
     /// (validation still happens here).
     pub forwards: Vec<Forward>,
+    /// Zones whose authoritative servers are given here instead of found
+    /// through referrals (the chain of trust still comes from the parent).
+    pub stubs: Vec<Forward>,
 }
 
 impl Config {
@@ -118,6 +121,7 @@ impl Config {
             anchor_state: None,
             priming: true,
             forwards: Vec::new(),
+            stubs: Vec::new(),
         }
     }
 }
@@ -323,7 +327,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         // DS lives on the parent side of a cut: start above the name.
         let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
-        let mut cut = match self.cuts.closest(&start, self.clock.monotonic()) {
+        let stub = self.stub_for(&start);
+        let cached = self.cuts.closest(&start, self.clock.monotonic());
+        // A stub zone's configured servers stand in for its delegation,
+        // unless a deeper cut is already known.
+        let cached = match (cached, &stub) {
+            (Some(c), Some(s)) if c.zone.label_count() < s.zone.label_count() => None,
+            (c, _) => c,
+        };
+        let cached = match (cached, stub) {
+            (None, Some(s)) => match self.stub_cut(&s, work).await {
+                Ok(c) => Some(c),
+                Err(f) => return servfail(f),
+            },
+            (c, _) => c,
+        };
+        let mut cut = match cached {
             Some(c) => c,
             None => {
                 let root = Name::root();
@@ -391,6 +410,48 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
         f.budget = Some(("referral depth", u64::from(self.cfg.max_referrals)));
         servfail(f)
+    }
+
+    /// The deepest stub zone containing `name`.
+    fn stub_for(&self, name: &Name) -> Option<Forward> {
+        self.cfg.stubs.iter().filter(|f| name.is_subdomain_of(&f.zone)).max_by_key(|f| f.zone.label_count()).cloned()
+    }
+
+    /// The cut of a stub zone: its configured servers, and the trust its
+    /// parent gives it (the DS set, or the proof there is none, found by
+    /// ordinary resolution).
+    fn stub_cut<'a>(
+        &'a self,
+        stub: &'a Forward,
+        work: &'a mut Work,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Cut, Failure>> + Send + 'a>> {
+        Box::pin(async move {
+            let now = self.clock.unix();
+            let mut cut = Cut { zone: stub.zone.clone(), servers: stub.servers.clone(), trust: Trust::Insecure(None) };
+            cut.trust = if stub.zone.is_root() {
+                Trust::Insecure(None)
+            } else {
+                let r = self.resolve_one(&stub.zone, RType::DS, work).await;
+                let ds: Vec<Ds> = r
+                    .answers
+                    .iter()
+                    .filter_map(|rr| match &rr.data {
+                        RData::Ds(d) if rr.owner == stub.zone => Some(d.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                match r.security {
+                    Security::Secure if !ds.is_empty() => self.zone_keys(&cut, &ds, &[], work).await?,
+                    Security::Secure | Security::Insecure(_) => Trust::Insecure(None),
+                    Security::Bogus(f) => Trust::Bogus(f),
+                    Security::Servfail(_) => {
+                        Trust::Bogus(Failure::new(FailureKind::DnskeyMissing, stub.zone.clone(), now))
+                    }
+                }
+            };
+            self.cuts.put(&cut, CUT_TTL, self.clock.monotonic());
+            Ok(cut)
+        })
     }
 
     /// The deepest forward zone containing `name`.

@@ -239,3 +239,41 @@ async fn forwarding_validates_here_and_names_an_upstream_that_strips_rrsigs() {
     assert!(text.contains(&format!("the upstream resolver {stripping} is not DNSSEC-aware")), "{text}");
     running.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_zones_use_their_configured_servers_and_the_parents_trust() {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = LabConfig::new(NOW);
+    cfg.block = Ipv4Addr::new(127, 69, 0, 0);
+    cfg.port = port;
+    let lab = Lab::build(cfg).unwrap();
+    let running = serve(&lab).await.unwrap();
+    let addr_of = |zone: &str| {
+        let z: Name = zone.parse().unwrap();
+        let ip = lab.zones.iter().find(|x| x.origin == z).unwrap().addr.unwrap();
+        std::net::SocketAddr::new(IpAddr::V4(ip), port)
+    };
+    let mut anchors = Anchors::empty();
+    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
+    anchors.add_records(&root_ds).unwrap();
+    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 69, 0, 1))], anchors);
+    config.port = port;
+    // Only the root and test. servers may be reached through referrals.
+    config.outbound =
+        Outbound { allow: Some(vec!["127.69.0.1/32".parse().unwrap(), "127.69.0.2/32".parse().unwrap()]) };
+    let q: Name = "www.valid.test.".parse().unwrap();
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
+    assert_eq!(verdict(&r.resolve(&q, candor_wire::RType::A).await.security), (Verdict::Servfail, Some(22)));
+    config.stubs =
+        vec![candor_resolver::Forward { zone: "valid.test.".parse().unwrap(), servers: vec![addr_of("valid.test.")] }];
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
+    assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
+    // A stub pointing at servers of another zone: they refuse.
+    config.stubs = vec![candor_resolver::Forward {
+        zone: "valid.test.".parse().unwrap(),
+        servers: vec![addr_of("valid-8.test.")],
+    }];
+    let r = Resolver::new(config, NetTransport::new(), ManualClock::at(NOW));
+    assert_eq!(verdict(&r.resolve(&q, candor_wire::RType::A).await.security), (Verdict::Servfail, Some(22)));
+    running.stop();
+}
