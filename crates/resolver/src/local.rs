@@ -50,8 +50,9 @@ fn soa(zone: &Name) -> Vec<Record> {
         .unwrap_or_default()
 }
 
-/// The local answer for a question, if the name is locally served.
-pub(crate) fn answer(qname: &Name, qtype: RType) -> Option<Resolution> {
+/// The local answer for a question, if the name is locally served and its
+/// zone is not among `off` (zones an operator wants resolved normally).
+pub(crate) fn answer(qname: &Name, qtype: RType, off: &[Name]) -> Option<Resolution> {
     let localhost: Name = "localhost.".parse().ok()?;
     let insecure = |rcode, answers, authority| Resolution {
         rcode,
@@ -60,7 +61,7 @@ pub(crate) fn answer(qname: &Name, qtype: RType) -> Option<Resolution> {
         security: Security::Insecure(None),
         from_cache: false,
     };
-    if qname.is_subdomain_of(&localhost) {
+    if qname.is_subdomain_of(&localhost) && !off.contains(&localhost) {
         let data = match qtype {
             RType::A => Some(RData::A(std::net::Ipv4Addr::LOCALHOST)),
             RType::AAAA => Some(RData::Aaaa(std::net::Ipv6Addr::LOCALHOST)),
@@ -71,7 +72,10 @@ pub(crate) fn answer(qname: &Name, qtype: RType) -> Option<Resolution> {
             None => insecure(Rcode::NOERROR, Vec::new(), soa(&localhost)),
         });
     }
-    let zone = EMPTY_ZONES.iter().filter_map(|z| z.parse::<Name>().ok()).find(|z| qname.is_subdomain_of(z))?;
+    let zone = EMPTY_ZONES
+        .iter()
+        .filter_map(|z| z.parse::<Name>().ok())
+        .find(|z| qname.is_subdomain_of(z) && !off.contains(z))?;
     if *qname == zone {
         let answers = if qtype == RType::SOA { soa(&zone) } else { Vec::new() };
         let authority = if answers.is_empty() { soa(&zone) } else { Vec::new() };
@@ -88,20 +92,32 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn answer_on(q: &Name, t: RType) -> Option<Resolution> {
+        answer(q, t, &[])
+    }
+
+    #[test]
+    fn each_local_zone_can_be_turned_off() {
+        let off = [n("168.192.in-addr.arpa."), n("localhost.")];
+        assert!(answer(&n("1.1.168.192.in-addr.arpa."), RType::PTR, &off).is_none());
+        assert!(answer(&n("localhost."), RType::A, &off).is_none());
+        assert!(answer(&n("1.1.10.in-addr.arpa."), RType::PTR, &off).is_some());
+    }
+
     #[test]
     fn local_zones_answer_without_the_network() {
-        let r = answer(&n("localhost."), RType::A).unwrap();
+        let r = answer_on(&n("localhost."), RType::A).unwrap();
         assert_eq!(r.answers[0].to_string(), "localhost.\t10800\tIN\tA\t127.0.0.1");
-        let r = answer(&n("db.localhost."), RType::AAAA).unwrap();
+        let r = answer_on(&n("db.localhost."), RType::AAAA).unwrap();
         assert_eq!(r.answers[0].data, RData::Aaaa(std::net::Ipv6Addr::LOCALHOST));
-        assert!(answer(&n("localhost."), RType::MX).unwrap().answers.is_empty());
-        let r = answer(&n("53.1.168.192.in-addr.arpa."), RType::PTR).unwrap();
+        assert!(answer_on(&n("localhost."), RType::MX).unwrap().answers.is_empty());
+        let r = answer_on(&n("53.1.168.192.in-addr.arpa."), RType::PTR).unwrap();
         assert_eq!(r.rcode, Rcode::NXDOMAIN);
         assert_eq!(r.authority[0].owner, n("168.192.in-addr.arpa."));
-        assert_eq!(answer(&n("printer.home.arpa."), RType::A).unwrap().rcode, Rcode::NXDOMAIN);
-        assert_eq!(answer(&n("10.in-addr.arpa."), RType::SOA).unwrap().answers.len(), 1);
-        assert!(answer(&n("53.1.168.193.in-addr.arpa."), RType::PTR).is_none());
-        assert!(answer(&n("example.com."), RType::A).is_none());
-        assert!(answer(&n("15.172.in-addr.arpa."), RType::NS).is_none(), "172.15/16 is public");
+        assert_eq!(answer_on(&n("printer.home.arpa."), RType::A).unwrap().rcode, Rcode::NXDOMAIN);
+        assert_eq!(answer_on(&n("10.in-addr.arpa."), RType::SOA).unwrap().answers.len(), 1);
+        assert!(answer_on(&n("53.1.168.193.in-addr.arpa."), RType::PTR).is_none());
+        assert!(answer_on(&n("example.com."), RType::A).is_none());
+        assert!(answer_on(&n("15.172.in-addr.arpa."), RType::NS).is_none(), "172.15/16 is public");
     }
 }

@@ -83,6 +83,8 @@ pub struct Config {
     pub qname_minimisation: bool,
     /// Answer localhost, the RFC 6303 zones and home.arpa locally.
     pub local_zones: bool,
+    /// Locally served zones to resolve normally after all (one by one).
+    pub local_zones_off: Vec<Name>,
     /// Flag answers under a negative trust anchor with EDE 33 (a draft code).
     pub nta_ede: bool,
     /// Where the root's RFC 5011 trust-anchor state is kept (`None`: no
@@ -117,6 +119,7 @@ impl Config {
             max_time: Duration::from_secs(10),
             qname_minimisation: true,
             local_zones: true,
+            local_zones_off: Vec::new(),
             nta_ede: false,
             anchor_state: None,
             priming: true,
@@ -255,7 +258,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// validating as it goes (the result is cached with its verdict).
     pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
         if self.cfg.local_zones
-            && let Some(local) = crate::local::answer(qname, qtype)
+            && let Some(local) = crate::local::answer(qname, qtype, &self.cfg.local_zones_off)
         {
             return local;
         }
