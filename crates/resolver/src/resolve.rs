@@ -501,6 +501,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Err(Failure::new(FailureKind::NoReachableAuthority, fwd.zone.clone(), now))
     }
 
+    /// [`Self::blame_upstream`] for a bogus trust.
+    fn blame(&self, t: Trust, fwd: &Forward) -> Trust {
+        match t {
+            Trust::Bogus(f) => Trust::Bogus(self.blame_upstream(f, fwd)),
+            t => t,
+        }
+    }
+
     /// Mark a missing-signature failure as the upstream's doing.
     fn blame_upstream(&self, mut f: Failure, fwd: &Forward) -> Failure {
         if f.kind == FailureKind::RrsigsMissing {
@@ -515,24 +523,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     async fn chain_via(&self, fwd: &Forward, target: &Name, work: &mut Work) -> Result<(Name, Trust), Failure> {
         let now = self.clock.unix();
         let root = Name::root();
-        let upstream = Cut { zone: root.clone(), servers: Vec::new(), trust: Trust::Insecure(None) };
         let anchor = self.cfg.anchors.get(&root).cloned();
         let Some(anchor) = anchor else { return Ok((root, Trust::Insecure(None))) };
         let mut zone = root.clone();
-        let mut trust = {
-            let msg = self.ask_upstream(fwd, &root, RType::DNSKEY, work).await?;
-            let dnskeys: Vec<Record> =
-                msg.answers.iter().filter(|r| r.owner.is_root() && r.rtype() == RType::DNSKEY).cloned().collect();
-            let sigs = rrsigs_for(&msg.answers, &root, RType::DNSKEY);
-            let input =
-                KeyInput { zone: &root, ds: &anchor.ds, anchor_keys: &anchor.keys, dnskeys: &dnskeys, rrsigs: &sigs };
-            match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
-                KeysOutcome::Secure(k) => Trust::Secure(k),
-                KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
-                KeysOutcome::Bogus(f) => Trust::Bogus(self.blame_upstream(f, fwd)),
-            }
-        };
-        let _ = upstream;
+        let msg = self.ask_upstream(fwd, &root, RType::DNSKEY, work).await?;
+        let mut trust = self.blame(self.trust_from(&root, &anchor.ds, &anchor.keys, &msg, work), fwd);
         let depth = target.label_count();
         for n in 1..=depth {
             let Trust::Secure(keys) = &trust else { break };
@@ -545,24 +540,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 if let Err(f) = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent) {
                     return Ok((zone, Trust::Bogus(self.blame_upstream(f, fwd))));
                 }
-                let ds: Vec<Ds> = ds_set
-                    .iter()
-                    .filter_map(|r| match &r.data {
-                        RData::Ds(d) => Some(d.clone()),
-                        _ => None,
-                    })
-                    .collect();
+                let ds = ds_of(&ds_set);
                 let kmsg = self.ask_upstream(fwd, &name, RType::DNSKEY, work).await?;
-                let dnskeys: Vec<Record> =
-                    kmsg.answers.iter().filter(|r| r.owner == name && r.rtype() == RType::DNSKEY).cloned().collect();
-                let ksigs = rrsigs_for(&kmsg.answers, &name, RType::DNSKEY);
-                let input = KeyInput { zone: &name, ds: &ds, anchor_keys: &[], dnskeys: &dnskeys, rrsigs: &ksigs };
                 zone = name.clone();
-                trust = match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
-                    KeysOutcome::Secure(k) => Trust::Secure(k),
-                    KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
-                    KeysOutcome::Bogus(f) => Trust::Bogus(self.blame_upstream(f, fwd)),
-                };
+                trust = self.blame(self.trust_from(&name, &ds, &[], &kmsg, work), fwd);
                 continue;
             }
             // No DS: the zone above must prove it, signed.
@@ -806,16 +787,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     let sigs = rrsigs_for(&msg.authority, child, RType::DS);
                     match self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent) {
                         Err(f) => Trust::Bogus(f),
-                        Ok(()) => {
-                            let ds: Vec<Ds> = ds_set
-                                .iter()
-                                .filter_map(|r| match &r.data {
-                                    RData::Ds(d) => Some(d.clone()),
-                                    _ => None,
-                                })
-                                .collect();
-                            self.zone_keys(&next, &ds, &[], work).await.unwrap_or_else(Trust::Bogus)
-                        }
+                        Ok(()) => self.zone_keys(&next, &ds_of(&ds_set), &[], work).await.unwrap_or_else(Trust::Bogus),
                     }
                 }
             }
@@ -847,11 +819,26 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Reply::Answer(m) => m,
             Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now)),
         };
+        let trust = self.trust_from(&cut.zone, ds, anchor_keys, &msg, work);
+        Ok((trust, msg))
+    }
+
+    /// Trust `zone`'s DNSKEY RRset as found in `msg` (a DNSKEY response),
+    /// from `ds` or `anchor_keys`.
+    fn trust_from(
+        &self,
+        zone: &Name,
+        ds: &[Ds],
+        anchor_keys: &[candor_wire::Dnskey],
+        msg: &Message,
+        work: &mut Work,
+    ) -> Trust {
+        let now = self.clock.unix();
         let dnskeys: Vec<Record> =
-            msg.answers.iter().filter(|r| r.owner == cut.zone && r.rtype() == RType::DNSKEY).cloned().collect();
-        let sigs = rrsigs_for(&msg.answers, &cut.zone, RType::DNSKEY);
-        let input = KeyInput { zone: &cut.zone, ds, anchor_keys, dnskeys: &dnskeys, rrsigs: &sigs };
-        let trust = match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
+            msg.answers.iter().filter(|r| r.owner == *zone && r.rtype() == RType::DNSKEY).cloned().collect();
+        let sigs = rrsigs_for(&msg.answers, zone, RType::DNSKEY);
+        let input = KeyInput { zone, ds, anchor_keys, dnskeys: &dnskeys, rrsigs: &sigs };
+        match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
             KeysOutcome::Secure(k) => Trust::Secure(k),
             KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
             // No DNSKEY and not a signature in sight: the child is unsigned
@@ -864,8 +851,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 Trust::Bogus(f)
             }
             KeysOutcome::Bogus(f) => Trust::Bogus(f),
-        };
-        Ok((trust, msg))
+        }
     }
 
     /// The RFC 5011 state, when one is kept and readable.
@@ -1036,6 +1022,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Err(f) => Security::Bogus(f.rrset(qname, qtype)),
         }
     }
+}
+
+/// The DS rdata among `records`.
+fn ds_of(records: &[Record]) -> Vec<Ds> {
+    records
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::Ds(d) => Some(d.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The name a DNAME in `answers` rewrites `owner` to, if one applies.

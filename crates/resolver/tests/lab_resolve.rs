@@ -21,20 +21,27 @@ fn verdict(s: &Security) -> (Verdict, Option<u16>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_lab_case_gets_its_verdict_and_code() {
+/// The lab served on 127.X.0.0 at a free port, and a resolver
+/// configuration that trusts its root and stays on loopback.
+async fn lab_and_config(block: u8) -> (Lab, candor_lab::Running, Config) {
     let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut cfg = LabConfig::new(NOW);
-    cfg.block = Ipv4Addr::new(127, 59, 0, 0);
+    cfg.block = Ipv4Addr::new(127, block, 0, 0);
     cfg.port = port;
     let lab = Lab::build(cfg).unwrap();
     let running = serve(&lab).await.unwrap();
     let mut anchors = Anchors::empty();
     let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
     anchors.add_records(&root_ds).unwrap();
-    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 59, 0, 1))], anchors);
+    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, block, 0, 1))], anchors);
     config.port = port;
     config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    (lab, running, config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lab_case_gets_its_verdict_and_code() {
+    let (lab, running, mut config) = lab_and_config(59).await;
     config.timeout = Duration::from_millis(300);
     let mut wrong = Vec::new();
     let mut checked = 0;
@@ -96,19 +103,8 @@ async fn every_lab_case_gets_its_verdict_and_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_trust_anchors_and_local_zones() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = LabConfig::new(NOW);
-    cfg.block = Ipv4Addr::new(127, 62, 0, 0);
-    cfg.port = port;
-    let lab = Lab::build(cfg).unwrap();
-    let running = serve(&lab).await.unwrap();
-    let mut anchors = Anchors::empty();
-    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
-    anchors.add_records(&root_ds).unwrap();
-    anchors.add_negative("rrsig-exp-all.test.".parse().unwrap(), NOW + 3600);
-    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 62, 0, 1))], anchors);
-    config.port = port;
-    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    let (_lab, running, mut config) = lab_and_config(62).await;
+    config.anchors.add_negative("rrsig-exp-all.test.".parse().unwrap(), NOW + 3600);
     let broken: Name = "rrsig-exp-all.test.".parse().unwrap();
     let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
     let out = r.resolve(&broken, candor_wire::RType::A).await;
@@ -129,20 +125,9 @@ async fn negative_trust_anchors_and_local_zones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = LabConfig::new(NOW);
-    cfg.block = Ipv4Addr::new(127, 66, 0, 0);
-    cfg.port = port;
-    let lab = Lab::build(cfg).unwrap();
-    let running = serve(&lab).await.unwrap();
+    let (_lab, running, mut config) = lab_and_config(66).await;
     let state = std::env::temp_dir().join(format!("candor-5011-lab-{}.state", std::process::id()));
     let _ = std::fs::remove_file(&state);
-    let mut anchors = Anchors::empty();
-    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
-    anchors.add_records(&root_ds).unwrap();
-    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 66, 0, 1))], anchors);
-    config.port = port;
-    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
     config.anchor_state = Some(state.clone());
     let q: Name = "valid.test.".parse().unwrap();
     let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
@@ -197,18 +182,7 @@ async fn upstream(config: Config, strip: bool) -> std::net::SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarding_validates_here_and_names_an_upstream_that_strips_rrsigs() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = LabConfig::new(NOW);
-    cfg.block = Ipv4Addr::new(127, 68, 0, 0);
-    cfg.port = port;
-    let lab = Lab::build(cfg).unwrap();
-    let running = serve(&lab).await.unwrap();
-    let mut anchors = Anchors::empty();
-    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
-    anchors.add_records(&root_ds).unwrap();
-    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 68, 0, 1))], anchors);
-    config.port = port;
-    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    let (_lab, running, config) = lab_and_config(68).await;
     let good = upstream(config.clone(), false).await;
     let stripping = upstream(config.clone(), true).await;
 
