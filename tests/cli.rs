@@ -57,13 +57,51 @@ fn lab_reports_bad_input_clearly() {
 fn serve_reports_bad_configuration_clearly() {
     let out = candor(&["serve", "--listen", "127.0.0.1:0", "--root-hints", "/nonexistent/named.root"]);
     assert_eq!(out.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--root-hints /nonexistent/named.root"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("root hints /nonexistent/named.root"));
     let out = candor(&["serve", "--listen", "127.0.0.1:0", "--outbound-allow", "10.0.0.0/33"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("prefix length above 32"));
-    for (flag, value) in [("--config", "candor.toml"), ("--user", "nobody")] {
+    for (flag, value) in [("--user", "nobody")] {
         let out = candor(&["serve", "--listen", "127.0.0.1:0", flag, value]);
         assert_eq!(out.status.code(), Some(69), "{flag}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "{flag}");
     }
+}
+
+#[test]
+fn the_documented_config_file_loads_and_bad_keys_are_named() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/candor.toml");
+    let file = candor::config::load(&path).unwrap();
+    assert_eq!(file.workers, Some(2));
+    assert_eq!(file.budgets.as_ref().and_then(|b| b.nsec3_iterations), Some(50));
+    // Every budget the file documents is the resolver's default.
+    let mut cfg = candor_resolver::Config::new(vec![], candor_anchor::Anchors::empty());
+    let defaults = cfg.clone();
+    file.apply(&path, &mut cfg, 0).unwrap();
+    assert_eq!(
+        (cfg.max_queries, cfg.max_referrals, cfg.max_cnames, cfg.max_time, cfg.hash_budget, cfg.denial),
+        (
+            defaults.max_queries,
+            defaults.max_referrals,
+            defaults.max_cnames,
+            defaults.max_time,
+            defaults.hash_budget,
+            defaults.denial
+        )
+    );
+    assert_eq!(cfg.validator.budget, defaults.validator.budget);
+
+    let dir = std::env::temp_dir().join(format!("candor-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "workers = 2\n\n[budgets]\nupstream-querys = 10\n").unwrap();
+    let out = candor(&["serve", "--config", bad.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 4") && err.contains("upstream-querys"), "{err}");
+    std::fs::write(&bad, "log-level = \"chatty\"\n").unwrap();
+    let out = candor(&["serve", "--config", bad.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("log-level: chatty"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,5 +1,5 @@
 //! `candor serve`: the resolver behind the stub-facing server, configured
-//! from flags (the TOML file comes with the serve issue).
+//! from flags and a TOML file (flags win).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use candor_anchor::Anchors;
 use candor_resolver::{Clock, Config, ManualClock, NetTransport, Outbound, Prefix, Resolver, RootHints, SystemClock};
 
 use crate::ServeArgs;
+use crate::config::FileConfig;
 use crate::server::{Acl, listen};
 
 /// Exit status for a configuration error (sysexits `EX_CONFIG`).
@@ -61,26 +62,28 @@ fn default_anchor_state() -> Option<std::path::PathBuf> {
     Some(dir.join("root-anchor.state"))
 }
 
-/// Build the resolver's configuration from the flags.
-fn config(args: &ServeArgs) -> Result<Config, String> {
+/// Build the resolver's configuration: flags, then the file, then defaults.
+fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now: u64) -> Result<Config, String> {
     let up = &args.upstream;
-    let hints = match &up.root_hints {
-        Some(p) => RootHints::from_file(p).map_err(|e| format!("--root-hints {}: {e}", p.display()))?,
+    let hints = match up.root_hints.as_ref().or(file.root_hints.as_ref()) {
+        Some(p) => RootHints::from_file(p).map_err(|e| format!("root hints {}: {e}", p.display()))?,
         None => RootHints::iana(),
     };
-    let anchors = match &up.trust_anchor {
-        Some(p) => Anchors::from_file(p).map_err(|e| format!("--trust-anchor {}: {e}", p.display()))?,
+    let anchors = match up.trust_anchor.as_ref().or(file.trust_anchor.as_ref()) {
+        Some(p) => Anchors::from_file(p).map_err(|e| format!("trust anchor {}: {e}", p.display()))?,
         None => Anchors::iana_root(),
     };
     let mut cfg = Config::new(hints.addresses(), anchors);
+    file.apply(file_path, &mut cfg, now).map_err(|e| e.to_string())?;
     if let Some(port) = up.authority_port {
         cfg.port = port;
     }
     if !up.outbound_allow.is_empty() {
         cfg.outbound = Outbound { allow: Some(prefixes(&up.outbound_allow, "--outbound-allow")?) };
     }
-    if !args.no_rfc5011 {
-        cfg.anchor_state = args.anchor_state.clone().or_else(default_anchor_state);
+    if !args.no_rfc5011 && file.rfc5011 != Some(false) {
+        cfg.anchor_state =
+            args.anchor_state.clone().or_else(|| file.anchor_state.clone()).or_else(default_anchor_state);
         if let Some(dir) = cfg.anchor_state.as_ref().and_then(|p| p.parent())
             && let Err(e) = std::fs::create_dir_all(dir)
         {
@@ -92,28 +95,19 @@ fn config(args: &ServeArgs) -> Result<Config, String> {
 }
 
 pub(crate) fn run(args: &ServeArgs) -> u8 {
-    if args.config.is_some() {
-        eprintln!("candor serve: --config: the TOML configuration file is not implemented yet");
-        return crate::EXIT_NOT_IMPLEMENTED;
-    }
     if args.user.is_some() {
         eprintln!("candor serve: --user: dropping privileges is not implemented yet");
         return crate::EXIT_NOT_IMPLEMENTED;
     }
-    let cfg = match config(args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("candor serve: {e}");
-            return EXIT_CONFIG;
-        }
-    };
-    let acl = match prefixes(&args.allow, "--allow") {
-        Ok(p) if p.is_empty() => Acl::default(),
-        Ok(p) => Acl::new(p),
-        Err(e) => {
-            eprintln!("candor serve: {e}");
-            return crate::EXIT_USAGE;
-        }
+    let (file, file_path) = match &args.config {
+        Some(p) => match crate::config::load(p) {
+            Ok(f) => (f, p.clone()),
+            Err(e) => {
+                eprintln!("candor serve: {e}");
+                return EXIT_CONFIG;
+            }
+        },
+        None => (FileConfig::default(), std::path::PathBuf::from("(no file)")),
     };
     let clock = match args.upstream.now.as_deref() {
         None => AnyClock::System(SystemClock::new()),
@@ -125,13 +119,32 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
         },
     };
-    let listen_on = if args.listen.is_empty() {
-        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53), SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53)]
-    } else {
-        args.listen.clone()
+    let cfg = match config(args, &file, &file_path, clock.unix()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("candor serve: {e}");
+            return EXIT_CONFIG;
+        }
     };
+    let allow = if args.allow.is_empty() { file.allow.clone().unwrap_or_default() } else { args.allow.clone() };
+    let acl = match prefixes(&allow, "allow") {
+        Ok(p) if p.is_empty() => Acl::default(),
+        Ok(p) => Acl::new(p),
+        Err(e) => {
+            eprintln!("candor serve: {e}");
+            return if args.allow.is_empty() { EXIT_CONFIG } else { crate::EXIT_USAGE };
+        }
+    };
+    let listen_on = if !args.listen.is_empty() {
+        args.listen.clone()
+    } else if let Some(l) = file.listen.clone().filter(|l| !l.is_empty()) {
+        l
+    } else {
+        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53), SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53)]
+    };
+    let workers = args.workers.or(file.workers);
     let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if let Some(w) = args.workers {
+    if let Some(w) = workers {
         rt.worker_threads(w.max(1));
     }
     let rt = match rt.enable_all().build() {

@@ -1,0 +1,224 @@
+//! The TOML configuration file of `candor serve` (`testdata/candor.toml`
+//! documents every key). Flags given on the command line override it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use candor_crypto::Policy;
+use candor_resolver::{Config, Forward, Outbound, Prefix};
+use candor_wire::Name;
+use serde::Deserialize;
+
+/// The configuration file.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    /// Addresses to listen on.
+    pub listen: Option<Vec<SocketAddr>>,
+    /// Networks allowed to query.
+    pub allow: Option<Vec<String>>,
+    /// Worker threads.
+    pub workers: Option<usize>,
+    /// Cache entries.
+    pub cache_size: Option<usize>,
+    /// Root hints file (named.root format).
+    pub root_hints: Option<PathBuf>,
+    /// Trust anchor file (DS or DNSKEY records).
+    pub trust_anchor: Option<PathBuf>,
+    /// RFC 5011 state file.
+    pub anchor_state: Option<PathBuf>,
+    /// RFC 5011 automated updates on or off.
+    pub rfc5011: Option<bool>,
+    /// Port of authoritative servers (labs).
+    pub authority_port: Option<u16>,
+    /// Networks upstream queries may go to.
+    pub outbound_allow: Option<Vec<String>>,
+    /// Log level: error, warn, info, debug.
+    pub log_level: Option<String>,
+    /// Negative trust anchors.
+    pub negative_trust_anchor: Option<Vec<NegativeAnchor>>,
+    /// Forward zones.
+    pub forward: Option<Vec<ZoneServers>>,
+    /// Stub zones.
+    pub stub: Option<Vec<ZoneServers>>,
+    /// Locally served zones on or off.
+    pub local_zones: Option<bool>,
+    /// Locally served zones to resolve normally.
+    pub local_zones_off: Option<Vec<String>>,
+    /// QNAME minimisation.
+    pub qname_minimisation: Option<bool>,
+    /// EDE 33 on answers under a negative trust anchor.
+    pub nta_ede: Option<bool>,
+    /// Algorithm policy.
+    pub policy: Option<PolicySection>,
+    /// Budgets.
+    pub budgets: Option<Budgets>,
+}
+
+/// A `[[negative-trust-anchor]]` entry.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NegativeAnchor {
+    /// The zone.
+    pub zone: String,
+    /// How long it holds, in seconds, from start-up.
+    pub seconds: u64,
+}
+
+/// A `[[forward]]` or `[[stub]]` entry.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ZoneServers {
+    /// The zone.
+    pub zone: String,
+    /// Server addresses with ports.
+    pub servers: Vec<SocketAddr>,
+}
+
+/// `[policy]`.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicySection {
+    /// Validate RSASHA1 (5, 7) rather than treat it as unsupported.
+    pub rsasha1: Option<bool>,
+    /// Validate RSA keys under 1024 bits.
+    pub small_rsa: Option<bool>,
+}
+
+/// `[budgets]`.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Budgets {
+    /// Upstream queries per client query.
+    pub upstream_queries: Option<u32>,
+    /// Referrals followed.
+    pub referral_depth: Option<u32>,
+    /// CNAMEs followed.
+    pub cname_chain: Option<u32>,
+    /// Seconds per resolution.
+    pub time_seconds: Option<u64>,
+    /// Signature verifications per client query.
+    pub verifications: Option<u32>,
+    /// RRSIGs tried per RRset.
+    pub rrsigs_per_rrset: Option<usize>,
+    /// Same-tag keys tried per RRSIG.
+    pub keys_per_tag: Option<usize>,
+    /// DS records considered per zone.
+    pub ds_per_zone: Option<usize>,
+    /// NSEC3 hash work per response, in SHA-1 blocks.
+    pub nsec3_hash_blocks: Option<u64>,
+    /// NSEC3 iterations above which answers are insecure.
+    pub nsec3_iterations: Option<u16>,
+}
+
+/// A configuration error: the file, and what is wrong where.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{}: {kind}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        kind: std::io::ErrorKind,
+    },
+    /// The TOML is malformed, a key unknown or a value of the wrong type
+    /// (the message names the line, column and key).
+    #[error("{}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// toml's message.
+        message: String,
+    },
+    /// A value is well-formed TOML but not usable.
+    #[error("{}: {key}: {message}", path.display())]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Read a configuration file.
+pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigError::Io { path: path.to_path_buf(), kind: e.kind() })?;
+    toml::from_str(&text)
+        .map_err(|e| ConfigError::Syntax { path: path.to_path_buf(), message: e.to_string().trim_end().to_owned() })
+}
+
+impl FileConfig {
+    /// Apply the file's resolver settings to `cfg`.
+    pub fn apply(&self, path: &Path, cfg: &mut Config, now: u64) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, message: String| ConfigError::Value { path: path.to_path_buf(), key, message };
+        let name = |key: &'static str, s: &str| s.parse::<Name>().map_err(|e| bad(key, format!("{s}: {e}")));
+        if let Some(p) = self.authority_port {
+            cfg.port = p;
+        }
+        if let Some(list) = &self.outbound_allow {
+            let prefixes: Result<Vec<Prefix>, _> = list.iter().map(|p| p.parse::<Prefix>()).collect();
+            cfg.outbound = Outbound { allow: Some(prefixes.map_err(|e| bad("outbound-allow", e))?) };
+        }
+        if let Some(n) = self.cache_size {
+            cfg.cache.capacity = n;
+        }
+        for nta in self.negative_trust_anchor.iter().flatten() {
+            cfg.anchors.add_negative(name("negative-trust-anchor.zone", &nta.zone)?, now + nta.seconds);
+        }
+        for f in self.forward.iter().flatten() {
+            cfg.forwards.push(Forward { zone: name("forward.zone", &f.zone)?, servers: f.servers.clone() });
+        }
+        for f in self.stub.iter().flatten() {
+            cfg.stubs.push(Forward { zone: name("stub.zone", &f.zone)?, servers: f.servers.clone() });
+        }
+        if let Some(b) = self.local_zones {
+            cfg.local_zones = b;
+        }
+        for z in self.local_zones_off.iter().flatten() {
+            cfg.local_zones_off.push(name("local-zones-off", z)?);
+        }
+        if let Some(b) = self.qname_minimisation {
+            cfg.qname_minimisation = b;
+        }
+        if let Some(b) = self.nta_ede {
+            cfg.nta_ede = b;
+        }
+        if let Some(p) = &self.policy {
+            cfg.validator.policy = Policy {
+                rsasha1: p.rsasha1.unwrap_or(cfg.validator.policy.rsasha1),
+                small_rsa: p.small_rsa.unwrap_or(cfg.validator.policy.small_rsa),
+            };
+        }
+        if let Some(b) = &self.budgets {
+            let v = &mut cfg.validator.budget;
+            macro_rules! set {
+                ($field:expr, $value:expr) => {
+                    if let Some(x) = $value {
+                        $field = x;
+                    }
+                };
+            }
+            set!(cfg.max_queries, b.upstream_queries);
+            set!(cfg.max_referrals, b.referral_depth);
+            set!(cfg.max_cnames, b.cname_chain);
+            set!(cfg.max_time, b.time_seconds.map(Duration::from_secs));
+            set!(v.verifications, b.verifications);
+            set!(v.sigs_per_rrset, b.rrsigs_per_rrset);
+            set!(v.keys_per_tag, b.keys_per_tag);
+            set!(v.ds_per_zone, b.ds_per_zone);
+            set!(cfg.hash_budget, b.nsec3_hash_blocks);
+            set!(cfg.denial.max_iterations, b.nsec3_iterations);
+        }
+        if let Some(level) = &self.log_level {
+            if !["error", "warn", "info", "debug"].contains(&level.as_str()) {
+                return Err(bad("log-level", format!("{level}: expected error, warn, info or debug")));
+            }
+        }
+        Ok(())
+    }
+}
