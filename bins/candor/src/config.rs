@@ -214,10 +214,10 @@ impl FileConfig {
             set!(cfg.hash_budget, b.nsec3_hash_blocks);
             set!(cfg.denial.max_iterations, b.nsec3_iterations);
         }
-        if let Some(level) = &self.log_level {
-            if !["error", "warn", "info", "debug"].contains(&level.as_str()) {
-                return Err(bad("log-level", format!("{level}: expected error, warn, info or debug")));
-            }
+        if let Some(level) = &self.log_level
+            && !["error", "warn", "info", "debug"].contains(&level.as_str())
+        {
+            return Err(bad("log-level", format!("{level}: expected error, warn, info or debug")));
         }
         Ok(())
     }
