@@ -61,11 +61,9 @@ fn serve_reports_bad_configuration_clearly() {
     let out = candor(&["serve", "--listen", "127.0.0.1:0", "--outbound-allow", "10.0.0.0/33"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("prefix length above 32"));
-    for (flag, value) in [("--user", "nobody")] {
-        let out = candor(&["serve", "--listen", "127.0.0.1:0", flag, value]);
-        assert_eq!(out.status.code(), Some(69), "{flag}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "{flag}");
-    }
+    let out = candor(&["serve", "--listen", "127.0.0.1:0", "--user", "nobody"]);
+    assert_eq!(out.status.code(), Some(69));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
 }
 
 #[test]
