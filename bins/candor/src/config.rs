@@ -36,6 +36,8 @@ pub struct FileConfig {
     pub outbound_allow: Option<Vec<String>>,
     /// Log level: error, warn, info, debug.
     pub log_level: Option<String>,
+    /// Log as JSON lines.
+    pub log_json: Option<bool>,
     /// Negative trust anchors.
     pub negative_trust_anchor: Option<Vec<NegativeAnchor>>,
     /// Forward zones.

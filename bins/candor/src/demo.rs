@@ -61,6 +61,7 @@ pub(crate) fn run(args: &DemoArgs) -> u8 {
 }
 
 async fn demo(args: &DemoArgs) -> u8 {
+    crate::init_logging("warn", false);
     let now = match crate::lab::parse_now(None) {
         Ok(n) => n,
         Err(e) => {

@@ -97,6 +97,12 @@ pub struct ServeArgs {
     /// Do not update the root trust anchor automatically (RFC 5011).
     #[arg(long)]
     pub no_rfc5011: bool,
+    /// Log level: error, warn, info or debug (default info).
+    #[arg(long)]
+    pub log_level: Option<String>,
+    /// Log as JSON lines instead of human text.
+    #[arg(long)]
+    pub log_json: bool,
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
@@ -182,6 +188,19 @@ pub struct VerifyZoneArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Send `tracing` output to stderr at `level` (text, or JSON lines).
+pub fn init_logging(level: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::new(level);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(ansi);
+    // A second initialisation (tests) keeps the first subscriber.
+    let _ = if json { b.json().try_init() } else { b.try_init() };
 }
 
 /// Parse the arguments and run; returns the process exit status.

@@ -143,6 +143,12 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53), SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53)]
     };
     let workers = args.workers.or(file.workers);
+    let level = args.log_level.clone().or_else(|| file.log_level.clone()).unwrap_or_else(|| "info".to_owned());
+    if !["error", "warn", "info", "debug"].contains(&level.as_str()) {
+        eprintln!("candor serve: --log-level {level}: expected error, warn, info or debug");
+        return crate::EXIT_USAGE;
+    }
+    crate::init_logging(&level, args.log_json || file.log_json == Some(true));
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(w) = workers {
         rt.worker_threads(w.max(1));
@@ -164,7 +170,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
-        println!("candor serve: listening on {}", bound.join(", "));
+        tracing::info!("listening on {}", bound.join(", "));
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(s) => s,
             Err(e) => {
@@ -177,7 +183,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             _ = term.recv() => {}
         }
         listeners.stop();
-        println!("candor serve: stopped");
+        tracing::info!("stopped");
         0
     })
 }

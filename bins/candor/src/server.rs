@@ -219,7 +219,7 @@ fn log_failure(qname: &candor_wire::Name, qtype: RType, r: &Resolution) {
     }
     if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
         let (code, text) = f.ede();
-        eprintln!("candor: validating {qname}/{qtype}: EDE {code}: {text}");
+        tracing::warn!(kind = f.kind.id(), ede = code, "validating {qname}/{qtype}: {text}");
     }
 }
 

@@ -273,7 +273,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         {
             if let Security::Bogus(f) = &r.security {
                 let (code, text) = f.ede();
-                eprintln!("candor: negative trust anchor {} hides a failure of {qname}: EDE {code}: {text}", nta.zone);
+                tracing::warn!(zone = %nta.zone, "negative trust anchor hides a failure of {qname}: EDE {code}: {text}");
             }
             let info = self.cfg.nta_ede.then(|| Failure::new(FailureKind::NegativeTrustAnchor, nta.zone.clone(), now));
             r.security = Security::Insecure(info);
@@ -861,7 +861,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Ok(s) => Some(s),
             Err(StateError::Io { kind: std::io::ErrorKind::NotFound, .. }) => None,
             Err(e) => {
-                eprintln!("candor: ignoring the RFC 5011 state: {e}");
+                tracing::warn!("ignoring the RFC 5011 state: {e}");
                 None
             }
         }
@@ -907,7 +907,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         });
         st.observe(&dnskeys, &self_signed, now);
         if let Err(e) = st.save(path) {
-            eprintln!("candor: cannot save the RFC 5011 state: {e}");
+            tracing::error!("cannot save the RFC 5011 state: {e}");
         }
     }
 
