@@ -91,6 +91,11 @@ fn serve_answers_stubs_as_the_design_says() {
     // Insecure with an informational code; a DS digest we do not support.
     let r = dig(port, &["+dnssec", "ds-unassigned-digest-algo.test.", "A"]);
     assert!(r.contains("status: NOERROR") && r.contains("EDE: 2 (Unsupported DS Digest Type)"), "{r}");
+    // RD=0: from the cache only (valid.test. is cached by now, www.valid.test. is not).
+    let r = dig(port, &["+norec", "valid.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && r.contains("192.0.2.1"), "{r}");
+    let r = dig(port, &["+norec", "www.valid.test.", "A"]);
+    assert!(r.contains("status: REFUSED") && r.contains("EDE: 20 (Not Authoritative)"), "{r}");
     // TCP, and an unreachable zone.
     let r = dig(port, &["+tcp", "+dnssec", "www.solvethenetwork.com.", "A"]);
     assert!(r.contains("192.168.10.45") && r.contains(" ad;"), "{r}");

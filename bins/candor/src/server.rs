@@ -18,6 +18,10 @@ pub const MAX_UDP: u16 = 1232;
 const EDE_CACHED_ERROR: u16 = 13;
 /// EDE 18: the client is not allowed.
 const EDE_PROHIBITED: u16 = 18;
+/// EDE 20: not authoritative, and recursion was not asked for.
+const EDE_NOT_AUTHORITATIVE: u16 = 20;
+/// TCP connections served at once; more wait for a free slot.
+const MAX_TCP_CONNECTIONS: usize = 256;
 
 /// Who may query.
 #[derive(Debug, Clone)]
@@ -205,6 +209,16 @@ pub async fn handle<T: Transport, C: Clock>(
     let qd = q.question()?;
     let m = if qd.qtype == RType::ANY {
         minimal_any(&q)
+    } else if !q.header.flags.rd {
+        // RD=0: from the cache only.
+        match resolver.cached(&qd.name, qd.qtype) {
+            Some(r) => shape(&q, &r),
+            None => {
+                let mut m = reply_to(&q, Rcode::REFUSED);
+                add_ede(&mut m, EDE_NOT_AUTHORITATIVE, "not in the cache, and recursion was not desired".to_owned());
+                m
+            }
+        }
     } else {
         let r = resolver.resolve(&qd.name, qd.qtype).await;
         log_failure(&qd.name, qd.qtype, &r);
@@ -265,12 +279,15 @@ where
             }
         });
         let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
         tasks.spawn(async move {
             loop {
+                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
                 let (r, a) = (Arc::clone(&r), Arc::clone(&a));
                 tokio::spawn(async move {
                     let _ = tcp_conn(stream, peer.ip(), r, a).await;
+                    drop(permit);
                 });
             }
         });

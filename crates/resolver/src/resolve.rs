@@ -242,6 +242,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         &self.cache
     }
 
+    /// The cached answer, if any, without resolving (RD=0 queries).
+    pub fn cached(&self, qname: &Name, qtype: RType) -> Option<Resolution> {
+        self.cache.get(qname, qtype, self.clock.monotonic())
+    }
+
     /// Forget everything at and below `zone`: answers, servers and keys
     /// (an operator who fixed a zone wants it resolved afresh).
     pub fn flush(&self, zone: &Name) {
