@@ -65,6 +65,8 @@ fn serve_answers_stubs_as_the_design_says() {
             .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8"])
             .arg("--anchor-state")
             .arg(dir.join("anchor.state"))
+            .arg("--control")
+            .arg(dir.join("control.sock"))
             .stdout(Stdio::null())
             .spawn()
             .unwrap(),
@@ -91,7 +93,36 @@ fn serve_answers_stubs_as_the_design_says() {
     // Insecure with an informational code; a DS digest we do not support.
     let r = dig(port, &["+dnssec", "ds-unassigned-digest-algo.test.", "A"]);
     assert!(r.contains("status: NOERROR") && r.contains("EDE: 2 (Unsupported DS Digest Type)"), "{r}");
-    // RD=0: from the cache only (valid.test. is cached by now, www.valid.test. is not).
+    // The operator steps in: a negative trust anchor (which also flushes
+    // the zone) makes it resolve at once, without AD; removing it brings
+    // the failure back.
+    let control = |args: &[&str]| {
+        let out = Command::new(candor)
+            .arg("control")
+            .arg("--socket")
+            .arg(dir.join("control.sock"))
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = control(&["nta", "add", "rrsig-exp-a.test.", "600"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.ends_with("ok\n"), "{out}");
+    let r = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && !r.contains(" ad;") && r.contains("IN\tA\t192.0.2.1"), "{r}");
+    let (_, out) = control(&["nta", "list"]);
+    assert!(out.contains("rrsig-exp-a.test. 6"), "{out}");
+    assert_eq!(control(&["nta", "remove", "rrsig-exp-a.test."]).0, Some(0));
+    let r = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(r.contains("status: SERVFAIL") && !r.contains("Cached Error"), "fresh after the flush: {r}");
+    assert_eq!(control(&["flush"]).0, Some(0));
+    let (code, out) = control(&["nta", "frobnicate"]);
+    assert_eq!(code, Some(1));
+    assert!(out.starts_with("error: expected"), "{out}");
+
+    // RD=0: from the cache only (valid.test. is cached again, www.valid.test. is not).
+    dig(port, &["valid.test.", "A"]);
     let r = dig(port, &["+norec", "valid.test.", "A"]);
     assert!(r.contains("status: NOERROR") && r.contains("192.0.2.1"), "{r}");
     let r = dig(port, &["+norec", "www.valid.test.", "A"]);

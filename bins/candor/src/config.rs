@@ -38,6 +38,8 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     /// Log as JSON lines.
     pub log_json: Option<bool>,
+    /// The control socket.
+    pub control_socket: Option<PathBuf>,
     /// Negative trust anchors.
     pub negative_trust_anchor: Option<Vec<NegativeAnchor>>,
     /// Forward zones.

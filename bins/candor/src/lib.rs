@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub mod config;
+pub mod control;
 mod demo;
 mod lab;
 mod serve;
@@ -49,6 +50,19 @@ pub enum Command {
     Trace(TraceArgs),
     /// Check a signed zone file offline.
     VerifyZone(VerifyZoneArgs),
+    /// Steer a running `candor serve`: flush, negative trust anchors.
+    Control(ControlArgs),
+}
+
+/// `candor control`.
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// The server's control socket (default as `candor serve`'s).
+    #[arg(long)]
+    pub socket: Option<PathBuf>,
+    /// flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE
+    #[arg(trailing_var_arg = true)]
+    pub command: Vec<String>,
 }
 
 /// Where the resolver looks for the root and what it trusts.
@@ -103,6 +117,10 @@ pub struct ServeArgs {
     /// Log as JSON lines instead of human text.
     #[arg(long)]
     pub log_json: bool,
+    /// The control socket (default /run/candor/control.sock as root, else
+    /// $XDG_RUNTIME_DIR/candor/control.sock).
+    #[arg(long)]
+    pub control: Option<PathBuf>,
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
@@ -222,6 +240,7 @@ where
         Command::Lab(args) => return lab::run(&args),
         Command::Demo(args) => return demo::run(&args),
         Command::Serve(args) => return serve::run(&args),
+        Command::Control(args) => return control::run(&args),
         Command::Replay(_) => "replay",
         Command::Trace(_) => "trace",
         Command::VerifyZone(_) => "verify-zone",

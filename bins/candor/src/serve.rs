@@ -162,6 +162,15 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
     };
     rt.block_on(async {
         let resolver = Arc::new(Resolver::new(cfg, NetTransport::new(), clock));
+        let control_path =
+            args.control.clone().or_else(|| file.control_socket.clone()).unwrap_or_else(crate::control::default_socket);
+        let control = match crate::control::listen(Arc::clone(&resolver), &control_path) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!("no control socket at {}: {e}", control_path.display());
+                None
+            }
+        };
         let listeners = match listen(resolver, &listen_on, acl).await {
             Ok(l) => l,
             Err(e) => {
@@ -183,6 +192,10 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             _ = term.recv() => {}
         }
         listeners.stop();
+        if let Some(c) = control {
+            c.abort();
+            let _ = std::fs::remove_file(&control_path);
+        }
         tracing::info!("stopped");
         0
     })

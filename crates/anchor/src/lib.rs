@@ -176,6 +176,18 @@ impl Anchors {
             .max_by_key(|n| n.zone.label_count())
     }
 
+    /// Every negative anchor, expired or not.
+    pub fn negatives(&self) -> &[NegativeAnchor] {
+        &self.negative
+    }
+
+    /// Remove the negative anchor of exactly `zone`; true if there was one.
+    pub fn remove_negative(&mut self, zone: &Name) -> bool {
+        let before = self.negative.len();
+        self.negative.retain(|n| n.zone != *zone);
+        self.negative.len() != before
+    }
+
     /// Drop negative anchors that expired by `now`; returns those dropped.
     pub fn expire_negative(&mut self, now: u64) -> Vec<NegativeAnchor> {
         let (gone, keep) = self.negative.drain(..).partition(|n| n.expires <= now);

@@ -201,6 +201,12 @@ pub struct Resolver<T: Transport, C: Clock> {
     cache: Cache,
     stats: ServerStats,
     cuts: Cuts,
+    /// Negative trust anchors (changed at run time by the operator).
+    ntas: std::sync::Mutex<Anchors>,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Per-resolution counters.
@@ -229,7 +235,19 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// A resolver over `transport` and `clock`.
     pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
         let cache = Cache::new(cfg.cache);
-        Resolver { cfg, transport, clock, cache, stats: ServerStats::default(), cuts: Cuts::default() }
+        let mut ntas = Anchors::empty();
+        for n in cfg.anchors.negatives() {
+            ntas.add_negative(n.zone.clone(), n.expires);
+        }
+        Resolver {
+            cfg,
+            transport,
+            clock,
+            cache,
+            stats: ServerStats::default(),
+            cuts: Cuts::default(),
+            ntas: ntas.into(),
+        }
     }
 
     /// Per-server RTT statistics.
@@ -240,6 +258,31 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The cache (counters, flushes).
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// Turn validation off at and below `zone` for `seconds` from now.
+    pub fn add_negative_anchor(&self, zone: Name, seconds: u64) {
+        let expires = self.clock.unix().saturating_add(seconds);
+        lock(&self.ntas).add_negative(zone, expires);
+    }
+
+    /// Remove the negative anchor of `zone`; true if there was one.
+    pub fn remove_negative_anchor(&self, zone: &Name) -> bool {
+        lock(&self.ntas).remove_negative(zone)
+    }
+
+    /// The negative anchors in force: (zone, seconds left).
+    pub fn negative_anchors(&self) -> Vec<(Name, u64)> {
+        let now = self.clock.unix();
+        let mut ntas = lock(&self.ntas);
+        ntas.expire_negative(now);
+        ntas.negatives().iter().map(|n| (n.zone.clone(), n.expires.saturating_sub(now))).collect()
+    }
+
+    /// Forget everything: answers, servers and keys.
+    pub fn flush_all(&self) {
+        self.cache.clear();
+        lock(&self.cuts.map).clear();
     }
 
     /// The cached answer, if any, without resolving (RD=0 queries).
@@ -273,7 +316,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut r = self.resolve_uncached(qname, qtype).await;
         // A negative trust anchor turns validation off below its zone.
         let now = self.clock.unix();
-        if let Some(nta) = self.cfg.anchors.negative_for(qname, now)
+        let ntas = lock(&self.ntas).clone();
+        if let Some(nta) = ntas.negative_for(qname, now)
             && matches!(r.security, Security::Secure | Security::Bogus(_))
         {
             if let Security::Bogus(f) = &r.security {
