@@ -56,9 +56,18 @@ fn serve_answers_stubs_as_the_design_says() {
     );
     wait_for("the lab", || dir.join("cases.tsv").exists() && dir.join("root.key").exists());
     std::thread::sleep(Duration::from_millis(500));
-    let _serve = Guard(
+    let conf = dir.join("candor.toml");
+    std::fs::write(&conf, "log-level = \"warn\"\n").unwrap();
+    let serve = Guard(
         Command::new(candor)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--root-hints"])
+            .args([
+                "serve",
+                "--config",
+                conf.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--root-hints",
+            ])
             .arg(dir.join("root.hints"))
             .arg("--trust-anchor")
             .arg(dir.join("root.key"))
@@ -132,6 +141,18 @@ fn serve_answers_stubs_as_the_design_says() {
     assert!(r.contains("192.168.10.45") && r.contains(" ad;"), "{r}");
     let r = dig(port, &["no-listener.test.", "A"]);
     assert!(r.contains("status: SERVFAIL") && r.contains("EDE: 22 (No Reachable Authority)"), "{r}");
+
+    // SIGHUP reloads the file: a negative trust anchor added there takes effect.
+    std::fs::write(
+        &conf,
+        "log-level = \"warn\"\n[[negative-trust-anchor]]\nzone = \"rrsig-exp-all.test.\"\nseconds = 600\n",
+    )
+    .unwrap();
+    let r = dig(port, &["+dnssec", "rrsig-exp-all.test.", "A"]);
+    assert!(r.contains("status: SERVFAIL"), "{r}");
+    let pid = serve.0.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    wait_for("the reload", || dig(port, &["+dnssec", "rrsig-exp-all.test.", "A"]).contains("status: NOERROR"));
 
     // 10,000 random and mutated packets: no crash, the next good query works.
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -12,6 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::ControlArgs;
+use crate::server::Current;
 
 /// How long `nta add` holds without a duration: one day.
 const DEFAULT_NTA_SECONDS: u64 = 86_400;
@@ -81,7 +82,7 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
 }
 
 /// Listen on `path` for control commands (the old socket file is replaced).
-pub fn listen<T, C>(resolver: Arc<Resolver<T, C>>, path: &Path) -> std::io::Result<tokio::task::JoinHandle<()>>
+pub fn listen<T, C>(resolver: Arc<Current<T, C>>, path: &Path) -> std::io::Result<tokio::task::JoinHandle<()>>
 where
     T: Transport + 'static,
     C: Clock + 'static,
@@ -96,7 +97,7 @@ where
     Ok(tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
-            let r = Arc::clone(&resolver);
+            let r = resolver.get();
             tokio::spawn(async move {
                 let (rd, mut wr) = stream.into_split();
                 let mut lines = BufReader::new(rd).lines();

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use candor_anchor::Anchors;
@@ -108,7 +107,7 @@ async fn demo(args: &DemoArgs) -> u8 {
     let mut listeners = Vec::new();
     for (i, off) in offsets.iter().enumerate() {
         let clock = ManualClock::at((now as i64 + off) as u64);
-        let resolver = Arc::new(Resolver::new(config.clone(), NetTransport::new(), clock));
+        let resolver = crate::server::Current::new(Resolver::new(config.clone(), NetTransport::new(), clock));
         let port = if *off == 0 { args.port } else { 0 };
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
         match listen(resolver, &[addr], Acl::default()).await {

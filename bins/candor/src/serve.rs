@@ -10,12 +10,13 @@ use candor_resolver::{Clock, Config, ManualClock, NetTransport, Outbound, Prefix
 
 use crate::ServeArgs;
 use crate::config::FileConfig;
-use crate::server::{Acl, listen};
+use crate::server::{Acl, Current, listen};
 
 /// Exit status for a configuration error (sysexits `EX_CONFIG`).
 const EXIT_CONFIG: u8 = 78;
 
 /// The wall clock, or a pinned one (`--now`).
+#[derive(Clone)]
 enum AnyClock {
     System(SystemClock),
     Pinned(ManualClock, SystemClock),
@@ -161,17 +162,17 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         }
     };
     rt.block_on(async {
-        let resolver = Arc::new(Resolver::new(cfg, NetTransport::new(), clock));
+        let current = Current::new(Resolver::new(cfg, NetTransport::new(), clock.clone()));
         let control_path =
             args.control.clone().or_else(|| file.control_socket.clone()).unwrap_or_else(crate::control::default_socket);
-        let control = match crate::control::listen(Arc::clone(&resolver), &control_path) {
+        let control = match crate::control::listen(Arc::clone(&current), &control_path) {
             Ok(h) => Some(h),
             Err(e) => {
                 tracing::warn!("no control socket at {}: {e}", control_path.display());
                 None
             }
         };
-        let listeners = match listen(resolver, &listen_on, acl).await {
+        let listeners = match listen(Arc::clone(&current), &listen_on, acl).await {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("candor serve: cannot listen on {listen_on:?}: {e}");
@@ -180,21 +181,50 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("candor serve: cannot watch SIGTERM: {e}");
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut hup) = match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+            (Ok(t), Ok(h)) => (t, h),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("candor serve: cannot watch signals: {e}");
                 return 1;
             }
         };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => break,
+                _ = hup.recv() => {
+                    // SIGHUP: read the file and the anchors again; a fresh
+                    // resolver takes over (listen addresses and ACL stay).
+                    let file = match &args.config {
+                        Some(p) => match crate::config::load(p) {
+                            Ok(f) => f,
+                            Err(e) => {
+                                tracing::error!("reload failed, keeping the running configuration: {e}");
+                                continue;
+                            }
+                        },
+                        None => FileConfig::default(),
+                    };
+                    match config(args, &file, &file_path, clock.unix()) {
+                        Ok(cfg) => {
+                            current.set(Resolver::new(cfg, NetTransport::new(), clock.clone()));
+                            tracing::info!("configuration and anchors reloaded");
+                        }
+                        Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),
+                    }
+                }
+            }
         }
         listeners.stop();
         if let Some(c) = control {
             c.abort();
             let _ = std::fs::remove_file(&control_path);
+        }
+        // Drain: queries in flight hold the resolver; give them 2 s.
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while Arc::strong_count(&current.get()) > 2 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tracing::info!("stopped");
         0

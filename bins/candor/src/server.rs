@@ -237,6 +237,33 @@ fn log_failure(qname: &candor_wire::Name, qtype: RType, r: &Resolution) {
     }
 }
 
+/// The resolver in service; replaced whole when the configuration is
+/// reloaded (SIGHUP), while queries in flight finish on the old one.
+pub struct Current<T: Transport, C: Clock>(std::sync::RwLock<Arc<Resolver<T, C>>>);
+
+impl<T: Transport, C: Clock> Current<T, C> {
+    /// Serve with `r`.
+    pub fn new(r: Resolver<T, C>) -> Arc<Current<T, C>> {
+        Arc::new(Current(std::sync::RwLock::new(Arc::new(r))))
+    }
+
+    /// The resolver to use now.
+    pub fn get(&self) -> Arc<Resolver<T, C>> {
+        match self.0.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// Put `r` in service.
+    pub fn set(&self, r: Resolver<T, C>) {
+        match self.0.write() {
+            Ok(mut g) => *g = Arc::new(r),
+            Err(p) => *p.into_inner() = Arc::new(r),
+        }
+    }
+}
+
 /// Running listeners.
 pub struct Listeners {
     tasks: JoinSet<()>,
@@ -252,7 +279,7 @@ impl Listeners {
 }
 
 /// Listen on `addrs` (UDP and TCP each) and answer with `resolver`.
-pub async fn listen<T, C>(resolver: Arc<Resolver<T, C>>, addrs: &[SocketAddr], acl: Acl) -> std::io::Result<Listeners>
+pub async fn listen<T, C>(resolver: Arc<Current<T, C>>, addrs: &[SocketAddr], acl: Acl) -> std::io::Result<Listeners>
 where
     T: Transport + 'static,
     C: Clock + 'static,
@@ -270,7 +297,7 @@ where
             loop {
                 let Ok((n, peer)) = udp.recv_from(&mut buf).await else { continue };
                 let query = buf.get(..n).unwrap_or(&[]).to_vec();
-                let (r, a, u) = (Arc::clone(&r), Arc::clone(&a), Arc::clone(&udp));
+                let (r, a, u) = (r.get(), Arc::clone(&a), Arc::clone(&udp));
                 tokio::spawn(async move {
                     if let Some(resp) = handle(&r, &query, peer.ip(), &a, true).await {
                         let _ = u.send_to(&resp, peer).await;
@@ -298,7 +325,7 @@ where
 async fn tcp_conn<T: Transport, C: Clock>(
     mut s: TcpStream,
     peer: IpAddr,
-    r: Arc<Resolver<T, C>>,
+    current: Arc<Current<T, C>>,
     acl: Arc<Acl>,
 ) -> std::io::Result<()> {
     loop {
@@ -309,6 +336,7 @@ async fn tcp_conn<T: Transport, C: Clock>(
         }
         let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
         s.read_exact(&mut q).await?;
+        let r = current.get();
         let Some(resp) = handle(&r, &q, peer, &acl, false).await else { continue };
         let Ok(n) = u16::try_from(resp.len()) else { continue };
         s.write_all(&n.to_be_bytes()).await?;
