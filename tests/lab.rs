@@ -77,7 +77,7 @@ fn serve_lab(out: &Path, block: Ipv4Addr, port: u16) -> Guard {
 }
 
 #[test]
-#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, delv, kdig, dnssec-verify, named, ldns-verify-zone and setpriv")]
 fn zone_files_pass_and_fail_the_real_verifiers() {
     let out = temp_dir("files");
     let o = run(candor().args(["lab", "--out"]).arg(&out));
@@ -138,7 +138,7 @@ fn zone_files_pass_and_fail_the_real_verifiers() {
 }
 
 #[test]
-#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, delv, kdig, dnssec-verify, named, ldns-verify-zone and setpriv")]
 fn served_lab_answers_dig_as_an_unprivileged_user() {
     let out = temp_dir("serve");
     // The unprivileged user writes here.
@@ -216,7 +216,7 @@ const BIND_DIFFERS: [(&str, &str); 9] = [
 ];
 
 #[test]
-#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, delv, kdig, dnssec-verify, named, ldns-verify-zone and setpriv")]
 fn bind_as_a_validating_resolver_agrees_with_the_catalogue() {
     let out = temp_dir("bind");
     let _ = run(Command::new("chmod").args(["0777"]).arg(&out));

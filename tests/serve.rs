@@ -39,7 +39,7 @@ fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
 }
 
 #[test]
-#[cfg_attr(not(candor_tools), ignore = "needs dig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, delv, kdig, dnssec-verify, named, ldns-verify-zone and setpriv")]
 fn serve_answers_stubs_as_the_design_says() {
     let dir: PathBuf = std::env::temp_dir().join(format!("candor-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -129,6 +129,26 @@ fn serve_answers_stubs_as_the_design_says() {
     let (code, out) = control(&["nta", "frobnicate"]);
     assert_eq!(code, Some(1));
     assert!(out.starts_with("error: expected"), "{out}");
+
+    // Other stubs agree: kdig sees AD; delv, validating itself against the
+    // lab's anchor, accepts the healthy zone and rejects the broken one.
+    let kdig = Command::new("kdig")
+        .args(["@127.0.0.1", "-p", &port.to_string(), "+dnssec", "valid.test.", "A"])
+        .output()
+        .unwrap();
+    let k = String::from_utf8_lossy(&kdig.stdout);
+    assert!(k.lines().any(|l| l.starts_with(";; Flags:") && l.contains(" ad")), "{k}");
+    let delv = |q: &str| {
+        let out = Command::new("delv")
+            .args(["@127.0.0.1", "-p", &port.to_string(), "-a"])
+            .arg(dir.join("root.anchors.conf"))
+            .args(["+root=.", q, "A"])
+            .output()
+            .unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    assert!(delv("valid.test.").contains("; fully validated"), "{}", delv("valid.test."));
+    assert!(delv("rrsig-exp-all.test.").contains("resolution failed"), "{}", delv("rrsig-exp-all.test."));
 
     // RD=0: from the cache only (valid.test. is cached again, www.valid.test. is not).
     dig(port, &["valid.test.", "A"]);

@@ -7,9 +7,9 @@
 
 use std::path::PathBuf;
 
-/// The external DNS tools the lab tests drive: BIND's verifier, resolver
-/// and dig, ldns's verifier, and setpriv to drop privileges.
-const TOOLS: [&str; 5] = ["dig", "dnssec-verify", "named", "ldns-verify-zone", "setpriv"];
+/// The external DNS tools the lab and serve tests drive: BIND's verifier,
+/// resolver, dig and delv, Knot's kdig, ldns's verifier, and setpriv.
+const TOOLS: [&str; 7] = ["dig", "delv", "kdig", "dnssec-verify", "named", "ldns-verify-zone", "setpriv"];
 
 fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
@@ -30,11 +30,11 @@ fn tools() {
         println!("cargo::rustc-cfg=candor_tools");
     } else if std::env::var("CANDOR_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
         panic!(
-            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils)"
+            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils)"
         );
     } else {
         println!(
-            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils)"
+            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils)"
         );
     }
 }
