@@ -61,9 +61,18 @@ fn serve_reports_bad_configuration_clearly() {
     let out = candor(&["serve", "--listen", "127.0.0.1:0", "--outbound-allow", "10.0.0.0/33"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("prefix length above 32"));
-    let out = candor(&["serve", "--listen", "127.0.0.1:0", "--user", "nobody"]);
-    assert_eq!(out.status.code(), Some(69));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
+    let out = candor(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-rfc5011",
+        "--control",
+        "/tmp/candor-cli-nouser.sock",
+        "--user",
+        "no-such-user-here",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--user no-such-user-here: no such user"));
 }
 
 #[test]

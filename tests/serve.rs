@@ -209,3 +209,40 @@ fn serve_answers_stubs_as_the_design_says() {
     assert!(r.contains("status: NOERROR") && r.contains(" ad;"), "still answering: {r}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, delv, kdig, dnssec-verify, named, ldns-verify-zone and setpriv")]
+fn serve_drops_privileges_after_binding() {
+    let root = String::from_utf8_lossy(&Command::new("id").arg("-u").output().unwrap().stdout).trim() == "0";
+    let dir = std::env::temp_dir().join(format!("candor-user-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    if !root {
+        // Only root may change user: anyone else gets a clear refusal.
+        let out = Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--user", "nobody", "--no-rfc5011"])
+            .arg("--control")
+            .arg(dir.join("c.sock"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--user nobody: setgroups"));
+        return;
+    }
+    let serve = Guard(
+        Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--user", "nobody", "--no-rfc5011"])
+            .arg("--control")
+            .arg(dir.join("c.sock"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // localhost is answered locally: no network needed to see it serve.
+    wait_for("candor serve", || dig(port, &["localhost.", "A"]).contains("127.0.0.1"));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", serve.0.id())).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(uid.split_whitespace().skip(1).all(|u| u == "65534"), "{uid}");
+    drop(serve);
+    let _ = std::fs::remove_dir_all(&dir);
+}

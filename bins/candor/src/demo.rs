@@ -110,7 +110,7 @@ async fn demo(args: &DemoArgs) -> u8 {
         let resolver = crate::server::Current::new(Resolver::new(config.clone(), NetTransport::new(), clock));
         let port = if *off == 0 { args.port } else { 0 };
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-        match listen(resolver, &[addr], Acl::default()).await {
+        match listen(resolver, &[addr], Acl::default(), 1).await {
             Ok(l) => {
                 if let Some(b) = l.bound.first() {
                     servers.insert(*off, *b);

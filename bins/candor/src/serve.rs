@@ -95,11 +95,23 @@ fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now:
     Ok(cfg)
 }
 
-pub(crate) fn run(args: &ServeArgs) -> u8 {
-    if args.user.is_some() {
-        eprintln!("candor serve: --user: dropping privileges is not implemented yet");
-        return crate::EXIT_NOT_IMPLEMENTED;
+/// Become `name` (its UID, GID and only that group), handing it the files
+/// it must keep writing.
+fn drop_privileges(name: &str, own: &[&std::path::Path]) -> Result<(), String> {
+    use nix::unistd::{User, chown, setgid, setgroups, setuid};
+    let user = User::from_name(name)
+        .map_err(|e| format!("--user {name}: {e}"))?
+        .ok_or_else(|| format!("--user {name}: no such user"))?;
+    for p in own {
+        let _ = chown(*p, Some(user.uid), Some(user.gid));
     }
+    setgroups(&[user.gid]).map_err(|e| format!("--user {name}: setgroups: {e}"))?;
+    setgid(user.gid).map_err(|e| format!("--user {name}: setgid: {e}"))?;
+    setuid(user.uid).map_err(|e| format!("--user {name}: setuid: {e}"))?;
+    Ok(())
+}
+
+pub(crate) fn run(args: &ServeArgs) -> u8 {
     let (file, file_path) = match &args.config {
         Some(p) => match crate::config::load(p) {
             Ok(f) => (f, p.clone()),
@@ -172,7 +184,8 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
                 None
             }
         };
-        let listeners = match listen(Arc::clone(&current), &listen_on, acl).await {
+        let per_address = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let listeners = match listen(Arc::clone(&current), &listen_on, acl, per_address).await {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("candor serve: cannot listen on {listen_on:?}: {e}");
@@ -181,6 +194,18 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
+        // Everything privileged is bound: become the unprivileged user.
+        if let Some(name) = &args.user {
+            let state_dir =
+                current.get().config().anchor_state.as_ref().and_then(|p| p.parent()).map(std::path::Path::to_path_buf);
+            let own: Vec<&std::path::Path> =
+                state_dir.iter().map(|p| p.as_path()).chain([control_path.as_path()]).collect();
+            if let Err(e) = drop_privileges(name, &own) {
+                eprintln!("candor serve: {e}");
+                return 1;
+            }
+            tracing::info!("running as {name}");
+        }
         use tokio::signal::unix::{SignalKind, signal};
         let (mut term, mut hup) = match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
             (Ok(t), Ok(h)) => (t, h),

@@ -278,19 +278,73 @@ impl Listeners {
     }
 }
 
-/// Listen on `addrs` (UDP and TCP each) and answer with `resolver`.
-pub async fn listen<T, C>(resolver: Arc<Current<T, C>>, addrs: &[SocketAddr], acl: Acl) -> std::io::Result<Listeners>
+/// A socket on `addr` that other workers can bind too (`SO_REUSEPORT`:
+/// the kernel spreads queries over them).
+fn reuse_socket(addr: SocketAddr, tcp: bool) -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let (ty, proto) = if tcp { (Type::STREAM, Protocol::TCP) } else { (Type::DGRAM, Protocol::UDP) };
+    let s = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
+    s.set_reuse_address(true)?;
+    s.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    if tcp {
+        s.listen(1024)?;
+    }
+    Ok(s)
+}
+
+/// Listen on `addrs` (UDP and TCP each) with `workers` sockets per address
+/// and protocol, and answer with `resolver`.
+pub async fn listen<T, C>(
+    resolver: Arc<Current<T, C>>,
+    addrs: &[SocketAddr],
+    acl: Acl,
+    workers: usize,
+) -> std::io::Result<Listeners>
 where
     T: Transport + 'static,
     C: Clock + 'static,
 {
     let acl = Arc::new(acl);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();
-    for addr in addrs {
-        let udp = Arc::new(UdpSocket::bind(addr).await?);
-        let tcp = TcpListener::bind(addr).await?;
-        bound.push(udp.local_addr()?);
+    for requested in addrs {
+        // Port 0: the first socket picks the port, the others share it.
+        let first = UdpSocket::from_std(reuse_socket(*requested, false)?.into())?;
+        let addr = first.local_addr()?;
+        bound.push(addr);
+        let mut udps = vec![first];
+        let mut tcps = vec![TcpListener::from_std(reuse_socket(addr, true)?.into())?];
+        for _ in 1..workers.max(1) {
+            udps.push(UdpSocket::from_std(reuse_socket(addr, false)?.into())?);
+            tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
+        }
+        for (udp, tcp) in udps.into_iter().zip(tcps) {
+            let shared = (Arc::clone(&resolver), Arc::clone(&acl), Arc::clone(&slots));
+            spawn_worker(&mut tasks, shared, Arc::new(udp), tcp);
+        }
+    }
+    Ok(Listeners { tasks, bound })
+}
+
+/// The resolver, the ACL and the TCP connection slots all workers share.
+type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<tokio::sync::Semaphore>);
+
+fn spawn_worker<T, C>(
+    tasks: &mut JoinSet<()>,
+    (resolver, acl, slots): Shared<T, C>,
+    udp: Arc<UdpSocket>,
+    tcp: TcpListener,
+) where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    {
         let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
         tasks.spawn(async move {
             let mut buf = vec![0u8; 65_535];
@@ -306,7 +360,6 @@ where
             }
         });
         let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
-        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
         tasks.spawn(async move {
             loop {
                 let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
@@ -319,7 +372,6 @@ where
             }
         });
     }
-    Ok(Listeners { tasks, bound })
 }
 
 async fn tcp_conn<T: Transport, C: Clock>(

@@ -250,6 +250,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
     }
 
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
     /// Per-server RTT statistics.
     pub fn server_stats(&self) -> &ServerStats {
         &self.stats
