@@ -130,6 +130,35 @@ fn serve_answers_stubs_as_the_design_says() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 
+    // TCP (RFC 7766): two queries on one connection, the slow one first;
+    // the fast answer does not wait behind it.
+    {
+        use std::io::{Read, Write};
+        let wire = |id: u16, name: &str| {
+            let q = candor_wire::Message::query(
+                id,
+                candor_wire::Question::new(name.parse().unwrap(), candor_wire::RType::A),
+            );
+            let w = q.to_wire().unwrap();
+            let mut framed = (w.len() as u16).to_be_bytes().to_vec();
+            framed.extend_from_slice(&w);
+            framed
+        };
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        c.write_all(&wire(1, "www.no-listener.test.")).unwrap();
+        c.write_all(&wire(2, "localhost.")).unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let mut len = [0u8; 2];
+            c.read_exact(&mut len).unwrap();
+            let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            c.read_exact(&mut buf).unwrap();
+            ids.push(candor_wire::Message::from_wire(&buf).unwrap().header.id);
+        }
+        assert_eq!(ids, [2, 1], "answers out of order");
+    }
+
     // Truncation: a large answer over 512-octet UDP comes back with TC.
     let r = dig(port, &["+dnssec", "+bufsize=512", "+ignore", "valid-8.test.", "DNSKEY"]);
     assert!(r.lines().any(|l| l.starts_with(";; flags:") && l.contains(" tc")), "{r}");

@@ -374,24 +374,51 @@ fn spawn_worker<T, C>(
     }
 }
 
-async fn tcp_conn<T: Transport, C: Clock>(
-    mut s: TcpStream,
+/// Queries one TCP connection may have in flight at once.
+const TCP_PIPELINE: usize = 32;
+
+/// One TCP connection (RFC 7766): several queries, each answered as soon
+/// as it is resolved, so answers may come out of order; idle connections
+/// close after 10 s.
+async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
+    s: TcpStream,
     peer: IpAddr,
     current: Arc<Current<T, C>>,
     acl: Arc<Acl>,
 ) -> std::io::Result<()> {
+    let (mut rd, mut wr) = s.into_split();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TCP_PIPELINE);
+    let writer = tokio::spawn(async move {
+        while let Some(resp) = rx.recv().await {
+            let Ok(n) = u16::try_from(resp.len()) else { continue };
+            let mut framed = n.to_be_bytes().to_vec();
+            framed.extend_from_slice(&resp);
+            if wr.write_all(&framed).await.is_err() {
+                return;
+            }
+        }
+    });
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(TCP_PIPELINE));
     loop {
         let mut len = [0u8; 2];
-        match tokio::time::timeout(Duration::from_secs(10), s.read_exact(&mut len)).await {
+        match tokio::time::timeout(Duration::from_secs(10), rd.read_exact(&mut len)).await {
             Ok(Ok(_)) => {}
-            _ => return Ok(()),
+            _ => break,
         }
         let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        s.read_exact(&mut q).await?;
-        let r = current.get();
-        let Some(resp) = handle(&r, &q, peer, &acl, false).await else { continue };
-        let Ok(n) = u16::try_from(resp.len()) else { continue };
-        s.write_all(&n.to_be_bytes()).await?;
-        s.write_all(&resp).await?;
+        if rd.read_exact(&mut q).await.is_err() {
+            break;
+        }
+        let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
+        let (r, a, tx) = (current.get(), Arc::clone(&acl), tx.clone());
+        tokio::spawn(async move {
+            if let Some(resp) = handle(&r, &q, peer, &a, false).await {
+                let _ = tx.send(resp).await;
+            }
+            drop(permit);
+        });
     }
+    drop(tx);
+    let _ = writer.await;
+    Ok(())
 }
