@@ -307,3 +307,40 @@ fn serve_drops_privileges_after_binding() {
     drop(serve);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_wildcard_listener_answers_from_the_address_asked() {
+    let dir = std::env::temp_dir().join(format!("candor-wild-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let _serve = Guard(
+        Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["serve", "--listen", &format!("0.0.0.0:{port}"), "--no-rfc5011", "--workers", "1"])
+            .arg("--control")
+            .arg(dir.join("c.sock"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let q = candor_wire::Message::query(
+        9,
+        candor_wire::Question::new("localhost.".parse().unwrap(), candor_wire::RType::A),
+    )
+    .to_wire()
+    .unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    // The stub asks 127.0.0.7, not the address the kernel would pick to answer from.
+    let start = Instant::now();
+    let (n, from) = loop {
+        sock.send_to(&q, ("127.0.0.7", port)).unwrap();
+        let mut buf = [0u8; 512];
+        if let Ok((n, from)) = sock.recv_from(&mut buf) {
+            break (n, from);
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no answer");
+    };
+    assert_eq!(from, std::net::SocketAddr::from(([127, 0, 0, 7], port)));
+    assert!(n > 12);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,6 +18,7 @@ pub mod config;
 pub mod control;
 mod demo;
 mod lab;
+mod pktinfo;
 mod serve;
 pub mod server;
 

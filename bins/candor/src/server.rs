@@ -315,18 +315,26 @@ where
     let mut bound = Vec::new();
     for requested in addrs {
         // Port 0: the first socket picks the port, the others share it.
-        let first = UdpSocket::from_std(reuse_socket(*requested, false)?.into())?;
+        let wildcard = requested.ip().is_unspecified();
+        let udp_socket = |addr: SocketAddr| -> std::io::Result<UdpSocket> {
+            let s = reuse_socket(addr, false)?;
+            if wildcard {
+                crate::pktinfo::enable(&s, addr.is_ipv6())?;
+            }
+            UdpSocket::from_std(s.into())
+        };
+        let first = udp_socket(*requested)?;
         let addr = first.local_addr()?;
         bound.push(addr);
         let mut udps = vec![first];
         let mut tcps = vec![TcpListener::from_std(reuse_socket(addr, true)?.into())?];
         for _ in 1..workers.max(1) {
-            udps.push(UdpSocket::from_std(reuse_socket(addr, false)?.into())?);
+            udps.push(udp_socket(addr)?);
             tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
         }
         for (udp, tcp) in udps.into_iter().zip(tcps) {
             let shared = (Arc::clone(&resolver), Arc::clone(&acl), Arc::clone(&slots));
-            spawn_worker(&mut tasks, shared, Arc::new(udp), tcp);
+            spawn_worker(&mut tasks, shared, (Arc::new(udp), wildcard), tcp);
         }
     }
     Ok(Listeners { tasks, bound })
@@ -338,7 +346,7 @@ type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<tokio::sync::Semaphore>);
 fn spawn_worker<T, C>(
     tasks: &mut JoinSet<()>,
     (resolver, acl, slots): Shared<T, C>,
-    udp: Arc<UdpSocket>,
+    (udp, wildcard): (Arc<UdpSocket>, bool),
     tcp: TcpListener,
 ) where
     T: Transport + 'static,
@@ -349,12 +357,22 @@ fn spawn_worker<T, C>(
         tasks.spawn(async move {
             let mut buf = vec![0u8; 65_535];
             loop {
-                let Ok((n, peer)) = udp.recv_from(&mut buf).await else { continue };
+                // On a wildcard address, note where the query was sent, to answer from there.
+                let received = if wildcard {
+                    crate::pktinfo::recv(&udp, &mut buf).await
+                } else {
+                    udp.recv_from(&mut buf).await.map(|(n, p)| (n, p, None))
+                };
+                let Ok((n, peer, dst)) = received else { continue };
                 let query = buf.get(..n).unwrap_or(&[]).to_vec();
                 let (r, a, u) = (r.get(), Arc::clone(&a), Arc::clone(&udp));
                 tokio::spawn(async move {
                     if let Some(resp) = handle(&r, &query, peer.ip(), &a, true).await {
-                        let _ = u.send_to(&resp, peer).await;
+                        let _ = if wildcard {
+                            crate::pktinfo::send(&u, &resp, peer, dst).await
+                        } else {
+                            u.send_to(&resp, peer).await
+                        };
                     }
                 });
             }
