@@ -33,6 +33,7 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
     let mut cfg = LabConfig::new(now);
     cfg.port = args.port;
     cfg.block = args.block;
+    cfg.bench_names = args.bench_names;
     let lab = match Lab::build(cfg) {
         Ok(l) => l,
         Err(e) => {

@@ -159,6 +159,9 @@ pub struct LabArgs {
     /// Serve the zones until interrupted.
     #[arg(long)]
     pub serve: bool,
+    /// Add the benchmark zone bench.test. with this many signed names.
+    #[arg(long, default_value_t = 0)]
+    pub bench_names: usize,
 }
 
 /// `candor replay`.

@@ -26,12 +26,16 @@ pub struct LabConfig {
     pub now: u64,
     /// Seed of every key.
     pub seed: Vec<u8>,
+    /// Names in the benchmark zone `bench.test.` (0: no such zone): each
+    /// `nNNNNNN.bench.test.` has its own signed A record, so resolving them
+    /// all costs one verification each.
+    pub bench_names: usize,
 }
 
 impl LabConfig {
     /// The defaults, at time `now`.
     pub fn new(now: u64) -> LabConfig {
-        LabConfig { block: Ipv4Addr::new(127, 53, 0, 0), port: 53, now, seed: b"candor-lab".to_vec() }
+        LabConfig { block: Ipv4Addr::new(127, 53, 0, 0), port: 53, now, seed: b"candor-lab".to_vec(), bench_names: 0 }
     }
 
     fn addr(&self, i: u32) -> Ipv4Addr {
@@ -188,6 +192,15 @@ impl Lab {
             let mut c = case(label, verdict, ede, kind, what);
             c.qname = qname;
             case_list.push((c, Name::from_text(qname, Some(&origin))?));
+        }
+        if cfg.bench_names > 0 {
+            let origin = test.prepend(b"bench")?;
+            let addr = cfg.addr(next_addr);
+            next_addr += 1;
+            let body: String = (0..cfg.bench_names).map(|i| format!("n{i:06} A 192.0.2.{}\n", i % 250 + 1)).collect();
+            let (z, ds) = simple_signed(&cfg, &origin, addr, &body)?;
+            zones.push(LabZone { origin: origin.clone(), records: z, addr: Some(addr), behavior: Behavior::default() });
+            test_children.push(Delegation { child: origin, glue: addr.to_string(), ds });
         }
         let lan: Name = "solvethenetwork.com.".parse()?;
         let addr = cfg.addr(next_addr);
