@@ -39,6 +39,8 @@ server:
   so-reuseport: yes
   do-not-query-localhost: no
   aggressive-nsec: no
+  # test. is an RFC 6761 name Unbound answers locally by default.
+  local-zone: "test." nodefault
   root-hints: "$work/lab/root.hints"
   trust-anchor-file: "$work/lab/root.key"
   chroot: ""
@@ -56,7 +58,10 @@ CONF
 unbound -d -c "$work/unbound.conf" &
 pids+=($!)
 for port in 5300 5301; do
-  until dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" valid.test. A | grep -q 192.0.2.1; do sleep 0.5; done
+  tries=0
+  until dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" valid.test. A | grep -q 192.0.2.1; do
+    tries=$((tries + 1)); [ "$tries" -lt 60 ] || { echo "resolver on port $port never answered valid.test." >&2; exit 1; }; sleep 0.5
+  done
 done
 
 echo "valid.test. A" > "$work/cached.txt"
