@@ -194,19 +194,29 @@ pub fn to_udp(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
     m.to_wire().ok()
 }
 
-/// Answer one request end to end.
-pub async fn handle<T: Transport, C: Clock>(
+/// What [`immediate`] decided about a request.
+pub enum Immediate {
+    /// The reply (or `None`: nothing to send).
+    Reply(Option<Vec<u8>>),
+    /// The parsed query needs the network: hand it to [`resolve_and_reply`].
+    Resolve(Message),
+}
+
+/// Answer what needs no network (errors, ACL, ANY, RD=0, local zones and
+/// cache hits) on the spot; anything else is returned for resolution.
+pub fn immediate<T: Transport, C: Clock>(
     resolver: &Resolver<T, C>,
     bytes: &[u8],
     client: IpAddr,
     acl: &Acl,
     udp: bool,
-) -> Option<Vec<u8>> {
-    let q = match check(bytes, client, acl)? {
-        Request::Done(m) => return if udp { to_udp(None, m) } else { m.to_wire().ok() },
-        Request::Resolve(q) => q,
+) -> Immediate {
+    let q = match check(bytes, client, acl) {
+        None => return Immediate::Reply(None),
+        Some(Request::Done(m)) => return Immediate::Reply(if udp { to_udp(None, m) } else { m.to_wire().ok() }),
+        Some(Request::Resolve(q)) => q,
     };
-    let qd = q.question()?;
+    let Some(qd) = q.question() else { return Immediate::Reply(None) };
     let m = if qd.qtype == RType::ANY {
         minimal_any(&q)
     } else if !q.header.flags.rd {
@@ -220,11 +230,39 @@ pub async fn handle<T: Transport, C: Clock>(
             }
         }
     } else {
-        let r = resolver.resolve(&qd.name, qd.qtype).await;
-        log_failure(&qd.name, qd.qtype, &r);
-        shape(&q, &r)
+        match resolver.answer_now(&qd.name, qd.qtype) {
+            Some(r) => shape(&q, &r),
+            None => return Immediate::Resolve(q),
+        }
     };
+    Immediate::Reply(if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() })
+}
+
+/// Resolve a query [`immediate`] could not answer, and shape the reply.
+pub async fn resolve_and_reply<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    q: Message,
+    udp: bool,
+) -> Option<Vec<u8>> {
+    let qd = q.question()?;
+    let r = resolver.resolve(&qd.name, qd.qtype).await;
+    log_failure(&qd.name, qd.qtype, &r);
+    let m = shape(&q, &r);
     if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
+}
+
+/// Answer one request end to end.
+pub async fn handle<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    bytes: &[u8],
+    client: IpAddr,
+    acl: &Acl,
+    udp: bool,
+) -> Option<Vec<u8>> {
+    match immediate(resolver, bytes, client, acl, udp) {
+        Immediate::Reply(reply) => reply,
+        Immediate::Resolve(q) => resolve_and_reply(resolver, q, udp).await,
+    }
 }
 
 fn log_failure(qname: &candor_wire::Name, qtype: RType, r: &Resolution) {
@@ -364,17 +402,23 @@ fn spawn_worker<T, C>(
                     udp.recv_from(&mut buf).await.map(|(n, p)| (n, p, None))
                 };
                 let Ok((n, peer, dst)) = received else { continue };
-                let query = buf.get(..n).unwrap_or(&[]).to_vec();
-                let (r, a, u) = (r.get(), Arc::clone(&a), Arc::clone(&udp));
-                tokio::spawn(async move {
-                    if let Some(resp) = handle(&r, &query, peer.ip(), &a, true).await {
-                        let _ = if wildcard {
-                            crate::pktinfo::send(&u, &resp, peer, dst).await
-                        } else {
-                            u.send_to(&resp, peer).await
-                        };
+                let resolver = r.get();
+                // Cache hits are answered here, without a task per query.
+                let reply = match immediate(&resolver, buf.get(..n).unwrap_or(&[]), peer.ip(), &a, true) {
+                    Immediate::Reply(reply) => reply,
+                    Immediate::Resolve(q) => {
+                        let u = Arc::clone(&udp);
+                        tokio::spawn(async move {
+                            if let Some(resp) = resolve_and_reply(&resolver, q, true).await {
+                                let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
+                            }
+                        });
+                        continue;
                     }
-                });
+                };
+                if let Some(resp) = reply {
+                    let _ = send_udp(&udp, &resp, peer, dst, wildcard).await;
+                }
             }
         });
         let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
@@ -390,6 +434,17 @@ fn spawn_worker<T, C>(
             }
         });
     }
+}
+
+/// Send one UDP reply, from the address the query came to on a wildcard socket.
+async fn send_udp(
+    udp: &UdpSocket,
+    resp: &[u8],
+    peer: SocketAddr,
+    dst: Option<IpAddr>,
+    wildcard: bool,
+) -> std::io::Result<usize> {
+    if wildcard { crate::pktinfo::send(udp, resp, peer, dst).await } else { udp.send_to(resp, peer).await }
 }
 
 /// Queries one TCP connection may have in flight at once.

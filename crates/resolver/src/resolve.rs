@@ -295,6 +295,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         self.cache.get(qname, qtype, self.clock.monotonic())
     }
 
+    /// What [`Resolver::resolve`] would answer without sending a query (a
+    /// locally served zone or the cache), or `None` when it would need the
+    /// network. Lets a server answer hits on the receiving task.
+    pub fn answer_now(&self, qname: &Name, qtype: RType) -> Option<Resolution> {
+        if self.cfg.local_zones
+            && let Some(local) = crate::local::answer(qname, qtype, &self.cfg.local_zones_off)
+        {
+            return Some(local);
+        }
+        self.cache.get(qname, qtype, self.clock.monotonic())
+    }
+
     /// Forget everything at and below `zone`: answers, servers and keys
     /// (an operator who fixed a zone wants it resolved afresh).
     pub fn flush(&self, zone: &Name) {
@@ -310,13 +322,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Resolve `qname`/`qtype`: from the cache, or from the root,
     /// validating as it goes (the result is cached with its verdict).
     pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
-        if self.cfg.local_zones
-            && let Some(local) = crate::local::answer(qname, qtype, &self.cfg.local_zones_off)
-        {
-            return local;
-        }
-        if let Some(hit) = self.cache.get(qname, qtype, self.clock.monotonic()) {
-            return hit;
+        if let Some(now) = self.answer_now(qname, qtype) {
+            return now;
         }
         let mut r = self.resolve_uncached(qname, qtype).await;
         // A negative trust anchor turns validation off below its zone.
