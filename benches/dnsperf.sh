@@ -23,9 +23,13 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-target/release/candor lab --out "$work/lab" --bench-names "$NAMES" --block 127.53.0.0 --port 53 --serve >/dev/null &
+target/release/candor lab --out "$work/lab" --bench-names "$NAMES" --block 127.53.0.0 --port 53 --serve >"$work/lab.log" &
 pids+=($!)
-until dig +short +time=1 +tries=1 @127.53.0.1 . SOA >/dev/null 2>&1 && [ -s "$work/lab/root.key" ]; do sleep 1; done
+# Wait for every zone to be served (the lab says so once all its listeners are up).
+until grep -q "candor lab: serving" "$work/lab.log"; do
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "the lab exited: $(cat "$work/lab.log")" >&2; exit 1; }
+  sleep 1
+done
 
 target/release/candor serve --listen 127.0.0.1:5300 --root-hints "$work/lab/root.hints" \
   --trust-anchor "$work/lab/root.key" --outbound-allow 127.0.0.0/8 --workers "$THREADS" \
