@@ -45,6 +45,12 @@ const EMPTY_ZONES: [&str; 33] = [
     "home.arpa.",
 ];
 
+/// `localhost.` and the empty zones as names, parsed once (this check runs
+/// before every cache look-up, so it must not parse text per query).
+static ZONES: std::sync::LazyLock<(Option<Name>, Vec<Name>)> = std::sync::LazyLock::new(|| {
+    ("localhost.".parse().ok(), EMPTY_ZONES.iter().filter_map(|z| z.parse::<Name>().ok()).collect())
+});
+
 fn soa(zone: &Name) -> Vec<Record> {
     parse_zone(&format!("{zone} 10800 SOA localhost. nobody.invalid. 1 3600 1200 604800 10800\n"), None)
         .unwrap_or_default()
@@ -53,7 +59,8 @@ fn soa(zone: &Name) -> Vec<Record> {
 /// The local answer for a question, if the name is locally served and its
 /// zone is not among `off` (zones an operator wants resolved normally).
 pub(crate) fn answer(qname: &Name, qtype: RType, off: &[Name]) -> Option<Resolution> {
-    let localhost: Name = "localhost.".parse().ok()?;
+    let (localhost, empty_zones) = &*ZONES;
+    let localhost = localhost.as_ref()?;
     let insecure = |rcode, answers, authority| Resolution {
         rcode,
         answers,
@@ -61,7 +68,7 @@ pub(crate) fn answer(qname: &Name, qtype: RType, off: &[Name]) -> Option<Resolut
         security: Security::Insecure(None),
         from_cache: false,
     };
-    if qname.is_subdomain_of(&localhost) && !off.contains(&localhost) {
+    if qname.is_subdomain_of(localhost) && !off.contains(localhost) {
         let data = match qtype {
             RType::A => Some(RData::A(std::net::Ipv4Addr::LOCALHOST)),
             RType::AAAA => Some(RData::Aaaa(std::net::Ipv6Addr::LOCALHOST)),
@@ -69,19 +76,16 @@ pub(crate) fn answer(qname: &Name, qtype: RType, off: &[Name]) -> Option<Resolut
         };
         return Some(match data {
             Some(d) => insecure(Rcode::NOERROR, vec![Record::new(qname.clone(), 10800, d)], Vec::new()),
-            None => insecure(Rcode::NOERROR, Vec::new(), soa(&localhost)),
+            None => insecure(Rcode::NOERROR, Vec::new(), soa(localhost)),
         });
     }
-    let zone = EMPTY_ZONES
-        .iter()
-        .filter_map(|z| z.parse::<Name>().ok())
-        .find(|z| qname.is_subdomain_of(z) && !off.contains(z))?;
-    if *qname == zone {
-        let answers = if qtype == RType::SOA { soa(&zone) } else { Vec::new() };
-        let authority = if answers.is_empty() { soa(&zone) } else { Vec::new() };
+    let zone = empty_zones.iter().find(|z| qname.is_subdomain_of(z) && !off.contains(z))?;
+    if qname == zone {
+        let answers = if qtype == RType::SOA { soa(zone) } else { Vec::new() };
+        let authority = if answers.is_empty() { soa(zone) } else { Vec::new() };
         return Some(insecure(Rcode::NOERROR, answers, authority));
     }
-    Some(insecure(Rcode::NXDOMAIN, Vec::new(), soa(&zone)))
+    Some(insecure(Rcode::NXDOMAIN, Vec::new(), soa(zone)))
 }
 
 #[cfg(test)]
