@@ -181,11 +181,19 @@ fn serve_answers_stubs_as_the_design_says() {
     assert!(out.ends_with("ok\n"), "{out}");
     let r = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
     assert!(r.contains("status: NOERROR") && !r.contains(" ad;") && r.contains("IN\tA\t192.0.2.1"), "{r}");
+    // Without a cookie the query is plain, so repeats come from the
+    // finished-response cache, which the operator's change must empty too.
+    for _ in 0..3 {
+        let r = dig(port, &["+dnssec", "+nocookie", "rrsig-exp-a.test.", "A"]);
+        assert!(r.contains("status: NOERROR") && r.contains("IN\tA\t192.0.2.1"), "{r}");
+    }
     let (_, out) = control(&["nta", "list"]);
     assert!(out.contains("rrsig-exp-a.test. 6"), "{out}");
     assert_eq!(control(&["nta", "remove", "rrsig-exp-a.test."]).0, Some(0));
     let r = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
     assert!(r.contains("status: SERVFAIL") && !r.contains("Cached Error"), "fresh after the flush: {r}");
+    let r = dig(port, &["+dnssec", "+nocookie", "rrsig-exp-a.test.", "A"]);
+    assert!(r.contains("status: SERVFAIL"), "no stale response after the change: {r}");
     assert_eq!(control(&["flush"]).0, Some(0));
     let (code, out) = control(&["nta", "frobnicate"]);
     assert_eq!(code, Some(1));

@@ -19,6 +19,7 @@ pub mod control;
 mod demo;
 mod lab;
 mod pktinfo;
+pub mod replies;
 mod serve;
 pub mod server;
 

@@ -12,6 +12,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinSet;
 
+use crate::replies::{self, Replies};
+
 /// Largest UDP answer this server sends (the DNS flag day 2020 value).
 pub const MAX_UDP: u16 = 1232;
 /// EDE 13: the answer came from the cache of a failure.
@@ -22,6 +24,8 @@ const EDE_PROHIBITED: u16 = 18;
 const EDE_NOT_AUTHORITATIVE: u16 = 20;
 /// TCP connections served at once; more wait for a free slot.
 const MAX_TCP_CONNECTIONS: usize = 256;
+/// Finished UDP responses kept for repeated questions.
+const REPLY_CACHE_ENTRIES: usize = 65_536;
 
 /// Who may query.
 #[derive(Debug, Clone)]
@@ -198,6 +202,9 @@ pub fn to_udp(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
 pub enum Immediate {
     /// The reply (or `None`: nothing to send).
     Reply(Option<Vec<u8>>),
+    /// A UDP reply built from cached secure or insecure data: it may be
+    /// reused as it is, TTLs counted down, for this long.
+    Reusable(Vec<u8>, Duration),
     /// The parsed query needs the network: hand it to [`resolve_and_reply`].
     Resolve(Message),
 }
@@ -230,8 +237,17 @@ pub fn immediate<T: Transport, C: Clock>(
             }
         }
     } else {
-        match resolver.answer_now(&qd.name, qd.qtype) {
-            Some(r) => shape(&q, &r),
+        match resolver.answer_now_with_lifetime(&qd.name, qd.qtype) {
+            Some((r, lifetime)) => {
+                let m = shape(&q, &r);
+                if udp && matches!(r.security, Security::Secure | Security::Insecure(_)) {
+                    return match to_udp(q.edns.as_ref(), m) {
+                        Some(wire) => Immediate::Reusable(wire, lifetime),
+                        None => Immediate::Reply(None),
+                    };
+                }
+                m
+            }
             None => return Immediate::Resolve(q),
         }
     };
@@ -261,6 +277,7 @@ pub async fn handle<T: Transport, C: Clock>(
 ) -> Option<Vec<u8>> {
     match immediate(resolver, bytes, client, acl, udp) {
         Immediate::Reply(reply) => reply,
+        Immediate::Reusable(wire, _) => Some(wire),
         Immediate::Resolve(q) => resolve_and_reply(resolver, q, udp).await,
     }
 }
@@ -349,6 +366,7 @@ where
 {
     let acl = Arc::new(acl);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
+    let replies = Arc::new(Replies::new(REPLY_CACHE_ENTRIES));
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();
     for requested in addrs {
@@ -371,19 +389,20 @@ where
             tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
         }
         for (udp, tcp) in udps.into_iter().zip(tcps) {
-            let shared = (Arc::clone(&resolver), Arc::clone(&acl), Arc::clone(&slots));
+            let shared = (Arc::clone(&resolver), Arc::clone(&acl), Arc::clone(&slots), Arc::clone(&replies));
             spawn_worker(&mut tasks, shared, (Arc::new(udp), wildcard), tcp);
         }
     }
     Ok(Listeners { tasks, bound })
 }
 
-/// The resolver, the ACL and the TCP connection slots all workers share.
-type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<tokio::sync::Semaphore>);
+/// The resolver, the ACL, the TCP connection slots and the response cache
+/// all workers share.
+type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<tokio::sync::Semaphore>, Arc<Replies>);
 
 fn spawn_worker<T, C>(
     tasks: &mut JoinSet<()>,
-    (resolver, acl, slots): Shared<T, C>,
+    (resolver, acl, slots, replies): Shared<T, C>,
     (udp, wildcard): (Arc<UdpSocket>, bool),
     tcp: TcpListener,
 ) where
@@ -394,6 +413,7 @@ fn spawn_worker<T, C>(
         let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
         tasks.spawn(async move {
             let mut buf = vec![0u8; 65_535];
+            let mut key = [0u8; replies::KEY_MAX];
             loop {
                 // On a wildcard address, note where the query was sent, to answer from there.
                 let received = if wildcard {
@@ -403,9 +423,26 @@ fn spawn_worker<T, C>(
                 };
                 let Ok((n, peer, dst)) = received else { continue };
                 let resolver = r.get();
+                let query = buf.get(..n).unwrap_or(&[]);
+                // A repeated plain question: the response as it was sent last time.
+                let plain = replies::plain(query, &mut key).filter(|_| a.allows(peer.ip()));
+                let now = resolver.monotonic();
+                let generation = resolver.cache().generation();
+                if let Some(p) = plain
+                    && let Some(resp) = replies.get(key.get(..p.key_len).unwrap_or(&[]), query, p, now, generation)
+                {
+                    let _ = send_udp(&udp, &resp, peer, dst, wildcard).await;
+                    continue;
+                }
                 // Cache hits are answered here, without a task per query.
-                let reply = match immediate(&resolver, buf.get(..n).unwrap_or(&[]), peer.ip(), &a, true) {
+                let reply = match immediate(&resolver, query, peer.ip(), &a, true) {
                     Immediate::Reply(reply) => reply,
+                    Immediate::Reusable(wire, lifetime) => {
+                        if let Some(p) = plain {
+                            replies.put(key.get(..p.key_len).unwrap_or(&[]), &wire, now, lifetime, generation);
+                        }
+                        Some(wire)
+                    }
                     Immediate::Resolve(q) => {
                         let u = Arc::clone(&udp);
                         tokio::spawn(async move {

@@ -69,7 +69,14 @@ pub struct Cache {
     misses: AtomicU64,
     evictions: AtomicU64,
     hasher: std::collections::hash_map::RandomState,
+    /// Changes whenever entries are dropped before their time (flushes):
+    /// copies of answers kept elsewhere are stale when it moved.
+    generation: AtomicU64,
 }
+
+/// Each cache starts its generations in its own range, so a copy made from
+/// one cache never matches another (a reload replaces the resolver).
+static INSTANCES: AtomicU64 = AtomicU64::new(0);
 
 const SHARDS: usize = 16;
 
@@ -84,6 +91,7 @@ impl Cache {
             misses: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             hasher: std::collections::hash_map::RandomState::new(),
+            generation: AtomicU64::new(INSTANCES.fetch_add(1, Ordering::Relaxed) << 32),
         }
     }
 
@@ -95,6 +103,11 @@ impl Cache {
     /// The cached result for a question at monotonic time `now`, TTLs
     /// counted down, marked as coming from the cache.
     pub fn get(&self, qname: &Name, qtype: RType, now: Duration) -> Option<Resolution> {
+        self.get_with_lifetime(qname, qtype, now).map(|(r, _)| r)
+    }
+
+    /// [`Cache::get`], and how much longer the entry will be kept.
+    pub fn get_with_lifetime(&self, qname: &Name, qtype: RType, now: Duration) -> Option<(Resolution, Duration)> {
         let key = (qname.to_lowercase(), qtype);
         let mut shard = lock(self.shard(&key));
         let hit = match shard.get(&key) {
@@ -105,7 +118,7 @@ impl Cache {
                     rr.ttl = rr.ttl.saturating_sub(elapsed);
                 }
                 r.from_cache = true;
-                Some(r)
+                Some((r, e.expires - now))
             }
             Some(_) => {
                 shard.pop(&key);
@@ -159,6 +172,7 @@ impl Cache {
 
     /// Drop everything at or below `zone` (or exactly `zone` when `!subtree`).
     pub fn flush(&self, zone: &Name, subtree: bool) {
+        self.invalidate_copies();
         for s in &self.shards {
             let mut s = lock(s);
             let gone: Vec<Key> = s
@@ -174,9 +188,22 @@ impl Cache {
 
     /// Drop everything.
     pub fn clear(&self) {
+        self.invalidate_copies();
         for s in &self.shards {
             lock(s).clear();
         }
+    }
+
+    /// The generation: it changes on every flush, so a copy of an answer
+    /// taken at another generation must not be served any more.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Make copies taken so far stale (a flush, or a change that alters
+    /// answers without dropping entries).
+    pub fn invalidate_copies(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The counters.

@@ -269,11 +269,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     pub fn add_negative_anchor(&self, zone: Name, seconds: u64) {
         let expires = self.clock.unix().saturating_add(seconds);
         lock(&self.ntas).add_negative(zone, expires);
+        self.cache.invalidate_copies();
     }
 
     /// Remove the negative anchor of `zone`; true if there was one.
     pub fn remove_negative_anchor(&self, zone: &Name) -> bool {
-        lock(&self.ntas).remove_negative(zone)
+        let removed = lock(&self.ntas).remove_negative(zone);
+        self.cache.invalidate_copies();
+        removed
     }
 
     /// The negative anchors in force: (zone, seconds left).
@@ -299,12 +302,24 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// locally served zone or the cache), or `None` when it would need the
     /// network. Lets a server answer hits on the receiving task.
     pub fn answer_now(&self, qname: &Name, qtype: RType) -> Option<Resolution> {
+        self.answer_now_with_lifetime(qname, qtype).map(|(r, _)| r)
+    }
+
+    /// [`Resolver::answer_now`], with how long the answer may be reused as
+    /// it is (the cache entry's remaining life; `Duration::MAX` for a
+    /// locally served zone), for a cache of finished responses.
+    pub fn answer_now_with_lifetime(&self, qname: &Name, qtype: RType) -> Option<(Resolution, Duration)> {
         if self.cfg.local_zones
             && let Some(local) = crate::local::answer(qname, qtype, &self.cfg.local_zones_off)
         {
-            return Some(local);
+            return Some((local, Duration::MAX));
         }
-        self.cache.get(qname, qtype, self.clock.monotonic())
+        self.cache.get_with_lifetime(qname, qtype, self.clock.monotonic())
+    }
+
+    /// The resolver's monotonic time (for copies of its answers).
+    pub fn monotonic(&self) -> Duration {
+        self.clock.monotonic()
     }
 
     /// Forget everything at and below `zone`: answers, servers and keys

@@ -166,6 +166,37 @@ impl Message {
         Ok(msg)
     }
 
+    /// Where each record's TTL field starts in a message (OPT excluded: its
+    /// "TTL" carries EDNS flags). Lets a cache of finished responses count
+    /// TTLs down in place instead of writing the message again.
+    pub fn ttl_offsets(buf: &[u8]) -> Result<Vec<usize>, WireError> {
+        let mut r = Reader::message(buf);
+        r.bytes(4, "header")?;
+        let counts = [r.u16("header")?, r.u16("header")?, r.u16("header")?, r.u16("header")?];
+        for _ in 0..counts[0] {
+            Question::parse(&mut r)?;
+        }
+        let mut offsets = Vec::new();
+        for &count in counts.iter().skip(1) {
+            for _ in 0..count {
+                r.name()?;
+                let rtype = RType(r.u16("record type")?);
+                r.u16("record class")?;
+                let at = r.pos();
+                r.u32("record TTL")?;
+                let rdlength = r.u16("RDLENGTH")?;
+                r.bytes(usize::from(rdlength), "rdata")?;
+                if rtype != RType::OPT {
+                    offsets.push(at);
+                }
+            }
+        }
+        if !r.is_empty() {
+            return Err(WireError::TrailingBytes { extra: r.remaining() });
+        }
+        Ok(offsets)
+    }
+
     /// Write the message with name compression.
     pub fn to_wire(&self) -> Result<Vec<u8>, WriteError> {
         let mut w = Writer::new(Vec::with_capacity(512));

@@ -108,3 +108,23 @@ fn same_records_as_dig_printed() {
         assert_eq!(parse_zone(&ours.to_string(), None).unwrap(), from_wire, "{name}");
     }
 }
+
+/// The TTL offsets point at each record's TTL, in order, OPT left out, in
+/// BIND's messages and in ours (compressed differently).
+#[test]
+fn ttl_offsets_find_every_record_ttl() {
+    for (file, wire, _) in corpus() {
+        let m = Message::from_wire(&wire).unwrap();
+        let ours = m.to_wire().unwrap();
+        for bytes in [&wire, &ours] {
+            let ttls: Vec<u32> = Message::ttl_offsets(bytes)
+                .unwrap()
+                .into_iter()
+                .map(|at| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()))
+                .collect();
+            let expected: Vec<u32> = m.answers.iter().chain(&m.authority).chain(&m.additional).map(|r| r.ttl).collect();
+            assert_eq!(ttls, expected, "{file}");
+        }
+        assert!(Message::ttl_offsets(&wire[..wire.len() - 1]).is_err(), "{file}: truncated");
+    }
+}

@@ -1,0 +1,283 @@
+//! A cache of finished UDP responses for the hottest path: a repeated
+//! question whose answer is in the resolver's cache. The response is kept
+//! as bytes keyed by the normalised query (lower-cased name, type, class,
+//! header flags, EDNS size/version/DO); a hit copies it, puts in the
+//! query's ID and name spelling, and counts the TTLs down in place.
+//!
+//! Only plain queries qualify (one question, no records but an option-free
+//! OPT), and only answers the server built from the resolver's cache for
+//! secure or insecure data. An entry lives no longer than the resolver's
+//! entry it was built from, and dies with every flush or negative trust
+//! anchor change (the resolver cache's generation).
+
+use std::hash::BuildHasher;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use lru::LruCache;
+
+/// Longest key: a 255-octet name, type and class, the two flag octets, an
+/// EDNS marker, the clamped EDNS size and the OPT's TTL field.
+pub const KEY_MAX: usize = 255 + 4 + 2 + 1 + 2 + 4;
+
+const SHARDS: usize = 16;
+
+/// A query that may be answered from the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plain {
+    /// Octets of `key` in use.
+    pub key_len: usize,
+    /// Where the question name ends in the query (it starts at 12).
+    pub name_end: usize,
+}
+
+/// Read a query cheaply: `Some` when it is a plain one (QR=0, QUERY,
+/// RD=1, one question, no answer or authority records, at most one
+/// additional record which is an option-free OPT, nothing after it), with
+/// its normalised key written to `key`.
+pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX]) -> Option<Plain> {
+    let header = query.get(..12)?;
+    let flags = [*header.get(2)?, *header.get(3)?];
+    // QR=0, opcode QUERY, RD=1.
+    if flags[0] & 0xf9 != 0x01 {
+        return None;
+    }
+    if header.get(4..10)? != [0, 1, 0, 0, 0, 0] {
+        return None;
+    }
+    let arcount = u16::from_be_bytes([*header.get(10)?, *header.get(11)?]);
+    let mut at = 12;
+    let mut k = 0;
+    loop {
+        let len = usize::from(*query.get(at)?);
+        if len > 63 {
+            return None; // a pointer or an extended label type: not plain
+        }
+        let label = query.get(at..=at + len)?;
+        for &b in label {
+            *key.get_mut(k)? = b.to_ascii_lowercase();
+            k += 1;
+        }
+        at += len + 1;
+        if len == 0 {
+            break;
+        }
+    }
+    if at - 12 > 255 {
+        return None;
+    }
+    let name_end = at;
+    // Type and class, then the flags (ID left out).
+    for &b in query.get(at..at + 4)?.iter().chain(&flags) {
+        *key.get_mut(k)? = b;
+        k += 1;
+    }
+    at += 4;
+    match arcount {
+        0 => {
+            *key.get_mut(k)? = 0;
+            k += 1;
+        }
+        1 => {
+            // Root owner, type OPT, size, extended rcode/version/flags, RDLENGTH 0.
+            let opt = query.get(at..at + 11)?;
+            if opt.first() != Some(&0) || opt.get(1..3)? != [0, 41] || opt.get(9..11)? != [0, 0] {
+                return None;
+            }
+            let size = u16::from_be_bytes([*opt.get(3)?, *opt.get(4)?]).clamp(512, crate::server::MAX_UDP);
+            *key.get_mut(k)? = 1;
+            k += 1;
+            for &b in size.to_be_bytes().iter().chain(opt.get(5..9)?) {
+                *key.get_mut(k)? = b;
+                k += 1;
+            }
+            at += 11;
+        }
+        _ => return None,
+    }
+    (at == query.len()).then_some(Plain { key_len: k, name_end })
+}
+
+struct Entry {
+    wire: Vec<u8>,
+    ttls: Vec<(usize, u32)>,
+    stored: Duration,
+    expires: Duration,
+    generation: u64,
+}
+
+/// The response cache.
+pub struct Replies {
+    shards: [Mutex<LruCache<Vec<u8>, Entry>>; SHARDS],
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Replies {
+    /// Room for `capacity` responses.
+    pub fn new(capacity: usize) -> Replies {
+        let per = NonZeroUsize::new((capacity / SHARDS).max(1)).unwrap_or(NonZeroUsize::MIN);
+        Replies {
+            shards: std::array::from_fn(|_| Mutex::new(LruCache::new(per))),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    #[allow(clippy::indexing_slicing, reason = "the index is taken modulo SHARDS, the array's length")]
+    fn shard(&self, key: &[u8]) -> &Mutex<LruCache<Vec<u8>, Entry>> {
+        &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
+    }
+
+    /// The response to `query` (whose [`plain`] reading is `p` and key
+    /// `key`), if one is kept for this generation and still alive at `now`.
+    pub fn get(&self, key: &[u8], query: &[u8], p: Plain, now: Duration, generation: u64) -> Option<Vec<u8>> {
+        let mut shard = lock(self.shard(key));
+        let e = shard.get(key)?;
+        if e.generation != generation || e.expires <= now {
+            shard.pop(key);
+            return None;
+        }
+        let mut wire = e.wire.clone();
+        let elapsed = now.saturating_sub(e.stored).as_secs().try_into().unwrap_or(u32::MAX);
+        for &(at, ttl) in &e.ttls {
+            if let Some(field) = wire.get_mut(at..at + 4) {
+                field.copy_from_slice(&ttl.saturating_sub(elapsed).to_be_bytes());
+            }
+        }
+        drop(shard);
+        // The query's ID and its spelling of the name (the key is lower case).
+        wire.get_mut(..2)?.copy_from_slice(query.get(..2)?);
+        wire.get_mut(12..p.name_end)?.copy_from_slice(query.get(12..p.name_end)?);
+        Some(wire)
+    }
+
+    /// Keep `wire`, the response to the query with `key`, for `lifetime`
+    /// from `now` (capped by its smallest TTL).
+    pub fn put(&self, key: &[u8], wire: &[u8], now: Duration, lifetime: Duration, generation: u64) {
+        let Ok(offsets) = candor_wire::Message::ttl_offsets(wire) else { return };
+        let mut ttls = Vec::with_capacity(offsets.len());
+        for at in offsets {
+            let Some(&[a, b, c, d]) = wire.get(at..at + 4) else { return };
+            ttls.push((at, u32::from_be_bytes([a, b, c, d])));
+        }
+        let smallest = ttls.iter().map(|&(_, t)| Duration::from_secs(u64::from(t))).min().unwrap_or(lifetime);
+        let lifetime = lifetime.min(smallest);
+        if lifetime.is_zero() {
+            return;
+        }
+        let entry = Entry { wire: wire.to_vec(), ttls, stored: now, expires: now.saturating_add(lifetime), generation };
+        lock(self.shard(key)).put(key.to_vec(), entry);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_wire::{Edns, Message, Name, Question, RType};
+
+    fn query(name: &str, rtype: RType, edns: Option<Edns>) -> Vec<u8> {
+        let mut q = Message::query(0x1234, Question::new(name.parse::<Name>().unwrap(), rtype));
+        q.header.flags.rd = true;
+        q.edns = edns;
+        q.to_wire().unwrap()
+    }
+
+    #[test]
+    fn plain_queries_share_a_key_across_case_and_id() {
+        let (mut k1, mut k2) = ([0; KEY_MAX], [0; KEY_MAX]);
+        let a = query("www.Example.", RType::A, None);
+        let mut b = query("WWW.example.", RType::A, None);
+        b[0] = 0x99;
+        let pa = plain(&a, &mut k1).unwrap();
+        let pb = plain(&b, &mut k2).unwrap();
+        assert_eq!(k1[..pa.key_len], k2[..pb.key_len]);
+        assert_eq!(pa.name_end, 12 + 13);
+    }
+
+    #[test]
+    fn what_changes_the_response_changes_the_key() {
+        let key = |q: &[u8]| {
+            let mut k = [0; KEY_MAX];
+            let p = plain(q, &mut k).unwrap();
+            k[..p.key_len].to_vec()
+        };
+        let base = key(&query("a.example.", RType::A, None));
+        assert_ne!(base, key(&query("a.example.", RType::AAAA, None)));
+        let e = |size, dnssec_ok| Some(Edns { udp_size: size, dnssec_ok, ..Edns::default() });
+        assert_ne!(base, key(&query("a.example.", RType::A, e(1232, false))));
+        assert_ne!(
+            key(&query("a.example.", RType::A, e(1232, false))),
+            key(&query("a.example.", RType::A, e(1232, true)))
+        );
+        assert_ne!(
+            key(&query("a.example.", RType::A, e(512, true))),
+            key(&query("a.example.", RType::A, e(1232, true)))
+        );
+        // Sizes above the server's maximum all give the same response.
+        assert_eq!(
+            key(&query("a.example.", RType::A, e(1232, true))),
+            key(&query("a.example.", RType::A, e(4096, true)))
+        );
+        let mut cd = query("a.example.", RType::A, None);
+        cd[3] |= 0x10;
+        assert_ne!(base, key(&cd));
+    }
+
+    #[test]
+    fn only_plain_queries_qualify() {
+        let mut k = [0; KEY_MAX];
+        let good = query("a.example.", RType::A, None);
+        assert!(plain(&good, &mut k).is_some());
+        let mut no_rd = good.clone();
+        no_rd[2] &= !0x01;
+        assert!(plain(&no_rd, &mut k).is_none(), "RD=0 answers from the cache differently");
+        let mut response = good.clone();
+        response[2] |= 0x80;
+        assert!(plain(&response, &mut k).is_none());
+        let mut notify = good.clone();
+        notify[2] |= 4 << 3;
+        assert!(plain(&notify, &mut k).is_none());
+        let mut trailing = good.clone();
+        trailing.push(0);
+        assert!(plain(&trailing, &mut k).is_none());
+        assert!(plain(&good[..good.len() - 1], &mut k).is_none());
+        let cookie = Edns {
+            options: vec![candor_wire::EdnsOption::Cookie { client: [1; 8], server: Vec::new() }],
+            ..Edns::default()
+        };
+        assert!(plain(&query("a.example.", RType::A, Some(cookie)), &mut k).is_none());
+        for n in 0..good.len() {
+            let _ = plain(&good[..n], &mut k); // never panics
+        }
+    }
+
+    #[test]
+    fn hits_patch_id_name_and_ttls_and_die_with_the_generation() {
+        let q = query("a.Example.", RType::A, None);
+        let mut k = [0; KEY_MAX];
+        let p = plain(&q, &mut k).unwrap();
+        let key = &k[..p.key_len];
+        let mut resp = Message::from_wire(&q).unwrap();
+        resp.header.flags.qr = true;
+        resp.answers = candor_wire::text::parse_zone("a.example. 300 A 192.0.2.1\n", None).unwrap();
+        let wire = resp.to_wire().unwrap();
+        let r = Replies::new(64);
+        let s = Duration::from_secs(1);
+        r.put(key, &wire, 10 * s, 1000 * s, 7);
+        let mut q2 = query("A.EXAMPLE.", RType::A, None);
+        q2[..2].copy_from_slice(&[0xab, 0xcd]);
+        let hit = Message::from_wire(&r.get(key, &q2, p, 110 * s, 7).unwrap()).unwrap();
+        assert_eq!(hit.header.id, 0xabcd);
+        assert_eq!(hit.questions[0].name.to_string(), "A.EXAMPLE.");
+        assert_eq!(hit.answers[0].ttl, 200);
+        assert!(r.get(key, &q2, p, 111 * s, 8).is_none(), "another generation: stale");
+        r.put(key, &wire, 10 * s, 1000 * s, 7);
+        assert!(r.get(key, &q2, p, 310 * s, 7).is_none(), "no longer than the smallest TTL");
+        r.put(key, &wire, 10 * s, 5 * s, 7);
+        assert!(r.get(key, &q2, p, 16 * s, 7).is_none(), "no longer than the resolver's entry");
+    }
+}
