@@ -29,9 +29,7 @@ fn help_and_version_succeed() {
 
 #[test]
 fn unbuilt_subcommands_say_so_and_fail() {
-    for args in
-        [&["replay", "x.rpl"][..], &["trace", "example.com."], &["verify-zone", "zone.db", "--origin", "example."]]
-    {
+    for args in [&["replay", "x.rpl"][..], &["verify-zone", "zone.db", "--origin", "example."]] {
         let out = candor(args);
         assert_eq!(out.status.code(), Some(69), "candor {args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "candor {args:?}");

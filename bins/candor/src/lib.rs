@@ -22,6 +22,7 @@ mod pktinfo;
 pub mod replies;
 mod serve;
 pub mod server;
+mod trace;
 
 /// Exit status for a command-line usage error (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
@@ -247,7 +248,7 @@ where
         Command::Serve(args) => return serve::run(&args),
         Command::Control(args) => return control::run(&args),
         Command::Replay(_) => "replay",
-        Command::Trace(_) => "trace",
+        Command::Trace(args) => return trace::run(&args),
         Command::VerifyZone(_) => "verify-zone",
     };
     eprintln!("candor {name}: not implemented yet");

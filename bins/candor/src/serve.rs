@@ -17,7 +17,7 @@ const EXIT_CONFIG: u8 = 78;
 
 /// The wall clock, or a pinned one (`--now`).
 #[derive(Clone)]
-enum AnyClock {
+pub(crate) enum AnyClock {
     System(SystemClock),
     Pinned(ManualClock, SystemClock),
 }
@@ -38,7 +38,7 @@ impl Clock for AnyClock {
     }
 }
 
-fn prefixes(list: &[String], what: &str) -> Result<Vec<Prefix>, String> {
+pub(crate) fn prefixes(list: &[String], what: &str) -> Result<Vec<Prefix>, String> {
     list.iter().map(|p| p.parse::<Prefix>().map_err(|e| format!("{what} {e}"))).collect()
 }
 

@@ -109,7 +109,7 @@ impl FailureKind {
     }
 
     /// What the operator should check, in a few words.
-    fn advice(self) -> &'static str {
+    pub fn advice(self) -> &'static str {
         use FailureKind::*;
         match self {
             SignatureExpired => "re-sign the zone; the signer has stopped",

@@ -26,6 +26,7 @@ mod local;
 mod outbound;
 mod resolve;
 mod select;
+mod trace;
 mod transport;
 mod validator;
 
@@ -36,5 +37,6 @@ pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
 pub use resolve::{Config, Forward, Resolution, Resolver, Security};
 pub use select::ServerStats;
+pub use trace::{Link, LinkState};
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
 pub use validator::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};

@@ -18,6 +18,7 @@ use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::outbound::Outbound;
 use crate::select::ServerStats;
+use crate::trace::{Link, LinkState, rrsets_of, sigs_of};
 use crate::transport::{Protocol, Transport, TransportError};
 use crate::validator::{KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};
 
@@ -218,6 +219,35 @@ struct Work {
     spent: Spent,
     /// Nesting of name-server address lookups.
     depth: u8,
+    /// The chain of trust as walked, when a trace was asked for.
+    trace: Option<Vec<Link>>,
+}
+
+impl Work {
+    /// Note a link of the main resolution (not of name-server lookups).
+    fn record(&mut self, link: impl FnOnce() -> Link) {
+        if self.depth == 0
+            && let Some(t) = self.trace.as_mut()
+        {
+            t.push(link());
+        }
+    }
+}
+
+fn link_state(t: &Trust) -> LinkState {
+    match t {
+        Trust::Secure(_) => LinkState::Ok,
+        Trust::Insecure(f) => LinkState::Insecure(f.clone()),
+        Trust::Bogus(f) => LinkState::Broken(f.clone()),
+    }
+}
+
+fn security_state(s: &Security) -> LinkState {
+    match s {
+        Security::Secure => LinkState::Ok,
+        Security::Insecure(f) => LinkState::Insecure(f.clone()),
+        Security::Bogus(f) | Security::Servfail(f) => LinkState::Broken(f.clone()),
+    }
 }
 
 /// How deep name-server address lookups may nest (an NS name whose zone's
@@ -358,13 +388,26 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         r
     }
 
+    /// Resolve from the root as [`Resolver::resolve`] does, bypassing the
+    /// answer cache, and hand back the chain of trust link by link as it
+    /// was walked (for `candor trace`). Nothing is cached.
+    pub async fn trace(&self, qname: &Name, qtype: RType) -> (Resolution, Vec<Link>) {
+        let mut work = Work { started: self.clock.monotonic(), trace: Some(Vec::new()), ..Work::default() };
+        let r = self.resolve_with(qname, qtype, &mut work).await;
+        (r, work.trace.unwrap_or_default())
+    }
+
     async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
         let mut work = Work { started: self.clock.monotonic(), ..Work::default() };
+        self.resolve_with(qname, qtype, &mut work).await
+    }
+
+    async fn resolve_with(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
         let mut answers = Vec::new();
         let mut name = qname.clone();
         let mut verdicts: Vec<Security> = Vec::new();
         for _ in 0..=self.cfg.max_cnames {
-            let r = self.resolve_one(&name, qtype, &mut work).await;
+            let r = self.resolve_one(&name, qtype, work).await;
             answers.extend(r.answers.iter().cloned());
             let cname = r.answers.iter().find_map(|rr| match &rr.data {
                 RData::Cname(t) if rr.owner == name && qtype != RType::CNAME => Some(t.clone()),
@@ -613,7 +656,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 msg.answers.iter().filter(|r| r.owner == name && r.rtype() == RType::DS).cloned().collect();
             if !ds_set.is_empty() {
                 let sigs = rrsigs_for(&msg.answers, &name, RType::DS);
-                if let Err(f) = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent) {
+                let verified = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent);
+                work.record(|| Link::Ds {
+                    parent: keys.zone.clone(),
+                    child: name.clone(),
+                    ds: ds_of(&ds_set),
+                    rrsigs: sigs_of(&msg.answers, &name, RType::DS),
+                    state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
+                });
+                if let Err(f) = verified {
                     return Ok((zone, Trust::Bogus(self.blame_upstream(f, fwd))));
                 }
                 let ds = ds_of(&ds_set);
@@ -633,6 +684,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             let insecure = self
                 .deny(keys, &msg.authority, work, |h, lim, recs| candor_denial::no_ds(&name, &keys.zone, recs, h, lim));
+            if let Ok(p @ (Proof::NoDs | Proof::OptOut)) = &insecure {
+                let opt_out = matches!(p, Proof::OptOut);
+                work.record(|| Link::NoDs {
+                    parent: keys.zone.clone(),
+                    child: name.clone(),
+                    opt_out,
+                    state: LinkState::Insecure(None),
+                });
+            }
             match insecure {
                 Ok(Proof::NoDs | Proof::OptOut) => {
                     zone = name.clone();
@@ -851,17 +911,34 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 let ds_set: Vec<Record> =
                     msg.authority.iter().filter(|r| r.owner == *child && r.rtype() == RType::DS).cloned().collect();
                 if ds_set.is_empty() {
-                    match self.deny(keys, &msg.authority, work, |h, lim, recs| {
+                    let proof = self.deny(keys, &msg.authority, work, |h, lim, recs| {
                         candor_denial::no_ds(child, &keys.zone, recs, h, lim)
-                    }) {
+                    });
+                    let opt_out = matches!(proof, Ok(Proof::OptOut));
+                    let t = match proof {
                         Ok(Proof::NoDs | Proof::OptOut) => Trust::Insecure(None),
                         Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &cut.zone, now))),
                         Ok(_) => Trust::Bogus(Failure::new(FailureKind::NsecMissing, cut.zone.clone(), now)),
                         Err(f) => Trust::Bogus(f),
-                    }
+                    };
+                    work.record(|| Link::NoDs {
+                        parent: keys.zone.clone(),
+                        child: child.clone(),
+                        opt_out,
+                        state: link_state(&t),
+                    });
+                    t
                 } else {
                     let sigs = rrsigs_for(&msg.authority, child, RType::DS);
-                    match self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent) {
+                    let verified = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent);
+                    work.record(|| Link::Ds {
+                        parent: keys.zone.clone(),
+                        child: child.clone(),
+                        ds: ds_of(&ds_set),
+                        rrsigs: sigs_of(&msg.authority, child, RType::DS),
+                        state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
+                    });
+                    match verified {
                         Err(f) => Trust::Bogus(f),
                         Ok(()) => self.zone_keys(&next, &ds_of(&ds_set), &[], work).await.unwrap_or_else(Trust::Bogus),
                     }
@@ -914,7 +991,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             msg.answers.iter().filter(|r| r.owner == *zone && r.rtype() == RType::DNSKEY).cloned().collect();
         let sigs = rrsigs_for(&msg.answers, zone, RType::DNSKEY);
         let input = KeyInput { zone, ds, anchor_keys, dnskeys: &dnskeys, rrsigs: &sigs };
-        match self.cfg.validator.establish_keys(&input, now, &mut work.spent) {
+        let trust = self.establish(&input, msg, now, work);
+        work.record(|| Link::Keys {
+            zone: zone.clone(),
+            ds: ds.to_vec(),
+            anchor_keys: anchor_keys.to_vec(),
+            dnskeys: dnskeys
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::Dnskey(k) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect(),
+            rrsigs: sigs_of(&msg.answers, zone, RType::DNSKEY),
+            state: link_state(&trust),
+        });
+        trust
+    }
+
+    fn establish(&self, input: &KeyInput<'_>, msg: &Message, now: u64, work: &mut Work) -> Trust {
+        let dnskeys = input.dnskeys;
+        match self.cfg.validator.establish_keys(input, now, &mut work.spent) {
             KeysOutcome::Secure(k) => Trust::Secure(k),
             KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
             // No DNSKEY and not a signature in sight: the child is unsigned
@@ -1030,6 +1127,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Trust::Insecure(f) => Security::Insecure(f.clone()),
             Trust::Secure(keys) => self.validate_answer(keys, qname, qtype, &msg, work, now),
         };
+        work.record(|| Link::Answer {
+            zone: cut.zone.clone(),
+            rcode,
+            rrsets: rrsets_of(&msg.answers).into_iter().chain(rrsets_of(&msg.authority)).collect(),
+            state: security_state(&security),
+        });
         Resolution { rcode, answers: msg.answers, authority: msg.authority, security, from_cache: false }
     }
 

@@ -1,0 +1,421 @@
+//! `candor trace NAME [TYPE]`: resolve from the root (or through one
+//! resolver, `--server`) and print the chain of trust from the anchor
+//! down, one line per link, like `drill -S`; at the first broken link,
+//! stop and say what broke, the evidence and the fix. `--json` prints the
+//! same as structured data. `--clock` compares the local clock with the
+//! root's signature windows.
+//!
+//! Exit status: 0 secure, 1 insecure, 2 bogus, 3 no answer, 64 usage.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use candor_anchor::Anchors;
+use candor_resolver::{
+    Clock, Config, Failure, Forward, Link, LinkState, ManualClock, NetTransport, Outbound, Resolution, Resolver,
+    RootHints, Security, SystemClock,
+};
+use candor_wire::{Dnskey, Ds, Name, RData, RType, Rrsig, Timestamp};
+
+use crate::TraceArgs;
+use crate::serve::AnyClock;
+
+/// Exit statuses, by verdict.
+const EXIT_SECURE: u8 = 0;
+const EXIT_INSECURE: u8 = 1;
+const EXIT_BOGUS: u8 = 2;
+const EXIT_NO_ANSWER: u8 = 3;
+
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+fn iso(t: u32) -> String {
+    let s = Timestamp(t).to_string();
+    let p = |r: std::ops::Range<usize>| s.get(r).unwrap_or("");
+    format!("{}-{}-{}T{}:{}:{}Z", p(0..4), p(4..6), p(6..8), p(8..10), p(10..12), p(12..14))
+}
+
+/// A span of seconds in the largest whole unit.
+fn span(secs: i64) -> String {
+    let a = secs.unsigned_abs();
+    match a {
+        a if a >= 2 * 86_400 => format!("{} days", a / 86_400),
+        a if a >= 7200 => format!("{} hours", a / 3600),
+        a if a >= 120 => format!("{} minutes", a / 60),
+        a => format!("{a} seconds"),
+    }
+}
+
+/// Seconds from `now` to wire time `t` (RFC 1982: the nearest such instant).
+fn until(t: u32, now: u64) -> i64 {
+    i64::from(t.wrapping_sub(now as u32) as i32)
+}
+
+fn ds_text(d: &Ds) -> String {
+    format!("{}/{}/{}", d.key_tag, d.algorithm.0, d.digest_type)
+}
+
+fn key_text(k: &Dnskey) -> String {
+    let role = match k.flags {
+        f if f & 0x0080 != 0 => "revoked",
+        f if f & 0x0101 == 0x0101 => "KSK",
+        f if f & 0x0100 != 0 => "ZSK",
+        _ => "not a zone key",
+    };
+    format!("{}/{}/{} {role}", candor_crypto::key_tag(k), k.algorithm.0, k.flags)
+}
+
+fn sig_text(s: &Rrsig, now: u64) -> String {
+    let left = until(s.expiration, now);
+    let when = if until(s.inception, now) > 0 {
+        format!("not valid for {} more", span(until(s.inception, now)))
+    } else if left < 0 {
+        format!("expired {} ago", span(left))
+    } else {
+        format!("{} left", span(left))
+    };
+    format!("RRSIG {}/{} {}..{} ({when})", s.key_tag, s.algorithm.0, iso(s.inception), iso(s.expiration))
+}
+
+fn list<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
+    if items.is_empty() { "none".to_owned() } else { items.iter().map(f).collect::<Vec<_>>().join(", ") }
+}
+
+fn state_word(s: &LinkState) -> &'static str {
+    match s {
+        LinkState::Ok => "ok",
+        LinkState::Insecure(_) => "insecure",
+        LinkState::Broken(_) => "broken",
+    }
+}
+
+/// One link as a line: state, zone, what, evidence.
+fn link_line(l: &Link, now: u64) -> (String, String, String) {
+    match l {
+        Link::Keys { zone, ds, anchor_keys, dnskeys, rrsigs, .. } => {
+            let from = if !anchor_keys.is_empty() {
+                format!("anchor keys {}", list(anchor_keys, key_text))
+            } else if zone.is_root() {
+                format!("anchor DS {}", list(ds, ds_text))
+            } else {
+                format!("DS {}", list(ds, ds_text))
+            };
+            let sigs = list(rrsigs, |s| sig_text(s, now));
+            (zone.to_string(), "DNSKEY".to_owned(), format!("{from} -> DNSKEY {}; {sigs}", list(dnskeys, key_text)))
+        }
+        Link::Ds { parent, child, ds, rrsigs, .. } => {
+            let sigs = list(rrsigs, |s| sig_text(s, now));
+            (child.to_string(), "DS".to_owned(), format!("{} signed by {parent}: {sigs}", list(ds, ds_text)))
+        }
+        Link::NoDs { parent, child, opt_out, .. } => {
+            let how = if *opt_out { "an NSEC3 opt-out span" } else { "a signed denial" };
+            (child.to_string(), "no DS".to_owned(), format!("{parent} proves there is no DS with {how}"))
+        }
+        Link::Answer { zone, rcode, rrsets, .. } => {
+            let sets = list(rrsets, |(owner, t, sigs)| {
+                let s = if sigs.is_empty() {
+                    "unsigned".to_owned()
+                } else {
+                    sigs.iter().map(|s| sig_text(s, now)).collect::<Vec<_>>().join(", ")
+                };
+                format!("{owner} {t} [{s}]")
+            });
+            (zone.to_string(), format!("answer {rcode}"), sets)
+        }
+    }
+}
+
+/// The verdict: word, failure kind (as `cases.tsv` names it), exit status,
+/// and the failure, if any.
+struct Verdict {
+    word: &'static str,
+    kind: String,
+    exit: u8,
+    failure: Option<Failure>,
+}
+
+/// Why an insecure answer is insecure, in the lab's words.
+async fn insecure_kind<T: candor_resolver::Transport, C: Clock>(resolver: &Resolver<T, C>, links: &[Link]) -> String {
+    let Some((child, opt_out)) = links.iter().find_map(|l| match l {
+        Link::NoDs { child, opt_out, state: LinkState::Insecure(None), .. } => Some((child.clone(), *opt_out)),
+        _ => None,
+    }) else {
+        return "insecure".to_owned();
+    };
+    if opt_out {
+        return "insecure-opt-out".to_owned();
+    }
+    // Signed or not, below the missing DS?
+    let keys = resolver.resolve(&child, RType::DNSKEY).await;
+    let signed = keys.answers.iter().any(|r| matches!(r.data, RData::Dnskey(_)) && r.owner == child);
+    if signed { "insecure-no-ds" } else { "insecure-unsigned" }.to_owned()
+}
+
+async fn verdict<T: candor_resolver::Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    r: &Resolution,
+    links: &[Link],
+) -> Verdict {
+    match &r.security {
+        Security::Secure => Verdict { word: "secure", kind: "valid".to_owned(), exit: EXIT_SECURE, failure: None },
+        Security::Insecure(Some(f)) => {
+            Verdict { word: "insecure", kind: f.kind.id().to_owned(), exit: EXIT_INSECURE, failure: Some(f.clone()) }
+        }
+        Security::Insecure(None) => {
+            Verdict { word: "insecure", kind: insecure_kind(resolver, links).await, exit: EXIT_INSECURE, failure: None }
+        }
+        Security::Bogus(f) => {
+            Verdict { word: "bogus", kind: f.kind.id().to_owned(), exit: EXIT_BOGUS, failure: Some(f.clone()) }
+        }
+        Security::Servfail(f) => {
+            Verdict { word: "no answer", kind: f.kind.id().to_owned(), exit: EXIT_NO_ANSWER, failure: Some(f.clone()) }
+        }
+    }
+}
+
+/// The clock check: where the local time falls in the root DNSKEY
+/// RRset's signature windows.
+fn clock_report(links: &[Link], now: u64) -> (bool, String) {
+    let sigs: Vec<&Rrsig> = links
+        .iter()
+        .filter_map(|l| match l {
+            Link::Keys { zone, rrsigs, .. } if zone.is_root() => Some(rrsigs.iter()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let Some(s) = sigs.iter().max_by_key(|s| until(s.expiration, now)) else {
+        return (false, "no root DNSKEY signatures seen; cannot check the clock".to_owned());
+    };
+    let (inc, exp) = (until(s.inception, now), until(s.expiration, now));
+    if exp < 0 {
+        (
+            false,
+            format!(
+                "probable skew: the local clock ({}) is {} past the root's newest signature expiry ({}); fix this host's time (NTP)",
+                iso(now as u32),
+                span(exp),
+                iso(s.expiration)
+            ),
+        )
+    } else if inc > 0 {
+        (
+            false,
+            format!(
+                "probable skew: the local clock ({}) is {} before the root's signature inception ({}); fix this host's time (NTP)",
+                iso(now as u32),
+                span(inc),
+                iso(s.inception)
+            ),
+        )
+    } else {
+        (
+            true,
+            format!(
+                "ok: the local clock ({}) lies inside the root DNSKEY signature window {}..{}",
+                iso(now as u32),
+                iso(s.inception),
+                iso(s.expiration)
+            ),
+        )
+    }
+}
+
+/// A JSON string literal.
+fn js(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn build_config(args: &TraceArgs) -> Result<Config, String> {
+    let up = &args.upstream;
+    let hints = match &up.root_hints {
+        Some(p) => RootHints::from_file(p).map_err(|e| format!("--root-hints {}: {e}", p.display()))?,
+        None => RootHints::iana(),
+    };
+    let anchors = match &up.trust_anchor {
+        Some(p) => Anchors::from_file(p).map_err(|e| format!("--trust-anchor {}: {e}", p.display()))?,
+        None => Anchors::iana_root(),
+    };
+    let mut cfg = Config::new(hints.addresses(), anchors);
+    if let Some(port) = up.authority_port {
+        cfg.port = port;
+    }
+    if !up.outbound_allow.is_empty() {
+        cfg.outbound = Outbound { allow: Some(crate::serve::prefixes(&up.outbound_allow, "--outbound-allow")?) };
+    }
+    if let Some(server) = args.server {
+        cfg.forwards = vec![Forward { zone: Name::root(), servers: vec![server] }];
+    }
+    // A diagnosis should see the zone as it is: nothing answered locally.
+    cfg.local_zones = false;
+    Ok(cfg)
+}
+
+pub(crate) fn run(args: &TraceArgs) -> u8 {
+    let name: Name = match args.name.parse() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("candor trace: {}: {e}", args.name);
+            return crate::EXIT_USAGE;
+        }
+    };
+    let rtype = match args.rtype.as_deref().map(RType::from_text) {
+        None => RType::A,
+        Some(Some(t)) => t,
+        Some(None) => {
+            eprintln!("candor trace: {}: not a record type", args.rtype.as_deref().unwrap_or(""));
+            return crate::EXIT_USAGE;
+        }
+    };
+    let clock = match args.upstream.now.as_deref() {
+        None => AnyClock::System(SystemClock::new()),
+        Some(t) => match crate::lab::parse_now(Some(t)) {
+            Ok(n) => AnyClock::Pinned(ManualClock::at(n), SystemClock::new()),
+            Err(e) => {
+                eprintln!("candor trace: {e}");
+                return crate::EXIT_USAGE;
+            }
+        },
+    };
+    let cfg = match build_config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("candor trace: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    crate::init_logging("error", false);
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("candor trace: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        let now = clock.unix();
+        let resolver = Resolver::new(cfg, NetTransport::new(), clock);
+        let (r, links) = match tokio::time::timeout(Duration::from_secs(30), resolver.trace(&name, rtype)).await {
+            Ok(x) => x,
+            Err(_) => {
+                eprintln!("candor trace: no result within 30 s");
+                return EXIT_NO_ANSWER;
+            }
+        };
+        let v = verdict(&resolver, &r, &links).await;
+        // Up to and including the first broken link.
+        let shown = links.iter().position(|l| matches!(l.state(), LinkState::Broken(_))).map_or(links.len(), |i| i + 1);
+        let shown = links.get(..shown).unwrap_or(&links);
+        let clock = args.clock.then(|| clock_report(&links, now));
+        if args.json {
+            print!("{}", json(&name, rtype, &r, shown, &v, clock.as_ref(), now));
+        } else {
+            print!("{}", text(&name, rtype, &r, shown, &v, clock.as_ref(), now));
+        }
+        v.exit
+    })
+}
+
+fn text(
+    name: &Name,
+    rtype: RType,
+    r: &Resolution,
+    links: &[Link],
+    v: &Verdict,
+    clock: Option<&(bool, String)>,
+    now: u64,
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, ";; chain of trust for {name} {rtype} at {}", iso(now as u32));
+    for l in links {
+        let (zone, what, detail) = link_line(l, now);
+        let _ = writeln!(o, "{:<8} {zone} {what}: {detail}", state_word(l.state()));
+    }
+    for rr in &r.answers {
+        if rr.rtype() != RType::RRSIG {
+            let _ = writeln!(o, ";; {rr}");
+        }
+    }
+    let _ = writeln!(o, ";; verdict: {} ({}), rcode {}", v.word, v.kind, r.rcode);
+    if let Some(f) = &v.failure {
+        let (code, extra) = f.ede();
+        let _ = writeln!(o, ";; diagnosis: {} in zone {} (EDE {code})", f.kind.id(), f.zone);
+        let advice = format!("; {}", f.kind.advice());
+        let _ = writeln!(o, ";; evidence: {}", extra.strip_suffix(&advice).unwrap_or(&extra));
+        let _ = writeln!(o, ";; fix: {}", f.kind.advice());
+    }
+    if let Some((_, c)) = clock {
+        let _ = writeln!(o, ";; clock: {c}");
+    }
+    o
+}
+
+fn json(
+    name: &Name,
+    rtype: RType,
+    r: &Resolution,
+    links: &[Link],
+    v: &Verdict,
+    clock: Option<&(bool, String)>,
+    now: u64,
+) -> String {
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "{{\"name\":{},\"type\":{},\"time\":{}",
+        js(&name.to_string()),
+        js(&rtype.to_string()),
+        js(&iso(now as u32))
+    );
+    let _ = write!(o, ",\"verdict\":{},\"kind\":{},\"rcode\":{}", js(v.word), js(&v.kind), js(&r.rcode.to_string()));
+    o.push_str(",\"links\":[");
+    for (i, l) in links.iter().enumerate() {
+        let (zone, what, detail) = link_line(l, now);
+        if i > 0 {
+            o.push(',');
+        }
+        let _ = write!(
+            o,
+            "{{\"state\":{},\"zone\":{},\"link\":{},\"detail\":{}",
+            js(state_word(l.state())),
+            js(&zone),
+            js(&what),
+            js(&detail)
+        );
+        if let LinkState::Broken(f) | LinkState::Insecure(Some(f)) = l.state() {
+            let _ = write!(o, ",\"kind\":{}", js(f.kind.id()));
+        }
+        o.push('}');
+    }
+    o.push(']');
+    let answers: Vec<String> =
+        r.answers.iter().filter(|rr| rr.rtype() != RType::RRSIG).map(|rr| js(&rr.to_string())).collect();
+    let _ = write!(o, ",\"answers\":[{}]", answers.join(","));
+    if let Some(f) = &v.failure {
+        let (code, extra) = f.ede();
+        let _ = write!(
+            o,
+            ",\"diagnosis\":{{\"kind\":{},\"zone\":{},\"ede\":{code},\"evidence\":{},\"fix\":{}}}",
+            js(f.kind.id()),
+            js(&f.zone.to_string()),
+            js(&extra),
+            js(f.kind.advice())
+        );
+    }
+    if let Some((ok, c)) = clock {
+        let _ = write!(o, ",\"clock\":{{\"ok\":{ok},\"text\":{}}}", js(c));
+    }
+    o.push_str("}\n");
+    o
+}
