@@ -23,6 +23,7 @@ pub mod replies;
 mod serve;
 pub mod server;
 mod trace;
+mod verify_zone;
 
 /// Exit status for a command-line usage error (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
@@ -209,6 +210,9 @@ pub struct VerifyZoneArgs {
     /// Warn when a signature expires within this many days.
     #[arg(long, default_value_t = 7)]
     pub warn_days: u32,
+    /// Check as if the time were this (seconds since the epoch or YYYYMMDDHHmmSS).
+    #[arg(long)]
+    pub now: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -249,7 +253,7 @@ where
         Command::Control(args) => return control::run(&args),
         Command::Replay(_) => "replay",
         Command::Trace(args) => return trace::run(&args),
-        Command::VerifyZone(_) => "verify-zone",
+        Command::VerifyZone(args) => return verify_zone::run(&args),
     };
     eprintln!("candor {name}: not implemented yet");
     EXIT_NOT_IMPLEMENTED

@@ -27,7 +27,7 @@ const EXIT_BOGUS: u8 = 2;
 const EXIT_NO_ANSWER: u8 = 3;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
-fn iso(t: u32) -> String {
+pub(crate) fn iso(t: u32) -> String {
     let s = Timestamp(t).to_string();
     let p = |r: std::ops::Range<usize>| s.get(r).unwrap_or("");
     format!("{}-{}-{}T{}:{}:{}Z", p(0..4), p(4..6), p(6..8), p(8..10), p(10..12), p(12..14))
@@ -220,7 +220,7 @@ fn clock_report(links: &[Link], now: u64) -> (bool, String) {
 }
 
 /// A JSON string literal.
-fn js(s: &str) -> String {
+pub(crate) fn js(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 2);
     o.push('"');
     for c in s.chars() {
