@@ -290,6 +290,7 @@ fn serve_drops_privileges_after_binding() {
         // Only root may change user: anyone else gets a clear refusal.
         let out = Command::new(env!("CARGO_BIN_EXE_candor"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--user", "nobody", "--no-rfc5011"])
+            .args(["--outbound-allow", "127.0.0.0/8"])
             .arg("--control")
             .arg(dir.join("c.sock"))
             .output()
@@ -301,6 +302,7 @@ fn serve_drops_privileges_after_binding() {
     let serve = Guard(
         Command::new(env!("CARGO_BIN_EXE_candor"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--user", "nobody", "--no-rfc5011"])
+            .args(["--outbound-allow", "127.0.0.0/8"])
             .arg("--control")
             .arg(dir.join("c.sock"))
             .stderr(Stdio::null())
@@ -324,6 +326,7 @@ fn a_wildcard_listener_answers_from_the_address_asked() {
     let _serve = Guard(
         Command::new(env!("CARGO_BIN_EXE_candor"))
             .args(["serve", "--listen", &format!("0.0.0.0:{port}"), "--no-rfc5011", "--workers", "1"])
+            .args(["--outbound-allow", "127.0.0.0/8"])
             .arg("--control")
             .arg(dir.join("c.sock"))
             .stderr(Stdio::null())

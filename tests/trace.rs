@@ -149,6 +149,46 @@ fn trace_names_the_kind_and_verdict_of_every_lab_case() {
     assert_eq!(code, Some(2));
     assert!(out.contains("\"verdict\":\"bogus\",\"kind\":\"ds-unsigned-zone\""), "{out}");
     assert!(out.contains("\"state\":\"broken\""), "{out}");
+
+    // The clock check: `trace --clock`, and `serve` at start-up once it
+    // has the root DNSKEY, place the local time in the root's windows.
+    let valid = case("valid");
+    let (_, out) = trace(&dir, port, valid, false);
+    assert!(!out.contains(";; clock:"), "only with --clock: {out}");
+    for (offset, expect) in [(0, "clock check: ok: the local clock"), (40 * 86_400, "clock check: probable skew")] {
+        let listen = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let mut serve = Guard(
+            candor()
+                .args(["serve", "--listen", &listen.to_string(), "--no-rfc5011", "--log-level", "info"])
+                .args(["--authority-port", &port.to_string(), "--outbound-allow", "127.0.0.0/8"])
+                .args(["--now", &(LAB_NOW + offset).to_string()])
+                .arg("--root-hints")
+                .arg(dir.join("root.hints"))
+                .arg("--trust-anchor")
+                .arg(dir.join("root.key"))
+                .arg("--control")
+                .arg(dir.join(format!("control-{offset}.sock")))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let stderr = serve.0.stderr.take().unwrap();
+        let line = BufReader::new(stderr).lines().map_while(Result::ok).find(|l| l.contains("clock check"));
+        assert!(line.as_deref().is_some_and(|l| l.contains(expect)), "offset {offset}: {line:?}");
+    }
+    let mut skewed = Command::new(env!("CARGO_BIN_EXE_candor"));
+    skewed.args(["trace", "valid.test.", "--clock", "--authority-port", &port.to_string()]);
+    skewed.args(["--now", &(LAB_NOW - 2 * 86_400).to_string(), "--outbound-allow", "127.0.0.0/8"]);
+    let out = skewed
+        .arg("--root-hints")
+        .arg(dir.join("root.hints"))
+        .arg("--trust-anchor")
+        .arg(dir.join("root.key"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains(";; clock: probable skew") && out.contains("before the root's signature inception"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

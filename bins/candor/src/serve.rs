@@ -194,6 +194,17 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
+        // The clock check: once the root DNSKEY RRset is in, is the local
+        // time inside its signature windows? A skewed clock breaks everything.
+        let checker = current.get();
+        let check_clock = clock.clone();
+        tokio::spawn(async move {
+            let (_, links) = checker.trace(&candor_wire::Name::root(), candor_wire::RType::DNSKEY).await;
+            match crate::trace::clock_report(&links, check_clock.unix()) {
+                (true, text) => tracing::info!("clock check: {text}"),
+                (false, text) => tracing::warn!("clock check: {text}"),
+            }
+        });
         // Everything privileged is bound: become the unprivileged user.
         if let Some(name) = &args.user {
             let state_dir =

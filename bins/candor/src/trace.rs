@@ -173,7 +173,7 @@ async fn verdict<T: candor_resolver::Transport, C: Clock>(
 
 /// The clock check: where the local time falls in the root DNSKEY
 /// RRset's signature windows.
-fn clock_report(links: &[Link], now: u64) -> (bool, String) {
+pub(crate) fn clock_report(links: &[Link], now: u64) -> (bool, String) {
     let sigs: Vec<&Rrsig> = links
         .iter()
         .filter_map(|l| match l {
