@@ -28,11 +28,12 @@ fn help_and_version_succeed() {
 }
 
 #[test]
-fn unbuilt_subcommands_say_so_and_fail() {
-    let out = candor(&["replay", "x.rpl"]);
-    assert_eq!(out.status.code(), Some(69));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
-    assert!(out.stdout.is_empty(), "prints no fake output");
+fn replay_reports_unreadable_scenarios_and_fails() {
+    let out = candor(&["replay", "/nonexistent/x.rpl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("x.rpl: FAIL: cannot read"), "{text}");
+    assert!(text.ends_with("0 passed, 1 failed, 0 skipped\n"), "{text}");
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub mod control;
 mod demo;
 mod lab;
 mod pktinfo;
+pub mod replay;
 pub mod replies;
 mod serve;
 pub mod server;
@@ -27,8 +28,6 @@ mod verify_zone;
 
 /// Exit status for a command-line usage error (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
-/// Exit status for a subcommand that is not built yet (sysexits `EX_UNAVAILABLE`).
-pub const EXIT_NOT_IMPLEMENTED: u8 = 69;
 
 /// A DNSSEC-validating recursive resolver that never fails silently.
 #[derive(Debug, Parser)]
@@ -246,15 +245,13 @@ where
             return code;
         }
     };
-    let name = match cli.command {
-        Command::Lab(args) => return lab::run(&args),
-        Command::Demo(args) => return demo::run(&args),
-        Command::Serve(args) => return serve::run(&args),
-        Command::Control(args) => return control::run(&args),
-        Command::Replay(_) => "replay",
-        Command::Trace(args) => return trace::run(&args),
-        Command::VerifyZone(args) => return verify_zone::run(&args),
-    };
-    eprintln!("candor {name}: not implemented yet");
-    EXIT_NOT_IMPLEMENTED
+    match cli.command {
+        Command::Lab(args) => lab::run(&args),
+        Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Control(args) => control::run(&args),
+        Command::Replay(args) => replay::run(&args),
+        Command::Trace(args) => trace::run(&args),
+        Command::VerifyZone(args) => verify_zone::run(&args),
+    }
 }

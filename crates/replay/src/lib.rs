@@ -1,9 +1,18 @@
 //! # candor-replay
 //!
 //! Plays Unbound and Deckard `.rpl` scenarios against a real resolver
-//! through its `Transport` and `Clock` seams.
+//! through its `Transport` and `Clock` seams: the scenario's canned
+//! servers answer the resolver's queries ([`SimNet`]), its time model
+//! drives the clock ([`SimClock`]), and the replies the server shapes are
+//! compared with the expected ones as ../shared/rpl/FORMAT.md §6.4
+//! recommends.
 //!
-//! **Must not know about**: the serving path; the corpus itself stays in
-//! the shared directory and is never copied into the repository.
-//!
-//! **Status**: not built yet (issue 8).
+//! **Must not know about**: the serving path (the caller hands in how a
+//! query becomes a reply); the corpus itself stays in the shared directory
+//! and is never copied into the repository.
+
+mod parse;
+mod run;
+
+pub use parse::{Dialect, Entry, ParseError, Range, Scenario, Step, parse};
+pub use run::{Answerer, Outcome, SimClock, SimNet, run};

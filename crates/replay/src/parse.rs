@@ -1,0 +1,382 @@
+//! The `.rpl` scenario format in both dialects (../shared/rpl/FORMAT.md):
+//! the config header, RANGE blocks of canned answers, and STEPs.
+
+use std::net::IpAddr;
+
+use candor_wire::text::parse_zone;
+use candor_wire::{Name, RType, Record};
+
+/// Which project wrote the scenario (the directory says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Unbound's testbound.
+    Unbound,
+    /// CZ.NIC's Deckard.
+    Deckard,
+}
+
+/// A parse failure, with its line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {what}")]
+pub struct ParseError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// One message description: a canned answer, a client query, or an
+/// expected reply.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    /// MATCH options (lower-case as written; `DO`, `TCP`, `ede=N` kept).
+    pub matches: Vec<String>,
+    /// ADJUST options.
+    pub adjust: Vec<String>,
+    /// REPLY tokens: opcode, rcode, flags.
+    pub reply: Vec<String>,
+    /// The question section: (name, type).
+    pub question: Vec<(Name, RType)>,
+    /// Answer, authority and additional records.
+    pub sections: [Vec<Record>; 3],
+    /// A raw packet (U `HEX_ANSWER`, D `RAW`) instead of the built one.
+    pub raw: Option<Vec<u8>>,
+    /// Where the entry starts.
+    pub line: usize,
+}
+
+impl Entry {
+    /// Does the entry list this MATCH option?
+    pub fn has_match(&self, opt: &str) -> bool {
+        self.matches.iter().any(|m| m == opt)
+    }
+
+    /// Does REPLY list this token?
+    pub fn has_reply(&self, tok: &str) -> bool {
+        self.reply.iter().any(|r| r.eq_ignore_ascii_case(tok))
+    }
+}
+
+/// A window of steps during which some servers give canned answers.
+#[derive(Debug, Clone, Default)]
+pub struct Range {
+    /// First step (inclusive).
+    pub from: u32,
+    /// Last step (inclusive).
+    pub to: u32,
+    /// Destination addresses served (empty: any).
+    pub addrs: Vec<IpAddr>,
+    /// The canned answers, tried in order.
+    pub entries: Vec<Entry>,
+}
+
+/// One step of the scenario.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The step number.
+    pub n: u32,
+    /// The kind, e.g. `QUERY`, `CHECK_ANSWER`, `TIME_PASSES`.
+    pub kind: String,
+    /// The rest of the STEP line after the kind.
+    pub args: String,
+    /// The entry that follows the STEP line, if any.
+    pub entry: Option<Entry>,
+    /// Where the step is.
+    pub line: usize,
+}
+
+/// A parsed scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// Config entries: (section, key, value), values unquoted.
+    pub config: Vec<(String, String, String)>,
+    /// Header directives the runner cannot honour (`AUTOTRUST_FILE`, ...).
+    pub directives: Vec<String>,
+    /// The SCENARIO_BEGIN title.
+    pub title: String,
+    /// The canned servers.
+    pub ranges: Vec<Range>,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// Values of a config key (any section, or `section.key`).
+    pub fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.config.iter().filter(move |(s, k, _)| k == key || format!("{s}.{k}") == key).map(|(_, _, v)| v.as_str())
+    }
+}
+
+/// Remove a `;` (and, in config headers, `#`) comment outside quotes.
+fn strip_comment(line: &str, hash_too: bool) -> &str {
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, ';') => return line.get(..i).unwrap_or(line),
+            (None, '#') if hash_too => return line.get(..i).unwrap_or(line),
+            _ => {}
+        }
+    }
+    line
+}
+
+/// Split on blanks, keeping quoted strings whole (quotes removed).
+fn tokens(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote = None;
+    let mut any = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                any = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (_, c) => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
+}
+
+fn unbound_config(lines: &[(usize, &str)]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut section = "server".to_owned();
+    for (_, raw) in lines {
+        let line = strip_comment(raw, true);
+        let toks = tokens(line);
+        let mut i = 0;
+        while let Some(t) = toks.get(i) {
+            i += 1;
+            let Some(key) = t.strip_suffix(':') else { continue };
+            if matches!(key, "server" | "stub-zone" | "forward-zone" | "remote-control" | "auth-zone") {
+                section = key.to_owned();
+                continue;
+            }
+            let mut value = Vec::new();
+            while let Some(v) = toks.get(i) {
+                if v.ends_with(':') && !v.contains('"') && v.len() > 1 && !v.contains("::") {
+                    break;
+                }
+                value.push(v.clone());
+                i += 1;
+            }
+            out.push((section.clone(), key.to_owned(), value.join(" ")));
+        }
+    }
+    out
+}
+
+fn deckard_config(lines: &[(usize, &str)]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (_, raw) in lines {
+        let line = strip_comment(raw, true).trim();
+        let Some((k, v)) = line.split_once(':') else { continue };
+        let v = tokens(v).join(" ");
+        out.push(("server".to_owned(), k.trim().to_owned(), v));
+    }
+    out
+}
+
+fn parse_question(line: &str, n: usize) -> Result<(Name, RType), ParseError> {
+    let err = |what: String| ParseError { line: n, what };
+    let toks: Vec<&str> = line.split_whitespace().collect();
+    let name: Name =
+        toks.first().ok_or_else(|| err("empty question".into()))?.parse().map_err(|e| err(format!("{e}")))?;
+    let t = toks.last().ok_or_else(|| err("no type".into()))?;
+    let rtype = RType::from_text(t).ok_or_else(|| err(format!("unknown type {t}")))?;
+    Ok((name, rtype))
+}
+
+fn parse_record(line: &str, n: usize) -> Result<Record, ParseError> {
+    // Names without a trailing dot are relative to the root; TTL 3600 by default.
+    let text = format!("$TTL 3600\n{line}\n");
+    let mut recs = parse_zone(&text, Some(&Name::root())).map_err(|e| ParseError { line: n, what: format!("{e}") })?;
+    match (recs.pop(), recs.is_empty()) {
+        (Some(r), true) => Ok(r),
+        _ => Err(ParseError { line: n, what: "expected one record".into() }),
+    }
+}
+
+fn hex_bytes(text: &str, n: usize) -> Result<Vec<u8>, ParseError> {
+    let digits: String = text.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    candor_wire::text::hex_decode(&digits).ok_or_else(|| ParseError { line: n, what: "bad hex".into() })
+}
+
+/// Parse an entry starting after `ENTRY_BEGIN` at `lines[*i]`.
+fn parse_entry(lines: &[(usize, &str)], i: &mut usize, start: usize) -> Result<Entry, ParseError> {
+    let mut e = Entry { line: start, ..Entry::default() };
+    let mut section = 0usize; // 0 question, 1 answer, 2 authority, 3 additional
+    while let Some(&(n, raw)) = lines.get(*i) {
+        *i += 1;
+        let line = strip_comment(raw, false).trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        match first {
+            "ENTRY_END" => return Ok(e),
+            "MATCH" => e.matches.extend(words.map(str::to_owned)),
+            "ADJUST" => e.adjust.extend(words.map(str::to_owned)),
+            "REPLY" => e.reply.extend(words.map(str::to_owned)),
+            "SECTION" => {
+                section = match words.next().unwrap_or("") {
+                    "QUESTION" => 0,
+                    "ANSWER" => 1,
+                    "AUTHORITY" => 2,
+                    "ADDITIONAL" => 3,
+                    other => return Err(ParseError { line: n, what: format!("unknown section {other}") }),
+                }
+            }
+            "HEX_ANSWER_BEGIN" | "HEX_EDNSDATA_BEGIN" => {
+                let end = if first == "HEX_ANSWER_BEGIN" { "HEX_ANSWER_END" } else { "HEX_EDNSDATA_END" };
+                let mut hex = String::new();
+                while let Some(&(_, l)) = lines.get(*i) {
+                    *i += 1;
+                    let l = strip_comment(l, false).trim();
+                    if l.starts_with(end) {
+                        break;
+                    }
+                    hex.push_str(l);
+                }
+                if first == "HEX_ANSWER_BEGIN" {
+                    e.raw = Some(hex_bytes(&hex, n)?);
+                }
+            }
+            "RAW" => {
+                if let Some(&(_, l)) = lines.get(*i) {
+                    *i += 1;
+                    e.raw = Some(hex_bytes(l, n)?);
+                }
+            }
+            "MANDATORY" | "TSIG" => {}
+            _ if section == 0 => e.question.push(parse_question(line, n)?),
+            _ => {
+                let r = parse_record(line, n)?;
+                if let Some(s) = e.sections.get_mut(section - 1) {
+                    s.push(r);
+                }
+            }
+        }
+    }
+    Err(ParseError { line: start, what: "ENTRY_BEGIN without ENTRY_END".into() })
+}
+
+/// Parse a scenario of `dialect`.
+pub fn parse(text: &str, dialect: Dialect) -> Result<Scenario, ParseError> {
+    let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
+    let end = lines
+        .iter()
+        .position(|(_, l)| l.trim_start().starts_with("CONFIG_END"))
+        .ok_or(ParseError { line: 1, what: "no CONFIG_END".into() })?;
+    let mut header = Vec::new();
+    let mut directives = Vec::new();
+    let mut j = 0;
+    while let Some(&(n, l)) = lines.get(j) {
+        if j >= end {
+            break;
+        }
+        j += 1;
+        let t = l.trim_start();
+        if let Some(block) = ["AUTOTRUST_FILE", "TEMPFILE_CONTENTS"].iter().find(|b| t.starts_with(**b)) {
+            directives.push((*block).to_owned());
+            let stop = if *block == "AUTOTRUST_FILE" { "AUTOTRUST_END" } else { "TEMPFILE_END" };
+            while let Some(&(_, l)) = lines.get(j) {
+                j += 1;
+                if l.trim_start().starts_with(stop) {
+                    break;
+                }
+            }
+            continue;
+        }
+        if t.starts_with("TEMPFILE_NAME") || t.starts_with("COMMANDLINE") {
+            directives.push(t.split_whitespace().next().unwrap_or("").to_owned());
+            continue;
+        }
+        if t.starts_with(';') {
+            continue;
+        }
+        header.push((n, l));
+    }
+    let config = match dialect {
+        Dialect::Unbound => unbound_config(&header),
+        Dialect::Deckard => deckard_config(&header),
+    };
+    let mut sc = Scenario { dialect, config, directives, title: String::new(), ranges: Vec::new(), steps: Vec::new() };
+    let mut i = end + 1;
+    let mut range: Option<Range> = None;
+    while let Some(&(n, raw)) = lines.get(i) {
+        i += 1;
+        let line = strip_comment(raw, false).trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let err = |what: String| ParseError { line: n, what };
+        match first {
+            "SCENARIO_BEGIN" => sc.title = words.collect::<Vec<_>>().join(" "),
+            "SCENARIO_END" => break,
+            "RANGE_BEGIN" => {
+                let from = words.next().and_then(|w| w.parse().ok()).ok_or_else(|| err("RANGE_BEGIN from".into()))?;
+                let to = words.next().and_then(|w| w.parse().ok()).ok_or_else(|| err("RANGE_BEGIN to".into()))?;
+                let addrs = words.next().and_then(|a| a.parse().ok()).into_iter().collect();
+                range = Some(Range { from, to, addrs, entries: Vec::new() });
+            }
+            "RANGE_END" => {
+                let r = range.take().ok_or_else(|| err("RANGE_END without RANGE_BEGIN".into()))?;
+                sc.ranges.push(r);
+            }
+            "ADDRESS" => {
+                let a: IpAddr = words
+                    .next()
+                    .map(|a| a.split('@').next().unwrap_or(a))
+                    .and_then(|a| a.parse().ok())
+                    .ok_or_else(|| err("bad ADDRESS".into()))?;
+                if let Some(r) = range.as_mut() {
+                    if dialect == Dialect::Unbound {
+                        r.addrs = vec![a]; // U keeps the last one
+                    } else {
+                        r.addrs.push(a);
+                    }
+                }
+            }
+            "ENTRY_BEGIN" => {
+                let e = parse_entry(&lines, &mut i, n)?;
+                if let Some(r) = range.as_mut() {
+                    r.entries.push(e);
+                } else if let Some(s) = sc.steps.last_mut() {
+                    s.entry = Some(e);
+                }
+            }
+            "STEP" => {
+                let num = words.next().and_then(|w| w.parse().ok()).ok_or_else(|| err("STEP number".into()))?;
+                let kind = words.next().ok_or_else(|| err("STEP kind".into()))?.to_owned();
+                let args = words.collect::<Vec<_>>().join(" ");
+                if sc.steps.last().is_some_and(|s| s.n >= num) {
+                    return Err(err(format!("STEP {num} does not increase")));
+                }
+                sc.steps.push(Step { n: num, kind, args, entry: None, line: n });
+            }
+            _ => {}
+        }
+    }
+    Ok(sc)
+}

@@ -1,0 +1,558 @@
+//! Playing a scenario: the simulated network and clock, the config
+//! mapping, the steps, and the comparison of replies.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use candor_anchor::Anchors;
+use candor_crypto::Policy;
+use candor_resolver::{Clock, Config, Forward, Outbound, Protocol, Resolver, Transport, TransportError, Validator};
+use candor_wire::{Edns, EdnsOption, Flags, Message, Name, Opcode, Question, Rcode, Record};
+
+use crate::parse::{Dialect, Entry, Range, Scenario};
+
+/// What a scenario came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every check held.
+    Pass,
+    /// A check failed: why.
+    Fail(String),
+    /// The scenario needs something candor does not do: what.
+    Unsupported(String),
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The scenario's clock (FORMAT.md §4): the cache clock starts at 0 (U)
+/// or at the override date (D) and moves with `TIME_PASSES`; signatures
+/// are checked against a fixed override date in U.
+#[derive(Debug, Clone)]
+pub struct SimClock(Arc<Mutex<ClockState>>);
+
+#[derive(Debug)]
+struct ClockState {
+    elapsed: Duration,
+    fixed_sig_time: Option<u64>,
+    start: u64,
+}
+
+impl SimClock {
+    fn advance(&self, by: Duration) {
+        lock(&self.0).elapsed += by;
+    }
+}
+
+impl Clock for SimClock {
+    fn unix(&self) -> u64 {
+        let s = lock(&self.0);
+        s.fixed_sig_time.unwrap_or(s.start + s.elapsed.as_secs())
+    }
+
+    fn monotonic(&self) -> Duration {
+        lock(&self.0).elapsed
+    }
+}
+
+/// The scenario's authoritative servers: RANGE entries answer the
+/// resolver's queries by step window, address and MATCH rules.
+#[derive(Debug, Clone)]
+pub struct SimNet(Arc<NetState>);
+
+#[derive(Debug)]
+struct NetState {
+    dialect: Dialect,
+    ranges: Vec<Range>,
+    step: Mutex<u32>,
+    unmatched: Mutex<Vec<String>>,
+}
+
+fn rcode_of(tok: &str) -> Option<Rcode> {
+    Some(match tok.to_ascii_uppercase().as_str() {
+        "NOERROR" => Rcode::NOERROR,
+        "FORMERR" => Rcode::FORMERR,
+        "SERVFAIL" => Rcode::SERVFAIL,
+        "NXDOMAIN" => Rcode::NXDOMAIN,
+        "NOTIMPL" | "NOTIMP" => Rcode::NOTIMP,
+        "REFUSED" => Rcode::REFUSED,
+        "YXDOMAIN" => Rcode(6),
+        "YXRRSET" => Rcode(7),
+        "NXRRSET" => Rcode(8),
+        "NOTAUTH" => Rcode(9),
+        "NOTZONE" => Rcode(10),
+        "BADVERS" => Rcode::BADVERS,
+        _ => return None,
+    })
+}
+
+fn opcode_of(tok: &str) -> Option<Opcode> {
+    Some(match tok.to_ascii_uppercase().as_str() {
+        "QUERY" => Opcode::QUERY,
+        "IQUERY" => Opcode(1),
+        "STATUS" => Opcode(2),
+        "NOTIFY" => Opcode(4),
+        "UPDATE" => Opcode(5),
+        _ => return None,
+    })
+}
+
+/// The header (opcode, rcode, flags) an entry's REPLY tokens describe.
+fn header_of(e: &Entry) -> (Opcode, Rcode, Flags, bool) {
+    let mut f = Flags::default();
+    let (mut op, mut rc, mut dnssec_ok) = (Opcode::QUERY, Rcode::NOERROR, false);
+    for t in &e.reply {
+        match t.to_ascii_uppercase().as_str() {
+            "QR" => f.qr = true,
+            "AA" => f.aa = true,
+            "TC" => f.tc = true,
+            "RD" => f.rd = true,
+            "RA" => f.ra = true,
+            "AD" => f.ad = true,
+            "CD" => f.cd = true,
+            "DO" => dnssec_ok = true,
+            other => {
+                if let Some(r) = rcode_of(other) {
+                    rc = r;
+                } else if let Some(o) = opcode_of(other) {
+                    op = o;
+                }
+            }
+        }
+    }
+    (op, rc, f, dnssec_ok)
+}
+
+/// Does the resolver's outgoing `q` satisfy the entry's MATCH options?
+fn query_matches(e: &Entry, q: &Message, protocol: Protocol) -> bool {
+    let qd = q.question();
+    let ed = e.question.first();
+    e.matches.iter().all(|m| match m.as_str() {
+        "opcode" => q.header.opcode == header_of(e).0,
+        "qtype" => qd.map(|x| x.qtype) == ed.map(|x| x.1),
+        "qname" => qd.map(|x| &x.name) == ed.map(|x| &x.0),
+        "question" => qd.map(|x| (&x.name, x.qtype)) == ed.map(|x| (&x.0, x.1)),
+        "subdomain" => match (qd, ed) {
+            (Some(a), Some(b)) => a.name.is_subdomain_of(&b.0),
+            _ => false,
+        },
+        "DO" => q.edns.as_ref().is_some_and(|x| x.dnssec_ok),
+        "noedns" => q.edns.is_none(),
+        "TCP" => protocol == Protocol::Tcp,
+        "UDP" => protocol == Protocol::Udp,
+        _ => true,
+    })
+}
+
+impl SimNet {
+    fn answer(&self, server: SocketAddr, protocol: Protocol, query: &[u8]) -> Option<Vec<u8>> {
+        let q = Message::from_wire(query).ok()?;
+        let step = *lock(&self.0.step);
+        let ip = server.ip();
+        let known = self.0.ranges.iter().any(|r| r.addrs.contains(&ip));
+        let eligible = |r: &&Range| {
+            r.from <= step
+                && step <= r.to
+                && (r.addrs.is_empty() || r.addrs.contains(&ip) || (!known && self.0.dialect == Dialect::Deckard))
+        };
+        let entry = self
+            .0
+            .ranges
+            .iter()
+            .filter(eligible)
+            .find_map(|r| r.entries.iter().find(|e| query_matches(e, &q, protocol)));
+        let Some(e) = entry else {
+            let what = q.question().map(|x| format!("{} {}", x.name, x.qtype)).unwrap_or_default();
+            lock(&self.0.unmatched).push(format!("step {step}: {what} to {ip}"));
+            return None;
+        };
+        if e.adjust.iter().any(|a| a == "do_not_answer") {
+            return None;
+        }
+        if let Some(raw) = &e.raw {
+            let mut raw = raw.clone();
+            if let (Some(dst), Some(src)) = (raw.get_mut(..2), query.get(..2)) {
+                dst.copy_from_slice(src);
+            }
+            return Some(raw);
+        }
+        let (opcode, rcode, flags, dnssec_ok) = header_of(e);
+        let mut m = Message::default();
+        m.header.id = q.header.id;
+        m.header.opcode = opcode;
+        m.header.rcode = rcode;
+        m.header.flags = flags;
+        m.questions = e.question.iter().map(|(n, t)| Question::new(n.clone(), *t)).collect();
+        // Echo the query's question when asked, or when only the spelling differs.
+        let same = m.questions.first().zip(q.question()).is_some_and(|(a, b)| a.name == b.name && a.qtype == b.qtype);
+        if e.adjust.iter().any(|a| a == "copy_query") || same {
+            m.questions = q.questions.clone();
+        }
+        let [an, au, ad] = e.sections.clone();
+        m.answers = an;
+        m.authority = au;
+        m.additional = ad;
+        m.edns = match self.0.dialect {
+            Dialect::Unbound => dnssec_ok.then(|| Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() }),
+            Dialect::Deckard => {
+                q.edns.as_ref().map(|x| Edns { udp_size: 4096, dnssec_ok: x.dnssec_ok, ..Edns::default() })
+            }
+        };
+        m.to_wire().ok()
+    }
+}
+
+impl Transport for SimNet {
+    fn query(
+        &self,
+        server: SocketAddr,
+        protocol: Protocol,
+        query: &[u8],
+        _timeout: Duration,
+    ) -> impl Future<Output = Result<Vec<u8>, TransportError>> + Send {
+        let r = self.answer(server, protocol, query).ok_or(TransportError::Timeout(server));
+        std::future::ready(r)
+    }
+}
+
+/// How the caller turns a client query into the server's reply (the
+/// serving path: AD, EDE, EDNS shaping).
+pub type Answerer = dyn for<'a> Fn(&'a Resolver<SimNet, SimClock>, &'a [u8]) -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send + 'a>>
+    + Sync;
+
+/// Keys that change nothing candor does, with the values that keep it so
+/// (`None`: any value).
+const IGNORED: &[(&str, Option<&[&str]>)] = &[
+    ("target-fetch-policy", Some(&["0 0 0 0 0"])),
+    ("trust-anchor-signaling", Some(&["no"])),
+    ("fake-sha1", None),
+    ("minimal-responses", None),
+    ("iter-scrub-promiscuous", None),
+    ("rrset-roundrobin", None),
+    ("log-time-ascii", None),
+    ("log-servfail", None),
+    ("verbosity", None),
+    ("val-log-level", None),
+    ("directory", None),
+    ("use-syslog", None),
+    ("logfile", None),
+    ("ede", Some(&["yes"])),
+    ("aggressive-nsec", None),
+    ("local-zone", None),
+    ("do-ip6", None),
+    ("do-ip4", None),
+    ("do-not-query-localhost", None),
+    ("stub-prime", Some(&["no"])),
+    ("harden-glue", Some(&["yes", "on"])),
+    ("harden-dnssec-stripped", Some(&["yes"])),
+    ("harden-below-nxdomain", Some(&["yes"])),
+    ("harden-referral-path", Some(&["no"])),
+    ("harden-algo-downgrade", Some(&["no"])),
+    ("harden-unknown-additional", Some(&["no"])),
+    ("harden-unverified-glue", Some(&["no"])),
+    ("val-clean-additional", Some(&["yes"])),
+    ("stub-name", None),
+    ("access-control", None),
+    ("val-max-restart", None),
+];
+
+const HANDLED: &[&str] = &[
+    "trust-anchor",
+    "val-override-date",
+    "val-override-timestamp",
+    "name",
+    "stub-addr",
+    "qname-minimisation",
+    "query-minimization",
+    "module-config",
+    "domain-insecure",
+];
+
+fn parse_date(v: &str) -> Option<u64> {
+    if v.len() == 14 && v.bytes().all(|b| b.is_ascii_digit()) {
+        candor_wire::parse_timestamp(v).and_then(|t| u64::try_from(t).ok())
+    } else {
+        v.parse().ok()
+    }
+}
+
+/// Build the resolver's config from the scenario's, or say what is unsupported.
+fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
+    if let Some(d) = sc.directives.first() {
+        return Err(d.clone());
+    }
+    for (section, key, value) in &sc.config {
+        if HANDLED.contains(&key.as_str()) && section != "forward-zone" {
+            continue;
+        }
+        match IGNORED.iter().find(|(k, _)| k == key) {
+            Some((_, None)) => {}
+            Some((_, Some(ok))) if ok.iter().any(|v| v.eq_ignore_ascii_case(value)) => {}
+            _ => return Err(format!("{section}.{key}: {value}")),
+        }
+    }
+    let mut anchors = Anchors::empty();
+    let mut records = Vec::new();
+    for v in sc.values("trust-anchor") {
+        let text = format!("$TTL 3600\n{}\n", v.replace(['(', ')'], " "));
+        let rrs =
+            candor_wire::text::parse_zone(&text, Some(&Name::root())).map_err(|e| format!("trust-anchor {v}: {e}"))?;
+        records.extend(rrs);
+    }
+    anchors.add_records(&records).map_err(|e| format!("trust-anchor: {e}"))?;
+    let validation = !sc.values("module-config").any(|v| v.split_whitespace().all(|w| w != "validator"));
+    if !validation {
+        anchors = Anchors::empty();
+    }
+    for z in sc.values("domain-insecure") {
+        let zone: Name = z.parse().map_err(|e| format!("domain-insecure {z}: {e}"))?;
+        anchors.add_negative(zone, u64::MAX);
+    }
+    // Root servers and stub zones.
+    let mut roots = Vec::new();
+    let mut stubs = Vec::new();
+    match sc.dialect {
+        Dialect::Unbound => {
+            let mut zone: Option<Name> = None;
+            for (section, key, value) in &sc.config {
+                if section != "stub-zone" {
+                    continue;
+                }
+                match key.as_str() {
+                    "name" => zone = Some(value.parse().map_err(|e| format!("stub-zone name {value}: {e}"))?),
+                    "stub-addr" => {
+                        let ip: IpAddr = value
+                            .split('@')
+                            .next()
+                            .and_then(|a| a.trim().parse().ok())
+                            .ok_or_else(|| format!("stub-addr {value}"))?;
+                        match &zone {
+                            Some(z) if z.is_root() => roots.push(ip),
+                            Some(z) => match stubs.iter_mut().find(|f: &&mut Forward| f.zone == *z) {
+                                Some(f) => f.servers.push(SocketAddr::new(ip, 53)),
+                                None => stubs.push(Forward { zone: z.clone(), servers: vec![SocketAddr::new(ip, 53)] }),
+                            },
+                            None => return Err("stub-addr before name".into()),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Dialect::Deckard => {
+            for v in sc.values("stub-addr") {
+                roots.push(v.parse().map_err(|_| format!("stub-addr {v}"))?);
+            }
+        }
+    }
+    if roots.is_empty() {
+        return Err("no root stub (the built-in root hints would be used)".into());
+    }
+    let mut cfg = Config::new(roots, anchors);
+    cfg.stubs = stubs;
+    cfg.priming = false;
+    cfg.local_zones = false;
+    cfg.validator = Validator { policy: Policy::LEGACY, ..Validator::default() };
+    cfg.outbound = Outbound::default();
+    let qmin = sc.values("qname-minimisation").chain(sc.values("query-minimization")).last();
+    cfg.qname_minimisation = qmin.is_none_or(|v| matches!(v, "yes" | "on"));
+    let date = sc.values("val-override-date").chain(sc.values("val-override-timestamp")).find_map(parse_date);
+    if sc.values("val-override-date").any(|v| v == "-1") {
+        return Err("val-override-date: -1 (ignore signature dates)".into());
+    }
+    Ok((cfg, date))
+}
+
+/// The client query of a QUERY step.
+fn client_query(e: &Entry, dialect: Dialect) -> Message {
+    let (opcode, _, flags, dnssec_ok) = header_of(e);
+    let mut m = Message::default();
+    m.header.opcode = opcode;
+    m.header.flags = flags;
+    m.questions = e.question.iter().map(|(n, t)| Question::new(n.clone(), *t)).collect();
+    m.edns = match dialect {
+        Dialect::Unbound => dnssec_ok.then(|| Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() }),
+        Dialect::Deckard => Some(Edns { udp_size: 4096, dnssec_ok, ..Edns::default() }),
+    };
+    m
+}
+
+fn rr_key(r: &Record) -> Record {
+    Record { ttl: 0, class: r.class, owner: r.owner.to_lowercase(), data: r.data.clone() }
+}
+
+/// Compare two record lists as multisets (TTL too when `ttl`).
+fn same_records(what: &str, want: &[Record], got: &[Record], ttl: bool) -> Result<(), String> {
+    let mut left: Vec<&Record> = got.iter().collect();
+    for w in want {
+        let k = rr_key(w);
+        match left.iter().position(|g| rr_key(g) == k && (!ttl || g.ttl == w.ttl)) {
+            Some(i) => {
+                left.swap_remove(i);
+            }
+            None => return Err(format!("{what}: expected {w}, not in the reply")),
+        }
+    }
+    if let Some(extra) = left.first() {
+        return Err(format!("{what}: unexpected {extra}"));
+    }
+    Ok(())
+}
+
+/// FORMAT.md §6.4's recommended comparison of an expected entry with a reply.
+fn compare(e: &Entry, got: &Message, dialect: Dialect) -> Result<(), String> {
+    let (opcode, rcode, flags, dnssec_ok) = header_of(e);
+    let all = e.has_match("all");
+    let want = |o: &str| all || e.has_match(o);
+    let ttl = e.has_match("ttl");
+    // ede=N is checked on its own, and the option left out of the rest.
+    for m in &e.matches {
+        if let Some(code) = m.strip_prefix("ede=") {
+            let codes: Vec<u16> = got
+                .edns
+                .iter()
+                .flat_map(|x| x.options.iter())
+                .filter_map(|o| match o {
+                    EdnsOption::Ede(x) => Some(x.code),
+                    _ => None,
+                })
+                .collect();
+            let ok =
+                if code == "any" { !codes.is_empty() } else { code.parse().is_ok_and(|c: u16| codes.contains(&c)) };
+            if !ok {
+                return Err(format!("expected EDE {code}, got {codes:?}"));
+            }
+        }
+    }
+    if want("opcode") && got.header.opcode != opcode {
+        return Err(format!("opcode {:?}, expected {opcode:?}", got.header.opcode));
+    }
+    if (want("rcode") || all) && got.header.rcode != rcode {
+        return Err(format!("rcode {}, expected {rcode}", got.header.rcode));
+    }
+    if all || e.has_match("flags") {
+        let f = got.header.flags;
+        let bits = |f: Flags| [f.qr, f.aa, f.tc, f.rd, f.ra, f.ad, f.cd];
+        if bits(f) != bits(flags) {
+            return Err(format!("flags {}, expected {}", flag_text(f), flag_text(flags)));
+        }
+    }
+    if want("question") || want("qname") || want("qtype") {
+        let a = got.question().map(|q| (&q.name, q.qtype));
+        let b = e.question.first().map(|(n, t)| (n, *t));
+        if a != b {
+            return Err(format!("question {a:?}, expected {b:?}"));
+        }
+    }
+    if want("answer") {
+        same_records("answer", e.sections.first().map_or(&[], |s| s), &got.answers, ttl)?;
+    }
+    if want("authority") {
+        same_records("authority", e.sections.get(1).map_or(&[], |s| s), &got.authority, ttl)?;
+    }
+    if want("additional") {
+        same_records("additional", e.sections.get(2).map_or(&[], |s| s), &got.additional, ttl)?;
+    }
+    if all && dialect == Dialect::Unbound {
+        let got_do = got.edns.as_ref().map(|x| x.dnssec_ok);
+        let want_do = dnssec_ok.then_some(true);
+        if got_do.is_some() != want_do.is_some() || (want_do == Some(true) && got_do != Some(true)) {
+            return Err(format!("EDNS {got_do:?}, expected {want_do:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn flag_text(f: Flags) -> String {
+    let names = [(f.qr, "QR"), (f.aa, "AA"), (f.tc, "TC"), (f.rd, "RD"), (f.ra, "RA"), (f.ad, "AD"), (f.cd, "CD")];
+    names.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect::<Vec<_>>().join(" ")
+}
+
+/// Play `sc`; `answer` turns a client query into the server's reply.
+pub async fn run(sc: &Scenario, answer: &Answerer) -> Outcome {
+    let supported = ["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING"];
+    for s in &sc.steps {
+        if !supported.contains(&s.kind.as_str()) {
+            return Outcome::Unsupported(format!("step {}", s.kind));
+        }
+        if s.kind == "TIME_PASSES" && !s.args.starts_with("ELAPSE") {
+            return Outcome::Unsupported(format!("step TIME_PASSES {}", s.args));
+        }
+        if s.kind == "QUERY" && s.entry.as_ref().is_some_and(|e| e.raw.is_some() || e.has_match("TCP")) {
+            return Outcome::Unsupported("raw or TCP client query".into());
+        }
+    }
+    let (cfg, date) = match config(sc) {
+        Ok(c) => c,
+        Err(key) => return Outcome::Unsupported(key),
+    };
+    let clock = SimClock(Arc::new(Mutex::new(ClockState {
+        elapsed: Duration::ZERO,
+        fixed_sig_time: if sc.dialect == Dialect::Unbound { date } else { None },
+        start: date.unwrap_or(0),
+    })));
+    let net = SimNet(Arc::new(NetState {
+        dialect: sc.dialect,
+        ranges: sc.ranges.clone(),
+        step: Mutex::new(0),
+        unmatched: Mutex::new(Vec::new()),
+    }));
+    let resolver = Resolver::new(cfg, net.clone(), clock.clone());
+    let mut queue: Vec<Message> = Vec::new();
+    for s in &sc.steps {
+        *lock(&net.0.step) = s.n;
+        match s.kind.as_str() {
+            "QUERY" => {
+                let Some(e) = &s.entry else { return Outcome::Fail(format!("step {}: QUERY without an entry", s.n)) };
+                let Ok(wire) = client_query(e, sc.dialect).to_wire() else {
+                    return Outcome::Fail(format!("step {}: the query does not encode", s.n));
+                };
+                match answer(&resolver, &wire).await.and_then(|r| Message::from_wire(&r).ok()) {
+                    Some(m) => queue.push(m),
+                    None => return Outcome::Fail(format!("step {}: no reply", s.n)),
+                }
+            }
+            "CHECK_ANSWER" => {
+                let Some(e) = &s.entry else { continue };
+                let result = match sc.dialect {
+                    // U: any queued answer that matches; D: the last one.
+                    Dialect::Unbound => {
+                        let hit = queue.iter().position(|m| compare(e, m, sc.dialect).is_ok());
+                        match hit {
+                            Some(i) => {
+                                queue.remove(i);
+                                Ok(())
+                            }
+                            None => match queue.first() {
+                                Some(m) => compare(e, m, sc.dialect),
+                                None => Err("no answer to check".into()),
+                            },
+                        }
+                    }
+                    Dialect::Deckard => match queue.last() {
+                        Some(m) => compare(e, m, sc.dialect),
+                        None => Err("no answer to check".into()),
+                    },
+                };
+                if let Err(why) = result {
+                    let unmatched = lock(&net.0.unmatched).clone();
+                    let hint = match unmatched.last() {
+                        Some(u) => format!(" (last unanswered query: {u})"),
+                        None => String::new(),
+                    };
+                    return Outcome::Fail(format!("step {} (line {}): {why}{hint}", s.n, s.line));
+                }
+            }
+            "TIME_PASSES" => {
+                let secs = s.args.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+                clock.advance(Duration::from_secs_f64(secs.max(0.0)));
+            }
+            _ => {}
+        }
+    }
+    Outcome::Pass
+}
