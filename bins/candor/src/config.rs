@@ -196,6 +196,8 @@ impl FileConfig {
             cfg.validator.policy = Policy {
                 rsasha1: p.rsasha1.unwrap_or(cfg.validator.policy.rsasha1),
                 small_rsa: p.small_rsa.unwrap_or(cfg.validator.policy.small_rsa),
+                // Never in service: DSA exists only for replaying old corpora.
+                dsa: false,
             };
         }
         if let Some(b) = &self.budgets {

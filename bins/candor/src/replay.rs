@@ -46,6 +46,8 @@ pub async fn play(path: &Path) -> Outcome {
 }
 
 pub(crate) fn run(args: &ReplayArgs) -> u8 {
+    // The resolver's own log, when asked for (CANDOR_LOG=debug).
+    crate::init_logging(&std::env::var("CANDOR_LOG").unwrap_or_else(|_| "off".to_owned()), false);
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -17,13 +17,16 @@ pub struct Policy {
     /// Accept RSA moduli under 1024 bits (verified with the `rsa` crate,
     /// since `ring` refuses them).
     pub small_rsa: bool,
+    /// Accept DSA (3) and DSA-NSEC3-SHA1 (6), withdrawn by RFC 8624: only
+    /// for replaying old test corpora.
+    pub dsa: bool,
 }
 
 impl Policy {
     /// What `candor serve` uses: no RSASHA1, no RSA under 1024 bits.
-    pub const PRODUCTION: Policy = Policy { rsasha1: false, small_rsa: false };
+    pub const PRODUCTION: Policy = Policy { rsasha1: false, small_rsa: false, dsa: false };
     /// For test corpora signed with old keys (replay scenarios, RFC examples).
-    pub const LEGACY: Policy = Policy { rsasha1: true, small_rsa: true };
+    pub const LEGACY: Policy = Policy { rsasha1: true, small_rsa: true, dsa: true };
 }
 
 impl Default for Policy {
@@ -62,6 +65,8 @@ pub enum PublicKey {
     EcdsaP384(Vec<u8>),
     /// Ed25519.
     Ed25519([u8; 32]),
+    /// DSA (legacy policy only): p, q, g, y, big-endian.
+    Dsa([Vec<u8>; 4]),
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
@@ -136,6 +141,9 @@ impl PublicKey {
                 Ok(if want == 64 { PublicKey::EcdsaP256(point) } else { PublicKey::EcdsaP384(point) })
             }
             Algorithm::ED25519 => Ok(PublicKey::Ed25519(pk.try_into().map_err(|_| malformed("not 32 octets"))?)),
+            Algorithm::DSA | Algorithm::DSA_NSEC3_SHA1 if policy.dsa => {
+                Ok(PublicKey::Dsa(crate::dsa::parse_key(pk).ok_or_else(|| malformed("not an RFC 2536 DSA key"))?))
+            }
             _ => Err(Unsupported::Algorithm(alg).into()),
         }
     }
@@ -147,6 +155,7 @@ impl PublicKey {
             PublicKey::EcdsaP256(p) => (backend.p256)(p, msg, sig),
             PublicKey::EcdsaP384(p) => (backend.p384)(p, msg, sig),
             PublicKey::Ed25519(k) => (backend.ed25519)(k, msg, sig),
+            PublicKey::Dsa(k) => crate::dsa::verify(k, msg, sig),
         }
     }
 
@@ -169,6 +178,7 @@ pub fn algorithm_supported(alg: Algorithm, policy: Policy) -> bool {
         | Algorithm::ECDSAP384SHA384
         | Algorithm::ED25519 => true,
         Algorithm::RSASHA1 | Algorithm::RSASHA1_NSEC3_SHA1 => policy.rsasha1,
+        Algorithm::DSA | Algorithm::DSA_NSEC3_SHA1 => policy.dsa,
         _ => false,
     }
 }

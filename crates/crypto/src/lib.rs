@@ -22,6 +22,7 @@
 
 mod backend;
 mod ds;
+mod dsa;
 mod error;
 mod key;
 mod keytag;

@@ -13,7 +13,8 @@ use candor_wire::{Edns, Message, Name, Nsec3Param, Opcode, RData, RType, Rcode, 
 pub struct Behavior {
     /// Answer every query with REFUSED (`allow-query { none; }`).
     pub refuse: bool,
-    /// Clear AA on answers (a server that is not authoritative).
+    /// Lame: not authoritative for the zone, answer every query with a
+    /// referral back to the root, without AA.
     pub no_aa: bool,
     /// Set TC on every UDP answer, so only TCP gets data.
     pub tcp_only: bool,
@@ -113,7 +114,15 @@ impl Authority {
             resp.header.rcode = Rcode::REFUSED;
             return resp;
         }
-        resp.header.flags.aa = !self.behavior.no_aa;
+        if self.behavior.no_aa {
+            // Lame: not authoritative for the zone, it refers back to the root.
+            let root_ns = Name::root().prepend(b"root-servers").and_then(|n| n.prepend(b"a"));
+            if let Ok(ns) = root_ns {
+                resp.authority.push(Record::new(Name::root(), 518_400, RData::Ns(ns)));
+            }
+            return resp;
+        }
+        resp.header.flags.aa = true;
         self.resolve(&q.name, q.qtype, do_bit, &mut resp);
         if udp && self.behavior.tcp_only {
             truncate(&mut resp);

@@ -595,7 +595,7 @@ pub fn cases() -> Vec<Case> {
             Servfail,
             Some(22),
             "no-reachable-authority",
-            "the zone's server answers without authority (no AA)",
+            "the zone's server is lame: not authoritative, it refers back to the root (no AA)",
         )
         .behave(Behavior { no_aa: true, ..Behavior::default() }),
         case("tcp-only", Secure, None, "valid", "the server truncates every UDP answer; the data comes over TCP")

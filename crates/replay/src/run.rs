@@ -432,13 +432,15 @@ fn compare(e: &Entry, got: &Message, dialect: Dialect) -> Result<(), String> {
         return Err(format!("opcode {:?}, expected {opcode:?}", got.header.opcode));
     }
     if (want("rcode") || all) && got.header.rcode != rcode {
-        return Err(format!("rcode {}, expected {rcode}", got.header.rcode));
+        let ede = got.edns.as_ref().and_then(|x| x.ede()).map(|x| format!(" (EDE {}: {})", x.code, x.text));
+        return Err(format!("rcode {}, expected {rcode}{}", got.header.rcode, ede.unwrap_or_default()));
     }
     if all || e.has_match("flags") {
         let f = got.header.flags;
         let bits = |f: Flags| [f.qr, f.aa, f.tc, f.rd, f.ra, f.ad, f.cd];
         if bits(f) != bits(flags) {
-            return Err(format!("flags {}, expected {}", flag_text(f), flag_text(flags)));
+            let ede = got.edns.as_ref().and_then(|x| x.ede()).map(|x| format!(" (EDE {}: {})", x.code, x.text));
+            return Err(format!("flags {}, expected {}{}", flag_text(f), flag_text(flags), ede.unwrap_or_default()));
         }
     }
     if want("question") || want("qname") || want("qtype") {

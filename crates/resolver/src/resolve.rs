@@ -904,6 +904,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             f.refused = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect::<Vec<_>>().into();
             return Err(f);
         }
+        // A trust anchor configured for the child (an island of trust)
+        // starts the chain there, whatever the parent says.
+        if let Some(anchor) = self.cfg.anchors.get(child).cloned() {
+            next.trust = self.zone_keys(&next, &anchor.ds, &anchor.keys, work).await.unwrap_or_else(Trust::Bogus);
+            return Ok(next);
+        }
         next.trust = match &cut.trust {
             Trust::Bogus(f) => Trust::Bogus(f.clone()),
             Trust::Insecure(f) => Trust::Insecure(f.clone()),
@@ -1282,9 +1288,14 @@ enum Kind {
     Referral(Name),
 }
 
-/// What a response from a server of `zone` is: an authoritative answer, a
-/// referral to a zone strictly between `zone` and `qname`, or nothing
-/// usable (lame, refused, non-authoritative).
+/// What a response from a server of `zone` is: an answer, a referral to a
+/// zone strictly between `zone` and `qname`, or nothing usable (lame,
+/// refused, an upward referral).
+///
+/// Like Unbound and Knot, an answer without AA is still taken when it
+/// answers: records owned by the name, NXDOMAIN, or NODATA with the
+/// zone's SOA (the data is validated all the same). What is not an answer
+/// and not a downward referral is lame.
 fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
     if !msg.header.flags.qr || !matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
         return None;
@@ -1298,8 +1309,11 @@ fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
         }
         _ => None,
     });
-    if msg.answers.is_empty() && msg.header.rcode == Rcode::NOERROR {
+    if msg.answers.is_empty() && msg.header.rcode == Rcode::NOERROR && child.is_some() {
         return child.map(Kind::Referral);
     }
-    None
+    let answers = msg.answers.iter().any(|r| r.owner == *qname);
+    let soa = msg.authority.iter().any(|r| r.rtype() == RType::SOA && r.owner.is_subdomain_of(zone));
+    (answers || (msg.answers.is_empty() && soa) || (msg.header.rcode == Rcode::NXDOMAIN && msg.answers.is_empty()))
+        .then_some(Kind::Answer)
 }
