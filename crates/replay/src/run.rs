@@ -165,6 +165,13 @@ impl SimNet {
             .iter()
             .filter(eligible)
             .find_map(|r| r.entries.iter().find(|e| query_matches(e, &q, protocol)));
+        if std::env::var_os("CANDOR_REPLAY_DEBUG").is_some() {
+            let what = q.question().map(|x| format!("{} {}", x.name, x.qtype)).unwrap_or_default();
+            eprintln!(
+                "replay: step {step}: {what} to {ip}: {}",
+                entry.map_or("no entry".to_owned(), |e| format!("entry at line {}", e.line))
+            );
+        }
         let Some(e) = entry else {
             let what = q.question().map(|x| format!("{} {}", x.name, x.qtype)).unwrap_or_default();
             lock(&self.0.unmatched).push(format!("step {step}: {what} to {ip}"));

@@ -523,7 +523,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                     Err(f) => return servfail(f),
                 },
-                Reply::Answer(msg) if full => return self.finish(&cut, qname, qtype, msg, work),
+                Reply::Answer(msg) if full => {
+                    // One server for parent and child: the answer may be signed
+                    // by a zone below the cut; take the chain down to it first.
+                    let cut = match signer_below(&cut.zone, qname, &msg) {
+                        Some(signer) => match self.signer_cut(&cut, &signer, work).await {
+                            Ok(c) => c,
+                            Err(f) => return servfail(f),
+                        },
+                        None => cut,
+                    };
+                    return self.finish(&cut, qname, qtype, msg, work);
+                }
                 Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => minimise = false,
                 // The name exists in this zone (or is an empty non-terminal): one label more.
                 Reply::Answer(_) => labels += 1,
@@ -954,6 +965,53 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Ok(next)
     }
 
+    /// The cut of `signer`, a zone below `cut` served by the same servers:
+    /// its DS from them (or the proof there is none), then its keys.
+    async fn signer_cut(&self, cut: &Cut, signer: &Name, work: &mut Work) -> Result<Cut, Failure> {
+        let now = self.clock.unix();
+        let mut next = Cut { zone: signer.clone(), servers: cut.servers.clone(), trust: cut.trust.clone() };
+        let Trust::Secure(keys) = &cut.trust else { return Ok(next) };
+        let msg = match self.ask(cut, signer, RType::DS, work).await? {
+            Reply::Answer(m) => m,
+            Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, signer.clone(), now)),
+        };
+        let ds_set: Vec<Record> =
+            msg.answers.iter().filter(|r| r.owner == *signer && r.rtype() == RType::DS).cloned().collect();
+        next.trust = if ds_set.is_empty() {
+            let proof = self.deny(keys, &msg.authority, work, |h, lim, recs| {
+                candor_denial::nodata(signer, RType::DS, &keys.zone, recs, h, lim)
+            });
+            let t = match proof {
+                Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &cut.zone, now))),
+                Ok(_) => Trust::Insecure(None),
+                Err(f) => Trust::Bogus(f),
+            };
+            work.record(|| Link::NoDs {
+                parent: keys.zone.clone(),
+                child: signer.clone(),
+                opt_out: false,
+                state: link_state(&t),
+            });
+            t
+        } else {
+            let sigs = rrsigs_for(&msg.answers, signer, RType::DS);
+            let verified = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent);
+            work.record(|| Link::Ds {
+                parent: keys.zone.clone(),
+                child: signer.clone(),
+                ds: ds_of(&ds_set),
+                rrsigs: sigs_of(&msg.answers, signer, RType::DS),
+                state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
+            });
+            match verified {
+                Err(f) => Trust::Bogus(f),
+                Ok(()) => self.zone_keys(&next, &ds_of(&ds_set), &[], work).await.unwrap_or_else(Trust::Bogus),
+            }
+        };
+        self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
+        Ok(next)
+    }
+
     /// Fetch the cut's DNSKEY RRset and trust it from `ds` or `anchor_keys`.
     async fn zone_keys(
         &self,
@@ -1209,6 +1267,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     }
 }
 
+/// The zone strictly below `zone` (and at or above `qname`) whose
+/// signatures an answer carries, when the answer came from a server of
+/// both.
+fn signer_below(zone: &Name, qname: &Name, msg: &Message) -> Option<Name> {
+    msg.answers.iter().chain(&msg.authority).find_map(|r| match &r.data {
+        RData::Rrsig(s) if s.signer != *zone && s.signer.is_subdomain_of(zone) && qname.is_subdomain_of(&s.signer) => {
+            Some(s.signer.clone())
+        }
+        _ => None,
+    })
+}
+
 /// The DS rdata among `records`.
 fn ds_of(records: &[Record]) -> Vec<Ds> {
     records
@@ -1300,20 +1370,22 @@ fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
     if !msg.header.flags.qr || !matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
         return None;
     }
-    if msg.header.flags.aa {
-        return Some(Kind::Answer);
-    }
     let child = msg.authority.iter().find_map(|r| match r.data {
         RData::Ns(_) if r.owner != *zone && r.owner.is_subdomain_of(zone) && qname.is_subdomain_of(&r.owner) => {
             Some(r.owner.clone())
         }
         _ => None,
     });
-    if msg.answers.is_empty() && msg.header.rcode == Rcode::NOERROR && child.is_some() {
+    let soa = msg.authority.iter().any(|r| r.rtype() == RType::SOA && r.owner.is_subdomain_of(zone));
+    // A downward referral, even with AA set (some servers do): no answer,
+    // no SOA, the child's NS.
+    if msg.answers.is_empty() && msg.header.rcode == Rcode::NOERROR && !soa && child.is_some() {
         return child.map(Kind::Referral);
     }
+    if msg.header.flags.aa {
+        return Some(Kind::Answer);
+    }
     let answers = msg.answers.iter().any(|r| r.owner == *qname);
-    let soa = msg.authority.iter().any(|r| r.rtype() == RType::SOA && r.owner.is_subdomain_of(zone));
     (answers || (msg.answers.is_empty() && soa) || (msg.header.rcode == Rcode::NXDOMAIN && msg.answers.is_empty()))
         .then_some(Kind::Answer)
 }
