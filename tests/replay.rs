@@ -1,0 +1,109 @@
+//! The external conformance suite: every portable scenario of
+//! ../shared/rpl (INDEX.tsv) is replayed against the real resolver and
+//! response shaping, and the results must equal the pinned ones in
+//! testdata/replay-expected.tsv, in both directions: a regression and an
+//! unrecorded fix both fail. `CANDOR_REPLAY_BLESS=1` rewrites the file
+//! after a deliberate change (review its diff).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use candor_replay::Outcome;
+
+/// Where build.rs found the shared corpora.
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CANDOR_SHARED_DIR"))
+}
+
+fn pinned_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/replay-expected.tsv")
+}
+
+fn word(o: &Outcome) -> (&'static str, String) {
+    match o {
+        Outcome::Pass => ("PASS", String::new()),
+        Outcome::Fail(why) => ("FAIL", why.replace(['\t', '\n'], " ")),
+        Outcome::Unsupported(what) => ("UNSUPPORTED", what.replace(['\t', '\n'], " ")),
+    }
+}
+
+#[test]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (CANDOR_SHARED, default ../shared): see README")]
+fn portable_scenarios_match_the_pinned_results() {
+    let rpl = shared().join("rpl");
+    let index = std::fs::read_to_string(rpl.join("INDEX.tsv")).expect("INDEX.tsv");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut results: BTreeMap<String, (String, &'static str, String)> = BTreeMap::new();
+    for line in index.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (file, origin, topic, portable) = (f[0], f[1], f[2], f[5]);
+        if portable != "yes" {
+            continue;
+        }
+        let path = rpl.join(origin).join(file);
+        let outcome = rt.block_on(candor::replay::play(&path));
+        let (w, why) = word(&outcome);
+        results.insert(format!("{origin}/{file}"), (topic.to_owned(), w, why));
+    }
+    assert!(results.len() >= 400, "{} portable scenarios found", results.len());
+
+    // Per topic, for the record.
+    let mut topics: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (topic, w, _) in results.values() {
+        let t = topics.entry(topic.as_str()).or_default();
+        t.1 += 1;
+        if *w == "PASS" {
+            t.0 += 1;
+        }
+    }
+    for (topic, (pass, all)) in &topics {
+        eprintln!("replay {topic}: {pass} of {all} pass");
+    }
+
+    let mut text = String::from("scenario\tresult\treason\n");
+    for (name, (_, w, why)) in &results {
+        text.push_str(&format!("{name}\t{w}\t{why}\n"));
+    }
+    if std::env::var_os("CANDOR_REPLAY_BLESS").is_some() {
+        std::fs::write(pinned_path(), &text).unwrap();
+        return;
+    }
+    let pinned = std::fs::read_to_string(pinned_path()).expect("testdata/replay-expected.tsv");
+    let pinned: BTreeMap<&str, &str> = pinned
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').collect::<Vec<_>>().get(..2).map(|f| (f[0], f[1])))
+        .collect();
+    let mut diffs = Vec::new();
+    for (name, (_, w, why)) in &results {
+        match pinned.get(name.as_str()) {
+            Some(p) if p == w => {}
+            Some(p) => diffs.push(format!("{name}: pinned {p}, now {w} {why}")),
+            None => diffs.push(format!("{name}: not pinned, now {w} {why}")),
+        }
+    }
+    for name in pinned.keys() {
+        if !results.contains_key(*name) {
+            diffs.push(format!("{name}: pinned but no longer portable"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} scenarios differ from testdata/replay-expected.tsv (CANDOR_REPLAY_BLESS=1 to accept a deliberate change):\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
+
+/// Scenarios that fail must fail for a stated reason, and the pinned file
+/// names one for each.
+#[test]
+fn every_pinned_failure_has_a_reason() {
+    let pinned = std::fs::read_to_string(pinned_path()).expect("testdata/replay-expected.tsv");
+    for l in pinned.lines().skip(1) {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f.len(), 3, "{l}");
+        assert!(matches!(f[1], "PASS" | "FAIL" | "UNSUPPORTED"), "{l}");
+        assert!(f[1] == "PASS" || !f[2].trim().is_empty(), "no reason given: {l}");
+    }
+}
