@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
     anchors.add_records(&ds).expect("anchor");
     let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 61, 0, 1))], anchors);
     config.port = port;
-    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().expect("prefix")]) };
+    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().expect("prefix")]), ..Outbound::default() };
     config.timeout = Duration::from_secs(2);
     let qname: Name = "www.valid.test.".parse().expect("name");
 

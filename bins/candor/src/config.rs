@@ -166,7 +166,8 @@ impl FileConfig {
         }
         if let Some(list) = &self.outbound_allow {
             let prefixes: Result<Vec<Prefix>, _> = list.iter().map(|p| p.parse::<Prefix>()).collect();
-            cfg.outbound = Outbound { allow: Some(prefixes.map_err(|e| bad("outbound-allow", e))?) };
+            cfg.outbound =
+                Outbound { allow: Some(prefixes.map_err(|e| bad("outbound-allow", e))?), ..Outbound::default() };
         }
         if let Some(n) = self.cache_size {
             cfg.cache.capacity = n;

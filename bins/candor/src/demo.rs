@@ -96,6 +96,7 @@ async fn demo(args: &DemoArgs) -> u8 {
     config.port = args.lab_port;
     config.outbound = Outbound {
         allow: Some(vec![candor_resolver::Prefix { addr: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), len: 8 }]),
+        ..Outbound::default()
     };
     config.timeout = Duration::from_millis(400);
 

@@ -80,7 +80,8 @@ fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now:
         cfg.port = port;
     }
     if !up.outbound_allow.is_empty() {
-        cfg.outbound = Outbound { allow: Some(prefixes(&up.outbound_allow, "--outbound-allow")?) };
+        cfg.outbound =
+            Outbound { allow: Some(prefixes(&up.outbound_allow, "--outbound-allow")?), ..Outbound::default() };
     }
     if !args.no_rfc5011 && file.rfc5011 != Some(false) {
         cfg.anchor_state =

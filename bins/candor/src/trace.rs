@@ -252,7 +252,10 @@ fn build_config(args: &TraceArgs) -> Result<Config, String> {
         cfg.port = port;
     }
     if !up.outbound_allow.is_empty() {
-        cfg.outbound = Outbound { allow: Some(crate::serve::prefixes(&up.outbound_allow, "--outbound-allow")?) };
+        cfg.outbound = Outbound {
+            allow: Some(crate::serve::prefixes(&up.outbound_allow, "--outbound-allow")?),
+            ..Outbound::default()
+        };
     }
     if let Some(server) = args.server {
         cfg.forwards = vec![Forward { zone: Name::root(), servers: vec![server] }];

@@ -56,6 +56,10 @@ impl std::str::FromStr for Prefix {
 pub struct Outbound {
     /// When set, only these networks are queried.
     pub allow: Option<Vec<Prefix>>,
+    /// Query special-purpose addresses too (documentation prefixes,
+    /// multicast, ...): only for replaying test corpora whose made-up
+    /// servers sit there. Never in service.
+    pub special_purpose: bool,
 }
 
 const NEVER: [(&str, u8); 11] = [
@@ -77,7 +81,8 @@ impl Outbound {
     pub fn permits(&self, ip: IpAddr) -> bool {
         let special =
             NEVER.iter().any(|(a, l)| a.parse::<IpAddr>().is_ok_and(|addr| Prefix { addr, len: *l }.contains(ip)));
-        !special && self.allow.as_ref().is_none_or(|allow| allow.iter().any(|p| p.contains(ip)))
+        (!special || self.special_purpose)
+            && self.allow.as_ref().is_none_or(|allow| allow.iter().any(|p| p.contains(ip)))
     }
 }
 
@@ -94,7 +99,7 @@ mod tests {
         for ok in ["198.41.0.4", "127.0.0.1", "2001:503:ba3e::2:30", "192.168.1.53"] {
             assert!(open.permits(ok.parse().unwrap()), "{ok}");
         }
-        let lo = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+        let lo = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
         assert!(lo.permits("127.53.0.1".parse().unwrap()));
         assert!(!lo.permits("198.41.0.4".parse().unwrap()));
         assert!("10.0.0.0/33".parse::<Prefix>().is_err());

@@ -1197,7 +1197,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             rrsets: rrsets_of(&msg.answers).into_iter().chain(rrsets_of(&msg.authority)).collect(),
             state: security_state(&security),
         });
-        Resolution { rcode, answers: msg.answers, authority: msg.authority, security, from_cache: false }
+        // A positive answer keeps only its wildcard proof in the authority
+        // section: the NS RRset there is not validated, so it must not
+        // travel with AD (and minimal responses are what Unbound sends).
+        let mut authority = msg.authority;
+        if rcode == Rcode::NOERROR && !msg.answers.is_empty() {
+            let denial = |t: RType| matches!(t, RType::NSEC | RType::NSEC3);
+            authority.retain(|r| match &r.data {
+                RData::Rrsig(s) => denial(s.type_covered),
+                _ => denial(r.rtype()),
+            });
+        }
+        Resolution { rcode, answers: msg.answers, authority, security, from_cache: false }
     }
 
     fn validate_answer(
@@ -1209,7 +1220,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         work: &mut Work,
         now: u64,
     ) -> Security {
-        let answered = msg.answers.iter().any(|r| r.rtype() != RType::RRSIG);
+        // Records, but none for the name (nor a DNAME above it): not an answer.
+        let answered = msg.answers.iter().any(|r| {
+            r.rtype() != RType::RRSIG
+                && (r.owner == *qname || (r.rtype() == RType::DNAME && qname.is_subdomain_of(&r.owner)))
+        });
         if msg.header.rcode == Rcode::NOERROR && answered {
             let mut wildcard_labels = None;
             for (owner, rtype) in rrset_keys(&msg.answers) {
@@ -1386,6 +1401,7 @@ fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
         return Some(Kind::Answer);
     }
     let answers = msg.answers.iter().any(|r| r.owner == *qname);
-    (answers || (msg.answers.is_empty() && soa) || (msg.header.rcode == Rcode::NXDOMAIN && msg.answers.is_empty()))
-        .then_some(Kind::Answer)
+    // Empty and without NS (an upward referral is lame): NODATA or NXDOMAIN.
+    let upward = msg.authority.iter().any(|r| r.rtype() == RType::NS);
+    (answers || (msg.answers.is_empty() && (soa || !upward))).then_some(Kind::Answer)
 }

@@ -76,7 +76,7 @@ fn referral(child: &str, ns: &str, glue: &str) -> Message {
 
 fn resolver(t: Scripted, roots: &[u8]) -> Resolver<Scripted, ManualClock> {
     let mut cfg = Config::new(roots.iter().map(|l| addr(*l).ip()).collect(), Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
     // These scripts answer whole names; QNAME minimisation and priming
     // have their own tests.
     cfg.qname_minimisation = false;
@@ -273,7 +273,7 @@ async fn qname_minimisation_sends_each_server_one_label_more() {
         }
     });
     let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
     cfg.priming = false;
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
@@ -298,7 +298,7 @@ async fn qname_minimisation_falls_back_on_nxdomain_for_a_minimised_name() {
         }
     });
     let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
     cfg.priming = false;
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
@@ -354,7 +354,7 @@ async fn priming_replaces_the_hints_with_the_roots_own_list() {
         }
     });
     let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
     cfg.qname_minimisation = false;
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("www.example."), RType::A).await;
@@ -374,7 +374,7 @@ async fn the_time_budget_holds_and_refused_glue_is_named() {
     });
     let roots: Vec<u8> = (1..=10).collect();
     let mut cfg = Config::new(roots.iter().map(|l| addr(*l).ip()).collect(), Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
     cfg.priming = false;
     let r = Resolver::new(cfg, t, clock);
     let out = r.resolve(&n("www.example."), RType::A).await;

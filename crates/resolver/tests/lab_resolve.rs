@@ -35,7 +35,7 @@ async fn lab_and_config(block: u8) -> (Lab, candor_lab::Running, Config) {
     anchors.add_records(&root_ds).unwrap();
     let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, block, 0, 1))], anchors);
     config.port = port;
-    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]) };
+    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
     (lab, running, config)
 }
 
@@ -189,7 +189,7 @@ async fn forwarding_validates_here_and_names_an_upstream_that_strips_rrsigs() {
     // Everything forwarded; the outbound policy allows only a block the
     // upstream is not in: forward targets are allowed all the same.
     let mut fwd = config.clone();
-    fwd.outbound = Outbound { allow: Some(vec!["127.255.255.0/24".parse().unwrap()]) };
+    fwd.outbound = Outbound { allow: Some(vec!["127.255.255.0/24".parse().unwrap()]), ..Outbound::default() };
     fwd.forwards = vec![candor_resolver::Forward { zone: Name::root(), servers: vec![good] }];
     let r = Resolver::new(fwd.clone(), NetTransport::new(), ManualClock::at(NOW));
     for (q, want) in [
@@ -233,8 +233,10 @@ async fn stub_zones_use_their_configured_servers_and_the_parents_trust() {
     let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, 69, 0, 1))], anchors);
     config.port = port;
     // Only the root and test. servers may be reached through referrals.
-    config.outbound =
-        Outbound { allow: Some(vec!["127.69.0.1/32".parse().unwrap(), "127.69.0.2/32".parse().unwrap()]) };
+    config.outbound = Outbound {
+        allow: Some(vec!["127.69.0.1/32".parse().unwrap(), "127.69.0.2/32".parse().unwrap()]),
+        ..Outbound::default()
+    };
     let q: Name = "www.valid.test.".parse().unwrap();
     let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
     assert_eq!(verdict(&r.resolve(&q, candor_wire::RType::A).await.security), (Verdict::Servfail, Some(22)));
