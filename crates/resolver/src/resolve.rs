@@ -409,16 +409,38 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         for _ in 0..=self.cfg.max_cnames {
             let r = self.resolve_one(&name, qtype, work).await;
             answers.extend(r.answers.iter().cloned());
-            let cname = r.answers.iter().find_map(|rr| match &rr.data {
-                RData::Cname(t) if rr.owner == name && qtype != RType::CNAME => Some(t.clone()),
-                _ => None,
-            });
-            let has_target = r.answers.iter().any(|rr| rr.owner != name || rr.rtype() == qtype);
-            verdicts.push(r.security.clone());
-            match cname {
-                Some(target) if !has_target && r.rcode == Rcode::NOERROR => name = target,
-                _ => return Resolution { answers, security: combine(verdicts), ..r },
+            // Follow the chain as far as this response takes it; when it
+            // ends without the data (the rest lives in another zone, whose
+            // records were not taken from this one), ask for the last name.
+            let mut target = name.clone();
+            let mut seen = vec![name.clone()];
+            let mut looped = false;
+            for _ in 0..=self.cfg.max_cnames {
+                let next = r.answers.iter().find_map(|rr| match &rr.data {
+                    RData::Cname(t) if rr.owner == target && qtype != RType::CNAME => Some(t.clone()),
+                    _ => None,
+                });
+                match next {
+                    Some(t) if seen.contains(&t) => {
+                        looped = true;
+                        break;
+                    }
+                    Some(t) => {
+                        seen.push(t.clone());
+                        target = t;
+                    }
+                    None => break,
+                }
             }
+            if looped {
+                break; // a CNAME loop: the chain budget's failure below
+            }
+            let has_target = r.answers.iter().any(|rr| rr.owner == target && rr.rtype() == qtype);
+            verdicts.push(r.security.clone());
+            if target == name || has_target || r.rcode != Rcode::NOERROR {
+                return Resolution { answers, security: combine(verdicts), ..r };
+            }
+            name = target;
         }
         let now = self.clock.unix();
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
@@ -524,16 +546,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(f) => return servfail(f),
                 },
                 Reply::Answer(msg) if full => {
-                    // One server for parent and child: the answer may be signed
-                    // by a zone below the cut; take the chain down to it first.
-                    let cut = match signer_below(&cut.zone, qname, &msg) {
-                        Some(signer) => match self.signer_cut(&cut, &signer, work).await {
-                            Ok(c) => c,
-                            Err(f) => return servfail(f),
-                        },
-                        None => cut,
+                    return match self.finish_signed(&cut, qname, qtype, msg, work).await {
+                        Ok(r) => r,
+                        Err(f) => servfail(f),
                     };
-                    return self.finish(&cut, qname, qtype, msg, work);
                 }
                 Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => minimise = false,
                 // The name exists in this zone (or is an empty non-terminal): one label more.
@@ -965,6 +981,24 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Ok(next)
     }
 
+    /// [`Self::finish`], after taking the chain down to the answer's signer
+    /// when one server serves parent and child and the answer is signed by
+    /// a zone below the cut.
+    async fn finish_signed(
+        &self,
+        cut: &Cut,
+        qname: &Name,
+        qtype: RType,
+        msg: Message,
+        work: &mut Work,
+    ) -> Result<Resolution, Failure> {
+        let cut = match signer_below(&cut.zone, qname, &msg) {
+            Some(signer) => self.signer_cut(cut, &signer, work).await?,
+            None => cut.clone(),
+        };
+        Ok(self.finish(&cut, qname, qtype, msg, work))
+    }
+
     /// The cut of `signer`, a zone below `cut` served by the same servers:
     /// its DS from them (or the proof there is none), then its keys.
     async fn signer_cut(&self, cut: &Cut, signer: &Name, work: &mut Work) -> Result<Cut, Failure> {
@@ -1183,8 +1217,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     }
 
     /// Validate an authoritative response in the cut's zone.
-    fn finish(&self, cut: &Cut, qname: &Name, qtype: RType, msg: Message, work: &mut Work) -> Resolution {
+    fn finish(&self, cut: &Cut, qname: &Name, qtype: RType, mut msg: Message, work: &mut Work) -> Resolution {
         let now = self.clock.unix();
+        // Only the zone's own records count: out-of-zone answers (a CNAME
+        // target elsewhere) are asked of their own zone instead.
+        msg.answers.retain(|r| r.owner.is_subdomain_of(&cut.zone));
         let rcode = msg.header.rcode;
         let security = match &cut.trust {
             Trust::Bogus(f) => Security::Bogus(f.clone()),
