@@ -176,6 +176,11 @@ impl<'a> Nsec3Set<'a> {
             let wh = self.hash(h, &wildcard)?;
             if let Some(m) = self.matching(&wh) {
                 check_bitmap_types(&wildcard, &m.rd.types, qtype)?;
+                // An opt-out span over the next closer name leaves room for
+                // an unsigned delegation there: insecure, as Unbound and Knot say.
+                if cover.rd.opt_out() {
+                    return Ok(Proof::OptOut);
+                }
                 return Ok(Proof::WildcardNoData { wildcard });
             }
         }
@@ -194,8 +199,13 @@ impl<'a> Nsec3Set<'a> {
         if self.matching(&nh).is_some() {
             return Err(DenialError::CloserMatch { name: qname.clone(), closest_encloser: next_closer });
         }
-        if self.covering(&nh).is_none() {
+        let Some(cover) = self.covering(&nh) else {
             return Err(DenialError::NextCloserNotCovered { next_closer, hash: base32hex_encode(&nh).to_lowercase() });
+        };
+        // Covered by an opt-out span: an unsigned delegation may sit at the
+        // next closer name, so the expansion is not proven (insecure).
+        if cover.rd.opt_out() {
+            return Ok(Proof::OptOut);
         }
         Ok(Proof::WildcardAnswer)
     }

@@ -577,7 +577,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Box::pin(async move {
             let now = self.clock.unix();
             let mut cut = Cut { zone: stub.zone.clone(), servers: stub.servers.clone(), trust: Trust::Insecure(None) };
-            cut.trust = if stub.zone.is_root() {
+            // An anchor for the stub zone starts the chain there; with no
+            // anchor at or above it there is no chain to continue (no DS query).
+            let anchor = self.cfg.anchors.get(&stub.zone).cloned();
+            cut.trust = if let Some(a) = anchor {
+                self.zone_keys(&cut, &a.ds, &a.keys, work).await?
+            } else if stub.zone.is_root() || self.cfg.anchors.closest(&stub.zone).is_none() {
                 Trust::Insecure(None)
             } else {
                 let r = self.resolve_one(&stub.zone, RType::DS, work).await;
