@@ -169,9 +169,13 @@ pub struct LabArgs {
 /// `candor replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// Scenario files.
+    /// Scenario files (the dialect comes from the directory: `deckard/` or not).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Compare only rcode, AD/CD/RA and the answer section (FORMAT.md
+    /// §6.4's lenient tier) instead of the recommended comparison.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 /// `candor trace`.

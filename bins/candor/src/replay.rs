@@ -4,11 +4,12 @@
 //! the totals. The dialect comes from the directory (`deckard/` or not).
 
 use std::future::Future;
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::pin::Pin;
 
-use candor_replay::{Dialect, Outcome, SimClock, SimNet};
+use candor_replay::{Dialect, Outcome, SimClock, SimNet, Tier};
 use candor_resolver::{Prefix, Resolver};
 
 use crate::ReplayArgs;
@@ -32,8 +33,8 @@ fn answer<'a>(
     Box::pin(handle(r, q, IpAddr::V4(Ipv4Addr::LOCALHOST), &EVERYONE, true))
 }
 
-/// Play one scenario file.
-pub async fn play(path: &Path) -> Outcome {
+/// Play one scenario file, compared at `tier`.
+pub async fn play(path: &Path, tier: Tier) -> Outcome {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => return Outcome::Fail(format!("cannot read: {e}")),
@@ -42,7 +43,7 @@ pub async fn play(path: &Path) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::Fail(format!("does not parse: {e}")),
     };
-    candor_replay::run(&sc, &answer).await
+    candor_replay::run(&sc, &answer, tier).await
 }
 
 pub(crate) fn run(args: &ReplayArgs) -> u8 {
@@ -56,23 +57,29 @@ pub(crate) fn run(args: &ReplayArgs) -> u8 {
         }
     };
     let (mut pass, mut fail, mut skip) = (0, 0, 0);
+    let mut out = std::io::stdout().lock();
     for f in &args.files {
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        match rt.block_on(play(f)) {
+        let tier = if args.lenient { Tier::Lenient } else { Tier::Recommended };
+        let line = match rt.block_on(play(f, tier)) {
             Outcome::Pass => {
                 pass += 1;
-                println!("{name}: PASS");
+                format!("{name}: PASS")
             }
             Outcome::Fail(why) => {
                 fail += 1;
-                println!("{name}: FAIL: {why}");
+                format!("{name}: FAIL: {why}")
             }
             Outcome::Unsupported(what) => {
                 skip += 1;
-                println!("{name}: UNSUPPORTED: {what}");
+                format!("{name}: UNSUPPORTED: {what}")
             }
+        };
+        // A closed pipe (`| head`) ends the run quietly.
+        if writeln!(out, "{line}").is_err() {
+            return u8::from(fail > 0);
         }
     }
-    println!("{pass} passed, {fail} failed, {skip} skipped");
+    let _ = writeln!(out, "{pass} passed, {fail} failed, {skip} skipped");
     u8::from(fail > 0)
 }

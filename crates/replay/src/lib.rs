@@ -15,4 +15,4 @@ mod parse;
 mod run;
 
 pub use parse::{Dialect, Entry, ParseError, Range, Scenario, Step, parse};
-pub use run::{Answerer, Outcome, SimClock, SimNet, run};
+pub use run::{Answerer, Outcome, SimClock, SimNet, Tier, run};
