@@ -107,3 +107,90 @@ fn every_pinned_failure_has_a_reason() {
         assert!(f[1] == "PASS" || !f[2].trim().is_empty(), "no reason given: {l}");
     }
 }
+
+/// The corpus as crypto vectors: every RRSIG in the answer and authority
+/// sections of an expected reply that carries AD (a signature the scenario expects to
+/// validate) verifies, at the scenario's override date, with a DNSKEY of
+/// its signer found in the scenario, under the legacy policy (DSA,
+/// RSASHA1, small RSA keys). Signatures nobody here made.
+#[test]
+#[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (CANDOR_SHARED, default ../shared): see README")]
+fn signatures_the_scenarios_expect_to_validate_verify() {
+    use candor_crypto::{Policy, PublicKey, RING, key_tag, verify_rrsig};
+    use candor_wire::{RData, RType};
+
+    let rpl = shared().join("rpl");
+    let index = std::fs::read_to_string(rpl.join("INDEX.tsv")).expect("INDEX.tsv");
+    let (mut verified, mut scenarios) = (0, 0);
+    let mut by_algorithm: BTreeMap<u8, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for line in index.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (file, origin) = (f[0], f[1]);
+        let path = rpl.join(origin).join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Ok(sc) = candor_replay::parse(&text, candor::replay::dialect_of(&path)) else { continue };
+        let Some(now) = sc
+            .values("val-override-date")
+            .chain(sc.values("val-override-timestamp"))
+            .find_map(|v| candor_wire::parse_timestamp(v).or_else(|| v.parse().ok()))
+            .filter(|t| *t > 0)
+        else {
+            continue;
+        };
+        // Every DNSKEY the scenario's servers hold.
+        let keys: Vec<(candor_wire::Name, candor_wire::Dnskey)> = sc
+            .ranges
+            .iter()
+            .flat_map(|r| r.entries.iter())
+            .flat_map(|e| e.sections.iter().flatten())
+            .filter_map(|r| match &r.data {
+                RData::Dnskey(k) => Some((r.owner.clone(), k.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut counted = false;
+        for step in sc.steps.iter().filter(|s| s.kind == "CHECK_ANSWER") {
+            let Some(e) = &step.entry else { continue };
+            if !e.has_reply("AD") {
+                continue;
+            }
+            for (section, r) in e.sections[..2].iter().flat_map(|s| s.iter().map(move |r| (s, r))) {
+                let RData::Rrsig(sig) = &r.data else { continue };
+                let rrset: Vec<_> =
+                    section.iter().filter(|x| x.owner == r.owner && x.rtype() == sig.type_covered).cloned().collect();
+                if rrset.is_empty() || sig.type_covered == RType::RRSIG {
+                    continue;
+                }
+                let ok = keys.iter().any(|(owner, k)| {
+                    *owner == sig.signer
+                        && key_tag(k) == sig.key_tag
+                        && k.algorithm == sig.algorithm
+                        && PublicKey::from_dnskey(k, Policy::LEGACY)
+                            .is_ok_and(|p| verify_rrsig(&rrset, sig, &sig.signer, k, &p, now as u64, &RING).is_ok())
+                });
+                if ok {
+                    verified += 1;
+                    *by_algorithm.entry(sig.algorithm.0).or_default() += 1;
+                    counted = true;
+                } else {
+                    failures.push(format!(
+                        "{origin}/{file} step {}: {} {} RRSIG {} alg {}",
+                        step.n, r.owner, sig.type_covered, sig.key_tag, sig.algorithm.0
+                    ));
+                }
+            }
+        }
+        scenarios += usize::from(counted);
+    }
+    eprintln!(
+        "{verified} RRSIGs verified from {scenarios} scenarios ({by_algorithm:?} by algorithm); {} did not",
+        failures.len()
+    );
+    // The legacy algorithms are really exercised: DSA (3), RSASHA1 (5, 7).
+    for alg in [3, 5, 7, 8] {
+        assert!(by_algorithm.get(&alg).is_some_and(|n| *n > 10), "algorithm {alg}: {by_algorithm:?}");
+    }
+    assert!(verified > 400, "only {verified} signatures checked");
+    assert!(failures.is_empty(), "{} expected-valid signatures fail:\n{}", failures.len(), failures.join("\n"));
+}
