@@ -321,24 +321,28 @@ pub(crate) fn run(args: &TraceArgs) -> u8 {
         let shown = links.iter().position(|l| matches!(l.state(), LinkState::Broken(_))).map_or(links.len(), |i| i + 1);
         let shown = links.get(..shown).unwrap_or(&links);
         let clock = args.clock.then(|| clock_report(&links, now));
-        if args.json {
-            print!("{}", json(&name, rtype, &r, shown, &v, clock.as_ref(), now));
-        } else {
-            print!("{}", text(&name, rtype, &r, shown, &v, clock.as_ref(), now));
-        }
+        let report = Report { name: &name, rtype, r: &r, links: shown, v: &v, clock: clock.as_ref(), now };
+        let out = if args.json { json(&report) } else { text(&report) };
+        // A closed pipe is not an error worth a panic.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
         v.exit
     })
 }
 
-fn text(
-    name: &Name,
+/// Everything one trace prints.
+struct Report<'a> {
+    name: &'a Name,
     rtype: RType,
-    r: &Resolution,
-    links: &[Link],
-    v: &Verdict,
-    clock: Option<&(bool, String)>,
+    r: &'a Resolution,
+    links: &'a [Link],
+    v: &'a Verdict,
+    clock: Option<&'a (bool, String)>,
     now: u64,
-) -> String {
+}
+
+/// The report as text, one line per link.
+fn text(rep: &Report<'_>) -> String {
+    let Report { name, rtype, r, links, v, clock, now } = *rep;
     let mut o = String::new();
     let _ = writeln!(o, ";; chain of trust for {name} {rtype} at {}", iso(now as u32));
     for l in links {
@@ -364,15 +368,9 @@ fn text(
     o
 }
 
-fn json(
-    name: &Name,
-    rtype: RType,
-    r: &Resolution,
-    links: &[Link],
-    v: &Verdict,
-    clock: Option<&(bool, String)>,
-    now: u64,
-) -> String {
+/// The report as one JSON object.
+fn json(rep: &Report<'_>) -> String {
+    let Report { name, rtype, r, links, v, clock, now } = *rep;
     let mut o = String::new();
     let _ = write!(
         o,

@@ -680,7 +680,7 @@ pub(crate) fn run(args: &VerifyZoneArgs) -> u8 {
         }
         let _ = writeln!(o, "{origin}: {verdict} ({errors} errors, {warnings} warnings)");
     }
-    print!("{o}");
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), o.as_bytes());
     if errors > 0 {
         2
     } else if warnings > 0 {

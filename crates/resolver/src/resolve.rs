@@ -967,19 +967,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     });
                     t
                 } else {
-                    let sigs = rrsigs_for(&msg.authority, child, RType::DS);
-                    let verified = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent);
-                    work.record(|| Link::Ds {
-                        parent: keys.zone.clone(),
-                        child: child.clone(),
-                        ds: ds_of(&ds_set),
-                        rrsigs: sigs_of(&msg.authority, child, RType::DS),
-                        state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
-                    });
-                    match verified {
-                        Err(f) => Trust::Bogus(f),
-                        Ok(()) => self.zone_keys(&next, &ds_of(&ds_set), &[], work).await.unwrap_or_else(Trust::Bogus),
-                    }
+                    self.trust_via_ds(keys, &next, &ds_set, &msg.authority, work).await
                 }
             }
         };
@@ -1033,22 +1021,37 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             });
             t
         } else {
-            let sigs = rrsigs_for(&msg.answers, signer, RType::DS);
-            let verified = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent);
-            work.record(|| Link::Ds {
-                parent: keys.zone.clone(),
-                child: signer.clone(),
-                ds: ds_of(&ds_set),
-                rrsigs: sigs_of(&msg.answers, signer, RType::DS),
-                state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
-            });
-            match verified {
-                Err(f) => Trust::Bogus(f),
-                Ok(()) => self.zone_keys(&next, &ds_of(&ds_set), &[], work).await.unwrap_or_else(Trust::Bogus),
-            }
+            self.trust_via_ds(keys, &next, &ds_set, &msg.answers, work).await
         };
         self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
         Ok(next)
+    }
+
+    /// The child's trust from its DS RRset in `section` (a referral's
+    /// authority or a DS answer): verified with the parent's keys, then
+    /// the child's DNSKEY RRset checked against it.
+    async fn trust_via_ds(
+        &self,
+        parent: &TrustedKeys,
+        child: &Cut,
+        ds_set: &[Record],
+        section: &[Record],
+        work: &mut Work,
+    ) -> Trust {
+        let now = self.clock.unix();
+        let sigs = rrsigs_for(section, &child.zone, RType::DS);
+        let verified = self.cfg.validator.verify_rrset(ds_set, &sigs, parent, now, &mut work.spent);
+        work.record(|| Link::Ds {
+            parent: parent.zone.clone(),
+            child: child.zone.clone(),
+            ds: ds_of(ds_set),
+            rrsigs: sigs_of(section, &child.zone, RType::DS),
+            state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
+        });
+        match verified {
+            Err(f) => Trust::Bogus(f),
+            Ok(()) => self.zone_keys(child, &ds_of(ds_set), &[], work).await.unwrap_or_else(Trust::Bogus),
+        }
     }
 
     /// Fetch the cut's DNSKEY RRset and trust it from `ds` or `anchor_keys`.
