@@ -221,6 +221,9 @@ struct Work {
     depth: u8,
     /// The chain of trust as walked, when a trace was asked for.
     trace: Option<Vec<Link>>,
+    /// In-bailiwick glue seen in referrals: (name server, address), the
+    /// parent side's word, kept for when the child side's lookup fails.
+    glue: Vec<(Name, IpAddr)>,
 }
 
 impl Work {
@@ -253,6 +256,8 @@ fn security_state(s: &Security) -> LinkState {
 /// How deep name-server address lookups may nest (an NS name whose zone's
 /// NS names need lookups of their own, ...).
 const MAX_NS_DEPTH: u8 = 3;
+/// Glue addresses remembered per resolution.
+const MAX_GLUE_KEPT: usize = 64;
 /// Name servers without glue looked up per referral.
 const MAX_NS_LOOKUPS: usize = 3;
 
@@ -813,13 +818,23 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             work.depth += 1;
             let r = self.resolve_one(name, RType::A, work).await;
             work.depth -= 1;
-            r.answers
+            let mut found: Vec<IpAddr> = r
+                .answers
                 .iter()
                 .filter_map(|rr| match &rr.data {
                     RData::A(a) => Some(IpAddr::V4(*a)),
                     _ => None,
                 })
-                .collect()
+                .collect();
+            // The parent side's glue for the name comes after the child
+            // side's answer, for when that is lame, dead or missing (as
+            // Unbound does). What any of them says is validated all the same.
+            for (_, a) in work.glue.iter().filter(|(n, _)| n == name) {
+                if !found.contains(a) {
+                    found.push(*a);
+                }
+            }
+            found
         })
     }
 
@@ -906,16 +921,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 _ => None,
             })
             .collect();
-        let glue: Vec<IpAddr> = msg
+        let glue: Vec<(Name, IpAddr)> = msg
             .additional
             .iter()
             .filter(|r| ns.contains(&&r.owner) && r.owner.is_subdomain_of(&cut.zone))
             .filter_map(|r| match &r.data {
-                RData::A(a) => Some(IpAddr::V4(*a)),
-                RData::Aaaa(a) => Some(IpAddr::V6(*a)),
+                RData::A(a) => Some((r.owner.clone(), IpAddr::V4(*a))),
+                RData::Aaaa(a) => Some((r.owner.clone(), IpAddr::V6(*a))),
                 _ => None,
             })
             .collect();
+        work.glue.extend(glue.iter().take(MAX_GLUE_KEPT.saturating_sub(work.glue.len())).cloned());
+        let glue: Vec<IpAddr> = glue.into_iter().map(|(_, a)| a).collect();
         let mut servers = self.servers(&glue);
         if servers.is_empty() && work.depth < MAX_NS_DEPTH {
             // No usable glue: look the name servers up (not those inside
