@@ -234,7 +234,12 @@ impl Transport for SimNet {
         query: &[u8],
         _timeout: Duration,
     ) -> impl Future<Output = Result<Vec<u8>, TransportError>> + Send {
-        let r = self.answer(server, protocol, query).ok_or(TransportError::Timeout(server));
+        // What the production transport would drop (another ID or question)
+        // never arrives here either.
+        let r = self
+            .answer(server, protocol, query)
+            .filter(|resp| candor_resolver::matches_query(query, resp))
+            .ok_or(TransportError::Timeout(server));
         std::future::ready(r)
     }
 }

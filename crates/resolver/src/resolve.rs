@@ -1247,6 +1247,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // Only the zone's own records count: out-of-zone answers (a CNAME
         // target elsewhere) are asked of their own zone instead.
         msg.answers.retain(|r| r.owner.is_subdomain_of(&cut.zone));
+        // RFC 2181 §5: an RRset holds no duplicate records.
+        dedup_records(&mut msg.answers);
+        dedup_records(&mut msg.authority);
         let rcode = msg.header.rcode;
         let security = match &cut.trust {
             Trust::Bogus(f) => Security::Bogus(f.clone()),
@@ -1282,6 +1285,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         work: &mut Work,
         now: u64,
     ) -> Security {
+        // RRSIG RRsets are not signed (RFC 4035 §2.2): an answer to a query
+        // for them cannot be validated, only passed on without AD.
+        if qtype == RType::RRSIG && msg.answers.iter().any(|r| r.owner == *qname) {
+            return Security::Insecure(None);
+        }
         // Records, but none for the name (nor a DNAME above it): not an answer.
         let answered = msg.answers.iter().any(|r| {
             r.rtype() != RType::RRSIG
@@ -1354,6 +1362,18 @@ fn signer_below(zone: &Name, qname: &Name, msg: &Message) -> Option<Name> {
         }
         _ => None,
     })
+}
+
+/// Drop repeated records (same owner, type, class and data), keeping the
+/// first of each.
+fn dedup_records(records: &mut Vec<Record>) {
+    let mut kept: Vec<Record> = Vec::with_capacity(records.len());
+    for r in records.drain(..) {
+        if !kept.iter().any(|k| k.owner == r.owner && k.class == r.class && k.data == r.data) {
+            kept.push(r);
+        }
+    }
+    *records = kept;
 }
 
 /// The DS rdata among `records`.
