@@ -1247,6 +1247,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // Only the zone's own records count: out-of-zone answers (a CNAME
         // target elsewhere) are asked of their own zone instead.
         msg.answers.retain(|r| r.owner.is_subdomain_of(&cut.zone));
+        // Records of types nobody asked for (nor CNAME/DNAME steps) are dropped.
+        if qtype != RType::ANY {
+            msg.answers.retain(|r| {
+                let t = match &r.data {
+                    RData::Rrsig(s) => s.type_covered,
+                    _ => r.rtype(),
+                };
+                t == qtype || r.rtype() == qtype || matches!(t, RType::CNAME | RType::DNAME)
+            });
+        }
         // RFC 2181 §5: an RRset holds no duplicate records.
         dedup_records(&mut msg.answers);
         dedup_records(&mut msg.authority);
