@@ -79,7 +79,7 @@ impl<'a> NsecSet<'a> {
 
     pub(crate) fn nodata(&self, qname: &Name, qtype: RType) -> Result<Proof, DenialError> {
         if let Some((owner, nsec)) = self.matching(qname) {
-            check_bitmap(owner, nsec, qtype)?;
+            check_bitmap(self.zone, owner, nsec, qtype)?;
             return Ok(Proof::NoData);
         }
         let cover = self.covering(qname).map_err(|e| match e {
@@ -95,7 +95,7 @@ impl<'a> NsecSet<'a> {
         let wildcard = ce.wildcard().map_err(|_| DenialError::NoMatch { name: qname.clone() })?;
         match self.matching(&wildcard) {
             Some((owner, nsec)) => {
-                check_bitmap(owner, nsec, qtype)?;
+                check_bitmap(self.zone, owner, nsec, qtype)?;
                 Ok(Proof::WildcardNoData { wildcard })
             }
             None => Err(DenialError::NoMatch { name: qname.clone() }),
@@ -123,6 +123,7 @@ impl<'a> NsecSet<'a> {
 /// The bitmap at a matching record proves `qtype` absent: it lacks the
 /// type and CNAME, and (but for DS) it is not a parent-side delegation record.
 pub(crate) fn check_bitmap_types(
+    zone: &Name,
     owner: &Name,
     types: &candor_wire::TypeBitmap,
     qtype: RType,
@@ -136,11 +137,16 @@ pub(crate) fn check_bitmap_types(
     if qtype != RType::DS && types.contains(RType::NS) && !types.contains(RType::SOA) {
         return Err(DenialError::ParentSide { owner: owner.clone() });
     }
+    // No DS below the zone is proven by the parent side of the cut; a
+    // record claiming an apex (SOA) there is the child's, not the parent's.
+    if qtype == RType::DS && owner != zone && types.contains(RType::SOA) {
+        return Err(DenialError::BitmapHasType { owner: owner.clone(), rtype: RType::SOA });
+    }
     Ok(())
 }
 
-fn check_bitmap(owner: &Name, nsec: &Nsec, qtype: RType) -> Result<(), DenialError> {
-    check_bitmap_types(owner, &nsec.types, qtype)
+fn check_bitmap(zone: &Name, owner: &Name, nsec: &Nsec, qtype: RType) -> Result<(), DenialError> {
+    check_bitmap_types(zone, owner, &nsec.types, qtype)
 }
 
 /// A parent-side record at a delegation that proves no DS: NS, no DS, no SOA.

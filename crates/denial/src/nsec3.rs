@@ -164,7 +164,7 @@ impl<'a> Nsec3Set<'a> {
     pub(crate) fn nodata(&self, h: &mut dyn Nsec3Hasher, qname: &Name, qtype: RType) -> Result<Proof, DenialError> {
         let qh = self.hash(h, qname)?;
         if let Some(m) = self.matching(&qh) {
-            check_bitmap_types(qname, &m.rd.types, qtype)?;
+            check_bitmap_types(self.zone, qname, &m.rd.types, qtype)?;
             return Ok(Proof::NoData);
         }
         let (ce, cover) = self.closest_encloser(h, qname)?;
@@ -175,7 +175,7 @@ impl<'a> Nsec3Set<'a> {
             let wildcard = ce.wildcard().map_err(|_| DenialError::NoMatch { name: qname.clone() })?;
             let wh = self.hash(h, &wildcard)?;
             if let Some(m) = self.matching(&wh) {
-                check_bitmap_types(&wildcard, &m.rd.types, qtype)?;
+                check_bitmap_types(self.zone, &wildcard, &m.rd.types, qtype)?;
                 // An opt-out span over the next closer name leaves room for
                 // an unsigned delegation there: insecure, as Unbound and Knot say.
                 if cover.rd.opt_out() {

@@ -973,8 +973,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     let t = match proof {
                         Ok(Proof::NoDs | Proof::OptOut) => Trust::Insecure(None),
                         Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &cut.zone, now))),
-                        Ok(_) => Trust::Bogus(Failure::new(FailureKind::NsecMissing, cut.zone.clone(), now)),
-                        Err(f) => Trust::Bogus(f),
+                        // A referral without DS and without a proof: ask
+                        // the parent for the DS itself before calling it bogus.
+                        Ok(_) | Err(_) => match self.trust_by_ds_query(cut, &next, work).await {
+                            Ok(t) => return Ok(Cut { trust: t, ..next }),
+                            Err(f) => Trust::Bogus(f),
+                        },
                     };
                     work.record(|| Link::NoDs {
                         parent: keys.zone.clone(),
@@ -1012,36 +1016,45 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The cut of `signer`, a zone below `cut` served by the same servers:
     /// its DS from them (or the proof there is none), then its keys.
     async fn signer_cut(&self, cut: &Cut, signer: &Name, work: &mut Work) -> Result<Cut, Failure> {
-        let now = self.clock.unix();
         let mut next = Cut { zone: signer.clone(), servers: cut.servers.clone(), trust: cut.trust.clone() };
-        let Trust::Secure(keys) = &cut.trust else { return Ok(next) };
-        let msg = match self.ask(cut, signer, RType::DS, work).await? {
-            Reply::Answer(m) => m,
-            Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, signer.clone(), now)),
-        };
-        let ds_set: Vec<Record> =
-            msg.answers.iter().filter(|r| r.owner == *signer && r.rtype() == RType::DS).cloned().collect();
-        next.trust = if ds_set.is_empty() {
-            let proof = self.deny(keys, &msg.authority, work, |h, lim, recs| {
-                candor_denial::nodata(signer, RType::DS, &keys.zone, recs, h, lim)
-            });
-            let t = match proof {
-                Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &cut.zone, now))),
-                Ok(_) => Trust::Insecure(None),
-                Err(f) => Trust::Bogus(f),
-            };
-            work.record(|| Link::NoDs {
-                parent: keys.zone.clone(),
-                child: signer.clone(),
-                opt_out: false,
-                state: link_state(&t),
-            });
-            t
-        } else {
-            self.trust_via_ds(keys, &next, &ds_set, &msg.answers, work).await
-        };
+        if matches!(cut.trust, Trust::Secure(_)) {
+            next.trust = self.trust_by_ds_query(cut, &next, work).await?;
+        }
         self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
         Ok(next)
+    }
+
+    /// The trust of `child` found by asking the parent's servers (`parent`,
+    /// secure) for its DS: the DS RRset, or the parent's signed proof that
+    /// there is none.
+    async fn trust_by_ds_query(&self, parent: &Cut, child: &Cut, work: &mut Work) -> Result<Trust, Failure> {
+        let now = self.clock.unix();
+        let Trust::Secure(keys) = &parent.trust else { return Ok(parent.trust.clone()) };
+        let zone = &child.zone;
+        let msg = match self.ask(parent, zone, RType::DS, work).await? {
+            Reply::Answer(m) => m,
+            Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
+        };
+        let ds_set: Vec<Record> =
+            msg.answers.iter().filter(|r| r.owner == *zone && r.rtype() == RType::DS).cloned().collect();
+        if !ds_set.is_empty() {
+            return Ok(self.trust_via_ds(keys, child, &ds_set, &msg.answers, work).await);
+        }
+        let proof = self.deny(keys, &msg.authority, work, |h, lim, recs| {
+            candor_denial::nodata(zone, RType::DS, &keys.zone, recs, h, lim)
+        });
+        let t = match proof {
+            Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &parent.zone, now))),
+            Ok(_) => Trust::Insecure(None),
+            Err(f) => Trust::Bogus(f),
+        };
+        work.record(|| Link::NoDs {
+            parent: keys.zone.clone(),
+            child: zone.clone(),
+            opt_out: false,
+            state: link_state(&t),
+        });
+        Ok(t)
     }
 
     /// The child's trust from its DS RRset in `section` (a referral's
