@@ -52,6 +52,8 @@ pub struct FileConfig {
     pub local_zones_off: Option<Vec<String>>,
     /// QNAME minimisation.
     pub qname_minimisation: Option<bool>,
+    /// Minimal responses (no authority NS or additional addresses on answers).
+    pub minimal_responses: Option<bool>,
     /// EDE 33 on answers under a negative trust anchor.
     pub nta_ede: Option<bool>,
     /// Algorithm policy.
@@ -189,6 +191,9 @@ impl FileConfig {
         }
         if let Some(b) = self.qname_minimisation {
             cfg.qname_minimisation = b;
+        }
+        if let Some(b) = self.minimal_responses {
+            cfg.minimal_responses = b;
         }
         if let Some(b) = self.nta_ede {
             cfg.nta_ede = b;

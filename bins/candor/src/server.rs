@@ -139,6 +139,7 @@ pub fn shape(q: &Message, r: &Resolution) -> Message {
     let with_data = |m: &mut Message| {
         m.answers = r.answers.iter().filter(keep).cloned().collect();
         m.authority = r.authority.iter().filter(keep).cloned().collect();
+        m.additional = r.additional.iter().filter(keep).cloned().collect();
     };
     match &r.security {
         Security::Secure => {

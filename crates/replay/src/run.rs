@@ -255,7 +255,6 @@ const IGNORED: &[(&str, Option<&[&str]>)] = &[
     ("target-fetch-policy", Some(&["0 0 0 0 0"])),
     ("trust-anchor-signaling", Some(&["no"])),
     ("fake-sha1", None),
-    ("minimal-responses", Some(&["yes"])),
     ("iter-scrub-promiscuous", None),
     ("rrset-roundrobin", None),
     ("log-time-ascii", None),
@@ -295,6 +294,7 @@ const HANDLED: &[&str] = &[
     "query-minimization",
     "module-config",
     "domain-insecure",
+    "minimal-responses",
 ];
 
 fn parse_date(v: &str) -> Option<u64> {
@@ -306,16 +306,12 @@ fn parse_date(v: &str) -> Option<u64> {
 }
 
 /// Build the resolver's config from the scenario's, or say what is unsupported.
-fn config(sc: &Scenario, tier: Tier) -> Result<(Config, Option<u64>), String> {
+fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
     if let Some(d) = sc.directives.first() {
         return Err(d.clone());
     }
     for (section, key, value) in &sc.config {
         if HANDLED.contains(&key.as_str()) && section != "forward-zone" {
-            continue;
-        }
-        // Response shaping is not compared in the lenient tier.
-        if tier == Tier::Lenient && key == "minimal-responses" {
             continue;
         }
         match IGNORED.iter().find(|(k, _)| k == key) {
@@ -390,6 +386,7 @@ fn config(sc: &Scenario, tier: Tier) -> Result<(Config, Option<u64>), String> {
     cfg.denial.max_iterations = 150;
     // The scenarios' made-up servers include documentation addresses.
     cfg.outbound = Outbound { special_purpose: true, ..Outbound::default() };
+    cfg.minimal_responses = !sc.values("minimal-responses").any(|v| v.trim() == "no");
     let qmin = sc.values("qname-minimisation").chain(sc.values("query-minimization")).last();
     cfg.qname_minimisation = qmin.is_none_or(|v| matches!(v, "yes" | "on"));
     let date = sc.values("val-override-date").chain(sc.values("val-override-timestamp")).find_map(parse_date);
@@ -528,7 +525,7 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
             return Outcome::Unsupported("raw or TCP client query".into());
         }
     }
-    let (cfg, date) = match config(sc, tier) {
+    let (cfg, date) = match config(sc) {
         Ok(c) => c,
         Err(key) => return Outcome::Unsupported(key),
     };

@@ -114,7 +114,7 @@ impl Cache {
             Some(e) if e.expires > now => {
                 let elapsed = (now.saturating_sub(e.stored)).as_secs() as u32;
                 let mut r = e.resolution.clone();
-                for rr in r.answers.iter_mut().chain(r.authority.iter_mut()) {
+                for rr in r.answers.iter_mut().chain(r.authority.iter_mut()).chain(r.additional.iter_mut()) {
                     rr.ttl = rr.ttl.saturating_sub(elapsed);
                 }
                 r.from_cache = true;
@@ -254,6 +254,7 @@ mod tests {
             authority: parse_zone(authority, None).unwrap(),
             security,
             from_cache: false,
+            additional: Vec::new(),
         }
     }
 

@@ -67,6 +67,7 @@ pub(crate) fn answer(qname: &Name, qtype: RType, off: &[Name]) -> Option<Resolut
         authority,
         security: Security::Insecure(None),
         from_cache: false,
+        additional: Vec::new(),
     };
     if qname.is_subdomain_of(localhost) && !off.contains(localhost) {
         let data = match qtype {

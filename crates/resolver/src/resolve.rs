@@ -49,6 +49,9 @@ pub struct Resolution {
     pub security: Security,
     /// Served from the cache (a cached bogus result adds EDE 13).
     pub from_cache: bool,
+    /// Additional records (name-server addresses), only when responses
+    /// are not minimal ([`Config::minimal_responses`] off).
+    pub additional: Vec<Record>,
 }
 
 /// The resolver's settings.
@@ -93,6 +96,11 @@ pub struct Config {
     pub anchor_state: Option<std::path::PathBuf>,
     /// Prime the root server list from the hints (RFC 8109).
     pub priming: bool,
+    /// Minimal responses (the default): a positive answer carries no
+    /// authority NS RRset and no additional addresses. Off: the zone's NS
+    /// RRset and its servers' addresses come along, each validated (a set
+    /// that does not verify is left out).
+    pub minimal_responses: bool,
     /// Subtrees sent to upstream resolvers instead of being iterated
     /// (validation still happens here).
     pub forwards: Vec<Forward>,
@@ -124,6 +132,7 @@ impl Config {
             nta_ede: false,
             anchor_state: None,
             priming: true,
+            minimal_responses: true,
             forwards: Vec::new(),
             stubs: Vec::new(),
         }
@@ -456,6 +465,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             authority: Vec::new(),
             security: Security::Servfail(f),
             from_cache: false,
+            additional: Vec::new(),
         }
     }
 
@@ -467,6 +477,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             authority: Vec::new(),
             security: Security::Servfail(f),
             from_cache: false,
+            additional: Vec::new(),
         };
         if let Some(fwd) = self.forward_for(qname) {
             return match self.resolve_forwarded(&fwd, qname, qtype, work).await {
@@ -1289,14 +1300,71 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // section: the NS RRset there is not validated, so it must not
         // travel with AD (and minimal responses are what Unbound sends).
         let mut authority = msg.authority;
+        let mut additional = Vec::new();
         if rcode == Rcode::NOERROR && !msg.answers.is_empty() {
+            let ns = if self.cfg.minimal_responses {
+                Vec::new()
+            } else {
+                self.referral_data(cut, &authority, &msg.additional, &mut additional, work)
+            };
             let denial = |t: RType| matches!(t, RType::NSEC | RType::NSEC3);
             authority.retain(|r| match &r.data {
                 RData::Rrsig(s) => denial(s.type_covered),
                 _ => denial(r.rtype()),
             });
+            authority.extend(ns);
         }
-        Resolution { rcode, answers: msg.answers, authority, security, from_cache: false }
+        Resolution { rcode, answers: msg.answers, authority, security, from_cache: false, additional }
+    }
+
+    /// For non-minimal responses: the zone's NS RRset from `authority` and
+    /// its in-zone servers' addresses from `extra` (into `additional`),
+    /// each with its RRSIGs and, in a secure zone, only if it verifies.
+    fn referral_data(
+        &self,
+        cut: &Cut,
+        authority: &[Record],
+        extra: &[Record],
+        additional: &mut Vec<Record>,
+        work: &mut Work,
+    ) -> Vec<Record> {
+        let now = self.clock.unix();
+        let verified = |set: &[Record], section: &[Record], owner: &Name, t: RType, work: &mut Work| -> bool {
+            match &cut.trust {
+                Trust::Secure(keys) => {
+                    let sigs = rrsigs_for(section, owner, t);
+                    self.cfg.validator.verify_rrset(set, &sigs, keys, now, &mut work.spent).is_ok()
+                }
+                _ => true,
+            }
+        };
+        let with_sigs = |section: &[Record], owner: &Name, t: RType| -> Vec<Record> {
+            section
+                .iter()
+                .filter(|r| {
+                    r.owner == *owner && (r.rtype() == t || matches!(&r.data, RData::Rrsig(s) if s.type_covered == t))
+                })
+                .cloned()
+                .collect()
+        };
+        let ns_set: Vec<Record> =
+            authority.iter().filter(|r| r.owner == cut.zone && r.rtype() == RType::NS).cloned().collect();
+        if ns_set.is_empty() || !verified(&ns_set, authority, &cut.zone, RType::NS, work) {
+            return Vec::new();
+        }
+        for target in ns_set.iter().filter_map(|r| match &r.data {
+            RData::Ns(n) if n.is_subdomain_of(&cut.zone) => Some(n),
+            _ => None,
+        }) {
+            for t in [RType::A, RType::AAAA] {
+                let set: Vec<Record> = extra.iter().filter(|r| r.owner == *target && r.rtype() == t).cloned().collect();
+                if !set.is_empty() && verified(&set, extra, target, t, work) {
+                    additional.extend(with_sigs(extra, target, t));
+                }
+            }
+        }
+        dedup_records(additional);
+        with_sigs(authority, &cut.zone, RType::NS)
     }
 
     fn validate_answer(
