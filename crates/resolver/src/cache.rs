@@ -72,7 +72,13 @@ pub struct Cache {
     /// Changes whenever entries are dropped before their time (flushes):
     /// copies of answers kept elsewhere are stale when it moved.
     generation: AtomicU64,
+    /// Names proven not to exist (secure NXDOMAIN): nothing below them
+    /// exists either (RFC 8020).
+    nxdomains: Mutex<std::collections::HashMap<Name, Entry>>,
 }
+
+/// Secure NXDOMAIN names remembered at most (the map starts afresh beyond).
+const MAX_NXDOMAINS: usize = 10_000;
 
 /// Each cache starts its generations in its own range, so a copy made from
 /// one cache never matches another (a reload replaces the resolver).
@@ -92,6 +98,7 @@ impl Cache {
             evictions: AtomicU64::new(0),
             hasher: std::collections::hash_map::RandomState::new(),
             generation: AtomicU64::new(INSTANCES.fetch_add(1, Ordering::Relaxed) << 32),
+            nxdomains: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -140,6 +147,13 @@ impl Cache {
         }
         let key = (qname.to_lowercase(), qtype);
         let entry = Entry { resolution: r.clone(), stored: now, expires: now + ttl };
+        if r.rcode == Rcode::NXDOMAIN && r.security == Security::Secure && r.answers.is_empty() {
+            let mut nx = lock(&self.nxdomains);
+            if nx.len() >= MAX_NXDOMAINS {
+                nx.clear();
+            }
+            nx.insert(key.0.clone(), Entry { resolution: r.clone(), stored: now, expires: now + ttl });
+        }
         let mut shard = lock(self.shard(&key));
         // `push` hands back the entry it displaced: the same key (replaced)
         // or the least recently used one (evicted).
@@ -170,9 +184,32 @@ impl Cache {
         Duration::from_secs(ttl).min(self.limits.max_ttl)
     }
 
+    /// RFC 8020: a secure NXDOMAIN cached for `qname` (any type) or an
+    /// ancestor answers for it too (that proof with it), with its lifetime.
+    pub fn nxdomain_above(&self, qname: &Name, now: Duration) -> Option<(Resolution, Duration)> {
+        let nx = lock(&self.nxdomains);
+        if nx.is_empty() {
+            return None;
+        }
+        let mut name = qname.to_lowercase();
+        loop {
+            if let Some(e) = nx.get(&name).filter(|e| e.expires > now) {
+                let elapsed = now.saturating_sub(e.stored).as_secs() as u32;
+                let mut r = e.resolution.clone();
+                for rr in r.authority.iter_mut() {
+                    rr.ttl = rr.ttl.saturating_sub(elapsed);
+                }
+                r.from_cache = true;
+                return Some((r, e.expires - now));
+            }
+            name = name.parent()?;
+        }
+    }
+
     /// Drop everything at or below `zone` (or exactly `zone` when `!subtree`).
     pub fn flush(&self, zone: &Name, subtree: bool) {
         self.invalidate_copies();
+        lock(&self.nxdomains).retain(|n, _| if subtree { !n.is_subdomain_of(zone) } else { n != zone });
         for s in &self.shards {
             let mut s = lock(s);
             let gone: Vec<Key> = s
@@ -189,6 +226,7 @@ impl Cache {
     /// Drop everything.
     pub fn clear(&self) {
         self.invalidate_copies();
+        lock(&self.nxdomains).clear();
         for s in &self.shards {
             lock(s).clear();
         }
@@ -303,6 +341,23 @@ mod tests {
         c.put(&n("s.example."), RType::A, &res(Rcode::SERVFAIL, "", "", Security::Servfail(f)), Duration::ZERO, 0);
         assert!(c.get(&n("s.example."), RType::A, 4 * S).is_some());
         assert!(c.get(&n("s.example."), RType::A, 6 * S).is_none());
+    }
+
+    #[test]
+    fn a_secure_nxdomain_covers_the_names_below_it() {
+        let c = Cache::new(CacheLimits::default());
+        let soa = "example. 3600 SOA ns.example. h.example. 1 2 3 4 300\n";
+        c.put(&n("x.example."), RType::A, &res(Rcode::NXDOMAIN, "", soa, Security::Secure), Duration::ZERO, 0);
+        let (r, left) = c.nxdomain_above(&n("a.b.X.example."), 10 * S).unwrap();
+        assert_eq!((r.rcode, r.from_cache, left), (Rcode::NXDOMAIN, true, 290 * S));
+        assert!(c.nxdomain_above(&n("x.example."), 10 * S).is_some(), "any type of the name itself");
+        assert!(c.nxdomain_above(&n("y.example."), 10 * S).is_none());
+        assert!(c.nxdomain_above(&n("a.x.example."), 301 * S).is_none(), "not past its lifetime");
+        // Insecure NXDOMAINs prove nothing below them.
+        c.put(&n("i.example."), RType::A, &res(Rcode::NXDOMAIN, "", soa, Security::Insecure(None)), Duration::ZERO, 0);
+        assert!(c.nxdomain_above(&n("a.i.example."), S).is_none());
+        c.flush(&n("example."), true);
+        assert!(c.nxdomain_above(&n("a.x.example."), S).is_none(), "flushed");
     }
 
     #[test]

@@ -358,7 +358,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         {
             return Some((local, Duration::MAX));
         }
-        self.cache.get_with_lifetime(qname, qtype, self.clock.monotonic())
+        let now = self.clock.monotonic();
+        if let Some(hit) = self.cache.get_with_lifetime(qname, qtype, now) {
+            return Some(hit);
+        }
+        // RFC 8020, unless the operator configured the name's servers or
+        // switched validation off there (a stub or forward zone, an NTA).
+        let configured = self.stub_for(qname).is_some()
+            || self.forward_for(qname).is_some()
+            || lock(&self.ntas).negative_for(qname, self.clock.unix()).is_some();
+        if configured { None } else { self.cache.nxdomain_above(qname, now) }
     }
 
     /// The resolver's monotonic time (for copies of its answers).
@@ -418,6 +427,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     async fn resolve_with(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
         let mut answers = Vec::new();
+        // The authority records of earlier links (a wildcard CNAME's proof)
+        // travel with the final answer's.
+        let mut authority: Vec<Record> = Vec::new();
         let mut name = qname.clone();
         let mut verdicts: Vec<Security> = Vec::new();
         for _ in 0..=self.cfg.max_cnames {
@@ -451,9 +463,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             let has_target = r.answers.iter().any(|rr| rr.owner == target && rr.rtype() == qtype);
             verdicts.push(r.security.clone());
-            if target == name || has_target || r.rcode != Rcode::NOERROR {
-                return Resolution { answers, security: combine(verdicts), ..r };
+            if target == name || has_target || !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
+                authority.extend(r.authority.iter().cloned());
+                dedup_records(&mut authority);
+                return Resolution { answers, authority, security: combine(verdicts), ..r };
             }
+            authority.extend(r.authority.iter().cloned());
             name = target;
         }
         let now = self.clock.unix();
@@ -1268,6 +1283,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Validate an authoritative response in the cut's zone.
     fn finish(&self, cut: &Cut, qname: &Name, qtype: RType, mut msg: Message, work: &mut Work) -> Resolution {
         let now = self.clock.unix();
+        regroup_rrsigs(&mut msg);
         // Only the zone's own records count: out-of-zone answers (a CNAME
         // target elsewhere) are asked of their own zone instead.
         msg.answers.retain(|r| r.owner.is_subdomain_of(&cut.zone));
@@ -1386,7 +1402,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             r.rtype() != RType::RRSIG
                 && (r.owner == *qname || (r.rtype() == RType::DNAME && qname.is_subdomain_of(&r.owner)))
         });
-        if msg.header.rcode == Rcode::NOERROR && answered {
+        // NXDOMAIN with a CNAME chain (RFC 6604): the rcode is about the
+        // chain's last name; the chain itself is validated like an answer.
+        let nx_chain = msg.header.rcode == Rcode::NXDOMAIN && answered;
+        let mut denied = qname.clone();
+        if (msg.header.rcode == Rcode::NOERROR || nx_chain) && answered {
             let mut wildcard_labels = None;
             for (owner, rtype) in rrset_keys(&msg.answers) {
                 let set: Vec<Record> =
@@ -1423,11 +1443,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(f) => Security::Bogus(f.rrset(&owner, qtype)),
                 };
             }
-            return Security::Secure;
+            if !nx_chain {
+                return Security::Secure;
+            }
+            // The chain leaves the zone: its last name is proven elsewhere.
+            denied = chain_end(&msg.answers, qname);
+            if !denied.is_subdomain_of(&keys.zone) {
+                return Security::Secure;
+            }
         }
         let proof = if msg.header.rcode == Rcode::NXDOMAIN {
             self.deny(keys, &msg.authority, work, |h, lim, recs| {
-                candor_denial::nxdomain(qname, &keys.zone, recs, h, lim)
+                candor_denial::nxdomain(&denied, &keys.zone, recs, h, lim)
             })
         } else {
             self.deny(keys, &msg.authority, work, |h, lim, recs| {
@@ -1453,6 +1480,65 @@ fn signer_below(zone: &Name, qname: &Name, msg: &Message) -> Option<Name> {
         }
         _ => None,
     })
+}
+
+/// Put each RRSIG in the section of the RRset it covers (some servers
+/// misplace them); signatures over nothing in the message stay put.
+fn regroup_rrsigs(msg: &mut Message) {
+    let covers = |section: &[Record], s: &candor_wire::Rrsig, owner: &Name| {
+        section.iter().any(|r| r.owner == *owner && r.rtype() == s.type_covered)
+    };
+    let mut moved: [Vec<Record>; 3] = Default::default();
+    for (i, section) in [&mut msg.answers, &mut msg.authority, &mut msg.additional].into_iter().enumerate() {
+        let mut keep = Vec::with_capacity(section.len());
+        for r in section.drain(..) {
+            match &r.data {
+                RData::Rrsig(s) if !covers(&keep, s, &r.owner) => {
+                    if let Some(m) = moved.get_mut(i) {
+                        m.push(r);
+                    }
+                }
+                _ => keep.push(r),
+            }
+        }
+        *section = keep;
+    }
+    // Each stray signature goes where its RRset is, else back where it was.
+    for (from, sigs) in moved.into_iter().enumerate() {
+        for r in sigs {
+            let RData::Rrsig(s) = &r.data else { continue };
+            let target = if covers(&msg.answers, s, &r.owner) {
+                0
+            } else if covers(&msg.authority, s, &r.owner) {
+                1
+            } else if covers(&msg.additional, s, &r.owner) {
+                2
+            } else {
+                from
+            };
+            match target {
+                0 => msg.answers.push(r),
+                1 => msg.authority.push(r),
+                _ => msg.additional.push(r),
+            }
+        }
+    }
+}
+
+/// The last name of the CNAME chain that starts at `qname` in `answers`.
+fn chain_end(answers: &[Record], qname: &Name) -> Name {
+    let mut name = qname.clone();
+    for _ in 0..answers.len() {
+        let next = answers.iter().find_map(|r| match &r.data {
+            RData::Cname(t) if r.owner == name => Some(t.clone()),
+            _ => None,
+        });
+        match next {
+            Some(t) if t != name => name = t,
+            _ => break,
+        }
+    }
+    name
 }
 
 /// Drop repeated records (same owner, type, class and data), keeping the
