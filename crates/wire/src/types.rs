@@ -60,6 +60,8 @@ code_type! {
         CNAME = 5, "CNAME";
         /// Start of authority.
         SOA = 6, "SOA";
+        /// Null (RFC 1035 §3.3.10; opaque data, RFC 3597 form in text).
+        NULL = 10, "NULL";
         /// Domain name pointer.
         PTR = 12, "PTR";
         /// Host information.
