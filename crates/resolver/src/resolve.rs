@@ -1261,8 +1261,24 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let sigs = rrsigs_for(section, &owner, rtype);
             self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent)?;
         }
+        // An NSEC or NSEC3 record expanded from a wildcard (its RRSIG has
+        // fewer labels than its owner) proves nothing about its owner name:
+        // it is left out of the proof.
+        let synthesised = |r: &Record| {
+            matches!(r.rtype(), RType::NSEC | RType::NSEC3)
+                && rrsigs_for(section, &r.owner, r.rtype())
+                    .iter()
+                    .any(|s| usize::from(s.labels) < r.owner.rrsig_label_count())
+        };
+        let usable: Vec<Record>;
+        let records = if section.iter().any(synthesised) {
+            usable = section.iter().filter(|r| !synthesised(r)).cloned().collect();
+            &usable[..]
+        } else {
+            section
+        };
         let mut h = BudgetHasher::new(candor_crypto::nsec3_hash, self.cfg.hash_budget);
-        prove(&mut h, &self.cfg.denial, section).map_err(|e| {
+        prove(&mut h, &self.cfg.denial, records).map_err(|e| {
             let kind = match e {
                 DenialError::HashBudget { .. } => FailureKind::ValidationBudget,
                 DenialError::NextCloserNotCovered { .. } | DenialError::NoClosestEncloser { .. } => {
