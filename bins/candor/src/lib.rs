@@ -1,8 +1,10 @@
 //! # candor (the binary's library)
 //!
-//! The stub-facing side of candor: command-line parsing, and (as the later
-//! issues land) listeners, ACL, request handling, response shaping (AD,
-//! EDNS, SERVFAIL + EDE) and configuration.
+//! The stub-facing side of candor: command-line parsing, listeners, ACL,
+//! request handling, response shaping (AD, EDNS, SERVFAIL + EDE), the
+//! finished-response cache, configuration and the control socket; and the
+//! operator tools around them: `demo`, `lab`, `replay`, `trace` and
+//! `verify-zone`.
 //!
 //! **Must not know about**: resolver internals; it uses the resolver's
 //! public API only. The `lab`, `demo` and `replay` subcommands link the lab
