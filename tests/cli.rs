@@ -111,3 +111,30 @@ fn the_documented_config_file_loads_and_bad_keys_are_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("log-level: chatty"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `candor replay` end to end on a scenario of our own (no corpus needed):
+/// the canned root answers, the reply is compared, PASS; the same scenario
+/// expecting another address fails and says why.
+#[test]
+fn replay_plays_a_scenario_and_reports_the_mismatch() {
+    let scenario = "server:\n\tval-override-date: \"20250101000000\"\nstub-zone:\n\tname: \".\"\n\tstub-addr: 198.51.100.1\nCONFIG_END\nSCENARIO_BEGIN mini\nRANGE_BEGIN 0 100\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nRANGE_END\nSTEP 1 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 2 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSCENARIO_END\n";
+    let dir = std::env::temp_dir().join(format!("candor-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("mini.rpl");
+    std::fs::write(&good, scenario).unwrap();
+    let bad = dir.join("wrong.rpl");
+    std::fs::write(
+        &bad,
+        scenario.replacen("IN A 192.0.2.80\nENTRY_END\nSCENARIO_END", "IN A 192.0.2.81\nENTRY_END\nSCENARIO_END", 1),
+    )
+    .unwrap();
+    let out = candor(&["replay", good.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("mini.rpl: PASS") && text.ends_with("1 passed, 0 failed, 0 skipped\n"), "{text}");
+    let out = candor(&["replay", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("wrong.rpl: FAIL: step 2") && text.contains("192.0.2.81"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

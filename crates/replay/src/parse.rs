@@ -379,3 +379,45 @@ pub fn parse(text: &str, dialect: Dialect) -> Result<Scenario, ParseError> {
     }
     Ok(sc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small scenario of our own in the Unbound dialect.
+    const MINI: &str = "server:\n\ttrust-anchor: \"example. DS 1 8 2 00\"\n\tval-override-date: \"20250101000000\"\nstub-zone:\n\tname: \".\"\n\tstub-addr: 192.0.2.1\nCONFIG_END\nSCENARIO_BEGIN mini\nRANGE_BEGIN 0 100\n\tADDRESS 192.0.2.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nRANGE_END\nSTEP 1 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 2 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSCENARIO_END\n";
+
+    #[test]
+    fn a_scenario_parses_into_config_ranges_and_steps() {
+        let sc = parse(MINI, Dialect::Unbound).unwrap();
+        assert_eq!(sc.title, "mini");
+        assert_eq!(sc.values("stub-zone.stub-addr").collect::<Vec<_>>(), ["192.0.2.1"]);
+        assert_eq!(sc.values("trust-anchor").collect::<Vec<_>>(), ["example. DS 1 8 2 00"]);
+        assert_eq!(sc.ranges.len(), 1);
+        assert_eq!(sc.ranges[0].addrs, ["192.0.2.1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(sc.ranges[0].entries[0].sections[0].len(), 1);
+        let kinds: Vec<&str> = sc.steps.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(kinds, ["QUERY", "CHECK_ANSWER"]);
+        assert!(sc.steps[1].entry.as_ref().unwrap().has_match("all"));
+    }
+
+    #[test]
+    fn damaged_scenarios_are_errors_never_panics() {
+        // Every truncation and every single-line deletion parses or fails cleanly.
+        for end in 0..MINI.len() {
+            let _ = parse(&MINI[..end], Dialect::Unbound);
+            let _ = parse(&MINI[..end], Dialect::Deckard);
+        }
+        let lines: Vec<&str> = MINI.lines().collect();
+        for skip in 0..lines.len() {
+            let text: String =
+                lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| format!("{l}\n")).collect();
+            let _ = parse(&text, Dialect::Unbound);
+        }
+        assert!(parse("no config end\n", Dialect::Unbound).is_err());
+        let steps_backwards = MINI.replace("STEP 2 CHECK_ANSWER", "STEP 1 CHECK_ANSWER");
+        assert!(parse(&steps_backwards, Dialect::Unbound).unwrap_err().what.contains("does not increase"));
+        let bad_rr = MINI.replace("www.example. IN A 192.0.2.80", "www.example. IN A not-an-address");
+        assert!(parse(&bad_rr, Dialect::Unbound).is_err());
+    }
+}
