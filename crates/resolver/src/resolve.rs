@@ -164,6 +164,9 @@ struct Cut {
     zone: Name,
     servers: Vec<SocketAddr>,
     trust: Trust,
+    /// Name servers whose addresses were not looked up (no glue, and
+    /// others answered): asked for only when the known ones fail us.
+    pending: Vec<Name>,
 }
 
 /// How long a zone cut (its servers and validated keys) is reused.
@@ -233,6 +236,8 @@ struct Work {
     /// In-bailiwick glue seen in referrals: (name server, address), the
     /// parent side's word, kept for when the child side's lookup fails.
     glue: Vec<(Name, IpAddr)>,
+    /// The server that gave the last usable response.
+    last_server: Option<SocketAddr>,
 }
 
 impl Work {
@@ -265,6 +270,8 @@ fn security_state(s: &Security) -> LinkState {
 /// How deep name-server address lookups may nest (an NS name whose zone's
 /// NS names need lookups of their own, ...).
 const MAX_NS_DEPTH: u8 = 3;
+/// Servers asked at most for one answer when what they give is bogus.
+const MAX_BOGUS_RETRIES: usize = 4;
 /// Glue addresses remembered per resolution.
 const MAX_GLUE_KEPT: usize = 64;
 /// Name servers without glue looked up per referral.
@@ -521,10 +528,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Some(c) => c,
             None => {
                 let root = Name::root();
-                let hints =
-                    Cut { zone: root.clone(), servers: self.servers(&self.cfg.roots), trust: Trust::Insecure(None) };
+                let hints = Cut {
+                    zone: root.clone(),
+                    servers: self.servers(&self.cfg.roots),
+                    trust: Trust::Insecure(None),
+                    pending: Vec::new(),
+                };
                 let servers = self.prime(&hints, work).await.unwrap_or(hints.servers);
-                let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None) };
+                let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None), pending: Vec::new() };
                 let (mut ds, mut keys) =
                     self.cfg.anchors.get(&root).map(|a| (a.ds.clone(), a.keys.clone())).unwrap_or_default();
                 let state = self.rfc5011_state();
@@ -577,10 +588,25 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(f) => return servfail(f),
                 },
                 Reply::Answer(msg) if full => {
-                    return match self.finish_signed(&cut, qname, qtype, msg, work).await {
+                    let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
+                    let mut r = match self.finish_signed(&cut, qname, qtype, msg, work).await {
                         Ok(r) => r,
-                        Err(f) => servfail(f),
+                        Err(f) => return servfail(f),
                     };
+                    // Bogus from one server: the zone's other servers may
+                    // serve it right (stale or damaged copies exist).
+                    let mut others = cut.clone();
+                    while matches!(r.security, Security::Bogus(_)) {
+                        let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
+                        let Ok(Reply::Answer(msg)) = self.ask(&other, qname, qtype, work).await else { continue };
+                        tried.extend(work.last_server);
+                        if let Ok(again) = self.finish_signed(&cut, qname, qtype, msg, work).await
+                            && !matches!(again.security, Security::Bogus(_))
+                        {
+                            r = again;
+                        }
+                    }
+                    return r;
                 }
                 Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => minimise = false,
                 // The name exists in this zone (or is an empty non-terminal): one label more.
@@ -607,7 +633,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Cut, Failure>> + Send + 'a>> {
         Box::pin(async move {
             let now = self.clock.unix();
-            let mut cut = Cut { zone: stub.zone.clone(), servers: stub.servers.clone(), trust: Trust::Insecure(None) };
+            let mut cut = Cut {
+                zone: stub.zone.clone(),
+                servers: stub.servers.clone(),
+                trust: Trust::Insecure(None),
+                pending: Vec::new(),
+            };
             // An anchor for the stub zone starts the chain there; with no
             // anchor at or above it there is no chain to continue (no DS query).
             let anchor = self.cfg.anchors.get(&stub.zone).cloned();
@@ -795,7 +826,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         });
         let target = signer.clone().unwrap_or_else(|| qname.clone());
         let (zone, trust) = self.chain_via(fwd, &target, work).await?;
-        let cut = Cut { zone, servers: Vec::new(), trust };
+        let cut = Cut { zone, servers: Vec::new(), trust, pending: Vec::new() };
         let mut r = self.finish(&cut, qname, qtype, msg, work);
         if let Security::Bogus(f) = &mut r.security {
             *f = self.blame_upstream(f.clone(), fwd);
@@ -926,8 +957,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     continue;
                 }
                 match classify(&msg, &cut.zone, qname) {
-                    Some(Kind::Answer) => return Ok(Reply::Answer(msg)),
-                    Some(Kind::Referral(child)) => return Ok(Reply::Referral(msg, child)),
+                    Some(Kind::Answer) => {
+                        work.last_server = Some(*server);
+                        return Ok(Reply::Answer(msg));
+                    }
+                    Some(Kind::Referral(child)) => {
+                        work.last_server = Some(*server);
+                        return Ok(Reply::Referral(msg, child));
+                    }
                     None => break,
                 }
             }
@@ -958,14 +995,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             })
             .collect();
         work.glue.extend(glue.iter().take(MAX_GLUE_KEPT.saturating_sub(work.glue.len())).cloned());
+        // Names with an address this resolver may use.
+        let glued: Vec<Name> =
+            glue.iter().filter(|(_, a)| self.cfg.outbound.permits(*a)).map(|(n, _)| n.clone()).collect();
         let glue: Vec<IpAddr> = glue.into_iter().map(|(_, a)| a).collect();
         let mut servers = self.servers(&glue);
+        // Name servers without glue (not those inside the child itself,
+        // which only the child could tell): looked up now when nothing
+        // else is usable, else kept for when the others fail us.
+        let mut pending: Vec<Name> = ns
+            .iter()
+            .filter(|n| !n.is_subdomain_of(child) && !glued.contains(n))
+            .take(MAX_NS_LOOKUPS)
+            .map(|n| (*n).clone())
+            .collect();
         if servers.is_empty() && work.depth < MAX_NS_DEPTH {
-            // No usable glue: look the name servers up (not those inside
-            // the child itself, which only the child could tell).
-            let names: Vec<Name> =
-                ns.iter().filter(|n| !n.is_subdomain_of(child)).take(MAX_NS_LOOKUPS).map(|n| (*n).clone()).collect();
-            for name in names {
+            while let Some(name) = (!pending.is_empty()).then(|| pending.remove(0)) {
                 let addrs = self.ns_addresses(&name, work).await;
                 servers.extend(self.servers(&addrs));
                 if !servers.is_empty() {
@@ -973,7 +1018,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
             }
         }
-        let mut next = Cut { zone: child.clone(), servers, trust: Trust::Insecure(None) };
+        let mut next = Cut { zone: child.clone(), servers, trust: Trust::Insecure(None), pending };
         if next.servers.is_empty() {
             let mut f = Failure::new(FailureKind::NoReachableAuthority, child.clone(), now);
             f.refused = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect::<Vec<_>>().into();
@@ -1021,6 +1066,26 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Ok(next)
     }
 
+    /// The cut narrowed to servers not yet tried, looking up a pending name
+    /// server when the known ones are used up; `None` when nothing is left
+    /// (or the retry budget is spent).
+    async fn untried(&self, cut: &mut Cut, tried: &mut Vec<SocketAddr>, work: &mut Work) -> Option<Cut> {
+        while tried.len() < MAX_BOGUS_RETRIES {
+            if let Some(next) = cut.servers.iter().find(|s| !tried.contains(s)).copied() {
+                // Marked as tried whatever it answers, so the loop ends.
+                tried.push(next);
+                return Some(Cut { servers: vec![next], ..cut.clone() });
+            }
+            if work.depth >= MAX_NS_DEPTH || cut.pending.is_empty() {
+                return None;
+            }
+            let name = cut.pending.remove(0);
+            let addrs = self.ns_addresses(&name, work).await;
+            cut.servers.extend(self.servers(&addrs));
+        }
+        None
+    }
+
     /// [`Self::finish`], after taking the chain down to the answer's signer
     /// when one server serves parent and child and the answer is signed by
     /// a zone below the cut.
@@ -1042,7 +1107,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The cut of `signer`, a zone below `cut` served by the same servers:
     /// its DS from them (or the proof there is none), then its keys.
     async fn signer_cut(&self, cut: &Cut, signer: &Name, work: &mut Work) -> Result<Cut, Failure> {
-        let mut next = Cut { zone: signer.clone(), servers: cut.servers.clone(), trust: cut.trust.clone() };
+        let mut next = Cut {
+            zone: signer.clone(),
+            servers: cut.servers.clone(),
+            trust: cut.trust.clone(),
+            pending: cut.pending.clone(),
+        };
         if matches!(cut.trust, Trust::Secure(_)) {
             next.trust = self.trust_by_ds_query(cut, &next, work).await?;
         }
@@ -1134,7 +1204,20 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Reply::Answer(m) => m,
             Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now)),
         };
-        let trust = self.trust_from(&cut.zone, ds, anchor_keys, &msg, work);
+        let mut trust = self.trust_from(&cut.zone, ds, anchor_keys, &msg, work);
+        let mut msg = msg;
+        // A bogus DNSKEY RRset from one server: the others may serve it right.
+        let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
+        let mut others = cut.clone();
+        while matches!(trust, Trust::Bogus(_)) {
+            let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
+            let Ok(Reply::Answer(m)) = self.ask(&other, &cut.zone, RType::DNSKEY, work).await else { continue };
+            let again = self.trust_from(&cut.zone, ds, anchor_keys, &m, work);
+            if !matches!(again, Trust::Bogus(_)) {
+                trust = again;
+                msg = m;
+            }
+        }
         Ok((trust, msg))
     }
 
