@@ -383,6 +383,8 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
     let mut cfg = Config::new(roots, anchors);
     cfg.stubs = stubs;
     cfg.priming = false;
+    // The same scenario must give the same result every time.
+    cfg.server_exploration = false;
     cfg.local_zones = false;
     cfg.validator = Validator { policy: Policy::LEGACY, ..Validator::default() };
     // The scenarios assume Unbound's NSEC3 iteration cap (150), not candor's 50.

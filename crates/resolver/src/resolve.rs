@@ -96,6 +96,10 @@ pub struct Config {
     pub anchor_state: Option<std::path::PathBuf>,
     /// Prime the root server list from the hints (RFC 8109).
     pub priming: bool,
+    /// Now and then ask a random server of a zone first, so a recovered
+    /// fast server is noticed (on by default; off makes the choice of
+    /// server deterministic, as replays need).
+    pub server_exploration: bool,
     /// Minimal responses (the default): a positive answer carries no
     /// authority NS RRset and no additional addresses. Off: the zone's NS
     /// RRset and its servers' addresses come along, each validated (a set
@@ -133,6 +137,7 @@ impl Config {
             anchor_state: None,
             priming: true,
             minimal_responses: true,
+            server_exploration: true,
             forwards: Vec::new(),
             stubs: Vec::new(),
         }
@@ -285,20 +290,13 @@ enum Reply {
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// A resolver over `transport` and `clock`.
     pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
+        let stats = ServerStats::new(cfg.server_exploration);
         let cache = Cache::new(cfg.cache);
         let mut ntas = Anchors::empty();
         for n in cfg.anchors.negatives() {
             ntas.add_negative(n.zone.clone(), n.expires);
         }
-        Resolver {
-            cfg,
-            transport,
-            clock,
-            cache,
-            stats: ServerStats::default(),
-            cuts: Cuts::default(),
-            ntas: ntas.into(),
-        }
+        Resolver { cfg, transport, clock, cache, stats, cuts: Cuts::default(), ntas: ntas.into() }
     }
 
     /// The configuration in force.
@@ -579,14 +577,33 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 Err(f) => return servfail(f),
             };
             match reply {
-                Reply::Referral(msg, child) => match self.follow(&cut, &msg, &child, work).await {
-                    Ok(next) => {
-                        self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
-                        cut = next;
-                        labels = cut.zone.label_count() + 1;
+                Reply::Referral(msg, child) => {
+                    let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
+                    let mut next = match self.follow(&cut, &msg, &child, work).await {
+                        Ok(next) => next,
+                        Err(f) => return servfail(f),
+                    };
+                    // A referral whose DS (or its proof) is bogus: the parent's
+                    // other servers may serve it right.
+                    let mut others = cut.clone();
+                    while matches!(next.trust, Trust::Bogus(_)) {
+                        let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
+                        let Ok(Reply::Referral(m, c)) = self.ask(&other, &asked, asked_type, work).await else {
+                            continue;
+                        };
+                        if c != child {
+                            continue;
+                        }
+                        if let Ok(again) = self.follow(&cut, &m, &c, work).await
+                            && !matches!(again.trust, Trust::Bogus(_))
+                        {
+                            next = again;
+                        }
                     }
-                    Err(f) => return servfail(f),
-                },
+                    self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
+                    cut = next;
+                    labels = cut.zone.label_count() + 1;
+                }
                 Reply::Answer(msg) if full => {
                     let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
                     let mut r = match self.finish_signed(&cut, qname, qtype, msg, work).await {

@@ -25,11 +25,14 @@ pub struct ServerStats {
     srtt: Mutex<HashMap<IpAddr, Duration>>,
     v6_down_until: Mutex<Option<Duration>>,
     rng: SystemRandom,
+    /// Put a random server first now and then (off: deterministic order,
+    /// for replays).
+    explore: bool,
 }
 
 impl Default for ServerStats {
     fn default() -> ServerStats {
-        ServerStats { srtt: Mutex::default(), v6_down_until: Mutex::default(), rng: SystemRandom::new() }
+        ServerStats::new(true)
     }
 }
 
@@ -38,6 +41,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl ServerStats {
+    /// Statistics, with or without random exploration.
+    pub fn new(explore: bool) -> ServerStats {
+        ServerStats { srtt: Mutex::default(), v6_down_until: Mutex::default(), rng: SystemRandom::new(), explore }
+    }
+
     /// The smoothed RTT of a server, if measured.
     pub fn srtt(&self, ip: IpAddr) -> Option<Duration> {
         lock(&self.srtt).get(&ip).copied()
@@ -52,7 +60,7 @@ impl ServerStats {
         v.sort_by_key(|s| srtt.get(&s.ip()).copied().unwrap_or(UNKNOWN_RTT));
         drop(srtt);
         let mut r = [0u8; 2];
-        if v.len() > 1 && self.rng.fill(&mut r).is_ok() && r[0] % EXPLORE_ONE_IN == 0 {
+        if self.explore && v.len() > 1 && self.rng.fill(&mut r).is_ok() && r[0] % EXPLORE_ONE_IN == 0 {
             let i = usize::from(r[1]) % v.len();
             let s = v.remove(i);
             v.insert(0, s);
