@@ -22,6 +22,17 @@ pub(crate) enum AnyClock {
     Pinned(ManualClock, SystemClock),
 }
 
+impl AnyClock {
+    /// The wall clock, or pinned at `--now` when given (a usage error if
+    /// it does not parse).
+    pub(crate) fn from_flag(now: Option<&str>) -> Result<AnyClock, String> {
+        match now {
+            None => Ok(AnyClock::System(SystemClock::new())),
+            Some(t) => Ok(AnyClock::Pinned(ManualClock::at(crate::lab::parse_now(Some(t))?), SystemClock::new())),
+        }
+    }
+}
+
 impl Clock for AnyClock {
     fn unix(&self) -> u64 {
         match self {
@@ -63,19 +74,23 @@ fn default_anchor_state() -> Option<std::path::PathBuf> {
     Some(dir.join("root-anchor.state"))
 }
 
-/// Build the resolver's configuration: flags, then the file, then defaults.
-fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now: u64) -> Result<Config, String> {
-    let up = &args.upstream;
-    let hints = match up.root_hints.as_ref().or(file.root_hints.as_ref()) {
+/// The roots and anchors (a file, else the IANA defaults): the resolver
+/// configuration every subcommand that resolves starts from.
+pub(crate) fn base_config(hints: Option<&std::path::Path>, anchor: Option<&std::path::Path>) -> Result<Config, String> {
+    let hints = match hints {
         Some(p) => RootHints::from_file(p).map_err(|e| format!("root hints {}: {e}", p.display()))?,
         None => RootHints::iana(),
     };
-    let anchors = match up.trust_anchor.as_ref().or(file.trust_anchor.as_ref()) {
+    let anchors = match anchor {
         Some(p) => Anchors::from_file(p).map_err(|e| format!("trust anchor {}: {e}", p.display()))?,
         None => Anchors::iana_root(),
     };
-    let mut cfg = Config::new(hints.addresses(), anchors);
-    file.apply(file_path, &mut cfg, now).map_err(|e| e.to_string())?;
+    Ok(Config::new(hints.addresses(), anchors))
+}
+
+/// The upstream flags that override everything else: the authorities'
+/// port and the networks queries may go to.
+pub(crate) fn apply_upstream_flags(up: &crate::UpstreamArgs, cfg: &mut Config) -> Result<(), String> {
     if let Some(port) = up.authority_port {
         cfg.port = port;
     }
@@ -83,6 +98,18 @@ fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now:
         cfg.outbound =
             Outbound { allow: Some(prefixes(&up.outbound_allow, "--outbound-allow")?), ..Outbound::default() };
     }
+    Ok(())
+}
+
+/// Build the resolver's configuration: flags, then the file, then defaults.
+fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now: u64) -> Result<Config, String> {
+    let up = &args.upstream;
+    let mut cfg = base_config(
+        up.root_hints.as_deref().or(file.root_hints.as_deref()),
+        up.trust_anchor.as_deref().or(file.trust_anchor.as_deref()),
+    )?;
+    file.apply(file_path, &mut cfg, now).map_err(|e| e.to_string())?;
+    apply_upstream_flags(up, &mut cfg)?;
     if !args.no_rfc5011 && file.rfc5011 != Some(false) {
         cfg.anchor_state =
             args.anchor_state.clone().or_else(|| file.anchor_state.clone()).or_else(default_anchor_state);
@@ -123,15 +150,12 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         },
         None => (FileConfig::default(), std::path::PathBuf::from("(no file)")),
     };
-    let clock = match args.upstream.now.as_deref() {
-        None => AnyClock::System(SystemClock::new()),
-        Some(t) => match crate::lab::parse_now(Some(t)) {
-            Ok(n) => AnyClock::Pinned(ManualClock::at(n), SystemClock::new()),
-            Err(e) => {
-                eprintln!("candor serve: {e}");
-                return crate::EXIT_USAGE;
-            }
-        },
+    let clock = match AnyClock::from_flag(args.upstream.now.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("candor serve: {e}");
+            return crate::EXIT_USAGE;
+        }
     };
     let cfg = match config(args, &file, &file_path, clock.unix()) {
         Ok(c) => c,

@@ -10,11 +10,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use candor_anchor::Anchors;
-use candor_resolver::{
-    Clock, Config, Failure, Forward, Link, LinkState, ManualClock, NetTransport, Outbound, Resolution, Resolver,
-    RootHints, Security, SystemClock,
-};
+use candor_resolver::{Clock, Config, Failure, Forward, Link, LinkState, NetTransport, Resolution, Resolver, Security};
 use candor_wire::{Dnskey, Ds, Name, RData, RType, Rrsig, Timestamp};
 
 use crate::TraceArgs;
@@ -28,9 +24,7 @@ const EXIT_NO_ANSWER: u8 = 3;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub(crate) fn iso(t: u32) -> String {
-    let s = Timestamp(t).to_string();
-    let p = |r: std::ops::Range<usize>| s.get(r).unwrap_or("");
-    format!("{}-{}-{}T{}:{}:{}Z", p(0..4), p(4..6), p(6..8), p(8..10), p(10..12), p(12..14))
+    Timestamp(t).iso8601()
 }
 
 /// A span of seconds in the largest whole unit.
@@ -239,24 +233,8 @@ pub(crate) fn js(s: &str) -> String {
 
 fn build_config(args: &TraceArgs) -> Result<Config, String> {
     let up = &args.upstream;
-    let hints = match &up.root_hints {
-        Some(p) => RootHints::from_file(p).map_err(|e| format!("--root-hints {}: {e}", p.display()))?,
-        None => RootHints::iana(),
-    };
-    let anchors = match &up.trust_anchor {
-        Some(p) => Anchors::from_file(p).map_err(|e| format!("--trust-anchor {}: {e}", p.display()))?,
-        None => Anchors::iana_root(),
-    };
-    let mut cfg = Config::new(hints.addresses(), anchors);
-    if let Some(port) = up.authority_port {
-        cfg.port = port;
-    }
-    if !up.outbound_allow.is_empty() {
-        cfg.outbound = Outbound {
-            allow: Some(crate::serve::prefixes(&up.outbound_allow, "--outbound-allow")?),
-            ..Outbound::default()
-        };
-    }
+    let mut cfg = crate::serve::base_config(up.root_hints.as_deref(), up.trust_anchor.as_deref())?;
+    crate::serve::apply_upstream_flags(up, &mut cfg)?;
     if let Some(server) = args.server {
         cfg.forwards = vec![Forward { zone: Name::root(), servers: vec![server] }];
     }
@@ -281,15 +259,12 @@ pub(crate) fn run(args: &TraceArgs) -> u8 {
             return crate::EXIT_USAGE;
         }
     };
-    let clock = match args.upstream.now.as_deref() {
-        None => AnyClock::System(SystemClock::new()),
-        Some(t) => match crate::lab::parse_now(Some(t)) {
-            Ok(n) => AnyClock::Pinned(ManualClock::at(n), SystemClock::new()),
-            Err(e) => {
-                eprintln!("candor trace: {e}");
-                return crate::EXIT_USAGE;
-            }
-        },
+    let clock = match AnyClock::from_flag(args.upstream.now.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("candor trace: {e}");
+            return crate::EXIT_USAGE;
+        }
     };
     let cfg = match build_config(args) {
         Ok(c) => c,

@@ -271,9 +271,7 @@ impl Failure {
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for a wire timestamp.
 fn iso(t: u32) -> String {
-    let s = Timestamp(t).to_string();
-    let part = |r: std::ops::Range<usize>| s.get(r).unwrap_or("");
-    format!("{}-{}-{}T{}:{}:{}Z", part(0..4), part(4..6), part(6..8), part(8..10), part(10..12), part(12..14))
+    Timestamp(t).iso8601()
 }
 
 /// A duration in the largest whole unit.

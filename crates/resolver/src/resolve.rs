@@ -368,11 +368,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return Some(hit);
         }
         // RFC 8020, unless the operator configured the name's servers or
-        // switched validation off there (a stub or forward zone, an NTA).
+        // switched validation off there (a stub or forward zone, an NTA);
+        // those are looked at only when a covering NXDOMAIN is found.
+        let nx = self.cache.nxdomain_above(qname, now)?;
         let configured = self.stub_for(qname).is_some()
             || self.forward_for(qname).is_some()
             || lock(&self.ntas).negative_for(qname, self.clock.unix()).is_some();
-        if configured { None } else { self.cache.nxdomain_above(qname, now) }
+        (!configured).then_some(nx)
     }
 
     /// The resolver's monotonic time (for copies of its answers).
@@ -1604,6 +1606,13 @@ fn regroup_rrsigs(msg: &mut Message) {
     let covers = |section: &[Record], s: &candor_wire::Rrsig, owner: &Name| {
         section.iter().any(|r| r.owner == *owner && r.rtype() == s.type_covered)
     };
+    // The usual case: every RRSIG sits with its RRset; nothing to move.
+    let misplaced = [&msg.answers, &msg.authority, &msg.additional]
+        .into_iter()
+        .any(|section| section.iter().any(|r| matches!(&r.data, RData::Rrsig(s) if !covers(section, s, &r.owner))));
+    if !misplaced {
+        return;
+    }
     let mut moved: [Vec<Record>; 3] = Default::default();
     for (i, section) in [&mut msg.answers, &mut msg.authority, &mut msg.additional].into_iter().enumerate() {
         let mut keep = Vec::with_capacity(section.len());
@@ -1660,9 +1669,13 @@ fn chain_end(answers: &[Record], qname: &Name) -> Name {
 /// Drop repeated records (same owner, type, class and data), keeping the
 /// first of each.
 fn dedup_records(records: &mut Vec<Record>) {
+    let same = |a: &Record, b: &Record| a.owner == b.owner && a.class == b.class && a.data == b.data;
+    if !records.iter().enumerate().any(|(i, r)| records.iter().skip(i + 1).any(|o| same(r, o))) {
+        return; // the usual case: nothing repeated, nothing rebuilt
+    }
     let mut kept: Vec<Record> = Vec::with_capacity(records.len());
     for r in records.drain(..) {
-        if !kept.iter().any(|k| k.owner == r.owner && k.class == r.class && k.data == r.data) {
+        if !kept.iter().any(|k| same(k, &r)) {
             kept.push(r);
         }
     }

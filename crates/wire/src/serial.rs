@@ -101,12 +101,27 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
 /// 2106 (the wire keeps it modulo 2^32).
 pub struct Timestamp(pub u32);
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// Year, month, day, hour, minute, second (UTC).
+    fn parts(&self) -> (i64, i64, i64, i64, i64, i64) {
         let t = i64::from(self.0);
         let (y, m, d) = civil_from_days(t.div_euclid(86_400));
         let secs = t.rem_euclid(86_400);
-        write!(f, "{y:04}{m:02}{d:02}{:02}{:02}{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+        (y, m, d, secs / 3600, secs / 60 % 60, secs % 60)
+    }
+
+    /// ISO 8601 in UTC, `YYYY-MM-DDTHH:MM:SSZ`: the form for messages to
+    /// operators (the presentation form is `YYYYMMDDHHmmSS`).
+    pub fn iso8601(&self) -> String {
+        let (y, m, d, h, min, s) = self.parts();
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}Z")
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d, h, min, s) = self.parts();
+        write!(f, "{y:04}{m:02}{d:02}{h:02}{min:02}{s:02}")
     }
 }
 
