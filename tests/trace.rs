@@ -75,6 +75,10 @@ fn cases(dir: &Path) -> Vec<Case> {
         .collect()
 }
 
+fn case_named<'a>(all: &'a [Case], name: &str) -> &'a Case {
+    all.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no case {name}"))
+}
+
 fn trace(dir: &Path, port: u16, c: &Case, json: bool) -> (Option<i32>, String) {
     let mut cmd = candor();
     cmd.args(["trace", &c.qname, &c.qtype, "--authority-port", &port.to_string()])
@@ -135,7 +139,7 @@ fn trace_names_the_kind_and_verdict_of_every_lab_case() {
     assert!(wrong.is_empty(), "{} of {} cases wrong:\n{}", wrong.len(), all.len(), wrong.join("\n"));
 
     // The text stops at the broken link and explains it.
-    let case = |n: &str| all.iter().find(|c| c.name == n).unwrap();
+    let case = |n: &str| case_named(&all, n);
     let (_, out) = trace(&dir, port, case("rrsig-exp-a"), false);
     let last_link = out.lines().rfind(|l| !l.starts_with(";;")).unwrap();
     assert!(last_link.starts_with("broken") && last_link.contains("expired 30 days ago"), "{out}");
@@ -174,8 +178,33 @@ fn trace_names_the_kind_and_verdict_of_every_lab_case() {
                 .unwrap(),
         );
         let stderr = serve.0.stderr.take().unwrap();
-        let line = BufReader::new(stderr).lines().map_while(Result::ok).find(|l| l.contains("clock check"));
+        let mut lines = BufReader::new(stderr).lines();
+        let line = lines.by_ref().map_while(Result::ok).find(|l| l.contains("clock check"));
         assert!(line.as_deref().is_some_and(|l| l.contains(expect)), "offset {offset}: {line:?}");
+        // Its log is no longer read from here on: a server whose stderr is
+        // closed must still answer (logging a failure once cost the answer).
+        drop(lines);
+        if offset != 0 {
+            continue;
+        }
+        // `--server`: the same verdicts through one resolver (asked with
+        // CD), validated here against the anchor.
+        for (case, exit, verdict) in [
+            ("valid", 0, "secure (valid)"),
+            ("rrsig-exp-a", 2, "bogus (signature-expired)"),
+            ("unsigned", 1, "insecure (insecure-unsigned)"),
+        ] {
+            let c = case_named(&all, case);
+            let out = candor()
+                .args(["trace", &c.qname, &c.qtype, "--server", &listen.to_string()])
+                .args(["--outbound-allow", "127.0.0.0/8", "--now", &LAB_NOW.to_string(), "--trust-anchor"])
+                .arg(dir.join("root.key"))
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(exit), "{case} via --server: {text}");
+            assert!(text.contains(&format!(";; verdict: {verdict}")), "{case} via --server: {text}");
+        }
     }
     let mut skewed = Command::new(env!("CARGO_BIN_EXE_candor"));
     skewed.args(["trace", "valid.test.", "--clock", "--authority-port", &port.to_string()]);

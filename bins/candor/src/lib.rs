@@ -231,7 +231,10 @@ pub fn init_logging(level: &str, json: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(ansi);
+        .with_ansi(ansi)
+        // A log that cannot be written (stderr closed) must not cost an
+        // answer: the subscriber's own report of it would panic the task.
+        .log_internal_errors(false);
     // A second initialisation (tests) keeps the first subscriber.
     let _ = if json { b.json().try_init() } else { b.try_init() };
 }
