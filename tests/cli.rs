@@ -96,6 +96,8 @@ fn the_documented_config_file_loads_and_bad_keys_are_named() {
     assert_eq!(cfg.validator.budget, defaults.validator.budget);
     assert_eq!(file.minimal_responses, Some(true));
     assert!(cfg.minimal_responses && cfg.qname_minimisation);
+    assert_eq!(file.aggressive_nsec, Some(true));
+    assert_eq!(cfg.cache, defaults.cache);
 
     let dir = std::env::temp_dir().join(format!("candor-cfg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

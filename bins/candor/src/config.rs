@@ -54,6 +54,8 @@ pub struct FileConfig {
     pub qname_minimisation: Option<bool>,
     /// Minimal responses (no authority NS or additional addresses on answers).
     pub minimal_responses: Option<bool>,
+    /// Answer from validated NSEC records what they already deny (RFC 8198).
+    pub aggressive_nsec: Option<bool>,
     /// EDE 33 on answers under a negative trust anchor.
     pub nta_ede: Option<bool>,
     /// Algorithm policy.
@@ -191,6 +193,9 @@ impl FileConfig {
         }
         if let Some(b) = self.qname_minimisation {
             cfg.qname_minimisation = b;
+        }
+        if let Some(b) = self.aggressive_nsec {
+            cfg.cache.aggressive_nsec = b;
         }
         if let Some(b) = self.minimal_responses {
             cfg.minimal_responses = b;

@@ -265,7 +265,6 @@ const IGNORED: &[(&str, Option<&[&str]>)] = &[
     ("use-syslog", None),
     ("logfile", None),
     ("ede", Some(&["yes"])),
-    ("aggressive-nsec", None),
     ("local-zone", None),
     ("do-ip6", None),
     ("do-ip4", None),
@@ -295,6 +294,7 @@ const HANDLED: &[&str] = &[
     "module-config",
     "domain-insecure",
     "minimal-responses",
+    "aggressive-nsec",
 ];
 
 fn parse_date(v: &str) -> Option<u64> {
@@ -392,6 +392,7 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
     // The scenarios' made-up servers include documentation addresses.
     cfg.outbound = Outbound { special_purpose: true, ..Outbound::default() };
     cfg.minimal_responses = !sc.values("minimal-responses").any(|v| v.trim() == "no");
+    cfg.cache.aggressive_nsec = !sc.values("aggressive-nsec").any(|v| v.trim() == "no");
     let qmin = sc.values("qname-minimisation").chain(sc.values("query-minimization")).last();
     cfg.qname_minimisation = qmin.is_none_or(|v| matches!(v, "yes" | "on"));
     let date = sc.values("val-override-date").chain(sc.values("val-override-timestamp")).find_map(parse_date);

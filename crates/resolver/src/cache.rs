@@ -14,6 +14,7 @@ use std::time::Duration;
 use candor_wire::{Name, RData, RType, Rcode, Record};
 use lru::LruCache;
 
+use crate::aggressive::NsecStore;
 use crate::resolve::{Resolution, Security};
 
 /// How long each kind of result may be kept.
@@ -27,6 +28,9 @@ pub struct CacheLimits {
     pub bogus_ttl: Duration,
     /// How long a "no answer" (SERVFAIL) result is kept.
     pub servfail_ttl: Duration,
+    /// Answer from validated NSEC records what they already deny (RFC
+    /// 8198), without asking.
+    pub aggressive_nsec: bool,
 }
 
 impl Default for CacheLimits {
@@ -36,6 +40,7 @@ impl Default for CacheLimits {
             max_ttl: Duration::from_secs(86_400),
             bogus_ttl: Duration::from_secs(60),
             servfail_ttl: Duration::from_secs(5),
+            aggressive_nsec: true,
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct Cache {
     /// Names proven not to exist (secure NXDOMAIN): nothing below them
     /// exists either (RFC 8020).
     nxdomains: Mutex<std::collections::HashMap<Name, Entry>>,
+    /// Validated NSEC records, for RFC 8198.
+    nsecs: Mutex<NsecStore>,
 }
 
 /// Secure NXDOMAIN names remembered at most (the map starts afresh beyond).
@@ -99,6 +106,7 @@ impl Cache {
             hasher: std::collections::hash_map::RandomState::new(),
             generation: AtomicU64::new(INSTANCES.fetch_add(1, Ordering::Relaxed) << 32),
             nxdomains: Mutex::new(std::collections::HashMap::new()),
+            nsecs: Mutex::new(NsecStore::default()),
         }
     }
 
@@ -154,6 +162,9 @@ impl Cache {
             }
             nx.insert(key.0.clone(), Entry { resolution: r.clone(), stored: now, expires: now + ttl });
         }
+        if self.limits.aggressive_nsec {
+            lock(&self.nsecs).learn(r, now, ttl);
+        }
         let mut shard = lock(self.shard(&key));
         // `push` hands back the entry it displaced: the same key (replaced)
         // or the least recently used one (evicted).
@@ -171,7 +182,13 @@ impl Cache {
             _ => {}
         }
         let records = if r.rcode == Rcode::NOERROR && !r.answers.is_empty() { &r.answers } else { &r.authority };
-        let mut ttl = u64::from(min_ttl(records, r.rcode));
+        self.signed_ttl(min_ttl(records, r.rcode), records, unix_now)
+    }
+
+    /// `ttl`, capped by the original TTL and the time left of every RRSIG
+    /// among `records`, and by the longest TTL kept.
+    fn signed_ttl(&self, ttl: u32, records: &[Record], unix_now: u64) -> Duration {
+        let mut ttl = u64::from(ttl);
         for rr in records {
             if let RData::Rrsig(s) = &rr.data {
                 ttl = ttl.min(u64::from(s.original_ttl));
@@ -182,6 +199,24 @@ impl Cache {
             }
         }
         Duration::from_secs(ttl).min(self.limits.max_ttl)
+    }
+
+    /// RFC 8198: keep the NSEC records of `zone` from a verified referral
+    /// (its proof that a delegation has no DS), for their signed TTL.
+    pub fn learn_nsecs(&self, zone: &Name, section: &[Record], now: Duration, unix_now: u64) {
+        if !self.limits.aggressive_nsec {
+            return;
+        }
+        let nsecs: Vec<Record> = section
+            .iter()
+            .filter(|rr| {
+                rr.rtype() == RType::NSEC || matches!(&rr.data, RData::Rrsig(s) if s.type_covered == RType::NSEC)
+            })
+            .cloned()
+            .collect();
+        let shortest = nsecs.iter().map(|rr| rr.ttl).min().unwrap_or(0);
+        let ttl = self.signed_ttl(shortest, &nsecs, unix_now);
+        lock(&self.nsecs).keep_nsecs(zone, &nsecs, now, ttl);
     }
 
     /// RFC 8020: a secure NXDOMAIN cached for `qname` (any type) or an
@@ -206,9 +241,29 @@ impl Cache {
         }
     }
 
+    /// RFC 8198: a secure negative answer the validated NSEC records in
+    /// the cache already prove, with its lifetime.
+    pub fn nsec_denial(
+        &self,
+        qname: &Name,
+        qtype: RType,
+        now: Duration,
+        limits: &candor_denial::Limits,
+    ) -> Option<(Resolution, Duration)> {
+        if !self.limits.aggressive_nsec {
+            return None;
+        }
+        let hit = lock(&self.nsecs).answer(qname, qtype, now, limits);
+        if hit.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
+    }
+
     /// Drop everything at or below `zone` (or exactly `zone` when `!subtree`).
     pub fn flush(&self, zone: &Name, subtree: bool) {
         self.invalidate_copies();
+        lock(&self.nsecs).flush(zone, subtree);
         lock(&self.nxdomains).retain(|n, _| if subtree { !n.is_subdomain_of(zone) } else { n != zone });
         for s in &self.shards {
             let mut s = lock(s);
@@ -227,6 +282,7 @@ impl Cache {
     pub fn clear(&self) {
         self.invalidate_copies();
         lock(&self.nxdomains).clear();
+        lock(&self.nsecs).clear();
         for s in &self.shards {
             lock(s).clear();
         }

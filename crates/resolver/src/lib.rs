@@ -18,6 +18,7 @@
 //! replay crates (test infrastructure) are at most dev-dependencies.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod aggressive;
 mod cache;
 mod clock;
 mod failure;

@@ -155,6 +155,14 @@ pub struct Forward {
     pub servers: Vec<SocketAddr>,
 }
 
+/// What a DS query found.
+enum DsAnswer {
+    /// The child's trust.
+    Trust(Trust),
+    /// The answer is signed by this zone, between the parent and the child.
+    SignedBelow(Name),
+}
+
 /// The trust state of the zone cut being walked.
 #[derive(Debug, Clone)]
 enum Trust {
@@ -367,12 +375,23 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         if let Some(hit) = self.cache.get_with_lifetime(qname, qtype, now) {
             return Some(hit);
         }
-        // RFC 8020, unless the operator configured the name's servers or
-        // switched validation off there (a stub or forward zone, an NTA);
-        // those are looked at only when a covering NXDOMAIN is found.
-        let nx = self.cache.nxdomain_above(qname, now)?;
-        let configured = self.stub_for(qname).is_some()
-            || self.forward_for(qname).is_some()
+        // RFC 8020, then RFC 8198 (NSEC records that deny the question),
+        // unless the operator configured other servers for a zone below the
+        // one that denied the name (a stub or forward zone) or switched
+        // validation off there (an NTA); those are looked at only when a
+        // denial is found.
+        let nx = self
+            .cache
+            .nxdomain_above(qname, now)
+            .or_else(|| self.cache.nsec_denial(qname, qtype, now, &self.cfg.denial))?;
+        let denier = nx.0.authority.iter().find(|rr| rr.rtype() == RType::SOA).map(|rr| &rr.owner);
+        let overridden = |f: Option<Forward>| match (f, denier) {
+            (Some(f), Some(denier)) => f.zone.is_subdomain_of(denier) && f.zone != *denier,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let configured = overridden(self.stub_for(qname))
+            || overridden(self.forward_for(qname))
             || lock(&self.ntas).negative_for(qname, self.clock.unix()).is_some();
         (!configured).then_some(nx)
     }
@@ -1060,6 +1079,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         candor_denial::no_ds(child, &keys.zone, recs, h, lim)
                     });
                     let opt_out = matches!(proof, Ok(Proof::OptOut));
+                    if matches!(proof, Ok(Proof::NoDs)) {
+                        self.cache.learn_nsecs(&keys.zone, &msg.authority, self.clock.monotonic(), now);
+                    }
                     let t = match proof {
                         Ok(Proof::NoDs | Proof::OptOut) => Trust::Insecure(None),
                         Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &cut.zone, now))),
@@ -1125,35 +1147,65 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     /// The cut of `signer`, a zone below `cut` served by the same servers:
     /// its DS from them (or the proof there is none), then its keys.
+    /// When the DS answer itself is signed by a zone between the two (a
+    /// third zone on the same servers), that zone's cut is made first.
     async fn signer_cut(&self, cut: &Cut, signer: &Name, work: &mut Work) -> Result<Cut, Failure> {
-        let mut next = Cut {
-            zone: signer.clone(),
-            servers: cut.servers.clone(),
-            trust: cut.trust.clone(),
-            pending: cut.pending.clone(),
-        };
-        if matches!(cut.trust, Trust::Secure(_)) {
-            next.trust = self.trust_by_ds_query(cut, &next, work).await?;
+        let mut parent = cut.clone();
+        let mut target = signer.clone();
+        for _ in 0..=signer.label_count() {
+            let mut next = Cut {
+                zone: target.clone(),
+                servers: parent.servers.clone(),
+                trust: parent.trust.clone(),
+                pending: parent.pending.clone(),
+            };
+            if matches!(parent.trust, Trust::Secure(_)) {
+                match self.ds_query(&parent, &next, true, work).await? {
+                    DsAnswer::Trust(t) => next.trust = t,
+                    DsAnswer::SignedBelow(mid) => {
+                        target = mid;
+                        continue;
+                    }
+                }
+            }
+            self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
+            if next.zone == *signer {
+                return Ok(next);
+            }
+            parent = next;
+            target = signer.clone();
         }
-        self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
-        Ok(next)
+        Err(Failure::new(FailureKind::NoReachableAuthority, signer.clone(), self.clock.unix()))
     }
 
     /// The trust of `child` found by asking the parent's servers (`parent`,
     /// secure) for its DS: the DS RRset, or the parent's signed proof that
     /// there is none.
     async fn trust_by_ds_query(&self, parent: &Cut, child: &Cut, work: &mut Work) -> Result<Trust, Failure> {
+        match self.ds_query(parent, child, false, work).await? {
+            DsAnswer::Trust(t) => Ok(t),
+            DsAnswer::SignedBelow(_) => Ok(parent.trust.clone()),
+        }
+    }
+
+    /// [`Self::trust_by_ds_query`]; with `descend`, an answer signed by a
+    /// zone strictly between parent and child is reported as such instead
+    /// of being checked with the parent's keys.
+    async fn ds_query(&self, parent: &Cut, child: &Cut, descend: bool, work: &mut Work) -> Result<DsAnswer, Failure> {
         let now = self.clock.unix();
-        let Trust::Secure(keys) = &parent.trust else { return Ok(parent.trust.clone()) };
+        let Trust::Secure(keys) = &parent.trust else { return Ok(DsAnswer::Trust(parent.trust.clone())) };
         let zone = &child.zone;
         let msg = match self.ask(parent, zone, RType::DS, work).await? {
             Reply::Answer(m) => m,
             Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
         };
+        if descend && let Some(mid) = signer_below(&parent.zone, zone, &msg).filter(|m| m != zone) {
+            return Ok(DsAnswer::SignedBelow(mid));
+        }
         let ds_set: Vec<Record> =
             msg.answers.iter().filter(|r| r.owner == *zone && r.rtype() == RType::DS).cloned().collect();
         if !ds_set.is_empty() {
-            return Ok(self.trust_via_ds(keys, child, &ds_set, &msg.answers, work).await);
+            return Ok(DsAnswer::Trust(self.trust_via_ds(keys, child, &ds_set, &msg.answers, work).await));
         }
         let proof = self.deny(keys, &msg.authority, work, |h, lim, recs| {
             candor_denial::nodata(zone, RType::DS, &keys.zone, recs, h, lim)
@@ -1169,7 +1221,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             opt_out: false,
             state: link_state(&t),
         });
-        Ok(t)
+        Ok(DsAnswer::Trust(t))
     }
 
     /// The child's trust from its DS RRset in `section` (a referral's
