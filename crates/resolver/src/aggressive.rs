@@ -121,8 +121,7 @@ impl NsecStore {
         let qname = qname.to_lowercase();
         // A DS record lives in the parent zone: its denial is the parent's.
         let start = if qtype == RType::DS { qname.parent()? } else { qname.clone() };
-        let (zone_name, zone) =
-            std::iter::once(start.clone()).chain(start.ancestors()).find_map(|z| self.zones.get_key_value(&z))?;
+        let (zone_name, zone) = start.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
         let soa = zone.soa.as_ref().filter(|s| s.expires > now)?;
         let mut picked: Vec<&Kept> = Vec::new();
         let first = zone.at_or_before(&qname, now)?;

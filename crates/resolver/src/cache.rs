@@ -82,6 +82,18 @@ pub struct Cache {
     nxdomains: Mutex<std::collections::HashMap<Name, Entry>>,
     /// Validated NSEC records, for RFC 8198.
     nsecs: Mutex<NsecStore>,
+    /// The RRsets of secure and insecure answers, by owner and type, for
+    /// other questions they answer (a CNAME asked for itself, a DNAME
+    /// rewriting other names, a chain's target).
+    rrsets: Mutex<LruCache<Key, RrsetEntry>>,
+}
+
+/// One cached RRset with its RRSIGs.
+struct RrsetEntry {
+    records: Vec<Record>,
+    secure: bool,
+    stored: Duration,
+    expires: Duration,
 }
 
 /// Secure NXDOMAIN names remembered at most (the map starts afresh beyond).
@@ -107,6 +119,7 @@ impl Cache {
             generation: AtomicU64::new(INSTANCES.fetch_add(1, Ordering::Relaxed) << 32),
             nxdomains: Mutex::new(std::collections::HashMap::new()),
             nsecs: Mutex::new(NsecStore::default()),
+            rrsets: Mutex::new(LruCache::new(NonZeroUsize::new(limits.capacity.max(1)).unwrap_or(NonZeroUsize::MIN))),
         }
     }
 
@@ -165,6 +178,7 @@ impl Cache {
         if self.limits.aggressive_nsec {
             lock(&self.nsecs).learn(r, now, ttl);
         }
+        self.keep_rrsets(r, now, unix_now);
         let mut shard = lock(self.shard(&key));
         // `push` hands back the entry it displaced: the same key (replaced)
         // or the least recently used one (evicted).
@@ -241,6 +255,73 @@ impl Cache {
         }
     }
 
+    /// Keep each RRset of a secure or insecure answer on its own, with its
+    /// verdict. Left out: RRsets expanded from a wildcard (their proof is
+    /// the answer's, not theirs) and CNAMEs synthesised from a DNAME (the
+    /// DNAME is kept).
+    fn keep_rrsets(&self, r: &Resolution, now: Duration, unix_now: u64) {
+        let secure = match r.security {
+            Security::Secure => true,
+            Security::Insecure(_) => false,
+            _ => return,
+        };
+        if !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN | Rcode::YXDOMAIN) || r.answers.is_empty() {
+            return;
+        }
+        let mut kept: Vec<(Key, RrsetEntry)> = Vec::new();
+        for rr in r.answers.iter().filter(|rr| rr.rtype() != RType::RRSIG) {
+            let key = (rr.owner.to_lowercase(), rr.rtype());
+            if kept.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            let covers = |x: &Record| match &x.data {
+                RData::Rrsig(s) => x.owner == rr.owner && s.type_covered == rr.rtype(),
+                _ => x.owner == rr.owner && x.rtype() == rr.rtype(),
+            };
+            let records: Vec<Record> = r.answers.iter().filter(|x| covers(x)).cloned().collect();
+            let expanded = records
+                .iter()
+                .any(|x| matches!(&x.data, RData::Rrsig(s) if usize::from(s.labels) < x.owner.rrsig_label_count()));
+            let signed = records.iter().any(|x| x.rtype() == RType::RRSIG);
+            let synthesised = rr.rtype() == RType::CNAME
+                && !signed
+                && r.answers.iter().any(|d| d.rtype() == RType::DNAME && rr.owner.is_subdomain_of(&d.owner));
+            // A secure answer's RRsets are all signed and verified; of an
+            // insecure answer's, only the unsigned ones are surely insecure
+            // (a signed one may be a secure link of the chain).
+            if expanded || synthesised || secure != signed {
+                continue;
+            }
+            let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
+            let ttl = self.signed_ttl(shortest, &records, unix_now);
+            if !ttl.is_zero() {
+                kept.push((key, RrsetEntry { records, secure, stored: now, expires: now + ttl }));
+            }
+        }
+        let mut rrsets = lock(&self.rrsets);
+        for (key, entry) in kept {
+            rrsets.put(key, entry);
+        }
+    }
+
+    /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted
+    /// down), whether it was secure, and how much longer it is kept.
+    pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, bool, Duration)> {
+        let key = (owner.to_lowercase(), rtype);
+        let mut rrsets = lock(&self.rrsets);
+        let e = rrsets.get(&key)?;
+        if e.expires <= now {
+            rrsets.pop(&key);
+            return None;
+        }
+        let elapsed = now.saturating_sub(e.stored).as_secs() as u32;
+        let mut records = e.records.clone();
+        for rr in &mut records {
+            rr.ttl = rr.ttl.saturating_sub(elapsed);
+        }
+        Some((records, e.secure, e.expires - now))
+    }
+
     /// RFC 8198: a secure negative answer the validated NSEC records in
     /// the cache already prove, with its lifetime.
     pub fn nsec_denial(
@@ -264,6 +345,17 @@ impl Cache {
     pub fn flush(&self, zone: &Name, subtree: bool) {
         self.invalidate_copies();
         lock(&self.nsecs).flush(zone, subtree);
+        {
+            let mut rrsets = lock(&self.rrsets);
+            let gone: Vec<Key> = rrsets
+                .iter()
+                .filter(|((n, _), _)| if subtree { n.is_subdomain_of(zone) } else { n == zone })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                rrsets.pop(&k);
+            }
+        }
         lock(&self.nxdomains).retain(|n, _| if subtree { !n.is_subdomain_of(zone) } else { n != zone });
         for s in &self.shards {
             let mut s = lock(s);
@@ -283,6 +375,7 @@ impl Cache {
         self.invalidate_copies();
         lock(&self.nxdomains).clear();
         lock(&self.nsecs).clear();
+        lock(&self.rrsets).clear();
         for s in &self.shards {
             lock(s).clear();
         }
@@ -414,6 +507,71 @@ mod tests {
         assert!(c.nxdomain_above(&n("a.i.example."), S).is_none());
         c.flush(&n("example."), true);
         assert!(c.nxdomain_above(&n("a.x.example."), S).is_none(), "flushed");
+    }
+
+    #[test]
+    fn answer_rrsets_are_kept_on_their_own_with_their_verdict() {
+        let c = Cache::new(CacheLimits::default());
+        let sig = |owner: &str, t: &str, labels: u8| {
+            format!("{owner} 300 RRSIG {t} 13 {labels} 300 2000000000 1000000000 1 example. AAAA\n")
+        };
+        let answers = format!(
+            "a.example. 300 CNAME b.example.\n{}b.example. 300 A 192.0.2.1\n{}x.w.example. 300 A 192.0.2.9\n{}",
+            sig("a.example.", "CNAME", 2),
+            sig("b.example.", "A", 2),
+            sig("x.w.example.", "A", 2 /* expanded from *.w.example. */),
+        );
+        c.put(&n("a.example."), RType::A, &res(Rcode::NOERROR, &answers, "", Security::Secure), Duration::ZERO, 0);
+        let (cname, secure, left) = c.rrset(&n("A.example."), RType::CNAME, 10 * S).unwrap();
+        assert!(secure && left == 290 * S);
+        assert_eq!(cname.len(), 2, "the CNAME and its RRSIG");
+        assert!(cname.iter().all(|r| r.ttl == 290));
+        assert!(c.rrset(&n("b.example."), RType::A, 10 * S).is_some());
+        assert!(c.rrset(&n("x.w.example."), RType::A, 10 * S).is_none(), "wildcard expansion");
+        assert!(c.rrset(&n("b.example."), RType::A, 301 * S).is_none(), "expired");
+
+        // A DNAME is kept, the unsigned CNAME it synthesised is not.
+        let answers = format!(
+            "d.example. 300 DNAME example.net.\n{}q.d.example. 300 CNAME q.example.net.\n",
+            sig("d.example.", "DNAME", 2)
+        );
+        c.put(
+            &n("q.d.example."),
+            RType::CNAME,
+            &res(Rcode::NOERROR, &answers, "", Security::Secure),
+            Duration::ZERO,
+            0,
+        );
+        assert!(c.rrset(&n("d.example."), RType::DNAME, S).is_some());
+        assert!(c.rrset(&n("q.d.example."), RType::CNAME, S).is_none());
+
+        // Of an insecure answer only the unsigned RRsets (surely insecure);
+        // bogus answers leave nothing.
+        let answers = format!(
+            "s.example. 300 CNAME u.example.org.\n{}u.example.org. 300 A 192.0.2.7\n",
+            sig("s.example.", "CNAME", 2)
+        );
+        c.put(
+            &n("s.example."),
+            RType::A,
+            &res(Rcode::NOERROR, &answers, "", Security::Insecure(None)),
+            Duration::ZERO,
+            0,
+        );
+        assert!(c.rrset(&n("s.example."), RType::CNAME, S).is_none());
+        assert!(!c.rrset(&n("u.example.org."), RType::A, S).unwrap().1);
+        let f = Failure::new(FailureKind::SignatureInvalid, n("example."), 0);
+        c.put(
+            &n("v.example."),
+            RType::A,
+            &res(Rcode::NOERROR, "v.example. 300 A 192.0.2.8\n", "", Security::Bogus(f)),
+            Duration::ZERO,
+            0,
+        );
+        assert!(c.rrset(&n("v.example."), RType::A, S).is_none());
+        c.flush(&n("example."), true);
+        assert!(c.rrset(&n("a.example."), RType::CNAME, S).is_none(), "flushed");
+        assert!(c.rrset(&n("u.example.org."), RType::A, S).is_some(), "outside the flushed zone");
     }
 
     #[test]

@@ -227,8 +227,52 @@ pub struct Resolver<T: Transport, C: Clock> {
     cache: Cache,
     stats: ServerStats,
     cuts: Cuts,
+    /// Referral glue, by name server, for server addresses only.
+    glue: GlueCache,
     /// Negative trust anchors (changed at run time by the operator).
     ntas: std::sync::Mutex<Anchors>,
+}
+
+/// Name servers' addresses from the in-bailiwick glue of referrals, kept
+/// so a later referral naming the same server without glue needs no
+/// look-up (Unbound keeps glue the same way). Never used as an answer.
+#[derive(Default)]
+struct GlueCache {
+    map: std::sync::Mutex<std::collections::HashMap<Name, (Vec<IpAddr>, Duration)>>,
+}
+
+/// Name servers whose glue is kept at most (all are dropped beyond).
+const MAX_GLUE_NAMES: usize = 10_000;
+
+impl GlueCache {
+    fn put(&self, glue: &[(Name, IpAddr)], expires: Duration) {
+        let mut m = lock(&self.map);
+        if m.len() >= MAX_GLUE_NAMES {
+            m.clear();
+        }
+        let mut fresh: Vec<Name> = Vec::new();
+        for (name, addr) in glue {
+            let name = name.to_lowercase();
+            let e = m.entry(name.clone()).or_insert_with(|| (Vec::new(), expires));
+            // A referral's glue replaces what an earlier one said.
+            if !fresh.contains(&name) {
+                *e = (Vec::new(), expires);
+                fresh.push(name);
+            }
+            if !e.0.contains(addr) {
+                e.0.push(*addr);
+            }
+        }
+    }
+
+    fn get(&self, name: &Name, now: Duration) -> Option<Vec<IpAddr>> {
+        let m = lock(&self.map);
+        m.get(&name.to_lowercase()).filter(|(_, exp)| *exp > now).map(|(a, _)| a.clone())
+    }
+
+    fn flush(&self, zone: &Name) {
+        lock(&self.map).retain(|n, _| !n.is_subdomain_of(zone));
+    }
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -304,7 +348,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         for n in cfg.anchors.negatives() {
             ntas.add_negative(n.zone.clone(), n.expires);
         }
-        Resolver { cfg, transport, clock, cache, stats, cuts: Cuts::default(), ntas: ntas.into() }
+        Resolver {
+            cfg,
+            transport,
+            clock,
+            cache,
+            stats,
+            cuts: Cuts::default(),
+            glue: GlueCache::default(),
+            ntas: ntas.into(),
+        }
     }
 
     /// The configuration in force.
@@ -348,6 +401,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     pub fn flush_all(&self) {
         self.cache.clear();
         lock(&self.cuts.map).clear();
+        lock(&self.glue.map).clear();
     }
 
     /// The cached answer, if any, without resolving (RD=0 queries).
@@ -374,6 +428,20 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let now = self.clock.monotonic();
         if let Some(hit) = self.cache.get_with_lifetime(qname, qtype, now) {
             return Some(hit);
+        }
+        if !matches!(qtype, RType::ANY | RType::RRSIG)
+            && let Some((answers, secure, left)) = self.cache.rrset(qname, qtype, now)
+        {
+            let security = if secure { Security::Secure } else { Security::Insecure(None) };
+            let r = Resolution {
+                rcode: Rcode::NOERROR,
+                answers,
+                authority: Vec::new(),
+                security,
+                from_cache: true,
+                additional: Vec::new(),
+            };
+            return Some((r, left));
         }
         // RFC 8020, then RFC 8198 (NSEC records that deny the question),
         // unless the operator configured other servers for a zone below the
@@ -406,6 +474,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     pub fn flush(&self, zone: &Name) {
         self.cache.flush(zone, true);
         self.cuts.flush(zone);
+        self.glue.flush(zone);
     }
 
     /// The transport (tests read what a scripted one was asked).
@@ -459,7 +528,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut name = qname.clone();
         let mut verdicts: Vec<Security> = Vec::new();
         for _ in 0..=self.cfg.max_cnames {
-            let r = self.resolve_one(&name, qtype, work).await;
+            let r = match self.cached_link(&name, qtype, work) {
+                Some(r) => r,
+                None => self.resolve_one(&name, qtype, work).await,
+            };
             answers.extend(r.answers.iter().cloned());
             // Follow the chain as far as this response takes it; when it
             // ends without the data (the rest lives in another zone, whose
@@ -508,6 +580,46 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             from_cache: false,
             additional: Vec::new(),
         }
+    }
+
+    /// A step of a chain the RRset cache can take without asking: the
+    /// data itself, a CNAME at the name, or a DNAME above it with the CNAME
+    /// it synthesises (RFC 6672 §3.1; YXDOMAIN when the result is too long).
+    /// Traces walk the chain afresh.
+    fn cached_link(&self, name: &Name, qtype: RType, work: &Work) -> Option<Resolution> {
+        if work.trace.is_some() || matches!(qtype, RType::ANY | RType::RRSIG) {
+            return None;
+        }
+        let now = self.clock.monotonic();
+        let link = |rcode: Rcode, answers: Vec<Record>, secure: bool| Resolution {
+            rcode,
+            answers,
+            authority: Vec::new(),
+            security: if secure { Security::Secure } else { Security::Insecure(None) },
+            from_cache: true,
+            additional: Vec::new(),
+        };
+        if let Some((records, secure, _)) = self.cache.rrset(name, qtype, now) {
+            return Some(link(Rcode::NOERROR, records, secure));
+        }
+        // A DS lives on the parent side of a cut: a child's CNAME or DNAME
+        // says nothing about it.
+        if qtype == RType::DS {
+            return None;
+        }
+        if qtype != RType::CNAME
+            && let Some((records, secure, _)) = self.cache.rrset(name, RType::CNAME, now)
+        {
+            return Some(link(Rcode::NOERROR, records, secure));
+        }
+        let (mut records, secure) =
+            name.ancestors().skip(1).find_map(|a| self.cache.rrset(&a, RType::DNAME, now).map(|(r, s, _)| (r, s)))?;
+        let Some(target) = dname_rewrite(&records, name) else {
+            return Some(link(Rcode::YXDOMAIN, records, secure));
+        };
+        let (class, ttl) = records.iter().find(|r| r.rtype() == RType::DNAME).map(|r| (r.class, r.ttl))?;
+        records.push(Record { owner: name.clone(), class, ttl, data: RData::Cname(target) });
+        Some(link(Rcode::NOERROR, records, secure))
     }
 
     async fn resolve_one(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
@@ -910,17 +1022,32 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         work: &'a mut Work,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<IpAddr>> + Send + 'a>> {
         Box::pin(async move {
-            work.depth += 1;
-            let r = self.resolve_one(name, RType::A, work).await;
-            work.depth -= 1;
-            let mut found: Vec<IpAddr> = r
-                .answers
-                .iter()
-                .filter_map(|rr| match &rr.data {
-                    RData::A(a) => Some(IpAddr::V4(*a)),
-                    _ => None,
-                })
-                .collect();
+            // The name's validated addresses in the cache, else glue a
+            // referral gave for it, else its own zone's answer.
+            let now = self.clock.monotonic();
+            let known = self.cache.rrset(name, RType::A, now).map(|(records, _, _)| records);
+            let mut found: Vec<IpAddr> = match (known, self.glue.get(name, now)) {
+                (Some(records), _) => records
+                    .iter()
+                    .filter_map(|rr| match &rr.data {
+                        RData::A(a) => Some(IpAddr::V4(*a)),
+                        _ => None,
+                    })
+                    .collect(),
+                (None, Some(glue)) => glue,
+                (None, None) => {
+                    work.depth += 1;
+                    let r = self.resolve_one(name, RType::A, work).await;
+                    work.depth -= 1;
+                    r.answers
+                        .iter()
+                        .filter_map(|rr| match &rr.data {
+                            RData::A(a) => Some(IpAddr::V4(*a)),
+                            _ => None,
+                        })
+                        .collect()
+                }
+            };
             // The parent side's glue for the name comes after the child
             // side's answer, for when that is lame, dead or missing (as
             // Unbound does). What any of them says is validated all the same.
@@ -1033,6 +1160,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             })
             .collect();
         work.glue.extend(glue.iter().take(MAX_GLUE_KEPT.saturating_sub(work.glue.len())).cloned());
+        self.glue.put(&glue, self.clock.monotonic() + CUT_TTL);
         // Names with an address this resolver may use.
         let glued: Vec<Name> =
             glue.iter().filter(|(_, a)| self.cfg.outbound.permits(*a)).map(|(n, _)| n.clone()).collect();
