@@ -25,6 +25,9 @@ pub enum FailureKind {
     DsUnsignedZone,
     /// No DNSKEY with the RRSIG's key tag and algorithm (EDE 9).
     DnskeyMissing,
+    /// The parent has a DS but the child's servers answer the DNSKEY
+    /// query with an error (EDE 9).
+    DnskeyUnavailable,
     /// A signed zone's RRset without an RRSIG (EDE 10).
     RrsigsMissing,
     /// The DS-matched or signing DNSKEY lacks the zone-key bit (EDE 11).
@@ -65,7 +68,7 @@ impl FailureKind {
             SignatureExpired | ClockAhead => 7,
             SignatureNotYetValid | ClockBehind => 8,
             ExpirationBeforeInception => 25,
-            DsNoMatchingKey | DsUnsignedZone | DnskeyMissing => 9,
+            DsNoMatchingKey | DsUnsignedZone | DnskeyMissing | DnskeyUnavailable => 9,
             RrsigsMissing => 10,
             NoZoneKeyBit => 11,
             NsecMissing | Nsec3Gap | Nsec3ParameterMismatch | NsecBitmapHasType => 12,
@@ -91,6 +94,7 @@ impl FailureKind {
             DsNoMatchingKey => "ds-no-matching-key",
             DsUnsignedZone => "ds-unsigned-zone",
             DnskeyMissing => "dnskey-missing",
+            DnskeyUnavailable => "dnskey-unavailable",
             RrsigsMissing => "rrsig-missing",
             NoZoneKeyBit => "no-zone-key-bit",
             NsecMissing => "nsec-missing",
@@ -120,6 +124,9 @@ impl FailureKind {
             DsNoMatchingKey => "publish a DS for a current KSK at the registrar, or restore the key",
             DsUnsignedZone => "remove the stale DS at the registrar, or sign the zone at its new provider",
             DnskeyMissing => "publish the signing key in the zone's DNSKEY RRset",
+            DnskeyUnavailable => {
+                "the parent has a DS but the zone's servers will not serve its keys; check the zone is loaded and signed on every server"
+            }
             RrsigsMissing => "sign the zone completely; an RRset has no signature",
             NoZoneKeyBit => "set the zone-key flag (256 or 257) on the key",
             NsecMissing => "the denial of existence is missing; check the zone's NSEC/NSEC3 chain and NSEC3PARAM",
@@ -159,6 +166,8 @@ pub struct Failure {
     pub refused: Box<[std::net::IpAddr]>,
     /// The upstream resolver the data came through, when forwarding.
     pub upstream: Option<Box<std::net::SocketAddr>>,
+    /// The last server that answered with an error, and its rcode.
+    pub answered: Option<Box<(std::net::SocketAddr, candor_wire::Rcode)>>,
 }
 
 impl Failure {
@@ -174,6 +183,7 @@ impl Failure {
             budget: None,
             refused: Box::default(),
             upstream: None,
+            answered: None,
         }
     }
 
@@ -256,6 +266,9 @@ impl Failure {
         if !self.refused.is_empty() {
             let list: Vec<String> = self.refused.iter().map(ToString::to_string).collect();
             let _ = write!(t, "; never queried: {} (special-purpose or not allowed)", list.join(", "));
+        }
+        if let Some((server, rcode)) = self.answered.as_deref() {
+            let _ = write!(t, "; {server} answered {rcode}");
         }
         if let Some(up) = &self.upstream {
             let _ = write!(

@@ -1078,6 +1078,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let with_edns = encode(&q)?;
         q.edns = None;
         let without_edns = encode(&q)?;
+        let mut answered = None;
         for server in &self.stats.order(&cut.servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
             let mut wire = &with_edns;
@@ -1130,11 +1131,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         work.last_server = Some(*server);
                         return Ok(Reply::Referral(msg, child));
                     }
-                    None => break,
+                    None => {
+                        if msg.header.rcode != Rcode::NOERROR {
+                            answered = Some(Box::new((*server, msg.header.rcode)));
+                        }
+                        break;
+                    }
                 }
             }
         }
-        Err(Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now))
+        let mut f = Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now);
+        f.answered = answered;
+        Err(f)
     }
 
     /// Take a referral: the child's servers from in-bailiwick glue, and its
@@ -1399,7 +1407,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         work: &mut Work,
     ) -> Result<(Trust, Message), Failure> {
         let now = self.clock.unix();
-        let msg = match self.ask(cut, &cut.zone, RType::DNSKEY, work).await? {
+        let asked = self.ask(cut, &cut.zone, RType::DNSKEY, work).await.map_err(|mut f| {
+            // Servers that answer SERVFAIL (not REFUSED: that is a lame
+            // server) for keys the parent's DS says exist: the keys are
+            // missing, not the servers.
+            let servfail = f.answered.as_deref().is_some_and(|(_, rcode)| *rcode == Rcode::SERVFAIL);
+            if f.kind == FailureKind::NoReachableAuthority && servfail && !ds.is_empty() {
+                f.kind = FailureKind::DnskeyUnavailable;
+                f = f.rrset(&cut.zone, RType::DNSKEY);
+            }
+            f
+        })?;
+        let msg = match asked {
             Reply::Answer(m) => m,
             Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now)),
         };
@@ -1704,7 +1723,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // chain's last name; the chain itself is validated like an answer.
         let nx_chain = msg.header.rcode == Rcode::NXDOMAIN && answered;
         let mut denied = qname.clone();
-        if (msg.header.rcode == Rcode::NOERROR || nx_chain) && answered {
+        if (matches!(msg.header.rcode, Rcode::NOERROR | Rcode::YXDOMAIN) || nx_chain) && answered {
             let mut wildcard_labels = None;
             for (owner, rtype) in rrset_keys(&msg.answers) {
                 let set: Vec<Record> =
@@ -1950,7 +1969,21 @@ enum Kind {
 /// zone's SOA (the data is validated all the same). What is not an answer
 /// and not a downward referral is lame.
 fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
-    if !msg.header.flags.qr || !matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
+    if !msg.header.flags.qr {
+        return None;
+    }
+    // YXDOMAIN: a DNAME whose rewrite of the name would be too long (RFC
+    // 6672 §2.2), an answer like any other.
+    if msg.header.rcode == Rcode::YXDOMAIN {
+        let dname = msg.answers.iter().any(|r| {
+            r.rtype() == RType::DNAME
+                && r.owner.is_subdomain_of(zone)
+                && qname.is_subdomain_of(&r.owner)
+                && *qname != r.owner
+        });
+        return (dname && dname_rewrite(&msg.answers, qname).is_none()).then_some(Kind::Answer);
+    }
+    if !matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
         return None;
     }
     let child = msg.authority.iter().find_map(|r| match r.data {
