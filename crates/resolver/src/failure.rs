@@ -161,7 +161,7 @@ pub struct Failure {
     /// The validation time.
     pub now: u64,
     /// A budget's name and limit, when one tripped.
-    pub budget: Option<(&'static str, u64)>,
+    pub budget: Option<Box<(&'static str, u64)>>,
     /// Server addresses the outbound policy refused to query.
     pub refused: Box<[std::net::IpAddr]>,
     /// The upstream resolver the data came through, when forwarding.
@@ -260,7 +260,7 @@ impl Failure {
                 let _ = write!(t, ": {}", self.kind.id().replace('-', " "));
             }
         }
-        if let Some((name, limit)) = self.budget {
+        if let Some(&(name, limit)) = self.budget.as_deref() {
             let _ = write!(t, "; budget {name} (limit {limit}) exhausted");
         }
         if !self.refused.is_empty() {

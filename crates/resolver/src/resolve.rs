@@ -571,7 +571,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         let now = self.clock.unix();
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-        f.budget = Some(("CNAME chain length", u64::from(self.cfg.max_cnames)));
+        f.budget = Some(Box::new(("CNAME chain length", u64::from(self.cfg.max_cnames))));
         Resolution {
             rcode: Rcode::SERVFAIL,
             answers,
@@ -764,7 +764,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
         }
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-        f.budget = Some(("referral depth", u64::from(self.cfg.max_referrals)));
+        f.budget = Some(Box::new(("referral depth", u64::from(self.cfg.max_referrals))));
         servfail(f)
     }
 
@@ -845,7 +845,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             for _ in 0..2 {
                 if work.queries >= self.cfg.max_queries {
                     let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-                    f.budget = Some(("upstream queries", u64::from(self.cfg.max_queries)));
+                    f.budget = Some(Box::new(("upstream queries", u64::from(self.cfg.max_queries))));
                     return Err(f);
                 }
                 work.queries += 1;
@@ -1085,12 +1085,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             for _ in 0..3 {
                 if work.queries >= self.cfg.max_queries {
                     let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-                    f.budget = Some(("upstream queries", u64::from(self.cfg.max_queries)));
+                    f.budget = Some(Box::new(("upstream queries", u64::from(self.cfg.max_queries))));
                     return Err(f);
                 }
                 if self.clock.monotonic().saturating_sub(work.started) >= self.cfg.max_time {
                     let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-                    f.budget = Some(("time per resolution (s)", self.cfg.max_time.as_secs()));
+                    f.budget = Some(Box::new(("time per resolution (s)", self.cfg.max_time.as_secs())));
                     return Err(f);
                 }
                 work.queries += 1;
@@ -1591,7 +1591,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             };
             let mut f = Failure::new(kind, keys.zone.clone(), now);
             if let DenialError::HashBudget { limit } = e {
-                f.budget = Some(("NSEC3 hash blocks per response", limit));
+                f.budget = Some(Box::new(("NSEC3 hash blocks per response", limit)));
             }
             f
         })

@@ -131,7 +131,7 @@ impl Validator {
 
     fn budget_failure(&self, zone: &Name, now: u64) -> Failure {
         let mut f = Failure::new(FailureKind::ValidationBudget, zone.clone(), now);
-        f.budget = Some(("signature verifications per query", u64::from(self.budget.verifications)));
+        f.budget = Some(Box::new(("signature verifications per query", u64::from(self.budget.verifications))));
         f
     }
 
