@@ -1067,7 +1067,46 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Ask the cut's servers in turn until one gives a usable response:
     /// an authoritative answer or a referral below the cut. Lame, refusing,
     /// silent and non-authoritative servers are skipped; TC goes to TCP.
+    ///
+    /// When none of the known servers gives one, the name servers whose
+    /// addresses were not looked up (no glue) are looked up and asked in
+    /// turn: the only working server may be one without glue.
     async fn ask(&self, cut: &Cut, qname: &Name, qtype: RType, work: &mut Work) -> Result<Reply, Failure> {
+        let first = self.ask_servers(&cut.zone, &cut.servers, qname, qtype, work).await;
+        let Err(mut failure) = first else { return first };
+        if failure.kind != FailureKind::NoReachableAuthority || work.depth >= MAX_NS_DEPTH {
+            return Err(failure);
+        }
+        let mut tried: Vec<SocketAddr> = cut.servers.clone();
+        for name in cut.pending.iter().take(MAX_NS_LOOKUPS) {
+            let addrs = self.ns_addresses(name, work).await;
+            let fresh: Vec<SocketAddr> = self.servers(&addrs).into_iter().filter(|s| !tried.contains(s)).collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            tried.extend(fresh.iter().copied());
+            match self.ask_servers(&cut.zone, &fresh, qname, qtype, work).await {
+                Ok(reply) => return Ok(reply),
+                Err(f) if f.kind == FailureKind::NoReachableAuthority => {
+                    if f.answered.is_some() {
+                        failure.answered = f.answered;
+                    }
+                }
+                Err(f) => return Err(f),
+            }
+        }
+        Err(failure)
+    }
+
+    /// [`Self::ask`] of the given servers of `zone` only.
+    async fn ask_servers(
+        &self,
+        zone: &Name,
+        servers: &[SocketAddr],
+        qname: &Name,
+        qtype: RType,
+        work: &mut Work,
+    ) -> Result<Reply, Failure> {
         let now = self.clock.unix();
         let mut q = Message::query(0, Question::new(qname.clone(), qtype));
         q.header.flags.rd = false;
@@ -1079,7 +1118,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.edns = None;
         let without_edns = encode(&q)?;
         let mut answered = None;
-        for server in &self.stats.order(&cut.servers, self.clock.monotonic()) {
+        for server in &self.stats.order(servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
             let mut wire = &with_edns;
             for _ in 0..3 {
@@ -1122,7 +1161,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     wire = &without_edns;
                     continue;
                 }
-                match classify(&msg, &cut.zone, qname) {
+                match classify(&msg, zone, qname) {
                     Some(Kind::Answer) => {
                         work.last_server = Some(*server);
                         return Ok(Reply::Answer(msg));
@@ -1140,7 +1179,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
             }
         }
-        let mut f = Failure::new(FailureKind::NoReachableAuthority, cut.zone.clone(), now);
+        let mut f = Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now);
         f.answered = answered;
         Err(f)
     }

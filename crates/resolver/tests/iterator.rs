@@ -243,6 +243,43 @@ async fn name_servers_without_glue_are_looked_up() {
 }
 
 #[tokio::test]
+async fn a_glueless_name_server_is_tried_when_the_glued_ones_fail() {
+    // example. is served by ns.example. (glue 127.0.0.30, answers
+    // SERVFAIL) and ns.other. (no glue; 127.0.0.20, the working one).
+    let t = Scripted::new(|server, _, q| {
+        let qname = q.question().unwrap().name.to_string();
+        match (server.ip().to_string().as_str(), qname.as_str()) {
+            ("127.0.0.1", "ns.other.") => Ok(referral("other.", "ns1.other.", "ns1.other. 3600 A 127.0.0.11\n")),
+            ("127.0.0.1", _) => Ok(resp(
+                false,
+                Rcode::NOERROR,
+                "",
+                "example. 3600 NS ns.example.\nexample. 3600 NS ns.other.\n",
+                "ns.example. 3600 A 127.0.0.30\n",
+            )),
+            ("127.0.0.30", _) => Ok(resp(false, Rcode::SERVFAIL, "", "", "")),
+            ("127.0.0.11", "ns.other.") => Ok(resp(true, Rcode::NOERROR, "ns.other. 300 A 127.0.0.20\n", "", "")),
+            ("127.0.0.20", "www.example.") => Ok(resp(true, Rcode::NOERROR, ANSWER, "", "")),
+            (other, q) => panic!("asked {other} for {q}"),
+        }
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1, "{:?}", out.security);
+    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    assert_eq!(
+        asked,
+        [
+            "127.0.0.1 www.example. A",
+            "127.0.0.30 www.example. A",
+            "127.0.0.1 ns.other. A",
+            "127.0.0.11 ns.other. A",
+            "127.0.0.20 www.example. A"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn name_server_lookups_cannot_recurse_forever() {
     // a. is served by ns.b. and b. by ns.a., neither with glue.
     let t = Scripted::new(|_, _, q| {
