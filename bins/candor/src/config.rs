@@ -34,6 +34,8 @@ pub struct FileConfig {
     pub authority_port: Option<u16>,
     /// Networks upstream queries may go to.
     pub outbound_allow: Option<Vec<String>>,
+    /// Query IPv6 servers (off for hosts without IPv6 connectivity).
+    pub ipv6: Option<bool>,
     /// Log level: error, warn, info, debug.
     pub log_level: Option<String>,
     /// Log as JSON lines.
@@ -172,6 +174,9 @@ impl FileConfig {
             let prefixes: Result<Vec<Prefix>, _> = list.iter().map(|p| p.parse::<Prefix>()).collect();
             cfg.outbound =
                 Outbound { allow: Some(prefixes.map_err(|e| bad("outbound-allow", e))?), ..Outbound::default() };
+        }
+        if let Some(v6) = self.ipv6 {
+            cfg.outbound.no_ipv6 = !v6;
         }
         if let Some(n) = self.cache_size {
             cfg.cache.capacity = n;

@@ -266,7 +266,6 @@ const IGNORED: &[(&str, Option<&[&str]>)] = &[
     ("logfile", None),
     ("ede", Some(&["yes"])),
     ("local-zone", None),
-    ("do-ip6", None),
     ("do-ip4", None),
     ("do-not-query-localhost", None),
     ("stub-prime", Some(&["no"])),
@@ -295,6 +294,7 @@ const HANDLED: &[&str] = &[
     "domain-insecure",
     "minimal-responses",
     "aggressive-nsec",
+    "do-ip6",
 ];
 
 fn parse_date(v: &str) -> Option<u64> {
@@ -390,7 +390,11 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
     // The scenarios assume Unbound's NSEC3 iteration cap (150), not candor's 50.
     cfg.denial.max_iterations = 150;
     // The scenarios' made-up servers include documentation addresses.
-    cfg.outbound = Outbound { special_purpose: true, ..Outbound::default() };
+    cfg.outbound = Outbound {
+        special_purpose: true,
+        no_ipv6: sc.values("do-ip6").any(|v| v.trim() == "no"),
+        ..Outbound::default()
+    };
     cfg.minimal_responses = !sc.values("minimal-responses").any(|v| v.trim() == "no");
     cfg.cache.aggressive_nsec = !sc.values("aggressive-nsec").any(|v| v.trim() == "no");
     let qmin = sc.values("qname-minimisation").chain(sc.values("query-minimization")).last();

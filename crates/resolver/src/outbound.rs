@@ -60,6 +60,8 @@ pub struct Outbound {
     /// multicast, ...): only for replaying test corpora whose made-up
     /// servers sit there. Never in service.
     pub special_purpose: bool,
+    /// Never query IPv6 addresses (a host without IPv6 connectivity).
+    pub no_ipv6: bool,
 }
 
 const NEVER: [(&str, u8); 11] = [
@@ -82,6 +84,7 @@ impl Outbound {
         let special =
             NEVER.iter().any(|(a, l)| a.parse::<IpAddr>().is_ok_and(|addr| Prefix { addr, len: *l }.contains(ip)));
         (!special || self.special_purpose)
+            && !(self.no_ipv6 && ip.is_ipv6())
             && self.allow.as_ref().is_none_or(|allow| allow.iter().any(|p| p.contains(ip)))
     }
 }
@@ -102,6 +105,9 @@ mod tests {
         let lo = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
         assert!(lo.permits("127.53.0.1".parse().unwrap()));
         assert!(!lo.permits("198.41.0.4".parse().unwrap()));
+        let v4 = Outbound { no_ipv6: true, ..Outbound::default() };
+        assert!(!v4.permits("2001:503:ba3e::2:30".parse().unwrap()));
+        assert!(v4.permits("198.41.0.4".parse().unwrap()));
         assert!("10.0.0.0/33".parse::<Prefix>().is_err());
         assert!("x/8".parse::<Prefix>().is_err());
     }

@@ -1207,7 +1207,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             })
             .collect();
         work.glue.extend(glue.iter().take(MAX_GLUE_KEPT.saturating_sub(work.glue.len())).cloned());
-        self.glue.put(&glue, self.clock.monotonic() + CUT_TTL);
+        let usable: Vec<(Name, IpAddr)> = glue.iter().filter(|(_, a)| self.cfg.outbound.permits(*a)).cloned().collect();
+        self.glue.put(&usable, self.clock.monotonic() + CUT_TTL);
         // Names with an address this resolver may use.
         let glued: Vec<Name> =
             glue.iter().filter(|(_, a)| self.cfg.outbound.permits(*a)).map(|(n, _)| n.clone()).collect();
