@@ -1073,10 +1073,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// turn: the only working server may be one without glue.
     async fn ask(&self, cut: &Cut, qname: &Name, qtype: RType, work: &mut Work) -> Result<Reply, Failure> {
         let first = self.ask_servers(&cut.zone, &cut.servers, qname, qtype, work).await;
-        let Err(mut failure) = first else { return first };
-        if failure.kind != FailureKind::NoReachableAuthority || work.depth >= MAX_NS_DEPTH {
-            return Err(failure);
+        let empty = matches!(&first, Ok(Reply::Answer(m)) if is_empty(m));
+        let retry = match &first {
+            Err(f) => f.kind == FailureKind::NoReachableAuthority,
+            Ok(_) => empty,
+        };
+        if !retry || work.depth >= MAX_NS_DEPTH {
+            return first;
         }
+        let mut best = first;
         let mut tried: Vec<SocketAddr> = cut.servers.clone();
         for name in cut.pending.iter().take(MAX_NS_LOOKUPS) {
             let addrs = self.ns_addresses(name, work).await;
@@ -1086,16 +1091,21 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             tried.extend(fresh.iter().copied());
             match self.ask_servers(&cut.zone, &fresh, qname, qtype, work).await {
+                Ok(Reply::Answer(m)) if is_empty(&m) => {
+                    if best.is_err() {
+                        best = Ok(Reply::Answer(m));
+                    }
+                }
                 Ok(reply) => return Ok(reply),
                 Err(f) if f.kind == FailureKind::NoReachableAuthority => {
-                    if f.answered.is_some() {
-                        failure.answered = f.answered;
+                    if let (Err(failure), Some(a)) = (&mut best, f.answered) {
+                        failure.answered = Some(a);
                     }
                 }
                 Err(f) => return Err(f),
             }
         }
-        Err(failure)
+        best
     }
 
     /// [`Self::ask`] of the given servers of `zone` only.
@@ -1118,6 +1128,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.edns = None;
         let without_edns = encode(&q)?;
         let mut answered = None;
+        let mut empty = None;
         for server in &self.stats.order(servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
             let mut wire = &with_edns;
@@ -1174,10 +1185,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         if msg.header.rcode != Rcode::NOERROR {
                             answered = Some(Box::new((*server, msg.header.rcode)));
                         }
+                        if is_empty(&msg) && empty.is_none() {
+                            empty = Some((*server, msg));
+                        }
                         break;
                     }
                 }
             }
+        }
+        if let Some((server, msg)) = empty {
+            work.last_server = Some(server);
+            return Ok(Reply::Answer(msg));
         }
         let mut f = Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now);
         f.answered = answered;
@@ -2000,6 +2018,11 @@ enum Kind {
     Referral(Name),
 }
 
+/// NOERROR with empty answer and authority sections.
+fn is_empty(msg: &Message) -> bool {
+    msg.header.rcode == Rcode::NOERROR && msg.answers.is_empty() && msg.authority.is_empty()
+}
+
 /// What a response from a server of `zone` is: an answer, a referral to a
 /// zone strictly between `zone` and `qname`, or nothing usable (lame,
 /// refused, an upward referral).
@@ -2037,6 +2060,12 @@ fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
     // no SOA, the child's NS.
     if msg.answers.is_empty() && msg.header.rcode == Rcode::NOERROR && !soa && child.is_some() {
         return child.map(Kind::Referral);
+    }
+    // NOERROR with nothing at all in answer and authority proves nothing
+    // (a NODATA carries the SOA): another server may answer (as Unbound);
+    // when none does, it is taken as the NODATA it may be.
+    if is_empty(msg) {
+        return None;
     }
     if msg.header.flags.aa {
         return Some(Kind::Answer);
