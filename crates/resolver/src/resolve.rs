@@ -1073,10 +1073,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// turn: the only working server may be one without glue.
     async fn ask(&self, cut: &Cut, qname: &Name, qtype: RType, work: &mut Work) -> Result<Reply, Failure> {
         let first = self.ask_servers(&cut.zone, &cut.servers, qname, qtype, work).await;
-        let empty = matches!(&first, Ok(Reply::Answer(m)) if is_empty(m));
         let retry = match &first {
             Err(f) => f.kind == FailureKind::NoReachableAuthority,
-            Ok(_) => empty,
+            Ok(Reply::Answer(m)) => is_weak(m),
+            Ok(Reply::Referral(..)) => false,
         };
         if !retry || work.depth >= MAX_NS_DEPTH {
             return first;
@@ -1091,7 +1091,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             tried.extend(fresh.iter().copied());
             match self.ask_servers(&cut.zone, &fresh, qname, qtype, work).await {
-                Ok(Reply::Answer(m)) if is_empty(&m) => {
+                Ok(Reply::Answer(m)) if is_weak(&m) => {
                     if best.is_err() {
                         best = Ok(Reply::Answer(m));
                     }
@@ -1128,7 +1128,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.edns = None;
         let without_edns = encode(&q)?;
         let mut answered = None;
-        let mut empty = None;
+        let mut weak = None;
         for server in &self.stats.order(servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
             let mut wire = &with_edns;
@@ -1173,6 +1173,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     continue;
                 }
                 match classify(&msg, zone, qname) {
+                    Some(Kind::Answer) if is_weak(&msg) => {
+                        if weak.is_none() {
+                            weak = Some((*server, msg));
+                        }
+                        break;
+                    }
                     Some(Kind::Answer) => {
                         work.last_server = Some(*server);
                         return Ok(Reply::Answer(msg));
@@ -1185,15 +1191,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         if msg.header.rcode != Rcode::NOERROR {
                             answered = Some(Box::new((*server, msg.header.rcode)));
                         }
-                        if is_empty(&msg) && empty.is_none() {
-                            empty = Some((*server, msg));
+                        if is_empty(&msg) && weak.is_none() {
+                            weak = Some((*server, msg));
                         }
                         break;
                     }
                 }
             }
         }
-        if let Some((server, msg)) = empty {
+        if let Some((server, msg)) = weak {
             work.last_server = Some(server);
             return Ok(Reply::Answer(msg));
         }
@@ -2021,6 +2027,13 @@ enum Kind {
 /// NOERROR with empty answer and authority sections.
 fn is_empty(msg: &Message) -> bool {
     msg.header.rcode == Rcode::NOERROR && msg.answers.is_empty() && msg.authority.is_empty()
+}
+
+/// An answer taken only when no server of the zone gives a better one:
+/// an empty NOERROR, or RA without AA (a recursive resolver answering from
+/// its cache where an authority should be: Unbound's recursion-lame).
+fn is_weak(msg: &Message) -> bool {
+    is_empty(msg) || (msg.header.flags.ra && !msg.header.flags.aa)
 }
 
 /// What a response from a server of `zone` is: an answer, a referral to a

@@ -106,6 +106,37 @@ async fn skips_lame_refusing_and_silent_servers() {
 }
 
 #[tokio::test]
+async fn a_recursion_lame_or_empty_answer_is_taken_only_when_no_server_does_better() {
+    const WRONG: &str = "www.example. 300 A 192.0.2.66\n";
+    let script = |lame_only: bool| {
+        move |server: SocketAddr, _: Protocol, _: &Message| match server.ip().to_string().as_str() {
+            "127.0.0.1" if lame_only => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n")),
+            "127.0.0.1" => Ok(referral(
+                "example.",
+                "ns.example.\nexample. 3600 NS ns2.example.\nexample. 3600 NS ns3.example.",
+                "ns.example. 3600 A 127.0.0.10\nns2.example. 3600 A 127.0.0.11\nns3.example. 3600 A 127.0.0.12\n",
+            )),
+            // A recursive resolver where an authority should be: RA, no AA.
+            "127.0.0.10" => {
+                let mut m = resp(false, Rcode::NOERROR, WRONG, "", "");
+                m.header.flags.ra = true;
+                Ok(m)
+            }
+            // Nothing at all: not even the SOA of a NODATA.
+            "127.0.0.11" => Ok(resp(true, Rcode::NOERROR, "", "", "")),
+            "127.0.0.12" => Ok(resp(true, Rcode::NOERROR, ANSWER, "", "")),
+            _ => panic!("asked {server}"),
+        }
+    };
+    let r = resolver(Scripted::new(script(false)), &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers, parse_zone(ANSWER, None).unwrap(), "the authority's answer wins");
+    let r = resolver(Scripted::new(script(true)), &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.answers, parse_zone(WRONG, None).unwrap(), "the only server's answer is taken");
+}
+
+#[tokio::test]
 async fn all_servers_gone_is_servfail_22() {
     let t = Scripted::new(|server, _, _| Err(TransportError::Timeout(server)));
     let r = resolver(t, &[1, 2]);
