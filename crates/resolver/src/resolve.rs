@@ -217,7 +217,22 @@ impl Cuts {
     fn flush(&self, zone: &Name) {
         self.lock().retain(|n, _| !n.is_subdomain_of(zone));
     }
+
+    /// Add name servers to look up to a kept cut, leaving its lifetime as
+    /// it is (the parent's delegation still decides when it is asked again).
+    fn add_pending(&self, zone: &Name, names: Vec<Name>, now: Duration) {
+        let mut m = self.lock();
+        let Some((cut, _)) = m.get_mut(zone).filter(|(_, exp)| *exp > now) else { return };
+        for n in names {
+            if !cut.pending.contains(&n) && cut.pending.len() < MAX_PENDING {
+                cut.pending.push(n);
+            }
+        }
+    }
 }
+
+/// Name servers to look up kept with a cut at most.
+const MAX_PENDING: usize = 8;
 
 /// The resolver.
 pub struct Resolver<T: Transport, C: Clock> {
@@ -738,6 +753,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     labels = cut.zone.label_count() + 1;
                 }
                 Reply::Answer(msg) if full => {
+                    self.learn_child_ns(&cut, &msg);
                     let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
                     let mut r = match self.finish_signed(&cut, qname, qtype, msg, work).await {
                         Ok(r) => r,
@@ -766,6 +782,28 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
         f.budget = Some(Box::new(("referral depth", u64::from(self.cfg.max_referrals))));
         servfail(f)
+    }
+
+    /// An authoritative answer that names the zone's NS RRset: name
+    /// servers the parent's referral did not list are kept with the cut,
+    /// to be looked up when the known ones fail (the child's word on its
+    /// servers outranks the parent's, RFC 2181 §5.4.1).
+    fn learn_child_ns(&self, cut: &Cut, msg: &Message) {
+        if !msg.header.flags.aa {
+            return;
+        }
+        let extra: Vec<Name> = msg
+            .authority
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Ns(n) if r.owner == cut.zone && !cut.pending.contains(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        if extra.is_empty() {
+            return;
+        }
+        self.cuts.add_pending(&cut.zone, extra, self.clock.monotonic());
     }
 
     /// The deepest stub zone containing `name`.

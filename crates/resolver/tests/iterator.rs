@@ -311,6 +311,37 @@ async fn a_glueless_name_server_is_tried_when_the_glued_ones_fail() {
 }
 
 #[tokio::test]
+async fn name_servers_the_child_names_are_used_when_the_parents_fail() {
+    // The parent lists only ns.example. (127.0.0.30); the child's answers
+    // also name ns.other. (127.0.0.20). Once 127.0.0.30 breaks, the second
+    // question goes to ns.other.
+    static BROKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let t = Scripted::new(|server, _, q| {
+        let qname = q.question().unwrap().name.to_string();
+        let child_ns = "example. 3600 NS ns.example.\nexample. 3600 NS ns.other.\n";
+        match (server.ip().to_string().as_str(), qname.as_str()) {
+            ("127.0.0.1", "ns.other.") => Ok(referral("other.", "ns1.other.", "ns1.other. 3600 A 127.0.0.11\n")),
+            ("127.0.0.1", _) => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.30\n")),
+            ("127.0.0.30", _) if BROKEN.load(std::sync::atomic::Ordering::SeqCst) => {
+                Ok(resp(false, Rcode::SERVFAIL, "", "", ""))
+            }
+            ("127.0.0.30" | "127.0.0.20", q) => {
+                Ok(resp(true, Rcode::NOERROR, &format!("{q} 300 A 192.0.2.1\n"), child_ns, ""))
+            }
+            ("127.0.0.11", "ns.other.") => Ok(resp(true, Rcode::NOERROR, "ns.other. 300 A 127.0.0.20\n", "", "")),
+            (other, q) => panic!("asked {other} for {q}"),
+        }
+    });
+    let r = resolver(t, &[1]);
+    assert_eq!(r.resolve(&n("www.example."), RType::A).await.answers.len(), 1);
+    BROKEN.store(true, std::sync::atomic::Ordering::SeqCst);
+    let out = r.resolve(&n("mail.example."), RType::A).await;
+    assert_eq!(out.answers.len(), 1, "{:?}", out.security);
+    let last = r.transport().asked().last().map(|(a, _, q)| format!("{} {q}", a.ip()));
+    assert_eq!(last.as_deref(), Some("127.0.0.20 mail.example. A"));
+}
+
+#[tokio::test]
 async fn name_server_lookups_cannot_recurse_forever() {
     // a. is served by ns.b. and b. by ns.a., neither with glue.
     let t = Scripted::new(|_, _, q| {
