@@ -724,6 +724,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
                 Err(f) => return servfail(f),
             };
+            // A DS question answered with a referral to that very zone
+            // carrying its DS RRset: the DS is the answer (the child
+            // cannot give it).
+            let reply = match reply {
+                Reply::Referral(msg, child) if full && qtype == RType::DS && child == *qname => {
+                    match ds_from_referral(msg, qname) {
+                        Ok(answer) => Reply::Answer(answer),
+                        Err(msg) => Reply::Referral(msg, child),
+                    }
+                }
+                r => r,
+            };
             match reply {
                 Reply::Referral(msg, child) => {
                     let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
@@ -1435,6 +1447,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let zone = &child.zone;
         let msg = match self.ask(parent, zone, RType::DS, work).await? {
             Reply::Answer(m) => m,
+            Reply::Referral(m, child) if child == *zone => match ds_from_referral(m, zone) {
+                Ok(m) => m,
+                Err(_) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
+            },
             Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
         };
         if descend && let Some(mid) = signer_below(&parent.zone, zone, &msg).filter(|m| m != zone) {
@@ -2060,6 +2076,24 @@ fn rrset_keys(section: &[Record]) -> Vec<(Name, RType)> {
 enum Kind {
     Answer,
     Referral(Name),
+}
+
+/// A referral to `zone` turned into the answer to `zone`/DS when it
+/// carries the DS RRset: the DS and its RRSIGs move to the answer, the
+/// delegation's NS and glue go. Without a DS, the referral comes back.
+fn ds_from_referral(mut msg: Message, zone: &Name) -> Result<Message, Message> {
+    let is_ds = |r: &Record| {
+        r.owner == *zone
+            && (r.rtype() == RType::DS || matches!(&r.data, RData::Rrsig(s) if s.type_covered == RType::DS))
+    };
+    if !msg.authority.iter().any(|r| r.owner == *zone && r.rtype() == RType::DS) {
+        return Err(msg);
+    }
+    let (ds, rest): (Vec<Record>, Vec<Record>) = msg.authority.into_iter().partition(is_ds);
+    msg.answers = ds;
+    msg.authority = rest.into_iter().filter(|r| r.rtype() != RType::NS).collect();
+    msg.additional.clear();
+    Ok(msg)
 }
 
 /// NOERROR with empty answer and authority sections.
