@@ -728,11 +728,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             // carrying its DS RRset: the DS is the answer (the child
             // cannot give it).
             let reply = match reply {
-                Reply::Referral(msg, child) if full && qtype == RType::DS && child == *qname => {
-                    match ds_from_referral(msg, qname) {
-                        Ok(answer) => Reply::Answer(answer),
-                        Err(msg) => Reply::Referral(msg, child),
-                    }
+                Reply::Referral(msg, child)
+                    if full && qtype == RType::DS && child == *qname && referral_has_ds(&msg, qname) =>
+                {
+                    Reply::Answer(ds_from_referral(msg, qname))
                 }
                 r => r,
             };
@@ -1447,10 +1446,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let zone = &child.zone;
         let msg = match self.ask(parent, zone, RType::DS, work).await? {
             Reply::Answer(m) => m,
-            Reply::Referral(m, child) if child == *zone => match ds_from_referral(m, zone) {
-                Ok(m) => m,
-                Err(_) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
-            },
+            Reply::Referral(m, child) if child == *zone && referral_has_ds(&m, zone) => ds_from_referral(m, zone),
             Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
         };
         if descend && let Some(mid) = signer_below(&parent.zone, zone, &msg).filter(|m| m != zone) {
@@ -2078,22 +2074,24 @@ enum Kind {
     Referral(Name),
 }
 
-/// A referral to `zone` turned into the answer to `zone`/DS when it
-/// carries the DS RRset: the DS and its RRSIGs move to the answer, the
-/// delegation's NS and glue go. Without a DS, the referral comes back.
-fn ds_from_referral(mut msg: Message, zone: &Name) -> Result<Message, Message> {
+/// Does a referral to `zone` carry the zone's DS RRset?
+fn referral_has_ds(msg: &Message, zone: &Name) -> bool {
+    msg.authority.iter().any(|r| r.owner == *zone && r.rtype() == RType::DS)
+}
+
+/// A referral to `zone` carrying its DS RRset turned into the answer to
+/// `zone`/DS: the DS and its RRSIGs move to the answer, the delegation's
+/// NS and glue go.
+fn ds_from_referral(mut msg: Message, zone: &Name) -> Message {
     let is_ds = |r: &Record| {
         r.owner == *zone
             && (r.rtype() == RType::DS || matches!(&r.data, RData::Rrsig(s) if s.type_covered == RType::DS))
     };
-    if !msg.authority.iter().any(|r| r.owner == *zone && r.rtype() == RType::DS) {
-        return Err(msg);
-    }
     let (ds, rest): (Vec<Record>, Vec<Record>) = msg.authority.into_iter().partition(is_ds);
     msg.answers = ds;
     msg.authority = rest.into_iter().filter(|r| r.rtype() != RType::NS).collect();
     msg.additional.clear();
-    Ok(msg)
+    msg
 }
 
 /// NOERROR with empty answer and authority sections.
