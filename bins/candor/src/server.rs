@@ -136,8 +136,12 @@ pub fn shape(q: &Message, r: &Resolution) -> Message {
     let wants_ad = do_bit || q.header.flags.ad;
     let mut m = reply_to(q, r.rcode);
     let keep = |rr: &&Record| do_bit || !matches!(rr.rtype(), RType::RRSIG | RType::NSEC | RType::NSEC3);
+    // DNSSEC records asked for by type are the answer, DO or not (RFC 4035
+    // §3.2.1).
+    let qtype = q.question().map(|qd| qd.qtype);
+    let keep_answer = |rr: &&Record| keep(rr) || Some(rr.rtype()) == qtype;
     let with_data = |m: &mut Message| {
-        m.answers = r.answers.iter().filter(keep).cloned().collect();
+        m.answers = r.answers.iter().filter(keep_answer).cloned().collect();
         m.authority = r.authority.iter().filter(keep).cloned().collect();
         m.additional = r.additional.iter().filter(keep).cloned().collect();
     };
@@ -532,4 +536,41 @@ async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
     drop(tx);
     let _ = writer.await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_wire::text::parse_zone;
+    use candor_wire::{Name, Question};
+
+    fn query(qtype: RType, dnssec_ok: bool) -> Message {
+        let mut q = Message::query(1, Question::new("example.".parse::<Name>().unwrap(), qtype));
+        q.edns = Some(Edns { dnssec_ok, ..Edns::default() });
+        q
+    }
+
+    fn resolution(answers: &str, security: Security) -> Resolution {
+        Resolution {
+            rcode: Rcode::NOERROR,
+            answers: parse_zone(answers, None).unwrap(),
+            authority: Vec::new(),
+            security,
+            from_cache: false,
+            additional: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dnssec_records_go_only_to_do_clients_unless_asked_for_by_type() {
+        let sig = "example. 300 RRSIG SOA 13 1 300 2000000000 1000000000 1 example. AAAA\n";
+        let soa = format!("example. 300 SOA ns.example. h.example. 1 2 3 4 5\n{sig}");
+        let r = resolution(&soa, Security::Secure);
+        assert_eq!(shape(&query(RType::SOA, false), &r).answers.len(), 1, "RRSIG stripped without DO");
+        assert_eq!(shape(&query(RType::SOA, true), &r).answers.len(), 2);
+        let sigs = resolution(sig, Security::Insecure(None));
+        let m = shape(&query(RType::RRSIG, false), &sigs);
+        assert_eq!(m.answers.len(), 1, "RRSIG asked for: RFC 4035 §3.2.1");
+        assert!(!m.header.flags.ad);
+    }
 }
