@@ -1761,6 +1761,21 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             });
             authority.extend(ns);
         }
+        // A negative answer carries its SOA and proof, not the zone's NS
+        // RRset (which the proof does not cover: it would ride along
+        // unvalidated under AD); the SOA lives no longer than its minimum
+        // field (RFC 2308 §5), and says so to the client.
+        if msg.answers.is_empty() {
+            authority.retain(|r| match &r.data {
+                RData::Rrsig(s) => s.type_covered != RType::NS,
+                _ => r.rtype() != RType::NS,
+            });
+            for r in &mut authority {
+                if let RData::Soa(soa) = &r.data {
+                    r.ttl = r.ttl.min(soa.minimum);
+                }
+            }
+        }
         Resolution { rcode, answers: msg.answers, authority, security, from_cache: false, additional }
     }
 

@@ -137,6 +137,26 @@ async fn a_recursion_lame_or_empty_answer_is_taken_only_when_no_server_does_bett
 }
 
 #[tokio::test]
+async fn a_negative_answer_carries_its_soa_at_the_negative_ttl_and_no_ns() {
+    let t = Scripted::new(|server, _, _| match server.ip().to_string().as_str() {
+        "127.0.0.1" => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n")),
+        "127.0.0.10" => Ok(resp(
+            true,
+            Rcode::NXDOMAIN,
+            "",
+            "example. 3600 SOA ns.example. h.example. 1 2 3 4 5\nexample. 3600 NS ns.example.\n",
+            "ns.example. 3600 A 127.0.0.10\n",
+        )),
+        _ => panic!("asked {server}"),
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("nx.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::NXDOMAIN);
+    let kept: Vec<(RType, u32)> = out.authority.iter().map(|rr| (rr.rtype(), rr.ttl)).collect();
+    assert_eq!(kept, [(RType::SOA, 5)], "RFC 2308 §5: min(TTL, minimum)");
+}
+
+#[tokio::test]
 async fn all_servers_gone_is_servfail_22() {
     let t = Scripted::new(|server, _, _| Err(TransportError::Timeout(server)));
     let r = resolver(t, &[1, 2]);
