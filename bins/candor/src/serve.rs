@@ -15,6 +15,10 @@ use crate::server::{Acl, Current, listen};
 /// Exit status for a configuration error (sysexits `EX_CONFIG`).
 const EXIT_CONFIG: u8 = 78;
 
+/// Tries of the start-up clock check before it reports that it could not
+/// fetch the root's signatures.
+const CLOCK_CHECK_ATTEMPTS: u32 = 5;
+
 /// The wall clock, or a pinned one (`--now`).
 #[derive(Clone)]
 pub(crate) enum AnyClock {
@@ -223,11 +227,22 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         // time inside its signature windows? A skewed clock breaks everything.
         let checker = current.get();
         let check_clock = clock.clone();
+        // The network may not be up yet at start-up: a check that saw no
+        // root signatures is tried again a few times before it gives up.
         tokio::spawn(async move {
-            let (_, links) = checker.trace(&candor_wire::Name::root(), candor_wire::RType::DNSKEY).await;
-            match crate::trace::clock_report(&links, check_clock.unix()) {
-                (true, text) => tracing::info!("clock check: {text}"),
-                (false, text) => tracing::warn!("clock check: {text}"),
+            for attempt in 1..=CLOCK_CHECK_ATTEMPTS {
+                let (_, links) = checker.trace(&candor_wire::Name::root(), candor_wire::RType::DNSKEY).await;
+                let seen = crate::trace::root_signatures_seen(&links);
+                if !seen && attempt < CLOCK_CHECK_ATTEMPTS {
+                    tracing::debug!("clock check: no root DNSKEY signatures yet (attempt {attempt})");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+                match crate::trace::clock_report(&links, check_clock.unix()) {
+                    (true, text) => tracing::info!("clock check: {text}"),
+                    (false, text) => tracing::warn!("clock check: {text}"),
+                }
+                break;
             }
         });
         // Everything privileged is bound: become the unprivileged user.

@@ -165,17 +165,27 @@ async fn verdict<T: candor_resolver::Transport, C: Clock>(
     }
 }
 
-/// The clock check: where the local time falls in the root DNSKEY
-/// RRset's signature windows.
-pub(crate) fn clock_report(links: &[Link], now: u64) -> (bool, String) {
-    let sigs: Vec<&Rrsig> = links
+/// The RRSIGs over the root DNSKEY RRset among `links`.
+fn root_signatures(links: &[Link]) -> Vec<&Rrsig> {
+    links
         .iter()
         .filter_map(|l| match l {
             Link::Keys { zone, rrsigs, .. } if zone.is_root() => Some(rrsigs.iter()),
             _ => None,
         })
         .flatten()
-        .collect();
+        .collect()
+}
+
+/// Did the walk see any signature over the root DNSKEY RRset?
+pub(crate) fn root_signatures_seen(links: &[Link]) -> bool {
+    !root_signatures(links).is_empty()
+}
+
+/// The clock check: where the local time falls in the root DNSKEY
+/// RRset's signature windows.
+pub(crate) fn clock_report(links: &[Link], now: u64) -> (bool, String) {
+    let sigs = root_signatures(links);
     let Some(s) = sigs.iter().max_by_key(|s| until(s.expiration, now)) else {
         return (false, "no root DNSKEY signatures seen; cannot check the clock".to_owned());
     };

@@ -904,6 +904,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     proto = Protocol::Tcp;
                     continue;
                 }
+                // Truncated over TCP: a broken server, nothing to take.
+                if msg.header.flags.tc {
+                    break;
+                }
                 if matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
                     return Ok(msg);
                 }
@@ -1213,6 +1217,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
                     continue;
+                }
+                // Truncated over TCP: a broken server, nothing to take.
+                if msg.header.flags.tc {
+                    break;
                 }
                 // A server that rejects EDNS is asked again without it (its
                 // answers then carry no DNSSEC records: validation decides).

@@ -182,6 +182,20 @@ async fn truncated_udp_is_retried_over_tcp() {
 }
 
 #[tokio::test]
+async fn truncated_over_tcp_too_is_a_broken_server() {
+    let t = Scripted::new(|_, _, _| {
+        let mut m = resp(true, Rcode::NOERROR, ANSWER, "", "");
+        m.header.flags.tc = true;
+        Ok(m)
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::SERVFAIL);
+    let protocols: Vec<Protocol> = r.transport().asked().iter().map(|(_, p, _)| *p).collect();
+    assert_eq!(protocols, [Protocol::Udp, Protocol::Tcp]);
+}
+
+#[tokio::test]
 async fn referral_chains_stop_at_the_budget() {
     // Server 127.0.0.k refers to the ancestor of qname with k labels,
     // served by 127.0.0.(k+1): one label further down, every time.
