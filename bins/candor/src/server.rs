@@ -232,8 +232,9 @@ pub fn immediate<T: Transport, C: Clock>(
     let m = if qd.qtype == RType::ANY {
         minimal_any(&q)
     } else if !q.header.flags.rd {
-        // RD=0: from the cache only.
-        match resolver.cached(&qd.name, qd.qtype) {
+        // RD=0: from what is known without asking (the caches, locally
+        // served zones) only.
+        match resolver.answer_now(&qd.name, qd.qtype) {
             Some(r) => shape(&q, &r),
             None => {
                 let mut m = reply_to(&q, Rcode::REFUSED);

@@ -49,6 +49,15 @@ pub enum DenialError {
         /// The delegation point.
         owner: Name,
     },
+    /// An NSEC whose next name lies outside its zone (only the last NSEC
+    /// wraps, to the apex): it would deny names of other zones.
+    #[error("NSEC at {owner} points outside its zone (next {next})")]
+    NextOutsideZone {
+        /// The NSEC's owner.
+        owner: Name,
+        /// Its next name.
+        next: Name,
+    },
     /// A DNAME owner cannot deny names below it.
     #[error("NSEC/NSEC3 at DNAME owner {owner} cannot deny names below it")]
     BelowDname {

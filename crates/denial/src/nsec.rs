@@ -28,6 +28,12 @@ impl<'a> NsecSet<'a> {
             if !inside || !name.is_subdomain_of(self.zone) {
                 continue;
             }
+            // An overreaching NSEC (its next name in another zone) denies
+            // nothing: the chain of a zone stays in the zone.
+            if !next.is_subdomain_of(self.zone) {
+                refused = Some(DenialError::NextOutsideZone { owner: (*owner).clone(), next: next.clone() });
+                continue;
+            }
             if name.is_subdomain_of(owner) {
                 let t = &nsec.types;
                 if t.contains(RType::NS) && !t.contains(RType::SOA) {

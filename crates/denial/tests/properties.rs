@@ -311,4 +311,14 @@ fn nsec_rules() {
     );
     // No records at all.
     assert!(matches!(nxdomain(&nx, &z, &[], &mut h, &lim), Err(DenialError::NoRecords { .. })));
+    // An NSEC whose next name lies in another zone denies nothing there,
+    // nor in its own span (val_nx_overreach).
+    let nsec = |owner: &str, next: &str| {
+        Record::new(n(owner), 300, RData::Nsec(Nsec { next: n(next), types: TypeBitmap::new([RType::A, RType::NSEC]) }))
+    };
+    let overreach = vec![nsec("z.", "a.z."), nsec("wab.z.", "wzz.y.")];
+    assert_eq!(
+        nxdomain(&n("wb.z."), &z, &overreach, &mut h, &lim),
+        Err(DenialError::NextOutsideZone { owner: n("wab.z."), next: n("wzz.y.") })
+    );
 }

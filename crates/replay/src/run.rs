@@ -464,7 +464,7 @@ fn compare(e: &Entry, got: &Message, dialect: Dialect, tier: Tier) -> Result<(),
             let ok =
                 if code == "any" { !codes.is_empty() } else { code.parse().is_ok_and(|c: u16| codes.contains(&c)) };
             if !ok {
-                return Err(format!("expected EDE {code}, got {codes:?}"));
+                return Err(format!("expected EDE {code}, got {codes:?} (rcode {})", got.header.rcode));
             }
         }
     }

@@ -43,6 +43,13 @@ pub enum FailureKind {
     NsecBitmapHasType,
     /// A signature does not verify (EDE 6).
     SignatureInvalid,
+    /// A DNAME signed as a wildcard expansion: wildcard DNAMEs are not
+    /// synthesised (RFC 4592 §4.4, RFC 6672 §3.3) (EDE 6).
+    WildcardDname,
+    /// The root key sentinel's deliberate SERVFAIL (RFC 8509 §3.2): the
+    /// key tag in the name is (not-ta) or is not (is-ta) a root trust
+    /// anchor here (EDE 6, as validation failures signal it).
+    KeySentinel,
     /// Only unsupported algorithms: insecure (EDE 1, informational).
     UnsupportedAlgorithm,
     /// Only unsupported DS digest types: insecure (EDE 2, informational).
@@ -72,7 +79,7 @@ impl FailureKind {
             RrsigsMissing => 10,
             NoZoneKeyBit => 11,
             NsecMissing | Nsec3Gap | Nsec3ParameterMismatch | NsecBitmapHasType => 12,
-            SignatureInvalid | ValidationBudget => 6,
+            SignatureInvalid | WildcardDname | KeySentinel | ValidationBudget => 6,
             UnsupportedAlgorithm => 1,
             UnsupportedDigest => 2,
             Nsec3IterationsAboveCap => 27,
@@ -102,6 +109,8 @@ impl FailureKind {
             Nsec3ParameterMismatch => "nsec3-parameter-mismatch",
             NsecBitmapHasType => "nsec-bitmap-has-type",
             SignatureInvalid => "signature-invalid",
+            WildcardDname => "wildcard-dname",
+            KeySentinel => "root-key-sentinel",
             UnsupportedAlgorithm => "unsupported-algorithm",
             UnsupportedDigest => "unsupported-digest",
             Nsec3IterationsAboveCap => "nsec3-iterations-above-cap",
@@ -134,6 +143,10 @@ impl FailureKind {
             Nsec3ParameterMismatch => "NSEC3 records from different chains were served; re-sign the zone",
             NsecBitmapHasType => "the denial contradicts itself (the type is listed); re-sign the zone",
             SignatureInvalid => "the signature does not match the data or key; re-sign the zone",
+            WildcardDname => "a DNAME at a wildcard owner is not used (RFC 6672 §3.3); put the DNAME at a real name",
+            KeySentinel => {
+                "a deliberate answer to a root key sentinel query (RFC 8509): it reports which root keys this resolver trusts"
+            }
             UnsupportedAlgorithm => "the zone uses only algorithms this resolver does not validate",
             UnsupportedDigest => "the parent's DS uses only digest types this resolver does not support",
             Nsec3IterationsAboveCap => "lower the NSEC3 iterations to 0 (RFC 9276)",

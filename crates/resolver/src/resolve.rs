@@ -419,11 +419,6 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         lock(&self.glue.map).clear();
     }
 
-    /// The cached answer, if any, without resolving (RD=0 queries).
-    pub fn cached(&self, qname: &Name, qtype: RType) -> Option<Resolution> {
-        self.cache.get(qname, qtype, self.clock.monotonic())
-    }
-
     /// What [`Resolver::resolve`] would answer without sending a query (a
     /// locally served zone or the cache), or `None` when it would need the
     /// network. Lets a server answer hits on the receiving task.
@@ -435,6 +430,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// it is (the cache entry's remaining life; `Duration::MAX` for a
     /// locally served zone), for a cache of finished responses.
     pub fn answer_now_with_lifetime(&self, qname: &Name, qtype: RType) -> Option<(Resolution, Duration)> {
+        let (mut r, left) = self.answer_now_unchecked(qname, qtype)?;
+        self.key_sentinel(qname, qtype, &mut r);
+        Some((r, left))
+    }
+
+    fn answer_now_unchecked(&self, qname: &Name, qtype: RType) -> Option<(Resolution, Duration)> {
         if self.cfg.local_zones
             && let Some(local) = crate::local::answer(qname, qtype, &self.cfg.local_zones_off)
         {
@@ -504,6 +505,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return now;
         }
         let mut r = self.resolve_uncached(qname, qtype).await;
+        self.key_sentinel(qname, qtype, &mut r);
         // A negative trust anchor turns validation off below its zone.
         let now = self.clock.unix();
         let ntas = lock(&self.ntas).clone();
@@ -519,6 +521,50 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
         r
+    }
+
+    /// RFC 8509: a secure answer for `root-key-sentinel-is-ta-TAG` becomes
+    /// SERVFAIL when TAG is not a root trust anchor here, and one for
+    /// `root-key-sentinel-not-ta-TAG` when it is, so a client can tell
+    /// which root keys its resolver trusts.
+    fn key_sentinel(&self, qname: &Name, qtype: RType, r: &mut Resolution) {
+        if r.security != Security::Secure {
+            return;
+        }
+        let Some(label) = qname.first_label() else { return };
+        let label = label.to_ascii_lowercase();
+        let (is_ta, digits) = if let Some(d) = label.strip_prefix(b"root-key-sentinel-is-ta-") {
+            (true, d)
+        } else if let Some(d) = label.strip_prefix(b"root-key-sentinel-not-ta-") {
+            (false, d)
+        } else {
+            return;
+        };
+        let Some(tag) = (digits.len() == 5 && digits.iter().all(u8::is_ascii_digit))
+            .then(|| std::str::from_utf8(digits).ok()?.parse::<u16>().ok())
+            .flatten()
+        else {
+            return;
+        };
+        let mut tags: Vec<u16> = Vec::new();
+        if let Some(a) = self.cfg.anchors.get(&Name::root()) {
+            tags.extend(a.ds.iter().map(|d| d.key_tag));
+            tags.extend(a.keys.iter().map(candor_crypto::key_tag));
+        }
+        if let Some(st) = self.rfc5011_state() {
+            tags.extend(st.trusted().iter().map(candor_crypto::key_tag));
+        }
+        if tags.contains(&tag) != is_ta {
+            let f = Failure::new(FailureKind::KeySentinel, Name::root(), self.clock.unix()).rrset(qname, qtype);
+            *r = Resolution {
+                rcode: Rcode::SERVFAIL,
+                answers: Vec::new(),
+                authority: Vec::new(),
+                security: Security::Servfail(f),
+                from_cache: false,
+                additional: Vec::new(),
+            };
+        }
     }
 
     /// Resolve from the root as [`Resolver::resolve`] does, bypassing the
@@ -1883,7 +1929,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 if let Err(f) = self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent) {
                     return Security::Bogus(f);
                 }
-                if let Some(l) = sigs.iter().map(|s| s.labels).find(|l| usize::from(*l) < owner.rrsig_label_count()) {
+                let expanded = sigs.iter().map(|s| s.labels).find(|l| usize::from(*l) < owner.rrsig_label_count());
+                if rtype == RType::DNAME && expanded.is_some() {
+                    let f = Failure::new(FailureKind::WildcardDname, keys.zone.clone(), now);
+                    return Security::Bogus(f.rrset(&owner, RType::DNAME));
+                }
+                if let Some(l) = expanded {
                     wildcard_labels = Some((owner.clone(), l));
                 }
             }
