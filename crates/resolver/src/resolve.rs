@@ -832,6 +832,23 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     return r;
                 }
                 Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => minimise = false,
+                // The NS RRset of the minimised name itself, answered with
+                // authority: a zone cut whose child is served by the same
+                // servers. Its chain of trust starts there (its DS, or the
+                // parent's proof that there is none).
+                Reply::Answer(msg)
+                    if msg.header.flags.aa
+                        && asked != cut.zone
+                        && msg.answers.iter().any(|r| r.owner == asked && r.rtype() == RType::NS) =>
+                {
+                    match self.signer_cut(&cut, &asked, work).await {
+                        Ok(next) => {
+                            cut = next;
+                            labels = cut.zone.label_count() + 1;
+                        }
+                        Err(_) => labels += 1,
+                    }
+                }
                 // The name exists in this zone (or is an empty non-terminal): one label more.
                 Reply::Answer(_) => labels += 1,
             }
