@@ -1789,6 +1789,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // Only the zone's own records count: out-of-zone answers (a CNAME
         // target elsewhere) are asked of their own zone instead.
         msg.answers.retain(|r| r.owner.is_subdomain_of(&cut.zone));
+        // Records of a zone below the cut that the same server serves (their
+        // RRSIGs name it as signer) are that zone's to answer: a chain that
+        // reaches them is followed there, with that zone's chain of trust.
+        let below: Vec<Name> = msg
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Rrsig(s) if s.signer != cut.zone && s.signer.is_subdomain_of(&cut.zone) => {
+                    Some(s.signer.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if !below.is_empty() && !below.iter().any(|z| qname.is_subdomain_of(z)) {
+            msg.answers.retain(|r| !below.iter().any(|z| r.owner.is_subdomain_of(z)));
+        }
         // Records of types nobody asked for (nor CNAME/DNAME steps) are dropped.
         if qtype != RType::ANY {
             msg.answers.retain(|r| {
