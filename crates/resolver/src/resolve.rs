@@ -1789,6 +1789,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // Only the zone's own records count: out-of-zone answers (a CNAME
         // target elsewhere) are asked of their own zone instead.
         msg.answers.retain(|r| r.owner.is_subdomain_of(&cut.zone));
+        // An NSEC whose next name lies outside the zone is malformed (it
+        // would deny other zones' names): dropped with its RRSIGs, wherever
+        // it is, as Unbound's scrubber does.
+        let overreaching: Vec<Name> = msg
+            .answers
+            .iter()
+            .chain(&msg.authority)
+            .filter_map(|r| match &r.data {
+                RData::Nsec(n) if !n.next.is_subdomain_of(&cut.zone) => Some(r.owner.clone()),
+                _ => None,
+            })
+            .collect();
+        if !overreaching.is_empty() {
+            let keep = |r: &Record| {
+                !overreaching.contains(&r.owner)
+                    || !(r.rtype() == RType::NSEC
+                        || matches!(&r.data, RData::Rrsig(s) if s.type_covered == RType::NSEC))
+            };
+            msg.answers.retain(keep);
+            msg.authority.retain(keep);
+        }
         // Records of a zone below the cut that the same server serves (their
         // RRSIGs name it as signer) are that zone's to answer: a chain that
         // reaches them is followed there, with that zone's chain of trust.
@@ -2012,12 +2033,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 /// signatures an answer carries, when the answer came from a server of
 /// both.
 fn signer_below(zone: &Name, qname: &Name, msg: &Message) -> Option<Name> {
-    msg.answers.iter().chain(&msg.authority).find_map(|r| match &r.data {
-        RData::Rrsig(s) if s.signer != *zone && s.signer.is_subdomain_of(zone) && qname.is_subdomain_of(&s.signer) => {
-            Some(s.signer.clone())
-        }
-        _ => None,
-    })
+    let below = |z: &Name| z != zone && z.is_subdomain_of(zone) && qname.is_subdomain_of(z);
+    msg.answers
+        .iter()
+        .chain(&msg.authority)
+        .find_map(|r| match &r.data {
+            RData::Rrsig(s) if below(&s.signer) => Some(s.signer.clone()),
+            _ => None,
+        })
+        // An unsigned zone shows itself by its SOA in a negative answer.
+        .or_else(|| msg.authority.iter().find(|r| r.rtype() == RType::SOA && below(&r.owner)).map(|r| r.owner.clone()))
 }
 
 /// Put each RRSIG in the section of the RRset it covers (some servers
