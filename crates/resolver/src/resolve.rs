@@ -805,7 +805,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                             next = again;
                         }
                     }
-                    self.cuts.put(&next, CUT_TTL, self.clock.monotonic());
+                    self.cuts.put(&next, referral_ttl(&msg), self.clock.monotonic());
                     cut = next;
                     labels = cut.zone.label_count() + 1;
                 }
@@ -2204,6 +2204,15 @@ fn rrset_keys(section: &[Record]) -> Vec<(Name, RType)> {
 enum Kind {
     Answer,
     Referral(Name),
+}
+
+/// How long a cut learned from a referral is kept: the smallest TTL of
+/// the referral's authority records (the NS set, the DS or the proof there
+/// is none), at most [`CUT_TTL`]. A parent that adds a DS is heard from
+/// when the old delegation's TTL runs out.
+fn referral_ttl(msg: &Message) -> Duration {
+    let ttl = msg.authority.iter().map(|r| r.ttl).min().unwrap_or(0);
+    Duration::from_secs(u64::from(ttl)).clamp(Duration::from_secs(1), CUT_TTL)
 }
 
 /// Does a referral to `zone` carry the zone's DS RRset?
