@@ -1835,6 +1835,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 };
                 t == qtype || r.rtype() == qtype || matches!(t, RType::CNAME | RType::DNAME)
             });
+            // A CNAME beside the asked-for data at the name itself (CNAME
+            // and other data, which RFC 1034 §3.6.2 forbids): whichever
+            // comes first answers, the other is dropped (as Unbound does).
+            let both = |t: RType| msg.answers.iter().any(|r| r.owner == *qname && r.rtype() == t);
+            if qtype != RType::CNAME && both(qtype) && both(RType::CNAME) {
+                let first =
+                    msg.answers.iter().find(|r| r.owner == *qname && r.rtype() != RType::RRSIG).map(Record::rtype);
+                let drop = if first == Some(RType::CNAME) { qtype } else { RType::CNAME };
+                msg.answers.retain(|r| {
+                    let t = match &r.data {
+                        RData::Rrsig(s) => s.type_covered,
+                        _ => r.rtype(),
+                    };
+                    !(r.owner == *qname && t == drop)
+                });
+            }
         }
         // RFC 2181 §5: an RRset holds no duplicate records.
         dedup_records(&mut msg.answers);
