@@ -625,6 +625,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             if target == name || has_target || !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
                 authority.extend(r.authority.iter().cloned());
                 dedup_records(&mut authority);
+                // A DNAME used twice along the chain is listed once.
+                dedup_records(&mut answers);
                 return Resolution { answers, authority, security: combine(verdicts), ..r };
             }
             authority.extend(r.authority.iter().cloned());
