@@ -1857,6 +1857,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // RFC 2181 §5: an RRset holds no duplicate records.
         dedup_records(&mut msg.answers);
         dedup_records(&mut msg.authority);
+        // NXDOMAIN for an empty non-terminal (an NSEC's next name lies below
+        // the name, so names exist under it): the name exists, the answer
+        // is NODATA, and is validated as such (as Unbound corrects it).
+        if msg.header.rcode == Rcode::NXDOMAIN
+            && msg.answers.is_empty()
+            && msg.authority.iter().any(|r| {
+                matches!(&r.data, RData::Nsec(n) if r.owner < *qname && n.next != *qname && n.next.is_subdomain_of(qname))
+            })
+        {
+            msg.header.rcode = Rcode::NOERROR;
+        }
         let rcode = msg.header.rcode;
         let security = match &cut.trust {
             Trust::Bogus(f) => Security::Bogus(f.clone()),
