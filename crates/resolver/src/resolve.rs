@@ -2320,6 +2320,12 @@ fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
     if is_empty(msg) {
         return None;
     }
+    // An upward referral (NS of a zone above this one, no answer, no SOA)
+    // is lame, AA or not.
+    let upward_ns = msg.authority.iter().any(|r| r.rtype() == RType::NS && !r.owner.is_subdomain_of(zone));
+    if msg.answers.is_empty() && !soa && upward_ns {
+        return None;
+    }
     if msg.header.flags.aa {
         return Some(Kind::Answer);
     }
