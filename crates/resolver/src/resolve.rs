@@ -964,7 +964,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
                 work.queries += 1;
                 let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
-                let Ok(msg) = Message::from_wire(&bytes) else { break };
+                let Ok(mut msg) = Message::from_wire(&bytes) else { break };
+                // Only class IN data is about the question (a referral mixing
+                // in CHAOS records must not lend them its servers).
+                for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
+                    section.retain(|r| r.class == candor_wire::Class::IN);
+                }
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
                     continue;
@@ -1278,7 +1283,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(_) => break,
                 };
                 self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
-                let Ok(msg) = Message::from_wire(&bytes) else { break };
+                let Ok(mut msg) = Message::from_wire(&bytes) else { break };
+                // Only class IN data is about the question (a referral mixing
+                // in CHAOS records must not lend them its servers).
+                for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
+                    section.retain(|r| r.class == candor_wire::Class::IN);
+                }
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
                     continue;
