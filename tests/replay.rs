@@ -108,6 +108,37 @@ fn every_pinned_failure_has_a_reason() {
     }
 }
 
+/// Every scenario pinned as failing or unsupported has its cause written
+/// down in testdata/replay-causes.tsv (the candor behaviour or the
+/// scenario assumption behind it, by hand), and no passing one does: a
+/// fix has to retire its cause, a new failure has to be explained.
+#[test]
+fn every_failure_has_a_written_cause() {
+    let pinned = std::fs::read_to_string(pinned_path()).expect("testdata/replay-expected.tsv");
+    let failing: std::collections::BTreeSet<&str> = pinned
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(_, rest)| !rest.starts_with("PASS"))
+        .map(|(name, _)| name)
+        .collect();
+    let path = pinned_path().with_file_name("replay-causes.tsv");
+    let causes = std::fs::read_to_string(&path).expect("testdata/replay-causes.tsv");
+    let mut explained = std::collections::BTreeSet::new();
+    for l in causes.lines().skip(1) {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert!(f.len() == 3 && !f[1].is_empty() && !f[2].is_empty(), "cause line needs scenario, cause and why: {l}");
+        assert!(
+            failing.contains(f[0]),
+            "{}: a cause is written for a scenario that passes (or is not in the corpus)",
+            f[0]
+        );
+        assert!(explained.insert(f[0]), "{}: two causes", f[0]);
+    }
+    let unexplained: Vec<&&str> = failing.iter().filter(|n| !explained.contains(**n)).collect();
+    assert!(unexplained.is_empty(), "failing without a written cause in {}: {unexplained:?}", path.display());
+}
+
 /// The corpus as crypto vectors: every RRSIG in the answer and authority
 /// sections of an expected reply that carries AD (a signature the scenario expects to
 /// validate) verifies, at the scenario's override date, with a DNSKEY of
