@@ -54,6 +54,32 @@ pub struct Resolution {
     pub additional: Vec<Record>,
 }
 
+impl Resolution {
+    /// No answer: SERVFAIL carrying `f`.
+    fn servfail(f: Failure) -> Resolution {
+        Resolution {
+            rcode: Rcode::SERVFAIL,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            security: Security::Servfail(f),
+            from_cache: false,
+            additional: Vec::new(),
+        }
+    }
+
+    /// An answer made of cached RRsets (secure or insecure).
+    fn cached(rcode: Rcode, answers: Vec<Record>, secure: bool) -> Resolution {
+        Resolution {
+            rcode,
+            answers,
+            authority: Vec::new(),
+            security: if secure { Security::Secure } else { Security::Insecure(None) },
+            from_cache: true,
+            additional: Vec::new(),
+        }
+    }
+}
+
 /// The resolver's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -448,16 +474,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         if !matches!(qtype, RType::ANY | RType::RRSIG)
             && let Some((answers, secure, left)) = self.cache.rrset(qname, qtype, now)
         {
-            let security = if secure { Security::Secure } else { Security::Insecure(None) };
-            let r = Resolution {
-                rcode: Rcode::NOERROR,
-                answers,
-                authority: Vec::new(),
-                security,
-                from_cache: true,
-                additional: Vec::new(),
-            };
-            return Some((r, left));
+            return Some((Resolution::cached(Rcode::NOERROR, answers, secure), left));
         }
         // RFC 8020, then RFC 8198 (NSEC records that deny the question),
         // unless the operator configured other servers for a zone below the
@@ -556,14 +573,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         if tags.contains(&tag) != is_ta {
             let f = Failure::new(FailureKind::KeySentinel, Name::root(), self.clock.unix()).rrset(qname, qtype);
-            *r = Resolution {
-                rcode: Rcode::SERVFAIL,
-                answers: Vec::new(),
-                authority: Vec::new(),
-                security: Security::Servfail(f),
-                from_cache: false,
-                additional: Vec::new(),
-            };
+            *r = Resolution::servfail(f);
         }
     }
 
@@ -654,14 +664,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return None;
         }
         let now = self.clock.monotonic();
-        let link = |rcode: Rcode, answers: Vec<Record>, secure: bool| Resolution {
-            rcode,
-            answers,
-            authority: Vec::new(),
-            security: if secure { Security::Secure } else { Security::Insecure(None) },
-            from_cache: true,
-            additional: Vec::new(),
-        };
+        let link = Resolution::cached;
         if let Some((records, secure, _)) = self.cache.rrset(name, qtype, now) {
             return Some(link(Rcode::NOERROR, records, secure));
         }
@@ -687,14 +690,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     async fn resolve_one(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
         let now = self.clock.unix();
-        let servfail = |f: Failure| Resolution {
-            rcode: Rcode::SERVFAIL,
-            answers: Vec::new(),
-            authority: Vec::new(),
-            security: Security::Servfail(f),
-            from_cache: false,
-            additional: Vec::new(),
-        };
+        let servfail = Resolution::servfail;
         if let Some(fwd) = self.forward_for(qname) {
             return match self.resolve_forwarded(&fwd, qname, qtype, work).await {
                 Ok(r) => r,
