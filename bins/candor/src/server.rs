@@ -233,8 +233,8 @@ pub fn immediate<T: Transport, C: Clock>(
         minimal_any(&q)
     } else if !q.header.flags.rd {
         // RD=0: from what is known without asking (the caches, locally
-        // served zones) only.
-        match resolver.answer_now(&qd.name, qd.qtype) {
+        // served zones), else a referral to the closest cached delegation.
+        match resolver.answer_now(&qd.name, qd.qtype).or_else(|| resolver.referral_from_cache(&qd.name)) {
             Some(r) => shape(&q, &r),
             None => {
                 let mut m = reply_to(&q, Rcode::REFUSED);

@@ -269,33 +269,44 @@ impl Cache {
             return;
         }
         let mut kept: Vec<(Key, RrsetEntry)> = Vec::new();
-        for rr in r.answers.iter().filter(|rr| rr.rtype() != RType::RRSIG) {
-            let key = (rr.owner.to_lowercase(), rr.rtype());
-            if kept.iter().any(|(k, _)| *k == key) {
-                continue;
-            }
-            let covers = |x: &Record| match &x.data {
-                RData::Rrsig(s) => x.owner == rr.owner && s.type_covered == rr.rtype(),
-                _ => x.owner == rr.owner && x.rtype() == rr.rtype(),
-            };
-            let records: Vec<Record> = r.answers.iter().filter(|x| covers(x)).cloned().collect();
-            let expanded = records
-                .iter()
-                .any(|x| matches!(&x.data, RData::Rrsig(s) if usize::from(s.labels) < x.owner.rrsig_label_count()));
-            let signed = records.iter().any(|x| x.rtype() == RType::RRSIG);
-            let synthesised = rr.rtype() == RType::CNAME
-                && !signed
-                && r.answers.iter().any(|d| d.rtype() == RType::DNAME && rr.owner.is_subdomain_of(&d.owner));
-            // A secure answer's RRsets are all signed and verified; of an
-            // insecure answer's, only the unsigned ones are surely insecure
-            // (a signed one may be a secure link of the chain).
-            if expanded || synthesised || secure != signed {
-                continue;
-            }
-            let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
-            let ttl = self.signed_ttl(shortest, &records, unix_now);
-            if !ttl.is_zero() {
-                kept.push((key, RrsetEntry { records, secure, stored: now, expires: now + ttl }));
+        // The answer's RRsets; of the other sections, only what a
+        // non-minimal answer validated for the zone: its NS RRset and the
+        // name servers' addresses (for referrals built from the cache).
+        type Wanted = fn(RType) -> bool;
+        let sections: [(&[Record], Wanted); 3] = [
+            (&r.answers, |_| true),
+            (&r.authority, |t| t == RType::NS),
+            (&r.additional, |t| matches!(t, RType::A | RType::AAAA)),
+        ];
+        for (section, wanted) in sections {
+            for rr in section.iter().filter(|rr| rr.rtype() != RType::RRSIG && wanted(rr.rtype())) {
+                let key = (rr.owner.to_lowercase(), rr.rtype());
+                if kept.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                let covers = |x: &Record| match &x.data {
+                    RData::Rrsig(s) => x.owner == rr.owner && s.type_covered == rr.rtype(),
+                    _ => x.owner == rr.owner && x.rtype() == rr.rtype(),
+                };
+                let records: Vec<Record> = section.iter().filter(|x| covers(x)).cloned().collect();
+                let expanded = records
+                    .iter()
+                    .any(|x| matches!(&x.data, RData::Rrsig(s) if usize::from(s.labels) < x.owner.rrsig_label_count()));
+                let signed = records.iter().any(|x| x.rtype() == RType::RRSIG);
+                let synthesised = rr.rtype() == RType::CNAME
+                    && !signed
+                    && r.answers.iter().any(|d| d.rtype() == RType::DNAME && rr.owner.is_subdomain_of(&d.owner));
+                // A secure answer's RRsets are all signed and verified; of an
+                // insecure answer's, only the unsigned ones are surely insecure
+                // (a signed one may be a secure link of the chain).
+                if expanded || synthesised || secure != signed {
+                    continue;
+                }
+                let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
+                let ttl = self.signed_ttl(shortest, &records, unix_now);
+                if !ttl.is_zero() {
+                    kept.push((key, RrsetEntry { records, secure, stored: now, expires: now + ttl }));
+                }
             }
         }
         let mut rrsets = lock(&self.rrsets);
@@ -572,6 +583,30 @@ mod tests {
         c.flush(&n("example."), true);
         assert!(c.rrset(&n("a.example."), RType::CNAME, S).is_none(), "flushed");
         assert!(c.rrset(&n("u.example.org."), RType::A, S).is_some(), "outside the flushed zone");
+    }
+
+    #[test]
+    fn a_non_minimal_answers_ns_rrset_and_addresses_are_kept_for_referrals() {
+        let c = Cache::new(CacheLimits::default());
+        let sig = |owner: &str, t: &str, labels: u8| {
+            format!("{owner} 300 RRSIG {t} 13 {labels} 300 2000000000 1000000000 1 example. AAAA\n")
+        };
+        let mut r = res(
+            Rcode::NOERROR,
+            &format!("www.example. 300 A 192.0.2.1\n{}", sig("www.example.", "A", 2)),
+            &format!(
+                "example. 300 NS ns.example.\n{}example. 300 SOA ns.example. h.example. 1 2 3 4 5\n{}",
+                sig("example.", "NS", 1),
+                sig("example.", "SOA", 1)
+            ),
+            Security::Secure,
+        );
+        r.additional =
+            parse_zone(&format!("ns.example. 300 A 192.0.2.53\n{}", sig("ns.example.", "A", 2)), None).unwrap();
+        c.put(&n("www.example."), RType::A, &r, Duration::ZERO, 0);
+        assert!(c.rrset(&n("example."), RType::NS, S).is_some_and(|(_, secure, _)| secure));
+        assert!(c.rrset(&n("ns.example."), RType::A, S).is_some());
+        assert!(c.rrset(&n("example."), RType::SOA, S).is_none(), "only NS from the authority section");
     }
 
     #[test]

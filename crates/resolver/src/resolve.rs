@@ -497,6 +497,31 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         (!configured).then_some(nx)
     }
 
+    /// For RD=0 questions the caches cannot answer: a referral to the
+    /// closest zone whose NS RRset is cached, with its servers' cached
+    /// addresses (as Unbound and BIND answer non-recursive queries). Secure
+    /// when the NS RRset was. `None` when no delegation is cached.
+    pub fn referral_from_cache(&self, qname: &Name) -> Option<Resolution> {
+        let now = self.clock.monotonic();
+        let (authority, secure) =
+            qname.ancestors().find_map(|z| self.cache.rrset(&z, RType::NS, now)).map(|(r, s, _)| (r, s))?;
+        let mut additional = Vec::new();
+        for ns in authority.iter().filter_map(|r| match &r.data {
+            RData::Ns(n) => Some(n),
+            _ => None,
+        }) {
+            for t in [RType::A, RType::AAAA] {
+                if let Some((records, _, _)) = self.cache.rrset(ns, t, now) {
+                    additional.extend(records);
+                }
+            }
+        }
+        let mut r = Resolution::cached(Rcode::NOERROR, Vec::new(), secure);
+        r.authority = authority;
+        r.additional = additional;
+        Some(r)
+    }
+
     /// The resolver's monotonic time (for copies of its answers).
     pub fn monotonic(&self) -> Duration {
         self.clock.monotonic()
