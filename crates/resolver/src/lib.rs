@@ -10,7 +10,9 @@
 //! TC to TCP, EDNS fallback, CNAME/DNAME chains, locally served zones,
 //! negative trust anchors, RFC 5011 for the root, forward and stub zones),
 //! the [`Validator`] steps,
-//! the answer [`Cache`], the [`Outbound`] address policy, the budgets, and
+//! the answer [`Cache`] (with its RRset cache, the RFC 8020 NXDOMAIN cut
+//! and the RFC 8198 NSEC store), the [`Outbound`] address policy, the
+//! budgets, and
 //! [`Failure`] with its EDE code and operator extra-text; the [`Clock`]
 //! and [`Transport`] seams with their production implementations.
 //!
