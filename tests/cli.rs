@@ -140,3 +140,32 @@ fn replay_plays_a_scenario_and_reports_the_mismatch() {
     assert!(text.contains("wrong.rpl: FAIL: step 2") && text.contains("192.0.2.81"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Deckard's dialect: CHECK_OUT_QUERY is ignored and REPLY steps are one-shot
+/// answers used when no range is eligible (FORMAT.md §7), numbered at or
+/// after the step being played; Unbound's dialect cannot play them here.
+#[test]
+fn replay_plays_deckard_reply_steps_as_one_shot_answers() {
+    let pool = "val-override-date: \"20250101000000\"\nstub-addr: 198.51.100.1\nCONFIG_END\nSCENARIO_BEGIN one-shot REPLY answers when no range is eligible\nRANGE_BEGIN 100 200\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.99\nENTRY_END\nRANGE_END\nSTEP 1 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 2 CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH qname qtype\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 3 REPLY\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSTEP 4 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSCENARIO_END\n";
+    // The same REPLY step placed before the query: not a candidate.
+    let early = "val-override-date: \"20250101000000\"\nstub-addr: 198.51.100.1\nCONFIG_END\nSCENARIO_BEGIN one-shot REPLY answers when no range is eligible\nRANGE_BEGIN 100 200\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.99\nENTRY_END\nRANGE_END\nSTEP 1 REPLY\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSTEP 2 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 3 CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH qname qtype\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 4 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSCENARIO_END\n";
+    let dir = std::env::temp_dir().join(format!("candor-replay-pool-{}", std::process::id()));
+    for dialect in ["deckard", "unbound"] {
+        std::fs::create_dir_all(dir.join(dialect)).unwrap();
+    }
+    let files = [("deckard/pool.rpl", pool), ("deckard/early.rpl", early), ("unbound/pool.rpl", pool)];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let paths: Vec<String> = files.iter().map(|(n, _)| dir.join(n).to_string_lossy().into_owned()).collect();
+    let mut args = vec!["replay"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = candor(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "pool.rpl: PASS", "{text}");
+    assert!(lines[1].starts_with("early.rpl: FAIL: step 4"), "a REPLY before the query is not used: {text}");
+    assert_eq!(lines[2], "pool.rpl: UNSUPPORTED: step CHECK_OUT_QUERY", "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

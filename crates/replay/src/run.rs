@@ -83,6 +83,9 @@ struct NetState {
     ranges: Vec<Range>,
     step: Mutex<u32>,
     unmatched: Mutex<Vec<String>>,
+    /// Deckard's one-shot answers: the REPLY steps (step number, entry),
+    /// each used at most once, when no range is eligible (FORMAT.md §7).
+    replies: Mutex<Vec<(u32, Entry)>>,
 }
 
 fn rcode_of(tok: &str) -> Option<Rcode> {
@@ -172,12 +175,22 @@ impl SimNet {
                 && step <= r.to
                 && (r.addrs.is_empty() || r.addrs.contains(&ip) || (!known && self.0.dialect == Dialect::Deckard))
         };
-        let entry = self
+        let pooled;
+        let mut entry = self
             .0
             .ranges
             .iter()
             .filter(eligible)
             .find_map(|r| r.entries.iter().find(|e| query_matches(e, &q, protocol)));
+        // Deckard: with no range eligible at all, the first unused REPLY
+        // step at or after this one that matches answers, once.
+        if entry.is_none() && self.0.dialect == Dialect::Deckard && !self.0.ranges.iter().any(|r| eligible(&r)) {
+            let mut pool = lock(&self.0.replies);
+            if let Some(i) = pool.iter().position(|(n, e)| *n >= step && query_matches(e, &q, protocol)) {
+                pooled = pool.remove(i).1;
+                entry = Some(&pooled);
+            }
+        }
         if std::env::var_os("CANDOR_REPLAY_DEBUG").is_some() {
             let what = q.question().map(|x| format!("{} {}", x.name, x.qtype)).unwrap_or_default();
             eprintln!(
@@ -523,7 +536,13 @@ fn flag_text(f: Flags) -> String {
 /// Play `sc` compared at `tier`; `answer` turns a client query into the
 /// server's reply.
 pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
-    let supported = ["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING"];
+    // Deckard ignores CHECK_OUT_QUERY and plays REPLY as a pool of one-shot
+    // answers (FORMAT.md §7); in Unbound's dialect both need a resolution
+    // that waits on outstanding queries, which this harness does not model.
+    let supported: &[&str] = match sc.dialect {
+        Dialect::Unbound => &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING"],
+        Dialect::Deckard => &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING", "CHECK_OUT_QUERY", "REPLY"],
+    };
     for s in &sc.steps {
         if !supported.contains(&s.kind.as_str()) {
             return Outcome::Unsupported(format!("step {}", s.kind));
@@ -549,6 +568,9 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
         ranges: sc.ranges.clone(),
         step: Mutex::new(0),
         unmatched: Mutex::new(Vec::new()),
+        replies: Mutex::new(
+            sc.steps.iter().filter(|s| s.kind == "REPLY").filter_map(|s| s.entry.clone().map(|e| (s.n, e))).collect(),
+        ),
     }));
     let resolver = Resolver::new(cfg, net.clone(), clock.clone());
     let mut queue: Vec<Message> = Vec::new();
