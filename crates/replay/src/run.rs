@@ -610,6 +610,11 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
                     },
                 };
                 if let Err(why) = result {
+                    if std::env::var_os("CANDOR_REPLAY_DEBUG").is_some() {
+                        for m in &queue {
+                            eprintln!("replay: step {}: queued answer:\n{m}", s.n);
+                        }
+                    }
                     let unmatched = lock(&net.0.unmatched).clone();
                     let hint = match unmatched.last() {
                         Some(u) => format!(" (last unanswered query: {u})"),

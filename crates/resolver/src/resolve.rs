@@ -1494,8 +1494,28 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         msg: Message,
         work: &mut Work,
     ) -> Result<Resolution, Failure> {
-        let cut = match signer_below(&cut.zone, qname, &msg) {
-            Some(signer) => self.signer_cut(cut, &signer, work).await?,
+        // A trust anchor between an insecure cut and the name (an island
+        // served by the same server) governs the answer even when nothing
+        // in it is signed: stripped signatures must not pass as an unsigned
+        // zone. (Below a secure cut, unsigned data is bogus anyway; a denial
+        // from the parent's server is the parent's, as Unbound takes it.)
+        let anchored = self
+            .cfg
+            .anchors
+            .closest(qname)
+            .map(|(z, _)| z.clone())
+            .filter(|z| *z != cut.zone && z.is_subdomain_of(&cut.zone))
+            .filter(|z| {
+                let apex_ds = qtype == RType::DS && z == qname;
+                let secure_cut = matches!(cut.trust, Trust::Secure(_));
+                !secure_cut && !msg.answers.is_empty() && !apex_ds
+            });
+        let below = match (signer_below(&cut.zone, qname, &msg), anchored) {
+            (Some(s), Some(a)) => Some(if a.label_count() > s.label_count() { a } else { s }),
+            (s, a) => s.or(a),
+        };
+        let cut = match below {
+            Some(zone) => self.signer_cut(cut, &zone, work).await?,
             None => cut.clone(),
         };
         Ok(self.finish(&cut, qname, qtype, msg, work))
@@ -1515,7 +1535,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 trust: parent.trust.clone(),
                 pending: parent.pending.clone(),
             };
-            if matches!(parent.trust, Trust::Secure(_)) {
+            // A trust anchor for the zone (an island of trust) starts the
+            // chain there, whatever the parent says, as in a referral.
+            if let Some(anchor) = self.cfg.anchors.get(&target).cloned() {
+                next.trust = self.zone_keys(&next, &anchor.ds, &anchor.keys, work).await.unwrap_or_else(Trust::Bogus);
+            } else if matches!(parent.trust, Trust::Secure(_)) {
                 match self.ds_query(&parent, &next, true, work).await? {
                     DsAnswer::Trust(t) => next.trust = t,
                     DsAnswer::SignedBelow(mid) => {

@@ -521,3 +521,67 @@ async fn the_time_budget_holds_and_refused_glue_is_named() {
     let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
     assert!(f.ede().1.contains("never queried: 192.0.2.53"), "{}", f.ede().1);
 }
+
+/// An island of trust served by the root's own server: the answer, signed
+/// by the island zone below the (unanchored, insecure) root cut, must be
+/// validated with the island's anchor, not passed as insecure. Before the
+/// fix, a cut made for the signer below the root took the root's
+/// "insecure" and unsigned data went out as if the zone were unsigned.
+#[tokio::test]
+async fn an_island_below_an_insecure_cut_on_the_same_server_is_validated() {
+    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
+    let now: u32 = 1_800_000_000;
+    let opts = SignOptions {
+        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
+        layout: KeyLayout::Csk,
+        denial: Denial::Nsec,
+        inception: now - 86_400,
+        expiration: now + 86_400,
+        seed: b"island".to_vec(),
+    };
+    let zone = parse_zone(
+        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\nwww.example. 300 A 192.0.2.1\n",
+        None,
+    )
+    .unwrap();
+    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
+    let mut anchors = Anchors::empty();
+    let ds: Vec<candor_wire::Record> = signed
+        .ds
+        .iter()
+        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
+        .collect();
+    anchors.add_records(&ds).unwrap();
+    let records = signed.records.clone();
+    let script = move |strip: bool| {
+        let records = records.clone();
+        move |_: SocketAddr, _: Protocol, q: &Message| {
+            let qd = q.question().unwrap();
+            let rtype_of = |r: &candor_wire::Record| match &r.data {
+                candor_wire::RData::Rrsig(s) => s.type_covered,
+                _ => r.rtype(),
+            };
+            let mut m = Message::default();
+            m.header.flags.aa = true;
+            m.answers = records
+                .iter()
+                .filter(|r| r.owner == qd.name && rtype_of(r) == qd.qtype)
+                .filter(|r| !(strip && qd.qtype == RType::A && r.rtype() == RType::RRSIG))
+                .cloned()
+                .collect();
+            Ok(m)
+        }
+    };
+    let resolver = |strip: bool| {
+        let mut cfg = Config::new(vec![addr(1).ip()], anchors.clone());
+        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        cfg.qname_minimisation = false;
+        cfg.priming = false;
+        Resolver::new(cfg, Scripted::new(script(strip)), ManualClock::at(u64::from(now)))
+    };
+    let out = resolver(false).resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.security, Security::Secure, "signed by the island: secure");
+    let out = resolver(true).resolve(&n("www.example."), RType::A).await;
+    let Security::Bogus(f) = out.security else { panic!("unsigned data in an anchored zone: {:?}", out.security) };
+    assert_eq!(f.kind, FailureKind::RrsigsMissing);
+}
