@@ -111,6 +111,13 @@ fn the_documented_config_file_loads_and_bad_keys_are_named() {
     let out = candor(&["serve", "--config", bad.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("log-level: chatty"));
+    // The switches this file documents as on are applied when turned off.
+    let off = dir.join("off.toml");
+    std::fs::write(&off, "aggressive-nsec = false\nipv6 = false\nminimal-responses = false\n").unwrap();
+    let mut cfg = defaults.clone();
+    candor::config::load(&off).unwrap().apply(&off, &mut cfg, 0).unwrap();
+    assert!(!cfg.cache.aggressive_nsec && cfg.outbound.no_ipv6 && !cfg.minimal_responses);
+    assert!(!cfg.outbound.permits("2001:503:ba3e::2:30".parse().unwrap()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -19,6 +19,7 @@ use std::time::Duration;
 use candor_denial::{BudgetHasher, Limits, Proof};
 use candor_wire::{Name, RData, RType, Rcode, Record};
 
+use crate::cache::flushed;
 use crate::resolve::{Resolution, Security};
 
 /// NSEC records kept at most, all zones together (the store starts afresh
@@ -174,9 +175,9 @@ impl NsecStore {
     /// Drop what lies at or below `zone` (or exactly `zone`).
     pub(crate) fn flush(&mut self, zone: &Name, subtree: bool) {
         let before: usize = self.zones.values().map(|z| z.nsecs.len()).sum();
-        self.zones.retain(|n, _| if subtree { !n.is_subdomain_of(zone) } else { n != zone });
+        self.zones.retain(|n, _| !flushed(n, zone, subtree));
         for z in self.zones.values_mut() {
-            z.nsecs.retain(|n, _| if subtree { !n.is_subdomain_of(zone) } else { n != zone });
+            z.nsecs.retain(|n, _| !flushed(n, zone, subtree));
         }
         let after: usize = self.zones.values().map(|z| z.nsecs.len()).sum();
         self.count = self.count.saturating_sub(before - after);

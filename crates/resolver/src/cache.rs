@@ -356,28 +356,10 @@ impl Cache {
     pub fn flush(&self, zone: &Name, subtree: bool) {
         self.invalidate_copies();
         lock(&self.nsecs).flush(zone, subtree);
-        {
-            let mut rrsets = lock(&self.rrsets);
-            let gone: Vec<Key> = rrsets
-                .iter()
-                .filter(|((n, _), _)| if subtree { n.is_subdomain_of(zone) } else { n == zone })
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in gone {
-                rrsets.pop(&k);
-            }
-        }
-        lock(&self.nxdomains).retain(|n, _| if subtree { !n.is_subdomain_of(zone) } else { n != zone });
+        drop_flushed(&mut lock(&self.rrsets), zone, subtree);
+        lock(&self.nxdomains).retain(|n, _| !flushed(n, zone, subtree));
         for s in &self.shards {
-            let mut s = lock(s);
-            let gone: Vec<Key> = s
-                .iter()
-                .filter(|((n, _), _)| if subtree { n.is_subdomain_of(zone) } else { n == zone })
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in gone {
-                s.pop(&k);
-            }
+            drop_flushed(&mut lock(s), zone, subtree);
         }
     }
 
@@ -412,6 +394,19 @@ impl Cache {
             entries: self.shards.iter().map(|s| lock(s).len() as u64).sum(),
             evictions: self.evictions.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Is `name` dropped by a flush of `zone` (its subtree, or the name alone)?
+pub(crate) fn flushed(name: &Name, zone: &Name, subtree: bool) -> bool {
+    if subtree { name.is_subdomain_of(zone) } else { name == zone }
+}
+
+/// Drop the entries of `lru` a flush of `zone` takes.
+fn drop_flushed<V>(lru: &mut LruCache<Key, V>, zone: &Name, subtree: bool) {
+    let gone: Vec<Key> = lru.iter().filter(|((n, _), _)| flushed(n, zone, subtree)).map(|(k, _)| k.clone()).collect();
+    for k in gone {
+        lru.pop(&k);
     }
 }
 
@@ -457,6 +452,12 @@ mod tests {
     }
 
     const S: Duration = Duration::from_secs(1);
+
+    /// An RRSIG over `owner`/`t` by example. with `labels` labels (fewer
+    /// than the owner's: a wildcard expansion).
+    fn sig(owner: &str, t: &str, labels: u8) -> String {
+        format!("{owner} 300 RRSIG {t} 13 {labels} 300 2000000000 1000000000 1 example. AAAA\n")
+    }
 
     #[test]
     fn positive_answers_live_for_their_ttl_counted_down() {
@@ -523,9 +524,6 @@ mod tests {
     #[test]
     fn answer_rrsets_are_kept_on_their_own_with_their_verdict() {
         let c = Cache::new(CacheLimits::default());
-        let sig = |owner: &str, t: &str, labels: u8| {
-            format!("{owner} 300 RRSIG {t} 13 {labels} 300 2000000000 1000000000 1 example. AAAA\n")
-        };
         let answers = format!(
             "a.example. 300 CNAME b.example.\n{}b.example. 300 A 192.0.2.1\n{}x.w.example. 300 A 192.0.2.9\n{}",
             sig("a.example.", "CNAME", 2),
@@ -588,9 +586,6 @@ mod tests {
     #[test]
     fn a_non_minimal_answers_ns_rrset_and_addresses_are_kept_for_referrals() {
         let c = Cache::new(CacheLimits::default());
-        let sig = |owner: &str, t: &str, labels: u8| {
-            format!("{owner} 300 RRSIG {t} 13 {labels} 300 2000000000 1000000000 1 example. AAAA\n")
-        };
         let mut r = res(
             Rcode::NOERROR,
             &format!("www.example. 300 A 192.0.2.1\n{}", sig("www.example.", "A", 2)),

@@ -623,8 +623,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut authority: Vec<Record> = Vec::new();
         let mut name = qname.clone();
         let mut verdicts: Vec<Security> = Vec::new();
-        for _ in 0..=self.cfg.max_cnames {
-            let r = match self.cached_link(&name, qtype, work) {
+        for link in 0..=self.cfg.max_cnames {
+            // The question itself was just looked up in the caches (the
+            // caller's answer_now); its chain's later names were not.
+            let r = match self.cached_link(&name, qtype, link > 0, work) {
                 Some(r) => r,
                 None => self.resolve_one(&name, qtype, work).await,
             };
@@ -684,13 +686,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// data itself, a CNAME at the name, or a DNAME above it with the CNAME
     /// it synthesises (RFC 6672 §3.1; YXDOMAIN when the result is too long).
     /// Traces walk the chain afresh.
-    fn cached_link(&self, name: &Name, qtype: RType, work: &Work) -> Option<Resolution> {
+    fn cached_link(&self, name: &Name, qtype: RType, exact: bool, work: &Work) -> Option<Resolution> {
         if work.trace.is_some() || matches!(qtype, RType::ANY | RType::RRSIG) {
             return None;
         }
         let now = self.clock.monotonic();
         let link = Resolution::cached;
-        if let Some((records, secure, _)) = self.cache.rrset(name, qtype, now) {
+        if exact && let Some((records, secure, _)) = self.cache.rrset(name, qtype, now) {
             return Some(link(Rcode::NOERROR, records, secure));
         }
         // A DS lives on the parent side of a cut: a child's CNAME or DNAME

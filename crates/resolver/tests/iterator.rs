@@ -51,6 +51,11 @@ impl Transport for Scripted {
     }
 }
 
+/// Whom the resolver asked what, as "ADDRESS NAME TYPE" lines.
+fn asked_lines(r: &Resolver<Scripted, ManualClock>) -> Vec<String> {
+    r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect()
+}
+
 fn n(s: &str) -> Name {
     s.parse().unwrap()
 }
@@ -300,7 +305,7 @@ async fn name_servers_without_glue_are_looked_up() {
     let r = resolver(t, &[1]);
     let out = r.resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1, "{:?}", out.security);
-    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    let asked = asked_lines(&r);
     assert_eq!(
         asked,
         ["127.0.0.1 www.example. A", "127.0.0.1 ns.other. A", "127.0.0.11 ns.other. A", "127.0.0.20 www.example. A"]
@@ -331,7 +336,7 @@ async fn a_glueless_name_server_is_tried_when_the_glued_ones_fail() {
     let r = resolver(t, &[1]);
     let out = r.resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1, "{:?}", out.security);
-    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    let asked = asked_lines(&r);
     assert_eq!(
         asked,
         [
@@ -411,7 +416,7 @@ async fn qname_minimisation_sends_each_server_one_label_more() {
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1, "{:?}", out.security);
-    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    let asked = asked_lines(&r);
     assert_eq!(asked, ["127.0.0.1 example. NS", "127.0.0.10 b.example. NS", "127.0.0.10 a.b.example. A"]);
 }
 
@@ -492,7 +497,7 @@ async fn priming_replaces_the_hints_with_the_roots_own_list() {
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1);
-    let asked: Vec<String> = r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect();
+    let asked = asked_lines(&r);
     assert_eq!(asked, ["127.0.0.1 . NS", "127.0.0.2 www.example. A"]);
 }
 
