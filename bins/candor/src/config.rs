@@ -94,6 +94,8 @@ pub struct PolicySection {
     pub rsasha1: Option<bool>,
     /// Validate RSA keys under 1024 bits.
     pub small_rsa: Option<bool>,
+    /// Every algorithm the DS set lists must sign every RRset.
+    pub harden_algo_downgrade: Option<bool>,
 }
 
 /// `[budgets]`.
@@ -215,6 +217,9 @@ impl FileConfig {
                 // Never in service: DSA exists only for replaying old corpora.
                 dsa: false,
             };
+            if let Some(b) = p.harden_algo_downgrade {
+                cfg.validator.all_algorithms = b;
+            }
         }
         if let Some(b) = &self.budgets {
             let v = &mut cfg.validator.budget;

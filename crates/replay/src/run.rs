@@ -290,7 +290,6 @@ const IGNORED: &[(&str, Option<&[&str]>)] = &[
     ("harden-dnssec-stripped", Some(&["yes"])),
     ("harden-below-nxdomain", Some(&["yes"])),
     ("harden-referral-path", Some(&["no"])),
-    ("harden-algo-downgrade", Some(&["no"])),
     ("harden-unknown-additional", Some(&["no"])),
     ("harden-unverified-glue", Some(&["no"])),
     ("val-clean-additional", Some(&["yes"])),
@@ -312,6 +311,7 @@ const HANDLED: &[&str] = &[
     "minimal-responses",
     "aggressive-nsec",
     "do-ip6",
+    "harden-algo-downgrade",
 ];
 
 fn parse_date(v: &str) -> Option<u64> {
@@ -403,7 +403,11 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
     // The same scenario must give the same result every time.
     cfg.server_exploration = false;
     cfg.local_zones = false;
-    cfg.validator = Validator { policy: Policy::LEGACY, ..Validator::default() };
+    cfg.validator = Validator {
+        policy: Policy::LEGACY,
+        all_algorithms: sc.values("harden-algo-downgrade").any(|v| matches!(v.trim(), "yes" | "on")),
+        ..Validator::default()
+    };
     // The scenarios assume Unbound's NSEC3 iteration cap (150), not candor's 50.
     cfg.denial.max_iterations = 150;
     // The scenarios' made-up servers include documentation addresses.

@@ -50,6 +50,9 @@ pub enum FailureKind {
     /// key tag in the name is (not-ta) or is not (is-ta) a root trust
     /// anchor here (EDE 6, as validation failures signal it).
     KeySentinel,
+    /// Algorithm-downgrade hardening: an algorithm the DS set or anchor
+    /// lists signs none of the RRset's signatures that verify (EDE 6).
+    AlgorithmMissing,
     /// Only unsupported algorithms: insecure (EDE 1, informational).
     UnsupportedAlgorithm,
     /// Only unsupported DS digest types: insecure (EDE 2, informational).
@@ -79,7 +82,7 @@ impl FailureKind {
             RrsigsMissing => 10,
             NoZoneKeyBit => 11,
             NsecMissing | Nsec3Gap | Nsec3ParameterMismatch | NsecBitmapHasType => 12,
-            SignatureInvalid | WildcardDname | KeySentinel | ValidationBudget => 6,
+            SignatureInvalid | WildcardDname | KeySentinel | AlgorithmMissing | ValidationBudget => 6,
             UnsupportedAlgorithm => 1,
             UnsupportedDigest => 2,
             Nsec3IterationsAboveCap => 27,
@@ -111,6 +114,7 @@ impl FailureKind {
             SignatureInvalid => "signature-invalid",
             WildcardDname => "wildcard-dname",
             KeySentinel => "root-key-sentinel",
+            AlgorithmMissing => "algorithm-missing",
             UnsupportedAlgorithm => "unsupported-algorithm",
             UnsupportedDigest => "unsupported-digest",
             Nsec3IterationsAboveCap => "nsec3-iterations-above-cap",
@@ -146,6 +150,9 @@ impl FailureKind {
             WildcardDname => "a DNAME at a wildcard owner is not used (RFC 6672 §3.3); put the DNAME at a real name",
             KeySentinel => {
                 "a deliberate answer to a root key sentinel query (RFC 8509): it reports which root keys this resolver trusts"
+            }
+            AlgorithmMissing => {
+                "harden-algo-downgrade: sign every RRset with every algorithm the DS set lists, or remove that algorithm's DS"
             }
             UnsupportedAlgorithm => "the zone uses only algorithms this resolver does not validate",
             UnsupportedDigest => "the parent's DS uses only digest types this resolver does not support",

@@ -6,7 +6,7 @@ use candor_crypto::{
     Backend, KeyError, Policy, PublicKey, RING, RrsigError, algorithm_supported, check_rrsig, digest_supported,
     ds_matches, key_tag, signed_data,
 };
-use candor_wire::{Dnskey, Ds, Name, RData, RType, Record, Rrsig};
+use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record, Rrsig};
 
 use crate::failure::{Failure, FailureKind};
 
@@ -47,11 +47,17 @@ pub struct Validator {
     pub backend: &'static Backend,
     /// Work limits.
     pub budget: Budget,
+    /// Harden against algorithm downgrade: every supported algorithm the
+    /// DS set (or anchor) lists must sign the DNSKEY RRset and every RRset
+    /// of the zone, so a stripped signature of the stronger algorithm is
+    /// bogus. Off by default, as RFC 6840 §5.11 asks: one valid path
+    /// suffices, which keeps algorithm rollovers working.
+    pub all_algorithms: bool,
 }
 
 impl Default for Validator {
     fn default() -> Validator {
-        Validator { policy: Policy::PRODUCTION, backend: &RING, budget: Budget::default() }
+        Validator { policy: Policy::PRODUCTION, backend: &RING, budget: Budget::default(), all_algorithms: false }
     }
 }
 
@@ -77,6 +83,10 @@ pub struct TrustedKeys {
     pub zone: Name,
     /// Every key of the validated RRset with its tag and parsed form.
     keys: Vec<(Dnskey, u16, Result<PublicKey, KeyError>)>,
+    /// The algorithms every RRset must be signed with
+    /// ([`Validator::all_algorithms`]; empty when off).
+    /// With the key tag of a DS (or anchor) that named each.
+    required: Vec<(Algorithm, u16)>,
 }
 
 impl TrustedKeys {
@@ -197,7 +207,39 @@ impl Validator {
                             .iter()
                             .map(|k| ((*k).clone(), key_tag(k), PublicKey::from_dnskey(k, self.policy)))
                             .collect();
-                        return KeysOutcome::Secure(TrustedKeys { zone: zone.clone(), keys });
+                        let mut trusted = TrustedKeys { zone: zone.clone(), keys, required: Vec::new() };
+                        if self.all_algorithms {
+                            let mut required: Vec<(Algorithm, u16)> = usable
+                                .iter()
+                                .map(|d| (d.algorithm, d.key_tag))
+                                .chain(anchor_keys.iter().map(|k| (k.algorithm, key_tag(k))))
+                                .filter(|(a, _)| algorithm_supported(*a, self.policy))
+                                .collect();
+                            required.sort_unstable_by_key(|(a, _)| a.0);
+                            required.dedup_by_key(|(a, _)| *a);
+                            // The DNSKEY RRset must be signed by a vouched key of each.
+                            let vouched_keys = TrustedKeys {
+                                zone: zone.clone(),
+                                keys: vouched
+                                    .iter()
+                                    .map(|k| ((*k).clone(), key_tag(k), PublicKey::from_dnskey(k, self.policy)))
+                                    .collect(),
+                                required: Vec::new(),
+                            };
+                            if let Err(f) = self.every_algorithm(
+                                dnskeys,
+                                rrsigs,
+                                &vouched_keys,
+                                &required,
+                                sig.algorithm,
+                                now,
+                                spent,
+                            ) {
+                                return KeysOutcome::Bogus(f);
+                            }
+                            trusted.required = required;
+                        }
+                        return KeysOutcome::Secure(trusted);
                     }
                     Err(e) => {
                         first_error.get_or_insert_with(|| failure_of(&e, zone, zone, RType::DNSKEY, sig, now));
@@ -243,7 +285,10 @@ impl Validator {
                     return Err(self.budget_failure(zone, now));
                 }
                 match self.verify_one(rrset, sig, zone, (k, public), now, spent) {
-                    Ok(()) => return Ok(()),
+                    Ok(()) if keys.required.is_empty() => return Ok(()),
+                    Ok(()) => {
+                        return self.every_algorithm(rrset, rrsigs, keys, &keys.required, sig.algorithm, now, spent);
+                    }
                     Err(e) => {
                         first_error.get_or_insert_with(|| failure_of(&e, zone, owner, rtype, sig, now));
                     }
@@ -256,6 +301,54 @@ impl Validator {
             f.key = sig.map(|s| (s.key_tag, s.algorithm));
             f
         }))
+    }
+}
+
+impl Validator {
+    /// With [`Validator::all_algorithms`]: `rrset`, already verified with
+    /// an RRSIG of algorithm `done`, must also verify with one of each
+    /// other algorithm in `required`, made by one of `keys`.
+    #[allow(clippy::too_many_arguments)]
+    fn every_algorithm(
+        &self,
+        rrset: &[Record],
+        rrsigs: &[&Rrsig],
+        keys: &TrustedKeys,
+        required: &[(Algorithm, u16)],
+        done: Algorithm,
+        now: u64,
+        spent: &mut Spent,
+    ) -> Result<(), Failure> {
+        let zone = &keys.zone;
+        let Some(first) = rrset.first() else { return Ok(()) };
+        let (owner, rtype) = (&first.owner, first.rtype());
+        for (alg, tag) in required.iter().copied().filter(|(a, _)| *a != done) {
+            let mut verified = false;
+            'sigs: for sig in
+                rrsigs.iter().filter(|s| s.algorithm == alg && s.signer == *zone).take(self.budget.sigs_per_rrset)
+            {
+                for (k, _, public) in keys
+                    .keys
+                    .iter()
+                    .filter(|(k, tag, _)| *tag == sig.key_tag && k.algorithm == alg)
+                    .take(self.budget.keys_per_tag)
+                {
+                    if spent.verifications >= self.budget.verifications {
+                        return Err(self.budget_failure(zone, now));
+                    }
+                    if self.verify_one(rrset, sig, zone, (k, public), now, spent).is_ok() {
+                        verified = true;
+                        break 'sigs;
+                    }
+                }
+            }
+            if !verified {
+                let mut f = Failure::new(FailureKind::AlgorithmMissing, zone.clone(), now).rrset(owner, rtype);
+                f.key = Some((tag, alg));
+                return Err(f);
+            }
+        }
+        Ok(())
     }
 }
 
