@@ -779,16 +779,24 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         };
         // QNAME minimisation (RFC 9156, relaxed): ask each cut for one label
         // more than it holds, with type NS, until the whole name is asked;
-        // on NXDOMAIN or failure for a minimised name, ask the whole name.
+        // when no server answers a minimised NS question, ask it with type A
+        // (RFC 9156 §2.1: some servers mishandle NS), and when that fails
+        // too, or on NXDOMAIN for a minimised name, ask the whole name.
         let mut minimise = self.cfg.qname_minimisation;
+        let mut minimised_type = RType::NS;
         let mut labels = cut.zone.label_count() + 1;
         let mut steps = 0;
         while steps < self.cfg.max_referrals + 8 {
             steps += 1;
             let full = !minimise || labels >= qname.label_count();
-            let (asked, asked_type) = if full { (qname.clone(), qtype) } else { (qname.trim_to(labels), RType::NS) };
+            let (asked, asked_type) =
+                if full { (qname.clone(), qtype) } else { (qname.trim_to(labels), minimised_type) };
             let reply = match self.ask(&cut, &asked, asked_type, work).await {
                 Ok(r) => r,
+                Err(_) if !full && minimised_type == RType::NS => {
+                    minimised_type = RType::A;
+                    continue;
+                }
                 Err(_) if !full => {
                     minimise = false;
                     continue;
@@ -856,7 +864,23 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                     return r;
                 }
-                Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => minimise = false,
+                // NXDOMAIN for a minimised name: the whole subtree is gone
+                // (RFC 8020), but only a validated proof that also denies the
+                // asked name ends the search; otherwise (a server that says
+                // NXDOMAIN for empty non-terminals) the whole name is asked.
+                Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => {
+                    if matches!(cut.trust, Trust::Secure(_)) {
+                        let links = work.trace.as_ref().map(Vec::len);
+                        let r = self.finish(&cut, qname, qtype, msg, work);
+                        if r.rcode == Rcode::NXDOMAIN && matches!(r.security, Security::Secure) {
+                            return r;
+                        }
+                        if let (Some(t), Some(n)) = (work.trace.as_mut(), links) {
+                            t.truncate(n);
+                        }
+                    }
+                    minimise = false;
+                }
                 // The NS RRset of the minimised name itself, answered with
                 // authority: a zone cut whose child is served by the same
                 // servers. Its chain of trust starts there (its DS, or the

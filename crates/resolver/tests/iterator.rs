@@ -590,3 +590,102 @@ async fn an_island_below_an_insecure_cut_on_the_same_server_is_validated() {
     let Security::Bogus(f) = out.security else { panic!("unsigned data in an anchored zone: {:?}", out.security) };
     assert_eq!(f.kind, FailureKind::RrsigsMissing);
 }
+
+#[tokio::test]
+async fn qname_minimisation_asks_type_a_when_ns_questions_go_unanswered() {
+    // The server drops minimised NS questions (as some middleboxes and
+    // broken servers do) but answers type A.
+    let t = Scripted::new(|server, _, q| {
+        let qd = q.question().unwrap();
+        let asked = format!("{} {}", qd.name, qd.qtype);
+        match (server.ip().to_string().as_str(), asked.as_str()) {
+            ("127.0.0.1", "example. NS") => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n")),
+            ("127.0.0.10", "b.example. NS") => Err(TransportError::Timeout(server)),
+            ("127.0.0.10", "b.example. A") => Ok(resp(true, Rcode::NOERROR, "", "", "")),
+            ("127.0.0.10", "a.b.example. A") => {
+                Ok(resp(true, Rcode::NOERROR, "a.b.example. 300 A 192.0.2.9\n", "", ""))
+            }
+            (ip, a) => panic!("{ip} asked {a}"),
+        }
+    });
+    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    cfg.priming = false;
+    let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
+    let out = r.resolve(&n("a.b.example."), RType::A).await;
+    assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1), "{:?}", out.security);
+    let asked: Vec<String> = asked_lines(&r).into_iter().filter(|l| !l.contains(" b.example. NS")).collect();
+    assert_eq!(asked, ["127.0.0.1 example. NS", "127.0.0.10 b.example. A", "127.0.0.10 a.b.example. A"]);
+}
+
+#[tokio::test]
+async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
+    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
+    let now: u32 = 1_800_000_000;
+    let opts = SignOptions {
+        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
+        layout: KeyLayout::Csk,
+        denial: Denial::Nsec,
+        inception: now - 86_400,
+        expiration: now + 86_400,
+        seed: b"stop-nxdomain".to_vec(),
+    };
+    let zone = parse_zone(
+        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\nwww.example. 300 A 192.0.2.1\n",
+        None,
+    )
+    .unwrap();
+    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
+    let ds: Vec<candor_wire::Record> = signed
+        .ds
+        .iter()
+        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
+        .collect();
+    let records = signed.records.clone();
+    // One server for the root and example.: the zone's records by owner
+    // and type; a name that does not exist gets NXDOMAIN with the SOA and
+    // the apex NSEC (example. -> ns.example.), which covers b.example.,
+    // everything below it and *.example.
+    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let rtype_of = |r: &candor_wire::Record| match &r.data {
+            candor_wire::RData::Rrsig(s) => s.type_covered,
+            _ => r.rtype(),
+        };
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        if records.iter().any(|r| r.owner == qd.name) {
+            m.answers = records.iter().filter(|r| r.owner == qd.name && rtype_of(r) == qd.qtype).cloned().collect();
+        } else {
+            m.header.rcode = Rcode::NXDOMAIN;
+            m.authority = records
+                .iter()
+                .filter(|r| r.owner == n("example.") && matches!(rtype_of(r), RType::SOA | RType::NSEC))
+                .cloned()
+                .collect();
+        }
+        Ok(m)
+    };
+    let resolver = |anchored: bool| {
+        let mut anchors = Anchors::empty();
+        if anchored {
+            anchors.add_records(&ds).unwrap();
+        }
+        let mut cfg = Config::new(vec![addr(1).ip()], anchors);
+        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        cfg.priming = false;
+        Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)))
+    };
+    // Validated: the proof denies a.b.example. too, so it is not asked.
+    let r = resolver(true);
+    let out = r.resolve(&n("a.b.example."), RType::A).await;
+    assert_eq!((out.rcode, &out.security), (Rcode::NXDOMAIN, &Security::Secure));
+    let asked = asked_lines(&r);
+    assert!(asked.iter().any(|l| l.ends_with(" b.example. NS")), "{asked:?}");
+    assert!(!asked.iter().any(|l| l.contains("a.b.example.")), "asked after a proven NXDOMAIN: {asked:?}");
+    // Unvalidated: the whole name is asked (relaxed minimisation).
+    let r = resolver(false);
+    let out = r.resolve(&n("a.b.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::NXDOMAIN);
+    assert!(asked_lines(&r).iter().any(|l| l.ends_with(" a.b.example. A")), "{:?}", asked_lines(&r));
+}
