@@ -86,7 +86,24 @@ pub struct Cache {
     /// other questions they answer (a CNAME asked for itself, a DNAME
     /// rewriting other names, a chain's target).
     rrsets: Mutex<LruCache<Key, RrsetEntry>>,
+    /// Verified NSEC and NSEC3 RRsets (with their RRSIGs) that secure
+    /// positive answers carried in their authority section, per signing
+    /// zone, a group per answer: when the zone's servers later fail to
+    /// answer a DS question, a group may still prove the DS absent (a
+    /// validated denial proves the same whichever response carried it,
+    /// RFC 8198 §4).
+    proofs: Mutex<LruCache<Name, Vec<ProofGroup>>>,
 }
+
+/// One answer's verified denial records.
+struct ProofGroup {
+    records: Vec<Record>,
+    expires: Duration,
+}
+
+/// Proof groups kept per zone, and zones kept.
+const PROOF_GROUPS: usize = 8;
+const PROOF_ZONES: usize = 1024;
 
 /// One cached RRset with its RRSIGs.
 struct RrsetEntry {
@@ -120,6 +137,7 @@ impl Cache {
             nxdomains: Mutex::new(std::collections::HashMap::new()),
             nsecs: Mutex::new(NsecStore::default()),
             rrsets: Mutex::new(LruCache::new(NonZeroUsize::new(limits.capacity.max(1)).unwrap_or(NonZeroUsize::MIN))),
+            proofs: Mutex::new(LruCache::new(NonZeroUsize::new(PROOF_ZONES).unwrap_or(NonZeroUsize::MIN))),
         }
     }
 
@@ -233,6 +251,34 @@ impl Cache {
         lock(&self.nsecs).keep_nsecs(zone, &nsecs, now, ttl);
     }
 
+    /// Keep `records`, NSEC/NSEC3 RRsets of `zone` a secure answer carried
+    /// and the caller verified, for their signed TTL ([`Cache::proofs`]).
+    pub fn learn_proofs(&self, zone: &Name, records: Vec<Record>, now: Duration, unix_now: u64) {
+        if !self.limits.aggressive_nsec || records.is_empty() {
+            return;
+        }
+        let shortest = records.iter().map(|rr| rr.ttl).min().unwrap_or(0);
+        let ttl = self.signed_ttl(shortest, &records, unix_now);
+        if ttl.is_zero() {
+            return;
+        }
+        let mut proofs = lock(&self.proofs);
+        let groups = proofs.get_or_insert_mut(zone.to_lowercase(), Vec::new);
+        groups.retain(|g| g.expires > now && g.records != records);
+        if groups.len() >= PROOF_GROUPS {
+            groups.remove(0);
+        }
+        groups.push(ProofGroup { records, expires: now + ttl });
+    }
+
+    /// The unexpired groups [`Cache::learn_proofs`] kept for `zone`, newest first.
+    pub fn proofs(&self, zone: &Name, now: Duration) -> Vec<Vec<Record>> {
+        let mut proofs = lock(&self.proofs);
+        let Some(groups) = proofs.get_mut(&zone.to_lowercase()) else { return Vec::new() };
+        groups.retain(|g| g.expires > now);
+        groups.iter().rev().map(|g| g.records.clone()).collect()
+    }
+
     /// RFC 8020: a secure NXDOMAIN cached for `qname` (any type) or an
     /// ancestor answers for it too (that proof with it), with its lifetime.
     pub fn nxdomain_above(&self, qname: &Name, now: Duration) -> Option<(Resolution, Duration)> {
@@ -315,6 +361,19 @@ impl Cache {
         }
     }
 
+    /// Keep one verified RRset (with its RRSIGs) that came outside an
+    /// answer: a DS RRset from a referral.
+    pub fn keep_rrset(&self, records: &[Record], secure: bool, now: Duration, unix_now: u64) {
+        let Some(first) = records.iter().find(|x| x.rtype() != RType::RRSIG) else { return };
+        let key = (first.owner.to_lowercase(), first.rtype());
+        let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
+        let ttl = self.signed_ttl(shortest, records, unix_now);
+        if !ttl.is_zero() {
+            let entry = RrsetEntry { records: records.to_vec(), secure, stored: now, expires: now + ttl };
+            lock(&self.rrsets).put(key, entry);
+        }
+    }
+
     /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted
     /// down), whether it was secure, and how much longer it is kept.
     pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, bool, Duration)> {
@@ -358,6 +417,14 @@ impl Cache {
         lock(&self.nsecs).flush(zone, subtree);
         drop_flushed(&mut lock(&self.rrsets), zone, subtree);
         lock(&self.nxdomains).retain(|n, _| !flushed(n, zone, subtree));
+        {
+            let mut proofs = lock(&self.proofs);
+            let gone: Vec<Name> =
+                proofs.iter().filter(|(n, _)| flushed(n, zone, subtree)).map(|(n, _)| n.clone()).collect();
+            for n in gone {
+                proofs.pop(&n);
+            }
+        }
         for s in &self.shards {
             drop_flushed(&mut lock(s), zone, subtree);
         }
@@ -369,6 +436,7 @@ impl Cache {
         lock(&self.nxdomains).clear();
         lock(&self.nsecs).clear();
         lock(&self.rrsets).clear();
+        lock(&self.proofs).clear();
         for s in &self.shards {
             lock(s).clear();
         }
@@ -621,5 +689,46 @@ mod tests {
         assert!(st.entries <= SHARDS as u64 && st.evictions >= 200 - SHARDS as u64, "{st:?}");
         c.flush(&n("example."), true);
         assert_eq!(c.stats().entries, 0);
+    }
+
+    #[test]
+    fn denial_groups_live_for_their_signed_ttl_and_go_with_a_flush() {
+        let c = Cache::new(CacheLimits::default());
+        let group = |owner: &str| {
+            parse_zone(&format!("{owner} 60 NSEC z.example. NS\n{}", sig(owner, "NSEC", 2)), None).unwrap()
+        };
+        c.learn_proofs(&n("example."), group("a.example."), Duration::ZERO, 1_500_000_000);
+        c.learn_proofs(&n("example."), group("b.example."), Duration::ZERO, 1_500_000_000);
+        // The same group again is kept once; newest first.
+        c.learn_proofs(&n("example."), group("a.example."), S, 1_500_000_000);
+        let got = c.proofs(&n("Example."), 2 * S);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0][0].owner, n("a.example."));
+        assert!(c.proofs(&n("other."), S).is_empty());
+        // Expired after the records' TTL (60 s) counted from when each was kept.
+        assert_eq!(c.proofs(&n("example."), 60 * S).len(), 1);
+        assert!(c.proofs(&n("example."), 61 * S).is_empty());
+        // At most PROOF_GROUPS per zone; a flush of the zone drops them.
+        for i in 0..PROOF_GROUPS + 3 {
+            c.learn_proofs(&n("example."), group(&format!("n{i}.example.")), 100 * S, 1_500_000_000);
+        }
+        assert_eq!(c.proofs(&n("example."), 100 * S).len(), PROOF_GROUPS);
+        c.flush(&n("example."), true);
+        assert!(c.proofs(&n("example."), 100 * S).is_empty());
+        // Off with aggressive use.
+        let off = Cache::new(CacheLimits { aggressive_nsec: false, ..CacheLimits::default() });
+        off.learn_proofs(&n("example."), group("a.example."), Duration::ZERO, 1_500_000_000);
+        assert!(off.proofs(&n("example."), S).is_empty());
+    }
+
+    #[test]
+    fn a_referrals_ds_rrset_is_kept_with_its_signatures() {
+        let c = Cache::new(CacheLimits::default());
+        let ds =
+            parse_zone(&format!("sub.example. 120 DS 1 13 2 AABB\n{}", sig("sub.example.", "DS", 2)), None).unwrap();
+        c.keep_rrset(&ds, true, Duration::ZERO, 1_500_000_000);
+        let (records, secure, left) = c.rrset(&n("sub.example."), RType::DS, 20 * S).unwrap();
+        assert_eq!((records.len(), secure, left), (2, true, 100 * S));
+        assert!(c.rrset(&n("sub.example."), RType::DS, 120 * S).is_none());
     }
 }

@@ -1601,10 +1601,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let now = self.clock.unix();
         let Trust::Secure(keys) = &parent.trust else { return Ok(DsAnswer::Trust(parent.trust.clone())) };
         let zone = &child.zone;
-        let msg = match self.ask(parent, zone, RType::DS, work).await? {
-            Reply::Answer(m) => m,
-            Reply::Referral(m, child) if child == *zone && referral_has_ds(&m, zone) => ds_from_referral(m, zone),
-            Reply::Referral(..) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
+        let msg = match self.ask(parent, zone, RType::DS, work).await {
+            Ok(Reply::Answer(m)) => m,
+            Ok(Reply::Referral(m, child)) if child == *zone && referral_has_ds(&m, zone) => ds_from_referral(m, zone),
+            Ok(Reply::Referral(..)) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
+            // No server answers: a verified denial an earlier answer of
+            // the parent carried may still prove the DS absent.
+            Err(f) => {
+                let Some(t) = self.ds_from_proofs(keys, zone, work) else { return Err(f) };
+                work.record(|| Link::NoDs {
+                    parent: keys.zone.clone(),
+                    child: zone.clone(),
+                    opt_out: false,
+                    state: link_state(&t),
+                });
+                return Ok(DsAnswer::Trust(t));
+            }
         };
         if descend && let Some(mid) = signer_below(&parent.zone, zone, &msg).filter(|m| m != zone) {
             return Ok(DsAnswer::SignedBelow(mid));
@@ -1631,6 +1643,45 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Ok(DsAnswer::Trust(t))
     }
 
+    /// The trust of `child` from the denial records kept from the parent's
+    /// secure answers ([`Cache::proofs`]), when one group proves that
+    /// it has no DS.
+    fn ds_from_proofs(&self, keys: &TrustedKeys, child: &Name, work: &mut Work) -> Option<Trust> {
+        let now = self.clock.unix();
+        self.cache.proofs(&keys.zone, self.clock.monotonic()).into_iter().find_map(|group| {
+            let proof = self.deny(keys, &group, work, |h, lim, recs| {
+                candor_denial::nodata(child, RType::DS, &keys.zone, recs, h, lim)
+            });
+            match proof {
+                Ok(Proof::Insecure(i)) => Some(Trust::Insecure(Some(insecure_failure(&i, &keys.zone, now)))),
+                Ok(_) => Some(Trust::Insecure(None)),
+                Err(_) => None,
+            }
+        })
+    }
+
+    /// The NSEC/NSEC3 RRsets of a secure positive answer's authority
+    /// section that verify with the zone's keys, kept for later DS
+    /// questions ([`Cache::proofs`]).
+    fn keep_proofs(&self, keys: &TrustedKeys, authority: &[Record], work: &mut Work) {
+        let now = self.clock.unix();
+        let mut kept = Vec::new();
+        for (owner, rtype) in
+            rrset_keys(authority).into_iter().filter(|(_, t)| matches!(*t, RType::NSEC | RType::NSEC3))
+        {
+            let set: Vec<Record> =
+                authority.iter().filter(|r| r.owner == owner && r.rtype() == rtype).cloned().collect();
+            let sigs = rrsigs_for(authority, &owner, rtype);
+            if self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent).is_ok() {
+                kept.extend(set);
+                kept.extend(authority.iter().filter(|r| {
+                    r.owner == owner && matches!(&r.data, RData::Rrsig(s) if s.type_covered == rtype && s.signer == keys.zone)
+                }).cloned());
+            }
+        }
+        self.cache.learn_proofs(&keys.zone, kept, self.clock.monotonic(), now);
+    }
+
     /// The child's trust from its DS RRset in `section` (a referral's
     /// authority or a DS answer): verified with the parent's keys, then
     /// the child's DNSKEY RRset checked against it.
@@ -1654,7 +1705,20 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         });
         match verified {
             Err(f) => Trust::Bogus(f),
-            Ok(()) => self.zone_keys(child, &ds_of(ds_set), &[], work).await.unwrap_or_else(Trust::Bogus),
+            Ok(()) => {
+                // Kept for a DS question the chain of a later answer leads to.
+                let mut records = ds_set.to_vec();
+                records.extend(
+                    section
+                        .iter()
+                        .filter(|r| {
+                            r.owner == child.zone && matches!(&r.data, RData::Rrsig(s) if s.type_covered == RType::DS)
+                        })
+                        .cloned(),
+                );
+                self.cache.keep_rrset(&records, true, self.clock.monotonic(), now);
+                self.zone_keys(child, &ds_of(ds_set), &[], work).await.unwrap_or_else(Trust::Bogus)
+            }
         }
     }
 
@@ -1964,6 +2028,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             rrsets: rrsets_of(&msg.answers).into_iter().chain(rrsets_of(&msg.authority)).collect(),
             state: security_state(&security),
         });
+        if let (Trust::Secure(keys), Security::Secure) = (&cut.trust, &security)
+            && rcode == Rcode::NOERROR
+            && !msg.answers.is_empty()
+            && self.cfg.cache.aggressive_nsec
+            && msg.authority.iter().any(|r| matches!(r.rtype(), RType::NSEC | RType::NSEC3))
+        {
+            self.keep_proofs(keys, &msg.authority, work);
+        }
         // A positive answer keeps only its wildcard proof in the authority
         // section: the NS RRset there is not validated, so it must not
         // travel with AD (and minimal responses are what Unbound sends).

@@ -689,3 +689,74 @@ async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
     assert_eq!(out.rcode, Rcode::NXDOMAIN);
     assert!(asked_lines(&r).iter().any(|l| l.ends_with(" a.b.example. A")), "{:?}", asked_lines(&r));
 }
+
+#[tokio::test]
+async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does_not_answer() {
+    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
+    let now: u32 = 1_800_000_000;
+    let opts = SignOptions {
+        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
+        layout: KeyLayout::Csk,
+        denial: Denial::Nsec,
+        inception: now - 86_400,
+        expiration: now + 86_400,
+        seed: b"carried-proof".to_vec(),
+    };
+    // example. (signed, anchored) delegates sub.example. without a DS; one
+    // server serves both, and drops DS questions.
+    let zone = parse_zone(
+        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\n\
+         www.example. 300 CNAME www.sub.example.\nsub.example. 300 NS ns.example.\n",
+        None,
+    )
+    .unwrap();
+    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
+    let ds: Vec<candor_wire::Record> = signed
+        .ds
+        .iter()
+        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
+        .collect();
+    let records = signed.records.clone();
+    let script = move |server: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let rtype_of = |r: &candor_wire::Record| match &r.data {
+            candor_wire::RData::Rrsig(s) => s.type_covered,
+            _ => r.rtype(),
+        };
+        let of = |owner: &str, t: RType| -> Vec<candor_wire::Record> {
+            records.iter().filter(|r| r.owner == n(owner) && rtype_of(r) == t).cloned().collect()
+        };
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        match (qd.name.to_string().as_str(), qd.qtype) {
+            (_, RType::DS) => return Err(TransportError::Timeout(server)),
+            ("www.example.", RType::A) => {
+                m.answers = of("www.example.", RType::CNAME);
+                m.authority = of("sub.example.", RType::NSEC);
+            }
+            ("www.sub.example.", RType::A) => {
+                m.authority = parse_zone("sub.example. 300 SOA ns.example. h.example. 1 2 3 4 300\n", None).unwrap();
+            }
+            (name, t) => m.answers = of(name, t),
+        }
+        Ok(m)
+    };
+    let resolver = |aggressive: bool| {
+        let mut anchors = Anchors::empty();
+        anchors.add_records(&ds).unwrap();
+        let mut cfg = Config::new(vec![addr(1).ip()], anchors);
+        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        cfg.qname_minimisation = false;
+        cfg.priming = false;
+        cfg.cache.aggressive_nsec = aggressive;
+        Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)))
+    };
+    let out = resolver(true).resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::NOERROR, "{:?}", out.security);
+    assert!(matches!(out.security, Security::Insecure(_)), "{:?}", out.security);
+    assert!(out.answers.iter().any(|r| r.rtype() == RType::CNAME));
+    // Without aggressive use of validated denials, the unanswered DS
+    // question leaves the chain unproven.
+    let out = resolver(false).resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::SERVFAIL, "{:?}", out.security);
+}
