@@ -150,7 +150,9 @@ fn replay_plays_a_scenario_and_reports_the_mismatch() {
 
 /// Deckard's dialect: CHECK_OUT_QUERY is ignored and REPLY steps are one-shot
 /// answers used when no range is eligible (FORMAT.md §7), numbered at or
-/// after the step being played; Unbound's dialect cannot play them here.
+/// after the step being played; in Unbound's dialect they act on the
+/// outstanding queries (see the next test), and this file's REPLY comes
+/// before any query.
 #[test]
 fn replay_plays_deckard_reply_steps_as_one_shot_answers() {
     let pool = "val-override-date: \"20250101000000\"\nstub-addr: 198.51.100.1\nCONFIG_END\nSCENARIO_BEGIN one-shot REPLY answers when no range is eligible\nRANGE_BEGIN 100 200\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.99\nENTRY_END\nRANGE_END\nSTEP 1 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 2 CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH qname qtype\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 3 REPLY\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSTEP 4 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSCENARIO_END\n";
@@ -172,7 +174,64 @@ fn replay_plays_deckard_reply_steps_as_one_shot_answers() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "pool.rpl: PASS", "{text}");
     assert!(lines[1].starts_with("early.rpl: FAIL: step 4"), "a REPLY before the query is not used: {text}");
-    assert_eq!(lines[2], "pool.rpl: UNSUPPORTED: step CHECK_OUT_QUERY", "{text}");
+    assert_eq!(lines[2], "pool.rpl: UNSUPPORTED: no root stub (the built-in root hints would be used)", "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Unbound's dialect: with CHECK_OUT_QUERY, REPLY or TIMEOUT steps, a query
+/// no range answers stays outstanding: CHECK_OUT_QUERY checks it was sent,
+/// REPLY answers the newest, and a range that becomes eligible at a later
+/// step answers it then (FORMAT.md §7, U run loop).
+#[test]
+fn replay_holds_unbound_queries_for_later_steps() {
+    let head = "server:\n\tval-override-date: \"20250101000000\"\n\tqname-minimisation: \"no\"\nstub-zone:\n\tname: \".\"\n\tstub-addr: 198.51.100.1\nCONFIG_END\nSCENARIO_BEGIN held queries\nRANGE_BEGIN 100 200\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nlate.example. IN A\nSECTION ANSWER\nlate.example. IN A 192.0.2.77\nENTRY_END\nRANGE_END\n";
+    let query = |n: u32, name: &str| {
+        format!("STEP {n} QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\n{name} IN A\nENTRY_END\n")
+    };
+    let sent = |n: u32, name: &str| {
+        format!("STEP {n} CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH qname qtype\nSECTION QUESTION\n{name} IN A\nENTRY_END\n")
+    };
+    let check = |n: u32, name: &str, a: &str| {
+        format!(
+            "STEP {n} CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\n{name} IN A\nSECTION ANSWER\n{name} IN A {a}\nENTRY_END\n"
+        )
+    };
+    let reply = "STEP 3 REPLY\nENTRY_BEGIN\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\n";
+    let replied = format!(
+        "{head}{}{}{reply}{}SCENARIO_END\n",
+        query(1, "www.example."),
+        sent(2, "www.example."),
+        check(4, "www.example.", "192.0.2.80")
+    );
+    // Asked at step 1, answered when the range opens at step 100.
+    let waited = format!(
+        "{head}{}{}{}SCENARIO_END\n",
+        query(1, "late.example."),
+        sent(2, "late.example."),
+        check(150, "late.example.", "192.0.2.77")
+    );
+    let never = format!("{head}{}{}SCENARIO_END\n", query(1, "www.example."), sent(2, "other.example."));
+    let dir = std::env::temp_dir().join(format!("candor-replay-hold-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("unbound")).unwrap();
+    let files = [("replied.rpl", replied), ("waited.rpl", waited), ("never.rpl", never)];
+    let mut paths = Vec::new();
+    for (name, text) in &files {
+        let path = dir.join("unbound").join(name);
+        std::fs::write(&path, text).unwrap();
+        paths.push(path.to_string_lossy().into_owned());
+    }
+    let mut args = vec!["replay"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = candor(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "replied.rpl: PASS", "{text}");
+    assert_eq!(lines[1], "waited.rpl: PASS", "{text}");
+    assert!(
+        lines[2].starts_with("never.rpl: FAIL: step 2") && lines[2].contains("no outgoing query other.example. A"),
+        "{text}"
+    );
     assert_eq!(out.status.code(), Some(1), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

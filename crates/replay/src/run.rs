@@ -10,7 +10,7 @@ use std::time::Duration;
 use candor_anchor::Anchors;
 use candor_crypto::Policy;
 use candor_resolver::{Clock, Config, Forward, Outbound, Protocol, Resolver, Transport, TransportError, Validator};
-use candor_wire::{Edns, EdnsOption, Flags, Message, Name, Opcode, Question, Rcode, Record};
+use candor_wire::{Edns, EdnsOption, Flags, Message, Name, Opcode, Question, RType, Rcode, Record};
 
 use crate::parse::{Dialect, Entry, Range, Scenario};
 
@@ -86,6 +86,31 @@ struct NetState {
     /// Deckard's one-shot answers: the REPLY steps (step number, entry),
     /// each used at most once, when no range is eligible (FORMAT.md §7).
     replies: Mutex<Vec<(u32, Entry)>>,
+    /// Unbound's outstanding queries (FORMAT.md §7, U run loop): with
+    /// `hold`, a query no range answers waits for a later step (a range
+    /// that becomes eligible, `REPLY`, `TIMEOUT`) instead of timing out.
+    hold: bool,
+    outstanding: Mutex<Vec<Outstanding>>,
+    /// Every query sent, for `CHECK_OUT_QUERY`: (query, checked yet).
+    sent: Mutex<Vec<(Vec<u8>, Protocol, bool)>>,
+}
+
+/// A query waiting for an answer (`None`: it times out).
+#[derive(Debug)]
+struct Outstanding {
+    server: SocketAddr,
+    protocol: Protocol,
+    query: Vec<u8>,
+    reply: tokio::sync::oneshot::Sender<Option<Vec<u8>>>,
+}
+
+/// What the scenario's servers make of a query.
+enum Found {
+    Answer(Vec<u8>),
+    /// `do_not_answer`: a timeout.
+    Dropped,
+    /// No range has a matching entry.
+    Nothing,
 }
 
 fn rcode_of(tok: &str) -> Option<Rcode> {
@@ -165,8 +190,15 @@ fn query_matches(e: &Entry, q: &Message, protocol: Protocol) -> bool {
 }
 
 impl SimNet {
-    fn answer(&self, server: SocketAddr, protocol: Protocol, query: &[u8]) -> Option<Vec<u8>> {
-        let q = Message::from_wire(query).ok()?;
+    fn answer(&self, server: SocketAddr, protocol: Protocol, query: &[u8]) -> Found {
+        self.answer_logged(server, protocol, query, true)
+    }
+
+    /// [`SimNet::answer`]; `log`: note an unanswered query (and print what
+    /// happened with `CANDOR_REPLAY_DEBUG`); outstanding queries checked
+    /// again at each step are not noted again.
+    fn answer_logged(&self, server: SocketAddr, protocol: Protocol, query: &[u8], log: bool) -> Found {
+        let Ok(q) = Message::from_wire(query) else { return Found::Nothing };
         let step = *lock(&self.0.step);
         let ip = server.ip();
         let known = self.0.ranges.iter().any(|r| r.addrs.contains(&ip));
@@ -191,7 +223,7 @@ impl SimNet {
                 entry = Some(&pooled);
             }
         }
-        if std::env::var_os("CANDOR_REPLAY_DEBUG").is_some() {
+        if log && std::env::var_os("CANDOR_REPLAY_DEBUG").is_some() {
             let what = q.question().map(|x| format!("{} {}", x.name, x.qtype)).unwrap_or_default();
             eprintln!(
                 "replay: step {step}: {what} to {ip}: {}",
@@ -199,13 +231,20 @@ impl SimNet {
             );
         }
         let Some(e) = entry else {
-            let what = q.question().map(|x| format!("{} {}", x.name, x.qtype)).unwrap_or_default();
-            lock(&self.0.unmatched).push(format!("step {step}: {what} to {ip}"));
-            return None;
+            if log {
+                let what = q.question().map(|x| format!("{} {}", x.name, x.qtype)).unwrap_or_default();
+                lock(&self.0.unmatched).push(format!("step {step}: {what} to {ip}"));
+            }
+            return Found::Nothing;
         };
         if e.adjust.iter().any(|a| a == "do_not_answer") {
-            return None;
+            return Found::Dropped;
         }
+        self.respond(e, &q, query).map_or(Found::Dropped, Found::Answer)
+    }
+
+    /// The entry `e` as the answer to `q` (whose wire form is `query`).
+    fn respond(&self, e: &Entry, q: &Message, query: &[u8]) -> Option<Vec<u8>> {
         if let Some(raw) = &e.raw {
             let mut raw = raw.clone();
             if let (Some(dst), Some(src)) = (raw.get_mut(..2), query.get(..2)) {
@@ -247,13 +286,94 @@ impl Transport for SimNet {
         query: &[u8],
         _timeout: Duration,
     ) -> impl Future<Output = Result<Vec<u8>, TransportError>> + Send {
-        // What the production transport would drop (another ID or question)
-        // never arrives here either.
-        let r = self
-            .answer(server, protocol, query)
-            .filter(|resp| candor_resolver::matches_query(query, resp))
-            .ok_or(TransportError::Timeout(server));
-        std::future::ready(r)
+        lock(&self.0.sent).push((query.to_vec(), protocol, false));
+        let found = self.answer(server, protocol, query);
+        let held = match found {
+            Found::Nothing if self.0.hold => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                lock(&self.0.outstanding).push(Outstanding { server, protocol, query: query.to_vec(), reply: tx });
+                Some(rx)
+            }
+            _ => None,
+        };
+        let query = query.to_vec();
+        async move {
+            let resp = match (found, held) {
+                (_, Some(rx)) => rx.await.ok().flatten(),
+                (Found::Answer(r), None) => Some(r),
+                _ => None,
+            };
+            // What the production transport would drop (another ID or
+            // question) never arrives here either.
+            resp.filter(|r| candor_resolver::matches_query(&query, r)).ok_or(TransportError::Timeout(server))
+        }
+    }
+}
+
+impl SimNet {
+    /// Answer the outstanding queries a range now answers (the step moved
+    /// on); true when one was.
+    fn serve_outstanding(&self) -> bool {
+        let waiting = std::mem::take(&mut *lock(&self.0.outstanding));
+        let mut served = false;
+        for o in waiting {
+            match self.answer_logged(o.server, o.protocol, &o.query, false) {
+                Found::Answer(r) => {
+                    let _ = o.reply.send(Some(r));
+                    served = true;
+                }
+                Found::Dropped => {
+                    let _ = o.reply.send(None);
+                    served = true;
+                }
+                Found::Nothing => lock(&self.0.outstanding).push(o),
+            }
+        }
+        served
+    }
+
+    /// `CHECK_OUT_QUERY`: the oldest query sent and not yet checked that
+    /// matches `e` is checked off (and answered with `e` when it has
+    /// `copy_id` and is still outstanding).
+    fn check_out_query(&self, e: &Entry) -> Result<(), String> {
+        let query = {
+            let mut sent = lock(&self.0.sent);
+            let hit = sent
+                .iter_mut()
+                .find(|(q, p, checked)| !*checked && Message::from_wire(q).is_ok_and(|m| query_matches(e, &m, *p)));
+            match hit {
+                Some(hit) => {
+                    hit.2 = true;
+                    hit.0.clone()
+                }
+                None => {
+                    let what = e.question.first().map(|(n, t)| format!("{n} {t}")).unwrap_or_default();
+                    let asked: Vec<String> = sent
+                        .iter()
+                        .filter(|(_, _, checked)| !*checked)
+                        .filter_map(|(q, _, _)| Message::from_wire(q).ok())
+                        .filter_map(|m| m.question().map(|x| format!("{} {}", x.name, x.qtype)))
+                        .collect();
+                    return Err(format!("no outgoing query {what}; sent and not yet checked: [{}]", asked.join(", ")));
+                }
+            }
+        };
+        if e.adjust.iter().any(|a| a == "copy_id") {
+            let waiting = {
+                let mut list = lock(&self.0.outstanding);
+                list.iter().position(|o| o.query == query).map(|i| list.remove(i))
+            };
+            if let Some(o) = waiting {
+                let reply = Message::from_wire(&o.query).ok().and_then(|q| self.respond(e, &q, &o.query));
+                let _ = o.reply.send(reply);
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest outstanding query, taken out of the list.
+    fn newest_outstanding(&self) -> Option<Outstanding> {
+        lock(&self.0.outstanding).pop()
     }
 }
 
@@ -560,16 +680,51 @@ fn flag_text(f: Flags) -> String {
     names.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect::<Vec<_>>().join(" ")
 }
 
+/// Client queries being resolved, each answering with the reply's wire form.
+type InFlight<'a> = Vec<Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send + 'a>>>;
+
+/// Let the client queries in flight run until each is answered or waits
+/// on an outstanding query no range answers (FORMAT.md §7, U run loop:
+/// outstanding queries a range answers are answered before the next step).
+async fn settle<'a>(net: &SimNet, inflight: &mut InFlight<'a>, queue: &mut Vec<Message>) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    // Each round either answers a query or finishes a resolution; a
+    // resolution's queries are bounded by its budget.
+    for _ in 0..100_000 {
+        let mut progress = net.serve_outstanding();
+        let mut i = 0;
+        while i < inflight.len() {
+            if let std::task::Poll::Ready(reply) = inflight[i].as_mut().poll(&mut cx) {
+                drop(inflight.remove(i));
+                if let Some(m) = reply.and_then(|r| Message::from_wire(&r).ok()) {
+                    queue.push(m);
+                }
+                progress = true;
+            } else {
+                i += 1;
+            }
+        }
+        if !progress {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Play `sc` compared at `tier`; `answer` turns a client query into the
 /// server's reply.
 pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
     // Deckard ignores CHECK_OUT_QUERY and plays REPLY as a pool of one-shot
-    // answers (FORMAT.md §7); in Unbound's dialect both need a resolution
-    // that waits on outstanding queries, which this harness does not model.
+    // answers (FORMAT.md §7); in Unbound's dialect they act on outstanding
+    // queries, which then wait for a step instead of timing out.
     let supported: &[&str] = match sc.dialect {
-        Dialect::Unbound => &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING"],
+        Dialect::Unbound => {
+            &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING", "CHECK_OUT_QUERY", "REPLY", "TIMEOUT"]
+        }
         Dialect::Deckard => &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING", "CHECK_OUT_QUERY", "REPLY"],
     };
+    let hold = sc.dialect == Dialect::Unbound
+        && sc.steps.iter().any(|s| matches!(s.kind.as_str(), "CHECK_OUT_QUERY" | "REPLY" | "TIMEOUT"));
     for s in &sc.steps {
         if !supported.contains(&s.kind.as_str()) {
             return Outcome::Unsupported(format!("step {}", s.kind));
@@ -581,10 +736,18 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
             return Outcome::Unsupported("raw or TCP client query".into());
         }
     }
-    let (cfg, date) = match config(sc) {
+    let (mut cfg, date) = match config(sc) {
         Ok(c) => c,
         Err(key) => return Outcome::Unsupported(key),
     };
+    // A scenario that checks for the root priming query gets one.
+    let primes = |s: &&crate::parse::Step| {
+        s.kind == "CHECK_OUT_QUERY"
+            && s.entry.as_ref().and_then(|e| e.question.first()).is_some_and(|(n, t)| n.is_root() && *t == RType::NS)
+    };
+    if hold && sc.steps.iter().any(|s| primes(&s)) {
+        cfg.priming = true;
+    }
     let clock = SimClock(Arc::new(Mutex::new(ClockState {
         elapsed: Duration::ZERO,
         fixed_sig_time: if sc.dialect == Dialect::Unbound { date } else { None },
@@ -598,12 +761,62 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
         replies: Mutex::new(
             sc.steps.iter().filter(|s| s.kind == "REPLY").filter_map(|s| s.entry.clone().map(|e| (s.n, e))).collect(),
         ),
+        hold,
+        outstanding: Mutex::new(Vec::new()),
+        sent: Mutex::new(Vec::new()),
     }));
     let resolver = Resolver::new(cfg, net.clone(), clock.clone());
     let mut queue: Vec<Message> = Vec::new();
-    for s in &sc.steps {
+    // The client queries' wire forms (outliving the resolutions in flight).
+    let wires: Vec<Option<Vec<u8>>> = sc
+        .steps
+        .iter()
+        .map(|s| {
+            s.entry.as_ref().filter(|_| s.kind == "QUERY").and_then(|e| client_query(e, sc.dialect).to_wire().ok())
+        })
+        .collect();
+    // Client queries still resolving (with `hold`).
+    let mut inflight: InFlight<'_> = Vec::new();
+    for (s, wire) in sc.steps.iter().zip(&wires) {
         *lock(&net.0.step) = s.n;
+        if hold {
+            settle(&net, &mut inflight, &mut queue).await;
+        }
         match s.kind.as_str() {
+            "QUERY" if hold => {
+                let Some(wire) = wire else {
+                    return Outcome::Fail(format!("step {}: QUERY without an entry that encodes", s.n));
+                };
+                inflight.push(answer(&resolver, wire, false));
+                settle(&net, &mut inflight, &mut queue).await;
+            }
+            "CHECK_OUT_QUERY" if hold => {
+                let Some(e) = &s.entry else { continue };
+                if let Err(why) = net.check_out_query(e) {
+                    return Outcome::Fail(format!("step {} (line {}): {why}", s.n, s.line));
+                }
+                settle(&net, &mut inflight, &mut queue).await;
+            }
+            "REPLY" | "TIMEOUT" if hold => {
+                let Some(o) = net.newest_outstanding() else {
+                    // A timeout with nothing outstanding: the resolver gave
+                    // up on the server sooner than Unbound (its retry policy);
+                    // nothing is left to time out. A reply with nothing to
+                    // answer is a query the resolver never sent.
+                    if s.kind == "TIMEOUT" {
+                        continue;
+                    }
+                    return Outcome::Fail(format!("step {} (line {}): REPLY with no query outstanding", s.n, s.line));
+                };
+                let reply = match &s.entry {
+                    Some(e) if s.kind == "REPLY" => {
+                        Message::from_wire(&o.query).ok().and_then(|q| net.respond(e, &q, &o.query))
+                    }
+                    _ => None,
+                };
+                let _ = o.reply.send(reply);
+                settle(&net, &mut inflight, &mut queue).await;
+            }
             "QUERY" => {
                 let Some(e) = &s.entry else { return Outcome::Fail(format!("step {}: QUERY without an entry", s.n)) };
                 let Ok(wire) = client_query(e, sc.dialect).to_wire() else {

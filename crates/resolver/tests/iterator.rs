@@ -760,3 +760,59 @@ async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does
     let out = resolver(false).resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.rcode, Rcode::SERVFAIL, "{:?}", out.security);
 }
+
+#[tokio::test]
+async fn unsigned_target_data_beside_a_signed_cname_is_asked_for_again() {
+    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
+    let now: u32 = 1_800_000_000;
+    let opts = SignOptions {
+        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
+        layout: KeyLayout::Csk,
+        denial: Denial::Nsec,
+        inception: now - 86_400,
+        expiration: now + 86_400,
+        seed: b"chain-target".to_vec(),
+    };
+    let zone = parse_zone(
+        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\n\
+         www.example. 300 CNAME next.example.\nnext.example. 300 A 192.0.2.1\n",
+        None,
+    )
+    .unwrap();
+    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
+    let mut anchors = Anchors::empty();
+    let ds: Vec<candor_wire::Record> = signed
+        .ds
+        .iter()
+        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
+        .collect();
+    anchors.add_records(&ds).unwrap();
+    let records = signed.records.clone();
+    // The server answers www.example. with the signed CNAME and, beside
+    // it, target data nobody signed (a spoofed or stale record).
+    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let rtype_of = |r: &candor_wire::Record| match &r.data {
+            candor_wire::RData::Rrsig(s) => s.type_covered,
+            _ => r.rtype(),
+        };
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        let want = if qd.name == n("www.example.") { RType::CNAME } else { qd.qtype };
+        m.answers = records.iter().filter(|r| r.owner == qd.name && rtype_of(r) == want).cloned().collect();
+        if qd.name == n("www.example.") {
+            m.answers.extend(parse_zone("next.example. 300 A 192.0.2.66\n", None).unwrap());
+        }
+        Ok(m)
+    };
+    let mut cfg = Config::new(vec![addr(1).ip()], anchors);
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    cfg.qname_minimisation = false;
+    cfg.priming = false;
+    let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.security, Security::Secure);
+    let a: Vec<String> = out.answers.iter().filter(|r| r.rtype() == RType::A).map(|r| r.data.to_string()).collect();
+    assert_eq!(a, ["192.0.2.1"], "the signed target, not the unsigned one");
+    assert!(asked_lines(&r).iter().any(|l| l.ends_with(" next.example. A")), "{:?}", asked_lines(&r));
+}
