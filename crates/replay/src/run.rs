@@ -723,8 +723,10 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
         }
         Dialect::Deckard => &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING", "CHECK_OUT_QUERY", "REPLY"],
     };
-    let hold = sc.dialect == Dialect::Unbound
-        && sc.steps.iter().any(|s| matches!(s.kind.as_str(), "CHECK_OUT_QUERY" | "REPLY" | "TIMEOUT"));
+    // Unbound's queries a range does not answer stay outstanding: a range
+    // eligible at a later step, REPLY or TIMEOUT settle them, and with no
+    // answer to check they time out (FORMAT.md §7, U run loop).
+    let hold = sc.dialect == Dialect::Unbound;
     for s in &sc.steps {
         if !supported.contains(&s.kind.as_str()) {
             return Outcome::Unsupported(format!("step {}", s.kind));
@@ -837,6 +839,13 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
             }
             "CHECK_ANSWER" => {
                 let Some(e) = &s.entry else { continue };
+                // Nothing to check while queries are outstanding that no
+                // step will answer: their timers fire, newest first.
+                while hold && queue.is_empty() && !inflight.is_empty() {
+                    let Some(o) = net.newest_outstanding() else { break };
+                    let _ = o.reply.send(None);
+                    settle(&net, &mut inflight, &mut queue).await;
+                }
                 let result = match sc.dialect {
                     // U: any queued answer that matches; D: the last one.
                     Dialect::Unbound => {
