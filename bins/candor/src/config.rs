@@ -56,6 +56,8 @@ pub struct FileConfig {
     pub qname_minimisation: Option<bool>,
     /// Minimal responses (no authority NS or additional addresses on answers).
     pub minimal_responses: Option<bool>,
+    /// Sibling glue only as a last resort.
+    pub harden_unverified_glue: Option<bool>,
     /// Answer from validated NSEC records what they already deny (RFC 8198).
     pub aggressive_nsec: Option<bool>,
     /// EDE 33 on answers under a negative trust anchor.
@@ -206,6 +208,9 @@ impl FileConfig {
         }
         if let Some(b) = self.minimal_responses {
             cfg.minimal_responses = b;
+        }
+        if let Some(b) = self.harden_unverified_glue {
+            cfg.harden_unverified_glue = b;
         }
         if let Some(b) = self.nta_ede {
             cfg.nta_ede = b;

@@ -411,7 +411,6 @@ const IGNORED: &[(&str, Option<&[&str]>)] = &[
     ("harden-below-nxdomain", Some(&["yes"])),
     ("harden-referral-path", Some(&["no"])),
     ("harden-unknown-additional", Some(&["no"])),
-    ("harden-unverified-glue", Some(&["no"])),
     ("val-clean-additional", Some(&["yes"])),
     ("stub-name", None),
     ("access-control", None),
@@ -432,6 +431,7 @@ const HANDLED: &[&str] = &[
     "aggressive-nsec",
     "do-ip6",
     "harden-algo-downgrade",
+    "harden-unverified-glue",
 ];
 
 fn parse_date(v: &str) -> Option<u64> {
@@ -537,6 +537,7 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
         ..Outbound::default()
     };
     cfg.minimal_responses = !sc.values("minimal-responses").any(|v| v.trim() == "no");
+    cfg.harden_unverified_glue = sc.values("harden-unverified-glue").any(|v| matches!(v.trim(), "yes" | "on"));
     cfg.cache.aggressive_nsec = !sc.values("aggressive-nsec").any(|v| v.trim() == "no");
     let qmin = sc.values("qname-minimisation").chain(sc.values("query-minimization")).last();
     cfg.qname_minimisation = qmin.is_none_or(|v| matches!(v, "yes" | "on"));

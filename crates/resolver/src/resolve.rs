@@ -131,6 +131,11 @@ pub struct Config {
     /// RRset and its servers' addresses come along, each validated (a set
     /// that does not verify is left out).
     pub minimal_responses: bool,
+    /// Glue for name servers outside the delegated zone (sibling glue: in
+    /// the parent's bailiwick, but not the child's) is not used; those
+    /// servers are looked up, and their glue is the last resort when the
+    /// lookups give nothing (off by default).
+    pub harden_unverified_glue: bool,
     /// Subtrees sent to upstream resolvers instead of being iterated
     /// (validation still happens here).
     pub forwards: Vec<Forward>,
@@ -163,6 +168,7 @@ impl Config {
             anchor_state: None,
             priming: true,
             minimal_responses: true,
+            harden_unverified_glue: false,
             server_exploration: true,
             forwards: Vec::new(),
             stubs: Vec::new(),
@@ -1426,7 +1432,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 _ => None,
             })
             .collect();
-        let glue: Vec<(Name, IpAddr)> = msg
+        let (glue, unverified): (Vec<Glue>, Vec<Glue>) = msg
             .additional
             .iter()
             .filter(|r| ns.contains(&&r.owner) && r.owner.is_subdomain_of(&cut.zone))
@@ -1435,7 +1441,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 RData::Aaaa(a) => Some((r.owner.clone(), IpAddr::V6(*a))),
                 _ => None,
             })
-            .collect();
+            .partition(|(n, _)| !self.cfg.harden_unverified_glue || n.is_subdomain_of(child));
         work.glue.extend(glue.iter().take(MAX_GLUE_KEPT.saturating_sub(work.glue.len())).cloned());
         let usable: Vec<(Name, IpAddr)> = glue.iter().filter(|(_, a)| self.cfg.outbound.permits(*a)).cloned().collect();
         // Kept as long as the glue records and the referral say.
@@ -1464,6 +1470,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     break;
                 }
             }
+        }
+        if servers.is_empty() {
+            let addrs: Vec<IpAddr> = unverified.iter().map(|(_, a)| *a).collect();
+            servers = self.servers(&addrs);
         }
         let mut next = Cut { zone: child.clone(), servers, trust: Trust::Insecure(None), pending };
         if next.servers.is_empty() {
@@ -2402,6 +2412,9 @@ fn combine(v: Vec<Security>) -> Security {
 }
 
 /// (owner, type) of each RRset in a section, RRSIGs aside, in order.
+/// A glue address: the name server and one of its addresses.
+type Glue = (Name, IpAddr);
+
 /// An NS record or an RRSIG over one.
 fn is_ns_or_sig(rr: &Record) -> bool {
     match &rr.data {

@@ -816,3 +816,45 @@ async fn unsigned_target_data_beside_a_signed_cname_is_asked_for_again() {
     assert_eq!(a, ["192.0.2.1"], "the signed target, not the unsigned one");
     assert!(asked_lines(&r).iter().any(|l| l.ends_with(" next.example. A")), "{:?}", asked_lines(&r));
 }
+
+#[tokio::test]
+async fn hardened_sibling_glue_is_looked_up_and_is_the_last_resort() {
+    // The root refers example. to ns.sibling. with glue (127.0.0.20); the
+    // root itself answers for ns.sibling. with another address (127.0.0.30),
+    // or refuses to when `lookup_works` is false.
+    let script = |lookup_works: bool| {
+        move |server: SocketAddr, _: Protocol, q: &Message| {
+            let qd = q.question().unwrap();
+            let asked = format!("{} {}", qd.name, qd.qtype);
+            match (server.ip().to_string().as_str(), asked.as_str()) {
+                ("127.0.0.1", "www.example. A") => {
+                    Ok(referral("example.", "ns.sibling.", "ns.sibling. 3600 A 127.0.0.20\n"))
+                }
+                ("127.0.0.1", "ns.sibling. A") if lookup_works => {
+                    Ok(resp(true, Rcode::NOERROR, "ns.sibling. 300 A 127.0.0.30\n", "", ""))
+                }
+                ("127.0.0.1", _) => Ok(resp(false, Rcode::REFUSED, "", "", "")),
+                ("127.0.0.20", "www.example. A") => {
+                    Ok(resp(true, Rcode::NOERROR, "www.example. 300 A 192.0.2.20\n", "", ""))
+                }
+                ("127.0.0.30", "www.example. A") => {
+                    Ok(resp(true, Rcode::NOERROR, "www.example. 300 A 192.0.2.30\n", "", ""))
+                }
+                (ip, a) => panic!("{ip} asked {a}"),
+            }
+        }
+    };
+    let answer = |hardened: bool, lookup_works: bool| async move {
+        let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        cfg.qname_minimisation = false;
+        cfg.priming = false;
+        cfg.harden_unverified_glue = hardened;
+        let r = Resolver::new(cfg, Scripted::new(script(lookup_works)), ManualClock::at(1_800_000_000));
+        let out = r.resolve(&n("www.example."), RType::A).await;
+        out.answers.iter().map(|r| r.data.to_string()).collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(answer(false, true).await, "192.0.2.20", "sibling glue used by default");
+    assert_eq!(answer(true, true).await, "192.0.2.30", "hardened: the sibling's own address");
+    assert_eq!(answer(true, false).await, "192.0.2.20", "hardened, lookup failing: the glue as last resort");
+}
