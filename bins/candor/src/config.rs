@@ -58,6 +58,8 @@ pub struct FileConfig {
     pub minimal_responses: Option<bool>,
     /// Sibling glue only as a last resort.
     pub harden_unverified_glue: Option<bool>,
+    /// Only in-bailiwick glue (off: any glue, a poisoning risk).
+    pub harden_glue: Option<bool>,
     /// Answer from validated NSEC records what they already deny (RFC 8198).
     pub aggressive_nsec: Option<bool>,
     /// EDE 33 on answers under a negative trust anchor.
@@ -211,6 +213,9 @@ impl FileConfig {
         }
         if let Some(b) = self.harden_unverified_glue {
             cfg.harden_unverified_glue = b;
+        }
+        if let Some(b) = self.harden_glue {
+            cfg.harden_glue = b;
         }
         if let Some(b) = self.nta_ede {
             cfg.nta_ede = b;

@@ -406,7 +406,6 @@ const IGNORED: &[(&str, Option<&[&str]>)] = &[
     ("do-ip4", None),
     ("do-not-query-localhost", None),
     ("stub-prime", Some(&["no"])),
-    ("harden-glue", Some(&["yes", "on"])),
     ("harden-dnssec-stripped", Some(&["yes"])),
     ("harden-below-nxdomain", Some(&["yes"])),
     ("harden-referral-path", Some(&["no"])),
@@ -432,6 +431,7 @@ const HANDLED: &[&str] = &[
     "do-ip6",
     "harden-algo-downgrade",
     "harden-unverified-glue",
+    "harden-glue",
 ];
 
 fn parse_date(v: &str) -> Option<u64> {
@@ -537,6 +537,7 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
         ..Outbound::default()
     };
     cfg.minimal_responses = !sc.values("minimal-responses").any(|v| v.trim() == "no");
+    cfg.harden_glue = !sc.values("harden-glue").any(|v| matches!(v.trim(), "no" | "off"));
     cfg.harden_unverified_glue = sc.values("harden-unverified-glue").any(|v| matches!(v.trim(), "yes" | "on"));
     cfg.cache.aggressive_nsec = !sc.values("aggressive-nsec").any(|v| v.trim() == "no");
     let qmin = sc.values("qname-minimisation").chain(sc.values("query-minimization")).last();

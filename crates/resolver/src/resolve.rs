@@ -136,6 +136,11 @@ pub struct Config {
     /// servers are looked up, and their glue is the last resort when the
     /// lookups give nothing (off by default).
     pub harden_unverified_glue: bool,
+    /// Only glue within the referring zone's bailiwick is used (on, the
+    /// default: out-of-bailiwick glue is how caches were poisoned). Off:
+    /// any glue for the referral's name servers is used, as Unbound's
+    /// `harden-glue: no` does.
+    pub harden_glue: bool,
     /// Subtrees sent to upstream resolvers instead of being iterated
     /// (validation still happens here).
     pub forwards: Vec<Forward>,
@@ -169,6 +174,7 @@ impl Config {
             priming: true,
             minimal_responses: true,
             harden_unverified_glue: false,
+            harden_glue: true,
             server_exploration: true,
             forwards: Vec::new(),
             stubs: Vec::new(),
@@ -574,9 +580,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// RFC 8509: a secure answer for `root-key-sentinel-is-ta-TAG` becomes
     /// SERVFAIL when TAG is not a root trust anchor here, and one for
     /// `root-key-sentinel-not-ta-TAG` when it is, so a client can tell
-    /// which root keys its resolver trusts.
+    /// which root keys its resolver trusts. Only A and AAAA questions are
+    /// processed so (RFC 8509 §3.2).
     fn key_sentinel(&self, qname: &Name, qtype: RType, r: &mut Resolution) {
-        if r.security != Security::Secure {
+        if r.security != Security::Secure || !matches!(qtype, RType::A | RType::AAAA) {
             return;
         }
         let Some(label) = qname.first_label() else { return };
@@ -1435,7 +1442,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let (glue, unverified): (Vec<Glue>, Vec<Glue>) = msg
             .additional
             .iter()
-            .filter(|r| ns.contains(&&r.owner) && r.owner.is_subdomain_of(&cut.zone))
+            .filter(|r| ns.contains(&&r.owner) && (r.owner.is_subdomain_of(&cut.zone) || !self.cfg.harden_glue))
             .filter_map(|r| match &r.data {
                 RData::A(a) => Some((r.owner.clone(), IpAddr::V4(*a))),
                 RData::Aaaa(a) => Some((r.owner.clone(), IpAddr::V6(*a))),

@@ -858,3 +858,93 @@ async fn hardened_sibling_glue_is_looked_up_and_is_the_last_resort() {
     assert_eq!(answer(true, true).await, "192.0.2.30", "hardened: the sibling's own address");
     assert_eq!(answer(true, false).await, "192.0.2.20", "hardened, lookup failing: the glue as last resort");
 }
+
+#[tokio::test]
+async fn the_root_key_sentinel_answers_for_a_and_aaaa_only() {
+    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
+    let now: u32 = 1_800_000_000;
+    let opts = SignOptions {
+        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
+        layout: KeyLayout::Csk,
+        denial: Denial::Nsec,
+        inception: now - 86_400,
+        expiration: now + 86_400,
+        seed: b"sentinel".to_vec(),
+    };
+    let probe = SignOptions { seed: b"sentinel".to_vec(), ..opts.clone() };
+    let root = Name::root();
+    let base = ". 300 SOA ns.test. h.test. 1 2 3 4 300\n. 300 NS ns.test.\nns.test. 300 A 127.0.0.1\n";
+    let tag = sign_zone(&root, &parse_zone(base, None).unwrap(), &probe).unwrap().ds[0].key_tag;
+    let mut text = base.to_owned();
+    for (kind, t) in [("is-ta", tag), ("not-ta", tag), ("is-ta", 0)] {
+        let owner = format!("root-key-sentinel-{kind}-{t:05}.test.");
+        text.push_str(&format!("{owner} 300 A 192.0.2.1\n{owner} 300 TXT \"probe\"\n"));
+    }
+    let signed = sign_zone(&root, &parse_zone(&text, None).unwrap(), &opts).unwrap();
+    let ds: Vec<candor_wire::Record> = signed
+        .ds
+        .iter()
+        .map(|d| candor_wire::Record::new(root.clone(), 300, candor_wire::RData::Ds(d.clone())))
+        .collect();
+    let mut anchors = Anchors::empty();
+    anchors.add_records(&ds).unwrap();
+    let records = signed.records.clone();
+    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let rtype_of = |r: &candor_wire::Record| match &r.data {
+            candor_wire::RData::Rrsig(s) => s.type_covered,
+            _ => r.rtype(),
+        };
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        m.answers = records.iter().filter(|r| r.owner == qd.name && rtype_of(r) == qd.qtype).cloned().collect();
+        Ok(m)
+    };
+    let mut cfg = Config::new(vec![addr(1).ip()], anchors);
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    cfg.qname_minimisation = false;
+    cfg.priming = false;
+    let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
+    let ask = |name: String, t: RType| {
+        let r = &r;
+        async move { r.resolve(&n(&name), t).await }
+    };
+    let is_ta = format!("root-key-sentinel-is-ta-{tag:05}.test.");
+    let not_ta = format!("root-key-sentinel-not-ta-{tag:05}.test.");
+    let out = ask(is_ta.clone(), RType::A).await;
+    assert_eq!((out.rcode, &out.security), (Rcode::NOERROR, &Security::Secure), "the key is a trust anchor");
+    let out = ask(not_ta.clone(), RType::A).await;
+    let Security::Servfail(f) = &out.security else { panic!("not-ta of a trust anchor: {:?}", out.security) };
+    assert_eq!((out.rcode, f.kind), (Rcode::SERVFAIL, FailureKind::KeySentinel));
+    let out = ask("root-key-sentinel-is-ta-00000.test.".into(), RType::A).await;
+    assert_eq!(out.rcode, Rcode::SERVFAIL, "is-ta of a key that is not one");
+    // Other types are answered as they are (RFC 8509 §3.2).
+    let out = ask(not_ta, RType::TXT).await;
+    assert_eq!((out.rcode, &out.security), (Rcode::NOERROR, &Security::Secure));
+}
+
+#[tokio::test]
+async fn out_of_bailiwick_glue_is_used_only_with_harden_glue_off() {
+    let script = |server: SocketAddr, _: Protocol, q: &Message| {
+        let qname = q.question().unwrap().name.to_string();
+        match (server.ip().to_string().as_str(), qname.as_str()) {
+            ("127.0.0.1", "www.evil.test.") => Ok(referral("test.", "ns.test.", "ns.test. 3600 A 127.0.0.2\n")),
+            ("127.0.0.1", _) => Ok(resp(false, Rcode::REFUSED, "", "", "")),
+            ("127.0.0.2", "www.evil.test.") => {
+                Ok(referral("evil.test.", "ns.elsewhere.", "ns.elsewhere. 3600 A 127.0.0.66\n"))
+            }
+            ("127.0.0.66", _) => Ok(resp(true, Rcode::NOERROR, "www.evil.test. 300 A 192.0.2.66\n", "", "")),
+            (other, q) => panic!("{other} asked {q}"),
+        }
+    };
+    for (hardened, rcode) in [(true, Rcode::SERVFAIL), (false, Rcode::NOERROR)] {
+        let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        cfg.qname_minimisation = false;
+        cfg.priming = false;
+        cfg.harden_glue = hardened;
+        let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(1_800_000_000));
+        let out = r.resolve(&n("www.evil.test."), RType::A).await;
+        assert_eq!(out.rcode, rcode, "harden_glue {hardened}: {:?}", out.security);
+    }
+}
