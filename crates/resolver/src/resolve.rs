@@ -2097,16 +2097,32 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 _ => denial(r.rtype()),
             });
             authority.extend(ns);
+            // An NS answer comes with its in-zone servers' addresses
+            // (RFC 1034 §4.3.2's additional section processing), each
+            // validated like the answer.
+            if qtype == RType::NS {
+                let ns_set: Vec<Record> =
+                    msg.answers.iter().filter(|r| r.owner == *qname && r.rtype() == RType::NS).cloned().collect();
+                self.server_addresses(cut, &ns_set, &msg.additional, &mut additional, work);
+            }
         }
-        // A negative answer carries its SOA and proof, not the zone's NS
-        // RRset (which the proof does not cover: it would ride along
-        // unvalidated under AD); the SOA lives no longer than its minimum
+        // A negative answer carries its SOA and proof, and a NODATA answer
+        // the zone's NS RRset only when responses are not minimal and it
+        // validates on its own (the proof does not cover it: it must not
+        // ride along unvalidated under AD); the SOA lives no longer than its minimum
         // field (RFC 2308 §5), and says so to the client.
         if msg.answers.is_empty() {
+            let nodata = rcode == Rcode::NOERROR;
+            let ns = if self.cfg.minimal_responses || !nodata {
+                Vec::new()
+            } else {
+                self.referral_data(cut, &authority, &msg.additional, &mut additional, work)
+            };
             authority.retain(|r| match &r.data {
                 RData::Rrsig(s) => s.type_covered != RType::NS,
                 _ => r.rtype() != RType::NS,
             });
+            authority.extend(ns);
             for r in &mut authority {
                 if let RData::Soa(soa) = &r.data {
                     r.ttl = r.ttl.min(soa.minimum);
@@ -2151,19 +2167,52 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         if ns_set.is_empty() || !verified(&ns_set, authority, &cut.zone, RType::NS, work) {
             return Vec::new();
         }
+        self.server_addresses(cut, &ns_set, extra, additional, work);
+        with_sigs(authority, &cut.zone, RType::NS)
+    }
+
+    /// The addresses in `extra` of the in-zone name servers `ns_set` names
+    /// (into `additional`), each with its RRSIGs and, in a secure zone,
+    /// only if it verifies.
+    fn server_addresses(
+        &self,
+        cut: &Cut,
+        ns_set: &[Record],
+        extra: &[Record],
+        additional: &mut Vec<Record>,
+        work: &mut Work,
+    ) {
+        let now = self.clock.unix();
         for target in ns_set.iter().filter_map(|r| match &r.data {
             RData::Ns(n) if n.is_subdomain_of(&cut.zone) => Some(n),
             _ => None,
         }) {
             for t in [RType::A, RType::AAAA] {
                 let set: Vec<Record> = extra.iter().filter(|r| r.owner == *target && r.rtype() == t).cloned().collect();
-                if !set.is_empty() && verified(&set, extra, target, t, work) {
-                    additional.extend(with_sigs(extra, target, t));
+                if set.is_empty() {
+                    continue;
+                }
+                let ok = match &cut.trust {
+                    Trust::Secure(keys) => {
+                        let sigs = rrsigs_for(extra, target, t);
+                        self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent).is_ok()
+                    }
+                    _ => true,
+                };
+                if ok {
+                    additional.extend(
+                        extra
+                            .iter()
+                            .filter(|r| {
+                                r.owner == *target
+                                    && (r.rtype() == t || matches!(&r.data, RData::Rrsig(s) if s.type_covered == t))
+                            })
+                            .cloned(),
+                    );
                 }
             }
         }
         dedup_records(additional);
-        with_sigs(authority, &cut.zone, RType::NS)
     }
 
     fn validate_answer(

@@ -948,3 +948,44 @@ async fn out_of_bailiwick_glue_is_used_only_with_harden_glue_off() {
         assert_eq!(out.rcode, rcode, "harden_glue {hardened}: {:?}", out.security);
     }
 }
+
+#[tokio::test]
+async fn ns_answers_carry_in_zone_addresses_and_non_minimal_nodata_the_ns_rrset() {
+    let t = |server: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        if server.ip().to_string() == "127.0.0.1" {
+            return Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n"));
+        }
+        let ns = "example. 300 NS ns.example.\nexample. 300 NS ns.other.\n";
+        let glue = "ns.example. 300 A 127.0.0.10\nns.other. 300 A 127.0.0.11\n";
+        let soa = "example. 300 SOA ns.example. h.example. 1 2 3 4 300\n";
+        Ok(match (qd.name.to_string().as_str(), qd.qtype) {
+            ("example.", RType::NS) => resp(true, Rcode::NOERROR, ns, "", glue),
+            ("www.example.", RType::AAAA) => resp(true, Rcode::NOERROR, "", &format!("{soa}{ns}"), glue),
+            (_, _) => resp(true, Rcode::NXDOMAIN, "", &format!("{soa}{ns}"), glue),
+        })
+    };
+    let resolver = |minimal: bool| {
+        let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        cfg.qname_minimisation = false;
+        cfg.priming = false;
+        cfg.minimal_responses = minimal;
+        Resolver::new(cfg, Scripted::new(t), ManualClock::at(1_800_000_000))
+    };
+    let lines = |rs: &[candor_wire::Record]| rs.iter().map(|r| format!("{} {}", r.owner, r.data)).collect::<Vec<_>>();
+    // An NS answer: the in-zone server's address, not the other one's.
+    let out = resolver(true).resolve(&n("example."), RType::NS).await;
+    assert_eq!(lines(&out.additional), ["ns.example. 127.0.0.10"]);
+    // NODATA: the NS RRset only when responses are not minimal.
+    let out = resolver(true).resolve(&n("www.example."), RType::AAAA).await;
+    assert!(out.authority.iter().all(|r| r.rtype() != RType::NS), "{:?}", lines(&out.authority));
+    let out = resolver(false).resolve(&n("www.example."), RType::AAAA).await;
+    let ns: Vec<String> = out.authority.iter().filter(|r| r.rtype() == RType::NS).map(|r| r.data.to_string()).collect();
+    assert_eq!(ns.len(), 2, "{:?}", lines(&out.authority));
+    assert_eq!(lines(&out.additional), ["ns.example. 127.0.0.10"]);
+    // NXDOMAIN: never.
+    let out = resolver(false).resolve(&n("nx.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::NXDOMAIN);
+    assert!(out.authority.iter().all(|r| r.rtype() != RType::NS), "{:?}", lines(&out.authority));
+}
