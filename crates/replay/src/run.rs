@@ -208,12 +208,14 @@ impl SimNet {
                 && (r.addrs.is_empty() || r.addrs.contains(&ip) || (!known && self.0.dialect == Dialect::Deckard))
         };
         let pooled;
-        let mut entry = self
-            .0
-            .ranges
-            .iter()
-            .filter(eligible)
-            .find_map(|r| r.entries.iter().find(|e| query_matches(e, &q, protocol)));
+        // Unbound looks at the ranges last-defined first, Deckard in file
+        // order (FORMAT.md §5); the first eligible range with a matching
+        // entry answers.
+        let mut ranges: Vec<&Range> = self.0.ranges.iter().filter(eligible).collect();
+        if self.0.dialect == Dialect::Unbound {
+            ranges.reverse();
+        }
+        let mut entry = ranges.into_iter().find_map(|r| r.entries.iter().find(|e| query_matches(e, &q, protocol)));
         // Deckard: with no range eligible at all, the first unused REPLY
         // step at or after this one that matches answers, once.
         if entry.is_none() && self.0.dialect == Dialect::Deckard && !self.0.ranges.iter().any(|r| eligible(&r)) {

@@ -2089,7 +2089,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let ns = if self.cfg.minimal_responses {
                 Vec::new()
             } else {
-                self.referral_data(cut, &authority, &msg.additional, &mut additional, work)
+                self.referral_data(cut, qname, &authority, &msg.additional, &mut additional, work)
             };
             let denial = |t: RType| matches!(t, RType::NSEC | RType::NSEC3);
             authority.retain(|r| match &r.data {
@@ -2103,7 +2103,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             if qtype == RType::NS {
                 let ns_set: Vec<Record> =
                     msg.answers.iter().filter(|r| r.owner == *qname && r.rtype() == RType::NS).cloned().collect();
-                self.server_addresses(cut, &ns_set, &msg.additional, &mut additional, work);
+                self.server_addresses(cut, qname, &ns_set, &msg.additional, &mut additional, work);
             }
         }
         // A negative answer carries its SOA and proof, and a NODATA answer
@@ -2116,7 +2116,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let ns = if self.cfg.minimal_responses || !nodata {
                 Vec::new()
             } else {
-                self.referral_data(cut, &authority, &msg.additional, &mut additional, work)
+                self.referral_data(cut, qname, &authority, &msg.additional, &mut additional, work)
             };
             authority.retain(|r| match &r.data {
                 RData::Rrsig(s) => s.type_covered != RType::NS,
@@ -2129,6 +2129,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
             }
         }
+        // An RRset already in the answer is not repeated as additional data.
+        let key = |r: &Record| match &r.data {
+            RData::Rrsig(s) => (r.owner.clone(), s.type_covered),
+            _ => (r.owner.clone(), r.rtype()),
+        };
+        additional.retain(|r| !msg.answers.iter().any(|a| key(a) == key(r)));
         Resolution { rcode, answers: msg.answers, authority, security, from_cache: false, additional }
     }
 
@@ -2138,6 +2144,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     fn referral_data(
         &self,
         cut: &Cut,
+        qname: &Name,
         authority: &[Record],
         extra: &[Record],
         additional: &mut Vec<Record>,
@@ -2162,13 +2169,24 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 .cloned()
                 .collect()
         };
+        // The zone the answer comes from: the cut's, or a zone between it
+        // and the name that the same servers serve (its NS RRset then
+        // verifies only where that zone is insecure).
+        let Some(zone) = authority
+            .iter()
+            .filter(|r| r.rtype() == RType::NS && qname.is_subdomain_of(&r.owner) && r.owner.is_subdomain_of(&cut.zone))
+            .map(|r| r.owner.clone())
+            .max_by_key(Name::label_count)
+        else {
+            return Vec::new();
+        };
         let ns_set: Vec<Record> =
-            authority.iter().filter(|r| r.owner == cut.zone && r.rtype() == RType::NS).cloned().collect();
-        if ns_set.is_empty() || !verified(&ns_set, authority, &cut.zone, RType::NS, work) {
+            authority.iter().filter(|r| r.owner == zone && r.rtype() == RType::NS).cloned().collect();
+        if !verified(&ns_set, authority, &zone, RType::NS, work) {
             return Vec::new();
         }
-        self.server_addresses(cut, &ns_set, extra, additional, work);
-        with_sigs(authority, &cut.zone, RType::NS)
+        self.server_addresses(cut, &zone, &ns_set, extra, additional, work);
+        with_sigs(authority, &zone, RType::NS)
     }
 
     /// The addresses in `extra` of the in-zone name servers `ns_set` names
@@ -2177,6 +2195,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     fn server_addresses(
         &self,
         cut: &Cut,
+        zone: &Name,
         ns_set: &[Record],
         extra: &[Record],
         additional: &mut Vec<Record>,
@@ -2184,7 +2203,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     ) {
         let now = self.clock.unix();
         for target in ns_set.iter().filter_map(|r| match &r.data {
-            RData::Ns(n) if n.is_subdomain_of(&cut.zone) => Some(n),
+            RData::Ns(n) if n.is_subdomain_of(zone) => Some(n),
             _ => None,
         }) {
             for t in [RType::A, RType::AAAA] {
