@@ -226,30 +226,55 @@ const CUT_TTL: Duration = Duration::from_secs(3600);
 const MAX_CUTS: usize = 10_000;
 
 /// Zone cuts seen, with their servers and trust, so a resolution starts at
-/// the deepest known cut instead of the root.
+/// the deepest known cut instead of the root. A cut's servers live as long
+/// as the delegation says; a bogus verdict only briefly (like a bogus
+/// answer), after which the trust is established again with the same
+/// servers instead of walking the delegation anew.
 #[derive(Debug, Default)]
 struct Cuts {
-    map: std::sync::Mutex<std::collections::HashMap<Name, (Cut, Duration)>>,
+    map: std::sync::Mutex<std::collections::HashMap<Name, KeptCut>>,
 }
 
+/// A kept cut: when its servers expire, and when its trust does.
+#[derive(Debug)]
+struct KeptCut {
+    cut: Cut,
+    expires: Duration,
+    trust_expires: Duration,
+}
+
+/// How long a bogus link of the chain is believed.
+const BOGUS_CUT_TTL: Duration = Duration::from_secs(60);
+
 impl Cuts {
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Name, (Cut, Duration)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Name, KeptCut>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn closest(&self, name: &Name, now: Duration) -> Option<Cut> {
+    /// The deepest live cut at or above `name`, and whether its trust is
+    /// still current.
+    fn closest(&self, name: &Name, now: Duration) -> Option<(Cut, bool)> {
         let m = self.lock();
-        name.ancestors().find_map(|a| m.get(&a).filter(|(_, exp)| *exp > now).map(|(c, _)| c.clone()))
+        name.ancestors()
+            .find_map(|a| m.get(&a).filter(|k| k.expires > now).map(|k| (k.cut.clone(), k.trust_expires > now)))
     }
 
     fn put(&self, cut: &Cut, ttl: Duration, now: Duration) {
-        // A bogus link is kept briefly, like a bogus answer.
-        let ttl = if matches!(cut.trust, Trust::Bogus(_)) { ttl.min(Duration::from_secs(60)) } else { ttl };
+        let trust_ttl = if matches!(cut.trust, Trust::Bogus(_)) { ttl.min(BOGUS_CUT_TTL) } else { ttl };
         let mut m = self.lock();
         if m.len() >= MAX_CUTS {
             m.clear();
         }
-        m.insert(cut.zone.clone(), (cut.clone(), now + ttl));
+        m.insert(cut.zone.clone(), KeptCut { cut: cut.clone(), expires: now + ttl, trust_expires: now + trust_ttl });
+    }
+
+    /// A kept cut's trust established again; its servers keep their lifetime.
+    fn retrust(&self, zone: &Name, trust: &Trust, now: Duration) {
+        let mut m = self.lock();
+        let Some(k) = m.get_mut(zone).filter(|k| k.expires > now) else { return };
+        k.cut.trust = trust.clone();
+        let left = k.expires - now;
+        k.trust_expires = now + if matches!(trust, Trust::Bogus(_)) { left.min(BOGUS_CUT_TTL) } else { left };
     }
 
     fn flush(&self, zone: &Name) {
@@ -260,10 +285,10 @@ impl Cuts {
     /// it is (the parent's delegation still decides when it is asked again).
     fn add_pending(&self, zone: &Name, names: Vec<Name>, now: Duration) {
         let mut m = self.lock();
-        let Some((cut, _)) = m.get_mut(zone).filter(|(_, exp)| *exp > now) else { return };
+        let Some(k) = m.get_mut(zone).filter(|k| k.expires > now) else { return };
         for n in names {
-            if !cut.pending.contains(&n) && cut.pending.len() < MAX_PENDING {
-                cut.pending.push(n);
+            if !k.cut.pending.contains(&n) && k.cut.pending.len() < MAX_PENDING {
+                k.cut.pending.push(n);
             }
         }
     }
@@ -742,7 +767,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // DS lives on the parent side of a cut: start above the name.
         let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
         let stub = self.stub_for(&start);
-        let cached = self.cuts.closest(&start, self.clock.monotonic());
+        let cached = self.closest_cut(&start, work).await;
         // A stub zone's configured servers stand in for its delegation,
         // unless a deeper cut is already known.
         let cached = match (cached, &stub) {
@@ -945,6 +970,49 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
         f.budget = Some(Box::new(("referral depth", u64::from(self.cfg.max_referrals))));
         servfail(f)
+    }
+
+    /// The deepest kept cut at or above `name` whose trust is current, or
+    /// made current again: a cut whose (bogus) verdict ran out keeps its
+    /// servers, and its trust is established anew from the closest cut
+    /// above it (the parent's DS, or an anchor), as a referral's would be.
+    async fn closest_cut(&self, name: &Name, work: &mut Work) -> Option<Cut> {
+        let now = self.clock.monotonic();
+        let mut from = name.clone();
+        loop {
+            let (cut, fresh) = self.cuts.closest(&from, now)?;
+            if fresh {
+                return Some(cut);
+            }
+            let parent = cut.zone.parent()?;
+            let trust = if let Some(anchor) = self.cfg.anchors.get(&cut.zone).cloned() {
+                Some(self.zone_keys(&cut, &anchor.ds, &anchor.keys, work).await.unwrap_or_else(Trust::Bogus))
+            } else {
+                match self.cuts.closest(&parent, now) {
+                    Some((above, true)) => match &above.trust {
+                        // The DS RRset a referral gave, when still kept; else asked for.
+                        Trust::Secure(keys) => match self.cache.rrset(&cut.zone, RType::DS, now) {
+                            Some((records, true, _)) => {
+                                let ds_set: Vec<Record> =
+                                    records.iter().filter(|r| r.rtype() == RType::DS).cloned().collect();
+                                Some(self.trust_via_ds(keys, &cut, &ds_set, &records, work).await)
+                            }
+                            _ => self.trust_by_ds_query(&above, &cut, work).await.ok(),
+                        },
+                        t => Some(t.clone()),
+                    },
+                    _ => None,
+                }
+            };
+            match trust {
+                Some(trust) => {
+                    self.cuts.retrust(&cut.zone, &trust, now);
+                    return Some(Cut { trust, ..cut });
+                }
+                // Not established here: start from a cut above it.
+                None => from = parent,
+            }
+        }
     }
 
     /// An authoritative answer that names the zone's NS RRset: name

@@ -989,3 +989,96 @@ async fn ns_answers_carry_in_zone_addresses_and_non_minimal_nodata_the_ns_rrset(
     assert_eq!(out.rcode, Rcode::NXDOMAIN);
     assert!(out.authority.iter().all(|r| r.rtype() != RType::NS), "{:?}", lines(&out.authority));
 }
+
+#[tokio::test]
+async fn a_bogus_link_that_ran_out_is_checked_again_with_the_servers_kept() {
+    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let now: u32 = 1_800_000_000;
+    let opts = |seed: &[u8]| SignOptions {
+        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
+        layout: KeyLayout::Csk,
+        denial: Denial::Nsec,
+        inception: now - 86_400,
+        expiration: now + 86_400,
+        seed: seed.to_vec(),
+    };
+    let child = sign_zone(
+        &n("example."),
+        &parse_zone(
+            "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.2\nwww.example. 300 A 192.0.2.1\n",
+            None,
+        )
+        .unwrap(),
+        &opts(b"child"),
+    )
+    .unwrap();
+    let root_text = ". 300 SOA ns.root. h.root. 1 2 3 4 300\n. 300 NS ns.root.\nns.root. 300 A 127.0.0.1\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.2\n".to_owned();
+    let mut root_zone = parse_zone(&root_text, None).unwrap();
+    root_zone.extend(
+        child.ds.iter().map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone()))),
+    );
+    let root = sign_zone(&Name::root(), &root_zone, &opts(b"root")).unwrap();
+    let rtype_of = |r: &candor_wire::Record| match &r.data {
+        candor_wire::RData::Rrsig(s) => s.type_covered,
+        _ => r.rtype(),
+    };
+    let of = move |records: &[candor_wire::Record], owner: &Name, t: RType| -> Vec<candor_wire::Record> {
+        records.iter().filter(|r| r.owner == *owner && rtype_of(r) == t).cloned().collect()
+    };
+    // First the child serves its DNSKEY RRset without signatures (bogus);
+    // once fixed, the root no longer refers to it.
+    let fixed = Arc::new(AtomicBool::new(false));
+    let flag = fixed.clone();
+    let (root_records, child_records) = (root.records.clone(), child.records.clone());
+    let script = move |server: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let mut m = Message::default();
+        let fixed = flag.load(Ordering::SeqCst);
+        match server.ip().to_string().as_str() {
+            "127.0.0.1" if qd.name.is_root() => {
+                m.header.flags.aa = true;
+                m.answers = of(&root_records, &qd.name, qd.qtype);
+            }
+            "127.0.0.1" if fixed => m.header.rcode = Rcode::REFUSED,
+            "127.0.0.1" => {
+                let ex = n("example.");
+                m.authority = of(&root_records, &ex, RType::NS);
+                m.authority.extend(of(&root_records, &ex, RType::DS));
+                m.additional = of(&root_records, &n("ns.example."), RType::A);
+            }
+            _ => {
+                m.header.flags.aa = true;
+                m.answers = of(&child_records, &qd.name, qd.qtype);
+                if qd.qtype == RType::DNSKEY && !fixed {
+                    m.answers.retain(|r| r.rtype() != RType::RRSIG);
+                }
+            }
+        }
+        Ok(m)
+    };
+    let mut anchors = Anchors::empty();
+    let root_ds: Vec<candor_wire::Record> = root
+        .ds
+        .iter()
+        .map(|d| candor_wire::Record::new(Name::root(), 300, candor_wire::RData::Ds(d.clone())))
+        .collect();
+    anchors.add_records(&root_ds).unwrap();
+    let mut cfg = Config::new(vec![addr(1).ip()], anchors);
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    cfg.qname_minimisation = false;
+    cfg.priming = false;
+    let clock = ManualClock::at(u64::from(now));
+    let r = Resolver::new(cfg, Scripted::new(script), clock.clone());
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert!(matches!(out.security, Security::Bogus(_)), "{:?}", out.security);
+    fixed.store(true, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(61));
+    let before = asked_lines(&r).len();
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.security, Security::Secure, "keys fetched again from the kept servers");
+    let again = &asked_lines(&r)[before..];
+    assert!(again.iter().all(|l| !l.starts_with("127.0.0.1 www.example.")), "{again:?}");
+    assert!(again.iter().any(|l| l == "127.0.0.2 example. DNSKEY"), "{again:?}");
+}
