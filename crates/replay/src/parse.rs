@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use candor_wire::text::parse_zone;
-use candor_wire::{Name, RType, Record};
+use candor_wire::{Name, RData, RType, Record};
 
 /// Which project wrote the scenario (the directory says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,11 +206,34 @@ fn parse_question(line: &str, n: usize) -> Result<(Name, RType), ParseError> {
 
 fn parse_record(line: &str, n: usize) -> Result<Record, ParseError> {
     // Names without a trailing dot are relative to the root; TTL 3600 by default.
-    let text = format!("$TTL 3600\n{line}\n");
-    let mut recs = parse_zone(&text, Some(&Name::root())).map_err(|e| ParseError { line: n, what: format!("{e}") })?;
-    match (recs.pop(), recs.is_empty()) {
-        (Some(r), true) => Ok(r),
-        _ => Err(ParseError { line: n, what: "expected one record".into() }),
+    let parse = |line: &str| -> Result<Record, ParseError> {
+        let text = format!("$TTL 3600\n{line}\n");
+        let mut recs =
+            parse_zone(&text, Some(&Name::root())).map_err(|e| ParseError { line: n, what: format!("{e}") })?;
+        match (recs.pop(), recs.is_empty()) {
+            (Some(r), true) => Ok(r),
+            _ => Err(ParseError { line: n, what: "expected one record".into() }),
+        }
+    };
+    match parse(line) {
+        Ok(r) => Ok(r),
+        // `\#` rdata that does not fit its type (scenarios about scrubbing
+        // malformed records): kept as the octets given, to go on the wire
+        // as they are, under its own type.
+        Err(e) if line.contains("\\#") => {
+            let toks: Vec<&str> = line.split_whitespace().collect();
+            let Some(at) = toks.iter().position(|t| *t == "\\#") else { return Err(e) };
+            let Some(rtype) = at.checked_sub(1).and_then(|i| toks.get(i)).and_then(|t| RType::from_text(t)) else {
+                return Err(e);
+            };
+            let mut as_unknown: Vec<&str> = toks.clone();
+            as_unknown[at - 1] = "TYPE65534";
+            let mut r = parse(&as_unknown.join(" "))?;
+            let RData::Unknown { data, .. } = r.data else { return Err(e) };
+            r.data = RData::Unknown { rtype, data };
+            Ok(r)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -1119,7 +1119,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
                 work.queries += 1;
                 let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
-                let Ok(mut msg) = Message::from_wire(&bytes) else { break };
+                let Some(mut msg) = scrubbed(&bytes, *server) else { break };
                 // Only class IN data is about the question (a referral mixing
                 // in CHAOS records must not lend them its servers).
                 for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
@@ -1438,7 +1438,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(_) => break,
                 };
                 self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
-                let Ok(mut msg) = Message::from_wire(&bytes) else { break };
+                let Some(mut msg) = scrubbed(&bytes, *server) else { break };
                 // Only class IN data is about the question (a referral mixing
                 // in CHAOS records must not lend them its servers).
                 for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
@@ -2555,6 +2555,17 @@ fn combine(v: Vec<Security>) -> Security {
 }
 
 /// (owner, type) of each RRset in a section, RRSIGs aside, in order.
+/// An authority's response, leaving out records whose RDATA does not
+/// parse (the rest may still answer); `None` when the message itself is
+/// broken.
+fn scrubbed(bytes: &[u8], server: SocketAddr) -> Option<Message> {
+    let (msg, dropped) = Message::from_wire_scrubbed(bytes).ok()?;
+    if dropped > 0 {
+        tracing::debug!(%server, dropped, "malformed records left out of a response");
+    }
+    Some(msg)
+}
+
 /// A glue address: the name server and one of its addresses.
 type Glue = (Name, IpAddr);
 

@@ -1082,3 +1082,21 @@ async fn a_bogus_link_that_ran_out_is_checked_again_with_the_servers_kept() {
     assert!(again.iter().all(|l| !l.starts_with("127.0.0.1 www.example.")), "{again:?}");
     assert!(again.iter().any(|l| l == "127.0.0.2 example. DNSKEY"), "{again:?}");
 }
+
+#[tokio::test]
+async fn malformed_records_are_left_out_of_a_response_and_the_rest_is_used() {
+    let t = Scripted::new(|_, _, _| {
+        let mut m = resp(true, Rcode::NOERROR, ANSWER, "", "");
+        m.answers.push(candor_wire::Record::new(
+            n("www.example."),
+            300,
+            candor_wire::RData::Unknown { rtype: RType::A, data: vec![3, 4, 5] },
+        ));
+        Ok(m)
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.rcode, Rcode::NOERROR, "{:?}", out.security);
+    let a: Vec<String> = out.answers.iter().map(|r| r.data.to_string()).collect();
+    assert_eq!(a, ["192.0.2.1"]);
+}

@@ -98,6 +98,21 @@ impl Message {
     /// Parse a whole message. Bytes after the last record are an error, so
     /// is an OPT anywhere but the additional section, or two of them.
     pub fn from_wire(buf: &[u8]) -> Result<Message, WireError> {
+        Message::parse_wire(buf, false).map(|(m, _)| m)
+    }
+
+    /// [`Message::from_wire`], but a record whose RDATA does not parse for
+    /// its type (an A record of three octets, a name running past its
+    /// RDLENGTH) is left out instead of failing the message, as long as the
+    /// message's framing holds; returns how many were left out. For a
+    /// resolver reading an authority's response: the rest may still answer
+    /// (a signed RRset missing a record fails validation anyway).
+    pub fn from_wire_scrubbed(buf: &[u8]) -> Result<(Message, usize), WireError> {
+        Message::parse_wire(buf, true)
+    }
+
+    fn parse_wire(buf: &[u8], scrub: bool) -> Result<(Message, usize), WireError> {
+        let mut dropped = 0usize;
         let mut r = Reader::message(buf);
         let id = r.u16("header")?;
         let bits = r.u16("header")?;
@@ -150,7 +165,14 @@ impl Message {
                     });
                     continue;
                 }
-                let data = RData::parse(rtype, rdlength, &mut rd)?;
+                let data = match RData::parse(rtype, rdlength, &mut rd) {
+                    Ok(data) => data,
+                    Err(_) if scrub => {
+                        dropped += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 records.push(Record { owner, class: Class(class), ttl, data });
             }
             match section {
@@ -163,7 +185,7 @@ impl Message {
             return Err(WireError::TrailingBytes { extra: r.remaining() });
         }
         msg.header.rcode = Rcode(ext_rcode << 4 | msg.header.rcode.0);
-        Ok(msg)
+        Ok((msg, dropped))
     }
 
     /// Where each record's TTL field starts in a message (OPT excluded: its
