@@ -39,7 +39,9 @@ pub use edns::{Edns, EdnsOption, ExtendedError, code as edns_code};
 pub use error::{BitmapError, NameError, WireError, WriteError};
 pub use message::{Flags, Header, Message};
 pub use name::{Labels, MAX_LABEL_LEN, MAX_NAME_LEN, Name};
-pub use rdata::{Caa, Dnskey, Ds, Form, Hinfo, Mx, Nsec, Nsec3, Nsec3Param, RData, Rrsig, Soa, Srv, Sshfp, Tlsa};
+pub use rdata::{
+    Caa, Dnskey, Ds, Form, Hinfo, Mx, Naptr, Nsec, Nsec3, Nsec3Param, Px, RData, Rrsig, Soa, Srv, Sshfp, Tlsa,
+};
 pub use record::{Question, Record, canonical_order};
 pub use serial::{Serial, Timestamp, parse_timestamp};
 pub use types::{Algorithm, Class, Opcode, RType, Rcode, digest};

@@ -51,6 +51,34 @@ pub struct Srv {
     pub target: Name,
 }
 
+/// PX rdata (RFC 2163).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Px {
+    /// Preference.
+    pub preference: u16,
+    /// The RFC 822 part of the mapping.
+    pub map822: Name,
+    /// The X.400 part.
+    pub mapx400: Name,
+}
+
+/// NAPTR rdata (RFC 3403).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Naptr {
+    /// Order.
+    pub order: u16,
+    /// Preference.
+    pub preference: u16,
+    /// Flags (a character string).
+    pub flags: Vec<u8>,
+    /// Services (a character string).
+    pub services: Vec<u8>,
+    /// Regular expression (a character string).
+    pub regexp: Vec<u8>,
+    /// Replacement name.
+    pub replacement: Name,
+}
+
 /// HINFO rdata.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Hinfo {
@@ -240,6 +268,10 @@ pub enum RData {
     Srv(Srv),
     /// Host information.
     Hinfo(Hinfo),
+    /// X.400 mapping.
+    Px(Px),
+    /// Naming authority pointer.
+    Naptr(Naptr),
     /// Delegation signer.
     Ds(Ds),
     /// Child DS.
@@ -303,6 +335,8 @@ impl RData {
             RData::Txt(_) => RType::TXT,
             RData::Srv(_) => RType::SRV,
             RData::Hinfo(_) => RType::HINFO,
+            RData::Px(_) => RType::PX,
+            RData::Naptr(_) => RType::NAPTR,
             RData::Ds(_) => RType::DS,
             RData::Cds(_) => RType::CDS,
             RData::Dnskey(_) => RType::DNSKEY,
@@ -372,6 +406,15 @@ impl RData {
             RType::HINFO => RData::Hinfo(Hinfo {
                 cpu: r.char_string("HINFO cpu")?.to_vec(),
                 os: r.char_string("HINFO os")?.to_vec(),
+            }),
+            RType::PX => RData::Px(Px { preference: r.u16("PX preference")?, map822: r.name()?, mapx400: r.name()? }),
+            RType::NAPTR => RData::Naptr(Naptr {
+                order: r.u16("NAPTR order")?,
+                preference: r.u16("NAPTR preference")?,
+                flags: r.char_string("NAPTR flags")?.to_vec(),
+                services: r.char_string("NAPTR services")?.to_vec(),
+                regexp: r.char_string("NAPTR regexp")?.to_vec(),
+                replacement: r.name()?,
             }),
             RType::DS => RData::Ds(parse_ds(r)?),
             RType::CDS => RData::Cds(parse_ds(r)?),
@@ -487,6 +530,23 @@ impl RData {
             RData::Hinfo(h) => {
                 write_char_string(w, &h.cpu);
                 write_char_string(w, &h.os);
+            }
+            // Names lowercased in canonical form (RFC 4034 §6.2), never
+            // compressed (RFC 3597 §4).
+            RData::Px(p) => {
+                w.u16(p.preference);
+                for n in [&p.map822, &p.mapx400] {
+                    if canonical { w.name(&n.to_lowercase(), false) } else { w.name(n, false) }
+                }
+            }
+            RData::Naptr(n) => {
+                w.u16(n.order);
+                w.u16(n.preference);
+                write_char_string(w, &n.flags);
+                write_char_string(w, &n.services);
+                write_char_string(w, &n.regexp);
+                let r = &n.replacement;
+                if canonical { w.name(&r.to_lowercase(), false) } else { w.name(r, false) }
             }
             RData::Ds(d) | RData::Cds(d) => {
                 w.u16(d.key_tag);

@@ -70,10 +70,16 @@ code_type! {
         MX = 15, "MX";
         /// Text strings.
         TXT = 16, "TXT";
+        /// X.400 mail mapping (RFC 2163).
+        PX = 26, "PX";
         /// IPv6 address.
         AAAA = 28, "AAAA";
+        /// Location (RFC 1876; RFC 3597 form in text).
+        LOC = 29, "LOC";
         /// Service locator.
         SRV = 33, "SRV";
+        /// Naming authority pointer (RFC 3403).
+        NAPTR = 35, "NAPTR";
         /// Delegation name.
         DNAME = 39, "DNAME";
         /// EDNS pseudo-record.

@@ -5,8 +5,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use candor_wire::text::parse_zone;
 use candor_wire::{
-    Algorithm, Caa, Class, Dnskey, Ds, Edns, EdnsOption, ExtendedError, Flags, Header, Hinfo, Message, Mx, Name, Nsec,
-    Nsec3, Nsec3Param, Opcode, Question, RData, RType, Rcode, Record, Rrsig, Soa, Srv, Sshfp, Tlsa, TypeBitmap,
+    Algorithm, Caa, Class, Dnskey, Ds, Edns, EdnsOption, ExtendedError, Flags, Header, Hinfo, Message, Mx, Name, Naptr,
+    Nsec, Nsec3, Nsec3Param, Opcode, Px, Question, RData, RType, Rcode, Record, Rrsig, Soa, Srv, Sshfp, Tlsa,
+    TypeBitmap,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -43,6 +44,15 @@ fn rdata() -> impl Strategy<Value = RData> {
             minimum: v[4]
         })),
         (any::<u16>(), name()).prop_map(|(p, e)| RData::Mx(Mx { preference: p, exchange: e })),
+        (any::<u16>(), name(), name()).prop_map(|(p, a, b)| RData::Px(Px { preference: p, map822: a, mapx400: b })),
+        (any::<[u16; 2]>(), bytes(20), bytes(20), bytes(40), name()).prop_map(|(v, f, s, r, n)| RData::Naptr(Naptr {
+            order: v[0],
+            preference: v[1],
+            flags: f,
+            services: s,
+            regexp: r,
+            replacement: n
+        })),
         vec(bytes(40), 1..4).prop_map(RData::Txt),
         (any::<[u16; 3]>(), name()).prop_map(|(v, t)| RData::Srv(Srv {
             priority: v[0],
@@ -235,4 +245,26 @@ proptest! {
     fn arbitrary_text_never_panics(s in "[ -~\\n\\t();\"\\\\$@]{0,200}") {
         let _ = parse_zone(&s, Some(&"example.".parse().unwrap()));
     }
+}
+
+#[test]
+fn naptr_and_px_names_are_lowercased_in_canonical_form_only() {
+    let recs = parse_zone(
+        "e.example. 300 IN NAPTR 100 10 \"S\" \"SIP+D2U\" \"\" _SIP._udp.Example.\ne.example. 300 IN PX 10 Net2.IT. PRMD-net2.ADMD-p400.C-IT.\n",
+        None,
+    )
+    .unwrap();
+    let naptr = &recs[0].data;
+    assert_eq!(naptr.to_string(), "100 10 \"S\" \"SIP+D2U\" \"\" _SIP._udp.Example.");
+    let plain = naptr.to_wire();
+    let canonical = naptr.to_canonical();
+    assert_ne!(plain, canonical);
+    assert!(canonical.windows(4).any(|w| w == b"_sip"), "lowercased: {canonical:?}");
+    assert!(plain.windows(4).any(|w| w == b"_SIP"), "case kept: {plain:?}");
+    assert_eq!(RData::from_wire(RType::NAPTR, &plain).unwrap(), *naptr);
+    let px = &recs[1].data;
+    assert_eq!(px.to_string(), "10 Net2.IT. PRMD-net2.ADMD-p400.C-IT.");
+    assert!(px.to_canonical().windows(4).any(|w| w == b"net2"));
+    // A PX whose second name is missing does not parse.
+    assert!(RData::from_wire(RType::PX, &[0, 10, 0]).is_err());
 }

@@ -33,9 +33,16 @@ fn b64_value(c: u8) -> Option<u32> {
 /// Decode padded base64; `None` on any character outside the alphabet,
 /// bad padding, or non-zero trailing bits.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
+    // Padding may be left off the last group (as some signers write it);
+    // it may not be misplaced.
+    let padded: String;
+    let mut bytes = text.as_bytes();
     if !bytes.len().is_multiple_of(4) {
-        return None;
+        if bytes.len() % 4 == 1 || bytes.contains(&b'=') {
+            return None;
+        }
+        padded = format!("{text}{}", "=".repeat(4 - bytes.len() % 4));
+        bytes = padded.as_bytes();
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
     let groups = bytes.len() / 4;
@@ -152,6 +159,11 @@ mod tests {
             assert_eq!(base32hex_decode(b32).unwrap(), raw.as_bytes());
             assert_eq!(base32hex_decode(&b32.to_lowercase()).unwrap(), raw.as_bytes());
         }
+        // Padding left off is taken; misplaced or short padding is not.
+        assert_eq!(base64_decode("Zg").unwrap(), b"f");
+        assert_eq!(base64_decode("Zm9vYmE").unwrap(), b"fooba");
+        assert_eq!(base64_decode("Zm9vY"), None);
+        assert_eq!(base64_decode("Zh"), None);
         assert_eq!(base64_decode("Zg="), None);
         assert_eq!(base64_decode("Zh=="), None);
         assert_eq!(base64_decode("Z==="), None);

@@ -70,6 +70,15 @@ impl fmt::Display for RData {
                 f.write_str(" ")?;
                 char_string(f, &h.os)
             }
+            RData::Px(p) => write!(f, "{} {} {}", p.preference, p.map822, p.mapx400),
+            RData::Naptr(n) => {
+                write!(f, "{} {} ", n.order, n.preference)?;
+                for s in [&n.flags, &n.services, &n.regexp] {
+                    char_string(f, s)?;
+                    f.write_str(" ")?;
+                }
+                write!(f, "{}", n.replacement)
+            }
             RData::Ds(d) | RData::Cds(d) => {
                 write!(f, "{} {} {} {}", d.key_tag, d.algorithm.0, d.digest_type, hex_encode(&d.digest))
             }

@@ -8,7 +8,9 @@ use super::lexer::{Entry, Token, lex};
 use super::{ZoneError, ZoneErrorKind};
 use crate::bitmap::TypeBitmap;
 use crate::name::{Name, parse_text};
-use crate::rdata::{Caa, Dnskey, Ds, Hinfo, Mx, Nsec, Nsec3, Nsec3Param, RData, Rrsig, Soa, Srv, Sshfp, Tlsa};
+use crate::rdata::{
+    Caa, Dnskey, Ds, Hinfo, Mx, Naptr, Nsec, Nsec3, Nsec3Param, Px, RData, Rrsig, Soa, Srv, Sshfp, Tlsa,
+};
 use crate::record::Record;
 use crate::serial::parse_timestamp;
 use crate::types::{Algorithm, Class, RType};
@@ -433,6 +435,17 @@ fn parse_rdata(rtype: RType, f: &mut Fields<'_>, origin: Option<&Name>) -> Resul
             target: f.name(origin)?,
         }),
         RType::HINFO => RData::Hinfo(Hinfo { cpu: f.char_string("HINFO cpu")?, os: f.char_string("HINFO os")? }),
+        RType::PX => {
+            RData::Px(Px { preference: f.num("PX preference")?, map822: f.name(origin)?, mapx400: f.name(origin)? })
+        }
+        RType::NAPTR => RData::Naptr(Naptr {
+            order: f.num("NAPTR order")?,
+            preference: f.num("NAPTR preference")?,
+            flags: f.char_string("NAPTR flags")?,
+            services: f.char_string("NAPTR services")?,
+            regexp: f.char_string("NAPTR regexp")?,
+            replacement: f.name(origin)?,
+        }),
         RType::DS | RType::CDS => {
             let ds = Ds {
                 key_tag: f.num("key tag")?,
