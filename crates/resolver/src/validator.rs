@@ -275,24 +275,15 @@ impl Validator {
         }
         let mut first_error: Option<Failure> = None;
         for sig in ours.iter().take(self.budget.sigs_per_rrset) {
-            let candidates = keys
-                .keys
-                .iter()
-                .filter(|(k, tag, _)| *tag == sig.key_tag && k.algorithm == sig.algorithm)
-                .take(self.budget.keys_per_tag);
-            for (k, _, public) in candidates {
-                if spent.verifications >= self.budget.verifications {
-                    return Err(self.budget_failure(zone, now));
+            match self.try_sig(rrset, sig, keys, now, spent)? {
+                SigOutcome::Verified if keys.required.is_empty() => return Ok(()),
+                SigOutcome::Verified => {
+                    return self.every_algorithm(rrset, rrsigs, keys, &keys.required, sig.algorithm, now, spent);
                 }
-                match self.verify_one(rrset, sig, zone, (k, public), now, spent) {
-                    Ok(()) if keys.required.is_empty() => return Ok(()),
-                    Ok(()) => {
-                        return self.every_algorithm(rrset, rrsigs, keys, &keys.required, sig.algorithm, now, spent);
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert_with(|| failure_of(&e, zone, owner, rtype, sig, now));
-                    }
+                SigOutcome::Failed(Some(e)) => {
+                    first_error.get_or_insert_with(|| failure_of(&e, zone, owner, rtype, sig, now));
                 }
+                SigOutcome::Failed(None) => {}
             }
         }
         Err(first_error.unwrap_or_else(|| {
@@ -304,7 +295,47 @@ impl Validator {
     }
 }
 
+/// What trying one RRSIG gave.
+enum SigOutcome {
+    /// A key it names verifies it.
+    Verified,
+    /// None does: the first key's error, if a key with its tag and
+    /// algorithm was there at all.
+    Failed(Option<RrsigError>),
+}
+
 impl Validator {
+    /// Try `sig` over `rrset` with the keys of `keys` it names (at most
+    /// `keys_per_tag` of them); `Err` when the verification budget ran out.
+    fn try_sig(
+        &self,
+        rrset: &[Record],
+        sig: &Rrsig,
+        keys: &TrustedKeys,
+        now: u64,
+        spent: &mut Spent,
+    ) -> Result<SigOutcome, Failure> {
+        let zone = &keys.zone;
+        let mut first = None;
+        let candidates = keys
+            .keys
+            .iter()
+            .filter(|(k, tag, _)| *tag == sig.key_tag && k.algorithm == sig.algorithm)
+            .take(self.budget.keys_per_tag);
+        for (k, _, public) in candidates {
+            if spent.verifications >= self.budget.verifications {
+                return Err(self.budget_failure(zone, now));
+            }
+            match self.verify_one(rrset, sig, zone, (k, public), now, spent) {
+                Ok(()) => return Ok(SigOutcome::Verified),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        Ok(SigOutcome::Failed(first))
+    }
+
     /// With [`Validator::all_algorithms`]: `rrset`, already verified with
     /// an RRSIG of algorithm `done`, must also verify with one of each
     /// other algorithm in `required`, made by one of `keys`.
@@ -324,22 +355,12 @@ impl Validator {
         let (owner, rtype) = (&first.owner, first.rtype());
         for (alg, tag) in required.iter().copied().filter(|(a, _)| *a != done) {
             let mut verified = false;
-            'sigs: for sig in
+            for sig in
                 rrsigs.iter().filter(|s| s.algorithm == alg && s.signer == *zone).take(self.budget.sigs_per_rrset)
             {
-                for (k, _, public) in keys
-                    .keys
-                    .iter()
-                    .filter(|(k, tag, _)| *tag == sig.key_tag && k.algorithm == alg)
-                    .take(self.budget.keys_per_tag)
-                {
-                    if spent.verifications >= self.budget.verifications {
-                        return Err(self.budget_failure(zone, now));
-                    }
-                    if self.verify_one(rrset, sig, zone, (k, public), now, spent).is_ok() {
-                        verified = true;
-                        break 'sigs;
-                    }
+                if matches!(self.try_sig(rrset, sig, keys, now, spent)?, SigOutcome::Verified) {
+                    verified = true;
+                    break;
                 }
             }
             if !verified {

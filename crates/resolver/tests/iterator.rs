@@ -79,6 +79,15 @@ fn referral(child: &str, ns: &str, glue: &str) -> Message {
     resp(false, Rcode::NOERROR, "", &format!("{child} 3600 NS {ns}\n"), glue)
 }
 
+/// A config with one root server (127.0.0.1), loopback servers allowed
+/// and no priming.
+fn loopback_config(anchors: Anchors) -> Config {
+    let mut cfg = Config::new(vec![addr(1).ip()], anchors);
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    cfg.priming = false;
+    cfg
+}
+
 fn resolver(t: Scripted, roots: &[u8]) -> Resolver<Scripted, ManualClock> {
     let mut cfg = Config::new(roots.iter().map(|l| addr(*l).ip()).collect(), Anchors::empty());
     cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
@@ -90,6 +99,39 @@ fn resolver(t: Scripted, roots: &[u8]) -> Resolver<Scripted, ManualClock> {
 }
 
 const ANSWER: &str = "www.example. 300 A 192.0.2.1\n";
+
+/// `zone` signed for `origin` by the lab's signer (one ECDSA P-256 key,
+/// NSEC), valid a day either side of `now`.
+fn sign(origin: &str, zone: &[candor_wire::Record], seed: &[u8], now: u32) -> candor_lab::SignedZone {
+    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
+    let opts = SignOptions {
+        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
+        layout: KeyLayout::Csk,
+        denial: Denial::Nsec,
+        inception: now - 86_400,
+        expiration: now + 86_400,
+        seed: seed.to_vec(),
+    };
+    sign_zone(&n(origin), zone, &opts).unwrap()
+}
+
+/// A signed zone's DS RRset, as records at its apex.
+fn ds_records(z: &candor_lab::SignedZone) -> Vec<candor_wire::Record> {
+    z.ds.iter().map(|d| candor_wire::Record::new(z.origin.clone(), 300, candor_wire::RData::Ds(d.clone()))).collect()
+}
+
+/// The records of `owner`/`rtype` among `records`, with the RRSIGs over them.
+fn rrset_of(records: &[candor_wire::Record], owner: &Name, rtype: RType) -> Vec<candor_wire::Record> {
+    records.iter().filter(|r| r.owner == *owner && covered(r) == rtype).cloned().collect()
+}
+
+/// The type a record stands for: its own, or the one an RRSIG covers.
+fn covered(r: &candor_wire::Record) -> RType {
+    match &r.data {
+        candor_wire::RData::Rrsig(s) => s.type_covered,
+        _ => r.rtype(),
+    }
+}
 
 #[tokio::test]
 async fn skips_lame_refusing_and_silent_servers() {
@@ -410,9 +452,7 @@ async fn qname_minimisation_sends_each_server_one_label_more() {
             (ip, a) => panic!("{ip} asked {a}"),
         }
     });
-    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
-    cfg.priming = false;
+    let cfg = loopback_config(Anchors::empty());
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1, "{:?}", out.security);
@@ -435,9 +475,7 @@ async fn qname_minimisation_falls_back_on_nxdomain_for_a_minimised_name() {
             (ip, a) => panic!("{ip} asked {a}"),
         }
     });
-    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
-    cfg.priming = false;
+    let cfg = loopback_config(Anchors::empty());
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1));
@@ -491,9 +529,9 @@ async fn priming_replaces_the_hints_with_the_roots_own_list() {
             (ip, _) => panic!("asked {ip}"),
         }
     });
-    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    let mut cfg = loopback_config(Anchors::empty());
     cfg.qname_minimisation = false;
+    cfg.priming = true;
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.answers.len(), 1);
@@ -534,43 +572,27 @@ async fn the_time_budget_holds_and_refused_glue_is_named() {
 /// "insecure" and unsigned data went out as if the zone were unsigned.
 #[tokio::test]
 async fn an_island_below_an_insecure_cut_on_the_same_server_is_validated() {
-    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
     let now: u32 = 1_800_000_000;
-    let opts = SignOptions {
-        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
-        layout: KeyLayout::Csk,
-        denial: Denial::Nsec,
-        inception: now - 86_400,
-        expiration: now + 86_400,
-        seed: b"island".to_vec(),
-    };
+    let seed: &[u8] = b"island";
     let zone = parse_zone(
         "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\nwww.example. 300 A 192.0.2.1\n",
         None,
     )
     .unwrap();
-    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
+    let signed = sign("example.", &zone, seed, now);
     let mut anchors = Anchors::empty();
-    let ds: Vec<candor_wire::Record> = signed
-        .ds
-        .iter()
-        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
-        .collect();
+    let ds = ds_records(&signed);
     anchors.add_records(&ds).unwrap();
     let records = signed.records.clone();
     let script = move |strip: bool| {
         let records = records.clone();
         move |_: SocketAddr, _: Protocol, q: &Message| {
             let qd = q.question().unwrap();
-            let rtype_of = |r: &candor_wire::Record| match &r.data {
-                candor_wire::RData::Rrsig(s) => s.type_covered,
-                _ => r.rtype(),
-            };
             let mut m = Message::default();
             m.header.flags.aa = true;
             m.answers = records
                 .iter()
-                .filter(|r| r.owner == qd.name && rtype_of(r) == qd.qtype)
+                .filter(|r| r.owner == qd.name && covered(r) == qd.qtype)
                 .filter(|r| !(strip && qd.qtype == RType::A && r.rtype() == RType::RRSIG))
                 .cloned()
                 .collect();
@@ -578,10 +600,8 @@ async fn an_island_below_an_insecure_cut_on_the_same_server_is_validated() {
         }
     };
     let resolver = |strip: bool| {
-        let mut cfg = Config::new(vec![addr(1).ip()], anchors.clone());
-        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        let mut cfg = loopback_config(anchors.clone());
         cfg.qname_minimisation = false;
-        cfg.priming = false;
         Resolver::new(cfg, Scripted::new(script(strip)), ManualClock::at(u64::from(now)))
     };
     let out = resolver(false).resolve(&n("www.example."), RType::A).await;
@@ -608,9 +628,7 @@ async fn qname_minimisation_asks_type_a_when_ns_questions_go_unanswered() {
             (ip, a) => panic!("{ip} asked {a}"),
         }
     });
-    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
-    cfg.priming = false;
+    let cfg = loopback_config(Anchors::empty());
     let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1), "{:?}", out.security);
@@ -620,27 +638,15 @@ async fn qname_minimisation_asks_type_a_when_ns_questions_go_unanswered() {
 
 #[tokio::test]
 async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
-    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
     let now: u32 = 1_800_000_000;
-    let opts = SignOptions {
-        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
-        layout: KeyLayout::Csk,
-        denial: Denial::Nsec,
-        inception: now - 86_400,
-        expiration: now + 86_400,
-        seed: b"stop-nxdomain".to_vec(),
-    };
+    let seed: &[u8] = b"stop-nxdomain";
     let zone = parse_zone(
         "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\nwww.example. 300 A 192.0.2.1\n",
         None,
     )
     .unwrap();
-    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
-    let ds: Vec<candor_wire::Record> = signed
-        .ds
-        .iter()
-        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
-        .collect();
+    let signed = sign("example.", &zone, seed, now);
+    let ds = ds_records(&signed);
     let records = signed.records.clone();
     // One server for the root and example.: the zone's records by owner
     // and type; a name that does not exist gets NXDOMAIN with the SOA and
@@ -648,19 +654,15 @@ async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
     // everything below it and *.example.
     let script = move |_: SocketAddr, _: Protocol, q: &Message| {
         let qd = q.question().unwrap();
-        let rtype_of = |r: &candor_wire::Record| match &r.data {
-            candor_wire::RData::Rrsig(s) => s.type_covered,
-            _ => r.rtype(),
-        };
         let mut m = Message::default();
         m.header.flags.aa = true;
         if records.iter().any(|r| r.owner == qd.name) {
-            m.answers = records.iter().filter(|r| r.owner == qd.name && rtype_of(r) == qd.qtype).cloned().collect();
+            m.answers = rrset_of(&records, &qd.name, qd.qtype);
         } else {
             m.header.rcode = Rcode::NXDOMAIN;
             m.authority = records
                 .iter()
-                .filter(|r| r.owner == n("example.") && matches!(rtype_of(r), RType::SOA | RType::NSEC))
+                .filter(|r| r.owner == n("example.") && matches!(covered(r), RType::SOA | RType::NSEC))
                 .cloned()
                 .collect();
         }
@@ -671,9 +673,7 @@ async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
         if anchored {
             anchors.add_records(&ds).unwrap();
         }
-        let mut cfg = Config::new(vec![addr(1).ip()], anchors);
-        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
-        cfg.priming = false;
+        let cfg = loopback_config(anchors);
         Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)))
     };
     // Validated: the proof denies a.b.example. too, so it is not asked.
@@ -692,16 +692,8 @@ async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
 
 #[tokio::test]
 async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does_not_answer() {
-    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
     let now: u32 = 1_800_000_000;
-    let opts = SignOptions {
-        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
-        layout: KeyLayout::Csk,
-        denial: Denial::Nsec,
-        inception: now - 86_400,
-        expiration: now + 86_400,
-        seed: b"carried-proof".to_vec(),
-    };
+    let seed: &[u8] = b"carried-proof";
     // example. (signed, anchored) delegates sub.example. without a DS; one
     // server serves both, and drops DS questions.
     let zone = parse_zone(
@@ -710,22 +702,12 @@ async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does
         None,
     )
     .unwrap();
-    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
-    let ds: Vec<candor_wire::Record> = signed
-        .ds
-        .iter()
-        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
-        .collect();
+    let signed = sign("example.", &zone, seed, now);
+    let ds = ds_records(&signed);
     let records = signed.records.clone();
     let script = move |server: SocketAddr, _: Protocol, q: &Message| {
         let qd = q.question().unwrap();
-        let rtype_of = |r: &candor_wire::Record| match &r.data {
-            candor_wire::RData::Rrsig(s) => s.type_covered,
-            _ => r.rtype(),
-        };
-        let of = |owner: &str, t: RType| -> Vec<candor_wire::Record> {
-            records.iter().filter(|r| r.owner == n(owner) && rtype_of(r) == t).cloned().collect()
-        };
+        let of = |owner: &str, t: RType| rrset_of(&records, &n(owner), t);
         let mut m = Message::default();
         m.header.flags.aa = true;
         match (qd.name.to_string().as_str(), qd.qtype) {
@@ -744,10 +726,8 @@ async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does
     let resolver = |aggressive: bool| {
         let mut anchors = Anchors::empty();
         anchors.add_records(&ds).unwrap();
-        let mut cfg = Config::new(vec![addr(1).ip()], anchors);
-        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        let mut cfg = loopback_config(anchors);
         cfg.qname_minimisation = false;
-        cfg.priming = false;
         cfg.cache.aggressive_nsec = aggressive;
         Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)))
     };
@@ -763,52 +743,34 @@ async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does
 
 #[tokio::test]
 async fn unsigned_target_data_beside_a_signed_cname_is_asked_for_again() {
-    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
     let now: u32 = 1_800_000_000;
-    let opts = SignOptions {
-        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
-        layout: KeyLayout::Csk,
-        denial: Denial::Nsec,
-        inception: now - 86_400,
-        expiration: now + 86_400,
-        seed: b"chain-target".to_vec(),
-    };
+    let seed: &[u8] = b"chain-target";
     let zone = parse_zone(
         "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\n\
          www.example. 300 CNAME next.example.\nnext.example. 300 A 192.0.2.1\n",
         None,
     )
     .unwrap();
-    let signed = sign_zone(&n("example."), &zone, &opts).unwrap();
+    let signed = sign("example.", &zone, seed, now);
     let mut anchors = Anchors::empty();
-    let ds: Vec<candor_wire::Record> = signed
-        .ds
-        .iter()
-        .map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone())))
-        .collect();
+    let ds = ds_records(&signed);
     anchors.add_records(&ds).unwrap();
     let records = signed.records.clone();
     // The server answers www.example. with the signed CNAME and, beside
     // it, target data nobody signed (a spoofed or stale record).
     let script = move |_: SocketAddr, _: Protocol, q: &Message| {
         let qd = q.question().unwrap();
-        let rtype_of = |r: &candor_wire::Record| match &r.data {
-            candor_wire::RData::Rrsig(s) => s.type_covered,
-            _ => r.rtype(),
-        };
         let mut m = Message::default();
         m.header.flags.aa = true;
         let want = if qd.name == n("www.example.") { RType::CNAME } else { qd.qtype };
-        m.answers = records.iter().filter(|r| r.owner == qd.name && rtype_of(r) == want).cloned().collect();
+        m.answers = rrset_of(&records, &qd.name, want);
         if qd.name == n("www.example.") {
             m.answers.extend(parse_zone("next.example. 300 A 192.0.2.66\n", None).unwrap());
         }
         Ok(m)
     };
-    let mut cfg = Config::new(vec![addr(1).ip()], anchors);
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    let mut cfg = loopback_config(anchors);
     cfg.qname_minimisation = false;
-    cfg.priming = false;
     let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
     let out = r.resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.security, Security::Secure);
@@ -845,10 +807,8 @@ async fn hardened_sibling_glue_is_looked_up_and_is_the_last_resort() {
         }
     };
     let answer = |hardened: bool, lookup_works: bool| async move {
-        let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        let mut cfg = loopback_config(Anchors::empty());
         cfg.qname_minimisation = false;
-        cfg.priming = false;
         cfg.harden_unverified_glue = hardened;
         let r = Resolver::new(cfg, Scripted::new(script(lookup_works)), ManualClock::at(1_800_000_000));
         let out = r.resolve(&n("www.example."), RType::A).await;
@@ -861,49 +821,30 @@ async fn hardened_sibling_glue_is_looked_up_and_is_the_last_resort() {
 
 #[tokio::test]
 async fn the_root_key_sentinel_answers_for_a_and_aaaa_only() {
-    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
     let now: u32 = 1_800_000_000;
-    let opts = SignOptions {
-        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
-        layout: KeyLayout::Csk,
-        denial: Denial::Nsec,
-        inception: now - 86_400,
-        expiration: now + 86_400,
-        seed: b"sentinel".to_vec(),
-    };
-    let probe = SignOptions { seed: b"sentinel".to_vec(), ..opts.clone() };
-    let root = Name::root();
+    let seed: &[u8] = b"sentinel";
     let base = ". 300 SOA ns.test. h.test. 1 2 3 4 300\n. 300 NS ns.test.\nns.test. 300 A 127.0.0.1\n";
-    let tag = sign_zone(&root, &parse_zone(base, None).unwrap(), &probe).unwrap().ds[0].key_tag;
+    // The key (from the seed) and so its tag are the same whatever is signed.
+    let tag = sign(".", &parse_zone(base, None).unwrap(), seed, now).ds[0].key_tag;
     let mut text = base.to_owned();
     for (kind, t) in [("is-ta", tag), ("not-ta", tag), ("is-ta", 0)] {
         let owner = format!("root-key-sentinel-{kind}-{t:05}.test.");
         text.push_str(&format!("{owner} 300 A 192.0.2.1\n{owner} 300 TXT \"probe\"\n"));
     }
-    let signed = sign_zone(&root, &parse_zone(&text, None).unwrap(), &opts).unwrap();
-    let ds: Vec<candor_wire::Record> = signed
-        .ds
-        .iter()
-        .map(|d| candor_wire::Record::new(root.clone(), 300, candor_wire::RData::Ds(d.clone())))
-        .collect();
+    let signed = sign(".", &parse_zone(&text, None).unwrap(), seed, now);
+    let ds = ds_records(&signed);
     let mut anchors = Anchors::empty();
     anchors.add_records(&ds).unwrap();
     let records = signed.records.clone();
     let script = move |_: SocketAddr, _: Protocol, q: &Message| {
         let qd = q.question().unwrap();
-        let rtype_of = |r: &candor_wire::Record| match &r.data {
-            candor_wire::RData::Rrsig(s) => s.type_covered,
-            _ => r.rtype(),
-        };
         let mut m = Message::default();
         m.header.flags.aa = true;
-        m.answers = records.iter().filter(|r| r.owner == qd.name && rtype_of(r) == qd.qtype).cloned().collect();
+        m.answers = rrset_of(&records, &qd.name, qd.qtype);
         Ok(m)
     };
-    let mut cfg = Config::new(vec![addr(1).ip()], anchors);
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    let mut cfg = loopback_config(anchors);
     cfg.qname_minimisation = false;
-    cfg.priming = false;
     let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
     let ask = |name: String, t: RType| {
         let r = &r;
@@ -938,10 +879,8 @@ async fn out_of_bailiwick_glue_is_used_only_with_harden_glue_off() {
         }
     };
     for (hardened, rcode) in [(true, Rcode::SERVFAIL), (false, Rcode::NOERROR)] {
-        let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        let mut cfg = loopback_config(Anchors::empty());
         cfg.qname_minimisation = false;
-        cfg.priming = false;
         cfg.harden_glue = hardened;
         let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(1_800_000_000));
         let out = r.resolve(&n("www.evil.test."), RType::A).await;
@@ -966,10 +905,8 @@ async fn ns_answers_carry_in_zone_addresses_and_non_minimal_nodata_the_ns_rrset(
         })
     };
     let resolver = |minimal: bool| {
-        let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
-        cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+        let mut cfg = loopback_config(Anchors::empty());
         cfg.qname_minimisation = false;
-        cfg.priming = false;
         cfg.minimal_responses = minimal;
         Resolver::new(cfg, Scripted::new(t), ManualClock::at(1_800_000_000))
     };
@@ -992,41 +929,23 @@ async fn ns_answers_carry_in_zone_addresses_and_non_minimal_nodata_the_ns_rrset(
 
 #[tokio::test]
 async fn a_bogus_link_that_ran_out_is_checked_again_with_the_servers_kept() {
-    use candor_lab::{Denial, KeyLayout, SignOptions, sign_zone};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let now: u32 = 1_800_000_000;
-    let opts = |seed: &[u8]| SignOptions {
-        algorithm: candor_wire::Algorithm::ECDSAP256SHA256,
-        layout: KeyLayout::Csk,
-        denial: Denial::Nsec,
-        inception: now - 86_400,
-        expiration: now + 86_400,
-        seed: seed.to_vec(),
-    };
-    let child = sign_zone(
-        &n("example."),
+    let child = sign(
+        "example.",
         &parse_zone(
             "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.2\nwww.example. 300 A 192.0.2.1\n",
             None,
         )
         .unwrap(),
-        &opts(b"child"),
-    )
-    .unwrap();
+        b"child",
+        now,
+    );
     let root_text = ". 300 SOA ns.root. h.root. 1 2 3 4 300\n. 300 NS ns.root.\nns.root. 300 A 127.0.0.1\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.2\n".to_owned();
     let mut root_zone = parse_zone(&root_text, None).unwrap();
-    root_zone.extend(
-        child.ds.iter().map(|d| candor_wire::Record::new(n("example."), 300, candor_wire::RData::Ds(d.clone()))),
-    );
-    let root = sign_zone(&Name::root(), &root_zone, &opts(b"root")).unwrap();
-    let rtype_of = |r: &candor_wire::Record| match &r.data {
-        candor_wire::RData::Rrsig(s) => s.type_covered,
-        _ => r.rtype(),
-    };
-    let of = move |records: &[candor_wire::Record], owner: &Name, t: RType| -> Vec<candor_wire::Record> {
-        records.iter().filter(|r| r.owner == *owner && rtype_of(r) == t).cloned().collect()
-    };
+    root_zone.extend(ds_records(&child));
+    let root = sign(".", &root_zone, b"root", now);
     // First the child serves its DNSKEY RRset without signatures (bogus);
     // once fixed, the root no longer refers to it.
     let fixed = Arc::new(AtomicBool::new(false));
@@ -1039,18 +958,18 @@ async fn a_bogus_link_that_ran_out_is_checked_again_with_the_servers_kept() {
         match server.ip().to_string().as_str() {
             "127.0.0.1" if qd.name.is_root() => {
                 m.header.flags.aa = true;
-                m.answers = of(&root_records, &qd.name, qd.qtype);
+                m.answers = rrset_of(&root_records, &qd.name, qd.qtype);
             }
             "127.0.0.1" if fixed => m.header.rcode = Rcode::REFUSED,
             "127.0.0.1" => {
                 let ex = n("example.");
-                m.authority = of(&root_records, &ex, RType::NS);
-                m.authority.extend(of(&root_records, &ex, RType::DS));
-                m.additional = of(&root_records, &n("ns.example."), RType::A);
+                m.authority = rrset_of(&root_records, &ex, RType::NS);
+                m.authority.extend(rrset_of(&root_records, &ex, RType::DS));
+                m.additional = rrset_of(&root_records, &n("ns.example."), RType::A);
             }
             _ => {
                 m.header.flags.aa = true;
-                m.answers = of(&child_records, &qd.name, qd.qtype);
+                m.answers = rrset_of(&child_records, &qd.name, qd.qtype);
                 if qd.qtype == RType::DNSKEY && !fixed {
                     m.answers.retain(|r| r.rtype() != RType::RRSIG);
                 }
@@ -1059,16 +978,9 @@ async fn a_bogus_link_that_ran_out_is_checked_again_with_the_servers_kept() {
         Ok(m)
     };
     let mut anchors = Anchors::empty();
-    let root_ds: Vec<candor_wire::Record> = root
-        .ds
-        .iter()
-        .map(|d| candor_wire::Record::new(Name::root(), 300, candor_wire::RData::Ds(d.clone())))
-        .collect();
-    anchors.add_records(&root_ds).unwrap();
-    let mut cfg = Config::new(vec![addr(1).ip()], anchors);
-    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    anchors.add_records(&ds_records(&root)).unwrap();
+    let mut cfg = loopback_config(anchors);
     cfg.qname_minimisation = false;
-    cfg.priming = false;
     let clock = ManualClock::at(u64::from(now));
     let r = Resolver::new(cfg, Scripted::new(script), clock.clone());
     let out = r.resolve(&n("www.example."), RType::A).await;
