@@ -513,11 +513,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         {
             return Some((Resolution::cached(Rcode::NOERROR, answers, secure), left));
         }
-        // RFC 8020, then RFC 8198 (NSEC records that deny the question),
-        // unless the operator configured other servers for a zone below the
-        // one that denied the name (a stub or forward zone) or switched
-        // validation off there (an NTA); those are looked at only when a
-        // denial is found.
+        self.cached_denial(qname, qtype)
+    }
+
+    /// RFC 8020, then RFC 8198 (NSEC records that deny the question),
+    /// unless the operator configured other servers for a zone below the
+    /// one that denied the name (a stub or forward zone) or switched
+    /// validation off there (an NTA); those are looked at only when a
+    /// denial is found.
+    fn cached_denial(&self, qname: &Name, qtype: RType) -> Option<(Resolution, Duration)> {
+        let now = self.clock.monotonic();
         let nx = self
             .cache
             .nxdomain_above(qname, now)
@@ -664,7 +669,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         for link in 0..=self.cfg.max_cnames {
             // The question itself was just looked up in the caches (the
             // caller's answer_now); its chain's later names were not.
-            let r = match self.cached_link(&name, qtype, link > 0, work) {
+            let denied = || (link > 0 && work.trace.is_none()).then(|| self.cached_denial(&name, qtype)).flatten();
+            let r = match self.cached_link(&name, qtype, link > 0, work).or_else(|| denied().map(|(r, _)| r)) {
                 Some(r) => r,
                 None => self.resolve_one(&name, qtype, work).await,
             };
@@ -704,6 +710,19 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 dedup_records(&mut answers);
                 return Resolution { answers, authority, security: combine(verdicts), ..r };
             }
+            // The answer may carry the target zone's own proof that the
+            // target does not exist; with that zone's keys already trusted
+            // it ends the chain (a validated denial proves the same
+            // whichever server delivered it).
+            if r.rcode == Rcode::NXDOMAIN
+                && let Some((proof, security)) = self.carried_nxdomain(&target, &r.authority, work)
+            {
+                verdicts.push(security);
+                authority.extend(proof);
+                dedup_records(&mut authority);
+                dedup_records(&mut answers);
+                return Resolution { answers, authority, security: combine(verdicts), ..r };
+            }
             // Of an earlier link's authority section, its proofs; the
             // zone's NS RRset (non-minimal responses) is the final link's.
             authority.extend(r.authority.iter().filter(|rr| !is_ns_or_sig(rr)).cloned());
@@ -719,6 +738,51 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             security: Security::Servfail(f),
             from_cache: false,
             additional: Vec::new(),
+        }
+    }
+
+    /// The proof, in `authority`, that `target` does not exist, signed by
+    /// the zone of its SOA there when that zone's keys are already trusted
+    /// (a kept secure cut): the SOA and denial records, with the verdict.
+    fn carried_nxdomain(
+        &self,
+        target: &Name,
+        authority: &[Record],
+        work: &mut Work,
+    ) -> Option<(Vec<Record>, Security)> {
+        let zone =
+            authority.iter().find(|r| r.rtype() == RType::SOA && target.is_subdomain_of(&r.owner))?.owner.clone();
+        let (cut, fresh) = self.cuts.closest(target, self.clock.monotonic())?;
+        let Trust::Secure(keys) = &cut.trust else { return None };
+        if !fresh || cut.zone != zone {
+            return None;
+        }
+        let signed_by_zone = |r: &Record| match &r.data {
+            RData::Rrsig(s) => s.signer == zone && matches!(s.type_covered, RType::SOA | RType::NSEC | RType::NSEC3),
+            _ => matches!(r.rtype(), RType::SOA | RType::NSEC | RType::NSEC3) && r.owner.is_subdomain_of(&zone),
+        };
+        let mut records: Vec<Record> = authority.iter().filter(|r| signed_by_zone(r)).cloned().collect();
+        match self.deny(keys, &records, work, |h, lim, recs| candor_denial::nxdomain(target, &zone, recs, h, lim)) {
+            Ok(Proof::Insecure(_)) | Err(_) => None,
+            Ok(_) => {
+                for r in &mut records {
+                    if let RData::Soa(soa) = &r.data {
+                        r.ttl = r.ttl.min(soa.minimum);
+                    }
+                }
+                // Kept as the target's own negative answer (RFC 8020: for
+                // every type), as if its zone had been asked.
+                let negative = Resolution {
+                    rcode: Rcode::NXDOMAIN,
+                    answers: Vec::new(),
+                    authority: records.clone(),
+                    security: Security::Secure,
+                    from_cache: false,
+                    additional: Vec::new(),
+                };
+                self.cache.put(target, RType::A, &negative, self.clock.monotonic(), self.clock.unix());
+                Some((records, Security::Secure))
+            }
         }
     }
 
@@ -2053,13 +2117,21 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         msg.answers.retain(|r| r.owner.is_subdomain_of(&cut.zone));
         // An NSEC whose next name lies outside the zone is malformed (it
         // would deny other zones' names): dropped with its RRSIGs, wherever
-        // it is, as Unbound's scrubber does.
+        // it is, as Unbound's scrubber does. Denial records of another zone
+        // go too, except beside a chain that leaves this zone for a name
+        // said not to exist: there they may be the target zone's own proof
+        // (checked with that zone's keys, or not used).
+        let leaves_zone = msg.header.rcode == Rcode::NXDOMAIN
+            && msg.answers.iter().any(|r| matches!(&r.data, RData::Cname(t) if !t.is_subdomain_of(&cut.zone)));
         let overreaching: Vec<Name> = msg
             .answers
             .iter()
             .chain(&msg.authority)
             .filter_map(|r| match &r.data {
-                RData::Nsec(n) if !n.next.is_subdomain_of(&cut.zone) => Some(r.owner.clone()),
+                RData::Nsec(n) if r.owner.is_subdomain_of(&cut.zone) && !n.next.is_subdomain_of(&cut.zone) => {
+                    Some(r.owner.clone())
+                }
+                RData::Nsec(_) if !r.owner.is_subdomain_of(&cut.zone) && !leaves_zone => Some(r.owner.clone()),
                 _ => None,
             })
             .collect();

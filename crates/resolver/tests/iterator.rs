@@ -1012,3 +1012,82 @@ async fn malformed_records_are_left_out_of_a_response_and_the_rest_is_used() {
     let a: Vec<String> = out.answers.iter().map(|r| r.data.to_string()).collect();
     assert_eq!(a, ["192.0.2.1"]);
 }
+
+#[tokio::test]
+async fn a_chain_ends_on_the_target_zones_own_carried_proof_when_its_keys_are_known() {
+    let now: u32 = 1_800_000_000;
+    let zone_text = |z: &str, ip: u8| {
+        format!(
+            "{z} 300 SOA ns.{z} h.{z} 1 2 3 4 300\n{z} 300 NS ns.{z}\nns.{z} 300 A 127.0.0.{ip}\nwww.{z} 300 A 192.0.2.{ip}\n"
+        )
+    };
+    let example_text = format!("{}chain.example. 300 CNAME gone.other.\n", zone_text("example.", 2));
+    let example = sign("example.", &parse_zone(&example_text, None).unwrap(), b"example", now);
+    let other = sign("other.", &parse_zone(&zone_text("other.", 3), None).unwrap(), b"other", now);
+    let mut root_zone = parse_zone(
+        ". 300 SOA ns.root. h.root. 1 2 3 4 300\n. 300 NS ns.root.\nns.root. 300 A 127.0.0.1\n\
+         example. 300 NS ns.example.\nns.example. 300 A 127.0.0.2\nother. 300 NS ns.other.\nns.other. 300 A 127.0.0.3\n",
+        None,
+    )
+    .unwrap();
+    root_zone.extend(ds_records(&example));
+    root_zone.extend(ds_records(&other));
+    let root = sign(".", &root_zone, b"root", now);
+    // www.example. is a CNAME to gone.other. that example.'s server sends
+    // with other.'s own signed NXDOMAIN proof; other.'s server refuses to
+    // talk about gone.other. (as a broken or unreachable server would).
+    let (root_records, example_records, other_records) =
+        (root.records.clone(), example.records.clone(), other.records.clone());
+    let script = move |server: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        match server.ip().to_string().as_str() {
+            "127.0.0.1" if qd.name.is_root() => m.answers = rrset_of(&root_records, &qd.name, qd.qtype),
+            "127.0.0.1" => {
+                m.header.flags.aa = false;
+                let child = if qd.name.is_subdomain_of(&n("example.")) { "example." } else { "other." };
+                m.authority = rrset_of(&root_records, &n(child), RType::NS);
+                m.authority.extend(rrset_of(&root_records, &n(child), RType::DS));
+                m.additional = rrset_of(&root_records, &n(&format!("ns.{child}")), RType::A);
+            }
+            "127.0.0.2" if qd.name == n("chain.example.") => {
+                m.header.rcode = Rcode::NXDOMAIN;
+                m.answers = rrset_of(&example_records, &qd.name, RType::CNAME);
+                m.authority = rrset_of(&other_records, &n("other."), RType::SOA);
+                m.authority.extend(rrset_of(&other_records, &n("other."), RType::NSEC));
+            }
+            "127.0.0.2" => m.answers = rrset_of(&example_records, &qd.name, qd.qtype),
+            "127.0.0.3" if qd.name == n("gone.other.") => m.header.rcode = Rcode::REFUSED,
+            _ => m.answers = rrset_of(&other_records, &qd.name, qd.qtype),
+        }
+        Ok(m)
+    };
+    let mut anchors = Anchors::empty();
+    anchors.add_records(&ds_records(&root)).unwrap();
+    let resolver = |warm: bool| {
+        let mut cfg = loopback_config(anchors.clone());
+        cfg.qname_minimisation = false;
+        let r = Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)));
+        async move {
+            if warm {
+                // other.'s keys become known.
+                assert_eq!(r.resolve(&n("www.other."), RType::A).await.security, Security::Secure);
+            }
+            let out = r.resolve(&n("chain.example."), RType::A).await;
+            (r, out)
+        }
+    };
+    let (r, out) = resolver(true).await;
+    assert_eq!((out.rcode, &out.security), (Rcode::NXDOMAIN, &Security::Secure));
+    assert!(out.authority.iter().any(|rr| rr.rtype() == RType::NSEC && rr.owner == n("other.")));
+    assert!(!asked_lines(&r).iter().any(|l| l.contains("gone.other.")), "{:?}", asked_lines(&r));
+    // The target's denial is kept as its own (any type, RFC 8020).
+    let before = asked_lines(&r).len();
+    let out = r.resolve(&n("gone.other."), RType::TXT).await;
+    assert_eq!((out.rcode, asked_lines(&r).len()), (Rcode::NXDOMAIN, before));
+    // other.'s keys unknown: the carried proof is not used; its server is asked.
+    let (r, out) = resolver(false).await;
+    assert_eq!(out.rcode, Rcode::SERVFAIL, "{:?}", out.security);
+    assert!(asked_lines(&r).iter().any(|l| l.contains("gone.other.")));
+}
