@@ -436,6 +436,7 @@ const HANDLED: &[&str] = &[
     "harden-algo-downgrade",
     "harden-unverified-glue",
     "harden-glue",
+    "max-global-quota",
 ];
 
 fn parse_date(v: &str) -> Option<u64> {
@@ -543,6 +544,11 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
         ..Outbound::default()
     };
     cfg.minimal_responses = !sc.values("minimal-responses").any(|v| v.trim() == "no");
+    // Unbound's cap on upstream queries for one client query is candor's
+    // upstream-queries budget.
+    if let Some(q) = sc.values("max-global-quota").find_map(|v| v.trim().parse().ok()) {
+        cfg.max_queries = q;
+    }
     cfg.harden_glue = !sc.values("harden-glue").any(|v| matches!(v.trim(), "no" | "off"));
     cfg.harden_unverified_glue = sc.values("harden-unverified-glue").any(|v| matches!(v.trim(), "yes" | "on"));
     cfg.cache.aggressive_nsec = !sc.values("aggressive-nsec").any(|v| v.trim() == "no");
