@@ -91,7 +91,7 @@ struct NetState {
     /// that becomes eligible, `REPLY`, `TIMEOUT`) instead of timing out.
     hold: bool,
     outstanding: Mutex<Vec<Outstanding>>,
-    /// Every query sent, for `CHECK_OUT_QUERY`: (query, checked yet).
+    /// Every query sent, for `CHECK_OUT_QUERY`: (query, transport, checked yet).
     sent: Mutex<Vec<(Vec<u8>, Protocol, bool)>>,
 }
 
