@@ -241,3 +241,44 @@ fn replay_holds_unbound_queries_for_later_steps() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Deckard's dialect looks only in the first eligible range (in file order)
+/// and answers SERVFAIL itself when nothing there matches, even when a
+/// later range would (FORMAT.md §5).
+#[test]
+fn replay_plays_deckard_ranges_first_eligible_only() {
+    let range = |answer: &str| {
+        format!(
+            "RANGE_BEGIN 0 100\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\n{answer}. IN A\nSECTION ANSWER\n{answer}. IN A 192.0.2.7\nENTRY_END\nRANGE_END\n"
+        )
+    };
+    let check = |rcode: &str, answer: &str| {
+        format!(
+            "STEP 1 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nb.example. IN A\nENTRY_END\nSTEP 2 CHECK_ANSWER\nENTRY_BEGIN\nMATCH opcode qname rcode answer\nREPLY QR RD RA {rcode}\nSECTION QUESTION\nb.example. IN A\nSECTION ANSWER\n{answer}ENTRY_END\nSCENARIO_END\n"
+        )
+    };
+    let head = "val-override-date: \"20250101000000\"\nstub-addr: 198.51.100.1\nquery-minimization: off\nCONFIG_END\nSCENARIO_BEGIN first eligible range only\n";
+    let first_only = format!("{head}{}{}{}", range("a.example"), range("b.example"), check("SERVFAIL", ""));
+    let answered = format!(
+        "{head}{}{}{}",
+        range("b.example"),
+        range("a.example"),
+        check("NOERROR", "b.example. IN A 192.0.2.7\n")
+    );
+    let dir = std::env::temp_dir().join(format!("candor-replay-ranges-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("deckard")).unwrap();
+    let mut paths = Vec::new();
+    for (name, text) in [("first_only.rpl", first_only), ("answered.rpl", answered)] {
+        let path = dir.join("deckard").join(name);
+        std::fs::write(&path, text).unwrap();
+        paths.push(path.to_string_lossy().into_owned());
+    }
+    let mut args = vec!["replay"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = candor(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "first_only.rpl: PASS", "{text}");
+    assert_eq!(lines[1], "answered.rpl: PASS", "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -208,14 +208,26 @@ impl SimNet {
                 && (r.addrs.is_empty() || r.addrs.contains(&ip) || (!known && self.0.dialect == Dialect::Deckard))
         };
         let pooled;
-        // Unbound looks at the ranges last-defined first, Deckard in file
-        // order (FORMAT.md §5); the first eligible range with a matching
-        // entry answers.
+        // Unbound looks at the ranges last-defined first and takes the first
+        // with a matching entry; Deckard looks only in the first eligible
+        // range in file order and answers SERVFAIL itself when nothing
+        // there matches (FORMAT.md §5).
         let mut ranges: Vec<&Range> = self.0.ranges.iter().filter(eligible).collect();
         if self.0.dialect == Dialect::Unbound {
             ranges.reverse();
+        } else {
+            ranges.truncate(1);
         }
+        let d_servfail = self.0.dialect == Dialect::Deckard && !ranges.is_empty();
         let mut entry = ranges.into_iter().find_map(|r| r.entries.iter().find(|e| query_matches(e, &q, protocol)));
+        if entry.is_none() && d_servfail {
+            let mut m = Message::default();
+            m.header.id = q.header.id;
+            m.header.flags.qr = true;
+            m.header.rcode = Rcode::SERVFAIL;
+            m.questions = q.questions.clone();
+            return m.to_wire().map_or(Found::Nothing, Found::Answer);
+        }
         // Deckard: with no range eligible at all, the first unused REPLY
         // step at or after this one that matches answers, once.
         if entry.is_none() && self.0.dialect == Dialect::Deckard && !self.0.ranges.iter().any(|r| eligible(&r)) {
