@@ -148,6 +148,25 @@ fn replay_plays_a_scenario_and_reports_the_mismatch() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Write scenarios (`dialect/file.rpl`, text) to a fresh directory, run
+/// `candor replay` on them in that order, and give its output lines and
+/// exit status.
+fn replay_scenarios(tag: &str, files: &[(&str, String)]) -> (Vec<String>, Option<i32>) {
+    let dir = std::env::temp_dir().join(format!("candor-replay-{tag}-{}", std::process::id()));
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        paths.push(path.to_string_lossy().into_owned());
+    }
+    let mut args = vec!["replay"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = candor(&args);
+    let _ = std::fs::remove_dir_all(&dir);
+    (String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect(), out.status.code())
+}
+
 /// Deckard's dialect: CHECK_OUT_QUERY is ignored and REPLY steps are one-shot
 /// answers used when no range is eligible (FORMAT.md §7), numbered at or
 /// after the step being played; in Unbound's dialect they act on the
@@ -157,20 +176,13 @@ fn replay_plays_deckard_reply_steps_as_one_shot_answers() {
     let pool = "val-override-date: \"20250101000000\"\nstub-addr: 198.51.100.1\nCONFIG_END\nSCENARIO_BEGIN one-shot REPLY answers when no range is eligible\nRANGE_BEGIN 100 200\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.99\nENTRY_END\nRANGE_END\nSTEP 1 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 2 CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH qname qtype\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 3 REPLY\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSTEP 4 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSCENARIO_END\n";
     // The same REPLY step placed before the query: not a candidate.
     let early = "val-override-date: \"20250101000000\"\nstub-addr: 198.51.100.1\nCONFIG_END\nSCENARIO_BEGIN one-shot REPLY answers when no range is eligible\nRANGE_BEGIN 100 200\n\tADDRESS 198.51.100.1\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.99\nENTRY_END\nRANGE_END\nSTEP 1 REPLY\nENTRY_BEGIN\nMATCH opcode qtype qname\nADJUST copy_id\nREPLY QR AA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSTEP 2 QUERY\nENTRY_BEGIN\nREPLY RD\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 3 CHECK_OUT_QUERY\nENTRY_BEGIN\nMATCH qname qtype\nSECTION QUESTION\nwww.example. IN A\nENTRY_END\nSTEP 4 CHECK_ANSWER\nENTRY_BEGIN\nMATCH all\nREPLY QR RD RA NOERROR\nSECTION QUESTION\nwww.example. IN A\nSECTION ANSWER\nwww.example. IN A 192.0.2.80\nENTRY_END\nSCENARIO_END\n";
-    let dir = std::env::temp_dir().join(format!("candor-replay-pool-{}", std::process::id()));
-    for dialect in ["deckard", "unbound"] {
-        std::fs::create_dir_all(dir.join(dialect)).unwrap();
-    }
-    let files = [("deckard/pool.rpl", pool), ("deckard/early.rpl", early), ("unbound/pool.rpl", pool)];
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    let paths: Vec<String> = files.iter().map(|(n, _)| dir.join(n).to_string_lossy().into_owned()).collect();
-    let mut args = vec!["replay"];
-    args.extend(paths.iter().map(String::as_str));
-    let out = candor(&args);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
+    let files = [
+        ("deckard/pool.rpl", pool.to_owned()),
+        ("deckard/early.rpl", early.to_owned()),
+        ("unbound/pool.rpl", pool.to_owned()),
+    ];
+    let (lines, status) = replay_scenarios("pool", &files);
+    let text = lines.join("\n");
     assert_eq!(lines[0], "pool.rpl: PASS", "{text}");
     assert!(lines[1].starts_with("early.rpl: FAIL: step 4"), "a REPLY before the query is not used: {text}");
     // In Unbound's dialect the top-level stub-addr is no stub (Unbound
@@ -181,8 +193,7 @@ fn replay_plays_deckard_reply_steps_as_one_shot_answers() {
         lines[2].starts_with("pool.rpl: FAIL: step 2") && lines[2].contains("no outgoing query www.example. A"),
         "{text}"
     );
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status, Some(1), "{text}");
 }
 
 /// Unbound's dialect: with CHECK_OUT_QUERY, REPLY or TIMEOUT steps, a query
@@ -218,28 +229,16 @@ fn replay_holds_unbound_queries_for_later_steps() {
         check(150, "late.example.", "192.0.2.77")
     );
     let never = format!("{head}{}{}SCENARIO_END\n", query(1, "www.example."), sent(2, "other.example."));
-    let dir = std::env::temp_dir().join(format!("candor-replay-hold-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("unbound")).unwrap();
-    let files = [("replied.rpl", replied), ("waited.rpl", waited), ("never.rpl", never)];
-    let mut paths = Vec::new();
-    for (name, text) in &files {
-        let path = dir.join("unbound").join(name);
-        std::fs::write(&path, text).unwrap();
-        paths.push(path.to_string_lossy().into_owned());
-    }
-    let mut args = vec!["replay"];
-    args.extend(paths.iter().map(String::as_str));
-    let out = candor(&args);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
+    let files = [("unbound/replied.rpl", replied), ("unbound/waited.rpl", waited), ("unbound/never.rpl", never)];
+    let (lines, status) = replay_scenarios("hold", &files);
+    let text = lines.join("\n");
     assert_eq!(lines[0], "replied.rpl: PASS", "{text}");
     assert_eq!(lines[1], "waited.rpl: PASS", "{text}");
     assert!(
         lines[2].starts_with("never.rpl: FAIL: step 2") && lines[2].contains("no outgoing query other.example. A"),
         "{text}"
     );
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status, Some(1), "{text}");
 }
 
 /// Deckard's dialect looks only in the first eligible range (in file order)
@@ -265,20 +264,9 @@ fn replay_plays_deckard_ranges_first_eligible_only() {
         range("a.example"),
         check("NOERROR", "b.example. IN A 192.0.2.7\n")
     );
-    let dir = std::env::temp_dir().join(format!("candor-replay-ranges-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("deckard")).unwrap();
-    let mut paths = Vec::new();
-    for (name, text) in [("first_only.rpl", first_only), ("answered.rpl", answered)] {
-        let path = dir.join("deckard").join(name);
-        std::fs::write(&path, text).unwrap();
-        paths.push(path.to_string_lossy().into_owned());
-    }
-    let mut args = vec!["replay"];
-    args.extend(paths.iter().map(String::as_str));
-    let out = candor(&args);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
+    let files = [("deckard/first_only.rpl", first_only), ("deckard/answered.rpl", answered)];
+    let (lines, _) = replay_scenarios("ranges", &files);
+    let text = lines.join("\n");
     assert_eq!(lines[0], "first_only.rpl: PASS", "{text}");
     assert_eq!(lines[1], "answered.rpl: PASS", "{text}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
