@@ -703,23 +703,19 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             let has_target = r.answers.iter().any(|rr| rr.owner == target && rr.rtype() == qtype);
             verdicts.push(r.security.clone());
-            if target == name || has_target || !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
-                authority.extend(r.authority.iter().cloned());
-                dedup_records(&mut authority);
-                // A DNAME used twice along the chain is listed once.
-                dedup_records(&mut answers);
-                return Resolution { answers, authority, security: combine(verdicts), ..r };
-            }
+            let ends = target == name || has_target || !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN);
             // The answer may carry the target zone's own proof that the
             // target does not exist; with that zone's keys already trusted
             // it ends the chain (a validated denial proves the same
             // whichever server delivered it).
-            if r.rcode == Rcode::NXDOMAIN
-                && let Some((proof, security)) = self.carried_nxdomain(&target, &r.authority, work)
-            {
-                verdicts.push(security);
-                authority.extend(proof);
+            let carried = (!ends && r.rcode == Rcode::NXDOMAIN)
+                .then(|| self.carried_nxdomain(&target, qtype, &r.authority, work))
+                .flatten();
+            if ends || carried.is_some() {
+                // A carried proof is secure: the verdicts so far stand.
+                authority.extend(carried.unwrap_or_else(|| r.authority.clone()));
                 dedup_records(&mut authority);
+                // A DNAME used twice along the chain is listed once.
                 dedup_records(&mut answers);
                 return Resolution { answers, authority, security: combine(verdicts), ..r };
             }
@@ -743,47 +739,41 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     /// The proof, in `authority`, that `target` does not exist, signed by
     /// the zone of its SOA there when that zone's keys are already trusted
-    /// (a kept secure cut): the SOA and denial records, with the verdict.
+    /// (a kept secure cut): the SOA and denial records. The denial is kept
+    /// as the target's own negative answer (RFC 8020: for every type), as
+    /// if its zone had been asked.
     fn carried_nxdomain(
         &self,
         target: &Name,
+        qtype: RType,
         authority: &[Record],
         work: &mut Work,
-    ) -> Option<(Vec<Record>, Security)> {
+    ) -> Option<Vec<Record>> {
         let zone =
             authority.iter().find(|r| r.rtype() == RType::SOA && target.is_subdomain_of(&r.owner))?.owner.clone();
         let (cut, fresh) = self.cuts.closest(target, self.clock.monotonic())?;
-        let Trust::Secure(keys) = &cut.trust else { return None };
-        if !fresh || cut.zone != zone {
-            return None;
-        }
+        let keys = trusted(&cut).filter(|_| fresh && cut.zone == zone)?;
         let signed_by_zone = |r: &Record| match &r.data {
             RData::Rrsig(s) => s.signer == zone && matches!(s.type_covered, RType::SOA | RType::NSEC | RType::NSEC3),
             _ => matches!(r.rtype(), RType::SOA | RType::NSEC | RType::NSEC3) && r.owner.is_subdomain_of(&zone),
         };
         let mut records: Vec<Record> = authority.iter().filter(|r| signed_by_zone(r)).cloned().collect();
-        match self.deny(keys, &records, work, |h, lim, recs| candor_denial::nxdomain(target, &zone, recs, h, lim)) {
-            Ok(Proof::Insecure(_)) | Err(_) => None,
-            Ok(_) => {
-                for r in &mut records {
-                    if let RData::Soa(soa) = &r.data {
-                        r.ttl = r.ttl.min(soa.minimum);
-                    }
-                }
-                // Kept as the target's own negative answer (RFC 8020: for
-                // every type), as if its zone had been asked.
-                let negative = Resolution {
-                    rcode: Rcode::NXDOMAIN,
-                    answers: Vec::new(),
-                    authority: records.clone(),
-                    security: Security::Secure,
-                    from_cache: false,
-                    additional: Vec::new(),
-                };
-                self.cache.put(target, RType::A, &negative, self.clock.monotonic(), self.clock.unix());
-                Some((records, Security::Secure))
-            }
+        let proof =
+            self.deny(keys, &records, work, |h, lim, recs| candor_denial::nxdomain(target, &zone, recs, h, lim));
+        if !matches!(proof, Ok(p) if !p.is_insecure()) {
+            return None;
         }
+        cap_soa_ttl(&mut records);
+        let negative = Resolution {
+            rcode: Rcode::NXDOMAIN,
+            answers: Vec::new(),
+            authority: records.clone(),
+            security: Security::Secure,
+            from_cache: false,
+            additional: Vec::new(),
+        };
+        self.cache.put(target, qtype, &negative, self.clock.monotonic(), self.clock.unix());
+        Some(records)
     }
 
     /// A step of a chain the RRset cache can take without asking: the
@@ -1777,38 +1767,28 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let now = self.clock.unix();
         let Trust::Secure(keys) = &parent.trust else { return Ok(DsAnswer::Trust(parent.trust.clone())) };
         let zone = &child.zone;
-        let msg = match self.ask(parent, zone, RType::DS, work).await {
-            Ok(Reply::Answer(m)) => m,
-            Ok(Reply::Referral(m, child)) if child == *zone && referral_has_ds(&m, zone) => ds_from_referral(m, zone),
-            Ok(Reply::Referral(..)) => return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now)),
+        let t = match self.ask(parent, zone, RType::DS, work).await {
             // No server answers: a verified denial an earlier answer of
             // the parent carried may still prove the DS absent.
-            Err(f) => {
-                let Some(t) = self.ds_from_proofs(keys, zone, work) else { return Err(f) };
-                work.record(|| Link::NoDs {
-                    parent: keys.zone.clone(),
-                    child: zone.clone(),
-                    opt_out: false,
-                    state: link_state(&t),
-                });
-                return Ok(DsAnswer::Trust(t));
+            Err(f) => self.ds_from_proofs(keys, zone, work).ok_or(f)?,
+            Ok(reply) => {
+                let msg = match reply {
+                    Reply::Answer(m) => m,
+                    Reply::Referral(m, c) if c == *zone && referral_has_ds(&m, zone) => ds_from_referral(m, zone),
+                    Reply::Referral(..) => {
+                        return Err(Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now));
+                    }
+                };
+                if descend && let Some(mid) = signer_below(&parent.zone, zone, &msg).filter(|m| m != zone) {
+                    return Ok(DsAnswer::SignedBelow(mid));
+                }
+                let ds_set: Vec<Record> =
+                    msg.answers.iter().filter(|r| r.owner == *zone && r.rtype() == RType::DS).cloned().collect();
+                if !ds_set.is_empty() {
+                    return Ok(DsAnswer::Trust(self.trust_via_ds(keys, child, &ds_set, &msg.answers, work).await));
+                }
+                self.no_ds_trust(keys, &msg.authority, zone, work)
             }
-        };
-        if descend && let Some(mid) = signer_below(&parent.zone, zone, &msg).filter(|m| m != zone) {
-            return Ok(DsAnswer::SignedBelow(mid));
-        }
-        let ds_set: Vec<Record> =
-            msg.answers.iter().filter(|r| r.owner == *zone && r.rtype() == RType::DS).cloned().collect();
-        if !ds_set.is_empty() {
-            return Ok(DsAnswer::Trust(self.trust_via_ds(keys, child, &ds_set, &msg.answers, work).await));
-        }
-        let proof = self.deny(keys, &msg.authority, work, |h, lim, recs| {
-            candor_denial::nodata(zone, RType::DS, &keys.zone, recs, h, lim)
-        });
-        let t = match proof {
-            Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &parent.zone, now))),
-            Ok(_) => Trust::Insecure(None),
-            Err(f) => Trust::Bogus(f),
         };
         work.record(|| Link::NoDs {
             parent: keys.zone.clone(),
@@ -1819,19 +1799,28 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Ok(DsAnswer::Trust(t))
     }
 
+    /// What `section` (signed by the parent, `keys`) says of `child`'s DS:
+    /// proven absent (insecure, with the reason when the proof is an
+    /// insecure one), or bogus.
+    fn no_ds_trust(&self, keys: &TrustedKeys, section: &[Record], child: &Name, work: &mut Work) -> Trust {
+        let proof = self.deny(keys, section, work, |h, lim, recs| {
+            candor_denial::nodata(child, RType::DS, &keys.zone, recs, h, lim)
+        });
+        match proof {
+            Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &keys.zone, self.clock.unix()))),
+            Ok(_) => Trust::Insecure(None),
+            Err(f) => Trust::Bogus(f),
+        }
+    }
+
     /// The trust of `child` from the denial records kept from the parent's
     /// secure answers ([`Cache::proofs`]), when one group proves that
     /// it has no DS.
     fn ds_from_proofs(&self, keys: &TrustedKeys, child: &Name, work: &mut Work) -> Option<Trust> {
-        let now = self.clock.unix();
         self.cache.proofs(&keys.zone, self.clock.monotonic()).into_iter().find_map(|group| {
-            let proof = self.deny(keys, &group, work, |h, lim, recs| {
-                candor_denial::nodata(child, RType::DS, &keys.zone, recs, h, lim)
-            });
-            match proof {
-                Ok(Proof::Insecure(i)) => Some(Trust::Insecure(Some(insecure_failure(&i, &keys.zone, now)))),
-                Ok(_) => Some(Trust::Insecure(None)),
-                Err(_) => None,
+            match self.no_ds_trust(keys, &group, child, work) {
+                Trust::Bogus(_) => None,
+                t => Some(t),
             }
         })
     }
@@ -1845,15 +1834,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         for (owner, rtype) in
             rrset_keys(authority).into_iter().filter(|(_, t)| matches!(*t, RType::NSEC | RType::NSEC3))
         {
-            let set: Vec<Record> =
-                authority.iter().filter(|r| r.owner == owner && r.rtype() == rtype).cloned().collect();
-            let sigs = rrsigs_for(authority, &owner, rtype);
-            if self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent).is_ok() {
-                kept.extend(set);
-                kept.extend(authority.iter().filter(|r| {
-                    r.owner == owner && matches!(&r.data, RData::Rrsig(s) if s.type_covered == rtype && s.signer == keys.zone)
-                }).cloned());
-            }
+            kept.extend(self.verified_rrset(Some(keys), authority, &owner, rtype, work).unwrap_or_default());
         }
         self.cache.learn_proofs(&keys.zone, kept, self.clock.monotonic(), now);
     }
@@ -1883,15 +1864,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Err(f) => Trust::Bogus(f),
             Ok(()) => {
                 // Kept for a DS question the chain of a later answer leads to.
-                let mut records = ds_set.to_vec();
-                records.extend(
-                    section
-                        .iter()
-                        .filter(|r| {
-                            r.owner == child.zone && matches!(&r.data, RData::Rrsig(s) if s.type_covered == RType::DS)
-                        })
-                        .cloned(),
-                );
+                let records = rrset_with_sigs(section, &child.zone, RType::DS);
                 self.cache.keep_rrset(&records, true, self.clock.monotonic(), now);
                 self.zone_keys(child, &ds_of(ds_set), &[], work).await.unwrap_or_else(Trust::Bogus)
             }
@@ -2258,16 +2231,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             } else {
                 self.referral_data(cut, qname, &authority, &msg.additional, &mut additional, work)
             };
-            authority.retain(|r| match &r.data {
-                RData::Rrsig(s) => s.type_covered != RType::NS,
-                _ => r.rtype() != RType::NS,
-            });
+            authority.retain(|r| !is_ns_or_sig(r));
             authority.extend(ns);
-            for r in &mut authority {
-                if let RData::Soa(soa) = &r.data {
-                    r.ttl = r.ttl.min(soa.minimum);
-                }
-            }
+            cap_soa_ttl(&mut authority);
         }
         // An RRset already in the answer is not repeated as additional data.
         let key = |r: &Record| match &r.data {
@@ -2290,25 +2256,6 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         additional: &mut Vec<Record>,
         work: &mut Work,
     ) -> Vec<Record> {
-        let now = self.clock.unix();
-        let verified = |set: &[Record], section: &[Record], owner: &Name, t: RType, work: &mut Work| -> bool {
-            match &cut.trust {
-                Trust::Secure(keys) => {
-                    let sigs = rrsigs_for(section, owner, t);
-                    self.cfg.validator.verify_rrset(set, &sigs, keys, now, &mut work.spent).is_ok()
-                }
-                _ => true,
-            }
-        };
-        let with_sigs = |section: &[Record], owner: &Name, t: RType| -> Vec<Record> {
-            section
-                .iter()
-                .filter(|r| {
-                    r.owner == *owner && (r.rtype() == t || matches!(&r.data, RData::Rrsig(s) if s.type_covered == t))
-                })
-                .cloned()
-                .collect()
-        };
         // The zone the answer comes from: the cut's, or a zone between it
         // and the name that the same servers serve (its NS RRset then
         // verifies only where that zone is insecure).
@@ -2320,13 +2267,31 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         else {
             return Vec::new();
         };
-        let ns_set: Vec<Record> =
-            authority.iter().filter(|r| r.owner == zone && r.rtype() == RType::NS).cloned().collect();
-        if !verified(&ns_set, authority, &zone, RType::NS, work) {
-            return Vec::new();
+        let Some(ns) = self.verified_rrset(trusted(cut), authority, &zone, RType::NS, work) else { return Vec::new() };
+        self.server_addresses(cut, &zone, &ns, extra, additional, work);
+        ns
+    }
+
+    /// `owner`/`rtype` from `section` with its RRSIGs, when it is there and
+    /// verifies with `keys` (any set does without keys: an insecure zone).
+    fn verified_rrset(
+        &self,
+        keys: Option<&TrustedKeys>,
+        section: &[Record],
+        owner: &Name,
+        rtype: RType,
+        work: &mut Work,
+    ) -> Option<Vec<Record>> {
+        let records = rrset_with_sigs(section, owner, rtype);
+        let set: Vec<Record> = records.iter().filter(|r| r.rtype() == rtype).cloned().collect();
+        if set.is_empty() {
+            return None;
         }
-        self.server_addresses(cut, &zone, &ns_set, extra, additional, work);
-        with_sigs(authority, &zone, RType::NS)
+        if let Some(keys) = keys {
+            let sigs = rrsigs_for(section, owner, rtype);
+            self.cfg.validator.verify_rrset(&set, &sigs, keys, self.clock.unix(), &mut work.spent).ok()?;
+        }
+        Some(records)
     }
 
     /// The addresses in `extra` of the in-zone name servers `ns_set` names
@@ -2341,33 +2306,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         additional: &mut Vec<Record>,
         work: &mut Work,
     ) {
-        let now = self.clock.unix();
         for target in ns_set.iter().filter_map(|r| match &r.data {
             RData::Ns(n) if n.is_subdomain_of(zone) => Some(n),
             _ => None,
         }) {
             for t in [RType::A, RType::AAAA] {
-                let set: Vec<Record> = extra.iter().filter(|r| r.owner == *target && r.rtype() == t).cloned().collect();
-                if set.is_empty() {
-                    continue;
-                }
-                let ok = match &cut.trust {
-                    Trust::Secure(keys) => {
-                        let sigs = rrsigs_for(extra, target, t);
-                        self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent).is_ok()
-                    }
-                    _ => true,
-                };
-                if ok {
-                    additional.extend(
-                        extra
-                            .iter()
-                            .filter(|r| {
-                                r.owner == *target
-                                    && (r.rtype() == t || matches!(&r.data, RData::Rrsig(s) if s.type_covered == t))
-                            })
-                            .cloned(),
-                    );
+                if let Some(records) = self.verified_rrset(trusted(cut), extra, target, t, work) {
+                    additional.extend(records);
                 }
             }
         }
@@ -2626,7 +2571,6 @@ fn combine(v: Vec<Security>) -> Security {
     out
 }
 
-/// (owner, type) of each RRset in a section, RRSIGs aside, in order.
 /// An authority's response, leaving out records whose RDATA does not
 /// parse (the rest may still answer); `None` when the message itself is
 /// broken.
@@ -2641,6 +2585,34 @@ fn scrubbed(bytes: &[u8], server: SocketAddr) -> Option<Message> {
 /// A glue address: the name server and one of its addresses.
 type Glue = (Name, IpAddr);
 
+/// Whether `r` is a record of `owner`/`rtype` or an RRSIG over that RRset.
+fn covers(r: &Record, owner: &Name, rtype: RType) -> bool {
+    r.owner == *owner && (r.rtype() == rtype || matches!(&r.data, RData::Rrsig(s) if s.type_covered == rtype))
+}
+
+/// The `owner`/`rtype` RRset in `section` with its RRSIGs.
+fn rrset_with_sigs(section: &[Record], owner: &Name, rtype: RType) -> Vec<Record> {
+    section.iter().filter(|r| covers(r, owner, rtype)).cloned().collect()
+}
+
+/// The keys of a secure cut; none for an insecure or bogus one.
+fn trusted(cut: &Cut) -> Option<&TrustedKeys> {
+    match &cut.trust {
+        Trust::Secure(keys) => Some(keys),
+        _ => None,
+    }
+}
+
+/// A negative answer's SOA lives no longer than its minimum field (RFC
+/// 2308 §5).
+fn cap_soa_ttl(records: &mut [Record]) {
+    for r in records {
+        if let RData::Soa(soa) = &r.data {
+            r.ttl = r.ttl.min(soa.minimum);
+        }
+    }
+}
+
 /// An NS record or an RRSIG over one.
 fn is_ns_or_sig(rr: &Record) -> bool {
     match &rr.data {
@@ -2649,6 +2621,7 @@ fn is_ns_or_sig(rr: &Record) -> bool {
     }
 }
 
+/// (owner, type) of each RRset in a section, RRSIGs aside, in order.
 fn rrset_keys(section: &[Record]) -> Vec<(Name, RType)> {
     let mut v: Vec<(Name, RType)> = Vec::new();
     for r in section.iter().filter(|r| r.rtype() != RType::RRSIG) {
@@ -2683,11 +2656,7 @@ fn referral_has_ds(msg: &Message, zone: &Name) -> bool {
 /// `zone`/DS: the DS and its RRSIGs move to the answer, the delegation's
 /// NS and glue go.
 fn ds_from_referral(mut msg: Message, zone: &Name) -> Message {
-    let is_ds = |r: &Record| {
-        r.owner == *zone
-            && (r.rtype() == RType::DS || matches!(&r.data, RData::Rrsig(s) if s.type_covered == RType::DS))
-    };
-    let (ds, rest): (Vec<Record>, Vec<Record>) = msg.authority.into_iter().partition(is_ds);
+    let (ds, rest): (Vec<Record>, Vec<Record>) = msg.authority.into_iter().partition(|r| covers(r, zone, RType::DS));
     msg.answers = ds;
     msg.authority = rest.into_iter().filter(|r| r.rtype() != RType::NS).collect();
     msg.additional.clear();

@@ -115,6 +115,13 @@ fn sign(origin: &str, zone: &[candor_wire::Record], seed: &[u8], now: u32) -> ca
     sign_zone(&n(origin), zone, &opts).unwrap()
 }
 
+/// example. (SOA, NS ns.example., ns.example. at 127.0.0.1) and the zone
+/// text `extra`, signed ([`sign`]).
+fn signed_example(extra: &str, seed: &[u8], now: u32) -> candor_lab::SignedZone {
+    let base = "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\n";
+    sign("example.", &parse_zone(&format!("{base}{extra}"), None).unwrap(), seed, now)
+}
+
 /// A signed zone's DS RRset, as records at its apex.
 fn ds_records(z: &candor_lab::SignedZone) -> Vec<candor_wire::Record> {
     z.ds.iter().map(|d| candor_wire::Record::new(z.origin.clone(), 300, candor_wire::RData::Ds(d.clone()))).collect()
@@ -573,13 +580,7 @@ async fn the_time_budget_holds_and_refused_glue_is_named() {
 #[tokio::test]
 async fn an_island_below_an_insecure_cut_on_the_same_server_is_validated() {
     let now: u32 = 1_800_000_000;
-    let seed: &[u8] = b"island";
-    let zone = parse_zone(
-        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\nwww.example. 300 A 192.0.2.1\n",
-        None,
-    )
-    .unwrap();
-    let signed = sign("example.", &zone, seed, now);
+    let signed = signed_example("www.example. 300 A 192.0.2.1\n", b"island", now);
     let mut anchors = Anchors::empty();
     let ds = ds_records(&signed);
     anchors.add_records(&ds).unwrap();
@@ -639,13 +640,7 @@ async fn qname_minimisation_asks_type_a_when_ns_questions_go_unanswered() {
 #[tokio::test]
 async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
     let now: u32 = 1_800_000_000;
-    let seed: &[u8] = b"stop-nxdomain";
-    let zone = parse_zone(
-        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\nwww.example. 300 A 192.0.2.1\n",
-        None,
-    )
-    .unwrap();
-    let signed = sign("example.", &zone, seed, now);
+    let signed = signed_example("www.example. 300 A 192.0.2.1\n", b"stop-nxdomain", now);
     let ds = ds_records(&signed);
     let records = signed.records.clone();
     // One server for the root and example.: the zone's records by owner
@@ -693,16 +688,13 @@ async fn a_validated_nxdomain_for_a_minimised_name_ends_the_search() {
 #[tokio::test]
 async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does_not_answer() {
     let now: u32 = 1_800_000_000;
-    let seed: &[u8] = b"carried-proof";
     // example. (signed, anchored) delegates sub.example. without a DS; one
     // server serves both, and drops DS questions.
-    let zone = parse_zone(
-        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\n\
-         www.example. 300 CNAME www.sub.example.\nsub.example. 300 NS ns.example.\n",
-        None,
-    )
-    .unwrap();
-    let signed = sign("example.", &zone, seed, now);
+    let signed = signed_example(
+        "www.example. 300 CNAME www.sub.example.\nsub.example. 300 NS ns.example.\n",
+        b"carried-proof",
+        now,
+    );
     let ds = ds_records(&signed);
     let records = signed.records.clone();
     let script = move |server: SocketAddr, _: Protocol, q: &Message| {
@@ -744,14 +736,8 @@ async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does
 #[tokio::test]
 async fn unsigned_target_data_beside_a_signed_cname_is_asked_for_again() {
     let now: u32 = 1_800_000_000;
-    let seed: &[u8] = b"chain-target";
-    let zone = parse_zone(
-        "example. 300 SOA ns.example. h.example. 1 2 3 4 300\nexample. 300 NS ns.example.\nns.example. 300 A 127.0.0.1\n\
-         www.example. 300 CNAME next.example.\nnext.example. 300 A 192.0.2.1\n",
-        None,
-    )
-    .unwrap();
-    let signed = sign("example.", &zone, seed, now);
+    let signed =
+        signed_example("www.example. 300 CNAME next.example.\nnext.example. 300 A 192.0.2.1\n", b"chain-target", now);
     let mut anchors = Anchors::empty();
     let ds = ds_records(&signed);
     anchors.add_records(&ds).unwrap();
