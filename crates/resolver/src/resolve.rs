@@ -2193,30 +2193,39 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         {
             self.keep_proofs(keys, &msg.authority, work);
         }
-        // A positive answer keeps only its wildcard proof in the authority
-        // section: the NS RRset there is not validated, so it must not
-        // travel with AD (and minimal responses are what Unbound sends).
+        // A minimal positive answer keeps only its proofs (a wildcard
+        // expansion's) in the authority section. An answer that needs a
+        // proof cannot be minimal anyway, and is passed on in the shape the
+        // authoritative server gave it, as a non-minimal answer is: the
+        // zone's NS RRset and the addresses of the answer's in-zone targets
+        // ride along, each only when it validates on its own (it must not
+        // travel under AD unproven).
         let mut authority = msg.authority;
         let mut additional = Vec::new();
         if rcode == Rcode::NOERROR && !msg.answers.is_empty() {
-            let ns = if self.cfg.minimal_responses {
-                Vec::new()
-            } else {
-                self.referral_data(cut, qname, &authority, &msg.additional, &mut additional, work)
-            };
             let denial = |t: RType| matches!(t, RType::NSEC | RType::NSEC3);
-            authority.retain(|r| match &r.data {
+            let is_proof = |r: &Record| match &r.data {
                 RData::Rrsig(s) => denial(s.type_covered),
                 _ => denial(r.rtype()),
-            });
+            };
+            let whole = !self.cfg.minimal_responses || authority.iter().any(is_proof);
+            let ns = if whole {
+                self.referral_data(cut, qname, &authority, &msg.additional, &mut additional, work)
+            } else {
+                Vec::new()
+            };
+            authority.retain(is_proof);
             authority.extend(ns);
             // An NS answer comes with its in-zone servers' addresses
             // (RFC 1034 §4.3.2's additional section processing), each
-            // validated like the answer.
+            // validated like the answer; a whole answer with those of its
+            // MX and SRV targets too (RFC 1035 §3.3.9, RFC 2782).
             if qtype == RType::NS {
                 let ns_set: Vec<Record> =
                     msg.answers.iter().filter(|r| r.owner == *qname && r.rtype() == RType::NS).cloned().collect();
                 self.server_addresses(cut, qname, &ns_set, &msg.additional, &mut additional, work);
+            } else if whole {
+                self.target_addresses(cut, &msg.answers, &msg.additional, &mut additional, work);
             }
         }
         // A negative answer carries its SOA and proof, and a NODATA answer
@@ -2308,6 +2317,31 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     ) {
         for target in ns_set.iter().filter_map(|r| match &r.data {
             RData::Ns(n) if n.is_subdomain_of(zone) => Some(n),
+            _ => None,
+        }) {
+            for t in [RType::A, RType::AAAA] {
+                if let Some(records) = self.verified_rrset(trusted(cut), extra, target, t, work) {
+                    additional.extend(records);
+                }
+            }
+        }
+        dedup_records(additional);
+    }
+
+    /// The addresses in `extra` of the in-zone hosts that MX and SRV
+    /// records in `answers` name (into `additional`), each with its RRSIGs
+    /// and, in a secure zone, only if it verifies.
+    fn target_addresses(
+        &self,
+        cut: &Cut,
+        answers: &[Record],
+        extra: &[Record],
+        additional: &mut Vec<Record>,
+        work: &mut Work,
+    ) {
+        for target in answers.iter().filter_map(|r| match &r.data {
+            RData::Mx(m) if m.exchange.is_subdomain_of(&cut.zone) => Some(&m.exchange),
+            RData::Srv(s) if s.target.is_subdomain_of(&cut.zone) => Some(&s.target),
             _ => None,
         }) {
             for t in [RType::A, RType::AAAA] {

@@ -1077,3 +1077,58 @@ async fn a_chain_ends_on_the_target_zones_own_carried_proof_when_its_keys_are_kn
     assert_eq!(out.rcode, Rcode::SERVFAIL, "{:?}", out.security);
     assert!(asked_lines(&r).iter().any(|l| l.contains("gone.other.")));
 }
+
+#[tokio::test]
+async fn an_answer_that_needs_a_proof_keeps_the_zones_verified_ns_and_target_addresses() {
+    let now: u32 = 1_800_000_000;
+    let signed = signed_example(
+        "*.w.example. 300 MX 1 mail.example.\nwww.example. 300 MX 1 mail.example.\nmail.example. 300 A 127.0.0.20\n",
+        b"whole-wildcard",
+        now,
+    );
+    let ds = ds_records(&signed);
+    let records = signed.records.clone();
+    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let of = |owner: &str, t: RType| rrset_of(&records, &n(owner), t);
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        m.answers = match qd.name.to_string().as_str() {
+            // The wildcard's MX, expanded for the name asked.
+            "a.w.example." => of("*.w.example.", RType::MX)
+                .into_iter()
+                .map(|mut r| {
+                    r.owner = qd.name.clone();
+                    r
+                })
+                .collect(),
+            name => of(name, qd.qtype),
+        };
+        if qd.qtype == RType::MX {
+            m.authority = of("example.", RType::NS);
+            if qd.name == n("a.w.example.") {
+                m.authority.extend(of("*.w.example.", RType::NSEC));
+            }
+            m.additional = of("mail.example.", RType::A);
+            // An address nobody signed: it must not ride along.
+            m.additional.extend(parse_zone("ns.example. 300 A 127.0.0.66\n", None).unwrap());
+        }
+        Ok(m)
+    };
+    let mut anchors = Anchors::empty();
+    anchors.add_records(&ds).unwrap();
+    let mut cfg = loopback_config(anchors);
+    cfg.qname_minimisation = false;
+    let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
+    let types = |rs: &[candor_wire::Record]| rs.iter().map(|r| (r.owner.to_string(), covered(r))).collect::<Vec<_>>();
+    let out = r.resolve(&n("a.w.example."), RType::MX).await;
+    assert_eq!(out.security, Security::Secure);
+    let authority = types(&out.authority);
+    assert!(authority.contains(&("*.w.example.".into(), RType::NSEC)), "{authority:?}");
+    assert_eq!(authority.iter().filter(|t| **t == ("example.".into(), RType::NS)).count(), 2, "NS and its RRSIG");
+    assert_eq!(types(&out.additional), [("mail.example.".into(), RType::A), ("mail.example.".into(), RType::A)]);
+    // A minimal answer that needs no proof carries neither.
+    let out = r.resolve(&n("www.example."), RType::MX).await;
+    assert_eq!(out.security, Security::Secure);
+    assert!(out.authority.is_empty() && out.additional.is_empty(), "{:?} {:?}", out.authority, out.additional);
+}
