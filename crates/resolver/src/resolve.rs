@@ -2203,10 +2203,28 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut authority = msg.authority;
         let mut additional = Vec::new();
         if rcode == Rcode::NOERROR && !msg.answers.is_empty() {
-            let denial = |t: RType| matches!(t, RType::NSEC | RType::NSEC3);
+            // The proofs a positive answer rests on: a wildcard expansion's
+            // (NSEC or NSEC3), and that a chain's target lies below an
+            // unsigned delegation (an NSEC at a cut: NS without SOA or DS;
+            // NSEC3, opt-out, may cover it). Any other NSEC proves nothing
+            // about this answer and is not passed on.
+            let expanded = msg
+                .answers
+                .iter()
+                .any(|r| matches!(&r.data, RData::Rrsig(s) if usize::from(s.labels) < r.owner.rrsig_label_count()));
+            let cuts: Vec<Name> = authority
+                .iter()
+                .filter(|r| {
+                    matches!(&r.data, RData::Nsec(n)
+                        if n.types.contains(RType::NS) && !n.types.contains(RType::SOA) && !n.types.contains(RType::DS))
+                })
+                .map(|r| r.owner.clone())
+                .collect();
             let is_proof = |r: &Record| match &r.data {
-                RData::Rrsig(s) => denial(s.type_covered),
-                _ => denial(r.rtype()),
+                RData::Rrsig(s) if s.type_covered == RType::NSEC => expanded || cuts.contains(&r.owner),
+                RData::Rrsig(s) => s.type_covered == RType::NSEC3,
+                RData::Nsec(_) => expanded || cuts.contains(&r.owner),
+                _ => r.rtype() == RType::NSEC3,
             };
             let whole = !self.cfg.minimal_responses || authority.iter().any(is_proof);
             let ns = if whole {

@@ -1106,9 +1106,10 @@ async fn an_answer_that_needs_a_proof_keeps_the_zones_verified_ns_and_target_add
         };
         if qd.qtype == RType::MX {
             m.authority = of("example.", RType::NS);
-            if qd.name == n("a.w.example.") {
-                m.authority.extend(of("*.w.example.", RType::NSEC));
-            }
+            // The wildcard's proof; beside the plain answer, an NSEC that
+            // proves nothing about it.
+            let nsec = if qd.name == n("a.w.example.") { "*.w.example." } else { "mail.example." };
+            m.authority.extend(of(nsec, RType::NSEC));
             m.additional = of("mail.example.", RType::A);
             // An address nobody signed: it must not ride along.
             m.additional.extend(parse_zone("ns.example. 300 A 127.0.0.66\n", None).unwrap());
@@ -1127,7 +1128,7 @@ async fn an_answer_that_needs_a_proof_keeps_the_zones_verified_ns_and_target_add
     assert!(authority.contains(&("*.w.example.".into(), RType::NSEC)), "{authority:?}");
     assert_eq!(authority.iter().filter(|t| **t == ("example.".into(), RType::NS)).count(), 2, "NS and its RRSIG");
     assert_eq!(types(&out.additional), [("mail.example.".into(), RType::A), ("mail.example.".into(), RType::A)]);
-    // A minimal answer that needs no proof carries neither.
+    // A minimal answer that needs no proof carries neither, nor the NSEC.
     let out = r.resolve(&n("www.example."), RType::MX).await;
     assert_eq!(out.security, Security::Secure);
     assert!(out.authority.is_empty() && out.additional.is_empty(), "{:?} {:?}", out.authority, out.additional);
