@@ -61,6 +61,11 @@ pub enum FailureKind {
     Nsec3IterationsAboveCap,
     /// No authority answered (EDE 22).
     NoReachableAuthority,
+    /// The zone's servers answered, but with server errors (SERVFAIL,
+    /// FORMERR, NOTIMP) and nothing usable (EDE 23, Network Error: "an
+    /// unrecoverable error occurred while communicating with another
+    /// server", RFC 8914 §4.24).
+    AuthorityError,
     /// A validation budget ran out (EDE 6).
     ValidationBudget,
     /// A resolution budget ran out (EDE 0).
@@ -71,6 +76,14 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
+    /// No server of the zone gave a usable answer: none answered
+    /// ([`NoReachableAuthority`](FailureKind::NoReachableAuthority)) or
+    /// those that did answered with errors
+    /// ([`AuthorityError`](FailureKind::AuthorityError)).
+    pub fn is_unanswered(self) -> bool {
+        matches!(self, FailureKind::NoReachableAuthority | FailureKind::AuthorityError)
+    }
+
     /// The RFC 8914 info-code.
     pub fn ede_code(self) -> u16 {
         use FailureKind::*;
@@ -87,6 +100,7 @@ impl FailureKind {
             UnsupportedDigest => 2,
             Nsec3IterationsAboveCap => 27,
             NoReachableAuthority => 22,
+            AuthorityError => 23,
             ResolutionBudget => 0,
             NegativeTrustAnchor => 33,
         }
@@ -119,6 +133,7 @@ impl FailureKind {
             UnsupportedDigest => "unsupported-digest",
             Nsec3IterationsAboveCap => "nsec3-iterations-above-cap",
             NoReachableAuthority => "no-reachable-authority",
+            AuthorityError => "authority-error",
             ValidationBudget => "validation-budget",
             ResolutionBudget => "resolution-budget",
             NegativeTrustAnchor => "negative-trust-anchor",
@@ -158,6 +173,7 @@ impl FailureKind {
             UnsupportedDigest => "the parent's DS uses only digest types this resolver does not support",
             Nsec3IterationsAboveCap => "lower the NSEC3 iterations to 0 (RFC 9276)",
             NoReachableAuthority => "the zone's name servers are unreachable, refuse, or are lame",
+            AuthorityError => "the zone's name servers answer with errors; check the zone is loaded on every server",
             ValidationBudget => "the answer needs more validation work than allowed (a KeyTrap-style zone?)",
             ResolutionBudget => "resolving needs more work than allowed",
             NegativeTrustAnchor => "validation is switched off here by a negative trust anchor",
@@ -363,6 +379,7 @@ mod tests {
             (UnsupportedDigest, 2),
             (Nsec3IterationsAboveCap, 27),
             (NoReachableAuthority, 22),
+            (AuthorityError, 23),
             (ValidationBudget, 6),
             (ResolutionBudget, 0),
         ];

@@ -1406,7 +1406,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     async fn ask(&self, cut: &Cut, qname: &Name, qtype: RType, work: &mut Work) -> Result<Reply, Failure> {
         let first = self.ask_servers(&cut.zone, &cut.servers, qname, qtype, work).await;
         let retry = match &first {
-            Err(f) => f.kind == FailureKind::NoReachableAuthority,
+            Err(f) => f.kind.is_unanswered(),
             Ok(Reply::Answer(m)) => is_weak(m),
             Ok(Reply::Referral(..)) => false,
         };
@@ -1429,9 +1429,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                 }
                 Ok(reply) => return Ok(reply),
-                Err(f) if f.kind == FailureKind::NoReachableAuthority => {
-                    if let (Err(failure), Some(a)) = (&mut best, f.answered) {
-                        failure.answered = Some(a);
+                Err(f) if f.kind.is_unanswered() => {
+                    if let Err(failure) = &mut best {
+                        // A server that answered with an error is the
+                        // better evidence than one that did not answer.
+                        if f.kind == FailureKind::AuthorityError {
+                            failure.kind = f.kind;
+                        }
+                        if let Some(a) = f.answered {
+                            failure.answered = Some(a);
+                        }
                     }
                 }
                 Err(f) => return Err(f),
@@ -1460,6 +1467,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.edns = None;
         let without_edns = encode(&q)?;
         let mut answered = None;
+        let mut server_error = false;
         let mut weak = None;
         for server in &self.stats.order(servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
@@ -1532,6 +1540,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         if msg.header.rcode != Rcode::NOERROR {
                             answered = Some(Box::new((*server, msg.header.rcode)));
                         }
+                        server_error |= matches!(msg.header.rcode, Rcode::SERVFAIL | Rcode::FORMERR | Rcode::NOTIMP);
                         if is_empty(&msg) && weak.is_none() {
                             weak = Some((*server, msg));
                         }
@@ -1544,7 +1553,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             work.last_server = Some(server);
             return Ok(Reply::Answer(msg));
         }
-        let mut f = Failure::new(FailureKind::NoReachableAuthority, zone.clone(), now);
+        let kind = if server_error { FailureKind::AuthorityError } else { FailureKind::NoReachableAuthority };
+        let mut f = Failure::new(kind, zone.clone(), now);
         f.answered = answered;
         Err(f)
     }
@@ -1896,7 +1906,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             // server) for keys the parent's DS says exist: the keys are
             // missing, not the servers.
             let servfail = f.answered.as_deref().is_some_and(|(_, rcode)| *rcode == Rcode::SERVFAIL);
-            if f.kind == FailureKind::NoReachableAuthority && servfail && !ds.is_empty() {
+            if f.kind.is_unanswered() && servfail && !ds.is_empty() {
                 f.kind = FailureKind::DnskeyUnavailable;
                 f = f.rrset(&cut.zone, RType::DNSKEY);
             }

@@ -220,6 +220,27 @@ async fn all_servers_gone_is_servfail_22() {
 }
 
 #[tokio::test]
+async fn servers_that_answer_only_with_server_errors_are_23_and_refusing_ones_22() {
+    // Root 1 times out; root 2 answers `rcode`.
+    let script = |rcode: Rcode| {
+        move |server: SocketAddr, _: Protocol, _: &Message| match server.ip().to_string().as_str() {
+            "127.0.0.1" => Err(TransportError::Timeout(server)),
+            _ => Ok(resp(true, rcode, "", "", "")),
+        }
+    };
+    for (rcode, kind, code) in
+        [(Rcode::SERVFAIL, FailureKind::AuthorityError, 23), (Rcode::REFUSED, FailureKind::NoReachableAuthority, 22)]
+    {
+        let r = resolver(Scripted::new(script(rcode)), &[1, 2]);
+        let out = r.resolve(&n("www.example."), RType::A).await;
+        let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+        assert_eq!((f.kind, f.kind.ede_code()), (kind, code), "{rcode}");
+        let text = f.ede().1;
+        assert!(text.contains(&format!("127.0.0.2:53 answered {rcode}")), "{text}");
+    }
+}
+
+#[tokio::test]
 async fn truncated_udp_is_retried_over_tcp() {
     let t = Scripted::new(|_, proto, _| {
         if proto == Protocol::Udp {
