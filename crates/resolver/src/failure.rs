@@ -53,6 +53,10 @@ pub enum FailureKind {
     /// Algorithm-downgrade hardening: an algorithm the DS set or anchor
     /// lists signs none of the RRset's signatures that verify (EDE 6).
     AlgorithmMissing,
+    /// The server sent a record of the RRset whose RDATA does not fit its
+    /// type: it was left out, and the RRset's signature no longer verifies
+    /// (EDE 0, Other: the signer is not at fault).
+    MalformedRecord,
     /// Only unsupported algorithms: insecure (EDE 1, informational).
     UnsupportedAlgorithm,
     /// Only unsupported DS digest types: insecure (EDE 2, informational).
@@ -101,7 +105,7 @@ impl FailureKind {
             Nsec3IterationsAboveCap => 27,
             NoReachableAuthority => 22,
             AuthorityError => 23,
-            ResolutionBudget => 0,
+            ResolutionBudget | MalformedRecord => 0,
             NegativeTrustAnchor => 33,
         }
     }
@@ -129,6 +133,7 @@ impl FailureKind {
             WildcardDname => "wildcard-dname",
             KeySentinel => "root-key-sentinel",
             AlgorithmMissing => "algorithm-missing",
+            MalformedRecord => "malformed-record",
             UnsupportedAlgorithm => "unsupported-algorithm",
             UnsupportedDigest => "unsupported-digest",
             Nsec3IterationsAboveCap => "nsec3-iterations-above-cap",
@@ -168,6 +173,9 @@ impl FailureKind {
             }
             AlgorithmMissing => {
                 "harden-algo-downgrade: sign every RRset with every algorithm the DS set lists, or remove that algorithm's DS"
+            }
+            MalformedRecord => {
+                "the server sent a record whose data does not fit its type; it was left out, so the RRset's signature fails; fix the record in the zone or the server"
             }
             UnsupportedAlgorithm => "the zone uses only algorithms this resolver does not validate",
             UnsupportedDigest => "the parent's DS uses only digest types this resolver does not support",
@@ -382,6 +390,7 @@ mod tests {
             (AuthorityError, 23),
             (ValidationBudget, 6),
             (ResolutionBudget, 0),
+            (MalformedRecord, 0),
         ];
         for (k, code) in table {
             assert_eq!(k.ede_code(), code, "{k:?}");

@@ -373,6 +373,8 @@ struct Work {
     glue: Vec<(Name, IpAddr)>,
     /// The server that gave the last usable response.
     last_server: Option<SocketAddr>,
+    /// Records left out of responses for malformed RDATA: owner and type.
+    scrubbed: Vec<(Name, RType)>,
 }
 
 impl Work {
@@ -1173,7 +1175,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
                 work.queries += 1;
                 let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
-                let Some(mut msg) = scrubbed(&bytes, *server) else { break };
+                let Some(mut msg) = scrubbed(&bytes, *server, work) else { break };
                 // Only class IN data is about the question (a referral mixing
                 // in CHAOS records must not lend them its servers).
                 for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
@@ -1500,7 +1502,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(_) => break,
                 };
                 self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
-                let Some(mut msg) = scrubbed(&bytes, *server) else { break };
+                let Some(mut msg) = scrubbed(&bytes, *server, work) else { break };
                 // Only class IN data is about the question (a referral mixing
                 // in CHAOS records must not lend them its servers).
                 for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
@@ -2189,6 +2191,30 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Trust::Insecure(f) => Security::Insecure(f.clone()),
             Trust::Secure(keys) => self.validate_answer(keys, qname, qtype, &msg, work, now),
         };
+        // A signature that fails over an RRset the server sent a malformed
+        // record of: the record, left out, is the fault, not the signer.
+        let security = match security {
+            Security::Bogus(mut f)
+                if f.kind == FailureKind::SignatureInvalid
+                    && f.rrset
+                        .as_ref()
+                        .is_some_and(|(o, t)| work.scrubbed.iter().any(|(so, st)| so == o && st == t)) =>
+            {
+                f.kind = FailureKind::MalformedRecord;
+                Security::Bogus(f)
+            }
+            // Unvalidated data that lost a malformed record says so (EDE 0
+            // on the answer), as insecure-by-policy answers do.
+            Security::Insecure(None) => {
+                match msg.answers.iter().find(|r| work.scrubbed.iter().any(|(o, t)| *o == r.owner && *t == r.rtype())) {
+                    Some(r) => Security::Insecure(Some(
+                        Failure::new(FailureKind::MalformedRecord, cut.zone.clone(), now).rrset(&r.owner, r.rtype()),
+                    )),
+                    None => Security::Insecure(None),
+                }
+            }
+            s => s,
+        };
         work.record(|| Link::Answer {
             zone: cut.zone.clone(),
             rcode,
@@ -2636,10 +2662,11 @@ fn combine(v: Vec<Security>) -> Security {
 /// An authority's response, leaving out records whose RDATA does not
 /// parse (the rest may still answer); `None` when the message itself is
 /// broken.
-fn scrubbed(bytes: &[u8], server: SocketAddr) -> Option<Message> {
+fn scrubbed(bytes: &[u8], server: SocketAddr, work: &mut Work) -> Option<Message> {
     let (msg, dropped) = Message::from_wire_scrubbed(bytes).ok()?;
-    if dropped > 0 {
-        tracing::debug!(%server, dropped, "malformed records left out of a response");
+    if !dropped.is_empty() {
+        tracing::debug!(%server, dropped = dropped.len(), "malformed records left out of a response");
+        work.scrubbed.extend(dropped);
     }
     Some(msg)
 }

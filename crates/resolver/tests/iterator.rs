@@ -1018,6 +1018,54 @@ async fn malformed_records_are_left_out_of_a_response_and_the_rest_is_used() {
     assert_eq!(out.rcode, Rcode::NOERROR, "{:?}", out.security);
     let a: Vec<String> = out.answers.iter().map(|r| r.data.to_string()).collect();
     assert_eq!(a, ["192.0.2.1"]);
+    // The answer says what it lost (EDE 0 on NOERROR).
+    let Security::Insecure(Some(f)) = out.security else { panic!("{:?}", out.security) };
+    assert_eq!(
+        (f.kind, f.kind.ede_code(), f.rrset),
+        (FailureKind::MalformedRecord, 0, Some((n("www.example."), RType::A)))
+    );
+}
+
+#[tokio::test]
+async fn a_signed_rrset_that_lost_a_malformed_record_blames_the_record_not_the_signer() {
+    let now: u32 = 1_800_000_000;
+    let signed = signed_example("www.example. 300 A 192.0.2.1\nwww.example. 300 A 192.0.2.2\n", b"scrub", now);
+    let ds = ds_records(&signed);
+    let records = signed.records.clone();
+    // `malformed`: the second address goes out as three octets; else it
+    // is simply missing (a signature that fails for no visible reason).
+    let script = move |malformed: bool| {
+        let records = records.clone();
+        move |_: SocketAddr, _: Protocol, q: &Message| {
+            let qd = q.question().unwrap();
+            let mut m = Message::default();
+            m.header.flags.aa = true;
+            m.answers = rrset_of(&records, &qd.name, qd.qtype);
+            if qd.qtype == RType::A {
+                m.answers.retain(|r| r.data.to_string() != "192.0.2.2");
+                if malformed {
+                    m.answers.push(candor_wire::Record::new(
+                        n("www.example."),
+                        300,
+                        candor_wire::RData::Unknown { rtype: RType::A, data: vec![192, 0, 2] },
+                    ));
+                }
+            }
+            Ok(m)
+        }
+    };
+    for (malformed, kind, code) in [(true, FailureKind::MalformedRecord, 0), (false, FailureKind::SignatureInvalid, 6)]
+    {
+        let mut anchors = Anchors::empty();
+        anchors.add_records(&ds).unwrap();
+        let mut cfg = loopback_config(anchors);
+        cfg.qname_minimisation = false;
+        let r = Resolver::new(cfg, Scripted::new(script(malformed)), ManualClock::at(u64::from(now)));
+        let out = r.resolve(&n("www.example."), RType::A).await;
+        let Security::Bogus(f) = out.security else { panic!("{:?}", out.security) };
+        assert_eq!((f.kind, f.kind.ede_code()), (kind, code), "malformed: {malformed}");
+        assert_eq!(f.rrset, Some((n("www.example."), RType::A)));
+    }
 }
 
 #[tokio::test]

@@ -104,15 +104,16 @@ impl Message {
     /// [`Message::from_wire`], but a record whose RDATA does not parse for
     /// its type (an A record of three octets, a name running past its
     /// RDLENGTH) is left out instead of failing the message, as long as the
-    /// message's framing holds; returns how many were left out. For a
-    /// resolver reading an authority's response: the rest may still answer
-    /// (a signed RRset missing a record fails validation anyway).
-    pub fn from_wire_scrubbed(buf: &[u8]) -> Result<(Message, usize), WireError> {
+    /// message's framing holds; returns the owner and type of each record
+    /// left out. For a resolver reading an authority's response: the rest
+    /// may still answer (a signed RRset missing a record fails validation
+    /// anyway, and the resolver can say why).
+    pub fn from_wire_scrubbed(buf: &[u8]) -> Result<(Message, Vec<(Name, RType)>), WireError> {
         Message::parse_wire(buf, true)
     }
 
-    fn parse_wire(buf: &[u8], scrub: bool) -> Result<(Message, usize), WireError> {
-        let mut dropped = 0usize;
+    fn parse_wire(buf: &[u8], scrub: bool) -> Result<(Message, Vec<(Name, RType)>), WireError> {
+        let mut dropped = Vec::new();
         let mut r = Reader::message(buf);
         let id = r.u16("header")?;
         let bits = r.u16("header")?;
@@ -168,7 +169,7 @@ impl Message {
                 let data = match RData::parse(rtype, rdlength, &mut rd) {
                     Ok(data) => data,
                     Err(_) if scrub => {
-                        dropped += 1;
+                        dropped.push((owner, rtype));
                         continue;
                     }
                     Err(e) => return Err(e),
