@@ -250,7 +250,8 @@ fn parse_record(line: &str, n: usize) -> Result<Record, ParseError> {
 fn surplus_padding(t: &str) -> Option<&str> {
     let body = t.trim_end_matches('=');
     let base64 = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/';
-    (body.len() < t.len() && !body.is_empty() && body.len().is_multiple_of(4) && body.chars().all(base64)).then_some(body)
+    (body.len() < t.len() && !body.is_empty() && body.len().is_multiple_of(4) && body.chars().all(base64))
+        .then_some(body)
 }
 
 fn hex_bytes(text: &str, n: usize) -> Result<Vec<u8>, ParseError> {

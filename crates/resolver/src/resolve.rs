@@ -2444,6 +2444,21 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                             continue;
                         }
                         Some(_) => {
+                            // A forged CNAME beside a DNAME: the DNAME, when it
+                            // verifies on its own, is kept (RRsets are
+                            // validated one by one), so that names below it
+                            // are rewritten by it, not by the forger.
+                            let dname = msg
+                                .answers
+                                .iter()
+                                .find(|r| r.rtype() == RType::DNAME && owner.is_subdomain_of(&r.owner))
+                                .map(|r| r.owner.clone());
+                            if let Some(d) = dname
+                                && let Some(records) =
+                                    self.verified_rrset(Some(keys), &msg.answers, &d, RType::DNAME, work)
+                            {
+                                self.cache.keep_rrset(&records, true, self.clock.monotonic(), now);
+                            }
                             let f = Failure::new(FailureKind::SignatureInvalid, keys.zone.clone(), now);
                             return Security::Bogus(f.rrset(&owner, RType::CNAME));
                         }

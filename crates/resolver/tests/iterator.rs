@@ -1069,6 +1069,41 @@ async fn a_signed_rrset_that_lost_a_malformed_record_blames_the_record_not_the_s
 }
 
 #[tokio::test]
+async fn a_verified_dname_beside_a_forged_cname_is_kept_and_rewrites_the_next_question() {
+    let now: u32 = 1_800_000_000;
+    let signed = signed_example("x.example. 300 DNAME example.\nloop.example. 300 TXT \"end\"\n", b"dname-forged", now);
+    let ds = ds_records(&signed);
+    let records = signed.records.clone();
+    // Every name below x.example. gets the signed DNAME and a forged CNAME.
+    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        if qd.name.is_subdomain_of(&n("x.example.")) && qd.name != n("x.example.") {
+            m.answers = rrset_of(&records, &n("x.example."), RType::DNAME);
+            m.answers.extend(parse_zone(&format!("{} 300 CNAME evil.example.\n", qd.name), None).unwrap());
+        } else {
+            m.answers = rrset_of(&records, &qd.name, qd.qtype);
+        }
+        Ok(m)
+    };
+    let mut anchors = Anchors::empty();
+    anchors.add_records(&ds).unwrap();
+    let mut cfg = loopback_config(anchors);
+    cfg.qname_minimisation = false;
+    let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
+    let out = r.resolve(&n("a.x.example."), RType::TXT).await;
+    assert!(matches!(out.security, Security::Bogus(_)), "{:?}", out.security);
+    // The DNAME kept from that answer rewrites loop.x.example. to
+    // loop.example. without asking for the forged name.
+    let out = r.resolve(&n("loop.x.example."), RType::TXT).await;
+    assert_eq!(out.security, Security::Secure);
+    let txt: Vec<String> = out.answers.iter().filter(|r| r.rtype() == RType::TXT).map(|r| r.data.to_string()).collect();
+    assert_eq!(txt, ["\"end\""]);
+    assert!(!asked_lines(&r).iter().any(|l| l.ends_with(" loop.x.example. TXT")), "{:?}", asked_lines(&r));
+}
+
+#[tokio::test]
 async fn a_chain_ends_on_the_target_zones_own_carried_proof_when_its_keys_are_known() {
     let now: u32 = 1_800_000_000;
     let zone_text = |z: &str, ip: u8| {
