@@ -1165,6 +1165,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.header.flags.cd = true;
         q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
         let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
+        let mut server_error = false;
         for server in &fwd.servers {
             let mut proto = Protocol::Udp;
             for _ in 0..2 {
@@ -1192,10 +1193,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 if matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
                     return Ok(msg);
                 }
+                server_error |= matches!(msg.header.rcode, Rcode::SERVFAIL | Rcode::FORMERR | Rcode::NOTIMP);
                 break;
             }
         }
-        Err(Failure::new(FailureKind::NoReachableAuthority, fwd.zone.clone(), now))
+        let kind = if server_error { FailureKind::AuthorityError } else { FailureKind::NoReachableAuthority };
+        Err(Failure::new(kind, fwd.zone.clone(), now))
     }
 
     /// [`Self::blame_upstream`] for a bogus trust.
@@ -2277,9 +2280,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             if qtype == RType::NS {
                 let ns_set: Vec<Record> =
                     msg.answers.iter().filter(|r| r.owner == *qname && r.rtype() == RType::NS).cloned().collect();
-                self.server_addresses(cut, qname, &ns_set, &msg.additional, &mut additional, work);
+                self.host_addresses(cut, qname, &ns_set, &msg.additional, &mut additional, work);
             } else if whole {
-                self.target_addresses(cut, &msg.answers, &msg.additional, &mut additional, work);
+                // (Only the asked type, CNAMEs and DNAMEs are left in the
+                // answer: no NS records here.)
+                self.host_addresses(cut, &cut.zone, &msg.answers, &msg.additional, &mut additional, work);
             }
         }
         // A negative answer carries its SOA and proof, and a NODATA answer
@@ -2331,7 +2336,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return Vec::new();
         };
         let Some(ns) = self.verified_rrset(trusted(cut), authority, &zone, RType::NS, work) else { return Vec::new() };
-        self.server_addresses(cut, &zone, &ns, extra, additional, work);
+        self.host_addresses(cut, &zone, &ns, extra, additional, work);
         ns
     }
 
@@ -2357,49 +2362,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         Some(records)
     }
 
-    /// The addresses in `extra` of the in-zone name servers `ns_set` names
-    /// (into `additional`), each with its RRSIGs and, in a secure zone,
-    /// only if it verifies.
-    fn server_addresses(
+    /// The addresses in `extra` of the hosts that records in `records` name
+    /// inside `zone` (NS, MX and SRV targets; into `additional`), each with
+    /// its RRSIGs and, in a secure zone, only if it verifies.
+    fn host_addresses(
         &self,
         cut: &Cut,
         zone: &Name,
-        ns_set: &[Record],
+        records: &[Record],
         extra: &[Record],
         additional: &mut Vec<Record>,
         work: &mut Work,
     ) {
-        for target in ns_set.iter().filter_map(|r| match &r.data {
-            RData::Ns(n) if n.is_subdomain_of(zone) => Some(n),
+        let hosts = records.iter().filter_map(|r| match &r.data {
+            RData::Ns(n) => Some(n),
+            RData::Mx(m) => Some(&m.exchange),
+            RData::Srv(s) => Some(&s.target),
             _ => None,
-        }) {
+        });
+        for host in hosts.filter(|h| h.is_subdomain_of(zone)) {
             for t in [RType::A, RType::AAAA] {
-                if let Some(records) = self.verified_rrset(trusted(cut), extra, target, t, work) {
-                    additional.extend(records);
-                }
-            }
-        }
-        dedup_records(additional);
-    }
-
-    /// The addresses in `extra` of the in-zone hosts that MX and SRV
-    /// records in `answers` name (into `additional`), each with its RRSIGs
-    /// and, in a secure zone, only if it verifies.
-    fn target_addresses(
-        &self,
-        cut: &Cut,
-        answers: &[Record],
-        extra: &[Record],
-        additional: &mut Vec<Record>,
-        work: &mut Work,
-    ) {
-        for target in answers.iter().filter_map(|r| match &r.data {
-            RData::Mx(m) if m.exchange.is_subdomain_of(&cut.zone) => Some(&m.exchange),
-            RData::Srv(s) if s.target.is_subdomain_of(&cut.zone) => Some(&s.target),
-            _ => None,
-        }) {
-            for t in [RType::A, RType::AAAA] {
-                if let Some(records) = self.verified_rrset(trusted(cut), extra, target, t, work) {
+                if let Some(records) = self.verified_rrset(trusted(cut), extra, host, t, work) {
                     additional.extend(records);
                 }
             }

@@ -238,6 +238,17 @@ async fn servers_that_answer_only_with_server_errors_are_23_and_refusing_ones_22
         let text = f.ede().1;
         assert!(text.contains(&format!("127.0.0.2:53 answered {rcode}")), "{text}");
     }
+    // The same for upstream resolvers a zone is forwarded to.
+    for (rcode, kind) in
+        [(Rcode::SERVFAIL, FailureKind::AuthorityError), (Rcode::REFUSED, FailureKind::NoReachableAuthority)]
+    {
+        let mut cfg = loopback_config(Anchors::empty());
+        cfg.forwards = vec![candor_resolver::Forward { zone: Name::root(), servers: vec![addr(1), addr(2)] }];
+        let r = Resolver::new(cfg, Scripted::new(script(rcode)), ManualClock::at(1_800_000_000));
+        let out = r.resolve(&n("www.example."), RType::A).await;
+        let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
+        assert_eq!(f.kind, kind, "forwarded, {rcode}");
+    }
 }
 
 #[tokio::test]
