@@ -8,6 +8,11 @@
 //! proof functions a response from the network goes through, so nothing
 //! is synthesised that a server could not have sent.
 //!
+//! The same records, with a wildcard RRset kept from a secure expansion,
+//! let the resolver synthesise that wildcard's answer for another name
+//! the records prove absent (RFC 8198 §5.4; the resolver looks up the
+//! wildcard's RRset, this store only proves which wildcard applies).
+//!
 //! NSEC3 is left out (RFC 8198 §4.1 allows it; the hashes would have to be
 //! computed per question, and opt-out spans deny nothing).
 //! Wildcard-expanded NSEC records are never kept (RFC 8198 §5.3); an NSEC
@@ -172,6 +177,39 @@ impl NsecStore {
         Some((r, left))
     }
 
+    /// The wildcard whose expansion answers `qname` (RFC 8198 §5.4): the
+    /// kept NSEC that covers the name proves it absent and shows its
+    /// closest encloser, whose wildcard that is; `None` when no kept record
+    /// proves so much. With the proof, TTLs counted down, and how long it
+    /// holds.
+    pub(crate) fn wildcard_proof(
+        &self,
+        qname: &Name,
+        now: Duration,
+        limits: &Limits,
+    ) -> Option<(Name, Vec<Record>, Duration)> {
+        let qname = qname.to_lowercase();
+        let (zone_name, zone) = qname.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
+        let cover = zone.at_or_before(&qname, now)?;
+        let (owner, next) = (cover.owner()?, cover.next()?);
+        if owner.to_lowercase() == qname {
+            return None;
+        }
+        let n = qname.common_label_count(owner).max(qname.common_label_count(next));
+        let wildcard = qname.trim_to(n.max(zone_name.label_count())).wildcard().ok()?;
+        let labels = u8::try_from(wildcard.rrsig_label_count()).ok()?;
+        // Never called for NSEC3: a zero budget is enough.
+        let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, 0);
+        let proof = candor_denial::wildcard_answer(&qname, labels, zone_name, &cover.records, &mut hasher, limits);
+        if !matches!(proof, Ok(Proof::WildcardAnswer)) {
+            return None;
+        }
+        let elapsed = now.saturating_sub(cover.stored).as_secs() as u32;
+        let records =
+            cover.records.iter().map(|rr| Record { ttl: rr.ttl.saturating_sub(elapsed), ..rr.clone() }).collect();
+        Some((wildcard, records, cover.expires - now))
+    }
+
     /// Drop what lies at or below `zone` (or exactly `zone`).
     pub(crate) fn flush(&mut self, zone: &Name, subtree: bool) {
         let before: usize = self.zones.values().map(|z| z.nsecs.len()).sum();
@@ -332,6 +370,30 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
         let (r, _) = s.answer(&n("sub.example."), RType::DS, 2 * S, &Limits::default()).unwrap();
         assert_eq!(r.rcode, Rcode::NOERROR);
         assert!(r.authority.iter().any(|rr| rr.owner == n("sub.example.") && rr.rtype() == RType::NSEC));
+    }
+
+    #[test]
+    fn a_covering_nsec_names_the_wildcard_that_answers_only_without_a_closer_match() {
+        let mut s = NsecStore::default();
+        // *.w.example. exists; its NSEC runs to z.example.
+        let proof = parse_zone(&nsec("*.w.example.", "z.example.", "TXT RRSIG NSEC"), None).unwrap();
+        s.keep_nsecs(&n("example."), &proof, Duration::ZERO, 300 * S);
+        let (wildcard, records, left) = s.wildcard_proof(&n("b.w.example."), 10 * S, &Limits::default()).unwrap();
+        assert_eq!((wildcard, left), (n("*.w.example."), 290 * S));
+        assert!(records.iter().all(|rr| rr.ttl == 3590 && rr.owner == n("*.w.example.")), "{records:?}");
+        // Below an absent name: the same wildcard (x.b.w.example. has the
+        // closest encloser w.example. too).
+        assert_eq!(s.wildcard_proof(&n("x.b.w.example."), S, &Limits::default()).unwrap().0, n("*.w.example."));
+        // The wildcard's own name exists: nothing to synthesise; nor past
+        // the NSEC's span, nor once it expired.
+        assert!(s.wildcard_proof(&n("*.w.example."), S, &Limits::default()).is_none());
+        assert!(s.wildcard_proof(&n("zz.example."), S, &Limits::default()).is_none());
+        assert!(s.wildcard_proof(&n("b.w.example."), 301 * S, &Limits::default()).is_none());
+        // An NSEC at a delegation covers nothing below it.
+        let mut s = NsecStore::default();
+        let deleg = parse_zone(&nsec("d.example.", "z.example.", "NS RRSIG NSEC"), None).unwrap();
+        s.keep_nsecs(&n("example."), &deleg, Duration::ZERO, 300 * S);
+        assert!(s.wildcard_proof(&n("x.d.example."), S, &Limits::default()).is_none());
     }
 
     #[test]

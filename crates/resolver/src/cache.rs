@@ -251,6 +251,62 @@ impl Cache {
         lock(&self.nsecs).keep_nsecs(zone, &nsecs, now, ttl);
     }
 
+    /// RFC 8198 §5.4: keep a secure wildcard expansion for answers
+    /// synthesised later: each expanded RRset of `answers` under its
+    /// wildcard's own name (the RRSIGs are the wildcard's), and the NSEC
+    /// records of `authority` that proved the expansion. The caller
+    /// verified both.
+    pub fn learn_wildcard(&self, zone: &Name, answers: &[Record], authority: &[Record], now: Duration, unix_now: u64) {
+        if !self.limits.aggressive_nsec {
+            return;
+        }
+        let mut expanded: Vec<(&Name, RType, u8)> = answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Rrsig(s) if usize::from(s.labels) < r.owner.rrsig_label_count() => {
+                    Some((&r.owner, s.type_covered, s.labels))
+                }
+                _ => None,
+            })
+            .collect();
+        expanded.dedup();
+        if expanded.is_empty() {
+            return;
+        }
+        for (owner, rtype, labels) in expanded {
+            let Ok(wildcard) = owner.trim_to(usize::from(labels)).wildcard() else { continue };
+            if !wildcard.is_subdomain_of(zone) {
+                continue;
+            }
+            let covers = |r: &Record| match &r.data {
+                RData::Rrsig(s) => s.type_covered == rtype && s.labels == labels,
+                _ => r.rtype() == rtype,
+            };
+            let records: Vec<Record> = answers
+                .iter()
+                .filter(|r| r.owner == *owner && covers(r))
+                .map(|r| Record { owner: wildcard.clone(), ..r.clone() })
+                .collect();
+            self.keep_rrset(&records, true, now, unix_now);
+        }
+        self.learn_nsecs(zone, authority, now, unix_now);
+    }
+
+    /// RFC 8198 §5.4: the wildcard whose expansion would answer `qname`,
+    /// when kept NSEC records prove the name absent and no closer match;
+    /// with that proof (TTLs counted down) and how long it holds.
+    pub fn wildcard_proof(
+        &self,
+        qname: &Name,
+        now: Duration,
+        limits: &candor_denial::Limits,
+    ) -> Option<(Name, Vec<Record>, Duration)> {
+        if !self.limits.aggressive_nsec {
+            return None;
+        }
+        lock(&self.nsecs).wildcard_proof(qname, now, limits)
+    }
+
     /// Keep `records`, NSEC/NSEC3 RRsets of `zone` a secure answer carried
     /// and the caller verified, for their signed TTL ([`Cache::proofs`]).
     pub fn learn_proofs(&self, zone: &Name, records: Vec<Record>, now: Duration, unix_now: u64) {

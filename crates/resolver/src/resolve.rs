@@ -530,15 +530,48 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             .nxdomain_above(qname, now)
             .or_else(|| self.cache.nsec_denial(qname, qtype, now, &self.cfg.denial))?;
         let denier = nx.0.authority.iter().find(|rr| rr.rtype() == RType::SOA).map(|rr| &rr.owner);
-        let overridden = |f: Option<Forward>| match (f, denier) {
-            (Some(f), Some(denier)) => f.zone.is_subdomain_of(denier) && f.zone != *denier,
+        (!self.configured_below(qname, denier)).then_some(nx)
+    }
+
+    /// Whether the operator configured other servers for `qname` in a zone
+    /// below `zone` (where the cache's proof came from: `None` when not
+    /// known), or switched validation off for it (an NTA): then the cache's
+    /// proof does not decide the question.
+    fn configured_below(&self, qname: &Name, zone: Option<&Name>) -> bool {
+        let overridden = |f: Option<Forward>| match (f, zone) {
+            (Some(f), Some(zone)) => f.zone.is_subdomain_of(zone) && f.zone != *zone,
             (Some(_), None) => true,
             (None, _) => false,
         };
-        let configured = overridden(self.stub_for(qname))
+        overridden(self.stub_for(qname))
             || overridden(self.forward_for(qname))
-            || lock(&self.ntas).negative_for(qname, self.clock.unix()).is_some();
-        (!configured).then_some(nx)
+            || lock(&self.ntas).negative_for(qname, self.clock.unix()).is_some()
+    }
+
+    /// RFC 8198 §5.4: `name`'s answer synthesised from a kept secure
+    /// wildcard RRset (the asked type, or a CNAME to follow) that kept NSEC
+    /// records prove applies; the proof goes in the authority section.
+    fn cached_wildcard(&self, name: &Name, qtype: RType) -> Option<Resolution> {
+        if qtype == RType::DS {
+            return None; // a DS is the parent's, never a wildcard's
+        }
+        let now = self.clock.monotonic();
+        let (wildcard, proof, _) = self.cache.wildcard_proof(name, now, &self.cfg.denial)?;
+        let (records, secure, _) = [qtype, RType::CNAME]
+            .into_iter()
+            .find_map(|t| self.cache.rrset(&wildcard, t, now))
+            .filter(|(_, secure, _)| *secure)?;
+        let signer = proof.iter().find_map(|rr| match &rr.data {
+            RData::Rrsig(s) => Some(&s.signer),
+            _ => None,
+        });
+        if self.configured_below(name, signer) {
+            return None;
+        }
+        let answers = records.into_iter().map(|r| Record { owner: name.clone(), ..r }).collect();
+        let mut r = Resolution::cached(Rcode::NOERROR, answers, secure);
+        r.authority = proof;
+        Some(r)
     }
 
     /// For RD=0 questions the caches cannot answer: a referral to the
@@ -801,8 +834,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         {
             return Some(link(Rcode::NOERROR, records, secure));
         }
-        let (mut records, secure) =
-            name.ancestors().skip(1).find_map(|a| self.cache.rrset(&a, RType::DNAME, now).map(|(r, s, _)| (r, s)))?;
+        let Some((mut records, secure)) =
+            name.ancestors().skip(1).find_map(|a| self.cache.rrset(&a, RType::DNAME, now).map(|(r, s, _)| (r, s)))
+        else {
+            return self.cached_wildcard(name, qtype);
+        };
         let Some(target) = dname_rewrite(&records, name) else {
             return Some(link(Rcode::YXDOMAIN, records, secure));
         };
@@ -2231,6 +2267,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             && msg.authority.iter().any(|r| matches!(r.rtype(), RType::NSEC | RType::NSEC3))
         {
             self.keep_proofs(keys, &msg.authority, work);
+            // A wildcard expansion (validated with its proof): kept to
+            // answer other names the proof covers (RFC 8198 §5.4).
+            self.cache.learn_wildcard(&keys.zone, &msg.answers, &msg.authority, self.clock.monotonic(), now);
         }
         // A minimal positive answer keeps only its proofs (a wildcard
         // expansion's) in the authority section. An answer that needs a

@@ -1248,3 +1248,63 @@ async fn an_answer_that_needs_a_proof_keeps_the_zones_verified_ns_and_target_add
     assert_eq!(out.security, Security::Secure);
     assert!(out.authority.is_empty() && out.additional.is_empty(), "{:?} {:?}", out.authority, out.additional);
 }
+
+#[tokio::test]
+async fn a_kept_wildcard_and_its_proof_answer_other_names_without_asking() {
+    let now: u32 = 1_800_000_000;
+    let signed = signed_example("*.w.example. 300 TXT \"wild\"\n", b"wildcard-synthesis", now);
+    let ds = ds_records(&signed);
+    let records = signed.records.clone();
+    // Names below w.example. get the wildcard's TXT expanded, with the
+    // NSEC that proves no closer match; other types there are NODATA.
+    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
+        let qd = q.question().unwrap();
+        let of = |owner: &str, t: RType| rrset_of(&records, &n(owner), t);
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        if qd.name.is_subdomain_of(&n("w.example.")) && qd.name != n("w.example.") {
+            if qd.qtype == RType::TXT {
+                m.answers = of("*.w.example.", RType::TXT)
+                    .into_iter()
+                    .map(|r| candor_wire::Record { owner: qd.name.clone(), ..r })
+                    .collect();
+            } else {
+                m.authority = of("example.", RType::SOA);
+            }
+            m.authority.extend(of("*.w.example.", RType::NSEC));
+        } else {
+            m.answers = of(&qd.name.to_string(), qd.qtype);
+        }
+        Ok(m)
+    };
+    let resolver = |aggressive: bool| {
+        let mut anchors = Anchors::empty();
+        anchors.add_records(&ds).unwrap();
+        let mut cfg = loopback_config(anchors);
+        cfg.qname_minimisation = false;
+        cfg.cache.aggressive_nsec = aggressive;
+        Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)))
+    };
+    let asked = |r: &Resolver<Scripted, ManualClock>, q: &str| asked_lines(r).iter().any(|l| l.ends_with(q));
+    let r = resolver(true);
+    assert_eq!(r.resolve(&n("a.w.example."), RType::TXT).await.security, Security::Secure);
+    let out = r.resolve(&n("b.w.example."), RType::TXT).await;
+    assert_eq!(out.security, Security::Secure);
+    assert!(!asked(&r, " b.w.example. TXT"), "{:?}", asked_lines(&r));
+    let txt: Vec<(String, String)> = out
+        .answers
+        .iter()
+        .filter(|r| r.rtype() == RType::TXT)
+        .map(|r| (r.owner.to_string(), r.data.to_string()))
+        .collect();
+    assert_eq!(txt, [("b.w.example.".to_owned(), "\"wild\"".to_owned())]);
+    assert!(out.authority.iter().any(|r| r.owner == n("*.w.example.") && r.rtype() == RType::NSEC), "the proof");
+    // A type the wildcard was not seen with is asked for.
+    r.resolve(&n("b.w.example."), RType::MX).await;
+    assert!(asked(&r, " b.w.example. MX"), "{:?}", asked_lines(&r));
+    // Without aggressive use of the cache, every name is asked for.
+    let r = resolver(false);
+    r.resolve(&n("a.w.example."), RType::TXT).await;
+    r.resolve(&n("b.w.example."), RType::TXT).await;
+    assert!(asked(&r, " b.w.example. TXT"), "{:?}", asked_lines(&r));
+}
