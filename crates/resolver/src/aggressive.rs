@@ -1,27 +1,29 @@
-//! Aggressive use of DNSSEC-validated cache (RFC 8198), NSEC only.
+//! Aggressive use of DNSSEC-validated cache (RFC 8198), NSEC and NSEC3.
 //!
-//! Every secure negative answer proven with NSEC leaves its NSEC records
-//! (with their RRSIGs) and the zone's SOA here, per zone, in canonical
-//! order. A later question in the zone that those records already deny
-//! (the same name with another type, another name in a covered span) is
-//! answered from them without asking: the records are handed to the same
-//! proof functions a response from the network goes through, so nothing
-//! is synthesised that a server could not have sent.
+//! Every secure negative answer leaves its NSEC or NSEC3 records (with
+//! their RRSIGs) and the zone's SOA here, per zone: NSEC records in
+//! canonical order, NSEC3 records in hash order. A later question in the
+//! zone that those records already deny (the same name with another type,
+//! another name in a covered span) is answered from them without asking:
+//! the few records that bear on the name are picked (for NSEC3: the hashes
+//! of the name and its ancestors, within the per-response hash budget) and
+//! handed to the same proof functions a response from the network goes
+//! through, so nothing is synthesised that a server could not have sent.
 //!
 //! The same records, with a wildcard RRset kept from a secure expansion,
 //! let the resolver synthesise that wildcard's answer for another name
 //! the records prove absent (RFC 8198 §5.4; the resolver looks up the
-//! wildcard's RRset, this store only proves which wildcard applies).
+//! wildcard's RRset, this store proves that it applies).
 //!
-//! NSEC3 is left out (RFC 8198 §4.1 allows it; the hashes would have to be
-//! computed per question, and opt-out spans deny nothing).
-//! Wildcard-expanded NSEC records are never kept (RFC 8198 §5.3); an NSEC
-//! lives no longer than the negative answer that brought it (RFC 9077).
+//! Opt-out NSEC3 spans deny nothing (RFC 8198 §4.2: an unsigned delegation
+//! may hide there). Wildcard-expanded NSEC/NSEC3 records are never kept
+//! (RFC 8198 §5.3); a record lives no longer than the answer that brought
+//! it (RFC 9077).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use candor_denial::{BudgetHasher, Limits, Proof};
+use candor_denial::{BudgetHasher, Limits, Nsec3Hasher, Proof};
 use candor_wire::{Name, RData, RType, Rcode, Record};
 
 use crate::cache::flushed;
@@ -44,6 +46,9 @@ struct Zone {
     soa: Option<Kept>,
     /// NSEC records by lower-cased owner, in canonical order.
     nsecs: BTreeMap<Name, Kept>,
+    /// NSEC3 records by the hash their owner's first label spells, in
+    /// hash order.
+    nsec3s: BTreeMap<Vec<u8>, Kept>,
 }
 
 /// The store of validated NSEC records.
@@ -88,22 +93,34 @@ impl NsecStore {
     pub(crate) fn keep_nsecs(&mut self, zone: &Name, section: &[Record], now: Duration, ttl: Duration) {
         let zone_name = zone.to_lowercase();
         let mut learned = Vec::new();
+        let mut learned3 = Vec::new();
         for rr in section {
-            if rr.rtype() != RType::NSEC || !rr.owner.is_subdomain_of(&zone_name) {
+            let rtype = rr.rtype();
+            let in_zone = match rtype {
+                RType::NSEC => rr.owner.is_subdomain_of(&zone_name),
+                RType::NSEC3 => rr.owner.parent().is_some_and(|p| p.to_lowercase() == zone_name),
+                _ => false,
+            };
+            if !in_zone {
                 continue;
             }
-            let sigs = signatures(section, &rr.owner, RType::NSEC, &zone_name);
+            let sigs = signatures(section, &rr.owner, rtype, &zone_name);
             if sigs.is_empty() {
                 continue;
             }
             let mut records = vec![rr.clone()];
             records.extend(sigs);
-            learned.push((rr.owner.to_lowercase(), Kept { records, stored: now, expires: now + ttl }));
+            let kept = Kept { records, stored: now, expires: now + ttl };
+            if rtype == RType::NSEC {
+                learned.push((rr.owner.to_lowercase(), kept));
+            } else if let Some(hash) = owner_hash(&rr.owner) {
+                learned3.push((hash, kept));
+            }
         }
-        if learned.is_empty() || ttl.is_zero() {
+        if (learned.is_empty() && learned3.is_empty()) || ttl.is_zero() {
             return;
         }
-        if self.count + learned.len() > MAX_RECORDS {
+        if self.count + learned.len() + learned3.len() > MAX_RECORDS {
             self.zones.clear();
             self.count = 0;
         }
@@ -113,6 +130,18 @@ impl NsecStore {
                 self.count += 1;
             }
         }
+        for (hash, kept) in learned3 {
+            if zone.nsec3s.insert(hash, kept).is_none() {
+                self.count += 1;
+            }
+        }
+    }
+
+    /// Whether records of a zone containing `qname` are kept at all (a
+    /// cheap test before looking for wildcards).
+    pub(crate) fn knows_zone_of(&self, qname: &Name) -> bool {
+        let qname = qname.to_lowercase();
+        qname.ancestors().any(|z| self.zones.contains_key(&z))
     }
 
     /// A secure negative answer for `qname`/`qtype` that the kept records
@@ -123,29 +152,20 @@ impl NsecStore {
         qtype: RType,
         now: Duration,
         limits: &Limits,
+        hash_budget: u64,
     ) -> Option<(Resolution, Duration)> {
         let qname = qname.to_lowercase();
         // A DS record lives in the parent zone: its denial is the parent's.
         let start = if qtype == RType::DS { qname.parent()? } else { qname.clone() };
         let (zone_name, zone) = start.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
         let soa = zone.soa.as_ref().filter(|s| s.expires > now)?;
-        let mut picked: Vec<&Kept> = Vec::new();
-        let first = zone.at_or_before(&qname, now)?;
-        picked.push(first);
-        if first.owner() != Some(&qname) {
-            // The wildcard at the closest encloser this NSEC shows.
-            let (owner, next) = (first.owner()?, first.next()?);
-            let n = qname.common_label_count(owner).max(qname.common_label_count(next));
-            let wildcard = qname.trim_to(n.max(zone_name.label_count())).wildcard().ok()?;
-            if let Some(w) = zone.at_or_before(&wildcard, now)
-                && !std::ptr::eq(w, first)
-            {
-                picked.push(w);
-            }
-        }
+        let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, hash_budget);
+        let picked = if zone.nsec3s.is_empty() {
+            zone.nsec_denial(zone_name, &qname, now)?
+        } else {
+            zone.nsec3_denial(zone_name, &qname, now, &mut hasher)?
+        };
         let records: Vec<Record> = picked.iter().flat_map(|k| k.records.iter().cloned()).collect();
-        // Never called for NSEC: a zero budget is enough.
-        let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, 0);
         let (rcode, proof) = match candor_denial::nxdomain(&qname, zone_name, &records, &mut hasher, limits) {
             Ok(p) => (Rcode::NXDOMAIN, p),
             Err(_) => {
@@ -159,12 +179,7 @@ impl NsecStore {
         let mut left = soa.expires - now;
         for k in picked.iter().copied().chain(std::iter::once(soa)) {
             left = left.min(k.expires - now);
-            let elapsed = now.saturating_sub(k.stored).as_secs() as u32;
-            authority.extend(k.records.iter().map(|rr| {
-                let mut rr = rr.clone();
-                rr.ttl = rr.ttl.saturating_sub(elapsed);
-                rr
-            }));
+            authority.extend(k.counted_down(now));
         }
         let r = Resolution {
             rcode,
@@ -177,47 +192,58 @@ impl NsecStore {
         Some((r, left))
     }
 
-    /// The wildcard whose expansion answers `qname` (RFC 8198 §5.4): the
-    /// kept NSEC that covers the name proves it absent and shows its
-    /// closest encloser, whose wildcard that is; `None` when no kept record
-    /// proves so much. With the proof, TTLs counted down, and how long it
-    /// holds.
-    pub(crate) fn wildcard_proof(
+    /// The kept proof that `wildcard`'s expansion answers `qname` (RFC 8198
+    /// §5.4): that no name closer to `qname` exists (the NSEC covering the
+    /// name, or the NSEC3 covering the next closer name), TTLs counted
+    /// down, and how long it holds; `None` when no kept record proves it.
+    pub(crate) fn expansion_proof(
         &self,
         qname: &Name,
+        wildcard: &Name,
         now: Duration,
         limits: &Limits,
-    ) -> Option<(Name, Vec<Record>, Duration)> {
+        hash_budget: u64,
+    ) -> Option<(Vec<Record>, Duration)> {
         let qname = qname.to_lowercase();
         let (zone_name, zone) = qname.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
-        let cover = zone.at_or_before(&qname, now)?;
-        let (owner, next) = (cover.owner()?, cover.next()?);
-        if owner.to_lowercase() == qname {
+        let labels = wildcard.rrsig_label_count();
+        if !wildcard.is_subdomain_of(zone_name) || qname.rrsig_label_count() <= labels {
             return None;
         }
-        let n = qname.common_label_count(owner).max(qname.common_label_count(next));
-        let wildcard = qname.trim_to(n.max(zone_name.label_count())).wildcard().ok()?;
-        let labels = u8::try_from(wildcard.rrsig_label_count()).ok()?;
-        // Never called for NSEC3: a zero budget is enough.
-        let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, 0);
-        let proof = candor_denial::wildcard_answer(&qname, labels, zone_name, &cover.records, &mut hasher, limits);
+        let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, hash_budget);
+        let cover = if zone.nsec3s.is_empty() {
+            zone.at_or_before(&qname, now)?
+        } else {
+            let next_closer = qname.trim_to(labels + 1);
+            zone.nsec3_at_or_before(&zone.hash(&next_closer, now, &mut hasher)?, now)?
+        };
+        let proof = candor_denial::wildcard_answer(
+            &qname,
+            u8::try_from(labels).ok()?,
+            zone_name,
+            &cover.records,
+            &mut hasher,
+            limits,
+        );
         if !matches!(proof, Ok(Proof::WildcardAnswer)) {
             return None;
         }
-        let elapsed = now.saturating_sub(cover.stored).as_secs() as u32;
-        let records =
-            cover.records.iter().map(|rr| Record { ttl: rr.ttl.saturating_sub(elapsed), ..rr.clone() }).collect();
-        Some((wildcard, records, cover.expires - now))
+        Some((cover.counted_down(now), cover.expires - now))
     }
 
     /// Drop what lies at or below `zone` (or exactly `zone`).
     pub(crate) fn flush(&mut self, zone: &Name, subtree: bool) {
-        let before: usize = self.zones.values().map(|z| z.nsecs.len()).sum();
+        let before: usize = self.zones.values().map(|z| z.nsecs.len() + z.nsec3s.len()).sum();
         self.zones.retain(|n, _| !flushed(n, zone, subtree));
-        for z in self.zones.values_mut() {
+        for (name, z) in &mut self.zones {
             z.nsecs.retain(|n, _| !flushed(n, zone, subtree));
+            // Which names an NSEC3 record spans cannot be told without
+            // hashing: a flush inside the zone drops them all.
+            if zone.is_subdomain_of(name) {
+                z.nsec3s.clear();
+            }
         }
-        let after: usize = self.zones.values().map(|z| z.nsecs.len()).sum();
+        let after: usize = self.zones.values().map(|z| z.nsecs.len() + z.nsec3s.len()).sum();
         self.count = self.count.saturating_sub(before - after);
     }
 
@@ -234,9 +260,92 @@ impl Zone {
     fn at_or_before(&self, name: &Name, now: Duration) -> Option<&Kept> {
         self.nsecs.range(..=name.clone()).next_back().map(|(_, k)| k).filter(|k| k.expires > now)
     }
+
+    /// The NSEC records that may deny `qname`: the one at or before it,
+    /// and the one at or before the wildcard at the closest encloser it
+    /// shows.
+    fn nsec_denial(&self, zone_name: &Name, qname: &Name, now: Duration) -> Option<Vec<&Kept>> {
+        let first = self.at_or_before(qname, now)?;
+        let mut picked = vec![first];
+        if first.owner() != Some(qname) {
+            let (owner, next) = (first.owner()?, first.next()?);
+            let n = qname.common_label_count(owner).max(qname.common_label_count(next));
+            let wildcard = qname.trim_to(n.max(zone_name.label_count())).wildcard().ok()?;
+            if let Some(w) = self.at_or_before(&wildcard, now)
+                && !std::ptr::eq(w, first)
+            {
+                picked.push(w);
+            }
+        }
+        Some(picked)
+    }
+
+    /// `name`'s NSEC3 hash with the parameters of the zone's kept chain.
+    fn hash(&self, name: &Name, now: Duration, hasher: &mut dyn Nsec3Hasher) -> Option<Vec<u8>> {
+        let n = self.nsec3s.values().filter(|k| k.expires > now).find_map(Kept::nsec3)?;
+        hasher.hash(name, &n.salt, n.iterations).ok().map(|h| h.to_vec())
+    }
+
+    /// The live NSEC3 whose hash is `hash` or the closest before it (the
+    /// one that could cover it; before the first, the last, whose span
+    /// wraps around).
+    fn nsec3_at_or_before(&self, hash: &[u8], now: Duration) -> Option<&Kept> {
+        let k = self.nsec3s.range(..=hash.to_vec()).next_back().or_else(|| self.nsec3s.last_key_value());
+        k.map(|(_, k)| k).filter(|k| k.expires > now)
+    }
+
+    /// The live NSEC3 whose hash is exactly `hash`.
+    fn nsec3_matching(&self, hash: &[u8], now: Duration) -> Option<&Kept> {
+        self.nsec3s.get(hash).filter(|k| k.expires > now)
+    }
+
+    /// The NSEC3 records that may deny `qname` (RFC 5155 §8.4, §8.5): the
+    /// one matching it; else the closest encloser's (the nearest ancestor
+    /// with a matching record), the one covering the next closer name and
+    /// the one covering or matching the wildcard at the closest encloser.
+    fn nsec3_denial(
+        &self,
+        zone_name: &Name,
+        qname: &Name,
+        now: Duration,
+        hasher: &mut dyn Nsec3Hasher,
+    ) -> Option<Vec<&Kept>> {
+        if let Some(k) = self.nsec3_matching(&self.hash(qname, now, hasher)?, now) {
+            return Some(vec![k]);
+        }
+        let mut next_closer = qname.clone();
+        for ancestor in qname.ancestors().skip(1).take_while(|a| a.is_subdomain_of(zone_name)) {
+            if let Some(ce) = self.nsec3_matching(&self.hash(&ancestor, now, hasher)?, now) {
+                let nc = self.nsec3_at_or_before(&self.hash(&next_closer, now, hasher)?, now)?;
+                let wc = self.nsec3_at_or_before(&self.hash(&ancestor.wildcard().ok()?, now, hasher)?, now)?;
+                let mut picked = vec![ce];
+                for k in [nc, wc] {
+                    if !picked.iter().any(|p| std::ptr::eq(*p, k)) {
+                        picked.push(k);
+                    }
+                }
+                return Some(picked);
+            }
+            next_closer = ancestor;
+        }
+        None
+    }
 }
 
 impl Kept {
+    fn nsec3(&self) -> Option<&candor_wire::Nsec3> {
+        self.records.iter().find_map(|rr| match &rr.data {
+            RData::Nsec3(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// The records, TTLs counted down to `now`.
+    fn counted_down(&self, now: Duration) -> Vec<Record> {
+        let elapsed = now.saturating_sub(self.stored).as_secs() as u32;
+        self.records.iter().map(|rr| Record { ttl: rr.ttl.saturating_sub(elapsed), ..rr.clone() }).collect()
+    }
+
     fn nsec(&self) -> Option<(&Name, &candor_wire::Nsec)> {
         self.records.iter().find_map(|rr| match &rr.data {
             RData::Nsec(n) => Some((&rr.owner, n)),
@@ -251,6 +360,12 @@ impl Kept {
     fn next(&self) -> Option<&Name> {
         self.nsec().map(|(_, n)| &n.next)
     }
+}
+
+/// The hash an NSEC3 owner's first label spells (base32hex).
+fn owner_hash(owner: &Name) -> Option<Vec<u8>> {
+    let label = std::str::from_utf8(owner.first_label()?).ok()?;
+    candor_wire::text::base32hex_decode(label)
 }
 
 /// The RRSIGs over `owner`/`rtype` made by `zone`, left out when expanded
@@ -281,6 +396,7 @@ mod tests {
 example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
 ";
     const S: Duration = Duration::from_secs(1);
+    const BUDGET: u64 = 10_000;
 
     fn negative(rcode: Rcode, nsecs: &str) -> Resolution {
         Resolution {
@@ -309,13 +425,16 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
     #[test]
     fn a_nodata_proof_answers_other_absent_types_of_the_name() {
         let s = store(&negative(Rcode::NOERROR, &nsec("b.example.", "d.example.", "TXT RRSIG NSEC")));
-        let (r, left) = s.answer(&n("B.example."), RType::AAAA, 10 * S, &Limits::default()).unwrap();
+        let (r, left) = s.answer(&n("B.example."), RType::AAAA, 10 * S, &Limits::default(), BUDGET).unwrap();
         assert_eq!((r.rcode, &r.security, r.from_cache, left), (Rcode::NOERROR, &Security::Secure, true, 290 * S));
         assert!(r.authority.iter().any(|rr| rr.rtype() == RType::NSEC));
         assert!(r.authority.iter().any(|rr| rr.rtype() == RType::SOA));
         assert!(r.authority.iter().all(|rr| rr.ttl == 3590), "counted down");
-        assert!(s.answer(&n("b.example."), RType::TXT, 10 * S, &Limits::default()).is_none(), "the type exists");
-        assert!(s.answer(&n("b.example."), RType::A, 301 * S, &Limits::default()).is_none(), "expired");
+        assert!(
+            s.answer(&n("b.example."), RType::TXT, 10 * S, &Limits::default(), BUDGET).is_none(),
+            "the type exists"
+        );
+        assert!(s.answer(&n("b.example."), RType::A, 301 * S, &Limits::default(), BUDGET).is_none(), "expired");
     }
 
     #[test]
@@ -327,16 +446,19 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
             nsec("b.example.", "d.example.", "A RRSIG NSEC")
         );
         let s = store(&negative(Rcode::NXDOMAIN, &both));
-        let (r, _) = s.answer(&n("c.example."), RType::A, S, &Limits::default()).unwrap();
+        let (r, _) = s.answer(&n("c.example."), RType::A, S, &Limits::default(), BUDGET).unwrap();
         assert_eq!(r.rcode, Rcode::NXDOMAIN);
-        assert!(s.answer(&n("x.c.example."), RType::MX, S, &Limits::default()).is_some(), "below a non-existent name");
+        assert!(
+            s.answer(&n("x.c.example."), RType::MX, S, &Limits::default(), BUDGET).is_some(),
+            "below a non-existent name"
+        );
         // Without the apex NSEC nothing denies the wildcard.
         let s = store(&negative(Rcode::NXDOMAIN, &nsec("b.example.", "d.example.", "A RRSIG NSEC")));
-        assert!(s.answer(&n("c.example."), RType::A, S, &Limits::default()).is_none());
+        assert!(s.answer(&n("c.example."), RType::A, S, &Limits::default(), BUDGET).is_none());
         // Names outside every kept span, and other zones, are not answered.
         let s = store(&negative(Rcode::NXDOMAIN, &both));
-        assert!(s.answer(&n("e.example."), RType::A, S, &Limits::default()).is_none());
-        assert!(s.answer(&n("c.example.net."), RType::A, S, &Limits::default()).is_none());
+        assert!(s.answer(&n("e.example."), RType::A, S, &Limits::default(), BUDGET).is_none());
+        assert!(s.answer(&n("c.example.net."), RType::A, S, &Limits::default(), BUDGET).is_none());
     }
 
     #[test]
@@ -348,16 +470,19 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
             nsec("b.example.", "d.example.", "NS RRSIG NSEC")
         );
         let s = store(&negative(Rcode::NOERROR, &deleg));
-        assert!(s.answer(&n("x.b.example."), RType::A, S, &Limits::default()).is_none());
-        assert!(s.answer(&n("b.example."), RType::A, S, &Limits::default()).is_none());
-        assert_eq!(s.answer(&n("b.example."), RType::DS, S, &Limits::default()).unwrap().0.rcode, Rcode::NOERROR);
+        assert!(s.answer(&n("x.b.example."), RType::A, S, &Limits::default(), BUDGET).is_none());
+        assert!(s.answer(&n("b.example."), RType::A, S, &Limits::default(), BUDGET).is_none());
+        assert_eq!(
+            s.answer(&n("b.example."), RType::DS, S, &Limits::default(), BUDGET).unwrap().0.rcode,
+            Rcode::NOERROR
+        );
         // An NSEC signed as a wildcard expansion (labels 1 for a 2-label owner).
         let expanded = "b.example. 3600 NSEC d.example. A RRSIG NSEC\nb.example. 3600 RRSIG NSEC 13 1 3600 2000000000 1000000000 1 example. AAAA\n";
         let s = store(&negative(Rcode::NOERROR, expanded));
-        assert!(s.answer(&n("b.example."), RType::MX, S, &Limits::default()).is_none());
+        assert!(s.answer(&n("b.example."), RType::MX, S, &Limits::default(), BUDGET).is_none());
         let mut insecure = negative(Rcode::NOERROR, &nsec("b.example.", "d.example.", "TXT RRSIG NSEC"));
         insecure.security = Security::Insecure(None);
-        assert!(store(&insecure).answer(&n("b.example."), RType::MX, S, &Limits::default()).is_none());
+        assert!(store(&insecure).answer(&n("b.example."), RType::MX, S, &Limits::default(), BUDGET).is_none());
     }
 
     #[test]
@@ -365,42 +490,102 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
         let mut s = NsecStore::default();
         let proof = parse_zone(&nsec("sub.example.", "www.example.", "NS RRSIG NSEC"), None).unwrap();
         s.keep_nsecs(&n("example."), &proof, Duration::ZERO, 300 * S);
-        assert!(s.answer(&n("sub.example."), RType::DS, S, &Limits::default()).is_none(), "no SOA yet");
+        assert!(s.answer(&n("sub.example."), RType::DS, S, &Limits::default(), BUDGET).is_none(), "no SOA yet");
         s.learn(&negative(Rcode::NXDOMAIN, &nsec("example.", "a.example.", "NS SOA RRSIG NSEC DNSKEY")), S, 300 * S);
-        let (r, _) = s.answer(&n("sub.example."), RType::DS, 2 * S, &Limits::default()).unwrap();
+        let (r, _) = s.answer(&n("sub.example."), RType::DS, 2 * S, &Limits::default(), BUDGET).unwrap();
         assert_eq!(r.rcode, Rcode::NOERROR);
         assert!(r.authority.iter().any(|rr| rr.owner == n("sub.example.") && rr.rtype() == RType::NSEC));
     }
 
     #[test]
-    fn a_covering_nsec_names_the_wildcard_that_answers_only_without_a_closer_match() {
+    fn a_covering_nsec_proves_a_wildcard_expansion_only_without_a_closer_match() {
         let mut s = NsecStore::default();
-        // *.w.example. exists; its NSEC runs to z.example.
-        let proof = parse_zone(&nsec("*.w.example.", "z.example.", "TXT RRSIG NSEC"), None).unwrap();
+        // *.w.example. exists; its NSEC runs to x.w.example.
+        let proof = parse_zone(&nsec("*.w.example.", "x.w.example.", "TXT RRSIG NSEC"), None).unwrap();
         s.keep_nsecs(&n("example."), &proof, Duration::ZERO, 300 * S);
-        let (wildcard, records, left) = s.wildcard_proof(&n("b.w.example."), 10 * S, &Limits::default()).unwrap();
-        assert_eq!((wildcard, left), (n("*.w.example."), 290 * S));
-        assert!(records.iter().all(|rr| rr.ttl == 3590 && rr.owner == n("*.w.example.")), "{records:?}");
-        // Below an absent name: the same wildcard (x.b.w.example. has the
-        // closest encloser w.example. too).
-        assert_eq!(s.wildcard_proof(&n("x.b.w.example."), S, &Limits::default()).unwrap().0, n("*.w.example."));
-        // The wildcard's own name exists: nothing to synthesise; nor past
-        // the NSEC's span, nor once it expired.
-        assert!(s.wildcard_proof(&n("*.w.example."), S, &Limits::default()).is_none());
-        assert!(s.wildcard_proof(&n("zz.example."), S, &Limits::default()).is_none());
-        assert!(s.wildcard_proof(&n("b.w.example."), 301 * S, &Limits::default()).is_none());
+        let wild = n("*.w.example.");
+        let prove = |s: &NsecStore, q: &str, w: &Name, at| s.expansion_proof(&n(q), w, at, &Limits::default(), BUDGET);
+        let (records, left) = prove(&s, "b.w.example.", &wild, 10 * S).unwrap();
+        assert_eq!(left, 290 * S);
+        assert!(records.iter().all(|rr| rr.ttl == 3590 && rr.owner == wild), "{records:?}");
+        // Below an absent name: the same wildcard applies.
+        assert!(prove(&s, "x.b.w.example.", &wild, S).is_some());
+        // A wildcard higher up does not (w.example. exists); nor the
+        // wildcard's own name, names past the NSEC's span, or an expired one.
+        assert!(prove(&s, "b.w.example.", &n("*.example."), S).is_none());
+        assert!(prove(&s, "*.w.example.", &wild, S).is_none());
+        assert!(prove(&s, "y.w.example.", &wild, S).is_none());
+        assert!(prove(&s, "b.w.example.", &wild, 301 * S).is_none());
         // An NSEC at a delegation covers nothing below it.
         let mut s = NsecStore::default();
         let deleg = parse_zone(&nsec("d.example.", "z.example.", "NS RRSIG NSEC"), None).unwrap();
         s.keep_nsecs(&n("example."), &deleg, Duration::ZERO, 300 * S);
-        assert!(s.wildcard_proof(&n("x.d.example."), S, &Limits::default()).is_none());
+        assert!(prove(&s, "x.d.example.", &n("*.d.example."), S).is_none());
+    }
+
+    /// An NSEC3 chain (SHA-1, salt AB, 1 iteration) over `names` with
+    /// their types, each record with an RRSIG; `flags` 1 is opt-out.
+    fn nsec3_chain(names: &[(&str, &str)], flags: u8) -> String {
+        let hash = |name: &str| {
+            candor_wire::text::base32hex_encode(&candor_crypto::nsec3_hash(&n(name), &[0xab], 1)).to_lowercase()
+        };
+        let mut hashed: Vec<(String, &str)> = names.iter().map(|(name, types)| (hash(name), *types)).collect();
+        hashed.sort();
+        let mut text = String::new();
+        for (i, (h, types)) in hashed.iter().enumerate() {
+            let next = &hashed[(i + 1) % hashed.len()].0;
+            text.push_str(&format!(
+                "{h}.example. 3600 NSEC3 1 {flags} 1 AB {next} {types}\n{h}.example. 3600 RRSIG NSEC3 13 2 3600 2000000000 1000000000 1 example. AAAA\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn nsec3_records_deny_names_and_types_and_prove_wildcard_expansions() {
+        let chain = nsec3_chain(
+            &[
+                ("example.", "NS SOA RRSIG DNSKEY NSEC3PARAM"),
+                ("a.example.", "A RRSIG"),
+                ("*.w.example.", "TXT RRSIG"),
+                ("w.example.", ""),
+            ],
+            0,
+        );
+        let s = store(&negative(Rcode::NXDOMAIN, &chain));
+        let answer = |q: &str, t: RType| s.answer(&n(q), t, S, &Limits::default(), BUDGET).map(|(r, _)| r);
+        // The name's own record: NODATA for a type it lacks, nothing for one it has.
+        let r = answer("a.example.", RType::MX).unwrap();
+        assert_eq!(r.rcode, Rcode::NOERROR);
+        assert_eq!(r.authority.iter().filter(|rr| rr.rtype() == RType::NSEC3).count(), 1, "only the matching record");
+        assert!(answer("a.example.", RType::A).is_none());
+        // Closest encloser example., next closer and wildcard covered.
+        let r = answer("b.example.", RType::A).unwrap();
+        assert_eq!(r.rcode, Rcode::NXDOMAIN);
+        assert!(r.authority.iter().filter(|rr| rr.rtype() == RType::NSEC3).count() <= 3);
+        assert_eq!(answer("deep.b.example.", RType::A).unwrap().rcode, Rcode::NXDOMAIN);
+        // Below w.example. a wildcard exists: no NXDOMAIN, but its expansion.
+        assert!(answer("b.w.example.", RType::TXT).is_none());
+        let wild = n("*.w.example.");
+        assert!(s.expansion_proof(&n("b.w.example."), &wild, S, &Limits::default(), BUDGET).is_some());
+        assert!(s.expansion_proof(&n("a.example."), &n("*.example."), S, &Limits::default(), BUDGET).is_none());
+        // A budget too small for the hashes answers nothing.
+        assert!(s.answer(&n("b.example."), RType::A, S, &Limits::default(), 1).is_none());
+        // Opt-out spans deny nothing.
+        let chain = nsec3_chain(&[("example.", "NS SOA RRSIG DNSKEY NSEC3PARAM"), ("a.example.", "A RRSIG")], 1);
+        let s = store(&negative(Rcode::NXDOMAIN, &chain));
+        assert!(s.answer(&n("b.example."), RType::A, S, &Limits::default(), BUDGET).is_none());
+        // A flush inside the zone drops the NSEC3 records.
+        let mut s = store(&negative(Rcode::NXDOMAIN, &nsec3_chain(&[("example.", "SOA"), ("a.example.", "A")], 0)));
+        s.flush(&n("a.example."), false);
+        assert_eq!(s.count, 0);
     }
 
     #[test]
     fn flush_forgets() {
         let mut s = store(&negative(Rcode::NOERROR, &nsec("b.example.", "d.example.", "TXT RRSIG NSEC")));
         s.flush(&n("example."), true);
-        assert!(s.answer(&n("b.example."), RType::A, S, &Limits::default()).is_none());
+        assert!(s.answer(&n("b.example."), RType::A, S, &Limits::default(), BUDGET).is_none());
         assert_eq!(s.count, 0);
     }
 }

@@ -28,7 +28,8 @@ pub struct CacheLimits {
     pub bogus_ttl: Duration,
     /// How long a "no answer" (SERVFAIL) result is kept.
     pub servfail_ttl: Duration,
-    /// Answer from validated NSEC records what they already deny (RFC
+    /// Answer from validated NSEC/NSEC3 records what they already deny,
+    /// and from a validated wildcard the names they prove it covers (RFC
     /// 8198), without asking.
     pub aggressive_nsec: bool,
 }
@@ -80,7 +81,7 @@ pub struct Cache {
     /// Names proven not to exist (secure NXDOMAIN): nothing below them
     /// exists either (RFC 8020).
     nxdomains: Mutex<std::collections::HashMap<Name, Entry>>,
-    /// Validated NSEC records, for RFC 8198.
+    /// Validated NSEC and NSEC3 records, for RFC 8198.
     nsecs: Mutex<NsecStore>,
     /// The RRsets of secure and insecure answers, by owner and type, for
     /// other questions they answer (a CNAME asked for itself, a DNAME
@@ -233,17 +234,17 @@ impl Cache {
         Duration::from_secs(ttl).min(self.limits.max_ttl)
     }
 
-    /// RFC 8198: keep the NSEC records of `zone` from a verified referral
-    /// (its proof that a delegation has no DS), for their signed TTL.
+    /// RFC 8198: keep the NSEC/NSEC3 records of `zone` from a verified
+    /// section (a referral's proof that a delegation has no DS, a wildcard
+    /// answer's proof), for their signed TTL.
     pub fn learn_nsecs(&self, zone: &Name, section: &[Record], now: Duration, unix_now: u64) {
         if !self.limits.aggressive_nsec {
             return;
         }
+        let denial = |t: RType| matches!(t, RType::NSEC | RType::NSEC3);
         let nsecs: Vec<Record> = section
             .iter()
-            .filter(|rr| {
-                rr.rtype() == RType::NSEC || matches!(&rr.data, RData::Rrsig(s) if s.type_covered == RType::NSEC)
-            })
+            .filter(|rr| denial(rr.rtype()) || matches!(&rr.data, RData::Rrsig(s) if denial(s.type_covered)))
             .cloned()
             .collect();
         let shortest = nsecs.iter().map(|rr| rr.ttl).min().unwrap_or(0);
@@ -292,19 +293,27 @@ impl Cache {
         self.learn_nsecs(zone, authority, now, unix_now);
     }
 
-    /// RFC 8198 §5.4: the wildcard whose expansion would answer `qname`,
-    /// when kept NSEC records prove the name absent and no closer match;
-    /// with that proof (TTLs counted down) and how long it holds.
-    pub fn wildcard_proof(
+    /// Whether NSEC/NSEC3 records of a zone containing `qname` are kept
+    /// (a cheap test before looking for wildcards to synthesise from).
+    pub fn knows_zone_of(&self, qname: &Name) -> bool {
+        self.limits.aggressive_nsec && lock(&self.nsecs).knows_zone_of(qname)
+    }
+
+    /// RFC 8198 §5.4: the kept proof that `wildcard`'s expansion answers
+    /// `qname` (no closer name exists), TTLs counted down, and how long it
+    /// holds.
+    pub fn expansion_proof(
         &self,
         qname: &Name,
+        wildcard: &Name,
         now: Duration,
         limits: &candor_denial::Limits,
-    ) -> Option<(Name, Vec<Record>, Duration)> {
+        hash_budget: u64,
+    ) -> Option<(Vec<Record>, Duration)> {
         if !self.limits.aggressive_nsec {
             return None;
         }
-        lock(&self.nsecs).wildcard_proof(qname, now, limits)
+        lock(&self.nsecs).expansion_proof(qname, wildcard, now, limits, hash_budget)
     }
 
     /// Keep `records`, NSEC/NSEC3 RRsets of `zone` a secure answer carried
@@ -448,19 +457,20 @@ impl Cache {
         Some((records, e.secure, e.expires - now))
     }
 
-    /// RFC 8198: a secure negative answer the validated NSEC records in
-    /// the cache already prove, with its lifetime.
+    /// RFC 8198: a secure negative answer the validated NSEC/NSEC3 records
+    /// in the cache already prove, with its lifetime.
     pub fn nsec_denial(
         &self,
         qname: &Name,
         qtype: RType,
         now: Duration,
         limits: &candor_denial::Limits,
+        hash_budget: u64,
     ) -> Option<(Resolution, Duration)> {
         if !self.limits.aggressive_nsec {
             return None;
         }
-        let hit = lock(&self.nsecs).answer(qname, qtype, now, limits);
+        let hit = lock(&self.nsecs).answer(qname, qtype, now, limits, hash_budget);
         if hit.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
         }

@@ -11,7 +11,7 @@
 //! negative trust anchors, RFC 5011 for the root, forward and stub zones),
 //! the [`Validator`] steps,
 //! the answer [`Cache`] (with its RRset cache, the RFC 8020 NXDOMAIN cut
-//! and the RFC 8198 NSEC store), the [`Outbound`] address policy, the
+//! and the RFC 8198 NSEC/NSEC3 store), the [`Outbound`] address policy, the
 //! budgets, and
 //! [`Failure`] with its EDE code and operator extra-text; the [`Clock`]
 //! and [`Transport`] seams with their production implementations.

@@ -528,7 +528,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let nx = self
             .cache
             .nxdomain_above(qname, now)
-            .or_else(|| self.cache.nsec_denial(qname, qtype, now, &self.cfg.denial))?;
+            .or_else(|| self.cache.nsec_denial(qname, qtype, now, &self.cfg.denial, self.cfg.hash_budget))?;
         let denier = nx.0.authority.iter().find(|rr| rr.rtype() == RType::SOA).map(|rr| &rr.owner);
         (!self.configured_below(qname, denier)).then_some(nx)
     }
@@ -556,11 +556,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return None; // a DS is the parent's, never a wildcard's
         }
         let now = self.clock.monotonic();
-        let (wildcard, proof, _) = self.cache.wildcard_proof(name, now, &self.cfg.denial)?;
-        let (records, secure, _) = [qtype, RType::CNAME]
-            .into_iter()
-            .find_map(|t| self.cache.rrset(&wildcard, t, now))
-            .filter(|(_, secure, _)| *secure)?;
+        if !self.cache.knows_zone_of(name) {
+            return None;
+        }
+        // The deepest wildcard kept above the name (the asked type, or a
+        // CNAME to follow); a shallower one cannot apply where that one's
+        // parent exists.
+        let (wildcard, records) = name.ancestors().skip(1).find_map(|a| {
+            let wildcard = a.wildcard().ok()?;
+            let set = [qtype, RType::CNAME].into_iter().find_map(|t| self.cache.rrset(&wildcard, t, now));
+            set.map(|(records, secure, _)| (wildcard, (records, secure)))
+        })?;
+        let (records, secure) = records;
+        if !secure {
+            return None;
+        }
+        let (proof, _) = self.cache.expansion_proof(name, &wildcard, now, &self.cfg.denial, self.cfg.hash_budget)?;
         let signer = proof.iter().find_map(|rr| match &rr.data {
             RData::Rrsig(s) => Some(&s.signer),
             _ => None,
