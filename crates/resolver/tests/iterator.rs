@@ -127,6 +127,22 @@ fn ds_records(z: &candor_lab::SignedZone) -> Vec<candor_wire::Record> {
     z.ds.iter().map(|d| candor_wire::Record::new(z.origin.clone(), 300, candor_wire::RData::Ds(d.clone()))).collect()
 }
 
+/// A resolver that trusts `ds` and asks every server through `script`,
+/// at `now`, without QNAME minimisation; `tweak` changes the rest.
+fn anchored(
+    ds: &[candor_wire::Record],
+    script: impl Fn(SocketAddr, Protocol, &Message) -> Result<Message, TransportError> + Send + Sync + 'static,
+    now: u32,
+    tweak: impl FnOnce(&mut Config),
+) -> Resolver<Scripted, ManualClock> {
+    let mut anchors = Anchors::empty();
+    anchors.add_records(ds).unwrap();
+    let mut cfg = loopback_config(anchors);
+    cfg.qname_minimisation = false;
+    tweak(&mut cfg);
+    Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)))
+}
+
 /// The records of `owner`/`rtype` among `records`, with the RRSIGs over them.
 fn rrset_of(records: &[candor_wire::Record], owner: &Name, rtype: RType) -> Vec<candor_wire::Record> {
     records.iter().filter(|r| r.owner == *owner && covered(r) == rtype).cloned().collect()
@@ -747,14 +763,7 @@ async fn a_denial_carried_by_an_earlier_answer_proves_no_ds_when_the_parent_does
         }
         Ok(m)
     };
-    let resolver = |aggressive: bool| {
-        let mut anchors = Anchors::empty();
-        anchors.add_records(&ds).unwrap();
-        let mut cfg = loopback_config(anchors);
-        cfg.qname_minimisation = false;
-        cfg.cache.aggressive_nsec = aggressive;
-        Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)))
-    };
+    let resolver = |aggressive: bool| anchored(&ds, script.clone(), now, |c| c.cache.aggressive_nsec = aggressive);
     let out = resolver(true).resolve(&n("www.example."), RType::A).await;
     assert_eq!(out.rcode, Rcode::NOERROR, "{:?}", out.security);
     assert!(matches!(out.security, Security::Insecure(_)), "{:?}", out.security);
@@ -1067,11 +1076,7 @@ async fn a_signed_rrset_that_lost_a_malformed_record_blames_the_record_not_the_s
     };
     for (malformed, kind, code) in [(true, FailureKind::MalformedRecord, 0), (false, FailureKind::SignatureInvalid, 6)]
     {
-        let mut anchors = Anchors::empty();
-        anchors.add_records(&ds).unwrap();
-        let mut cfg = loopback_config(anchors);
-        cfg.qname_minimisation = false;
-        let r = Resolver::new(cfg, Scripted::new(script(malformed)), ManualClock::at(u64::from(now)));
+        let r = anchored(&ds, script(malformed), now, |_| {});
         let out = r.resolve(&n("www.example."), RType::A).await;
         let Security::Bogus(f) = out.security else { panic!("{:?}", out.security) };
         assert_eq!((f.kind, f.kind.ede_code()), (kind, code), "malformed: {malformed}");
@@ -1098,11 +1103,7 @@ async fn a_verified_dname_beside_a_forged_cname_is_kept_and_rewrites_the_next_qu
         }
         Ok(m)
     };
-    let mut anchors = Anchors::empty();
-    anchors.add_records(&ds).unwrap();
-    let mut cfg = loopback_config(anchors);
-    cfg.qname_minimisation = false;
-    let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
+    let r = anchored(&ds, script, now, |_| {});
     let out = r.resolve(&n("a.x.example."), RType::TXT).await;
     assert!(matches!(out.security, Security::Bogus(_)), "{:?}", out.security);
     // The DNAME kept from that answer rewrites loop.x.example. to
@@ -1231,11 +1232,7 @@ async fn an_answer_that_needs_a_proof_keeps_the_zones_verified_ns_and_target_add
         }
         Ok(m)
     };
-    let mut anchors = Anchors::empty();
-    anchors.add_records(&ds).unwrap();
-    let mut cfg = loopback_config(anchors);
-    cfg.qname_minimisation = false;
-    let r = Resolver::new(cfg, Scripted::new(script), ManualClock::at(u64::from(now)));
+    let r = anchored(&ds, script, now, |_| {});
     let types = |rs: &[candor_wire::Record]| rs.iter().map(|r| (r.owner.to_string(), covered(r))).collect::<Vec<_>>();
     let out = r.resolve(&n("a.w.example."), RType::MX).await;
     assert_eq!(out.security, Security::Secure);
@@ -1277,14 +1274,7 @@ async fn a_kept_wildcard_and_its_proof_answer_other_names_without_asking() {
         }
         Ok(m)
     };
-    let resolver = |aggressive: bool| {
-        let mut anchors = Anchors::empty();
-        anchors.add_records(&ds).unwrap();
-        let mut cfg = loopback_config(anchors);
-        cfg.qname_minimisation = false;
-        cfg.cache.aggressive_nsec = aggressive;
-        Resolver::new(cfg, Scripted::new(script.clone()), ManualClock::at(u64::from(now)))
-    };
+    let resolver = |aggressive: bool| anchored(&ds, script.clone(), now, |c| c.cache.aggressive_nsec = aggressive);
     let asked = |r: &Resolver<Scripted, ManualClock>, q: &str| asked_lines(r).iter().any(|l| l.ends_with(q));
     let r = resolver(true);
     assert_eq!(r.resolve(&n("a.w.example."), RType::TXT).await.security, Security::Secure);
