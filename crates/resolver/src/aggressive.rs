@@ -56,6 +56,9 @@ struct Zone {
 pub(crate) struct NsecStore {
     zones: HashMap<Name, Zone>,
     count: usize,
+    /// Wildcards (lower-cased) whose secure RRsets the RRset cache keeps,
+    /// with when they expire: the only ones worth looking up there.
+    wildcards: HashMap<Name, Duration>,
 }
 
 impl NsecStore {
@@ -137,11 +140,28 @@ impl NsecStore {
         }
     }
 
-    /// Whether records of a zone containing `qname` are kept at all (a
-    /// cheap test before looking for wildcards).
-    pub(crate) fn knows_zone_of(&self, qname: &Name) -> bool {
+    /// Note that the RRset cache keeps a secure RRset of `wildcard` until
+    /// `expires`.
+    pub(crate) fn note_wildcard(&mut self, wildcard: &Name, expires: Duration) {
+        if self.wildcards.len() >= MAX_RECORDS {
+            self.wildcards.clear();
+        }
+        let e = self.wildcards.entry(wildcard.to_lowercase()).or_default();
+        *e = (*e).max(expires);
+    }
+
+    /// The deepest live wildcard noted above `qname` (the one whose
+    /// expansion could answer it; a cheap test on the query path).
+    pub(crate) fn wildcard_above(&self, qname: &Name, now: Duration) -> Option<Name> {
+        if self.wildcards.is_empty() {
+            return None;
+        }
         let qname = qname.to_lowercase();
-        qname.ancestors().any(|z| self.zones.contains_key(&z))
+        qname
+            .ancestors()
+            .skip(1)
+            .filter_map(|a| a.wildcard().ok())
+            .find(|w| self.wildcards.get(w).is_some_and(|e| *e > now))
     }
 
     /// A secure negative answer for `qname`/`qtype` that the kept records
@@ -243,6 +263,7 @@ impl NsecStore {
                 z.nsec3s.clear();
             }
         }
+        self.wildcards.retain(|w, _| !flushed(w, zone, subtree));
         let after: usize = self.zones.values().map(|z| z.nsecs.len() + z.nsec3s.len()).sum();
         self.count = self.count.saturating_sub(before - after);
     }
@@ -250,6 +271,7 @@ impl NsecStore {
     /// Drop everything.
     pub(crate) fn clear(&mut self) {
         self.zones.clear();
+        self.wildcards.clear();
         self.count = 0;
     }
 }

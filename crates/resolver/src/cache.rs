@@ -288,15 +288,20 @@ impl Cache {
                 .filter(|r| r.owner == *owner && covers(r))
                 .map(|r| Record { owner: wildcard.clone(), ..r.clone() })
                 .collect();
-            self.keep_rrset(&records, true, now, unix_now);
+            if let Some(ttl) = self.keep_rrset(&records, true, now, unix_now) {
+                lock(&self.nsecs).note_wildcard(&wildcard, now + ttl);
+            }
         }
         self.learn_nsecs(zone, authority, now, unix_now);
     }
 
-    /// Whether NSEC/NSEC3 records of a zone containing `qname` are kept
-    /// (a cheap test before looking for wildcards to synthesise from).
-    pub fn knows_zone_of(&self, qname: &Name) -> bool {
-        self.limits.aggressive_nsec && lock(&self.nsecs).knows_zone_of(qname)
+    /// The deepest wildcard above `qname` with a secure RRset kept from an
+    /// expansion ([`Cache::learn_wildcard`]): the one to synthesise from.
+    pub fn wildcard_above(&self, qname: &Name, now: Duration) -> Option<Name> {
+        if !self.limits.aggressive_nsec {
+            return None;
+        }
+        lock(&self.nsecs).wildcard_above(qname, now)
     }
 
     /// RFC 8198 §5.4: the kept proof that `wildcard`'s expansion answers
@@ -428,15 +433,18 @@ impl Cache {
 
     /// Keep one verified RRset (with its RRSIGs) that came outside an
     /// answer: a DS RRset from a referral.
-    pub fn keep_rrset(&self, records: &[Record], secure: bool, now: Duration, unix_now: u64) {
-        let Some(first) = records.iter().find(|x| x.rtype() != RType::RRSIG) else { return };
+    /// Returns how long it is kept (`None`: not kept, its TTL is zero).
+    pub fn keep_rrset(&self, records: &[Record], secure: bool, now: Duration, unix_now: u64) -> Option<Duration> {
+        let first = records.iter().find(|x| x.rtype() != RType::RRSIG)?;
         let key = (first.owner.to_lowercase(), first.rtype());
         let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
         let ttl = self.signed_ttl(shortest, records, unix_now);
-        if !ttl.is_zero() {
-            let entry = RrsetEntry { records: records.to_vec(), secure, stored: now, expires: now + ttl };
-            lock(&self.rrsets).put(key, entry);
+        if ttl.is_zero() {
+            return None;
         }
+        let entry = RrsetEntry { records: records.to_vec(), secure, stored: now, expires: now + ttl };
+        lock(&self.rrsets).put(key, entry);
+        Some(ttl)
     }
 
     /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted

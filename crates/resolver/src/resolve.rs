@@ -556,21 +556,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return None; // a DS is the parent's, never a wildcard's
         }
         let now = self.clock.monotonic();
-        if !self.cache.knows_zone_of(name) {
-            return None;
-        }
-        // The deepest wildcard kept above the name (the asked type, or a
-        // CNAME to follow); a shallower one cannot apply where that one's
-        // parent exists.
-        let (wildcard, records) = name.ancestors().skip(1).find_map(|a| {
-            let wildcard = a.wildcard().ok()?;
-            let set = [qtype, RType::CNAME].into_iter().find_map(|t| self.cache.rrset(&wildcard, t, now));
-            set.map(|(records, secure, _)| (wildcard, (records, secure)))
-        })?;
-        let (records, secure) = records;
-        if !secure {
-            return None;
-        }
+        // The deepest wildcard kept above the name (a shallower one cannot
+        // apply where that one's parent exists), with the asked type or a
+        // CNAME to follow.
+        let wildcard = self.cache.wildcard_above(name, now)?;
+        let (records, secure, _) = [qtype, RType::CNAME]
+            .into_iter()
+            .find_map(|t| self.cache.rrset(&wildcard, t, now))
+            .filter(|(_, secure, _)| *secure)?;
         let (proof, _) = self.cache.expansion_proof(name, &wildcard, now, &self.cfg.denial, self.cfg.hash_budget)?;
         let signer = proof.iter().find_map(|rr| match &rr.data {
             RData::Rrsig(s) => Some(&s.signer),
