@@ -192,8 +192,10 @@ pub fn minimal_any(q: &Message) -> Message {
 /// 512, at most [`MAX_UDP`]). Too large: whole RRsets (each with its
 /// RRSIGs) are left out from the end, additional data first; TC is set
 /// only when the answer or authority section lost one (RFC 2181 §9: not
-/// for additional data that did not fit).
+/// for additional data that did not fit); EDNS options (an EDE's long
+/// extra-text) go last.
 pub fn to_udp(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
+    // `None` only when the message cannot be encoded at all.
     let limit = q_edns.map_or(512, |e| usize::from(e.udp_size.clamp(512, MAX_UDP)));
     loop {
         let wire = m.to_wire().ok()?;
@@ -203,7 +205,12 @@ pub fn to_udp(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
         if !drop_last_rrset(&mut m.additional) {
             m.header.flags.tc = true;
             if !drop_last_rrset(&mut m.authority) && !drop_last_rrset(&mut m.answers) {
-                return None;
+                // Only the header, question and OPT are left: a long
+                // extra-text goes too, and what remains always fits 512.
+                match m.edns.as_mut() {
+                    Some(e) if !e.options.is_empty() => e.options.clear(),
+                    _ => return Some(wire),
+                }
             }
         }
     }
@@ -612,5 +619,10 @@ mod tests {
         let r = Message::from_wire(&to_udp(None, m.clone()).unwrap()).unwrap();
         assert!(r.header.flags.tc);
         assert_eq!((r.answers.len(), r.authority.len(), r.additional.len()), (1, 0, 0));
+        // An extra-text too long for 512 octets beside the question goes too.
+        let mut m = reply_to(&query(RType::TXT, false), Rcode::SERVFAIL);
+        add_ede(&mut m, 6, "x".repeat(600));
+        let r = Message::from_wire(&to_udp(Some(&edns(512)), m).unwrap()).unwrap();
+        assert!(r.header.flags.tc && r.edns.is_some_and(|e| e.options.is_empty()));
     }
 }
