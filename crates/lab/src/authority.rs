@@ -13,6 +13,8 @@ use candor_wire::{Edns, Message, Name, Nsec3Param, Opcode, RData, RType, Rcode, 
 pub struct Behavior {
     /// Answer every query with REFUSED (`allow-query { none; }`).
     pub refuse: bool,
+    /// Answer every query with SERVFAIL (a server whose zone failed to load).
+    pub servfail: bool,
     /// Lame: not authoritative for the zone, answer every query with a
     /// referral back to the root, without AA.
     pub no_aa: bool,
@@ -112,6 +114,10 @@ impl Authority {
         };
         if self.behavior.refuse || !q.name.is_subdomain_of(&self.origin) {
             resp.header.rcode = Rcode::REFUSED;
+            return resp;
+        }
+        if self.behavior.servfail {
+            resp.header.rcode = Rcode::SERVFAIL;
             return resp;
         }
         if self.behavior.no_aa {

@@ -591,6 +591,14 @@ pub fn cases() -> Vec<Case> {
         case("allow-query-none", Servfail, Some(22), "no-reachable-authority", "the zone's server refuses every query")
             .behave(Behavior { refuse: true, ..Behavior::default() }),
         case(
+            "servfail",
+            Servfail,
+            Some(23),
+            "authority-error",
+            "the zone's server answers SERVFAIL to every query (its zone failed to load)",
+        )
+        .behave(Behavior { servfail: true, ..Behavior::default() }),
+        case(
             "not-auth",
             Servfail,
             Some(22),

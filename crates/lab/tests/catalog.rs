@@ -80,6 +80,7 @@ fn catalogue_is_well_formed() {
         "nsec3-missing",
         "nsec3-iter-51",
         "allow-query-none",
+        "servfail",
         "not-auth",
         "bad-nsec3param-salt",
         "nsec3param-missing",
