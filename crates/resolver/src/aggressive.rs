@@ -603,6 +603,74 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
         assert_eq!(s.count, 0);
     }
 
+    proptest::proptest! {
+        /// Any kept NSEC3 chain over example. and random names (random
+        /// opt-out flags, some records missing) and any question: no panic,
+        /// and a name whose own hash has a kept record is never said not to
+        /// exist.
+        #[test]
+        fn nsec3_answers_never_deny_a_name_the_chain_lists(
+            names in proptest::collection::vec("[a-c]{1,2}(\\.[a-c]{1,2})?", 0..6),
+            flags in proptest::collection::vec(0u8..2, 7),
+            kept in proptest::collection::vec(proptest::bool::weighted(0.8), 7),
+            labels in proptest::collection::vec("[a-c]{1,2}", 1..4),
+            wildcard_depth in 0usize..4,
+        ) {
+            let hash = |name: &Name| candor_crypto::nsec3_hash(name, &[0xab], 1);
+            let mut owners: Vec<[u8; 20]> = std::iter::once(n("example."))
+                .chain(names.iter().map(|l| n(&format!("{l}.example."))))
+                .map(|name| hash(&name))
+                .collect();
+            owners.sort();
+            owners.dedup();
+            let encode = |h: &[u8]| candor_wire::text::base32hex_encode(h).to_lowercase();
+            let mut text = String::new();
+            for (i, owner) in owners.iter().enumerate().filter(|(i, _)| kept[*i]) {
+                let (o, next, f) = (encode(owner), encode(&owners[(i + 1) % owners.len()]), flags[i]);
+                text.push_str(&format!(
+                    "{o}.example. 3600 NSEC3 1 {f} 1 AB {next} A RRSIG\n{o}.example. 3600 RRSIG NSEC3 13 2 3600 2000000000 1000000000 1 example. AAAA\n"
+                ));
+            }
+            let s = store(&negative(Rcode::NXDOMAIN, &text));
+            let qname = n(&format!("{}.example.", labels.join(".")));
+            for t in [RType::A, RType::MX, RType::DS] {
+                if let Some((r, _)) = s.answer(&qname, t, S, &Limits::default(), BUDGET)
+                    && r.rcode == Rcode::NXDOMAIN
+                {
+                    let listed = owners.contains(&hash(&qname));
+                    proptest::prop_assert!(!listed, "{} denied though listed", qname);
+                }
+            }
+            let wildcard = qname.trim_to(wildcard_depth.min(qname.label_count())).wildcard().unwrap();
+            let _ = s.expansion_proof(&qname, &wildcard, S, &Limits::default(), BUDGET);
+        }
+
+        /// The same for NSEC: random owners and spans in example.
+        #[test]
+        fn nsec_answers_never_deny_a_name_the_chain_lists(
+            spans in proptest::collection::vec(("[a-c]{1,2}(\\.[a-c]{1,2})?", "[a-c]{1,2}(\\.[a-c]{1,2})?"), 1..6),
+            labels in proptest::collection::vec("[a-c]{1,2}", 1..3),
+            wildcard_depth in 0usize..3,
+        ) {
+            let text: String = spans
+                .iter()
+                .map(|(o, next)| nsec(&format!("{o}.example."), &format!("{next}.example."), "A RRSIG NSEC"))
+                .collect();
+            let s = store(&negative(Rcode::NXDOMAIN, &text));
+            let qname = n(&format!("{}.example.", labels.join(".")));
+            for t in [RType::A, RType::MX, RType::DS] {
+                if let Some((r, _)) = s.answer(&qname, t, S, &Limits::default(), BUDGET)
+                    && r.rcode == Rcode::NXDOMAIN
+                {
+                    let listed = spans.iter().any(|(o, _)| n(&format!("{o}.example.")) == qname);
+                    proptest::prop_assert!(!listed, "{} denied though listed", qname);
+                }
+            }
+            let wildcard = qname.trim_to(wildcard_depth.min(qname.label_count())).wildcard().unwrap();
+            let _ = s.expansion_proof(&qname, &wildcard, S, &Limits::default(), BUDGET);
+        }
+    }
+
     #[test]
     fn flush_forgets() {
         let mut s = store(&negative(Rcode::NOERROR, &nsec("b.example.", "d.example.", "TXT RRSIG NSEC")));
