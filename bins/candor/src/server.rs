@@ -209,15 +209,15 @@ pub fn to_udp(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
                 // extra-text goes too, and what remains always fits 512.
                 match m.edns.as_mut() {
                     Some(e) if !e.options.is_empty() => e.options.clear(),
-                    _ => return Some(wire),
+                    _ => return m.to_wire().ok(),
                 }
             }
         }
     }
 }
 
-/// Removes the section's last RRset with the RRSIGs that cover it (the
-/// records at its end that share its owner and type); false when empty.
+/// Removes the RRset of the section's last record, with the RRSIGs that
+/// cover it; false when the section is empty.
 fn drop_last_rrset(section: &mut Vec<Record>) -> bool {
     let key = |r: &Record| match &r.data {
         RData::Rrsig(s) => (r.owner.clone(), s.type_covered),
