@@ -48,7 +48,7 @@ struct Zone {
     nsecs: BTreeMap<Name, Kept>,
     /// NSEC3 records by the hash their owner's first label spells, in
     /// hash order.
-    nsec3s: BTreeMap<Vec<u8>, Kept>,
+    nsec3s: BTreeMap<[u8; 20], Kept>,
 }
 
 /// The store of validated NSEC records.
@@ -234,8 +234,9 @@ impl NsecStore {
         let cover = if zone.nsec3s.is_empty() {
             zone.at_or_before(&qname, now)?
         } else {
-            let next_closer = qname.trim_to(labels + 1);
-            zone.nsec3_at_or_before(&zone.hash(&next_closer, now, &mut hasher)?, now)?
+            let (salt, iterations) = zone.chain(now)?;
+            let next_closer = hasher.hash(&qname.trim_to(labels + 1), salt, iterations).ok()?;
+            zone.nsec3_at_or_before(&next_closer, now)?
         };
         let proof = candor_denial::wildcard_answer(
             &qname,
@@ -302,22 +303,23 @@ impl Zone {
         Some(picked)
     }
 
-    /// `name`'s NSEC3 hash with the parameters of the zone's kept chain.
-    fn hash(&self, name: &Name, now: Duration, hasher: &mut dyn Nsec3Hasher) -> Option<Vec<u8>> {
+    /// The salt and iterations of the zone's kept NSEC3 chain (its first
+    /// live record's: a proof mixing chains fails in candor-denial).
+    fn chain(&self, now: Duration) -> Option<(&[u8], u16)> {
         let n = self.nsec3s.values().filter(|k| k.expires > now).find_map(Kept::nsec3)?;
-        hasher.hash(name, &n.salt, n.iterations).ok().map(|h| h.to_vec())
+        Some((&n.salt, n.iterations))
     }
 
     /// The live NSEC3 whose hash is `hash` or the closest before it (the
     /// one that could cover it; before the first, the last, whose span
     /// wraps around).
-    fn nsec3_at_or_before(&self, hash: &[u8], now: Duration) -> Option<&Kept> {
-        let k = self.nsec3s.range(..=hash.to_vec()).next_back().or_else(|| self.nsec3s.last_key_value());
+    fn nsec3_at_or_before(&self, hash: &[u8; 20], now: Duration) -> Option<&Kept> {
+        let k = self.nsec3s.range(..=*hash).next_back().or_else(|| self.nsec3s.last_key_value());
         k.map(|(_, k)| k).filter(|k| k.expires > now)
     }
 
     /// The live NSEC3 whose hash is exactly `hash`.
-    fn nsec3_matching(&self, hash: &[u8], now: Duration) -> Option<&Kept> {
+    fn nsec3_matching(&self, hash: &[u8; 20], now: Duration) -> Option<&Kept> {
         self.nsec3s.get(hash).filter(|k| k.expires > now)
     }
 
@@ -332,14 +334,16 @@ impl Zone {
         now: Duration,
         hasher: &mut dyn Nsec3Hasher,
     ) -> Option<Vec<&Kept>> {
-        if let Some(k) = self.nsec3_matching(&self.hash(qname, now, hasher)?, now) {
+        let (salt, iterations) = self.chain(now)?;
+        let mut hash = |name: &Name| hasher.hash(name, salt, iterations).ok();
+        if let Some(k) = self.nsec3_matching(&hash(qname)?, now) {
             return Some(vec![k]);
         }
         let mut next_closer = qname.clone();
         for ancestor in qname.ancestors().skip(1).take_while(|a| a.is_subdomain_of(zone_name)) {
-            if let Some(ce) = self.nsec3_matching(&self.hash(&ancestor, now, hasher)?, now) {
-                let nc = self.nsec3_at_or_before(&self.hash(&next_closer, now, hasher)?, now)?;
-                let wc = self.nsec3_at_or_before(&self.hash(&ancestor.wildcard().ok()?, now, hasher)?, now)?;
+            if let Some(ce) = self.nsec3_matching(&hash(&ancestor)?, now) {
+                let nc = self.nsec3_at_or_before(&hash(&next_closer)?, now)?;
+                let wc = self.nsec3_at_or_before(&hash(&ancestor.wildcard().ok()?)?, now)?;
                 let mut picked = vec![ce];
                 for k in [nc, wc] {
                     if !picked.iter().any(|p| std::ptr::eq(*p, k)) {
@@ -384,10 +388,10 @@ impl Kept {
     }
 }
 
-/// The hash an NSEC3 owner's first label spells (base32hex).
-fn owner_hash(owner: &Name) -> Option<Vec<u8>> {
+/// The SHA-1 hash an NSEC3 owner's first label spells (base32hex).
+fn owner_hash(owner: &Name) -> Option<[u8; 20]> {
     let label = std::str::from_utf8(owner.first_label()?).ok()?;
-    candor_wire::text::base32hex_decode(label)
+    candor_wire::text::base32hex_decode(label)?.try_into().ok()
 }
 
 /// The RRSIGs over `owner`/`rtype` made by `zone`, left out when expanded

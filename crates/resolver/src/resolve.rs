@@ -1233,12 +1233,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 if matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
                     return Ok(msg);
                 }
-                server_error |= matches!(msg.header.rcode, Rcode::SERVFAIL | Rcode::FORMERR | Rcode::NOTIMP);
+                server_error |= is_server_error(msg.header.rcode);
                 break;
             }
         }
-        let kind = if server_error { FailureKind::AuthorityError } else { FailureKind::NoReachableAuthority };
-        Err(Failure::new(kind, fwd.zone.clone(), now))
+        Err(Failure::new(unanswered(server_error), fwd.zone.clone(), now))
     }
 
     /// [`Self::blame_upstream`] for a bogus trust.
@@ -1585,7 +1584,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         if msg.header.rcode != Rcode::NOERROR {
                             answered = Some(Box::new((*server, msg.header.rcode)));
                         }
-                        server_error |= matches!(msg.header.rcode, Rcode::SERVFAIL | Rcode::FORMERR | Rcode::NOTIMP);
+                        server_error |= is_server_error(msg.header.rcode);
                         if is_empty(&msg) && weak.is_none() {
                             weak = Some((*server, msg));
                         }
@@ -1598,8 +1597,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             work.last_server = Some(server);
             return Ok(Reply::Answer(msg));
         }
-        let kind = if server_error { FailureKind::AuthorityError } else { FailureKind::NoReachableAuthority };
-        let mut f = Failure::new(kind, zone.clone(), now);
+        let mut f = Failure::new(unanswered(server_error), zone.clone(), now);
         f.answered = answered;
         Err(f)
     }
@@ -2234,30 +2232,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Trust::Insecure(f) => Security::Insecure(f.clone()),
             Trust::Secure(keys) => self.validate_answer(keys, qname, qtype, &msg, work, now),
         };
-        // A signature that fails over an RRset the server sent a malformed
-        // record of: the record, left out, is the fault, not the signer.
-        let security = match security {
-            Security::Bogus(mut f)
-                if f.kind == FailureKind::SignatureInvalid
-                    && f.rrset
-                        .as_ref()
-                        .is_some_and(|(o, t)| work.scrubbed.iter().any(|(so, st)| so == o && st == t)) =>
-            {
-                f.kind = FailureKind::MalformedRecord;
-                Security::Bogus(f)
-            }
-            // Unvalidated data that lost a malformed record says so (EDE 0
-            // on the answer), as insecure-by-policy answers do.
-            Security::Insecure(None) => {
-                match msg.answers.iter().find(|r| work.scrubbed.iter().any(|(o, t)| *o == r.owner && *t == r.rtype())) {
-                    Some(r) => Security::Insecure(Some(
-                        Failure::new(FailureKind::MalformedRecord, cut.zone.clone(), now).rrset(&r.owner, r.rtype()),
-                    )),
-                    None => Security::Insecure(None),
-                }
-            }
-            s => s,
-        };
+        let security = blame_malformed(security, &msg.answers, &work.scrubbed, &cut.zone, now);
         work.record(|| Link::Answer {
             zone: cut.zone.clone(),
             rcode,
@@ -2710,6 +2685,49 @@ fn scrubbed(bytes: &[u8], server: SocketAddr, work: &mut Work) -> Option<Message
         work.scrubbed.extend(dropped);
     }
     Some(msg)
+}
+
+/// When the server sent records with malformed RDATA (left out): a
+/// signature that fails over such an RRset blames the record, not the
+/// signer, and unvalidated data that lost one says so (EDE 0 on the
+/// answer, as insecure-by-policy answers do).
+fn blame_malformed(
+    security: Security,
+    answers: &[Record],
+    scrubbed: &[(Name, RType)],
+    zone: &Name,
+    now: u64,
+) -> Security {
+    if scrubbed.is_empty() {
+        return security;
+    }
+    let lost = |owner: &Name, rtype: RType| scrubbed.iter().any(|(o, t)| o == owner && *t == rtype);
+    match security {
+        Security::Bogus(mut f)
+            if f.kind == FailureKind::SignatureInvalid && f.rrset.as_ref().is_some_and(|(o, t)| lost(o, *t)) =>
+        {
+            f.kind = FailureKind::MalformedRecord;
+            Security::Bogus(f)
+        }
+        Security::Insecure(None) => match answers.iter().find(|r| lost(&r.owner, r.rtype())) {
+            Some(r) => Security::Insecure(Some(
+                Failure::new(FailureKind::MalformedRecord, zone.clone(), now).rrset(&r.owner, r.rtype()),
+            )),
+            None => Security::Insecure(None),
+        },
+        s => s,
+    }
+}
+
+/// An rcode that says the server failed (not that it refused or is lame).
+fn is_server_error(rcode: Rcode) -> bool {
+    matches!(rcode, Rcode::SERVFAIL | Rcode::FORMERR | Rcode::NOTIMP)
+}
+
+/// The failure when no server gave a usable answer: EDE 23 when one at
+/// least answered with a server error, else EDE 22.
+fn unanswered(server_error: bool) -> FailureKind {
+    if server_error { FailureKind::AuthorityError } else { FailureKind::NoReachableAuthority }
 }
 
 /// A glue address: the name server and one of its addresses.
