@@ -20,26 +20,34 @@
 //! replay crates (test infrastructure) are at most dev-dependencies.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-mod aggressive;
+mod answer;
 mod cache;
+mod chain;
 mod clock;
+mod config;
 mod failure;
 mod hints;
-mod local;
+mod iterator;
 mod outbound;
-mod resolve;
-mod select;
+mod policy;
+mod records;
+mod resolver;
+mod security;
+mod sync;
 mod trace;
 mod transport;
 mod validator;
+mod work;
 
 pub use cache::{Cache, CacheLimits, CacheStats};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, Forward};
 pub use failure::{Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
+pub use iterator::select::ServerStats;
 pub use outbound::{Outbound, Prefix};
-pub use resolve::{Config, Forward, Resolution, Resolver, Security};
-pub use select::ServerStats;
+pub use resolver::Resolver;
+pub use security::{Resolution, Security};
 pub use trace::{Link, LinkState};
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
-pub use validator::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};
+pub use validator::verify::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};

@@ -6,7 +6,7 @@
 use candor_wire::text::parse_zone;
 use candor_wire::{Name, RData, RType, Rcode, Record};
 
-use crate::resolve::{Resolution, Security};
+use crate::security::{Resolution, Security};
 
 /// The RFC 6303 zones (and home.arpa), answered NXDOMAIN below the apex.
 const EMPTY_ZONES: [&str; 33] = [

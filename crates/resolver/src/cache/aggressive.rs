@@ -27,7 +27,7 @@ use candor_denial::{BudgetHasher, Limits, Nsec3Hasher, Proof};
 use candor_wire::{Name, RData, RType, Rcode, Record};
 
 use crate::cache::flushed;
-use crate::resolve::{Resolution, Security};
+use crate::security::{Resolution, Security};
 
 /// NSEC records kept at most, all zones together (the store starts afresh
 /// beyond: it is an optimisation, never needed for an answer).

@@ -5,6 +5,8 @@
 //! with their failure and records, resolution failures a few seconds
 //! (RFC 9520).
 
+pub(crate) mod aggressive;
+
 use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -14,8 +16,8 @@ use std::time::Duration;
 use candor_wire::{Name, RData, RType, Rcode, Record};
 use lru::LruCache;
 
-use crate::aggressive::NsecStore;
-use crate::resolve::{Resolution, Security};
+use crate::cache::aggressive::NsecStore;
+use crate::security::{Resolution, Security};
 
 /// How long each kind of result may be kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

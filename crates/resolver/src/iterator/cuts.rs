@@ -1,0 +1,232 @@
+//! Zone cuts: the zone, its servers and its trust ([`Cut`]); the cuts
+//! kept between resolutions ([`Cuts`]) and the glue referrals gave
+//! ([`GlueCache`]); finding the deepest usable cut for a name.
+
+use crate::clock::Clock;
+use crate::resolver::Resolver;
+use crate::security::Trust;
+use crate::sync::lock;
+use crate::transport::Transport;
+use crate::validator::verify::TrustedKeys;
+use crate::work::Work;
+use candor_wire::{Message, Name, RData, RType, Record};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// A zone cut: the zone, its servers, its trust.
+#[derive(Debug, Clone)]
+pub(crate) struct Cut {
+    pub(crate) zone: Name,
+    pub(crate) servers: Vec<SocketAddr>,
+    pub(crate) trust: Trust,
+    /// Name servers whose addresses were not looked up (no glue, and
+    /// others answered): asked for only when the known ones fail us.
+    pub(crate) pending: Vec<Name>,
+}
+
+/// How long a zone cut (its servers and validated keys) is reused.
+pub(crate) const CUT_TTL: Duration = Duration::from_secs(3600);
+
+/// Zone cuts kept at most (all are dropped when it is exceeded).
+pub(crate) const MAX_CUTS: usize = 10_000;
+
+/// Zone cuts seen, with their servers and trust, so a resolution starts at
+/// the deepest known cut instead of the root. A cut's servers live as long
+/// as the delegation says; a bogus verdict only briefly (like a bogus
+/// answer), after which the trust is established again with the same
+/// servers instead of walking the delegation anew.
+#[derive(Debug, Default)]
+pub(crate) struct Cuts {
+    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, KeptCut>>,
+}
+
+/// A kept cut: when its servers expire, and when its trust does.
+#[derive(Debug)]
+pub(crate) struct KeptCut {
+    pub(crate) cut: Cut,
+    pub(crate) expires: Duration,
+    pub(crate) trust_expires: Duration,
+}
+
+/// How long a bogus link of the chain is believed.
+pub(crate) const BOGUS_CUT_TTL: Duration = Duration::from_secs(60);
+
+impl Cuts {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Name, KeptCut>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The deepest live cut at or above `name`, and whether its trust is
+    /// still current.
+    pub(crate) fn closest(&self, name: &Name, now: Duration) -> Option<(Cut, bool)> {
+        let m = self.lock();
+        name.ancestors()
+            .find_map(|a| m.get(&a).filter(|k| k.expires > now).map(|k| (k.cut.clone(), k.trust_expires > now)))
+    }
+
+    pub(crate) fn put(&self, cut: &Cut, ttl: Duration, now: Duration) {
+        let trust_ttl = if matches!(cut.trust, Trust::Bogus(_)) { ttl.min(BOGUS_CUT_TTL) } else { ttl };
+        let mut m = self.lock();
+        if m.len() >= MAX_CUTS {
+            m.clear();
+        }
+        m.insert(cut.zone.clone(), KeptCut { cut: cut.clone(), expires: now + ttl, trust_expires: now + trust_ttl });
+    }
+
+    /// A kept cut's trust established again; its servers keep their lifetime.
+    pub(crate) fn retrust(&self, zone: &Name, trust: &Trust, now: Duration) {
+        let mut m = self.lock();
+        let Some(k) = m.get_mut(zone).filter(|k| k.expires > now) else { return };
+        k.cut.trust = trust.clone();
+        let left = k.expires - now;
+        k.trust_expires = now + if matches!(trust, Trust::Bogus(_)) { left.min(BOGUS_CUT_TTL) } else { left };
+    }
+
+    pub(crate) fn flush(&self, zone: &Name) {
+        self.lock().retain(|n, _| !n.is_subdomain_of(zone));
+    }
+
+    /// Add name servers to look up to a kept cut, leaving its lifetime as
+    /// it is (the parent's delegation still decides when it is asked again).
+    pub(crate) fn add_pending(&self, zone: &Name, names: Vec<Name>, now: Duration) {
+        let mut m = self.lock();
+        let Some(k) = m.get_mut(zone).filter(|k| k.expires > now) else { return };
+        for n in names {
+            if !k.cut.pending.contains(&n) && k.cut.pending.len() < MAX_PENDING {
+                k.cut.pending.push(n);
+            }
+        }
+    }
+}
+
+/// Name servers to look up kept with a cut at most.
+pub(crate) const MAX_PENDING: usize = 8;
+
+/// Name servers' addresses from the in-bailiwick glue of referrals, kept
+/// so a later referral naming the same server without glue needs no
+/// look-up (Unbound keeps glue the same way). Never used as an answer.
+#[derive(Default)]
+pub(crate) struct GlueCache {
+    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, (Vec<IpAddr>, Duration)>>,
+}
+
+/// Name servers whose glue is kept at most (all are dropped beyond).
+pub(crate) const MAX_GLUE_NAMES: usize = 10_000;
+
+impl GlueCache {
+    pub(crate) fn put(&self, glue: &[(Name, IpAddr)], expires: Duration) {
+        let mut m = lock(&self.map);
+        if m.len() >= MAX_GLUE_NAMES {
+            m.clear();
+        }
+        let mut fresh: Vec<Name> = Vec::new();
+        for (name, addr) in glue {
+            let name = name.to_lowercase();
+            let e = m.entry(name.clone()).or_insert_with(|| (Vec::new(), expires));
+            // A referral's glue replaces what an earlier one said.
+            if !fresh.contains(&name) {
+                *e = (Vec::new(), expires);
+                fresh.push(name);
+            }
+            if !e.0.contains(addr) {
+                e.0.push(*addr);
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, name: &Name, now: Duration) -> Option<Vec<IpAddr>> {
+        let m = lock(&self.map);
+        m.get(&name.to_lowercase()).filter(|(_, exp)| *exp > now).map(|(a, _)| a.clone())
+    }
+
+    pub(crate) fn flush(&self, zone: &Name) {
+        lock(&self.map).retain(|n, _| !n.is_subdomain_of(zone));
+    }
+}
+
+/// A glue address: the name server and one of its addresses.
+pub(crate) type Glue = (Name, IpAddr);
+
+/// How long a cut learned from a referral is kept: the smallest TTL of
+/// the referral's authority records (the NS set, the DS or the proof there
+/// is none), at most [`CUT_TTL`]. A parent that adds a DS is heard from
+/// when the old delegation's TTL runs out.
+pub(crate) fn referral_ttl(msg: &Message) -> Duration {
+    let ttl = msg.authority.iter().map(|r| r.ttl).min().unwrap_or(0);
+    Duration::from_secs(u64::from(ttl)).clamp(Duration::from_secs(1), CUT_TTL)
+}
+
+/// The keys of a secure cut; none for an insecure or bogus one.
+pub(crate) fn trusted(cut: &Cut) -> Option<&TrustedKeys> {
+    match &cut.trust {
+        Trust::Secure(keys) => Some(keys),
+        _ => None,
+    }
+}
+
+impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// The deepest kept cut at or above `name` whose trust is current, or
+    /// made current again: a cut whose (bogus) verdict ran out keeps its
+    /// servers, and its trust is established anew from the closest cut
+    /// above it (the parent's DS, or an anchor), as a referral's would be.
+    pub(crate) async fn closest_cut(&self, name: &Name, work: &mut Work) -> Option<Cut> {
+        let now = self.clock.monotonic();
+        let mut from = name.clone();
+        loop {
+            let (cut, fresh) = self.cuts.closest(&from, now)?;
+            if fresh {
+                return Some(cut);
+            }
+            let parent = cut.zone.parent()?;
+            let trust = if let Some(anchor) = self.cfg.anchors.get(&cut.zone).cloned() {
+                Some(self.zone_keys(&cut, &anchor.ds, &anchor.keys, work).await.unwrap_or_else(Trust::Bogus))
+            } else {
+                match self.cuts.closest(&parent, now) {
+                    Some((above, true)) => match &above.trust {
+                        // The DS RRset a referral gave, when still kept; else asked for.
+                        Trust::Secure(keys) => match self.cache.rrset(&cut.zone, RType::DS, now) {
+                            Some((records, true, _)) => {
+                                let ds_set: Vec<Record> =
+                                    records.iter().filter(|r| r.rtype() == RType::DS).cloned().collect();
+                                Some(self.trust_via_ds(keys, &cut, &ds_set, &records, work).await)
+                            }
+                            _ => self.trust_by_ds_query(&above, &cut, work).await.ok(),
+                        },
+                        t => Some(t.clone()),
+                    },
+                    _ => None,
+                }
+            };
+            match trust {
+                Some(trust) => {
+                    self.cuts.retrust(&cut.zone, &trust, now);
+                    return Some(Cut { trust, ..cut });
+                }
+                // Not established here: start from a cut above it.
+                None => from = parent,
+            }
+        }
+    }
+
+    /// An authoritative answer that names the zone's NS RRset: name
+    /// servers the parent's referral did not list are kept with the cut,
+    /// to be looked up when the known ones fail (the child's word on its
+    /// servers outranks the parent's, RFC 2181 §5.4.1).
+    pub(crate) fn learn_child_ns(&self, cut: &Cut, msg: &Message) {
+        if !msg.header.flags.aa {
+            return;
+        }
+        let extra: Vec<Name> = msg
+            .authority
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Ns(n) if r.owner == cut.zone && !cut.pending.contains(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        if extra.is_empty() {
+            return;
+        }
+        self.cuts.add_pending(&cut.zone, extra, self.clock.monotonic());
+    }
+}

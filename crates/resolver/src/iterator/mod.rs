@@ -1,0 +1,241 @@
+//! The iterator: from the deepest known cut (or the root, primed and
+//! anchored) down through referrals to the zone that answers, with QNAME
+//! minimisation (RFC 9156), then the answer validated, asked again of other
+//! servers when bogus.
+pub(crate) mod cuts;
+pub(crate) mod forward;
+pub(crate) mod query;
+pub(crate) mod referral;
+pub(crate) mod select;
+
+use crate::clock::Clock;
+use crate::failure::{Failure, FailureKind};
+use crate::iterator::cuts::{CUT_TTL, Cut, referral_ttl};
+use crate::iterator::query::Reply;
+use crate::iterator::referral::{ds_from_referral, referral_has_ds};
+use crate::resolver::Resolver;
+use crate::security::{Resolution, Security, Trust};
+use crate::transport::Transport;
+use crate::validator::chain::clock_hint;
+use crate::work::Work;
+use candor_wire::{Name, RData, RType, Rcode};
+use std::net::SocketAddr;
+
+impl<T: Transport, C: Clock> Resolver<T, C> {
+    pub(crate) async fn resolve_one(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
+        let now = self.clock.unix();
+        let servfail = Resolution::servfail;
+        if let Some(fwd) = self.forward_for(qname) {
+            return match self.resolve_forwarded(&fwd, qname, qtype, work).await {
+                Ok(r) => r,
+                Err(f) => servfail(f),
+            };
+        }
+        // DS lives on the parent side of a cut: start above the name.
+        let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
+        let stub = self.stub_for(&start);
+        let cached = self.closest_cut(&start, work).await;
+        // A stub zone's configured servers stand in for its delegation,
+        // unless a deeper cut is already known.
+        let cached = match (cached, &stub) {
+            (Some(c), Some(s)) if c.zone.label_count() < s.zone.label_count() => None,
+            (c, _) => c,
+        };
+        let cached = match (cached, stub) {
+            (None, Some(s)) => match self.stub_cut(&s, work).await {
+                Ok(c) => Some(c),
+                Err(f) => return servfail(f),
+            },
+            (c, _) => c,
+        };
+        let mut cut = match cached {
+            Some(c) => c,
+            None => {
+                let root = Name::root();
+                let hints = Cut {
+                    zone: root.clone(),
+                    servers: self.servers(&self.cfg.roots),
+                    trust: Trust::Insecure(None),
+                    pending: Vec::new(),
+                };
+                let servers = self.prime(&hints, work).await.unwrap_or(hints.servers);
+                let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None), pending: Vec::new() };
+                let (mut ds, mut keys) =
+                    self.cfg.anchors.get(&root).map(|a| (a.ds.clone(), a.keys.clone())).unwrap_or_default();
+                let state = self.rfc5011_state();
+                if let Some(st) = &state {
+                    keys.extend(st.trusted());
+                }
+                ds.dedup();
+                cut.trust = if ds.is_empty() && keys.is_empty() {
+                    Trust::Insecure(None)
+                } else {
+                    match self.zone_keys_msg(&cut, &ds, &keys, work).await {
+                        Ok((t, msg)) => {
+                            if let (Trust::Secure(_), Some(path)) = (&t, &self.cfg.anchor_state) {
+                                self.observe_root_keys(path, state, &msg);
+                            }
+                            clock_hint(t)
+                        }
+                        Err(f) => return servfail(f),
+                    }
+                };
+                self.cuts.put(&cut, CUT_TTL, self.clock.monotonic());
+                cut
+            }
+        };
+        // QNAME minimisation (RFC 9156, relaxed): ask each cut for one label
+        // more than it holds, with type NS, until the whole name is asked;
+        // when no server answers a minimised NS question, ask it with type A
+        // (RFC 9156 §2.1: some servers mishandle NS), and when that fails
+        // too, or on NXDOMAIN for a minimised name, ask the whole name.
+        let mut minimise = self.cfg.qname_minimisation;
+        let mut minimised_type = RType::NS;
+        let mut labels = cut.zone.label_count() + 1;
+        let mut steps = 0;
+        while steps < self.cfg.max_referrals + 8 {
+            steps += 1;
+            let full = !minimise || labels >= qname.label_count();
+            let (asked, asked_type) =
+                if full { (qname.clone(), qtype) } else { (qname.trim_to(labels), minimised_type) };
+            let reply = match self.ask(&cut, &asked, asked_type, work).await {
+                Ok(r) => r,
+                Err(_) if !full && minimised_type == RType::NS => {
+                    minimised_type = RType::A;
+                    continue;
+                }
+                Err(_) if !full => {
+                    minimise = false;
+                    continue;
+                }
+                Err(f) => return servfail(f),
+            };
+            // A DS question answered with a referral to that very zone
+            // carrying its DS RRset: the DS is the answer (the child
+            // cannot give it).
+            let reply = match reply {
+                Reply::Referral(msg, child)
+                    if full && qtype == RType::DS && child == *qname && referral_has_ds(&msg, qname) =>
+                {
+                    Reply::Answer(ds_from_referral(msg, qname))
+                }
+                r => r,
+            };
+            match reply {
+                Reply::Referral(msg, child) => {
+                    let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
+                    let mut next = match self.follow(&cut, &msg, &child, work).await {
+                        Ok(next) => next,
+                        Err(f) => return servfail(f),
+                    };
+                    // A referral whose DS (or its proof) is bogus: the parent's
+                    // other servers may serve it right.
+                    let mut others = cut.clone();
+                    while matches!(next.trust, Trust::Bogus(_)) {
+                        let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
+                        let Ok(Reply::Referral(m, c)) = self.ask(&other, &asked, asked_type, work).await else {
+                            continue;
+                        };
+                        if c != child {
+                            continue;
+                        }
+                        if let Ok(again) = self.follow(&cut, &m, &c, work).await
+                            && !matches!(again.trust, Trust::Bogus(_))
+                        {
+                            next = again;
+                        }
+                    }
+                    self.cuts.put(&next, referral_ttl(&msg), self.clock.monotonic());
+                    cut = next;
+                    labels = cut.zone.label_count() + 1;
+                }
+                Reply::Answer(msg) if full => {
+                    self.learn_child_ns(&cut, &msg);
+                    let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
+                    let chained = msg.answers.iter().any(|r| r.rtype() == RType::CNAME).then(|| msg.clone());
+                    let links = work.trace.as_ref().map(Vec::len);
+                    let mut r = match self.finish_signed(&cut, qname, qtype, msg, work).await {
+                        Ok(r) => r,
+                        Err(f) => return servfail(f),
+                    };
+                    // A chain whose target data does not validate (records a
+                    // server added unsigned, or signed wrong): the links
+                    // before it stand on their own, and the target is asked
+                    // for itself (its own answer is validated in turn).
+                    if let (Security::Bogus(f), Some(mut msg)) = (&r.security, chained)
+                        && let Some((owner, _)) = &f.rrset
+                        && owner != qname
+                        && msg.answers.iter().any(|rr| matches!(&rr.data, RData::Cname(t) if t == owner))
+                    {
+                        let owner = owner.clone();
+                        msg.answers.retain(|rr| rr.owner != owner);
+                        let first = work.trace.as_ref().map(Vec::len);
+                        if let Ok(again) = self.finish_signed(&cut, qname, qtype, msg, work).await
+                            && !matches!(again.security, Security::Bogus(_))
+                        {
+                            r = again;
+                            if let (Some(t), Some(from), Some(to)) = (work.trace.as_mut(), links, first) {
+                                t.drain(from..to);
+                            }
+                        } else if let (Some(t), Some(to)) = (work.trace.as_mut(), first) {
+                            t.truncate(to);
+                        }
+                    }
+                    // Bogus from one server: the zone's other servers may
+                    // serve it right (stale or damaged copies exist).
+                    let mut others = cut.clone();
+                    while matches!(r.security, Security::Bogus(_)) {
+                        let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
+                        let Ok(Reply::Answer(msg)) = self.ask(&other, qname, qtype, work).await else { continue };
+                        tried.extend(work.last_server);
+                        if let Ok(again) = self.finish_signed(&cut, qname, qtype, msg, work).await
+                            && !matches!(again.security, Security::Bogus(_))
+                        {
+                            r = again;
+                        }
+                    }
+                    return r;
+                }
+                // NXDOMAIN for a minimised name: the whole subtree is gone
+                // (RFC 8020), but only a validated proof that also denies the
+                // asked name ends the search; otherwise (a server that says
+                // NXDOMAIN for empty non-terminals) the whole name is asked.
+                Reply::Answer(msg) if msg.header.rcode == Rcode::NXDOMAIN => {
+                    if matches!(cut.trust, Trust::Secure(_)) {
+                        let links = work.trace.as_ref().map(Vec::len);
+                        let r = self.finish(&cut, qname, qtype, msg, work);
+                        if r.rcode == Rcode::NXDOMAIN && matches!(r.security, Security::Secure) {
+                            return r;
+                        }
+                        if let (Some(t), Some(n)) = (work.trace.as_mut(), links) {
+                            t.truncate(n);
+                        }
+                    }
+                    minimise = false;
+                }
+                // The NS RRset of the minimised name itself, answered with
+                // authority: a zone cut whose child is served by the same
+                // servers. Its chain of trust starts there (its DS, or the
+                // parent's proof that there is none).
+                Reply::Answer(msg)
+                    if msg.header.flags.aa
+                        && asked != cut.zone
+                        && msg.answers.iter().any(|r| r.owner == asked && r.rtype() == RType::NS) =>
+                {
+                    match self.signer_cut(&cut, &asked, work).await {
+                        Ok(next) => {
+                            cut = next;
+                            labels = cut.zone.label_count() + 1;
+                        }
+                        Err(_) => labels += 1,
+                    }
+                }
+                // The name exists in this zone (or is an empty non-terminal): one label more.
+                Reply::Answer(_) => labels += 1,
+            }
+        }
+        let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+        f.budget = Some(Box::new(("referral depth", u64::from(self.cfg.max_referrals))));
+        servfail(f)
+    }
+}

@@ -1,0 +1,292 @@
+//! Asking a zone's servers: selection by RTT, the budgets, TC to TCP,
+//! EDNS fallback, and the classification of what came back (answer,
+//! referral, or nothing usable).
+
+use crate::clock::Clock;
+use crate::failure::{Failure, FailureKind};
+use crate::iterator::cuts::Cut;
+use crate::records::dname_rewrite;
+use crate::resolver::Resolver;
+use crate::transport::{Protocol, Transport, TransportError};
+use crate::work::Work;
+use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
+use std::net::{IpAddr, SocketAddr};
+
+/// How deep name-server address lookups may nest (an NS name whose zone's
+/// NS names need lookups of their own, ...).
+pub(crate) const MAX_NS_DEPTH: u8 = 3;
+
+/// Name servers without glue looked up per referral.
+pub(crate) const MAX_NS_LOOKUPS: usize = 3;
+
+pub(crate) enum Reply {
+    Answer(Message),
+    Referral(Message, Name),
+}
+
+/// What a response from a server of `zone` is: an answer, a referral to a
+/// zone strictly between `zone` and `qname`, or nothing usable (lame,
+/// refused, an upward referral).
+///
+/// Like Unbound and Knot, an answer without AA is still taken when it
+/// answers: records owned by the name, NXDOMAIN, or NODATA with the
+/// zone's SOA (the data is validated all the same). What is not an answer
+/// and not a downward referral is lame.
+pub(crate) fn classify(msg: &Message, zone: &Name, qname: &Name) -> Option<Kind> {
+    if !msg.header.flags.qr {
+        return None;
+    }
+    // YXDOMAIN: a DNAME whose rewrite of the name would be too long (RFC
+    // 6672 §2.2), an answer like any other.
+    if msg.header.rcode == Rcode::YXDOMAIN {
+        let dname = msg.answers.iter().any(|r| {
+            r.rtype() == RType::DNAME
+                && r.owner.is_subdomain_of(zone)
+                && qname.is_subdomain_of(&r.owner)
+                && *qname != r.owner
+        });
+        return (dname && dname_rewrite(&msg.answers, qname).is_none()).then_some(Kind::Answer);
+    }
+    if !matches!(msg.header.rcode, Rcode::NOERROR | Rcode::NXDOMAIN) {
+        return None;
+    }
+    let child = msg.authority.iter().find_map(|r| match r.data {
+        RData::Ns(_) if r.owner != *zone && r.owner.is_subdomain_of(zone) && qname.is_subdomain_of(&r.owner) => {
+            Some(r.owner.clone())
+        }
+        _ => None,
+    });
+    let soa = msg.authority.iter().any(|r| r.rtype() == RType::SOA && r.owner.is_subdomain_of(zone));
+    // A downward referral, even with AA set (some servers do): no answer,
+    // no SOA, the child's NS.
+    if msg.answers.is_empty() && msg.header.rcode == Rcode::NOERROR && !soa && child.is_some() {
+        return child.map(Kind::Referral);
+    }
+    // NOERROR with nothing at all in answer and authority proves nothing
+    // (a NODATA carries the SOA): another server may answer (as Unbound);
+    // when none does, it is taken as the NODATA it may be.
+    if is_empty(msg) {
+        return None;
+    }
+    // An upward referral (NS of a zone above this one, no answer, no SOA)
+    // is lame, AA or not.
+    let upward_ns = msg.authority.iter().any(|r| r.rtype() == RType::NS && !r.owner.is_subdomain_of(zone));
+    if msg.answers.is_empty() && !soa && upward_ns {
+        return None;
+    }
+    if msg.header.flags.aa {
+        return Some(Kind::Answer);
+    }
+    let answers = msg.answers.iter().any(|r| r.owner == *qname);
+    // Empty and without NS (an upward referral is lame): NODATA or NXDOMAIN.
+    let upward = msg.authority.iter().any(|r| r.rtype() == RType::NS);
+    (answers || (msg.answers.is_empty() && (soa || !upward))).then_some(Kind::Answer)
+}
+
+pub(crate) enum Kind {
+    Answer,
+    Referral(Name),
+}
+
+/// An answer taken only when no server of the zone gives a better one:
+/// an empty NOERROR, or RA without AA (a recursive resolver answering from
+/// its cache where an authority should be: Unbound's recursion-lame).
+pub(crate) fn is_weak(msg: &Message) -> bool {
+    is_empty(msg) || (msg.header.flags.ra && !msg.header.flags.aa)
+}
+
+/// NOERROR with empty answer and authority sections.
+pub(crate) fn is_empty(msg: &Message) -> bool {
+    msg.header.rcode == Rcode::NOERROR && msg.answers.is_empty() && msg.authority.is_empty()
+}
+
+/// An rcode that says the server failed (not that it refused or is lame).
+pub(crate) fn is_server_error(rcode: Rcode) -> bool {
+    matches!(rcode, Rcode::SERVFAIL | Rcode::FORMERR | Rcode::NOTIMP)
+}
+
+/// The failure when no server gave a usable answer: EDE 23 when one at
+/// least answered with a server error, else EDE 22.
+pub(crate) fn unanswered(server_error: bool) -> FailureKind {
+    if server_error { FailureKind::AuthorityError } else { FailureKind::NoReachableAuthority }
+}
+
+/// An authority's response, leaving out records whose RDATA does not
+/// parse (the rest may still answer); `None` when the message itself is
+/// broken.
+pub(crate) fn scrubbed(bytes: &[u8], server: SocketAddr, work: &mut Work) -> Option<Message> {
+    let (msg, dropped) = Message::from_wire_scrubbed(bytes).ok()?;
+    if !dropped.is_empty() {
+        tracing::debug!(%server, dropped = dropped.len(), "malformed records left out of a response");
+        work.scrubbed.extend(dropped);
+    }
+    Some(msg)
+}
+
+impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// Ask the cut's servers in turn until one gives a usable response:
+    /// an authoritative answer or a referral below the cut. Lame, refusing,
+    /// silent and non-authoritative servers are skipped; TC goes to TCP.
+    ///
+    /// When none of the known servers gives one, the name servers whose
+    /// addresses were not looked up (no glue) are looked up and asked in
+    /// turn: the only working server may be one without glue.
+    pub(crate) async fn ask(&self, cut: &Cut, qname: &Name, qtype: RType, work: &mut Work) -> Result<Reply, Failure> {
+        let first = self.ask_servers(&cut.zone, &cut.servers, qname, qtype, work).await;
+        let retry = match &first {
+            Err(f) => f.kind.is_unanswered(),
+            Ok(Reply::Answer(m)) => is_weak(m),
+            Ok(Reply::Referral(..)) => false,
+        };
+        if !retry || work.depth >= MAX_NS_DEPTH {
+            return first;
+        }
+        let mut best = first;
+        let mut tried: Vec<SocketAddr> = cut.servers.clone();
+        for name in cut.pending.iter().take(MAX_NS_LOOKUPS) {
+            let addrs = self.ns_addresses(name, work).await;
+            let fresh: Vec<SocketAddr> = self.servers(&addrs).into_iter().filter(|s| !tried.contains(s)).collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            tried.extend(fresh.iter().copied());
+            match self.ask_servers(&cut.zone, &fresh, qname, qtype, work).await {
+                Ok(Reply::Answer(m)) if is_weak(&m) => {
+                    if best.is_err() {
+                        best = Ok(Reply::Answer(m));
+                    }
+                }
+                Ok(reply) => return Ok(reply),
+                Err(f) if f.kind.is_unanswered() => {
+                    if let Err(failure) = &mut best {
+                        // A server that answered with an error is the
+                        // better evidence than one that did not answer.
+                        if f.kind == FailureKind::AuthorityError {
+                            failure.kind = f.kind;
+                        }
+                        if let Some(a) = f.answered {
+                            failure.answered = Some(a);
+                        }
+                    }
+                }
+                Err(f) => return Err(f),
+            }
+        }
+        best
+    }
+
+    /// [`Self::ask`] of the given servers of `zone` only.
+    pub(crate) async fn ask_servers(
+        &self,
+        zone: &Name,
+        servers: &[SocketAddr],
+        qname: &Name,
+        qtype: RType,
+        work: &mut Work,
+    ) -> Result<Reply, Failure> {
+        let now = self.clock.unix();
+        let mut q = Message::query(0, Question::new(qname.clone(), qtype));
+        q.header.flags.rd = false;
+        q.header.flags.cd = true;
+        q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
+        let encode =
+            |q: &Message| q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now));
+        let with_edns = encode(&q)?;
+        q.edns = None;
+        let without_edns = encode(&q)?;
+        let mut answered = None;
+        let mut server_error = false;
+        let mut weak = None;
+        for server in &self.stats.order(servers, self.clock.monotonic()) {
+            let mut proto = Protocol::Udp;
+            let mut wire = &with_edns;
+            for _ in 0..3 {
+                if work.queries >= self.cfg.max_queries {
+                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+                    f.budget = Some(Box::new(("upstream queries", u64::from(self.cfg.max_queries))));
+                    return Err(f);
+                }
+                if self.clock.monotonic().saturating_sub(work.started) >= self.cfg.max_time {
+                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
+                    f.budget = Some(Box::new(("time per resolution (s)", self.cfg.max_time.as_secs())));
+                    return Err(f);
+                }
+                work.queries += 1;
+                let sent = self.clock.monotonic();
+                let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
+                    Ok(b) => b,
+                    Err(TransportError::Timeout(_)) => {
+                        self.stats.timed_out(*server, self.cfg.timeout);
+                        break;
+                    }
+                    Err(TransportError::Unreachable { kind, .. }) => {
+                        if server.is_ipv6() && kind == std::io::ErrorKind::NetworkUnreachable {
+                            self.stats.v6_unreachable(self.clock.monotonic());
+                        }
+                        break;
+                    }
+                    Err(_) => break,
+                };
+                self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
+                let Some(mut msg) = scrubbed(&bytes, *server, work) else { break };
+                // Only class IN data is about the question (a referral mixing
+                // in CHAOS records must not lend them its servers).
+                for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
+                    section.retain(|r| r.class == candor_wire::Class::IN);
+                }
+                if msg.header.flags.tc && proto == Protocol::Udp {
+                    proto = Protocol::Tcp;
+                    continue;
+                }
+                // Truncated over TCP: a broken server, nothing to take.
+                if msg.header.flags.tc {
+                    break;
+                }
+                // A server that rejects EDNS is asked again without it (its
+                // answers then carry no DNSSEC records: validation decides).
+                let rejects_edns = matches!(msg.header.rcode, Rcode::FORMERR | Rcode::NOTIMP) && msg.edns.is_none();
+                if rejects_edns && std::ptr::eq(wire, &with_edns) {
+                    wire = &without_edns;
+                    continue;
+                }
+                match classify(&msg, zone, qname) {
+                    Some(Kind::Answer) if is_weak(&msg) => {
+                        if weak.is_none() {
+                            weak = Some((*server, msg));
+                        }
+                        break;
+                    }
+                    Some(Kind::Answer) => {
+                        work.last_server = Some(*server);
+                        return Ok(Reply::Answer(msg));
+                    }
+                    Some(Kind::Referral(child)) => {
+                        work.last_server = Some(*server);
+                        return Ok(Reply::Referral(msg, child));
+                    }
+                    None => {
+                        if msg.header.rcode != Rcode::NOERROR {
+                            answered = Some(Box::new((*server, msg.header.rcode)));
+                        }
+                        server_error |= is_server_error(msg.header.rcode);
+                        if is_empty(&msg) && weak.is_none() {
+                            weak = Some((*server, msg));
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some((server, msg)) = weak {
+            work.last_server = Some(server);
+            return Ok(Reply::Answer(msg));
+        }
+        let mut f = Failure::new(unanswered(server_error), zone.clone(), now);
+        f.answered = answered;
+        Err(f)
+    }
+
+    pub(crate) fn servers(&self, addrs: &[IpAddr]) -> Vec<SocketAddr> {
+        addrs.iter().filter(|a| self.cfg.outbound.permits(**a)).map(|a| SocketAddr::new(*a, self.cfg.port)).collect()
+    }
+}

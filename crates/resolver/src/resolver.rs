@@ -1,0 +1,223 @@
+//! The [`Resolver`]: its state, its operator API (flushes, negative trust
+//! anchors, statistics), the answers it can give without the network, and
+//! the `resolve()` shell that runs a question through chain, iterator and
+//! validator and caches the result.
+
+use crate::cache::Cache;
+use crate::clock::Clock;
+use crate::config::{Config, Forward};
+use crate::failure::{Failure, FailureKind};
+use crate::iterator::cuts::{Cuts, GlueCache};
+use crate::iterator::select::ServerStats;
+use crate::security::{Resolution, Security};
+use crate::sync::lock;
+use crate::trace::Link;
+use crate::transport::Transport;
+use crate::work::Work;
+use candor_anchor::Anchors;
+use candor_wire::{Name, RData, RType, Rcode};
+use std::time::Duration;
+
+/// The resolver.
+pub struct Resolver<T: Transport, C: Clock> {
+    pub(crate) cfg: Config,
+    pub(crate) transport: T,
+    pub(crate) clock: C,
+    pub(crate) cache: Cache,
+    pub(crate) stats: ServerStats,
+    pub(crate) cuts: Cuts,
+    /// Referral glue, by name server, for server addresses only.
+    pub(crate) glue: GlueCache,
+    /// Negative trust anchors (changed at run time by the operator).
+    pub(crate) ntas: std::sync::Mutex<Anchors>,
+}
+
+impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// A resolver over `transport` and `clock`.
+    pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
+        let stats = ServerStats::new(cfg.server_exploration);
+        let cache = Cache::new(cfg.cache);
+        let mut ntas = Anchors::empty();
+        for n in cfg.anchors.negatives() {
+            ntas.add_negative(n.zone.clone(), n.expires);
+        }
+        Resolver {
+            cfg,
+            transport,
+            clock,
+            cache,
+            stats,
+            cuts: Cuts::default(),
+            glue: GlueCache::default(),
+            ntas: ntas.into(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Per-server RTT statistics.
+    pub fn server_stats(&self) -> &ServerStats {
+        &self.stats
+    }
+
+    /// The cache (counters, flushes).
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Forget everything: answers, servers and keys.
+    pub fn flush_all(&self) {
+        self.cache.clear();
+        lock(&self.cuts.map).clear();
+        lock(&self.glue.map).clear();
+    }
+
+    /// What [`Resolver::resolve`] would answer without sending a query (a
+    /// locally served zone or the cache), or `None` when it would need the
+    /// network. Lets a server answer hits on the receiving task.
+    pub fn answer_now(&self, qname: &Name, qtype: RType) -> Option<Resolution> {
+        self.answer_now_with_lifetime(qname, qtype).map(|(r, _)| r)
+    }
+
+    /// [`Resolver::answer_now`], with how long the answer may be reused as
+    /// it is (the cache entry's remaining life; `Duration::MAX` for a
+    /// locally served zone), for a cache of finished responses.
+    pub fn answer_now_with_lifetime(&self, qname: &Name, qtype: RType) -> Option<(Resolution, Duration)> {
+        let (mut r, left) = self.answer_now_unchecked(qname, qtype)?;
+        self.key_sentinel(qname, qtype, &mut r);
+        Some((r, left))
+    }
+
+    pub(crate) fn answer_now_unchecked(&self, qname: &Name, qtype: RType) -> Option<(Resolution, Duration)> {
+        if self.cfg.local_zones
+            && let Some(local) = crate::policy::local::answer(qname, qtype, &self.cfg.local_zones_off)
+        {
+            return Some((local, Duration::MAX));
+        }
+        let now = self.clock.monotonic();
+        if let Some(hit) = self.cache.get_with_lifetime(qname, qtype, now) {
+            return Some(hit);
+        }
+        if !matches!(qtype, RType::ANY | RType::RRSIG)
+            && let Some((answers, secure, left)) = self.cache.rrset(qname, qtype, now)
+        {
+            return Some((Resolution::cached(Rcode::NOERROR, answers, secure), left));
+        }
+        self.cached_denial(qname, qtype)
+    }
+
+    /// RFC 8020, then RFC 8198 (NSEC records that deny the question),
+    /// unless the operator configured other servers for a zone below the
+    /// one that denied the name (a stub or forward zone) or switched
+    /// validation off there (an NTA); those are looked at only when a
+    /// denial is found.
+    pub(crate) fn cached_denial(&self, qname: &Name, qtype: RType) -> Option<(Resolution, Duration)> {
+        let now = self.clock.monotonic();
+        let nx = self
+            .cache
+            .nxdomain_above(qname, now)
+            .or_else(|| self.cache.nsec_denial(qname, qtype, now, &self.cfg.denial, self.cfg.hash_budget))?;
+        let denier = nx.0.authority.iter().find(|rr| rr.rtype() == RType::SOA).map(|rr| &rr.owner);
+        (!self.configured_below(qname, denier)).then_some(nx)
+    }
+
+    /// Whether the operator configured other servers for `qname` in a zone
+    /// below `zone` (where the cache's proof came from: `None` when not
+    /// known), or switched validation off for it (an NTA): then the cache's
+    /// proof does not decide the question.
+    pub(crate) fn configured_below(&self, qname: &Name, zone: Option<&Name>) -> bool {
+        let overridden = |f: Option<Forward>| match (f, zone) {
+            (Some(f), Some(zone)) => f.zone.is_subdomain_of(zone) && f.zone != *zone,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        overridden(self.stub_for(qname))
+            || overridden(self.forward_for(qname))
+            || lock(&self.ntas).negative_for(qname, self.clock.unix()).is_some()
+    }
+
+    /// For RD=0 questions the caches cannot answer: a referral to the
+    /// closest zone whose NS RRset is cached, with its servers' cached
+    /// addresses (as Unbound and BIND answer non-recursive queries). Secure
+    /// when the NS RRset was. `None` when no delegation is cached.
+    pub fn referral_from_cache(&self, qname: &Name) -> Option<Resolution> {
+        let now = self.clock.monotonic();
+        let (authority, secure) =
+            qname.ancestors().find_map(|z| self.cache.rrset(&z, RType::NS, now)).map(|(r, s, _)| (r, s))?;
+        let mut additional = Vec::new();
+        for ns in authority.iter().filter_map(|r| match &r.data {
+            RData::Ns(n) => Some(n),
+            _ => None,
+        }) {
+            for t in [RType::A, RType::AAAA] {
+                if let Some((records, _, _)) = self.cache.rrset(ns, t, now) {
+                    additional.extend(records);
+                }
+            }
+        }
+        let mut r = Resolution::cached(Rcode::NOERROR, Vec::new(), secure);
+        r.authority = authority;
+        r.additional = additional;
+        Some(r)
+    }
+
+    /// The resolver's monotonic time (for copies of its answers).
+    pub fn monotonic(&self) -> Duration {
+        self.clock.monotonic()
+    }
+
+    /// Forget everything at and below `zone`: answers, servers and keys
+    /// (an operator who fixed a zone wants it resolved afresh).
+    pub fn flush(&self, zone: &Name) {
+        self.cache.flush(zone, true);
+        self.cuts.flush(zone);
+        self.glue.flush(zone);
+    }
+
+    /// The transport (tests read what a scripted one was asked).
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Resolve `qname`/`qtype`: from the cache, or from the root,
+    /// validating as it goes (the result is cached with its verdict).
+    pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
+        if let Some(now) = self.answer_now(qname, qtype) {
+            return now;
+        }
+        let mut r = self.resolve_uncached(qname, qtype).await;
+        self.key_sentinel(qname, qtype, &mut r);
+        // A negative trust anchor turns validation off below its zone.
+        let now = self.clock.unix();
+        let ntas = lock(&self.ntas).clone();
+        if let Some(nta) = ntas.negative_for(qname, now)
+            && matches!(r.security, Security::Secure | Security::Bogus(_))
+        {
+            if let Security::Bogus(f) = &r.security {
+                let (code, text) = f.ede();
+                tracing::warn!(zone = %nta.zone, "negative trust anchor hides a failure of {qname}: EDE {code}: {text}");
+            }
+            let info = self.cfg.nta_ede.then(|| Failure::new(FailureKind::NegativeTrustAnchor, nta.zone.clone(), now));
+            r.security = Security::Insecure(info);
+        }
+        self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
+        r
+    }
+
+    /// Resolve from the root as [`Resolver::resolve`] does, bypassing the
+    /// answer cache, and hand back the chain of trust link by link as it
+    /// was walked (for `candor trace`). Nothing is cached.
+    pub async fn trace(&self, qname: &Name, qtype: RType) -> (Resolution, Vec<Link>) {
+        let mut work = Work { started: self.clock.monotonic(), trace: Some(Vec::new()), ..Work::default() };
+        let r = self.resolve_with(qname, qtype, &mut work).await;
+        (r, work.trace.unwrap_or_default())
+    }
+
+    pub(crate) async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
+        let mut work = Work { started: self.clock.monotonic(), ..Work::default() };
+        self.resolve_with(qname, qtype, &mut work).await
+    }
+}

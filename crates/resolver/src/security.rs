@@ -1,0 +1,107 @@
+//! The verdicts: [`Security`] (what a [`Resolution`] handed to the server
+//! is worth), and the trust of a zone cut being walked ([`Trust`], which
+//! carries the zone's validated keys). A leaf module: everything that
+//! carries a verdict imports it, it imports nothing of the resolver's
+//! stages.
+
+use crate::failure::Failure;
+use crate::trace::LinkState;
+use crate::validator::verify::TrustedKeys;
+use candor_wire::{Rcode, Record};
+
+/// What the resolver concluded about the data it returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Security {
+    /// Proven by the chain of trust: AD-worthy.
+    Secure,
+    /// Provably not signed, or signed only in ways this resolver does not
+    /// validate; the failure value (if any) carries the informational EDE.
+    Insecure(Option<Failure>),
+    /// Validation failed.
+    Bogus(Failure),
+    /// No answer could be had at all.
+    Servfail(Failure),
+}
+
+/// The outcome of one resolution.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// The rcode to give the client (before bogus/servfail handling).
+    pub rcode: Rcode,
+    /// Answer records (CNAME chain included).
+    pub answers: Vec<Record>,
+    /// Authority records (SOA and denial records for negative answers).
+    pub authority: Vec<Record>,
+    /// The verdict.
+    pub security: Security,
+    /// Served from the cache (a cached bogus result adds EDE 13).
+    pub from_cache: bool,
+    /// Additional records (name-server addresses), only when responses
+    /// are not minimal ([`Config::minimal_responses`] off).
+    pub additional: Vec<Record>,
+}
+
+impl Resolution {
+    /// No answer: SERVFAIL carrying `f`.
+    pub(crate) fn servfail(f: Failure) -> Resolution {
+        Resolution {
+            rcode: Rcode::SERVFAIL,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            security: Security::Servfail(f),
+            from_cache: false,
+            additional: Vec::new(),
+        }
+    }
+
+    /// An answer made of cached RRsets (secure or insecure).
+    pub(crate) fn cached(rcode: Rcode, answers: Vec<Record>, secure: bool) -> Resolution {
+        Resolution {
+            rcode,
+            answers,
+            authority: Vec::new(),
+            security: if secure { Security::Secure } else { Security::Insecure(None) },
+            from_cache: true,
+            additional: Vec::new(),
+        }
+    }
+}
+
+/// The trust state of the zone cut being walked.
+#[derive(Debug, Clone)]
+pub(crate) enum Trust {
+    Secure(TrustedKeys),
+    Insecure(Option<Failure>),
+    Bogus(Failure),
+}
+
+/// The worst verdict of a CNAME chain's links.
+pub(crate) fn combine(v: Vec<Security>) -> Security {
+    let mut out = Security::Secure;
+    for s in v {
+        out = match (&out, s) {
+            (Security::Servfail(_) | Security::Bogus(_), _) => return out,
+            (_, s @ (Security::Servfail(_) | Security::Bogus(_))) => return s,
+            (Security::Insecure(Some(_)), _) => out,
+            (_, s @ Security::Insecure(_)) => s,
+            (_, Security::Secure) => out,
+        };
+    }
+    out
+}
+
+pub(crate) fn link_state(t: &Trust) -> LinkState {
+    match t {
+        Trust::Secure(_) => LinkState::Ok,
+        Trust::Insecure(f) => LinkState::Insecure(f.clone()),
+        Trust::Bogus(f) => LinkState::Broken(f.clone()),
+    }
+}
+
+pub(crate) fn security_state(s: &Security) -> LinkState {
+    match s {
+        Security::Secure => LinkState::Ok,
+        Security::Insecure(f) => LinkState::Insecure(f.clone()),
+        Security::Bogus(f) | Security::Servfail(f) => LinkState::Broken(f.clone()),
+    }
+}

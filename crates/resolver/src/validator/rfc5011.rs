@@ -1,0 +1,68 @@
+//! RFC 5011 for the root: the state file read at start of a chain, and a
+//! validated root DNSKEY RRset fed to it.
+
+use crate::clock::Clock;
+use crate::resolver::Resolver;
+use crate::transport::Transport;
+use crate::validator::verify::rrsigs_for;
+use candor_anchor::{Rfc5011, StateError};
+use candor_wire::{Message, Name, RData, RType, Record};
+
+impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// The RFC 5011 state, when one is kept and readable.
+    pub(crate) fn rfc5011_state(&self) -> Option<Rfc5011> {
+        let path = self.cfg.anchor_state.as_ref()?;
+        match Rfc5011::load(path) {
+            Ok(s) => Some(s),
+            Err(StateError::Io { kind: std::io::ErrorKind::NotFound, .. }) => None,
+            Err(e) => {
+                tracing::warn!("ignoring the RFC 5011 state: {e}");
+                None
+            }
+        }
+    }
+
+    /// Feed a validated root DNSKEY RRset to RFC 5011 and save the state.
+    pub(crate) fn observe_root_keys(&self, path: &std::path::Path, state: Option<Rfc5011>, msg: &Message) {
+        let root = Name::root();
+        let now = self.clock.unix();
+        let dnskeys: Vec<candor_wire::Dnskey> = msg
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Dnskey(k) if r.owner.is_root() => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        let rrset: Vec<Record> =
+            msg.answers.iter().filter(|r| r.owner.is_root() && r.rtype() == RType::DNSKEY).cloned().collect();
+        let sigs = rrsigs_for(&msg.answers, &root, RType::DNSKEY);
+        let policy = self.cfg.validator.policy;
+        let backend = self.cfg.validator.backend;
+        // RFC 5011 §2.1: a revocation counts only when the revoked key signed the RRset.
+        let self_signed = |k: &candor_wire::Dnskey| {
+            let Ok(public) = candor_crypto::PublicKey::from_dnskey(k, policy) else { return false };
+            let tag = candor_crypto::key_tag(k);
+            sigs.iter().any(|s| {
+                s.key_tag == tag && candor_crypto::verify_rrsig(&rrset, s, &root, k, &public, now, backend).is_ok()
+            })
+        };
+        let mut st = state.unwrap_or_else(|| {
+            // First run: the keys the configured anchors vouch for are Valid.
+            let vouched: Vec<candor_wire::Dnskey> = dnskeys
+                .iter()
+                .filter(|k| {
+                    self.cfg.anchors.get(&root).is_some_and(|a| {
+                        a.keys.contains(k) || a.ds.iter().any(|d| candor_crypto::ds_matches(d, &root, k) == Ok(true))
+                    })
+                })
+                .cloned()
+                .collect();
+            Rfc5011::new(root.clone(), &vouched)
+        });
+        st.observe(&dnskeys, &self_signed, now);
+        if let Err(e) = st.save(path) {
+            tracing::error!("cannot save the RFC 5011 state: {e}");
+        }
+    }
+}
