@@ -5,7 +5,16 @@
 
 use ring::signature as rs;
 
-use crate::key::RsaHash;
+/// The hash an RSA algorithm signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaHash {
+    /// Algorithms 5 and 7.
+    Sha1,
+    /// Algorithm 8.
+    Sha256,
+    /// Algorithm 10.
+    Sha512,
+}
 
 /// RSA PKCS#1 v1.5 verification: hash, modulus, exponent, message, signature.
 pub type RsaVerify = fn(RsaHash, &[u8], &[u8], &[u8], &[u8]) -> bool;

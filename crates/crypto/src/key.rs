@@ -2,7 +2,7 @@
 
 use candor_wire::{Algorithm, Dnskey};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, RsaHash};
 use crate::error::{KeyError, Unsupported};
 
 /// Which legacy algorithms and key sizes are accepted.
@@ -33,17 +33,6 @@ impl Default for Policy {
     fn default() -> Policy {
         Policy::PRODUCTION
     }
-}
-
-/// The hash an RSA algorithm signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RsaHash {
-    /// Algorithms 5 and 7.
-    Sha1,
-    /// Algorithm 8.
-    Sha256,
-    /// Algorithm 10.
-    Sha512,
 }
 
 /// A DNSKEY's public key, parsed and checked against a [`Policy`] once, so

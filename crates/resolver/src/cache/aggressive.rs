@@ -26,7 +26,7 @@ use std::time::Duration;
 use candor_denial::{BudgetHasher, Limits, Nsec3Hasher, Proof};
 use candor_wire::{Name, RData, RType, Rcode, Record};
 
-use crate::cache::flushed;
+use crate::cache::entry::flushed;
 use crate::security::{Resolution, Security};
 
 /// NSEC records kept at most, all zones together (the store starts afresh

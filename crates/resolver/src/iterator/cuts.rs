@@ -2,14 +2,10 @@
 //! kept between resolutions ([`Cuts`]) and the glue referrals gave
 //! ([`GlueCache`]); finding the deepest usable cut for a name.
 
-use crate::clock::Clock;
-use crate::resolver::Resolver;
 use crate::security::Trust;
 use crate::sync::lock;
-use crate::transport::Transport;
 use crate::validator::verify::TrustedKeys;
-use crate::work::Work;
-use candor_wire::{Message, Name, RData, RType, Record};
+use candor_wire::{Message, Name};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -161,72 +157,5 @@ pub(crate) fn trusted(cut: &Cut) -> Option<&TrustedKeys> {
     match &cut.trust {
         Trust::Secure(keys) => Some(keys),
         _ => None,
-    }
-}
-
-impl<T: Transport, C: Clock> Resolver<T, C> {
-    /// The deepest kept cut at or above `name` whose trust is current, or
-    /// made current again: a cut whose (bogus) verdict ran out keeps its
-    /// servers, and its trust is established anew from the closest cut
-    /// above it (the parent's DS, or an anchor), as a referral's would be.
-    pub(crate) async fn closest_cut(&self, name: &Name, work: &mut Work) -> Option<Cut> {
-        let now = self.clock.monotonic();
-        let mut from = name.clone();
-        loop {
-            let (cut, fresh) = self.cuts.closest(&from, now)?;
-            if fresh {
-                return Some(cut);
-            }
-            let parent = cut.zone.parent()?;
-            let trust = if let Some(anchor) = self.cfg.anchors.get(&cut.zone).cloned() {
-                Some(self.zone_keys(&cut, &anchor.ds, &anchor.keys, work).await.unwrap_or_else(Trust::Bogus))
-            } else {
-                match self.cuts.closest(&parent, now) {
-                    Some((above, true)) => match &above.trust {
-                        // The DS RRset a referral gave, when still kept; else asked for.
-                        Trust::Secure(keys) => match self.cache.rrset(&cut.zone, RType::DS, now) {
-                            Some((records, true, _)) => {
-                                let ds_set: Vec<Record> =
-                                    records.iter().filter(|r| r.rtype() == RType::DS).cloned().collect();
-                                Some(self.trust_via_ds(keys, &cut, &ds_set, &records, work).await)
-                            }
-                            _ => self.trust_by_ds_query(&above, &cut, work).await.ok(),
-                        },
-                        t => Some(t.clone()),
-                    },
-                    _ => None,
-                }
-            };
-            match trust {
-                Some(trust) => {
-                    self.cuts.retrust(&cut.zone, &trust, now);
-                    return Some(Cut { trust, ..cut });
-                }
-                // Not established here: start from a cut above it.
-                None => from = parent,
-            }
-        }
-    }
-
-    /// An authoritative answer that names the zone's NS RRset: name
-    /// servers the parent's referral did not list are kept with the cut,
-    /// to be looked up when the known ones fail (the child's word on its
-    /// servers outranks the parent's, RFC 2181 §5.4.1).
-    pub(crate) fn learn_child_ns(&self, cut: &Cut, msg: &Message) {
-        if !msg.header.flags.aa {
-            return;
-        }
-        let extra: Vec<Name> = msg
-            .authority
-            .iter()
-            .filter_map(|r| match &r.data {
-                RData::Ns(n) if r.owner == cut.zone && !cut.pending.contains(n) => Some(n.clone()),
-                _ => None,
-            })
-            .collect();
-        if extra.is_empty() {
-            return;
-        }
-        self.cuts.add_pending(&cut.zone, extra, self.clock.monotonic());
     }
 }

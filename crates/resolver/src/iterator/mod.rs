@@ -18,10 +18,53 @@ use crate::security::{Resolution, Security, Trust};
 use crate::transport::Transport;
 use crate::validator::chain::clock_hint;
 use crate::work::Work;
-use candor_wire::{Name, RData, RType, Rcode};
+use candor_wire::{Name, RData, RType, Rcode, Record};
 use std::net::SocketAddr;
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// The deepest kept cut at or above `name` whose trust is current, or
+    /// made current again: a cut whose (bogus) verdict ran out keeps its
+    /// servers, and its trust is established anew from the closest cut
+    /// above it (the parent's DS, or an anchor), as a referral's would be.
+    pub(crate) async fn closest_cut(&self, name: &Name, work: &mut Work) -> Option<Cut> {
+        let now = self.clock.monotonic();
+        let mut from = name.clone();
+        loop {
+            let (cut, fresh) = self.cuts.closest(&from, now)?;
+            if fresh {
+                return Some(cut);
+            }
+            let parent = cut.zone.parent()?;
+            let trust = if let Some(anchor) = self.cfg.anchors.get(&cut.zone).cloned() {
+                Some(self.zone_keys(&cut, &anchor.ds, &anchor.keys, work).await.unwrap_or_else(Trust::Bogus))
+            } else {
+                match self.cuts.closest(&parent, now) {
+                    Some((above, true)) => match &above.trust {
+                        // The DS RRset a referral gave, when still kept; else asked for.
+                        Trust::Secure(keys) => match self.cache.rrset(&cut.zone, RType::DS, now) {
+                            Some((records, true, _)) => {
+                                let ds_set: Vec<Record> =
+                                    records.iter().filter(|r| r.rtype() == RType::DS).cloned().collect();
+                                Some(self.trust_via_ds(keys, &cut, &ds_set, &records, work).await)
+                            }
+                            _ => self.trust_by_ds_query(&above, &cut, work).await.ok(),
+                        },
+                        t => Some(t.clone()),
+                    },
+                    _ => None,
+                }
+            };
+            match trust {
+                Some(trust) => {
+                    self.cuts.retrust(&cut.zone, &trust, now);
+                    return Some(Cut { trust, ..cut });
+                }
+                // Not established here: start from a cut above it.
+                None => from = parent,
+            }
+        }
+    }
+
     pub(crate) async fn resolve_one(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
         let now = self.clock.unix();
         let servfail = Resolution::servfail;

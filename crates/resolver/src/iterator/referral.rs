@@ -41,6 +41,28 @@ pub(crate) fn ds_from_referral(mut msg: Message, zone: &Name) -> Message {
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// An authoritative answer that names the zone's NS RRset: name
+    /// servers the parent's referral did not list are kept with the cut,
+    /// to be looked up when the known ones fail (the child's word on its
+    /// servers outranks the parent's, RFC 2181 §5.4.1).
+    pub(crate) fn learn_child_ns(&self, cut: &Cut, msg: &Message) {
+        if !msg.header.flags.aa {
+            return;
+        }
+        let extra: Vec<Name> = msg
+            .authority
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Ns(n) if r.owner == cut.zone && !cut.pending.contains(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        if extra.is_empty() {
+            return;
+        }
+        self.cuts.add_pending(&cut.zone, extra, self.clock.monotonic());
+    }
+
     /// Take a referral: the child's servers from in-bailiwick glue, and its
     /// trust from the parent's DS (or the parent's proof that there is none).
     pub(crate) async fn follow(&self, cut: &Cut, msg: &Message, child: &Name, work: &mut Work) -> Result<Cut, Failure> {

@@ -1,0 +1,52 @@
+//! What the caches hold: an answer with its verdict, an RRset with its
+//! verdict, a group of verified denial records; and the small rules every
+//! cache shares (what a flush reaches, how long a negative answer lives).
+
+use std::time::Duration;
+
+use candor_wire::{Name, RData, RType, Rcode, Record};
+
+use crate::security::Resolution;
+
+pub(crate) type Key = (Name, RType);
+
+pub(crate) struct Entry {
+    pub(crate) resolution: Resolution,
+    pub(crate) stored: Duration,
+    pub(crate) expires: Duration,
+}
+
+/// One cached RRset with its RRSIGs.
+pub(crate) struct RrsetEntry {
+    pub(crate) records: Vec<Record>,
+    pub(crate) secure: bool,
+    pub(crate) stored: Duration,
+    pub(crate) expires: Duration,
+}
+
+/// One answer's verified denial records.
+pub(crate) struct ProofGroup {
+    pub(crate) records: Vec<Record>,
+    pub(crate) expires: Duration,
+}
+
+/// Is `name` dropped by a flush of `zone` (its subtree, or the name alone)?
+pub(crate) fn flushed(name: &Name, zone: &Name, subtree: bool) -> bool {
+    if subtree { name.is_subdomain_of(zone) } else { name == zone }
+}
+
+/// The TTL a set of records may be kept: their smallest TTL, or for a
+/// negative answer the SOA's minimum field capped by its TTL (RFC 2308).
+pub(crate) fn min_ttl(records: &[Record], rcode: Rcode) -> u32 {
+    let negative = rcode == Rcode::NXDOMAIN || records.iter().any(|r| r.rtype() == RType::SOA);
+    if negative {
+        return records
+            .iter()
+            .find_map(|r| match &r.data {
+                RData::Soa(s) => Some(s.minimum.min(r.ttl)),
+                _ => None,
+            })
+            .unwrap_or(0);
+    }
+    records.iter().map(|r| r.ttl).min().unwrap_or(0)
+}

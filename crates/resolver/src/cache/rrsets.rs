@@ -1,0 +1,109 @@
+//! The RRset cache: the RRsets of secure and insecure answers, by owner
+//! and type, with their verdict, for other questions they answer (a CNAME
+//! asked for itself, a DNAME rewriting other names, a chain's target, a
+//! name server's address).
+
+use std::time::Duration;
+
+use candor_wire::{Name, RData, RType, Rcode, Record};
+
+use crate::cache::Cache;
+use crate::cache::entry::{Key, RrsetEntry};
+use crate::security::{Resolution, Security};
+use crate::sync::lock;
+
+impl Cache {
+    /// Keep each RRset of a secure or insecure answer on its own, with its
+    /// verdict. Left out: RRsets expanded from a wildcard (their proof is
+    /// the answer's, not theirs) and CNAMEs synthesised from a DNAME (the
+    /// DNAME is kept).
+    pub(crate) fn keep_rrsets(&self, r: &Resolution, now: Duration, unix_now: u64) {
+        let secure = match r.security {
+            Security::Secure => true,
+            Security::Insecure(_) => false,
+            _ => return,
+        };
+        if !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN | Rcode::YXDOMAIN) || r.answers.is_empty() {
+            return;
+        }
+        let mut kept: Vec<(Key, RrsetEntry)> = Vec::new();
+        // The answer's RRsets; of the other sections, only what a
+        // non-minimal answer validated for the zone: its NS RRset and the
+        // name servers' addresses (for referrals built from the cache).
+        type Wanted = fn(RType) -> bool;
+        let sections: [(&[Record], Wanted); 3] = [
+            (&r.answers, |_| true),
+            (&r.authority, |t| t == RType::NS),
+            (&r.additional, |t| matches!(t, RType::A | RType::AAAA)),
+        ];
+        for (section, wanted) in sections {
+            for rr in section.iter().filter(|rr| rr.rtype() != RType::RRSIG && wanted(rr.rtype())) {
+                let key = (rr.owner.to_lowercase(), rr.rtype());
+                if kept.iter().any(|(k, _)| *k == key) {
+                    continue;
+                }
+                let covers = |x: &Record| match &x.data {
+                    RData::Rrsig(s) => x.owner == rr.owner && s.type_covered == rr.rtype(),
+                    _ => x.owner == rr.owner && x.rtype() == rr.rtype(),
+                };
+                let records: Vec<Record> = section.iter().filter(|x| covers(x)).cloned().collect();
+                let expanded = records
+                    .iter()
+                    .any(|x| matches!(&x.data, RData::Rrsig(s) if usize::from(s.labels) < x.owner.rrsig_label_count()));
+                let signed = records.iter().any(|x| x.rtype() == RType::RRSIG);
+                let synthesised = rr.rtype() == RType::CNAME
+                    && !signed
+                    && r.answers.iter().any(|d| d.rtype() == RType::DNAME && rr.owner.is_subdomain_of(&d.owner));
+                // A secure answer's RRsets are all signed and verified; of an
+                // insecure answer's, only the unsigned ones are surely insecure
+                // (a signed one may be a secure link of the chain).
+                if expanded || synthesised || secure != signed {
+                    continue;
+                }
+                let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
+                let ttl = self.signed_ttl(shortest, &records, unix_now);
+                if !ttl.is_zero() {
+                    kept.push((key, RrsetEntry { records, secure, stored: now, expires: now + ttl }));
+                }
+            }
+        }
+        let mut rrsets = lock(&self.rrsets);
+        for (key, entry) in kept {
+            rrsets.put(key, entry);
+        }
+    }
+
+    /// Keep one verified RRset (with its RRSIGs) that came outside an
+    /// answer: a DS RRset from a referral.
+    /// Returns how long it is kept (`None`: not kept, its TTL is zero).
+    pub fn keep_rrset(&self, records: &[Record], secure: bool, now: Duration, unix_now: u64) -> Option<Duration> {
+        let first = records.iter().find(|x| x.rtype() != RType::RRSIG)?;
+        let key = (first.owner.to_lowercase(), first.rtype());
+        let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
+        let ttl = self.signed_ttl(shortest, records, unix_now);
+        if ttl.is_zero() {
+            return None;
+        }
+        let entry = RrsetEntry { records: records.to_vec(), secure, stored: now, expires: now + ttl };
+        lock(&self.rrsets).put(key, entry);
+        Some(ttl)
+    }
+
+    /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted
+    /// down), whether it was secure, and how much longer it is kept.
+    pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, bool, Duration)> {
+        let key = (owner.to_lowercase(), rtype);
+        let mut rrsets = lock(&self.rrsets);
+        let e = rrsets.get(&key)?;
+        if e.expires <= now {
+            rrsets.pop(&key);
+            return None;
+        }
+        let elapsed = now.saturating_sub(e.stored).as_secs() as u32;
+        let mut records = e.records.clone();
+        for rr in &mut records {
+            rr.ttl = rr.ttl.saturating_sub(elapsed);
+        }
+        Some((records, e.secure, e.expires - now))
+    }
+}
