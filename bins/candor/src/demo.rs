@@ -13,7 +13,7 @@ use candor_wire::{Edns, EdnsOption, Message, Name, Question, RData, RType, Rcode
 use tokio::net::UdpSocket;
 
 use crate::DemoArgs;
-use crate::server::{Acl, listen};
+use candor_server::{Acl, listen};
 
 /// One stub query over UDP (DO set, EDNS 1232), falling back to TCP on TC.
 async fn stub_query(server: SocketAddr, qname: &Name, qtype: RType) -> Option<Message> {
@@ -108,7 +108,7 @@ async fn demo(args: &DemoArgs) -> u8 {
     let mut listeners = Vec::new();
     for (i, off) in offsets.iter().enumerate() {
         let clock = ManualClock::at((now as i64 + off) as u64);
-        let resolver = crate::server::Current::new(Resolver::new(config.clone(), NetTransport::new(), clock));
+        let resolver = candor_server::Current::new(Resolver::new(config.clone(), NetTransport::new(), clock));
         let port = if *off == 0 { args.port } else { 0 };
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
         match listen(resolver, &[addr], Acl::default(), 1).await {

@@ -17,15 +17,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub mod config;
-pub mod control;
+mod control;
 mod demo;
 mod lab;
-mod pktinfo;
 pub mod replay;
-pub mod replies;
 mod serve;
-pub mod server;
 mod trace;
+mod upstream;
 mod verify_zone;
 
 /// Exit status for a command-line usage error (sysexits `EX_USAGE`).

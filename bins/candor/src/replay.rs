@@ -13,7 +13,7 @@ use candor_replay::{Dialect, Outcome, SimClock, SimNet, Tier};
 use candor_resolver::{Prefix, Resolver};
 
 use crate::ReplayArgs;
-use crate::server::{Acl, handle};
+use candor_server::{Acl, handle};
 
 /// The dialect of a scenario file, from its directory.
 pub fn dialect_of(path: &Path) -> Dialect {

@@ -5,12 +5,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use candor_anchor::Anchors;
-use candor_resolver::{Clock, Config, ManualClock, NetTransport, Outbound, Prefix, Resolver, RootHints, SystemClock};
+use candor_resolver::{Clock, Config, NetTransport, Resolver};
 
 use crate::ServeArgs;
 use crate::config::FileConfig;
-use crate::server::{Acl, Current, listen};
+use crate::upstream::{AnyClock, apply_upstream_flags, base_config, prefixes};
+use candor_server::{Acl, Current, listen};
 
 /// Exit status for a configuration error (sysexits `EX_CONFIG`).
 const EXIT_CONFIG: u8 = 78;
@@ -18,44 +18,6 @@ const EXIT_CONFIG: u8 = 78;
 /// Tries of the start-up clock check before it reports that it could not
 /// fetch the root's signatures.
 const CLOCK_CHECK_ATTEMPTS: u32 = 5;
-
-/// The wall clock, or a pinned one (`--now`).
-#[derive(Clone)]
-pub(crate) enum AnyClock {
-    System(SystemClock),
-    Pinned(ManualClock, SystemClock),
-}
-
-impl AnyClock {
-    /// The wall clock, or pinned at `--now` when given (a usage error if
-    /// it does not parse).
-    pub(crate) fn from_flag(now: Option<&str>) -> Result<AnyClock, String> {
-        match now {
-            None => Ok(AnyClock::System(SystemClock::new())),
-            Some(t) => Ok(AnyClock::Pinned(ManualClock::at(crate::lab::parse_now(Some(t))?), SystemClock::new())),
-        }
-    }
-}
-
-impl Clock for AnyClock {
-    fn unix(&self) -> u64 {
-        match self {
-            AnyClock::System(c) => c.unix(),
-            AnyClock::Pinned(c, _) => c.unix(),
-        }
-    }
-    fn monotonic(&self) -> Duration {
-        match self {
-            // A pinned wall clock still needs real monotonic time for TTLs.
-            AnyClock::System(c) => c.monotonic(),
-            AnyClock::Pinned(_, mono) => mono.monotonic(),
-        }
-    }
-}
-
-pub(crate) fn prefixes(list: &[String], what: &str) -> Result<Vec<Prefix>, String> {
-    list.iter().map(|p| p.parse::<Prefix>().map_err(|e| format!("{what} {e}"))).collect()
-}
 
 /// Running as root? (Linux: the real UID in /proc/self/status.)
 fn is_root() -> bool {
@@ -76,33 +38,6 @@ fn default_anchor_state() -> Option<std::path::PathBuf> {
         std::path::PathBuf::from(std::env::var_os("HOME")?).join(".local/state/candor")
     };
     Some(dir.join("root-anchor.state"))
-}
-
-/// The roots and anchors (a file, else the IANA defaults): the resolver
-/// configuration every subcommand that resolves starts from.
-pub(crate) fn base_config(hints: Option<&std::path::Path>, anchor: Option<&std::path::Path>) -> Result<Config, String> {
-    let hints = match hints {
-        Some(p) => RootHints::from_file(p).map_err(|e| format!("root hints {}: {e}", p.display()))?,
-        None => RootHints::iana(),
-    };
-    let anchors = match anchor {
-        Some(p) => Anchors::from_file(p).map_err(|e| format!("trust anchor {}: {e}", p.display()))?,
-        None => Anchors::iana_root(),
-    };
-    Ok(Config::new(hints.addresses(), anchors))
-}
-
-/// The upstream flags that override everything else: the authorities'
-/// port and the networks queries may go to.
-pub(crate) fn apply_upstream_flags(up: &crate::UpstreamArgs, cfg: &mut Config) -> Result<(), String> {
-    if let Some(port) = up.authority_port {
-        cfg.port = port;
-    }
-    if !up.outbound_allow.is_empty() {
-        cfg.outbound =
-            Outbound { allow: Some(prefixes(&up.outbound_allow, "--outbound-allow")?), ..Outbound::default() };
-    }
-    Ok(())
 }
 
 /// Build the resolver's configuration: flags, then the file, then defaults.
@@ -204,9 +139,12 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
     };
     rt.block_on(async {
         let current = Current::new(Resolver::new(cfg, NetTransport::new(), clock.clone()));
-        let control_path =
-            args.control.clone().or_else(|| file.control_socket.clone()).unwrap_or_else(crate::control::default_socket);
-        let control = match crate::control::listen(Arc::clone(&current), &control_path) {
+        let control_path = args
+            .control
+            .clone()
+            .or_else(|| file.control_socket.clone())
+            .unwrap_or_else(candor_server::control::default_socket);
+        let control = match candor_server::control::listen(Arc::clone(&current), &control_path) {
             Ok(h) => Some(h),
             Err(e) => {
                 tracing::warn!("no control socket at {}: {e}", control_path.display());

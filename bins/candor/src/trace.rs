@@ -14,7 +14,7 @@ use candor_resolver::{Clock, Config, Failure, Forward, Link, LinkState, NetTrans
 use candor_wire::{Dnskey, Ds, Name, RData, RType, Rrsig, Timestamp};
 
 use crate::TraceArgs;
-use crate::serve::AnyClock;
+use crate::upstream::AnyClock;
 
 /// Exit statuses, by verdict.
 const EXIT_SECURE: u8 = 0;
@@ -243,8 +243,8 @@ pub(crate) fn js(s: &str) -> String {
 
 fn build_config(args: &TraceArgs) -> Result<Config, String> {
     let up = &args.upstream;
-    let mut cfg = crate::serve::base_config(up.root_hints.as_deref(), up.trust_anchor.as_deref())?;
-    crate::serve::apply_upstream_flags(up, &mut cfg)?;
+    let mut cfg = crate::upstream::base_config(up.root_hints.as_deref(), up.trust_anchor.as_deref())?;
+    crate::upstream::apply_upstream_flags(up, &mut cfg)?;
     if let Some(server) = args.server {
         cfg.forwards = vec![Forward { zone: Name::root(), servers: vec![server] }];
     }

@@ -11,8 +11,12 @@
 //! query becomes a reply); the corpus itself stays in the shared directory
 //! and is never copied into the repository.
 
+mod compare;
+mod net;
 mod parse;
 mod run;
 
+pub use compare::Tier;
+pub use net::{SimClock, SimNet};
 pub use parse::{Dialect, Entry, ParseError, Range, Scenario, Step, parse};
-pub use run::{Answerer, Outcome, SimClock, SimNet, Tier, run};
+pub use run::{Answerer, Outcome, run};

@@ -85,7 +85,7 @@ pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX]) -> Option<Plain> {
             if opt.first() != Some(&0) || opt.get(1..3)? != [0, 41] || opt.get(9..11)? != [0, 0] {
                 return None;
             }
-            let size = u16::from_be_bytes([*opt.get(3)?, *opt.get(4)?]).clamp(512, crate::server::MAX_UDP);
+            let size = u16::from_be_bytes([*opt.get(3)?, *opt.get(4)?]).clamp(512, crate::reply::MAX_UDP);
             *key.get_mut(k)? = 1;
             k += 1;
             for &b in size.to_be_bytes().iter().chain(opt.get(5..9)?) {

@@ -1,0 +1,36 @@
+//! Who may query: an allow-list of prefixes (default: loopback and the
+//! private ranges, so a LAN drop-in is not an open resolver).
+
+use std::net::IpAddr;
+
+use candor_resolver::Prefix;
+
+/// Who may query.
+#[derive(Debug, Clone)]
+pub struct Acl {
+    allow: Vec<Prefix>,
+}
+
+impl Default for Acl {
+    /// Loopback and the private ranges: a LAN drop-in is not an open resolver.
+    fn default() -> Acl {
+        let allow =
+            ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"]
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+        Acl { allow }
+    }
+}
+
+impl Acl {
+    /// An ACL allowing exactly these networks.
+    pub fn new(allow: Vec<Prefix>) -> Acl {
+        Acl { allow }
+    }
+
+    /// May `ip` query?
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow.iter().any(|p| p.contains(ip))
+    }
+}

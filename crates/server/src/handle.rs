@@ -1,0 +1,110 @@
+//! One request end to end: what needs no network (errors, ACL, ANY, RD=0,
+//! local zones and cache hits) answered on the spot, the rest resolved and
+//! shaped; failures logged.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use candor_resolver::{Clock, Resolution, Resolver, Security, Transport};
+use candor_wire::{Message, RType, Rcode};
+
+use crate::acl::Acl;
+use crate::reply::{EDE_NOT_AUTHORITATIVE, add_ede, reply_to};
+use crate::request::{Request, check};
+use crate::shape::{minimal_any, shape};
+use crate::truncate::to_udp;
+
+/// What [`immediate`] decided about a request.
+pub enum Immediate {
+    /// The reply (or `None`: nothing to send).
+    Reply(Option<Vec<u8>>),
+    /// A UDP reply built from cached secure or insecure data: it may be
+    /// reused as it is, TTLs counted down, for this long.
+    Reusable(Vec<u8>, Duration),
+    /// The parsed query needs the network: hand it to [`resolve_and_reply`].
+    Resolve(Message),
+}
+
+/// Answer what needs no network (errors, ACL, ANY, RD=0, local zones and
+/// cache hits) on the spot; anything else is returned for resolution.
+pub fn immediate<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    bytes: &[u8],
+    client: IpAddr,
+    acl: &Acl,
+    udp: bool,
+) -> Immediate {
+    let q = match check(bytes, client, acl) {
+        None => return Immediate::Reply(None),
+        Some(Request::Done(m)) => return Immediate::Reply(if udp { to_udp(None, m) } else { m.to_wire().ok() }),
+        Some(Request::Resolve(q)) => q,
+    };
+    let Some(qd) = q.question() else { return Immediate::Reply(None) };
+    let m = if qd.qtype == RType::ANY {
+        minimal_any(&q)
+    } else if !q.header.flags.rd {
+        // RD=0: from what is known without asking (the caches, locally
+        // served zones), else a referral to the closest cached delegation.
+        match resolver.answer_now(&qd.name, qd.qtype).or_else(|| resolver.referral_from_cache(&qd.name)) {
+            Some(r) => shape(&q, &r),
+            None => {
+                let mut m = reply_to(&q, Rcode::REFUSED);
+                add_ede(&mut m, EDE_NOT_AUTHORITATIVE, "not in the cache, and recursion was not desired".to_owned());
+                m
+            }
+        }
+    } else {
+        match resolver.answer_now_with_lifetime(&qd.name, qd.qtype) {
+            Some((r, lifetime)) => {
+                let m = shape(&q, &r);
+                if udp && matches!(r.security, Security::Secure | Security::Insecure(_)) {
+                    return match to_udp(q.edns.as_ref(), m) {
+                        Some(wire) => Immediate::Reusable(wire, lifetime),
+                        None => Immediate::Reply(None),
+                    };
+                }
+                m
+            }
+            None => return Immediate::Resolve(q),
+        }
+    };
+    Immediate::Reply(if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() })
+}
+
+/// Resolve a query [`immediate`] could not answer, and shape the reply.
+pub async fn resolve_and_reply<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    q: Message,
+    udp: bool,
+) -> Option<Vec<u8>> {
+    let qd = q.question()?;
+    let r = resolver.resolve(&qd.name, qd.qtype).await;
+    log_failure(&qd.name, qd.qtype, &r);
+    let m = shape(&q, &r);
+    if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
+}
+
+/// Answer one request end to end.
+pub async fn handle<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    bytes: &[u8],
+    client: IpAddr,
+    acl: &Acl,
+    udp: bool,
+) -> Option<Vec<u8>> {
+    match immediate(resolver, bytes, client, acl, udp) {
+        Immediate::Reply(reply) => reply,
+        Immediate::Reusable(wire, _) => Some(wire),
+        Immediate::Resolve(q) => resolve_and_reply(resolver, q, udp).await,
+    }
+}
+
+pub(crate) fn log_failure(qname: &candor_wire::Name, qtype: RType, r: &Resolution) {
+    if r.from_cache {
+        return;
+    }
+    if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
+        let (code, text) = f.ede();
+        tracing::warn!(kind = f.kind.id(), ede = code, "validating {qname}/{qtype}: {text}");
+    }
+}

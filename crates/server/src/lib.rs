@@ -1,0 +1,44 @@
+//! # candor-server
+//!
+//! The stub-facing side of candor: what stands between a stub resolver
+//! (dig, glibc, systemd-resolved) and [`candor_resolver::Resolver`].
+//!
+//! **Owns**: the listeners and their workers ([`listen`]: UDP and TCP per
+//! address, `SO_REUSEPORT`, TCP pipelining), the [`Acl`], request checks
+//! ([`check`]: FORMERR, NOTIMP, BADVERS, REFUSED + EDE 18), response
+//! shaping ([`shape`]: AD, DNSSEC records with DO, SERVFAIL + EDE, CD=1,
+//! RFC 8482 for ANY) and UDP truncation ([`to_udp`]), the cache of
+//! finished responses for repeated plain questions ([`replies`]), the
+//! resolver in service and its reload ([`Current`]), and the server side
+//! of the control socket ([`control`]).
+//!
+//! **Must not know about**: resolver internals (it uses the resolver's
+//! public API only); the lab and replay crates (test infrastructure: the
+//! serving path never links them, `tests/architecture.rs` checks it);
+//! command-line parsing and configuration files (the binary's).
+//!
+//! **Known limitations**: TCP connection slots are taken before the ACL is
+//! checked, and reading a message body or writing a response has no
+//! timeout; resolutions in flight are not bounded and identical questions
+//! are not merged; no DoT/DoH, cookies or rate limiting yet.
+
+mod acl;
+pub mod control;
+mod current;
+mod handle;
+mod listen;
+mod pktinfo;
+pub mod replies;
+mod reply;
+mod request;
+mod shape;
+mod truncate;
+
+pub use acl::Acl;
+pub use current::Current;
+pub use handle::{Immediate, handle, immediate, resolve_and_reply};
+pub use listen::{Listeners, listen};
+pub use reply::MAX_UDP;
+pub use request::{Request, check};
+pub use shape::{minimal_any, shape};
+pub use truncate::to_udp;

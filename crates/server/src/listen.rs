@@ -1,0 +1,238 @@
+//! Listeners and workers: UDP and TCP sockets per address (`SO_REUSEPORT`,
+//! one per worker), cache hits answered on the receiving task, repeated
+//! plain questions from the reply cache, TCP connections pipelined (RFC
+//! 7766) within a fixed number of slots.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use candor_resolver::{Clock, Transport};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::task::JoinSet;
+
+use crate::acl::Acl;
+use crate::current::Current;
+use crate::handle::{Immediate, handle, immediate, resolve_and_reply};
+use crate::replies::{self, Replies};
+
+/// TCP connections served at once; more wait for a free slot.
+pub(crate) const MAX_TCP_CONNECTIONS: usize = 256;
+
+/// Finished UDP responses kept for repeated questions.
+pub(crate) const REPLY_CACHE_ENTRIES: usize = 65_536;
+
+/// Running listeners.
+pub struct Listeners {
+    tasks: JoinSet<()>,
+    /// The addresses bound.
+    pub bound: Vec<SocketAddr>,
+}
+
+impl Listeners {
+    /// Stop listening.
+    pub fn stop(mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+/// A socket on `addr` that other workers can bind too (`SO_REUSEPORT`:
+/// the kernel spreads queries over them).
+pub(crate) fn reuse_socket(addr: SocketAddr, tcp: bool) -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let (ty, proto) = if tcp { (Type::STREAM, Protocol::TCP) } else { (Type::DGRAM, Protocol::UDP) };
+    let s = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
+    s.set_reuse_address(true)?;
+    s.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    if tcp {
+        s.listen(1024)?;
+    }
+    Ok(s)
+}
+
+/// Listen on `addrs` (UDP and TCP each) with `workers` sockets per address
+/// and protocol, and answer with `resolver`.
+pub async fn listen<T, C>(
+    resolver: Arc<Current<T, C>>,
+    addrs: &[SocketAddr],
+    acl: Acl,
+    workers: usize,
+) -> std::io::Result<Listeners>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    let acl = Arc::new(acl);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
+    let replies = Arc::new(Replies::new(REPLY_CACHE_ENTRIES));
+    let mut tasks = JoinSet::new();
+    let mut bound = Vec::new();
+    for requested in addrs {
+        // Port 0: the first socket picks the port, the others share it.
+        let wildcard = requested.ip().is_unspecified();
+        let udp_socket = |addr: SocketAddr| -> std::io::Result<UdpSocket> {
+            let s = reuse_socket(addr, false)?;
+            if wildcard {
+                crate::pktinfo::enable(&s, addr.is_ipv6())?;
+            }
+            UdpSocket::from_std(s.into())
+        };
+        let first = udp_socket(*requested)?;
+        let addr = first.local_addr()?;
+        bound.push(addr);
+        let mut udps = vec![first];
+        let mut tcps = vec![TcpListener::from_std(reuse_socket(addr, true)?.into())?];
+        for _ in 1..workers.max(1) {
+            udps.push(udp_socket(addr)?);
+            tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
+        }
+        for (udp, tcp) in udps.into_iter().zip(tcps) {
+            let shared = (Arc::clone(&resolver), Arc::clone(&acl), Arc::clone(&slots), Arc::clone(&replies));
+            spawn_worker(&mut tasks, shared, (Arc::new(udp), wildcard), tcp);
+        }
+    }
+    Ok(Listeners { tasks, bound })
+}
+
+/// The resolver, the ACL, the TCP connection slots and the response cache
+/// all workers share.
+pub(crate) type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<tokio::sync::Semaphore>, Arc<Replies>);
+
+pub(crate) fn spawn_worker<T, C>(
+    tasks: &mut JoinSet<()>,
+    (resolver, acl, slots, replies): Shared<T, C>,
+    (udp, wildcard): (Arc<UdpSocket>, bool),
+    tcp: TcpListener,
+) where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    {
+        let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
+        tasks.spawn(async move {
+            let mut buf = vec![0u8; 65_535];
+            let mut key = [0u8; replies::KEY_MAX];
+            loop {
+                // On a wildcard address, note where the query was sent, to answer from there.
+                let received = if wildcard {
+                    crate::pktinfo::recv(&udp, &mut buf).await
+                } else {
+                    udp.recv_from(&mut buf).await.map(|(n, p)| (n, p, None))
+                };
+                let Ok((n, peer, dst)) = received else { continue };
+                let resolver = r.get();
+                let query = buf.get(..n).unwrap_or(&[]);
+                // A repeated plain question: the response as it was sent last time.
+                let plain = replies::plain(query, &mut key).filter(|_| a.allows(peer.ip()));
+                let now = resolver.monotonic();
+                let generation = resolver.cache().generation();
+                if let Some(p) = plain
+                    && let Some(resp) = replies.get(key.get(..p.key_len).unwrap_or(&[]), query, p, now, generation)
+                {
+                    let _ = send_udp(&udp, &resp, peer, dst, wildcard).await;
+                    continue;
+                }
+                // Cache hits are answered here, without a task per query.
+                let reply = match immediate(&resolver, query, peer.ip(), &a, true) {
+                    Immediate::Reply(reply) => reply,
+                    Immediate::Reusable(wire, lifetime) => {
+                        if let Some(p) = plain {
+                            replies.put(key.get(..p.key_len).unwrap_or(&[]), &wire, now, lifetime, generation);
+                        }
+                        Some(wire)
+                    }
+                    Immediate::Resolve(q) => {
+                        let u = Arc::clone(&udp);
+                        tokio::spawn(async move {
+                            if let Some(resp) = resolve_and_reply(&resolver, q, true).await {
+                                let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
+                            }
+                        });
+                        continue;
+                    }
+                };
+                if let Some(resp) = reply {
+                    let _ = send_udp(&udp, &resp, peer, dst, wildcard).await;
+                }
+            }
+        });
+        let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
+        tasks.spawn(async move {
+            loop {
+                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
+                let Ok((stream, peer)) = tcp.accept().await else { continue };
+                let (r, a) = (Arc::clone(&r), Arc::clone(&a));
+                tokio::spawn(async move {
+                    let _ = tcp_conn(stream, peer.ip(), r, a).await;
+                    drop(permit);
+                });
+            }
+        });
+    }
+}
+
+/// Send one UDP reply, from the address the query came to on a wildcard socket.
+pub(crate) async fn send_udp(
+    udp: &UdpSocket,
+    resp: &[u8],
+    peer: SocketAddr,
+    dst: Option<IpAddr>,
+    wildcard: bool,
+) -> std::io::Result<usize> {
+    if wildcard { crate::pktinfo::send(udp, resp, peer, dst).await } else { udp.send_to(resp, peer).await }
+}
+
+/// Queries one TCP connection may have in flight at once.
+pub(crate) const TCP_PIPELINE: usize = 32;
+
+/// One TCP connection (RFC 7766): several queries, each answered as soon
+/// as it is resolved, so answers may come out of order; idle connections
+/// close after 10 s.
+pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
+    s: TcpStream,
+    peer: IpAddr,
+    current: Arc<Current<T, C>>,
+    acl: Arc<Acl>,
+) -> std::io::Result<()> {
+    let (mut rd, mut wr) = s.into_split();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TCP_PIPELINE);
+    let writer = tokio::spawn(async move {
+        while let Some(resp) = rx.recv().await {
+            let Ok(n) = u16::try_from(resp.len()) else { continue };
+            let mut framed = n.to_be_bytes().to_vec();
+            framed.extend_from_slice(&resp);
+            if wr.write_all(&framed).await.is_err() {
+                return;
+            }
+        }
+    });
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(TCP_PIPELINE));
+    loop {
+        let mut len = [0u8; 2];
+        match tokio::time::timeout(Duration::from_secs(10), rd.read_exact(&mut len)).await {
+            Ok(Ok(_)) => {}
+            _ => break,
+        }
+        let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        if rd.read_exact(&mut q).await.is_err() {
+            break;
+        }
+        let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
+        let (r, a, tx) = (current.get(), Arc::clone(&acl), tx.clone());
+        tokio::spawn(async move {
+            if let Some(resp) = handle(&r, &q, peer, &a, false).await {
+                let _ = tx.send(resp).await;
+            }
+            drop(permit);
+        });
+    }
+    drop(tx);
+    let _ = writer.await;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Shaping a resolution into the response a stub gets (DESIGN.md
+//! "Answers to stubs"): AD only for secure data a DO or AD client asked
+//! about, DNSSEC records only with DO (or asked for by type), SERVFAIL with
+//! the failure's EDE, the data itself for CD=1; RFC 8482 for ANY.
+
+use candor_resolver::{Resolution, Security};
+use candor_wire::{Message, RData, RType, Rcode, Record};
+
+use crate::reply::{EDE_CACHED_ERROR, add_ede, reply_to};
+
+/// Shape a resolution into the response to `q` (DESIGN.md "Answers to stubs").
+pub fn shape(q: &Message, r: &Resolution) -> Message {
+    let do_bit = q.edns.as_ref().is_some_and(|e| e.dnssec_ok);
+    let cd = q.header.flags.cd;
+    let wants_ad = do_bit || q.header.flags.ad;
+    let mut m = reply_to(q, r.rcode);
+    let keep = |rr: &&Record| do_bit || !matches!(rr.rtype(), RType::RRSIG | RType::NSEC | RType::NSEC3);
+    // DNSSEC records asked for by type are the answer, DO or not (RFC 4035
+    // §3.2.1).
+    let qtype = q.question().map(|qd| qd.qtype);
+    let keep_answer = |rr: &&Record| keep(rr) || Some(rr.rtype()) == qtype;
+    let with_data = |m: &mut Message| {
+        m.answers = r.answers.iter().filter(keep_answer).cloned().collect();
+        m.authority = r.authority.iter().filter(keep).cloned().collect();
+        m.additional = r.additional.iter().filter(keep).cloned().collect();
+    };
+    match &r.security {
+        Security::Secure => {
+            with_data(&mut m);
+            m.header.flags.ad = wants_ad;
+        }
+        Security::Insecure(info) => {
+            with_data(&mut m);
+            if let Some(f) = info {
+                let (code, text) = f.ede();
+                add_ede(&mut m, code, text);
+            }
+        }
+        Security::Bogus(f) if cd => {
+            // RFC 6840 §5.9: CD=1 gets the data, without AD.
+            with_data(&mut m);
+            let (code, text) = f.ede();
+            add_ede(&mut m, code, text);
+        }
+        Security::Bogus(f) | Security::Servfail(f) => {
+            m.header.rcode = Rcode::SERVFAIL;
+            let (code, text) = f.ede();
+            add_ede(&mut m, code, text.clone());
+            if r.from_cache {
+                add_ede(&mut m, EDE_CACHED_ERROR, format!("cached failure: {text}"));
+            }
+        }
+    }
+    m
+}
+
+/// The RFC 8482 answer to ANY: one synthesised HINFO.
+pub fn minimal_any(q: &Message) -> Message {
+    let mut m = reply_to(q, Rcode::NOERROR);
+    if let Some(qd) = q.question() {
+        m.answers.push(Record::new(
+            qd.name.clone(),
+            3600,
+            RData::Hinfo(candor_wire::Hinfo { cpu: b"RFC8482".to_vec(), os: Vec::new() }),
+        ));
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_wire::Edns;
+    use candor_wire::text::parse_zone;
+    use candor_wire::{Name, Question};
+
+    fn query(qtype: RType, dnssec_ok: bool) -> Message {
+        let mut q = Message::query(1, Question::new("example.".parse::<Name>().unwrap(), qtype));
+        q.edns = Some(Edns { dnssec_ok, ..Edns::default() });
+        q
+    }
+
+    fn resolution(answers: &str, security: Security) -> Resolution {
+        Resolution {
+            rcode: Rcode::NOERROR,
+            answers: parse_zone(answers, None).unwrap(),
+            authority: Vec::new(),
+            security,
+            from_cache: false,
+            additional: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dnssec_records_go_only_to_do_clients_unless_asked_for_by_type() {
+        let sig = "example. 300 RRSIG SOA 13 1 300 2000000000 1000000000 1 example. AAAA\n";
+        let soa = format!("example. 300 SOA ns.example. h.example. 1 2 3 4 5\n{sig}");
+        let r = resolution(&soa, Security::Secure);
+        assert_eq!(shape(&query(RType::SOA, false), &r).answers.len(), 1, "RRSIG stripped without DO");
+        assert_eq!(shape(&query(RType::SOA, true), &r).answers.len(), 2);
+        let sigs = resolution(sig, Security::Insecure(None));
+        let m = shape(&query(RType::RRSIG, false), &sigs);
+        assert_eq!(m.answers.len(), 1, "RRSIG asked for: RFC 4035 §3.2.1");
+        assert!(!m.header.flags.ad);
+    }
+}
