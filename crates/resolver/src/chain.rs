@@ -4,8 +4,9 @@
 //! into the worst one. A chain that carries the target zone's own signed
 //! NXDOMAIN proof ends there when that zone's keys are already trusted.
 
+use crate::budget::exhausted;
 use crate::clock::Clock;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::BudgetKind;
 use crate::iterator::cuts::trusted;
 use crate::records::{cap_soa_ttl, dedup_records, dname_rewrite, is_ns_or_sig};
 use crate::resolver::Resolver;
@@ -81,8 +82,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             name = target;
         }
         let now = self.clock.unix();
-        let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-        f.budget = Some(Box::new(("CNAME chain length", u64::from(self.cfg.max_cnames))));
+        let f = exhausted(BudgetKind::CnameChain, &self.cfg, qname, now);
         Resolution {
             rcode: Rcode::SERVFAIL,
             answers,

@@ -204,8 +204,8 @@ pub struct Failure {
     pub window: Option<(u32, u32)>,
     /// The validation time.
     pub now: u64,
-    /// A budget's name and limit, when one tripped.
-    pub budget: Option<Box<(&'static str, u64)>>,
+    /// The budget that ran out, and its limit.
+    pub budget: Option<Box<(BudgetKind, u64)>>,
     /// Server addresses the outbound policy refused to query.
     pub refused: Box<[std::net::IpAddr]>,
     /// The upstream resolver the data came through, when forwarding.
@@ -214,7 +214,57 @@ pub struct Failure {
     pub answered: Option<Box<(std::net::SocketAddr, candor_wire::Rcode)>>,
 }
 
+/// The budgets that bound the work of one client query (DESIGN.md
+/// "Bounded work"); each names itself in the EDE extra-text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BudgetKind {
+    /// Queries sent to authorities or upstreams (NXNS).
+    UpstreamQueries,
+    /// Referrals followed for one name.
+    ReferralDepth,
+    /// Wall time of one resolution (monotonic clock).
+    ResolutionTime,
+    /// CNAME/DNAME links followed.
+    CnameChain,
+    /// RRSIG verifications (KeyTrap, CVE-2023-50387).
+    Verifications,
+    /// NSEC3 hash work per response, in SHA-1 blocks (CVE-2023-50868).
+    Nsec3Hashes,
+}
+
+impl BudgetKind {
+    /// What running out of it is: a validation budget makes the answer
+    /// bogus (EDE 6), a resolution budget leaves no answer (EDE 0).
+    pub fn failure_kind(self) -> FailureKind {
+        match self {
+            BudgetKind::Verifications | BudgetKind::Nsec3Hashes => FailureKind::ValidationBudget,
+            _ => FailureKind::ResolutionBudget,
+        }
+    }
+}
+
+impl std::fmt::Display for BudgetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BudgetKind::UpstreamQueries => "upstream queries",
+            BudgetKind::ReferralDepth => "referral depth",
+            BudgetKind::ResolutionTime => "time per resolution (s)",
+            BudgetKind::CnameChain => "CNAME chain length",
+            BudgetKind::Verifications => "signature verifications per query",
+            BudgetKind::Nsec3Hashes => "NSEC3 hash blocks per response",
+        })
+    }
+}
+
 impl Failure {
+    /// The budget `kind` (whose limit is `limit`) ran out in `zone` at `now`.
+    pub fn exhausted(kind: BudgetKind, limit: u64, zone: Name, now: u64) -> Failure {
+        let mut f = Failure::new(kind.failure_kind(), zone, now);
+        f.budget = Some(Box::new((kind, limit)));
+        f
+    }
+
     /// A failure of `kind` in `zone` at `now`, without further evidence.
     pub fn new(kind: FailureKind, zone: Name, now: u64) -> Failure {
         Failure {
@@ -305,6 +355,7 @@ impl Failure {
             }
         }
         if let Some(&(name, limit)) = self.budget.as_deref() {
+            // `name` is a BudgetKind: its Display is the operator's word for it.
             let _ = write!(t, "; budget {name} (limit {limit}) exhausted");
         }
         if !self.refused.is_empty() {

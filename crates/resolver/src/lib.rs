@@ -21,6 +21,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod answer;
+mod budget;
 mod cache;
 mod chain;
 mod clock;
@@ -42,7 +43,7 @@ mod work;
 pub use cache::{Cache, CacheLimits, CacheStats};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Forward};
-pub use failure::{Failure, FailureKind};
+pub use failure::{BudgetKind, Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use iterator::select::ServerStats;
 pub use outbound::{Outbound, Prefix};

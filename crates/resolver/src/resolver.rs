@@ -3,6 +3,7 @@
 //! the `resolve()` shell that runs a question through chain, iterator and
 //! validator and caches the result.
 
+use crate::budget::Budget;
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::{Config, Forward};
@@ -211,13 +212,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// answer cache, and hand back the chain of trust link by link as it
     /// was walked (for `candor trace`). Nothing is cached.
     pub async fn trace(&self, qname: &Name, qtype: RType) -> (Resolution, Vec<Link>) {
-        let mut work = Work { started: self.clock.monotonic(), trace: Some(Vec::new()), ..Work::default() };
+        let mut work =
+            Work { budget: Budget::starting(self.clock.monotonic()), trace: Some(Vec::new()), ..Work::default() };
         let r = self.resolve_with(qname, qtype, &mut work).await;
         (r, work.trace.unwrap_or_default())
     }
 
     pub(crate) async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
-        let mut work = Work { started: self.clock.monotonic(), ..Work::default() };
+        let mut work = Work { budget: Budget::starting(self.clock.monotonic()), ..Work::default() };
         self.resolve_with(qname, qtype, &mut work).await
     }
 }

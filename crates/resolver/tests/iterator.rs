@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use candor_anchor::Anchors;
 use candor_resolver::{
-    Config, FailureKind, ManualClock, Outbound, Protocol, Resolver, Security, Transport, TransportError,
+    BudgetKind, Config, FailureKind, ManualClock, Outbound, Protocol, Resolver, Security, Transport, TransportError,
 };
 use candor_wire::text::parse_zone;
 use candor_wire::{Message, Name, RType, Rcode};
@@ -314,7 +314,7 @@ async fn referral_chains_stop_at_the_budget() {
     let out = r.resolve(&deep, RType::A).await;
     let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
     assert_eq!(f.kind, FailureKind::ResolutionBudget);
-    assert_eq!(f.budget.as_ref().map(|b| b.0), Some("referral depth"));
+    assert_eq!(f.budget.as_ref().map(|b| b.0), Some(BudgetKind::ReferralDepth));
     assert!(f.ede().1.contains("referral depth (limit 16) exhausted"), "{}", f.ede().1);
 }
 
@@ -354,7 +354,7 @@ async fn cname_loops_stop_at_the_budget() {
     let out = r.resolve(&n("a.example."), RType::A).await;
     let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
     assert_eq!((f.kind, f.kind.ede_code()), (FailureKind::ResolutionBudget, 0));
-    assert_eq!(f.budget.as_deref(), Some(&("CNAME chain length", 8)));
+    assert_eq!(f.budget.as_deref(), Some(&(BudgetKind::CnameChain, 8)));
 }
 
 #[tokio::test]
@@ -364,7 +364,7 @@ async fn upstream_query_budget_holds() {
     let r = resolver(t, &roots);
     let out = r.resolve(&n("www.example."), RType::A).await;
     let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
-    assert_eq!(f.budget.as_deref(), Some(&("upstream queries", 64)));
+    assert_eq!(f.budget.as_deref(), Some(&(BudgetKind::UpstreamQueries, 64)));
 }
 
 #[tokio::test]
@@ -610,7 +610,7 @@ async fn the_time_budget_holds_and_refused_glue_is_named() {
     let r = Resolver::new(cfg, t, clock);
     let out = r.resolve(&n("www.example."), RType::A).await;
     let Security::Servfail(f) = out.security else { panic!("{:?}", out.security) };
-    assert_eq!(f.budget.as_deref(), Some(&("time per resolution (s)", 10)));
+    assert_eq!(f.budget.as_deref(), Some(&(BudgetKind::ResolutionTime, 10)));
     assert_eq!(r.transport().asked().len(), 4);
 
     let t = Scripted::new(|_, _, _| Ok(referral("doc.", "ns.doc.", "ns.doc. 3600 A 192.0.2.53\n")));

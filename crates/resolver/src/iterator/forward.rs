@@ -96,12 +96,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         for server in &fwd.servers {
             let mut proto = Protocol::Udp;
             for _ in 0..2 {
-                if work.queries >= self.cfg.max_queries {
-                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-                    f.budget = Some(Box::new(("upstream queries", u64::from(self.cfg.max_queries))));
-                    return Err(f);
-                }
-                work.queries += 1;
+                work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
                 let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
                 let Some(mut msg) = scrubbed(&bytes, *server, work) else { break };
                 // Only class IN data is about the question (a referral mixing
@@ -168,7 +163,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 msg.answers.iter().filter(|r| r.owner == name && r.rtype() == RType::DS).cloned().collect();
             if !ds_set.is_empty() {
                 let sigs = rrsigs_for(&msg.answers, &name, RType::DS);
-                let verified = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.spent);
+                let verified = self.cfg.validator.verify_rrset(&ds_set, &sigs, keys, now, &mut work.budget.spent);
                 work.record(|| Link::Ds {
                     parent: keys.zone.clone(),
                     child: name.clone(),

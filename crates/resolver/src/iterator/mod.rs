@@ -8,8 +8,9 @@ pub(crate) mod query;
 pub(crate) mod referral;
 pub(crate) mod select;
 
+use crate::budget::exhausted;
 use crate::clock::Clock;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::BudgetKind;
 use crate::iterator::cuts::{CUT_TTL, Cut, referral_ttl};
 use crate::iterator::query::Reply;
 use crate::iterator::referral::{ds_from_referral, referral_has_ds};
@@ -277,8 +278,6 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 Reply::Answer(_) => labels += 1,
             }
         }
-        let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-        f.budget = Some(Box::new(("referral depth", u64::from(self.cfg.max_referrals))));
-        servfail(f)
+        servfail(exhausted(BudgetKind::ReferralDepth, &self.cfg, qname, now))
     }
 }

@@ -138,7 +138,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Ok(Reply::Answer(m)) => is_weak(m),
             Ok(Reply::Referral(..)) => false,
         };
-        if !retry || work.depth >= MAX_NS_DEPTH {
+        if !retry || work.budget.depth >= MAX_NS_DEPTH {
             return first;
         }
         let mut best = first;
@@ -201,17 +201,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let mut proto = Protocol::Udp;
             let mut wire = &with_edns;
             for _ in 0..3 {
-                if work.queries >= self.cfg.max_queries {
-                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-                    f.budget = Some(Box::new(("upstream queries", u64::from(self.cfg.max_queries))));
-                    return Err(f);
-                }
-                if self.clock.monotonic().saturating_sub(work.started) >= self.cfg.max_time {
-                    let mut f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), now);
-                    f.budget = Some(Box::new(("time per resolution (s)", self.cfg.max_time.as_secs())));
-                    return Err(f);
-                }
-                work.queries += 1;
+                work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
                 let sent = self.clock.monotonic();
                 let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
                     Ok(b) => b,

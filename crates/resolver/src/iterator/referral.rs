@@ -105,7 +105,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             .take(MAX_NS_LOOKUPS)
             .map(|n| (*n).clone())
             .collect();
-        if servers.is_empty() && work.depth < MAX_NS_DEPTH {
+        if servers.is_empty() && work.budget.depth < MAX_NS_DEPTH {
             while let Some(name) = (!pending.is_empty()).then(|| pending.remove(0)) {
                 let addrs = self.ns_addresses(&name, work).await;
                 servers.extend(self.servers(&addrs));
@@ -179,7 +179,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 tried.push(next);
                 return Some(Cut { servers: vec![next], ..cut.clone() });
             }
-            if work.depth >= MAX_NS_DEPTH || cut.pending.is_empty() {
+            if work.budget.depth >= MAX_NS_DEPTH || cut.pending.is_empty() {
                 return None;
             }
             let name = cut.pending.remove(0);
@@ -211,9 +211,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     .collect(),
                 (None, Some(glue)) => glue,
                 (None, None) => {
-                    work.depth += 1;
+                    work.budget.depth += 1;
                     let r = self.resolve_one(name, RType::A, work).await;
-                    work.depth -= 1;
+                    work.budget.depth -= 1;
                     r.answers
                         .iter()
                         .filter_map(|rr| match &rr.data {

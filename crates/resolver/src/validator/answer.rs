@@ -105,7 +105,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         None => {}
                     }
                 }
-                if let Err(f) = self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent) {
+                if let Err(f) = self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.budget.spent) {
                     return Security::Bogus(f);
                 }
                 let expanded = sigs.iter().map(|s| s.labels).find(|l| usize::from(*l) < owner.rrsig_label_count());
@@ -170,7 +170,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         if let Some(keys) = keys {
             let sigs = rrsigs_for(section, owner, rtype);
-            self.cfg.validator.verify_rrset(&set, &sigs, keys, self.clock.unix(), &mut work.spent).ok()?;
+            self.cfg.validator.verify_rrset(&set, &sigs, keys, self.clock.unix(), &mut work.budget.spent).ok()?;
         }
         Some(records)
     }

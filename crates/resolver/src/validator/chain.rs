@@ -231,7 +231,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     ) -> Trust {
         let now = self.clock.unix();
         let sigs = rrsigs_for(section, &child.zone, RType::DS);
-        let verified = self.cfg.validator.verify_rrset(ds_set, &sigs, parent, now, &mut work.spent);
+        let verified = self.cfg.validator.verify_rrset(ds_set, &sigs, parent, now, &mut work.budget.spent);
         work.record(|| Link::Ds {
             parent: parent.zone.clone(),
             child: child.zone.clone(),
@@ -337,7 +337,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     pub(crate) fn establish(&self, input: &KeyInput<'_>, msg: &Message, now: u64, work: &mut Work) -> Trust {
         let dnskeys = input.dnskeys;
-        match self.cfg.validator.establish_keys(input, now, &mut work.spent) {
+        match self.cfg.validator.establish_keys(input, now, &mut work.budget.spent) {
             KeysOutcome::Secure(k) => Trust::Secure(k),
             KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
             // No DNSKEY and not a signature in sight: the child is unsigned

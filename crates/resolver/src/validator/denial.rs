@@ -4,7 +4,7 @@
 //! become [`crate::Failure`]s.
 
 use crate::clock::Clock;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::records::rrset_keys;
 use crate::resolver::Resolver;
 use crate::transport::Transport;
@@ -41,7 +41,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             let set: Vec<Record> = section.iter().filter(|r| r.owner == owner && r.rtype() == rtype).cloned().collect();
             let sigs = rrsigs_for(section, &owner, rtype);
-            self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.spent)?;
+            self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.budget.spent)?;
         }
         // An NSEC or NSEC3 record expanded from a wildcard (its RRSIG has
         // fewer labels than its owner) proves nothing about its owner name:
@@ -62,7 +62,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut h = BudgetHasher::new(candor_crypto::nsec3_hash, self.cfg.hash_budget);
         prove(&mut h, &self.cfg.denial, records).map_err(|e| {
             let kind = match e {
-                DenialError::HashBudget { .. } => FailureKind::ValidationBudget,
+                DenialError::HashBudget { limit } => {
+                    return Failure::exhausted(BudgetKind::Nsec3Hashes, limit, keys.zone.clone(), now);
+                }
                 DenialError::NextCloserNotCovered { .. } | DenialError::NoClosestEncloser { .. } => {
                     FailureKind::Nsec3Gap
                 }
@@ -70,11 +72,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 DenialError::BitmapHasType { .. } => FailureKind::NsecBitmapHasType,
                 _ => FailureKind::NsecMissing,
             };
-            let mut f = Failure::new(kind, keys.zone.clone(), now);
-            if let DenialError::HashBudget { limit } = e {
-                f.budget = Some(Box::new(("NSEC3 hash blocks per response", limit)));
-            }
-            f
+            Failure::new(kind, keys.zone.clone(), now)
         })
     }
 }

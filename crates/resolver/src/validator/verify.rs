@@ -8,7 +8,7 @@ use candor_crypto::{
 };
 use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record, Rrsig};
 
-use crate::failure::{Failure, FailureKind};
+use crate::failure::{BudgetKind, Failure, FailureKind};
 
 /// Limits on validation work for one client query (KeyTrap, CVE-2023-50387).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,9 +140,7 @@ impl Validator {
     }
 
     fn budget_failure(&self, zone: &Name, now: u64) -> Failure {
-        let mut f = Failure::new(FailureKind::ValidationBudget, zone.clone(), now);
-        f.budget = Some(Box::new(("signature verifications per query", u64::from(self.budget.verifications))));
-        f
+        Failure::exhausted(BudgetKind::Verifications, u64::from(self.budget.verifications), zone.clone(), now)
     }
 
     /// Trust a zone's DNSKEY RRset from the parent's validated DS set or
