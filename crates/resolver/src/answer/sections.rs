@@ -4,13 +4,110 @@
 
 use crate::clock::Clock;
 use crate::iterator::cuts::{Cut, trusted};
-use crate::records::dedup_records;
+use crate::records::{cap_soa_ttl, dedup_records, is_ns_or_sig};
 use crate::resolver::Resolver;
 use crate::transport::Transport;
 use crate::work::Work;
-use candor_wire::{Name, RData, RType, Record};
+use candor_wire::{Name, RData, RType, Rcode, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// The authority and additional sections of an answer the validator
+    /// has judged: a minimal positive answer keeps only the proofs it rests
+    /// on; an answer that needs a proof (or a non-minimal one) carries the
+    /// zone's NS RRset and its targets' addresses, each only when it
+    /// verifies; a negative answer its SOA (TTL capped by its minimum) and
+    /// proof; no RRset of the answer repeated as additional data.
+    #[allow(clippy::too_many_arguments, reason = "the parts of one response, each borrowed as the step needs it")]
+    pub(crate) fn sections(
+        &self,
+        cut: &Cut,
+        qname: &Name,
+        qtype: RType,
+        rcode: Rcode,
+        answers: &[Record],
+        authority: Vec<Record>,
+        extra: &[Record],
+        work: &mut Work,
+    ) -> (Vec<Record>, Vec<Record>) {
+        // A minimal positive answer keeps only its proofs (a wildcard
+        // expansion's) in the authority section. An answer that needs a
+        // proof cannot be minimal anyway, and is passed on in the shape the
+        // authoritative server gave it, as a non-minimal answer is: the
+        // zone's NS RRset and the addresses of the answer's in-zone targets
+        // ride along, each only when it validates on its own (it must not
+        // travel under AD unproven).
+        let mut authority = authority;
+        let mut additional = Vec::new();
+        if rcode == Rcode::NOERROR && !answers.is_empty() {
+            // The proofs a positive answer rests on: a wildcard expansion's
+            // (NSEC or NSEC3), and that a chain's target lies below an
+            // unsigned delegation (an NSEC at a cut: NS without SOA or DS;
+            // NSEC3, opt-out, may cover it). Any other NSEC proves nothing
+            // about this answer and is not passed on.
+            let expanded = answers
+                .iter()
+                .any(|r| matches!(&r.data, RData::Rrsig(s) if usize::from(s.labels) < r.owner.rrsig_label_count()));
+            let cuts: Vec<Name> = authority
+                .iter()
+                .filter(|r| {
+                    matches!(&r.data, RData::Nsec(n)
+                        if n.types.contains(RType::NS) && !n.types.contains(RType::SOA) && !n.types.contains(RType::DS))
+                })
+                .map(|r| r.owner.clone())
+                .collect();
+            let is_proof = |r: &Record| match &r.data {
+                RData::Rrsig(s) if s.type_covered == RType::NSEC => expanded || cuts.contains(&r.owner),
+                RData::Rrsig(s) => s.type_covered == RType::NSEC3,
+                RData::Nsec(_) => expanded || cuts.contains(&r.owner),
+                _ => r.rtype() == RType::NSEC3,
+            };
+            let whole = !self.cfg.minimal_responses || authority.iter().any(is_proof);
+            let ns = if whole {
+                self.referral_data(cut, qname, &authority, extra, &mut additional, work)
+            } else {
+                Vec::new()
+            };
+            authority.retain(is_proof);
+            authority.extend(ns);
+            // An NS answer comes with its in-zone servers' addresses
+            // (RFC 1034 §4.3.2's additional section processing), each
+            // validated like the answer; a whole answer with those of its
+            // MX and SRV targets too (RFC 1035 §3.3.9, RFC 2782).
+            if qtype == RType::NS {
+                let ns_set: Vec<Record> =
+                    answers.iter().filter(|r| r.owner == *qname && r.rtype() == RType::NS).cloned().collect();
+                self.host_addresses(cut, qname, &ns_set, extra, &mut additional, work);
+            } else if whole {
+                // (Only the asked type, CNAMEs and DNAMEs are left in the
+                // answer: no NS records here.)
+                self.host_addresses(cut, &cut.zone, answers, extra, &mut additional, work);
+            }
+        }
+        // A negative answer carries its SOA and proof, and a NODATA answer
+        // the zone's NS RRset only when responses are not minimal and it
+        // validates on its own (the proof does not cover it: it must not
+        // ride along unvalidated under AD); the SOA lives no longer than its minimum
+        // field (RFC 2308 §5), and says so to the client.
+        if answers.is_empty() {
+            let nodata = rcode == Rcode::NOERROR;
+            let ns = if self.cfg.minimal_responses || !nodata {
+                Vec::new()
+            } else {
+                self.referral_data(cut, qname, &authority, extra, &mut additional, work)
+            };
+            authority.retain(|r| !is_ns_or_sig(r));
+            authority.extend(ns);
+            cap_soa_ttl(&mut authority);
+        }
+        // An RRset already in the answer is not repeated as additional data.
+        let key = |r: &Record| match &r.data {
+            RData::Rrsig(s) => (r.owner.clone(), s.type_covered),
+            _ => (r.owner.clone(), r.rtype()),
+        };
+        additional.retain(|r| !answers.iter().any(|a| key(a) == key(r)));
+        (authority, additional)
+    }
+
     /// For non-minimal responses: the zone's NS RRset from `authority` and
     /// its in-zone servers' addresses from `extra` (into `additional`),
     /// each with its RRSIGs and, in a secure zone, only if it verifies.
