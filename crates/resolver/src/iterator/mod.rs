@@ -10,7 +10,7 @@ pub(crate) mod select;
 
 use crate::budget::exhausted;
 use crate::clock::Clock;
-use crate::failure::BudgetKind;
+use crate::failure::{BudgetKind, Failure};
 use crate::iterator::cuts::{CUT_TTL, Cut, referral_ttl};
 use crate::iterator::query::Reply;
 use crate::iterator::referral::{ds_from_referral, referral_has_ds};
@@ -19,7 +19,7 @@ use crate::security::{Resolution, Security, Trust};
 use crate::transport::Transport;
 use crate::validator::chain::clock_hint;
 use crate::work::Work;
-use candor_wire::{Name, RData, RType, Rcode, Record};
+use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 use std::net::SocketAddr;
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -66,6 +66,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
     }
 
+    /// Resolve `qname`/`qtype` by iteration (or through a forward zone),
+    /// without the answer cache: one link of a chain.
     pub(crate) async fn resolve_one(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {
         let now = self.clock.unix();
         let servfail = Resolution::servfail;
@@ -75,58 +77,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 Err(f) => servfail(f),
             };
         }
-        // DS lives on the parent side of a cut: start above the name.
-        let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
-        let stub = self.stub_for(&start);
-        let cached = self.closest_cut(&start, work).await;
-        // A stub zone's configured servers stand in for its delegation,
-        // unless a deeper cut is already known.
-        let cached = match (cached, &stub) {
-            (Some(c), Some(s)) if c.zone.label_count() < s.zone.label_count() => None,
-            (c, _) => c,
-        };
-        let cached = match (cached, stub) {
-            (None, Some(s)) => match self.stub_cut(&s, work).await {
-                Ok(c) => Some(c),
-                Err(f) => return servfail(f),
-            },
-            (c, _) => c,
-        };
-        let mut cut = match cached {
-            Some(c) => c,
-            None => {
-                let root = Name::root();
-                let hints = Cut {
-                    zone: root.clone(),
-                    servers: self.servers(&self.cfg.roots),
-                    trust: Trust::Insecure(None),
-                    pending: Vec::new(),
-                };
-                let servers = self.prime(&hints, work).await.unwrap_or(hints.servers);
-                let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None), pending: Vec::new() };
-                let (mut ds, mut keys) =
-                    self.cfg.anchors.get(&root).map(|a| (a.ds.clone(), a.keys.clone())).unwrap_or_default();
-                let state = self.rfc5011_state();
-                if let Some(st) = &state {
-                    keys.extend(st.trusted());
-                }
-                ds.dedup();
-                cut.trust = if ds.is_empty() && keys.is_empty() {
-                    Trust::Insecure(None)
-                } else {
-                    match self.zone_keys_msg(&cut, &ds, &keys, work).await {
-                        Ok((t, msg)) => {
-                            if let (Trust::Secure(_), Some(path)) = (&t, &self.cfg.anchor_state) {
-                                self.observe_root_keys(path, state, &msg);
-                            }
-                            clock_hint(t)
-                        }
-                        Err(f) => return servfail(f),
-                    }
-                };
-                self.cuts.put(&cut, CUT_TTL, self.clock.monotonic());
-                cut
-            }
+        let mut cut = match self.start_cut(qname, qtype, work).await {
+            Ok(c) => c,
+            Err(f) => return servfail(f),
         };
         // QNAME minimisation (RFC 9156, relaxed): ask each cut for one label
         // more than it holds, with type NS, until the whole name is asked;
@@ -167,78 +120,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             };
             match reply {
                 Reply::Referral(msg, child) => {
-                    let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
-                    let mut next = match self.follow(&cut, &msg, &child, work).await {
+                    cut = match self.take_referral(&cut, msg, child, (&asked, asked_type), work).await {
                         Ok(next) => next,
                         Err(f) => return servfail(f),
                     };
-                    // A referral whose DS (or its proof) is bogus: the parent's
-                    // other servers may serve it right.
-                    let mut others = cut.clone();
-                    while matches!(next.trust, Trust::Bogus(_)) {
-                        let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
-                        let Ok(Reply::Referral(m, c)) = self.ask(&other, &asked, asked_type, work).await else {
-                            continue;
-                        };
-                        if c != child {
-                            continue;
-                        }
-                        if let Ok(again) = self.follow(&cut, &m, &c, work).await
-                            && !matches!(again.trust, Trust::Bogus(_))
-                        {
-                            next = again;
-                        }
-                    }
-                    self.cuts.put(&next, referral_ttl(&msg), self.clock.monotonic());
-                    cut = next;
                     labels = cut.zone.label_count() + 1;
                 }
                 Reply::Answer(msg) if full => {
-                    self.learn_child_ns(&cut, &msg);
-                    let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
-                    let chained = msg.answers.iter().any(|r| r.rtype() == RType::CNAME).then(|| msg.clone());
-                    let links = work.trace.as_ref().map(Vec::len);
-                    let mut r = match self.finish_signed(&cut, qname, qtype, msg, work).await {
+                    return match self.take_answer(&cut, qname, qtype, msg, work).await {
                         Ok(r) => r,
-                        Err(f) => return servfail(f),
+                        Err(f) => servfail(f),
                     };
-                    // A chain whose target data does not validate (records a
-                    // server added unsigned, or signed wrong): the links
-                    // before it stand on their own, and the target is asked
-                    // for itself (its own answer is validated in turn).
-                    if let (Security::Bogus(f), Some(mut msg)) = (&r.security, chained)
-                        && let Some((owner, _)) = &f.rrset
-                        && owner != qname
-                        && msg.answers.iter().any(|rr| matches!(&rr.data, RData::Cname(t) if t == owner))
-                    {
-                        let owner = owner.clone();
-                        msg.answers.retain(|rr| rr.owner != owner);
-                        let first = work.trace.as_ref().map(Vec::len);
-                        if let Ok(again) = self.finish_signed(&cut, qname, qtype, msg, work).await
-                            && !matches!(again.security, Security::Bogus(_))
-                        {
-                            r = again;
-                            if let (Some(t), Some(from), Some(to)) = (work.trace.as_mut(), links, first) {
-                                t.drain(from..to);
-                            }
-                        } else if let (Some(t), Some(to)) = (work.trace.as_mut(), first) {
-                            t.truncate(to);
-                        }
-                    }
-                    // Bogus from one server: the zone's other servers may
-                    // serve it right (stale or damaged copies exist).
-                    let mut others = cut.clone();
-                    while matches!(r.security, Security::Bogus(_)) {
-                        let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
-                        let Ok(Reply::Answer(msg)) = self.ask(&other, qname, qtype, work).await else { continue };
-                        tried.extend(work.last_server);
-                        if let Ok(again) = self.finish_signed(&cut, qname, qtype, msg, work).await
-                            && !matches!(again.security, Security::Bogus(_))
-                        {
-                            r = again;
-                        }
-                    }
-                    return r;
                 }
                 // NXDOMAIN for a minimised name: the whole subtree is gone
                 // (RFC 8020), but only a validated proof that also denies the
@@ -279,5 +171,152 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
         }
         servfail(exhausted(BudgetKind::ReferralDepth, &self.cfg, qname, now))
+    }
+
+    /// Where resolving `qname`/`qtype` starts: the deepest kept cut, a
+    /// stub zone's configured servers (unless a deeper cut is known), or the
+    /// root. A DS lives on the parent side of a cut: it starts above the name.
+    async fn start_cut(&self, qname: &Name, qtype: RType, work: &mut Work) -> Result<Cut, Failure> {
+        let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
+        let stub = self.stub_for(&start);
+        let cached = self.closest_cut(&start, work).await;
+        // A stub zone's configured servers stand in for its delegation,
+        // unless a deeper cut is already known.
+        let cached = match (cached, &stub) {
+            (Some(c), Some(s)) if c.zone.label_count() < s.zone.label_count() => None,
+            (c, _) => c,
+        };
+        match (cached, stub) {
+            (Some(c), _) => Ok(c),
+            (None, Some(s)) => self.stub_cut(&s, work).await,
+            (None, None) => self.root_cut(work).await,
+        }
+    }
+
+    /// The root's cut when nothing below it is known: the hinted servers,
+    /// primed (RFC 8109), and the root's keys trusted from the anchors and
+    /// the RFC 5011 state (a validated key set feeds RFC 5011 in turn; a
+    /// root whose signatures fail the time check blames the local clock).
+    async fn root_cut(&self, work: &mut Work) -> Result<Cut, Failure> {
+        let root = Name::root();
+        let hints = Cut {
+            zone: root.clone(),
+            servers: self.servers(&self.cfg.roots),
+            trust: Trust::Insecure(None),
+            pending: Vec::new(),
+        };
+        let servers = self.prime(&hints, work).await.unwrap_or(hints.servers);
+        let mut cut = Cut { zone: root.clone(), servers, trust: Trust::Insecure(None), pending: Vec::new() };
+        let (mut ds, mut keys) =
+            self.cfg.anchors.get(&root).map(|a| (a.ds.clone(), a.keys.clone())).unwrap_or_default();
+        let state = self.rfc5011_state();
+        if let Some(st) = &state {
+            keys.extend(st.trusted());
+        }
+        ds.dedup();
+        cut.trust = if ds.is_empty() && keys.is_empty() {
+            Trust::Insecure(None)
+        } else {
+            match self.zone_keys_msg(&cut, &ds, &keys, work).await {
+                Ok((t, msg)) => {
+                    if let (Trust::Secure(_), Some(path)) = (&t, &self.cfg.anchor_state) {
+                        self.observe_root_keys(path, state, &msg);
+                    }
+                    clock_hint(t)
+                }
+                Err(f) => return Err(f),
+            }
+        };
+        self.cuts.put(&cut, CUT_TTL, self.clock.monotonic());
+        Ok(cut)
+    }
+
+    /// Take a referral to `child` (the answer to `asked`/`asked_type`):
+    /// its cut, and when its DS (or its proof) is bogus, the parent's other
+    /// servers asked for it in turn. The cut is kept for the referral's TTL.
+    async fn take_referral(
+        &self,
+        cut: &Cut,
+        msg: Message,
+        child: Name,
+        (asked, asked_type): (&Name, RType),
+        work: &mut Work,
+    ) -> Result<Cut, Failure> {
+        let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
+        let mut next = self.follow(cut, &msg, &child, work).await?;
+        // A referral whose DS (or its proof) is bogus: the parent's
+        // other servers may serve it right.
+        let mut others = cut.clone();
+        while matches!(next.trust, Trust::Bogus(_)) {
+            let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
+            let Ok(Reply::Referral(m, c)) = self.ask(&other, asked, asked_type, work).await else {
+                continue;
+            };
+            if c != child {
+                continue;
+            }
+            if let Ok(again) = self.follow(cut, &m, &c, work).await
+                && !matches!(again.trust, Trust::Bogus(_))
+            {
+                next = again;
+            }
+        }
+        self.cuts.put(&next, referral_ttl(&msg), self.clock.monotonic());
+        Ok(next)
+    }
+
+    /// Take the answer to the whole question: validated down to its
+    /// signer; a chain whose target data does not validate keeps the links
+    /// before it; a bogus answer asked again of the zone's other servers.
+    async fn take_answer(
+        &self,
+        cut: &Cut,
+        qname: &Name,
+        qtype: RType,
+        msg: Message,
+        work: &mut Work,
+    ) -> Result<Resolution, Failure> {
+        self.learn_child_ns(cut, &msg);
+        let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
+        let chained = msg.answers.iter().any(|r| r.rtype() == RType::CNAME).then(|| msg.clone());
+        let links = work.trace.as_ref().map(Vec::len);
+        let mut r = self.finish_signed(cut, qname, qtype, msg, work).await?;
+        // A chain whose target data does not validate (records a
+        // server added unsigned, or signed wrong): the links
+        // before it stand on their own, and the target is asked
+        // for itself (its own answer is validated in turn).
+        if let (Security::Bogus(f), Some(mut msg)) = (&r.security, chained)
+            && let Some((owner, _)) = &f.rrset
+            && owner != qname
+            && msg.answers.iter().any(|rr| matches!(&rr.data, RData::Cname(t) if t == owner))
+        {
+            let owner = owner.clone();
+            msg.answers.retain(|rr| rr.owner != owner);
+            let first = work.trace.as_ref().map(Vec::len);
+            if let Ok(again) = self.finish_signed(cut, qname, qtype, msg, work).await
+                && !matches!(again.security, Security::Bogus(_))
+            {
+                r = again;
+                if let (Some(t), Some(from), Some(to)) = (work.trace.as_mut(), links, first) {
+                    t.drain(from..to);
+                }
+            } else if let (Some(t), Some(to)) = (work.trace.as_mut(), first) {
+                t.truncate(to);
+            }
+        }
+        // Bogus from one server: the zone's other servers may
+        // serve it right (stale or damaged copies exist).
+        let mut others = cut.clone();
+        while matches!(r.security, Security::Bogus(_)) {
+            let Some(other) = self.untried(&mut others, &mut tried, work).await else { break };
+            let Ok(Reply::Answer(msg)) = self.ask(&other, qname, qtype, work).await else { continue };
+            tried.extend(work.last_server);
+            if let Ok(again) = self.finish_signed(cut, qname, qtype, msg, work).await
+                && !matches!(again.security, Security::Bogus(_))
+            {
+                r = again;
+            }
+        }
+        Ok(r)
     }
 }
