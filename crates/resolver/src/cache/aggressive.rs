@@ -101,7 +101,7 @@ impl NsecStore {
             let rtype = rr.rtype();
             let in_zone = match rtype {
                 RType::NSEC => rr.owner.is_subdomain_of(&zone_name),
-                RType::NSEC3 => rr.owner.parent().is_some_and(|p| p.to_lowercase() == zone_name),
+                RType::NSEC3 => rr.owner.parent().is_some_and(|p| p == zone_name),
                 _ => false,
             };
             if !in_zone {
@@ -156,7 +156,6 @@ impl NsecStore {
         if self.wildcards.is_empty() {
             return None;
         }
-        let qname = qname.to_lowercase();
         qname
             .ancestors()
             .skip(1)
@@ -174,22 +173,21 @@ impl NsecStore {
         limits: &Limits,
         hash_budget: u64,
     ) -> Option<(Resolution, Duration)> {
-        let qname = qname.to_lowercase();
         // A DS record lives in the parent zone: its denial is the parent's.
         let start = if qtype == RType::DS { qname.parent()? } else { qname.clone() };
         let (zone_name, zone) = start.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
         let soa = zone.soa.as_ref().filter(|s| s.expires > now)?;
         let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, hash_budget);
         let picked = if zone.nsec3s.is_empty() {
-            zone.nsec_denial(zone_name, &qname, now)?
+            zone.nsec_denial(zone_name, qname, now)?
         } else {
-            zone.nsec3_denial(zone_name, &qname, now, &mut hasher)?
+            zone.nsec3_denial(zone_name, qname, now, &mut hasher)?
         };
         let records: Vec<Record> = picked.iter().flat_map(|k| k.records.iter().cloned()).collect();
-        let (rcode, proof) = match candor_denial::nxdomain(&qname, zone_name, &records, &mut hasher, limits) {
+        let (rcode, proof) = match candor_denial::nxdomain(qname, zone_name, &records, &mut hasher, limits) {
             Ok(p) => (Rcode::NXDOMAIN, p),
             Err(_) => {
-                (Rcode::NOERROR, candor_denial::nodata(&qname, qtype, zone_name, &records, &mut hasher, limits).ok()?)
+                (Rcode::NOERROR, candor_denial::nodata(qname, qtype, zone_name, &records, &mut hasher, limits).ok()?)
             }
         };
         if proof.is_insecure() || matches!(proof, Proof::OptOut | Proof::NoDs) {
@@ -224,7 +222,6 @@ impl NsecStore {
         limits: &Limits,
         hash_budget: u64,
     ) -> Option<(Vec<Record>, Duration)> {
-        let qname = qname.to_lowercase();
         let (zone_name, zone) = qname.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
         let labels = wildcard.rrsig_label_count();
         if !wildcard.is_subdomain_of(zone_name) || qname.rrsig_label_count() <= labels {
@@ -232,14 +229,14 @@ impl NsecStore {
         }
         let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, hash_budget);
         let cover = if zone.nsec3s.is_empty() {
-            zone.at_or_before(&qname, now)?
+            zone.at_or_before(qname, now)?
         } else {
             let (salt, iterations) = zone.chain(now)?;
             let next_closer = hasher.hash(&qname.trim_to(labels + 1), salt, iterations).ok()?;
             zone.nsec3_at_or_before(&next_closer, now)?
         };
         let proof = candor_denial::wildcard_answer(
-            &qname,
+            qname,
             u8::try_from(labels).ok()?,
             zone_name,
             &cover.records,
@@ -402,7 +399,7 @@ fn signatures(records: &[Record], owner: &Name, rtype: RType, zone: &Name) -> Ve
         .filter(|rr| {
             rr.owner == *owner
                 && matches!(&rr.data, RData::Rrsig(s) if s.type_covered == rtype
-                    && s.signer.to_lowercase() == *zone
+                    && s.signer == *zone
                     && usize::from(s.labels) == owner.rrsig_label_count())
         })
         .cloned()

@@ -92,7 +92,7 @@ impl Cache {
     /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted
     /// down), whether it was secure, and how much longer it is kept.
     pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, bool, Duration)> {
-        let key = (owner.to_lowercase(), rtype);
+        let key = (owner.clone(), rtype);
         let mut rrsets = lock(&self.rrsets);
         let e = rrsets.get(&key)?;
         if e.expires <= now {

@@ -132,7 +132,7 @@ impl GlueCache {
 
     pub(crate) fn get(&self, name: &Name, now: Duration) -> Option<Vec<IpAddr>> {
         let m = lock(&self.map);
-        m.get(&name.to_lowercase()).filter(|(_, exp)| *exp > now).map(|(a, _)| a.clone())
+        m.get(name).filter(|(_, exp)| *exp > now).map(|(a, _)| a.clone())
     }
 
     pub(crate) fn flush(&self, zone: &Name) {
