@@ -50,6 +50,16 @@ fn dig(server: Ipv4Addr, port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Whether dig's output `r` has the record `owner ttl IN rtype rdata`
+/// (however dig spaces its columns).
+fn has_rr(r: &str, owner: &str, ttl: u32, rtype: &str, rdata: &str) -> bool {
+    let ttl = ttl.to_string();
+    r.lines().filter(|l| !l.starts_with(';')).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() >= 5 && f[0] == owner && f[1] == ttl && f[2] == "IN" && f[3] == rtype && f[4..].join(" ") == rdata
+    })
+}
+
 /// Start `candor lab --serve` (as `nobody` when we are root) and wait until
 /// the root server answers.
 fn serve_lab(out: &Path, block: Ipv4Addr, port: u16) -> Guard {
@@ -86,7 +96,7 @@ fn zone_files_pass_and_fail_the_real_verifiers() {
         assert!(out.join(f).is_file(), "{f} written");
     }
     let tsv = std::fs::read_to_string(out.join("cases.tsv")).unwrap();
-    assert!(tsv.lines().count() > 80, "cases.tsv lists the catalogue");
+    assert_eq!(tsv.lines().count(), cases().len() + 1, "cases.tsv lists the whole catalogue under its header");
     assert!(tsv.contains("rrsig-exp-all\trrsig-exp-all.test.\tA\tbogus\t7\tsignature-expired\t"));
 
     let mut healthy = 0;
@@ -151,9 +161,9 @@ fn served_lab_answers_dig_as_an_unprivileged_user() {
     // The root refers to test. with a signed DS and glue.
     let r = dig(root, port, &["+dnssec", "+norec", "valid.test.", "A"]);
     assert!(r.contains("status: NOERROR") && !r.contains(" aa"), "{r}");
-    assert!(r.contains("test.\t\t\t86400\tIN\tNS\tns.test.") || r.contains("IN\tNS\tns.test."), "{r}");
+    assert!(has_rr(&r, "test.", 86_400, "NS", "ns.test."), "{r}");
     assert!(r.contains("IN\tDS\t") && r.contains("RRSIG\tDS 13 1"), "{r}");
-    assert!(r.contains("ns.test.\t\t86400\tIN\tA\t127.55.0.2") || r.contains("A\t127.55.0.2"), "{r}");
+    assert!(has_rr(&r, "ns.test.", 86_400, "A", "127.55.0.2"), "{r}");
     // test. refers to the case zone; find its address in the glue.
     let r = dig(test_tld, port, &["+dnssec", "+norec", "valid.test.", "A"]);
     let addr: Ipv4Addr = r
@@ -193,7 +203,7 @@ fn served_lab_answers_dig_as_an_unprivileged_user() {
     let r = dig(tcp_only, port, &["+norec", "+ignore", "tcp-only.test.", "A"]);
     assert!(r.contains(" tc") && r.contains("ANSWER: 0"), "UDP is truncated: {r}");
     let r = dig(tcp_only, port, &["+norec", "+tcp", "tcp-only.test.", "A"]);
-    assert!(r.contains("tcp-only.test.\t\t300\tIN\tA\t192.0.2.1") || r.contains("IN\tA\t192.0.2.1"), "{r}");
+    assert!(has_rr(&r, "tcp-only.test.", 300, "A", "192.0.2.1"), "{r}");
     // Out of zone: REFUSED.
     let r = dig(addr, port, &["+norec", "example.org.", "A"]);
     assert!(r.contains("status: REFUSED"), "{r}");

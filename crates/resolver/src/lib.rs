@@ -45,7 +45,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Forward};
 pub use failure::{BudgetKind, Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
-pub use iterator::select::ServerStats;
 pub use outbound::{Outbound, Prefix};
 pub use resolver::Resolver;
 pub use security::{Resolution, Security};

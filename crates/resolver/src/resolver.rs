@@ -59,11 +59,6 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         &self.cfg
     }
 
-    /// Per-server RTT statistics.
-    pub fn server_stats(&self) -> &ServerStats {
-        &self.stats
-    }
-
     /// The cache (counters, flushes).
     pub fn cache(&self) -> &Cache {
         &self.cache

@@ -21,7 +21,7 @@ const EXPLORE_ONE_IN: u8 = 20;
 
 /// Per-server statistics shared by all resolutions.
 #[derive(Debug)]
-pub struct ServerStats {
+pub(crate) struct ServerStats {
     srtt: Mutex<HashMap<IpAddr, Duration>>,
     v6_down_until: Mutex<Option<Duration>>,
     rng: SystemRandom,
@@ -42,18 +42,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl ServerStats {
     /// Statistics, with or without random exploration.
-    pub fn new(explore: bool) -> ServerStats {
+    pub(crate) fn new(explore: bool) -> ServerStats {
         ServerStats { srtt: Mutex::default(), v6_down_until: Mutex::default(), rng: SystemRandom::new(), explore }
     }
 
-    /// The smoothed RTT of a server, if measured.
-    pub fn srtt(&self, ip: IpAddr) -> Option<Duration> {
+    /// The smoothed RTT of a server, if measured (for the tests of the order).
+    #[cfg(test)]
+    pub(crate) fn srtt(&self, ip: IpAddr) -> Option<Duration> {
         lock(&self.srtt).get(&ip).copied()
     }
 
     /// Order `servers` for asking at monotonic time `now`: IPv6 left out
     /// while its network is down, fastest first, sometimes one at random first.
-    pub fn order(&self, servers: &[SocketAddr], now: Duration) -> Vec<SocketAddr> {
+    pub(crate) fn order(&self, servers: &[SocketAddr], now: Duration) -> Vec<SocketAddr> {
         let v6_down = lock(&self.v6_down_until).is_some_and(|until| now < until);
         let srtt = lock(&self.srtt);
         let mut v: Vec<SocketAddr> = servers.iter().copied().filter(|s| !(v6_down && s.is_ipv6())).collect();
@@ -69,7 +70,7 @@ impl ServerStats {
     }
 
     /// Record an answer that took `rtt`.
-    pub fn answered(&self, server: SocketAddr, rtt: Duration) {
+    pub(crate) fn answered(&self, server: SocketAddr, rtt: Duration) {
         let mut m = lock(&self.srtt);
         let e = m.entry(server.ip()).or_insert(rtt);
         // The classic 7/8 smoothing.
@@ -77,14 +78,14 @@ impl ServerStats {
     }
 
     /// Record a timeout: the server's estimate doubles (at least the timeout).
-    pub fn timed_out(&self, server: SocketAddr, timeout: Duration) {
+    pub(crate) fn timed_out(&self, server: SocketAddr, timeout: Duration) {
         let mut m = lock(&self.srtt);
         let e = m.entry(server.ip()).or_insert(UNKNOWN_RTT);
         *e = (*e * 2).max(timeout).min(MAX_RTT);
     }
 
     /// Record that the IPv6 network is unreachable at monotonic time `now`.
-    pub fn v6_unreachable(&self, now: Duration) {
+    pub(crate) fn v6_unreachable(&self, now: Duration) {
         *lock(&self.v6_down_until) = Some(now + V6_BACKOFF);
     }
 }
