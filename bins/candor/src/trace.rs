@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use candor_resolver::{Clock, Config, Failure, Forward, Link, LinkState, NetTransport, Resolution, Resolver, Security};
+use candor_resolver::{Clock, Config, Failure, Forward, Link, NetTransport, Resolution, Resolver, Security};
 use candor_wire::{Dnskey, Ds, Name, RData, RType, Rrsig, Timestamp};
 
 use crate::TraceArgs;
@@ -73,11 +73,11 @@ fn list<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
     if items.is_empty() { "none".to_owned() } else { items.iter().map(f).collect::<Vec<_>>().join(", ") }
 }
 
-fn state_word(s: &LinkState) -> &'static str {
+fn state_word(s: &Security) -> &'static str {
     match s {
-        LinkState::Ok => "ok",
-        LinkState::Insecure(_) => "insecure",
-        LinkState::Broken(_) => "broken",
+        Security::Secure => "ok",
+        Security::Insecure(_) => "insecure",
+        Security::Bogus(_) | Security::Servfail(_) => "broken",
     }
 }
 
@@ -129,7 +129,7 @@ struct Verdict {
 /// Why an insecure answer is insecure, in the lab's words.
 async fn insecure_kind<T: candor_resolver::Transport, C: Clock>(resolver: &Resolver<T, C>, links: &[Link]) -> String {
     let Some((child, opt_out)) = links.iter().find_map(|l| match l {
-        Link::NoDs { child, opt_out, state: LinkState::Insecure(None), .. } => Some((child.clone(), *opt_out)),
+        Link::NoDs { child, opt_out, state: Security::Insecure(None), .. } => Some((child.clone(), *opt_out)),
         _ => None,
     }) else {
         return "insecure".to_owned();
@@ -303,7 +303,10 @@ pub(crate) fn run(args: &TraceArgs) -> u8 {
         };
         let v = verdict(&resolver, &r, &links).await;
         // Up to and including the first broken link.
-        let shown = links.iter().position(|l| matches!(l.state(), LinkState::Broken(_))).map_or(links.len(), |i| i + 1);
+        let shown = links
+            .iter()
+            .position(|l| matches!(l.state(), Security::Bogus(_) | Security::Servfail(_)))
+            .map_or(links.len(), |i| i + 1);
         let shown = links.get(..shown).unwrap_or(&links);
         let clock = args.clock.then(|| clock_report(&links, now));
         let report = Report { name: &name, rtype, r: &r, links: shown, v: &v, clock: clock.as_ref(), now };
@@ -379,7 +382,7 @@ fn json(rep: &Report<'_>) -> String {
             js(&what),
             js(&detail)
         );
-        if let LinkState::Broken(f) | LinkState::Insecure(Some(f)) = l.state() {
+        if let Security::Bogus(f) | Security::Servfail(f) | Security::Insecure(Some(f)) = l.state() {
             let _ = write!(o, ",\"kind\":{}", js(f.kind.id()));
         }
         o.push('}');

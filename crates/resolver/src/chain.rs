@@ -180,10 +180,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // apply where that one's parent exists), with the asked type or a
         // CNAME to follow.
         let wildcard = self.cache.wildcard_above(name, now)?;
-        let (records, secure, _) = [qtype, RType::CNAME]
+        let (records, security, _) = [qtype, RType::CNAME]
             .into_iter()
             .find_map(|t| self.cache.rrset(&wildcard, t, now))
-            .filter(|(_, secure, _)| *secure)?;
+            .filter(|(_, security, _)| *security == Security::Secure)?;
         let (proof, _) = self.cache.expansion_proof(name, &wildcard, now, &self.cfg.denial, self.cfg.hash_budget)?;
         let signer = proof.iter().find_map(|rr| match &rr.data {
             RData::Rrsig(s) => Some(&s.signer),
@@ -193,7 +193,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return None;
         }
         let answers = records.into_iter().map(|r| Record { owner: name.clone(), ..r }).collect();
-        let mut r = Resolution::cached(Rcode::NOERROR, answers, secure);
+        let mut r = Resolution::cached(Rcode::NOERROR, answers, security);
         r.authority = proof;
         Some(r)
     }

@@ -48,6 +48,6 @@ pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
 pub use resolver::Resolver;
 pub use security::{Resolution, Security};
-pub use trace::{Link, LinkState};
+pub use trace::Link;
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
-pub use validator::verify::{Budget, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};
+pub use validator::verify::{Budget, KeyInput, Spent, Trust, TrustedKeys, Validator, rrsigs_for};

@@ -1,12 +1,10 @@
-//! The verdicts: [`Security`] (what a [`Resolution`] handed to the server
-//! is worth), and the trust of a zone cut being walked ([`Trust`], which
-//! carries the zone's validated keys). A leaf module: everything that
-//! carries a verdict imports it, it imports nothing of the resolver's
-//! stages.
+//! The verdict, [`Security`]: what a [`Resolution`] handed to the server is
+//! worth, what the RRset cache keeps with each RRset, and how each link of
+//! a trace held. (A zone's keys add one thing to it: the keys themselves,
+//! in [`crate::Trust`].) A leaf module: everything that carries a verdict
+//! imports it; it imports nothing of the resolver's stages.
 
 use crate::failure::Failure;
-use crate::trace::LinkState;
-use crate::validator::verify::TrustedKeys;
 use candor_wire::{Rcode, Record};
 
 /// What the resolver concluded about the data it returns.
@@ -55,24 +53,9 @@ impl Resolution {
     }
 
     /// An answer made of cached RRsets (secure or insecure).
-    pub(crate) fn cached(rcode: Rcode, answers: Vec<Record>, secure: bool) -> Resolution {
-        Resolution {
-            rcode,
-            answers,
-            authority: Vec::new(),
-            security: if secure { Security::Secure } else { Security::Insecure(None) },
-            from_cache: true,
-            additional: Vec::new(),
-        }
+    pub(crate) fn cached(rcode: Rcode, answers: Vec<Record>, security: Security) -> Resolution {
+        Resolution { rcode, answers, authority: Vec::new(), security, from_cache: true, additional: Vec::new() }
     }
-}
-
-/// The trust state of the zone cut being walked.
-#[derive(Debug, Clone)]
-pub(crate) enum Trust {
-    Secure(TrustedKeys),
-    Insecure(Option<Failure>),
-    Bogus(Failure),
 }
 
 /// The worst verdict of a CNAME chain's links.
@@ -88,20 +71,4 @@ pub(crate) fn combine(v: Vec<Security>) -> Security {
         };
     }
     out
-}
-
-pub(crate) fn link_state(t: &Trust) -> LinkState {
-    match t {
-        Trust::Secure(_) => LinkState::Ok,
-        Trust::Insecure(f) => LinkState::Insecure(f.clone()),
-        Trust::Bogus(f) => LinkState::Broken(f.clone()),
-    }
-}
-
-pub(crate) fn security_state(s: &Security) -> LinkState {
-    match s {
-        Security::Secure => LinkState::Ok,
-        Security::Insecure(f) => LinkState::Insecure(f.clone()),
-        Security::Bogus(f) | Security::Servfail(f) => LinkState::Broken(f.clone()),
-    }
 }

@@ -5,19 +5,7 @@
 
 use candor_wire::{Dnskey, Ds, Name, RData, RType, Rcode, Record, Rrsig};
 
-use crate::failure::Failure;
-
-/// How a link held.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkState {
-    /// Proven.
-    Ok,
-    /// Not validated, and fine: no DS (proven), or only unsupported
-    /// algorithms, digests or NSEC3 parameters (the failure says which).
-    Insecure(Option<Failure>),
-    /// Broken: the failure says how.
-    Broken(Failure),
-}
+use crate::security::Security;
 
 /// One link of the chain of trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +23,10 @@ pub enum Link {
         dnskeys: Vec<Dnskey>,
         /// The RRSIGs over it.
         rrsigs: Vec<Rrsig>,
-        /// The outcome.
-        state: LinkState,
+        /// How the link held: secure (proven), insecure (no DS proven, or
+        /// only unsupported algorithms, digests or NSEC3 parameters: the
+        /// failure says which), bogus (the failure says how).
+        state: Security,
     },
     /// A delegation from a secure parent: its signed DS RRset.
     Ds {
@@ -48,8 +38,10 @@ pub enum Link {
         ds: Vec<Ds>,
         /// The parent's RRSIGs over it.
         rrsigs: Vec<Rrsig>,
-        /// The outcome.
-        state: LinkState,
+        /// How the link held: secure (proven), insecure (no DS proven, or
+        /// only unsupported algorithms, digests or NSEC3 parameters: the
+        /// failure says which), bogus (the failure says how).
+        state: Security,
     },
     /// A delegation from a secure parent without DS: the parent's proof
     /// that there is none (the child is insecure) or its failure.
@@ -60,8 +52,10 @@ pub enum Link {
         child: Name,
         /// The proof was an NSEC3 opt-out span (RFC 5155 §6).
         opt_out: bool,
-        /// The outcome.
-        state: LinkState,
+        /// How the link held: secure (proven), insecure (no DS proven, or
+        /// only unsupported algorithms, digests or NSEC3 parameters: the
+        /// failure says which), bogus (the failure says how).
+        state: Security,
     },
     /// The answer (or its denial) in the zone that served it.
     Answer {
@@ -71,14 +65,16 @@ pub enum Link {
         rcode: Rcode,
         /// Each RRset of the answer and authority sections with its RRSIGs.
         rrsets: Vec<(Name, RType, Vec<Rrsig>)>,
-        /// The outcome.
-        state: LinkState,
+        /// How the link held: secure (proven), insecure (no DS proven, or
+        /// only unsupported algorithms, digests or NSEC3 parameters: the
+        /// failure says which), bogus (the failure says how).
+        state: Security,
     },
 }
 
 impl Link {
     /// How the link held.
-    pub fn state(&self) -> &LinkState {
+    pub fn state(&self) -> &Security {
         match self {
             Link::Keys { state, .. }
             | Link::Ds { state, .. }

@@ -4,7 +4,7 @@
 //! with the hardening on, naming the missing algorithm.
 
 use candor_crypto::{SigningKey, key_tag, make_ds_rdata};
-use candor_resolver::{FailureKind, KeyInput, KeysOutcome, Spent, TrustedKeys, Validator, rrsigs_for};
+use candor_resolver::{FailureKind, KeyInput, Spent, Trust, TrustedKeys, Validator, rrsigs_for};
 use candor_wire::{Algorithm, Ds, Name, RData, RType, Record};
 
 const NOW: u64 = 1_800_000_000;
@@ -46,16 +46,16 @@ fn signed(z: &Zone, rrset: &[Record], signers: &[usize]) -> Vec<Record> {
     out
 }
 
-fn keys(v: &Validator, z: &Zone, signers: &[usize]) -> KeysOutcome {
+fn keys(v: &Validator, z: &Zone, signers: &[usize]) -> Trust {
     let section = signed(z, &z.dnskeys, signers);
     let sigs = rrsigs_for(&section, &z.name, RType::DNSKEY);
     let input = KeyInput { zone: &z.name, ds: &z.ds, anchor_keys: &[], dnskeys: &z.dnskeys, rrsigs: &sigs };
     v.establish_keys(&input, NOW, &mut Spent::default())
 }
 
-fn secure(outcome: KeysOutcome) -> TrustedKeys {
+fn secure(outcome: Trust) -> TrustedKeys {
     match outcome {
-        KeysOutcome::Secure(k) => k,
+        Trust::Secure(k) => k,
         other => panic!("not secure: {other:?}"),
     }
 }
@@ -80,7 +80,7 @@ fn hardened_a_dnskey_rrset_missing_an_algorithm_is_bogus() {
     let v = Validator { all_algorithms: true, ..Validator::default() };
     let z = zone();
     match keys(&v, &z, &[0]) {
-        KeysOutcome::Bogus(f) => {
+        Trust::Bogus(f) => {
             assert_eq!(f.kind, FailureKind::AlgorithmMissing);
             assert_eq!(f.kind.ede_code(), 6);
             let tag15 = key_tag(&z.keys[1].dnskey(257));

@@ -5,7 +5,7 @@
 //! catalogue's.
 
 use candor_lab::{Authority, Build, DsSpec, Lab, LabConfig, Verdict};
-use candor_resolver::{FailureKind, KeyInput, KeysOutcome, Spent, Validator, rrsigs_for};
+use candor_resolver::{FailureKind, KeyInput, Spent, Trust, Validator, rrsigs_for};
 use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Record};
 
 const NOW: u64 = 1_800_000_000;
@@ -42,9 +42,10 @@ fn validate(lab: &Lab, zone: &Name, qname: &Name, qtype: RType, now: u64) -> (Ve
     let sigs = rrsigs_for(&keys_msg.answers, zone, RType::DNSKEY);
     let input = KeyInput { zone, ds: &ds, anchor_keys: &[], dnskeys: &dnskeys, rrsigs: &sigs };
     let keys = match v.establish_keys(&input, now, &mut spent) {
-        KeysOutcome::Secure(k) => k,
-        KeysOutcome::Insecure(f) => return (Verdict::Insecure, Some(f.kind.ede_code()), f.kind),
-        KeysOutcome::Bogus(f) => return (Verdict::Bogus, Some(f.kind.ede_code()), f.kind),
+        Trust::Secure(k) => k,
+        Trust::Insecure(Some(f)) => return (Verdict::Insecure, Some(f.kind.ede_code()), f.kind),
+        Trust::Insecure(None) => panic!("establishing keys says why a zone is insecure"),
+        Trust::Bogus(f) => return (Verdict::Bogus, Some(f.kind.ede_code()), f.kind),
     };
     let answer = ask(lab, zone, qname, qtype);
     let rrset: Vec<Record> = answer.answers.iter().filter(|r| r.rtype() == qtype).cloned().collect();
@@ -147,7 +148,7 @@ fn the_budget_stops_work_and_says_so() {
     let dnskeys: Vec<Record> = keys_msg.answers.iter().filter(|r| r.rtype() == RType::DNSKEY).cloned().collect();
     let sigs = rrsigs_for(&keys_msg.answers, &zone, RType::DNSKEY);
     let input = KeyInput { zone: &zone, ds: &ds, anchor_keys: &[], dnskeys: &dnskeys, rrsigs: &sigs };
-    let KeysOutcome::Bogus(f) = v.establish_keys(&input, NOW, &mut Spent::default()) else { panic!("not stopped") };
+    let Trust::Bogus(f) = v.establish_keys(&input, NOW, &mut Spent::default()) else { panic!("not stopped") };
     assert_eq!(f.kind, FailureKind::ValidationBudget);
     let (code, text) = f.ede();
     assert_eq!(code, 6);

@@ -10,10 +10,11 @@ use crate::clock::Clock;
 use crate::iterator::cuts::Cut;
 use crate::records::rrset_keys;
 use crate::resolver::Resolver;
-use crate::security::{Resolution, Security, Trust, security_state};
+use crate::security::{Resolution, Security};
 use crate::trace::{Link, rrsets_of};
 use crate::transport::Transport;
 use crate::validator::answer::blame_malformed;
+use crate::validator::verify::Trust;
 use crate::validator::verify::TrustedKeys;
 use crate::work::Work;
 use candor_wire::{Message, Name, RType, Rcode, Record};
@@ -34,7 +35,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             zone: cut.zone.clone(),
             rcode,
             rrsets: rrsets_of(&msg.answers).into_iter().chain(rrsets_of(&msg.authority)).collect(),
-            state: security_state(&security),
+            state: security.clone(),
         });
         if let (Trust::Secure(keys), Security::Secure) = (&cut.trust, &security)
             && rcode == Rcode::NOERROR

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use candor_wire::{Name, RData, RType, Rcode, Record};
 
-use crate::security::Resolution;
+use crate::security::{Resolution, Security};
 
 pub(crate) type Key = (Name, RType);
 
@@ -19,7 +19,7 @@ pub(crate) struct Entry {
 /// One cached RRset with its RRSIGs.
 pub(crate) struct RrsetEntry {
     pub(crate) records: Vec<Record>,
-    pub(crate) secure: bool,
+    pub(crate) security: Security,
     pub(crate) stored: Duration,
     pub(crate) expires: Duration,
 }

@@ -10,7 +10,7 @@ use candor_wire::{Name, RData, RType, Record};
 
 use crate::cache::Cache;
 use crate::cache::entry::ProofGroup;
-use crate::security::Resolution;
+use crate::security::{Resolution, Security};
 use crate::sync::lock;
 
 /// Proof groups kept per zone.
@@ -71,7 +71,7 @@ impl Cache {
                 .filter(|r| r.owner == *owner && covers(r))
                 .map(|r| Record { owner: wildcard.clone(), ..r.clone() })
                 .collect();
-            if let Some(ttl) = self.keep_rrset(&records, true, now, unix_now) {
+            if let Some(ttl) = self.keep_rrset(&records, Security::Secure, now, unix_now) {
                 lock(&self.nsecs).note_wildcard(&wildcard, now + ttl);
             }
         }

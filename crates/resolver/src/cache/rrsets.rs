@@ -63,7 +63,8 @@ impl Cache {
                 let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
                 let ttl = self.signed_ttl(shortest, &records, unix_now);
                 if !ttl.is_zero() {
-                    kept.push((key, RrsetEntry { records, secure, stored: now, expires: now + ttl }));
+                    let security = if secure { Security::Secure } else { Security::Insecure(None) };
+                    kept.push((key, RrsetEntry { records, security, stored: now, expires: now + ttl }));
                 }
             }
         }
@@ -73,10 +74,11 @@ impl Cache {
         }
     }
 
-    /// Keep one verified RRset (with its RRSIGs) that came outside an
-    /// answer: a DS RRset from a referral.
+    /// Keep one RRset (with its RRSIGs) that came outside an answer, with
+    /// its verdict (secure or insecure; never bogus): a DS RRset from a
+    /// referral, a verified DNAME beside a forged CNAME.
     /// Returns how long it is kept (`None`: not kept, its TTL is zero).
-    pub fn keep_rrset(&self, records: &[Record], secure: bool, now: Duration, unix_now: u64) -> Option<Duration> {
+    pub fn keep_rrset(&self, records: &[Record], security: Security, now: Duration, unix_now: u64) -> Option<Duration> {
         let first = records.iter().find(|x| x.rtype() != RType::RRSIG)?;
         let key = (first.owner.to_lowercase(), first.rtype());
         let shortest = records.iter().filter(|x| x.rtype() != RType::RRSIG).map(|x| x.ttl).min().unwrap_or(0);
@@ -84,14 +86,14 @@ impl Cache {
         if ttl.is_zero() {
             return None;
         }
-        let entry = RrsetEntry { records: records.to_vec(), secure, stored: now, expires: now + ttl };
+        let entry = RrsetEntry { records: records.to_vec(), security, stored: now, expires: now + ttl };
         lock(&self.rrsets).put(key, entry);
         Some(ttl)
     }
 
     /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted
-    /// down), whether it was secure, and how much longer it is kept.
-    pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, bool, Duration)> {
+    /// down), its verdict, and how much longer it is kept.
+    pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, Security, Duration)> {
         let key = (owner.clone(), rtype);
         let mut rrsets = lock(&self.rrsets);
         let e = rrsets.get(&key)?;
@@ -104,6 +106,6 @@ impl Cache {
         for rr in &mut records {
             rr.ttl = rr.ttl.saturating_sub(elapsed);
         }
-        Some((records, e.secure, e.expires - now))
+        Some((records, e.security.clone(), e.expires - now))
     }
 }

@@ -101,7 +101,7 @@ fn answer_rrsets_are_kept_on_their_own_with_their_verdict() {
     );
     c.put(&n("a.example."), RType::A, &res(Rcode::NOERROR, &answers, "", Security::Secure), Duration::ZERO, 0);
     let (cname, secure, left) = c.rrset(&n("A.example."), RType::CNAME, 10 * S).unwrap();
-    assert!(secure && left == 290 * S);
+    assert!(secure == Security::Secure && left == 290 * S);
     assert_eq!(cname.len(), 2, "the CNAME and its RRSIG");
     assert!(cname.iter().all(|r| r.ttl == 290));
     assert!(c.rrset(&n("b.example."), RType::A, 10 * S).is_some());
@@ -125,7 +125,7 @@ fn answer_rrsets_are_kept_on_their_own_with_their_verdict() {
     );
     c.put(&n("s.example."), RType::A, &res(Rcode::NOERROR, &answers, "", Security::Insecure(None)), Duration::ZERO, 0);
     assert!(c.rrset(&n("s.example."), RType::CNAME, S).is_none());
-    assert!(!c.rrset(&n("u.example.org."), RType::A, S).unwrap().1);
+    assert_eq!(c.rrset(&n("u.example.org."), RType::A, S).unwrap().1, Security::Insecure(None));
     let f = Failure::new(FailureKind::SignatureInvalid, n("example."), 0);
     c.put(
         &n("v.example."),
@@ -155,7 +155,7 @@ fn a_non_minimal_answers_ns_rrset_and_addresses_are_kept_for_referrals() {
     );
     r.additional = parse_zone(&format!("ns.example. 300 A 192.0.2.53\n{}", sig("ns.example.", "A", 2)), None).unwrap();
     c.put(&n("www.example."), RType::A, &r, Duration::ZERO, 0);
-    assert!(c.rrset(&n("example."), RType::NS, S).is_some_and(|(_, secure, _)| secure));
+    assert!(c.rrset(&n("example."), RType::NS, S).is_some_and(|(_, security, _)| security == Security::Secure));
     assert!(c.rrset(&n("ns.example."), RType::A, S).is_some());
     assert!(c.rrset(&n("example."), RType::SOA, S).is_none(), "only NS from the authority section");
 }
@@ -212,8 +212,8 @@ fn denial_groups_live_for_their_signed_ttl_and_go_with_a_flush() {
 fn a_referrals_ds_rrset_is_kept_with_its_signatures() {
     let c = Cache::new(CacheLimits::default());
     let ds = parse_zone(&format!("sub.example. 120 DS 1 13 2 AABB\n{}", sig("sub.example.", "DS", 2)), None).unwrap();
-    c.keep_rrset(&ds, true, Duration::ZERO, 1_500_000_000);
+    c.keep_rrset(&ds, Security::Secure, Duration::ZERO, 1_500_000_000);
     let (records, secure, left) = c.rrset(&n("sub.example."), RType::DS, 20 * S).unwrap();
-    assert_eq!((records.len(), secure, left), (2, true, 100 * S));
+    assert_eq!((records.len(), secure, left), (2, Security::Secure, 100 * S));
     assert!(c.rrset(&n("sub.example."), RType::DS, 120 * S).is_none());
 }

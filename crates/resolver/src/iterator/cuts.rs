@@ -2,8 +2,8 @@
 //! kept between resolutions ([`Cuts`]) and the glue referrals gave
 //! ([`GlueCache`]); finding the deepest usable cut for a name.
 
-use crate::security::Trust;
 use crate::sync::lock;
+use crate::validator::verify::Trust;
 use crate::validator::verify::TrustedKeys;
 use candor_wire::{Message, Name};
 use std::net::{IpAddr, SocketAddr};

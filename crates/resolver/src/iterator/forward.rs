@@ -10,10 +10,11 @@ use crate::iterator::cuts::{CUT_TTL, Cut};
 use crate::iterator::query::{is_server_error, scrubbed, unanswered};
 use crate::records::ds_of;
 use crate::resolver::Resolver;
-use crate::security::{Resolution, Security, Trust};
-use crate::trace::{Link, LinkState, sigs_of};
+use crate::security::{Resolution, Security};
+use crate::trace::{Link, sigs_of};
 use crate::transport::{Protocol, Transport};
 use crate::validator::denial::insecure_failure;
+use crate::validator::verify::Trust;
 use crate::validator::verify::rrsigs_for;
 use crate::work::Work;
 use candor_denial::Proof;
@@ -169,7 +170,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     child: name.clone(),
                     ds: ds_of(&ds_set),
                     rrsigs: sigs_of(&msg.answers, &name, RType::DS),
-                    state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
+                    state: verified.as_ref().err().map_or(Security::Secure, |f| Security::Bogus(f.clone())),
                 });
                 if let Err(f) = verified {
                     return Ok((zone, Trust::Bogus(self.blame_upstream(f, fwd))));
@@ -197,7 +198,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     parent: keys.zone.clone(),
                     child: name.clone(),
                     opt_out,
-                    state: LinkState::Insecure(None),
+                    state: Security::Insecure(None),
                 });
             }
             match insecure {

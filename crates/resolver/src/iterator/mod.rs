@@ -15,9 +15,10 @@ use crate::iterator::cuts::{CUT_TTL, Cut, referral_ttl};
 use crate::iterator::query::Reply;
 use crate::iterator::referral::{ds_from_referral, referral_has_ds};
 use crate::resolver::Resolver;
-use crate::security::{Resolution, Security, Trust};
+use crate::security::{Resolution, Security};
 use crate::transport::Transport;
 use crate::validator::chain::clock_hint;
+use crate::validator::verify::Trust;
 use crate::work::Work;
 use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 use std::net::SocketAddr;
@@ -43,7 +44,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Some((above, true)) => match &above.trust {
                         // The DS RRset a referral gave, when still kept; else asked for.
                         Trust::Secure(keys) => match self.cache.rrset(&cut.zone, RType::DS, now) {
-                            Some((records, true, _)) => {
+                            Some((records, Security::Secure, _)) => {
                                 let ds_set: Vec<Record> =
                                     records.iter().filter(|r| r.rtype() == RType::DS).cloned().collect();
                                 Some(self.trust_via_ds(keys, &cut, &ds_set, &records, work).await)

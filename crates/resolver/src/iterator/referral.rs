@@ -8,10 +8,10 @@ use crate::iterator::cuts::{Cut, Glue, referral_ttl};
 use crate::iterator::query::{MAX_NS_DEPTH, MAX_NS_LOOKUPS, Reply};
 use crate::records::covers;
 use crate::resolver::Resolver;
-use crate::security::{Trust, link_state};
 use crate::trace::Link;
 use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
+use crate::validator::verify::Trust;
 use crate::work::Work;
 use candor_denial::Proof;
 use candor_wire::{Message, Name, RData, RType, Record};
@@ -158,7 +158,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         parent: keys.zone.clone(),
                         child: child.clone(),
                         opt_out,
-                        state: link_state(&t),
+                        state: t.security(),
                     });
                     t
                 } else {

@@ -97,7 +97,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                                 && let Some(records) =
                                     self.verified_rrset(Some(keys), &msg.answers, &d, RType::DNAME, work)
                             {
-                                self.cache.keep_rrset(&records, true, self.clock.monotonic(), now);
+                                self.cache.keep_rrset(&records, Security::Secure, self.clock.monotonic(), now);
                             }
                             let f = Failure::new(FailureKind::SignatureInvalid, keys.zone.clone(), now);
                             return Security::Bogus(f.rrset(&owner, RType::CNAME));

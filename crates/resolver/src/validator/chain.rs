@@ -11,11 +11,11 @@ use crate::iterator::query::Reply;
 use crate::iterator::referral::{ds_from_referral, referral_has_ds};
 use crate::records::{ds_of, rrset_with_sigs};
 use crate::resolver::Resolver;
-use crate::security::{Resolution, Trust, link_state};
-use crate::trace::{Link, LinkState, sigs_of};
+use crate::security::{Resolution, Security};
+use crate::trace::{Link, sigs_of};
 use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
-use crate::validator::verify::{KeyInput, KeysOutcome, TrustedKeys, rrsigs_for};
+use crate::validator::verify::{KeyInput, Trust, TrustedKeys, rrsigs_for};
 use crate::work::Work;
 use candor_denial::Proof;
 use candor_wire::{Ds, Message, Name, RData, RType, Rcode, Record};
@@ -187,7 +187,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             parent: keys.zone.clone(),
             child: zone.clone(),
             opt_out: false,
-            state: link_state(&t),
+            state: t.security(),
         });
         Ok(DsAnswer::Trust(t))
     }
@@ -237,14 +237,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             child: child.zone.clone(),
             ds: ds_of(ds_set),
             rrsigs: sigs_of(section, &child.zone, RType::DS),
-            state: verified.as_ref().err().map_or(LinkState::Ok, |f| LinkState::Broken(f.clone())),
+            state: verified.as_ref().err().map_or(Security::Secure, |f| Security::Bogus(f.clone())),
         });
         match verified {
             Err(f) => Trust::Bogus(f),
             Ok(()) => {
                 // Kept for a DS question the chain of a later answer leads to.
                 let records = rrset_with_sigs(section, &child.zone, RType::DS);
-                self.cache.keep_rrset(&records, true, self.clock.monotonic(), now);
+                self.cache.keep_rrset(&records, Security::Secure, self.clock.monotonic(), now);
                 self.zone_keys(child, &ds_of(ds_set), &[], work).await.unwrap_or_else(Trust::Bogus)
             }
         }
@@ -330,7 +330,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 })
                 .collect(),
             rrsigs: sigs_of(&msg.answers, zone, RType::DNSKEY),
-            state: link_state(&trust),
+            state: trust.security(),
         });
         trust
     }
@@ -338,18 +338,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     pub(crate) fn establish(&self, input: &KeyInput<'_>, msg: &Message, now: u64, work: &mut Work) -> Trust {
         let dnskeys = input.dnskeys;
         match self.cfg.validator.establish_keys(input, now, &mut work.budget.spent) {
-            KeysOutcome::Secure(k) => Trust::Secure(k),
-            KeysOutcome::Insecure(f) => Trust::Insecure(Some(f)),
             // No DNSKEY and not a signature in sight: the child is unsigned
             // while its parent still publishes a DS.
-            KeysOutcome::Bogus(mut f) if f.kind == FailureKind::DnskeyMissing && dnskeys.is_empty() => {
+            Trust::Bogus(mut f) if f.kind == FailureKind::DnskeyMissing && dnskeys.is_empty() => {
                 let signed = msg.answers.iter().chain(&msg.authority).any(|r| r.rtype() == RType::RRSIG);
                 if !signed {
                     f.kind = FailureKind::DsUnsignedZone;
                 }
                 Trust::Bogus(f)
             }
-            KeysOutcome::Bogus(f) => Trust::Bogus(f),
+            t => t,
         }
     }
 }

@@ -9,6 +9,7 @@ use candor_crypto::{
 use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record, Rrsig};
 
 use crate::failure::{BudgetKind, Failure, FailureKind};
+use crate::security::Security;
 
 /// Limits on validation work for one client query (KeyTrap, CVE-2023-50387).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,15 +97,29 @@ impl TrustedKeys {
     }
 }
 
-/// What establishing a zone's keys gave.
+/// The trust of a zone: its verdict, and with a secure one the validated
+/// keys that later RRsets of the zone are checked with. What establishing
+/// a zone's keys gives, and what each zone cut being walked carries.
 #[derive(Debug, Clone)]
-pub enum KeysOutcome {
+pub enum Trust {
     /// The DNSKEY RRset is proven.
     Secure(TrustedKeys),
-    /// Only unsupported algorithms or digest types: the zone is insecure.
-    Insecure(Failure),
+    /// Provably unsigned (no DS), or only unsupported algorithms, digest
+    /// types or NSEC3 parameters (the failure says which).
+    Insecure(Option<Failure>),
     /// The chain is broken here.
     Bogus(Failure),
+}
+
+impl Trust {
+    /// The verdict alone.
+    pub fn security(&self) -> Security {
+        match self {
+            Trust::Secure(_) => Security::Secure,
+            Trust::Insecure(f) => Security::Insecure(f.clone()),
+            Trust::Bogus(f) => Security::Bogus(f.clone()),
+        }
+    }
 }
 
 /// The RRSIGs among `records` that cover `rtype` at `owner`.
@@ -145,7 +160,7 @@ impl Validator {
 
     /// Trust a zone's DNSKEY RRset from the parent's validated DS set or
     /// from anchored keys.
-    pub fn establish_keys(&self, input: &KeyInput<'_>, now: u64, spent: &mut Spent) -> KeysOutcome {
+    pub fn establish_keys(&self, input: &KeyInput<'_>, now: u64, spent: &mut Spent) -> Trust {
         let KeyInput { zone, ds, anchor_keys, dnskeys, rrsigs } = *input;
         let fail = |kind| Failure::new(kind, zone.clone(), now);
         let ds: Vec<&Ds> = ds.iter().take(self.budget.ds_per_zone).collect();
@@ -160,7 +175,7 @@ impl Validator {
             let mut f =
                 fail(if alg_unsupported { FailureKind::UnsupportedAlgorithm } else { FailureKind::UnsupportedDigest });
             f.key = first;
-            return KeysOutcome::Insecure(f);
+            return Trust::Insecure(Some(f));
         }
         let keys: Vec<&Dnskey> = dnskeys
             .iter()
@@ -170,7 +185,7 @@ impl Validator {
             })
             .collect();
         if keys.is_empty() {
-            return KeysOutcome::Bogus(fail(FailureKind::DnskeyMissing).rrset(zone, RType::DNSKEY));
+            return Trust::Bogus(fail(FailureKind::DnskeyMissing).rrset(zone, RType::DNSKEY));
         }
         // The keys the parent (or the anchor) vouches for.
         let vouched: Vec<&Dnskey> = keys
@@ -182,11 +197,11 @@ impl Validator {
         let Some(first_vouched) = vouched.first() else {
             let mut f = fail(FailureKind::DsNoMatchingKey).rrset(zone, RType::DNSKEY);
             f.key = usable.first().map(|d| (d.key_tag, d.algorithm));
-            return KeysOutcome::Bogus(f);
+            return Trust::Bogus(f);
         };
         if vouched.iter().all(|k| !k.is_zone_key()) {
             let k = first_vouched;
-            return KeysOutcome::Bogus(
+            return Trust::Bogus(
                 fail(FailureKind::NoZoneKeyBit).rrset(zone, RType::DNSKEY).key(key_tag(k), k.algorithm),
             );
         }
@@ -196,7 +211,7 @@ impl Validator {
             for k in vouched.iter().filter(|k| key_tag(k) == sig.key_tag && k.algorithm == sig.algorithm) {
                 tried += 1;
                 if spent.verifications >= self.budget.verifications {
-                    return KeysOutcome::Bogus(self.budget_failure(zone, now));
+                    return Trust::Bogus(self.budget_failure(zone, now));
                 }
                 let public = PublicKey::from_dnskey(k, self.policy);
                 match self.verify_one(dnskeys, sig, zone, (k, &public), now, spent) {
@@ -233,11 +248,11 @@ impl Validator {
                                 now,
                                 spent,
                             ) {
-                                return KeysOutcome::Bogus(f);
+                                return Trust::Bogus(f);
                             }
                             trusted.required = required;
                         }
-                        return KeysOutcome::Secure(trusted);
+                        return Trust::Secure(trusted);
                     }
                     Err(e) => {
                         first_error.get_or_insert_with(|| failure_of(&e, zone, zone, RType::DNSKEY, sig, now));
@@ -246,13 +261,13 @@ impl Validator {
             }
         }
         if tried == 0 {
-            return KeysOutcome::Bogus(
+            return Trust::Bogus(
                 fail(FailureKind::RrsigsMissing)
                     .rrset(zone, RType::DNSKEY)
                     .key(key_tag(first_vouched), first_vouched.algorithm),
             );
         }
-        KeysOutcome::Bogus(first_error.unwrap_or_else(|| fail(FailureKind::SignatureInvalid)))
+        Trust::Bogus(first_error.unwrap_or_else(|| fail(FailureKind::SignatureInvalid)))
     }
 
     /// Verify `rrset` with one of `rrsigs` made by `keys`.
