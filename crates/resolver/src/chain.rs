@@ -12,7 +12,7 @@ use crate::records::{cap_soa_ttl, dedup_records, dname_rewrite, is_ns_or_sig};
 use crate::resolver::Resolver;
 use crate::security::{Resolution, Security, combine};
 use crate::transport::Transport;
-use crate::work::Work;
+use crate::work::{Learned, Work};
 use candor_wire::{Name, RData, RType, Rcode, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -29,7 +29,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let denied = || (link > 0 && work.trace.is_none()).then(|| self.cached_denial(&name, qtype)).flatten();
             let r = match self.cached_link(&name, qtype, link > 0, work).or_else(|| denied().map(|(r, _)| r)) {
                 Some(r) => r,
-                None => self.resolve_one(&name, qtype, work).await,
+                None => {
+                    let r = self.resolve_one(&name, qtype, work).await;
+                    // The link is validated: what it proved goes to the caches.
+                    self.commit(work);
+                    r
+                }
             };
             answers.extend(r.answers.iter().cloned());
             // Follow the chain as far as this response takes it; when it
@@ -74,6 +79,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 dedup_records(&mut authority);
                 // A DNAME used twice along the chain is listed once.
                 dedup_records(&mut answers);
+                // What the last link (and a carried proof) proved.
+                self.commit(work);
                 return Resolution { answers, authority, security: combine(verdicts), ..r };
             }
             // Of an earlier link's authority section, its proofs; the
@@ -81,6 +88,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             authority.extend(r.authority.iter().filter(|rr| !is_ns_or_sig(rr)).cloned());
             name = target;
         }
+        self.commit(work);
         let now = self.clock.unix();
         let f = exhausted(BudgetKind::CnameChain, &self.cfg, qname, now);
         Resolution {
@@ -128,7 +136,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             from_cache: false,
             additional: Vec::new(),
         };
-        self.cache.put(target, qtype, &negative, self.clock.monotonic(), self.clock.unix());
+        work.learned.push(Learned::Negative { name: target.clone(), qtype, resolution: negative });
         Some(records)
     }
 

@@ -25,6 +25,7 @@ mod budget;
 mod cache;
 mod chain;
 mod clock;
+mod commit;
 mod config;
 mod failure;
 mod hints;

@@ -3,7 +3,9 @@
 
 use crate::budget::Budget;
 use crate::trace::Link;
-use candor_wire::{Name, RType};
+use candor_wire::{Name, RType, Record};
+
+use crate::security::Resolution;
 use std::net::{IpAddr, SocketAddr};
 
 /// Per-resolution state.
@@ -20,6 +22,30 @@ pub(crate) struct Work {
     pub(crate) last_server: Option<SocketAddr>,
     /// Records left out of responses for malformed RDATA: owner and type.
     pub(crate) scrubbed: Vec<(Name, RType)>,
+    /// What validation proved along the way, for the caches: written by
+    /// the commit step ([`crate::Resolver`]'s `commit`), never from inside
+    /// a validation function.
+    pub(crate) learned: Vec<Learned>,
+}
+
+/// Something validation proved that the caches keep for other questions.
+#[derive(Debug)]
+pub(crate) enum Learned {
+    /// A verified secure RRset with its RRSIGs, met outside an answer: a
+    /// referral's DS RRset, a DNAME beside a forged CNAME.
+    Rrset(Vec<Record>),
+    /// The verified NSEC records of a referral's proof that a child has no
+    /// DS, signed by `zone` (RFC 8198).
+    NoDsProof { zone: Name, section: Vec<Record> },
+    /// The verified NSEC/NSEC3 RRsets a secure positive answer of `zone`
+    /// carried (they may prove a DS absent later).
+    Proofs { zone: Name, records: Vec<Record> },
+    /// A secure answer of `zone` with its proof (a wildcard expansion, kept
+    /// to answer other names the proof covers: RFC 8198 §5.4).
+    Wildcard { zone: Name, answers: Vec<Record>, authority: Vec<Record> },
+    /// A negative answer for `name`/`qtype`, proven by its own zone's keys
+    /// though another zone's response carried it.
+    Negative { name: Name, qtype: RType, resolution: Resolution },
 }
 
 impl Work {

@@ -16,7 +16,7 @@ use crate::transport::Transport;
 use crate::validator::answer::blame_malformed;
 use crate::validator::verify::Trust;
 use crate::validator::verify::TrustedKeys;
-use crate::work::Work;
+use crate::work::{Learned, Work};
 use candor_wire::{Message, Name, RType, Rcode, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -46,7 +46,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             self.keep_proofs(keys, &msg.authority, work);
             // A wildcard expansion (validated with its proof): kept to
             // answer other names the proof covers (RFC 8198 §5.4).
-            self.cache.learn_wildcard(&keys.zone, &msg.answers, &msg.authority, self.clock.monotonic(), now);
+            work.learned.push(Learned::Wildcard {
+                zone: keys.zone.clone(),
+                answers: msg.answers.clone(),
+                authority: msg.authority.clone(),
+            });
         }
         let (authority, additional) =
             self.sections(cut, qname, qtype, rcode, &msg.answers, msg.authority, &msg.additional, work);
@@ -57,13 +61,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// section that verify with the zone's keys, kept for later DS
     /// questions ([`Cache::proofs`]).
     pub(crate) fn keep_proofs(&self, keys: &TrustedKeys, authority: &[Record], work: &mut Work) {
-        let now = self.clock.unix();
         let mut kept = Vec::new();
         for (owner, rtype) in
             rrset_keys(authority).into_iter().filter(|(_, t)| matches!(*t, RType::NSEC | RType::NSEC3))
         {
             kept.extend(self.verified_rrset(Some(keys), authority, &owner, rtype, work).unwrap_or_default());
         }
-        self.cache.learn_proofs(&keys.zone, kept, self.clock.monotonic(), now);
+        work.learned.push(Learned::Proofs { zone: keys.zone.clone(), records: kept });
     }
 }

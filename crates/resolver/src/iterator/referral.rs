@@ -12,7 +12,7 @@ use crate::trace::Link;
 use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
 use crate::validator::verify::Trust;
-use crate::work::Work;
+use crate::work::{Learned, Work};
 use candor_denial::Proof;
 use candor_wire::{Message, Name, RData, RType, Record};
 use std::net::{IpAddr, SocketAddr};
@@ -142,7 +142,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     });
                     let opt_out = matches!(proof, Ok(Proof::OptOut));
                     if matches!(proof, Ok(Proof::NoDs)) {
-                        self.cache.learn_nsecs(&keys.zone, &msg.authority, self.clock.monotonic(), now);
+                        work.learned
+                            .push(Learned::NoDsProof { zone: keys.zone.clone(), section: msg.authority.clone() });
                     }
                     let t = match proof {
                         Ok(Proof::NoDs | Proof::OptOut) => Trust::Insecure(None),

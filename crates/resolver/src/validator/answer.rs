@@ -10,7 +10,7 @@ use crate::security::Security;
 use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
 use crate::validator::verify::{TrustedKeys, rrsigs_for};
-use crate::work::Work;
+use crate::work::{Learned, Work};
 use candor_denial::Proof;
 use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 
@@ -97,7 +97,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                                 && let Some(records) =
                                     self.verified_rrset(Some(keys), &msg.answers, &d, RType::DNAME, work)
                             {
-                                self.cache.keep_rrset(&records, Security::Secure, self.clock.monotonic(), now);
+                                work.learned.push(Learned::Rrset(records));
                             }
                             let f = Failure::new(FailureKind::SignatureInvalid, keys.zone.clone(), now);
                             return Security::Bogus(f.rrset(&owner, RType::CNAME));

@@ -16,7 +16,7 @@ use crate::trace::{Link, sigs_of};
 use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
 use crate::validator::verify::{KeyInput, Trust, TrustedKeys, rrsigs_for};
-use crate::work::Work;
+use crate::work::{Learned, Work};
 use candor_denial::Proof;
 use candor_wire::{Ds, Message, Name, RData, RType, Rcode, Record};
 use std::net::SocketAddr;
@@ -244,7 +244,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Ok(()) => {
                 // Kept for a DS question the chain of a later answer leads to.
                 let records = rrset_with_sigs(section, &child.zone, RType::DS);
-                self.cache.keep_rrset(&records, Security::Secure, self.clock.monotonic(), now);
+                work.learned.push(Learned::Rrset(records));
                 self.zone_keys(child, &ds_of(ds_set), &[], work).await.unwrap_or_else(Trust::Bogus)
             }
         }
