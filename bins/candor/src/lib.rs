@@ -1,14 +1,20 @@
 //! # candor (the binary's library)
 //!
-//! The stub-facing side of candor: command-line parsing, listeners, ACL,
-//! request handling, response shaping (AD, EDNS, SERVFAIL + EDE), the
-//! finished-response cache, configuration and the control socket; and the
-//! operator tools around them: `demo`, `lab`, `replay`, `trace` and
-//! `verify-zone`.
+//! The command line: one module per subcommand (`serve`, `demo`, `lab`,
+//! `replay`, `trace`, `verify-zone`, `control`), the configuration file
+//! (`config`), and the set-up every resolving subcommand shares
+//! (`upstream`: hints, anchors, upstream flags, the clock). The serving
+//! itself (listeners, ACL, request checks, shaping, truncation, the reply
+//! cache, the control socket) is `candor-server`'s.
 //!
-//! **Must not know about**: resolver internals; it uses the resolver's
-//! public API only. The `lab`, `demo` and `replay` subcommands link the lab
-//! and replay crates; the serving path never does.
+//! **Must not know about**: resolver internals; it uses the resolver's and
+//! the server's public APIs only. The `lab`, `demo` and `replay`
+//! subcommands link the lab and replay crates; `candor-server` and
+//! `candor-resolver` never do (tests/architecture.rs checks it).
+//!
+//! **Known limitations**: `serve` runs as root unless `--user` is given,
+//! and writes the RFC 5011 state to the default path even with a lab's
+//! anchor (the hostile-authorities issue changes both).
 
 use std::ffi::OsString;
 use std::net::SocketAddr;

@@ -10,6 +10,12 @@
 //! **Must not know about**: the serving path (the caller hands in how a
 //! query becomes a reply); the corpus itself stays in the shared directory
 //! and is never copied into the repository.
+//!
+//! **Known limitations**: raw HEX answers get only the query's ID patched
+//! in (not its name's spelling, so 0x20 must stay off in replays); the
+//! scenario features candor does not model (some `val-*`/`harden-*`
+//! options, Unbound's own counters) make a scenario `UNSUPPORTED`, never
+//! a silent pass.
 
 mod compare;
 mod net;

@@ -1,23 +1,47 @@
 //! # candor-resolver
 //!
-//! The engine: cache, iterator and validator behind
-//! `Resolver::resolve(question, client flags) -> Resolution`, with the
-//! network and the clock coming in through the `Transport` and `Clock`
+//! The engine: `Resolver::resolve(name, type) -> Resolution`, with the
+//! network and the clock coming in through the [`Transport`] and [`Clock`]
 //! seams, and the mapping from validation failures to EDE codes.
 //!
-//! **Owns**: [`Resolver::resolve`] (iteration from the root with priming,
-//! QNAME minimisation, glue and name-server look-ups, server selection,
-//! TC to TCP, EDNS fallback, CNAME/DNAME chains, locally served zones,
-//! negative trust anchors, RFC 5011 for the root, forward and stub zones),
-//! the [`Validator`] steps,
-//! the answer [`Cache`] (with its RRset cache, the RFC 8020 NXDOMAIN cut
-//! and the RFC 8198 NSEC/NSEC3 store), the [`Outbound`] address policy, the
-//! budgets, and
-//! [`Failure`] with its EDE code and operator extra-text; the [`Clock`]
-//! and [`Transport`] seams with their production implementations.
+//! A question passes these stages, each a module named after it:
+//! - [`resolver`](Resolver): the struct, its operator API and the
+//!   `resolve()` shell (cache first, then the chain, then the commit);
+//! - `policy`: locally served zones, negative trust anchors, the RFC 8509
+//!   key sentinel;
+//! - `chain`: CNAME/DNAME following, link by link;
+//! - `iterator`: from the deepest known cut down through referrals, with
+//!   QNAME minimisation (`iterator::{cuts, query, referral, forward, select}`);
+//! - `answer`: the admission gate (`answer::scrub`, a pure function of
+//!   response, zone and question), validation, and the sections the client
+//!   gets (`answer::sections`);
+//! - `validator`: the chain of trust per zone cut, denial proofs, answers,
+//!   RFC 5011, and the sans-I/O verification steps (`validator::verify`);
+//! - `commit`: what validation proved, written to the caches in one step;
+//! - `cache`: answers, RRsets with their verdict, negative knowledge and
+//!   the RFC 8198 store (`cache::{rrsets, negative, aggressive}`);
+//! - `security` (the verdict), `budget` (one [`BudgetKind`] per budget),
+//!   `failure` ([`Failure`] and its EDE), `trace` (the chain as walked).
 //!
-//! **Must not know about**: listening sockets, clients, ACLs; the lab and
-//! replay crates (test infrastructure) are at most dev-dependencies.
+//! **Owns**: iteration from the root with priming, QNAME minimisation,
+//! glue and name-server look-ups, server selection, TC to TCP, EDNS
+//! fallback, CNAME/DNAME chains, locally served zones, negative trust
+//! anchors, RFC 5011 for the root, forward and stub zones; the
+//! [`Validator`] steps; the [`Cache`]; the [`Outbound`] address policy;
+//! the budgets; [`Failure`] with its EDE code and operator extra-text; the
+//! [`Clock`] and [`Transport`] seams with their production implementations.
+//!
+//! **Must not know about**: listening sockets, clients, ACLs and response
+//! shaping (`candor-server`'s); the lab and replay crates (test
+//! infrastructure) are at most dev-dependencies.
+//!
+//! **Known limitations**: the caches are bounded by entry counts, not
+//! bytes, and the cut, glue, NXDOMAIN and NSEC stores start afresh when
+//! full; the admission gate does not yet drop unrelated same-zone records
+//! nor say why it dropped what it drops; delegations inside signed zones
+//! are not yet checked against the NS bit of a DS denial; no 0x20, and
+//! identical questions are not merged (all in the hostile-authorities
+//! issue). The RRset cache look-up still copies its key.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod answer;
