@@ -103,8 +103,8 @@ fn link_line(l: &Link, now: u64) -> (String, String, String) {
             let how = if *opt_out { "an NSEC3 opt-out span" } else { "a signed denial" };
             (child.to_string(), "no DS".to_owned(), format!("{parent} proves there is no DS with {how}"))
         }
-        Link::Answer { zone, rcode, rrsets, .. } => {
-            let sets = list(rrsets, |(owner, t, sigs)| {
+        Link::Answer { zone, rcode, rrsets, dropped, .. } => {
+            let mut sets = list(rrsets, |(owner, t, sigs)| {
                 let s = if sigs.is_empty() {
                     "unsigned".to_owned()
                 } else {
@@ -112,6 +112,10 @@ fn link_line(l: &Link, now: u64) -> (String, String, String) {
                 };
                 format!("{owner} {t} [{s}]")
             });
+            if !dropped.is_empty() {
+                let left_out = list(dropped, |(owner, t, why)| format!("{owner} {t} ({why})"));
+                sets.push_str(&format!("; left out: {left_out}"));
+            }
             (zone.to_string(), format!("answer {rcode}"), sets)
         }
     }

@@ -65,6 +65,7 @@ mod transport;
 mod validator;
 mod work;
 
+pub use answer::scrub::DropReason;
 pub use cache::{Cache, CacheLimits, CacheStats};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Forward};

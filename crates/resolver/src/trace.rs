@@ -5,6 +5,7 @@
 
 use candor_wire::{Dnskey, Ds, Name, RData, RType, Rcode, Record, Rrsig};
 
+use crate::answer::scrub::DropReason;
 use crate::security::Security;
 
 /// One link of the chain of trust.
@@ -65,6 +66,8 @@ pub enum Link {
         rcode: Rcode,
         /// Each RRset of the answer and authority sections with its RRSIGs.
         rrsets: Vec<(Name, RType, Vec<Rrsig>)>,
+        /// What the admission gate left out of the response, and why.
+        dropped: Vec<(Name, RType, DropReason)>,
         /// How the link held: secure (proven), insecure (no DS proven, or
         /// only unsupported algorithms, digests or NSEC3 parameters: the
         /// failure says which), bogus (the failure says how).

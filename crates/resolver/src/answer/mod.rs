@@ -5,7 +5,7 @@
 pub(crate) mod scrub;
 pub(crate) mod sections;
 
-use crate::answer::scrub::scrub;
+use crate::answer::scrub::{Admitted, scrub};
 use crate::clock::Clock;
 use crate::iterator::cuts::Cut;
 use crate::records::rrset_keys;
@@ -23,7 +23,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Validate an authoritative response in the cut's zone.
     pub(crate) fn finish(&self, cut: &Cut, qname: &Name, qtype: RType, msg: Message, work: &mut Work) -> Resolution {
         let now = self.clock.unix();
-        let msg = scrub(&cut.zone, qname, qtype, msg);
+        let Admitted { msg, dropped } = scrub(&cut.zone, qname, qtype, msg);
         let rcode = msg.header.rcode;
         let security = match &cut.trust {
             Trust::Bogus(f) => Security::Bogus(f.clone()),
@@ -35,6 +35,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             zone: cut.zone.clone(),
             rcode,
             rrsets: rrsets_of(&msg.answers).into_iter().chain(rrsets_of(&msg.authority)).collect(),
+            dropped: dropped.iter().map(|(r, why)| (r.owner.clone(), r.rtype(), *why)).collect(),
             state: security.clone(),
         });
         if let (Trust::Secure(keys), Security::Secure) = (&cut.trust, &security)

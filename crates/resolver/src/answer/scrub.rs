@@ -6,6 +6,61 @@ use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 
 use crate::records::dedup_records;
 
+/// Why the gate left a record out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// An answer record outside the zone of the server asked.
+    OutOfZone,
+    /// An NSEC reaching outside the zone, or another zone's denial record.
+    ForeignDenial,
+    /// A record of a zone below the cut the same server serves, for a
+    /// question outside that zone.
+    BelowCut,
+    /// An answer record of a type the question did not ask for.
+    NotAsked,
+    /// A CNAME beside the asked data at the name (or the data beside a
+    /// CNAME that came first): RFC 1034 §3.6.2.
+    CnameAndData,
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DropReason::OutOfZone => "outside the zone asked",
+            DropReason::ForeignDenial => "a denial record of another zone",
+            DropReason::BelowCut => "a zone below the cut, not asked about",
+            DropReason::NotAsked => "a type not asked for",
+            DropReason::CnameAndData => "CNAME and other data at one name",
+        })
+    }
+}
+
+/// What the gate let through, and what it left out with its reason.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    /// The response, keeping only what may be used.
+    pub(crate) msg: Message,
+    /// The records left out, each with its reason (duplicates of kept
+    /// records are dropped without a word).
+    pub(crate) dropped: Vec<(Record, DropReason)>,
+}
+
+/// Move the records of `section` that `drop` picks into `dropped`.
+fn drop_if(
+    section: &mut Vec<Record>,
+    reason: DropReason,
+    dropped: &mut Vec<(Record, DropReason)>,
+    drop: impl Fn(&Record) -> bool,
+) {
+    if !section.iter().any(&drop) {
+        return; // the usual case: nothing to rebuild
+    }
+    let (out, keep): (Vec<Record>, Vec<Record>) = std::mem::take(section).into_iter().partition(|r| drop(r));
+    *section = keep;
+    dropped.extend(out.into_iter().map(|r| (r, reason)));
+}
+
 /// The admission gate: what of `msg`, a response from a server of `zone`
 /// to `qname`/`qtype`, may be used at all. RRSIGs regrouped with their
 /// RRsets; answer records outside the zone dropped (a CNAME target
@@ -16,11 +71,12 @@ use crate::records::dedup_records;
 /// of a CNAME beside the asked data at the name, whichever came second;
 /// duplicates dropped; NXDOMAIN for an empty non-terminal corrected to
 /// NODATA. Pure: no validation, no cache, no network.
-pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -> Message {
+pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -> Admitted {
+    let mut dropped = Vec::new();
     regroup_rrsigs(&mut msg);
     // Only the zone's own records count: out-of-zone answers (a CNAME
     // target elsewhere) are asked of their own zone instead.
-    msg.answers.retain(|r| r.owner.is_subdomain_of(zone));
+    drop_if(&mut msg.answers, DropReason::OutOfZone, &mut dropped, |r| !r.owner.is_subdomain_of(zone));
     // An NSEC whose next name lies outside the zone is malformed (it
     // would deny other zones' names): dropped with its RRSIGs, wherever
     // it is, as Unbound's scrubber does. Denial records of another zone
@@ -44,8 +100,8 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
             !overreaching.contains(&r.owner)
                 || !(r.rtype() == RType::NSEC || matches!(&r.data, RData::Rrsig(s) if s.type_covered == RType::NSEC))
         };
-        msg.answers.retain(keep);
-        msg.authority.retain(keep);
+        drop_if(&mut msg.answers, DropReason::ForeignDenial, &mut dropped, |r| !keep(r));
+        drop_if(&mut msg.authority, DropReason::ForeignDenial, &mut dropped, |r| !keep(r));
     }
     // Records of a zone below the cut that the same server serves (their
     // RRSIGs name it as signer) are that zone's to answer: a chain that
@@ -59,16 +115,15 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
         })
         .collect();
     if !below.is_empty() && !below.iter().any(|z| qname.is_subdomain_of(z)) {
-        msg.answers.retain(|r| !below.iter().any(|z| r.owner.is_subdomain_of(z)));
+        drop_if(&mut msg.answers, DropReason::BelowCut, &mut dropped, |r| {
+            below.iter().any(|z| r.owner.is_subdomain_of(z))
+        });
     }
     // Records of types nobody asked for (nor CNAME/DNAME steps) are dropped.
     if qtype != RType::ANY {
-        msg.answers.retain(|r| {
-            let t = match &r.data {
-                RData::Rrsig(s) => s.type_covered,
-                _ => r.rtype(),
-            };
-            t == qtype || r.rtype() == qtype || matches!(t, RType::CNAME | RType::DNAME)
+        drop_if(&mut msg.answers, DropReason::NotAsked, &mut dropped, |r| {
+            let t = covered(r);
+            !(t == qtype || r.rtype() == qtype || matches!(t, RType::CNAME | RType::DNAME))
         });
         // A CNAME beside the asked-for data at the name itself (CNAME
         // and other data, which RFC 1034 §3.6.2 forbids): whichever
@@ -77,12 +132,8 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
         if qtype != RType::CNAME && both(qtype) && both(RType::CNAME) {
             let first = msg.answers.iter().find(|r| r.owner == *qname && r.rtype() != RType::RRSIG).map(Record::rtype);
             let drop = if first == Some(RType::CNAME) { qtype } else { RType::CNAME };
-            msg.answers.retain(|r| {
-                let t = match &r.data {
-                    RData::Rrsig(s) => s.type_covered,
-                    _ => r.rtype(),
-                };
-                !(r.owner == *qname && t == drop)
+            drop_if(&mut msg.answers, DropReason::CnameAndData, &mut dropped, |r| {
+                r.owner == *qname && covered(r) == drop
             });
         }
     }
@@ -100,7 +151,15 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
     {
         msg.header.rcode = Rcode::NOERROR;
     }
-    msg
+    Admitted { msg, dropped }
+}
+
+/// The type a record stands for: its own, or the one an RRSIG covers.
+fn covered(r: &Record) -> RType {
+    match &r.data {
+        RData::Rrsig(s) => s.type_covered,
+        _ => r.rtype(),
+    }
 }
 
 /// Put each RRSIG in the section of the RRset it covers (some servers
@@ -150,5 +209,67 @@ fn regroup_rrsigs(msg: &mut Message) {
                 _ => msg.additional.push(r),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_wire::text::parse_zone;
+
+    fn n(s: &str) -> Name {
+        s.parse().unwrap()
+    }
+
+    fn answer(rcode: Rcode, answers: &str, authority: &str) -> Message {
+        let mut m = Message::default();
+        m.header.flags.qr = true;
+        m.header.rcode = rcode;
+        m.answers = parse_zone(answers, None).unwrap();
+        m.authority = parse_zone(authority, None).unwrap();
+        m
+    }
+
+    fn reasons(a: &Admitted) -> Vec<(String, DropReason)> {
+        a.dropped.iter().map(|(r, why)| (format!("{} {}", r.owner, r.rtype()), *why)).collect()
+    }
+
+    #[test]
+    fn records_outside_the_zone_or_the_question_are_left_out_with_their_reason() {
+        let msg = answer(
+            Rcode::NOERROR,
+            "www.example. 300 A 192.0.2.1\n\
+             www.example. 300 MX 10 mail.example.\n\
+             evil.test. 300 A 192.0.2.66\n",
+            "",
+        );
+        let a = scrub(&n("example."), &n("www.example."), RType::A, msg);
+        assert_eq!(a.msg.answers.len(), 1);
+        assert_eq!(a.msg.answers[0].rtype(), RType::A);
+        assert_eq!(
+            reasons(&a),
+            [("evil.test. A".to_owned(), DropReason::OutOfZone), ("www.example. MX".to_owned(), DropReason::NotAsked)]
+        );
+    }
+
+    #[test]
+    fn an_nsec_reaching_outside_the_zone_goes_and_the_rest_stays_untouched() {
+        let soa = "example. 300 SOA ns.example. h.example. 1 2 3 4 300\n";
+        let msg = answer(Rcode::NXDOMAIN, "", &format!("{soa}a.example. 300 NSEC z.other. A NSEC\n"));
+        let a = scrub(&n("example."), &n("b.example."), RType::A, msg);
+        assert_eq!(reasons(&a), [("a.example. NSEC".to_owned(), DropReason::ForeignDenial)]);
+        assert_eq!(a.msg.authority.len(), 1, "the SOA stays");
+        // Nothing to leave out: nothing is dropped, and nothing is rebuilt.
+        let clean = answer(Rcode::NXDOMAIN, "", soa);
+        let a = scrub(&n("example."), &n("b.example."), RType::A, clean.clone());
+        assert!(a.dropped.is_empty());
+        assert_eq!(a.msg.authority, clean.authority);
+    }
+
+    #[test]
+    fn of_a_cname_beside_the_asked_data_the_first_answers() {
+        let msg = answer(Rcode::NOERROR, "x.example. 300 CNAME y.example.\nx.example. 300 A 192.0.2.1\n", "");
+        let a = scrub(&n("example."), &n("x.example."), RType::A, msg);
+        assert_eq!(reasons(&a), [("x.example. A".to_owned(), DropReason::CnameAndData)]);
     }
 }
