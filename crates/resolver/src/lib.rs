@@ -76,4 +76,4 @@ pub use resolver::Resolver;
 pub use security::{Resolution, Security};
 pub use trace::Link;
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
-pub use validator::verify::{Budget, KeyInput, Spent, Trust, TrustedKeys, Validator, rrsigs_for};
+pub use validator::verify::{KeyInput, Spent, Trust, TrustedKeys, ValidationLimits, Validator, rrsigs_for};

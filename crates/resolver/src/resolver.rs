@@ -7,10 +7,9 @@ use crate::budget::Budget;
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::{Config, Forward};
-use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::{Cuts, GlueCache};
 use crate::iterator::select::ServerStats;
-use crate::security::{Resolution, Security};
+use crate::security::Resolution;
 use crate::sync::lock;
 use crate::trace::Link;
 use crate::transport::Transport;
@@ -186,19 +185,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         let mut r = self.resolve_uncached(qname, qtype).await;
         self.key_sentinel(qname, qtype, &mut r);
-        // A negative trust anchor turns validation off below its zone.
-        let now = self.clock.unix();
-        let ntas = lock(&self.ntas).clone();
-        if let Some(nta) = ntas.negative_for(qname, now)
-            && matches!(r.security, Security::Secure | Security::Bogus(_))
-        {
-            if let Security::Bogus(f) = &r.security {
-                let (code, text) = f.ede();
-                tracing::warn!(zone = %nta.zone, "negative trust anchor hides a failure of {qname}: EDE {code}: {text}");
-            }
-            let info = self.cfg.nta_ede.then(|| Failure::new(FailureKind::NegativeTrustAnchor, nta.zone.clone(), now));
-            r.security = Security::Insecure(info);
-        }
+        self.apply_negative_anchor(qname, &mut r);
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
         r
     }

@@ -141,8 +141,10 @@ fn chain_cases_get_the_catalogue_verdict_and_code() {
 fn the_budget_stops_work_and_says_so() {
     let lab = Lab::build(LabConfig::new(NOW)).unwrap();
     let zone: Name = "valid.test.".parse().unwrap();
-    let v =
-        Validator { budget: candor_resolver::Budget { verifications: 0, ..Default::default() }, ..Default::default() };
+    let v = Validator {
+        budget: candor_resolver::ValidationLimits { verifications: 0, ..Default::default() },
+        ..Default::default()
+    };
     let ds = parent_ds(&lab, &zone);
     let keys_msg = ask(&lab, &zone, &zone, RType::DNSKEY);
     let dnskeys: Vec<Record> = keys_msg.answers.iter().filter(|r| r.rtype() == RType::DNSKEY).cloned().collect();

@@ -3,12 +3,30 @@
 //! failure they hide is logged.
 
 use crate::clock::Clock;
+use crate::failure::{Failure, FailureKind};
 use crate::resolver::Resolver;
+use crate::security::{Resolution, Security};
 use crate::sync::lock;
 use crate::transport::Transport;
 use candor_wire::Name;
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// Under a negative trust anchor a secure or bogus verdict becomes
+    /// insecure (EDE 33 with `nta-ede`); a failure it hides is logged.
+    pub(crate) fn apply_negative_anchor(&self, qname: &Name, r: &mut Resolution) {
+        if !matches!(r.security, Security::Secure | Security::Bogus(_)) {
+            return;
+        }
+        let now = self.clock.unix();
+        let Some(zone) = lock(&self.ntas).negative_for(qname, now).map(|nta| nta.zone.clone()) else { return };
+        if let Security::Bogus(f) = &r.security {
+            let (code, text) = f.ede();
+            tracing::warn!(%zone, "negative trust anchor hides a failure of {qname}: EDE {code}: {text}");
+        }
+        let info = self.cfg.nta_ede.then(|| Failure::new(FailureKind::NegativeTrustAnchor, zone, now));
+        r.security = Security::Insecure(info);
+    }
+
     /// Turn validation off at and below `zone` for `seconds` from now.
     pub fn add_negative_anchor(&self, zone: Name, seconds: u64) {
         let expires = self.clock.unix().saturating_add(seconds);

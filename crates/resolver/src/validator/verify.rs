@@ -13,7 +13,7 @@ use crate::security::Security;
 
 /// Limits on validation work for one client query (KeyTrap, CVE-2023-50387).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
+pub struct ValidationLimits {
     /// Signature verifications per query.
     pub verifications: u32,
     /// RRSIGs tried per RRset.
@@ -24,11 +24,11 @@ pub struct Budget {
     pub ds_per_zone: usize,
 }
 
-impl Default for Budget {
+impl Default for ValidationLimits {
     /// Where the field converged after KeyTrap: 8 RRSIGs per RRset, 2
     /// same-tag keys, 8 DS, 32 verifications per query.
-    fn default() -> Budget {
-        Budget { verifications: 32, sigs_per_rrset: 8, keys_per_tag: 2, ds_per_zone: 8 }
+    fn default() -> ValidationLimits {
+        ValidationLimits { verifications: 32, sigs_per_rrset: 8, keys_per_tag: 2, ds_per_zone: 8 }
     }
 }
 
@@ -47,7 +47,7 @@ pub struct Validator {
     /// The crypto backend.
     pub backend: &'static Backend,
     /// Work limits.
-    pub budget: Budget,
+    pub budget: ValidationLimits,
     /// Harden against algorithm downgrade: every supported algorithm the
     /// DS set (or anchor) lists must sign the DNSKEY RRset and every RRset
     /// of the zone, so a stripped signature of the stronger algorithm is
@@ -58,7 +58,12 @@ pub struct Validator {
 
 impl Default for Validator {
     fn default() -> Validator {
-        Validator { policy: Policy::PRODUCTION, backend: &RING, budget: Budget::default(), all_algorithms: false }
+        Validator {
+            policy: Policy::PRODUCTION,
+            backend: &RING,
+            budget: ValidationLimits::default(),
+            all_algorithms: false,
+        }
     }
 }
 
