@@ -99,12 +99,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             for _ in 0..2 {
                 work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
                 let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
-                let Some(mut msg) = scrubbed(&bytes, *server, work) else { break };
-                // Only class IN data is about the question (a referral mixing
-                // in CHAOS records must not lend them its servers).
-                for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
-                    section.retain(|r| r.class == candor_wire::Class::IN);
-                }
+                let Some(msg) = scrubbed(&bytes, *server, work) else { break };
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
                     continue;

@@ -111,14 +111,18 @@ pub(crate) fn unanswered(server_error: bool) -> FailureKind {
     if server_error { FailureKind::AuthorityError } else { FailureKind::NoReachableAuthority }
 }
 
-/// An authority's response, leaving out records whose RDATA does not
-/// parse (the rest may still answer); `None` when the message itself is
-/// broken.
+/// An authority's (or upstream's) response, leaving out records whose
+/// RDATA does not parse (the rest may still answer) and records of classes
+/// other than IN (a referral mixing in CHAOS records must not lend them its
+/// servers); `None` when the message itself is broken.
 pub(crate) fn scrubbed(bytes: &[u8], server: SocketAddr, work: &mut Work) -> Option<Message> {
-    let (msg, dropped) = Message::from_wire_scrubbed(bytes).ok()?;
+    let (mut msg, dropped) = Message::from_wire_scrubbed(bytes).ok()?;
     if !dropped.is_empty() {
         tracing::debug!(%server, dropped = dropped.len(), "malformed records left out of a response");
         work.scrubbed.extend(dropped);
+    }
+    for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
+        section.retain(|r| r.class == candor_wire::Class::IN);
     }
     Some(msg)
 }
@@ -218,12 +222,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(_) => break,
                 };
                 self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
-                let Some(mut msg) = scrubbed(&bytes, *server, work) else { break };
-                // Only class IN data is about the question (a referral mixing
-                // in CHAOS records must not lend them its servers).
-                for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
-                    section.retain(|r| r.class == candor_wire::Class::IN);
-                }
+                let Some(msg) = scrubbed(&bytes, *server, work) else { break };
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
                     continue;
