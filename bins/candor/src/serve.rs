@@ -161,28 +161,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
-        // The clock check: once the root DNSKEY RRset is in, is the local
-        // time inside its signature windows? A skewed clock breaks everything.
-        let checker = current.get();
-        let check_clock = clock.clone();
-        // The network may not be up yet at start-up: a check that saw no
-        // root signatures is tried again a few times before it gives up.
-        tokio::spawn(async move {
-            for attempt in 1..=CLOCK_CHECK_ATTEMPTS {
-                let (_, links) = checker.trace(&candor_wire::Name::root(), candor_wire::RType::DNSKEY).await;
-                let seen = crate::trace::root_signatures_seen(&links);
-                if !seen && attempt < CLOCK_CHECK_ATTEMPTS {
-                    tracing::debug!("clock check: no root DNSKEY signatures yet (attempt {attempt})");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                    continue;
-                }
-                match crate::trace::clock_report(&links, check_clock.unix()) {
-                    (true, text) => tracing::info!("clock check: {text}"),
-                    (false, text) => tracing::warn!("clock check: {text}"),
-                }
-                break;
-            }
-        });
+        tokio::spawn(clock_check(current.get(), clock.clone()));
         // Everything privileged is bound: become the unprivileged user.
         if let Some(name) = &args.user {
             let state_dir =
@@ -207,27 +186,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
-                _ = hup.recv() => {
-                    // SIGHUP: read the file and the anchors again; a fresh
-                    // resolver takes over (listen addresses and ACL stay).
-                    let file = match &args.config {
-                        Some(p) => match crate::config::load(p) {
-                            Ok(f) => f,
-                            Err(e) => {
-                                tracing::error!("reload failed, keeping the running configuration: {e}");
-                                continue;
-                            }
-                        },
-                        None => FileConfig::default(),
-                    };
-                    match config(args, &file, &file_path, clock.unix()) {
-                        Ok(cfg) => {
-                            current.set(Resolver::new(cfg, NetTransport::new(), clock.clone()));
-                            tracing::info!("configuration and anchors reloaded");
-                        }
-                        Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),
-                    }
-                }
+                _ = hup.recv() => reload(args, &file_path, &current, &clock),
             }
         }
         listeners.stop();
@@ -243,4 +202,48 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         tracing::info!("stopped");
         0
     })
+}
+
+/// The clock check: once the root DNSKEY RRset is in, is the local time
+/// inside its signature windows? A skewed clock breaks everything. The
+/// network may not be up yet at start-up: a check that saw no root
+/// signatures is tried again a few times before it gives up.
+async fn clock_check(checker: Arc<Resolver<NetTransport, AnyClock>>, clock: AnyClock) {
+    for attempt in 1..=CLOCK_CHECK_ATTEMPTS {
+        let (_, links) = checker.trace(&candor_wire::Name::root(), candor_wire::RType::DNSKEY).await;
+        let seen = crate::trace::root_signatures_seen(&links);
+        if !seen && attempt < CLOCK_CHECK_ATTEMPTS {
+            tracing::debug!("clock check: no root DNSKEY signatures yet (attempt {attempt})");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        }
+        match crate::trace::clock_report(&links, clock.unix()) {
+            (true, text) => tracing::info!("clock check: {text}"),
+            (false, text) => tracing::warn!("clock check: {text}"),
+        }
+        break;
+    }
+}
+
+/// SIGHUP: read the file and the anchors again; a fresh resolver takes
+/// over (listen addresses and ACL stay). A configuration that does not
+/// load leaves the running one in place.
+fn reload(args: &ServeArgs, file_path: &std::path::Path, current: &Current<NetTransport, AnyClock>, clock: &AnyClock) {
+    let file = match &args.config {
+        Some(p) => match crate::config::load(p) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!("reload failed, keeping the running configuration: {e}");
+                return;
+            }
+        },
+        None => FileConfig::default(),
+    };
+    match config(args, &file, file_path, clock.unix()) {
+        Ok(cfg) => {
+            current.set(Resolver::new(cfg, NetTransport::new(), clock.clone()));
+            tracing::info!("configuration and anchors reloaded");
+        }
+        Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),
+    }
 }
