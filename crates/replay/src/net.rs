@@ -10,7 +10,7 @@ use std::time::Duration;
 use candor_resolver::{Clock, Protocol, Transport, TransportError};
 use candor_wire::{Edns, Flags, Message, Opcode, Question, Rcode};
 
-use crate::parse::{Dialect, Entry, Range};
+use crate::parse::{Dialect, Entry, Range, Scenario};
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -30,6 +30,15 @@ pub(crate) struct ClockState {
 }
 
 impl SimClock {
+    /// The clock a scenario starts with: at its `val-override-date` (or 0),
+    /// signatures checked at that date in Unbound's dialect.
+    pub(crate) fn for_scenario(sc: &Scenario, date: Option<u64>) -> SimClock {
+        SimClock(Arc::new(Mutex::new(ClockState {
+            elapsed: Duration::ZERO,
+            fixed_sig_time: if sc.dialect == Dialect::Unbound { date } else { None },
+            start: date.unwrap_or(0),
+        })))
+    }
     pub(crate) fn advance(&self, by: Duration) {
         lock(&self.0).elapsed += by;
     }
@@ -164,6 +173,28 @@ fn query_matches(e: &Entry, q: &Message, protocol: Protocol) -> bool {
 }
 
 impl SimNet {
+    /// The network of a scenario: its ranges, and its REPLY steps as the
+    /// answers to outstanding queries; with `hold`, a query no range
+    /// answers waits for a later step (Unbound's dialect).
+    pub(crate) fn for_scenario(sc: &Scenario, hold: bool) -> SimNet {
+        SimNet(Arc::new(NetState {
+            dialect: sc.dialect,
+            ranges: sc.ranges.clone(),
+            step: Mutex::new(0),
+            unmatched: Mutex::new(Vec::new()),
+            replies: Mutex::new(
+                sc.steps
+                    .iter()
+                    .filter(|s| s.kind == "REPLY")
+                    .filter_map(|s| s.entry.clone().map(|e| (s.n, e)))
+                    .collect(),
+            ),
+            hold,
+            outstanding: Mutex::new(Vec::new()),
+            sent: Mutex::new(Vec::new()),
+        }))
+    }
+
     fn answer(&self, server: SocketAddr, protocol: Protocol, query: &[u8]) -> Found {
         self.answer_logged(server, protocol, query, true)
     }

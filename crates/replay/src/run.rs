@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use candor_anchor::Anchors;
@@ -13,7 +12,7 @@ use candor_resolver::{Config, Forward, Outbound, Resolver, Validator};
 use candor_wire::{Edns, Message, Name, Question, RType};
 
 use crate::compare::{Tier, compare};
-use crate::net::{ClockState, NetState, SimClock, SimNet, header_of, lock};
+use crate::net::{SimClock, SimNet, header_of, lock};
 use crate::parse::{Dialect, Entry, Scenario};
 
 /// What a scenario came to.
@@ -273,30 +272,38 @@ async fn settle<'a>(net: &SimNet, inflight: &mut InFlight<'a>, queue: &mut Vec<M
     }
 }
 
-/// Play `sc` compared at `tier`; `answer` turns a client query into the
-/// server's reply.
-pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
-    // Deckard ignores CHECK_OUT_QUERY and plays REPLY as a pool of one-shot
-    // answers (FORMAT.md §7); in Unbound's dialect they act on outstanding
-    // queries, which then wait for a step instead of timing out.
+/// The first step the dialect's run loop does not play, if any: Deckard
+/// ignores CHECK_OUT_QUERY and plays REPLY as a pool of one-shot answers
+/// (FORMAT.md §7); in Unbound's dialect they act on outstanding queries,
+/// which then wait for a step instead of timing out.
+fn unsupported_step(sc: &Scenario) -> Option<String> {
     let supported: &[&str] = match sc.dialect {
         Dialect::Unbound => {
             &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING", "CHECK_OUT_QUERY", "REPLY", "TIMEOUT"]
         }
         Dialect::Deckard => &["QUERY", "CHECK_ANSWER", "TIME_PASSES", "TRAFFIC", "NOTHING", "CHECK_OUT_QUERY", "REPLY"],
     };
+    sc.steps.iter().find_map(|s| {
+        if !supported.contains(&s.kind.as_str()) {
+            Some(format!("step {}", s.kind))
+        } else if s.kind == "TIME_PASSES" && !s.args.starts_with("ELAPSE") {
+            Some(format!("step TIME_PASSES {}", s.args))
+        } else {
+            None
+        }
+    })
+}
+
+/// Play `sc` compared at `tier`; `answer` turns a client query into the
+/// server's reply.
+pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
+    if let Some(what) = unsupported_step(sc) {
+        return Outcome::Unsupported(what);
+    }
     // Unbound's queries a range does not answer stay outstanding: a range
     // eligible at a later step, REPLY or TIMEOUT settle them, and with no
     // answer to check they time out (FORMAT.md §7, U run loop).
     let hold = sc.dialect == Dialect::Unbound;
-    for s in &sc.steps {
-        if !supported.contains(&s.kind.as_str()) {
-            return Outcome::Unsupported(format!("step {}", s.kind));
-        }
-        if s.kind == "TIME_PASSES" && !s.args.starts_with("ELAPSE") {
-            return Outcome::Unsupported(format!("step TIME_PASSES {}", s.args));
-        }
-    }
     let (mut cfg, date) = match config(sc) {
         Ok(c) => c,
         Err(key) => return Outcome::Unsupported(key),
@@ -309,23 +316,8 @@ pub async fn run(sc: &Scenario, answer: &Answerer, tier: Tier) -> Outcome {
     if hold && sc.steps.iter().any(|s| primes(&s)) {
         cfg.priming = true;
     }
-    let clock = SimClock(Arc::new(Mutex::new(ClockState {
-        elapsed: Duration::ZERO,
-        fixed_sig_time: if sc.dialect == Dialect::Unbound { date } else { None },
-        start: date.unwrap_or(0),
-    })));
-    let net = SimNet(Arc::new(NetState {
-        dialect: sc.dialect,
-        ranges: sc.ranges.clone(),
-        step: Mutex::new(0),
-        unmatched: Mutex::new(Vec::new()),
-        replies: Mutex::new(
-            sc.steps.iter().filter(|s| s.kind == "REPLY").filter_map(|s| s.entry.clone().map(|e| (s.n, e))).collect(),
-        ),
-        hold,
-        outstanding: Mutex::new(Vec::new()),
-        sent: Mutex::new(Vec::new()),
-    }));
+    let clock = SimClock::for_scenario(sc, date);
+    let net = SimNet::for_scenario(sc, hold);
     let resolver = Resolver::new(cfg, net.clone(), clock.clone());
     let mut queue: Vec<Message> = Vec::new();
     // The client queries' wire forms (outliving the resolutions in flight).
