@@ -4,6 +4,8 @@
 //! into the worst one. A chain that carries the target zone's own signed
 //! NXDOMAIN proof ends there when that zone's keys are already trusted.
 
+use candor_wire::{Name, RData, RType, Rcode, Record};
+
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::failure::BudgetKind;
@@ -13,7 +15,6 @@ use crate::resolver::Resolver;
 use crate::security::{Resolution, Security, combine};
 use crate::transport::Transport;
 use crate::work::{Learned, Work};
-use candor_wire::{Name, RData, RType, Rcode, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     pub(crate) async fn resolve_with(&self, qname: &Name, qtype: RType, work: &mut Work) -> Resolution {

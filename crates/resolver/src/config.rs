@@ -1,14 +1,16 @@
 //! The resolver's settings ([`Config`]) and forward/stub zones
 //! ([`Forward`]).
 
-use crate::cache::CacheLimits;
-use crate::outbound::Outbound;
-use crate::validator::verify::Validator;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
 use candor_anchor::Anchors;
 use candor_denial::Limits;
 use candor_wire::Name;
-use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+
+use crate::cache::CacheLimits;
+use crate::outbound::Outbound;
+use crate::validator::verify::Validator;
 
 /// The resolver's settings.
 #[derive(Debug, Clone)]

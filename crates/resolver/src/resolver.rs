@@ -3,6 +3,11 @@
 //! the `resolve()` shell that runs a question through chain, iterator and
 //! validator and caches the result.
 
+use std::time::Duration;
+
+use candor_anchor::Anchors;
+use candor_wire::{Name, RData, RType, Rcode};
+
 use crate::budget::Budget;
 use crate::cache::Cache;
 use crate::clock::Clock;
@@ -14,9 +19,6 @@ use crate::sync::lock;
 use crate::trace::Link;
 use crate::transport::Transport;
 use crate::work::Work;
-use candor_anchor::Anchors;
-use candor_wire::{Name, RData, RType, Rcode};
-use std::time::Duration;
 
 /// The resolver.
 pub struct Resolver<T: Transport, C: Clock> {

@@ -4,8 +4,9 @@
 //! in [`crate::Trust`].) A leaf module: everything that carries a verdict
 //! imports it; it imports nothing of the resolver's stages.
 
-use crate::failure::Failure;
 use candor_wire::{Rcode, Record};
+
+use crate::failure::Failure;
 
 /// What the resolver concluded about the data it returns.
 #[derive(Debug, Clone, PartialEq, Eq)]

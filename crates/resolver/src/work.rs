@@ -1,12 +1,13 @@
 //! The state of one resolution: what it spent of its budgets, the trace when one was asked for, the glue referrals gave, the
 //! last server that answered, and the records the wire scrubber left out.
 
-use crate::budget::Budget;
-use crate::trace::Link;
+use std::net::{IpAddr, SocketAddr};
+
 use candor_wire::{Name, RType, Record};
 
+use crate::budget::Budget;
 use crate::security::Resolution;
-use std::net::{IpAddr, SocketAddr};
+use crate::trace::Link;
 
 /// Per-resolution state.
 #[derive(Debug, Default)]

@@ -5,6 +5,8 @@
 pub(crate) mod scrub;
 pub(crate) mod sections;
 
+use candor_wire::{Message, Name, RType, Rcode, Record};
+
 use crate::answer::scrub::{Admitted, scrub};
 use crate::clock::Clock;
 use crate::iterator::cuts::Cut;
@@ -14,10 +16,8 @@ use crate::security::{Resolution, Security};
 use crate::trace::{Link, rrsets_of};
 use crate::transport::Transport;
 use crate::validator::answer::blame_malformed;
-use crate::validator::verify::Trust;
-use crate::validator::verify::TrustedKeys;
+use crate::validator::verify::{Trust, TrustedKeys};
 use crate::work::{Learned, Work};
-use candor_wire::{Message, Name, RType, Rcode, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Validate an authoritative response in the cut's zone.

@@ -2,13 +2,14 @@
 //! addresses of in-zone NS/MX/SRV targets, each passed on only when it
 //! verifies on its own.
 
+use candor_wire::{Name, RData, RType, Rcode, Record};
+
 use crate::clock::Clock;
 use crate::iterator::cuts::{Cut, trusted};
 use crate::records::{cap_soa_ttl, dedup_records, is_ns_or_sig};
 use crate::resolver::Resolver;
 use crate::transport::Transport;
 use crate::work::Work;
-use candor_wire::{Name, RData, RType, Rcode, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The authority and additional sections of an answer the validator

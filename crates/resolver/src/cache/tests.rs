@@ -1,9 +1,10 @@
 //! The cache's unit tests.
 
 use super::*;
+use candor_wire::text::parse_zone;
+
 use crate::cache::negative::PROOF_GROUPS;
 use crate::failure::{Failure, FailureKind};
-use candor_wire::text::parse_zone;
 
 fn n(s: &str) -> Name {
     s.parse().unwrap()

@@ -2,12 +2,13 @@
 //! kept between resolutions ([`Cuts`]) and the glue referrals gave
 //! ([`GlueCache`]); finding the deepest usable cut for a name.
 
-use crate::sync::lock;
-use crate::validator::verify::Trust;
-use crate::validator::verify::TrustedKeys;
-use candor_wire::{Message, Name};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use candor_wire::{Message, Name};
+
+use crate::sync::lock;
+use crate::validator::verify::{Trust, TrustedKeys};
 
 /// A zone cut: the zone, its servers, its trust.
 #[derive(Debug, Clone)]
@@ -49,7 +50,7 @@ pub(crate) const BOGUS_CUT_TTL: Duration = Duration::from_secs(60);
 
 impl Cuts {
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Name, KeptCut>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.map)
     }
 
     /// The deepest live cut at or above `name`, and whether its trust is

@@ -3,6 +3,9 @@
 //! and stub zones (configured servers, the chain of trust from the
 //! parent).
 
+use candor_denial::Proof;
+use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Rcode, Record};
+
 use crate::clock::Clock;
 use crate::config::Forward;
 use crate::failure::{Failure, FailureKind};
@@ -14,11 +17,8 @@ use crate::security::{Resolution, Security};
 use crate::trace::{Link, sigs_of};
 use crate::transport::{Protocol, Transport};
 use crate::validator::denial::insecure_failure;
-use crate::validator::verify::Trust;
-use crate::validator::verify::rrsigs_for;
+use crate::validator::verify::{Trust, rrsigs_for};
 use crate::work::Work;
-use candor_denial::Proof;
-use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Rcode, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The deepest stub zone containing `name`.

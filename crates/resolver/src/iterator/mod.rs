@@ -8,6 +8,10 @@ pub(crate) mod query;
 pub(crate) mod referral;
 pub(crate) mod select;
 
+use std::net::SocketAddr;
+
+use candor_wire::{Message, Name, RData, RType, Rcode, Record};
+
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::failure::{BudgetKind, Failure};
@@ -20,8 +24,6 @@ use crate::transport::Transport;
 use crate::validator::chain::clock_hint;
 use crate::validator::verify::Trust;
 use crate::work::Work;
-use candor_wire::{Message, Name, RData, RType, Rcode, Record};
-use std::net::SocketAddr;
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The deepest kept cut at or above `name` whose trust is current, or

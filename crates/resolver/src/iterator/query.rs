@@ -2,6 +2,10 @@
 //! EDNS fallback, and the classification of what came back (answer,
 //! referral, or nothing usable).
 
+use std::net::{IpAddr, SocketAddr};
+
+use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
+
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::Cut;
@@ -9,8 +13,6 @@ use crate::records::dname_rewrite;
 use crate::resolver::Resolver;
 use crate::transport::{Protocol, Transport, TransportError};
 use crate::work::Work;
-use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
-use std::net::{IpAddr, SocketAddr};
 
 /// How deep name-server address lookups may nest (an NS name whose zone's
 /// NS names need lookups of their own, ...).

@@ -2,6 +2,12 @@
 //! its trust from the parent's DS or proof of none; root priming; name
 //! servers' addresses; more servers when the known ones fail.
 
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use candor_denial::Proof;
+use candor_wire::{Message, Name, RData, RType, Record};
+
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::{Cut, Glue, referral_ttl};
@@ -13,10 +19,6 @@ use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
 use crate::validator::verify::Trust;
 use crate::work::{Learned, Work};
-use candor_denial::Proof;
-use candor_wire::{Message, Name, RData, RType, Record};
-use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
 
 /// Servers asked at most for one answer when what they give is bogus.
 pub(crate) const MAX_BOGUS_RETRIES: usize = 4;

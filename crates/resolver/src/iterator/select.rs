@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::sync::lock;
+
 /// A server never measured is assumed this fast (so it gets tried).
 const UNKNOWN_RTT: Duration = Duration::from_millis(50);
 /// The slowest a server is believed to be.
@@ -34,10 +36,6 @@ impl Default for ServerStats {
     fn default() -> ServerStats {
         ServerStats::new(true)
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl ServerStats {

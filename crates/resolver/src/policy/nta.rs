@@ -2,13 +2,14 @@
 //! at and below a zone for a while; answers there are insecure, and a
 //! failure they hide is logged.
 
+use candor_wire::Name;
+
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::resolver::Resolver;
 use crate::security::{Resolution, Security};
 use crate::sync::lock;
 use crate::transport::Transport;
-use candor_wire::Name;
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Under a negative trust anchor a secure or bogus verdict becomes

@@ -1,12 +1,13 @@
 //! The root key sentinel (RFC 8509): lets a client learn which root keys
 //! this resolver trusts.
 
+use candor_wire::{Name, RType};
+
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::resolver::Resolver;
 use crate::security::{Resolution, Security};
 use crate::transport::Transport;
-use candor_wire::{Name, RType};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// RFC 8509: a secure answer for `root-key-sentinel-is-ta-TAG` becomes

@@ -2,6 +2,9 @@
 //! answer section, a DNAME's synthesised CNAME, wildcard expansions with
 //! their proof, and negative answers with theirs.
 
+use candor_denial::Proof;
+use candor_wire::{Message, Name, RData, RType, Rcode, Record};
+
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::records::{chain_end, dname_rewrite, rrset_keys, rrset_with_sigs};
@@ -11,8 +14,6 @@ use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
 use crate::validator::verify::{TrustedKeys, rrsigs_for};
 use crate::work::{Learned, Work};
-use candor_denial::Proof;
-use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 
 /// When the server sent records with malformed RDATA (left out): a
 /// signature that fails over such an RRset blames the record, not the

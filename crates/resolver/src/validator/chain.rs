@@ -4,6 +4,11 @@
 //! zones below a cut served by the same servers, found by the signer of an
 //! answer.
 
+use std::net::SocketAddr;
+
+use candor_denial::Proof;
+use candor_wire::{Ds, Message, Name, RData, RType, Rcode, Record};
+
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::{CUT_TTL, Cut};
@@ -17,9 +22,6 @@ use crate::transport::Transport;
 use crate::validator::denial::insecure_failure;
 use crate::validator::verify::{KeyInput, Trust, TrustedKeys, rrsigs_for};
 use crate::work::{Learned, Work};
-use candor_denial::Proof;
-use candor_wire::{Ds, Message, Name, RData, RType, Rcode, Record};
-use std::net::SocketAddr;
 
 /// What a DS query found.
 pub(crate) enum DsAnswer {

@@ -3,6 +3,9 @@
 //! then a `candor-denial` proof within the NSEC3 hash budget; its errors
 //! become [`crate::Failure`]s.
 
+use candor_denial::{BudgetHasher, DenialError, Limits, Proof};
+use candor_wire::{Name, RType, Record};
+
 use crate::clock::Clock;
 use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::records::rrset_keys;
@@ -10,8 +13,6 @@ use crate::resolver::Resolver;
 use crate::transport::Transport;
 use crate::validator::verify::{TrustedKeys, rrsigs_for};
 use crate::work::Work;
-use candor_denial::{BudgetHasher, DenialError, Limits, Proof};
-use candor_wire::{Name, RType, Record};
 
 pub(crate) fn insecure_failure(i: &candor_denial::Insecure, zone: &Name, now: u64) -> Failure {
     let kind = match i {

@@ -1,12 +1,13 @@
 //! RFC 5011 for the root: the state file read at start of a chain, and a
 //! validated root DNSKEY RRset fed to it.
 
+use candor_anchor::{Rfc5011, StateError};
+use candor_wire::{Message, Name, RData, RType, Record};
+
 use crate::clock::Clock;
 use crate::resolver::Resolver;
 use crate::transport::Transport;
 use crate::validator::verify::rrsigs_for;
-use candor_anchor::{Rfc5011, StateError};
-use candor_wire::{Message, Name, RData, RType, Record};
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The RFC 5011 state, when one is kept and readable.
