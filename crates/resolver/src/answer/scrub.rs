@@ -4,7 +4,7 @@
 
 use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 
-use crate::records::dedup_records;
+use crate::records::{dedup_records, dname_rewrite};
 
 /// Why the gate left a record out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,10 @@ use crate::records::dedup_records;
 pub enum DropReason {
     /// An answer record outside the zone of the server asked.
     OutOfZone,
+    /// An answer record that is neither at the question's name nor on the
+    /// CNAME/DNAME chain from it (for an RRSIG question: anything but the
+    /// name's own RRSIGs).
+    OffChain,
     /// An NSEC reaching outside the zone, or another zone's denial record.
     ForeignDenial,
     /// A record of a zone below the cut the same server serves, for a
@@ -28,6 +32,7 @@ impl std::fmt::Display for DropReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             DropReason::OutOfZone => "outside the zone asked",
+            DropReason::OffChain => "not on the question's chain",
             DropReason::ForeignDenial => "a denial record of another zone",
             DropReason::BelowCut => "a zone below the cut, not asked about",
             DropReason::NotAsked => "a type not asked for",
@@ -77,6 +82,23 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
     // Only the zone's own records count: out-of-zone answers (a CNAME
     // target elsewhere) are asked of their own zone instead.
     drop_if(&mut msg.answers, DropReason::OutOfZone, &mut dropped, |r| !r.owner.is_subdomain_of(zone));
+    // The answer section holds the question's name and the CNAME/DNAME
+    // chain from it, nothing else: an unrelated record (another name's
+    // address, a CNAME or DNAME elsewhere) is not an answer to anything
+    // asked, and must not ride into the cache. RRSIG RRsets are not signed
+    // (RFC 4035 §2.2): an RRSIG question's answer is the name's RRSIGs only.
+    if qtype == RType::RRSIG {
+        drop_if(&mut msg.answers, DropReason::OffChain, &mut dropped, |r| {
+            !(r.owner == *qname && r.rtype() == RType::RRSIG)
+        });
+    } else {
+        let chain = chain_names(&msg.answers, qname);
+        drop_if(&mut msg.answers, DropReason::OffChain, &mut dropped, |r| {
+            let dname_above =
+                covered(r) == RType::DNAME && chain.iter().any(|n| n.is_subdomain_of(&r.owner) && *n != r.owner);
+            !chain.contains(&r.owner) && !dname_above
+        });
+    }
     // An NSEC whose next name lies outside the zone is malformed (it
     // would deny other zones' names): dropped with its RRSIGs, wherever
     // it is, as Unbound's scrubber does. Denial records of another zone
@@ -152,6 +174,28 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
         msg.header.rcode = Rcode::NOERROR;
     }
     Admitted { msg, dropped }
+}
+
+/// The names of the CNAME/DNAME chain that starts at `qname` in `answers`:
+/// the name, each CNAME's target, each name a DNAME above a chain name
+/// rewrites it to (at most as many steps as there are records).
+fn chain_names(answers: &[Record], qname: &Name) -> Vec<Name> {
+    let mut names = vec![qname.clone()];
+    for _ in 0..answers.len() {
+        let Some(last) = names.last() else { break };
+        let next = answers
+            .iter()
+            .find_map(|r| match &r.data {
+                RData::Cname(t) if r.owner == *last => Some(t.clone()),
+                _ => None,
+            })
+            .or_else(|| dname_rewrite(answers, last));
+        match next {
+            Some(n) if !names.contains(&n) => names.push(n),
+            _ => break,
+        }
+    }
+    names
 }
 
 /// The type a record stands for: its own, or the one an RRSIG covers.
@@ -271,5 +315,29 @@ mod tests {
         let msg = answer(Rcode::NOERROR, "x.example. 300 CNAME y.example.\nx.example. 300 A 192.0.2.1\n", "");
         let a = scrub(&n("example."), &n("x.example."), RType::A, msg);
         assert_eq!(reasons(&a), [("x.example. A".to_owned(), DropReason::CnameAndData)]);
+    }
+
+    #[test]
+    fn the_chain_from_the_question_stays_and_nothing_else() {
+        let chain = "x.example. 300 DNAME y.example.\n\
+                     a.x.example. 300 CNAME a.y.example.\n\
+                     a.y.example. 300 CNAME b.example.\n\
+                     b.example. 300 A 192.0.2.1\n";
+        let msg =
+            answer(Rcode::NOERROR, &format!("{chain}c.example. 300 A 192.0.2.66\nz.example. 300 DNAME evil.\n"), "");
+        let a = scrub(&n("example."), &n("a.x.example."), RType::A, msg);
+        assert_eq!(a.msg.answers.len(), 4, "{:?}", a.msg.answers);
+        assert_eq!(
+            reasons(&a),
+            [("c.example. A".to_owned(), DropReason::OffChain), ("z.example. DNAME".to_owned(), DropReason::OffChain)]
+        );
+        // An RRSIG question's answer is the name's RRSIGs, nothing else.
+        let msg = answer(
+            Rcode::NOERROR,
+            "w.example. 300 RRSIG A 13 2 300 2000000000 1000000000 1 example. AAAA\nexample. 300 DNAME evil.\n",
+            "",
+        );
+        let a = scrub(&n("example."), &n("w.example."), RType::RRSIG, msg);
+        assert_eq!(reasons(&a), [("example. DNAME".to_owned(), DropReason::OffChain)]);
     }
 }

@@ -1,0 +1,109 @@
+//! Hostile authorities (a first part of the suite the hostile-authorities
+//! issue asks for): a scripted server plays a spoofer's response, and a
+//! second question shows whether anything forged reached the cache.
+
+mod common;
+use common::*;
+
+const NOW: u32 = 1_800_000_000;
+
+/// A signed example. whose server answers every question from the zone,
+/// except where `forge` returns a response of its own.
+fn signed_server(
+    extra: &str,
+    seed: &[u8],
+    forge: impl Fn(&Message, &[candor_wire::Record]) -> Option<Message> + Send + Sync + 'static,
+) -> Resolver<Scripted, ManualClock> {
+    let signed = signed_example(extra, seed, NOW);
+    let ds = ds_records(&signed);
+    let records = signed.records.clone();
+    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
+        if let Some(m) = forge(q, &records) {
+            return Ok(m);
+        }
+        let qd = q.question().unwrap();
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        m.answers = rrset_of(&records, &qd.name, qd.qtype);
+        Ok(m)
+    };
+    anchored(&ds, script, NOW, |_| {})
+}
+
+fn addresses(r: &candor_resolver::Resolution) -> Vec<String> {
+    r.answers.iter().filter(|rr| rr.rtype() == RType::A).map(|rr| rr.data.to_string()).collect()
+}
+
+#[tokio::test]
+async fn an_rrsig_question_cannot_plant_a_dname() {
+    // The spoofed answer to www.example. RRSIG carries the name's RRSIG and
+    // an unsigned DNAME for the whole zone.
+    let r =
+        signed_server("www.example. 300 A 192.0.2.1\nfoo.example. 300 A 192.0.2.7\n", b"rrsig-dname", |q, records| {
+            let qd = q.question().unwrap();
+            (qd.qtype == RType::RRSIG).then(|| {
+                let mut m = Message::default();
+                m.header.flags.aa = true;
+                m.answers =
+                    records.iter().filter(|r| r.owner == qd.name && r.rtype() == RType::RRSIG).cloned().collect();
+                m.answers.extend(parse_zone("example. 300 DNAME evil.test.\n", None).unwrap());
+                m
+            })
+        });
+    let out = r.resolve(&n("www.example."), RType::RRSIG).await;
+    assert!(!out.answers.is_empty() && out.answers.iter().all(|rr| rr.rtype() == RType::RRSIG), "{:?}", out.answers);
+    // The second question is not rewritten into the attacker's tree.
+    let out = r.resolve(&n("foo.example."), RType::A).await;
+    assert_eq!((out.security.clone(), addresses(&out)), (Security::Secure, vec!["192.0.2.7".to_owned()]));
+    assert!(!asked_lines(&r).iter().any(|l| l.contains("evil.test.")), "{:?}", asked_lines(&r));
+}
+
+#[tokio::test]
+async fn unrelated_answer_records_of_an_unsigned_zone_are_neither_passed_on_nor_cached() {
+    let t = Scripted::new(|_, _, q| {
+        let qd = q.question().unwrap();
+        Ok(match qd.name.to_string().as_str() {
+            // The won race: the answer, plus another name's address and a
+            // DNAME for a subtree.
+            "www.example." => resp(
+                true,
+                Rcode::NOERROR,
+                "www.example. 300 A 192.0.2.1\nother.example. 300 A 203.0.113.66\nsub.example. 300 DNAME evil.test.\n",
+                "",
+                "",
+            ),
+            "other.example." => resp(true, Rcode::NOERROR, "other.example. 300 A 192.0.2.2\n", "", ""),
+            "a.sub.example." => resp(true, Rcode::NOERROR, "a.sub.example. 300 A 192.0.2.3\n", "", ""),
+            _ => resp(true, Rcode::NXDOMAIN, "", "example. 300 SOA ns.example. h.example. 1 2 3 4 300\n", ""),
+        })
+    });
+    let r = resolver(t, &[1]);
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(addresses(&out), ["192.0.2.1"]);
+    assert_eq!(out.answers.len(), 1, "{:?}", out.answers);
+    let out = r.resolve(&n("other.example."), RType::A).await;
+    assert_eq!(addresses(&out), ["192.0.2.2"], "the forged address was cached");
+    let out = r.resolve(&n("a.sub.example."), RType::A).await;
+    assert_eq!(addresses(&out), ["192.0.2.3"], "the forged DNAME was cached");
+    assert!(!asked_lines(&r).iter().any(|l| l.contains("evil.test.")), "{:?}", asked_lines(&r));
+}
+
+#[tokio::test]
+async fn an_unrelated_record_beside_a_signed_nodata_is_dropped_and_the_nodata_stands() {
+    let r = signed_server("www.example. 300 A 192.0.2.1\n", b"nodata-extra", |q, records| {
+        let qd = q.question().unwrap();
+        (qd.name == n("www.example.") && qd.qtype == RType::TXT).then(|| {
+            let mut m = Message::default();
+            m.header.flags.aa = true;
+            m.answers = parse_zone("other.example. 300 TXT \"forged\"\n", None).unwrap();
+            m.authority = rrset_of(records, &n("example."), RType::SOA);
+            m.authority.extend(rrset_of(records, &n("www.example."), RType::NSEC));
+            m
+        })
+    });
+    let out = r.resolve(&n("www.example."), RType::TXT).await;
+    assert_eq!((out.rcode, out.security.clone(), out.answers.len()), (Rcode::NOERROR, Security::Secure, 0), "{out:?}");
+    // Nor was the forged record kept for its own name.
+    let out = r.resolve(&n("other.example."), RType::TXT).await;
+    assert!(out.answers.is_empty(), "{:?}", out.answers);
+}
