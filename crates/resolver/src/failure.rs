@@ -53,6 +53,10 @@ pub enum FailureKind {
     /// Algorithm-downgrade hardening: an algorithm the DS set or anchor
     /// lists signs none of the RRset's signatures that verify (EDE 6).
     AlgorithmMissing,
+    /// A referral inside a signed zone to a name the parent's validated
+    /// denial shows is not a delegation (no NS bit, or an apex's SOA bit:
+    /// RFC 6840 §4.4): a forged or broken referral (EDE 6).
+    NotADelegation,
     /// The server sent a record of the RRset whose RDATA does not fit its
     /// type: it was left out, and the RRset's signature no longer verifies
     /// (EDE 0, Other: the signer is not at fault).
@@ -99,7 +103,7 @@ impl FailureKind {
             RrsigsMissing => 10,
             NoZoneKeyBit => 11,
             NsecMissing | Nsec3Gap | Nsec3ParameterMismatch | NsecBitmapHasType => 12,
-            SignatureInvalid | WildcardDname | KeySentinel | AlgorithmMissing | ValidationBudget => 6,
+            SignatureInvalid | WildcardDname | KeySentinel | AlgorithmMissing | ValidationBudget | NotADelegation => 6,
             UnsupportedAlgorithm => 1,
             UnsupportedDigest => 2,
             Nsec3IterationsAboveCap => 27,
@@ -134,6 +138,7 @@ impl FailureKind {
             KeySentinel => "root-key-sentinel",
             AlgorithmMissing => "algorithm-missing",
             MalformedRecord => "malformed-record",
+            NotADelegation => "not-a-delegation",
             UnsupportedAlgorithm => "unsupported-algorithm",
             UnsupportedDigest => "unsupported-digest",
             Nsec3IterationsAboveCap => "nsec3-iterations-above-cap",
@@ -173,6 +178,9 @@ impl FailureKind {
             }
             AlgorithmMissing => {
                 "harden-algo-downgrade: sign every RRset with every algorithm the DS set lists, or remove that algorithm's DS"
+            }
+            NotADelegation => {
+                "the parent's signed denial shows this name is no delegation (no NS bit): the referral was forged or the server is broken; check the servers that sent it"
             }
             MalformedRecord => {
                 "the server sent a record whose data does not fit its type; it was left out, so the RRset's signature fails; fix the record in the zone or the server"
@@ -442,6 +450,7 @@ mod tests {
             (ValidationBudget, 6),
             (ResolutionBudget, 0),
             (MalformedRecord, 0),
+            (NotADelegation, 6),
         ];
         for (k, code) in table {
             assert_eq!(k.ede_code(), code, "{k:?}");

@@ -12,13 +12,13 @@ const NOW: u32 = 1_800_000_000;
 fn signed_server(
     extra: &str,
     seed: &[u8],
-    forge: impl Fn(&Message, &[candor_wire::Record]) -> Option<Message> + Send + Sync + 'static,
+    forge: impl Fn(SocketAddr, &Message, &[candor_wire::Record]) -> Option<Message> + Send + Sync + 'static,
 ) -> Resolver<Scripted, ManualClock> {
     let signed = signed_example(extra, seed, NOW);
     let ds = ds_records(&signed);
     let records = signed.records.clone();
-    let script = move |_: SocketAddr, _: Protocol, q: &Message| {
-        if let Some(m) = forge(q, &records) {
+    let script = move |server: SocketAddr, _: Protocol, q: &Message| {
+        if let Some(m) = forge(server, q, &records) {
             return Ok(m);
         }
         let qd = q.question().unwrap();
@@ -38,8 +38,10 @@ fn addresses(r: &candor_resolver::Resolution) -> Vec<String> {
 async fn an_rrsig_question_cannot_plant_a_dname() {
     // The spoofed answer to www.example. RRSIG carries the name's RRSIG and
     // an unsigned DNAME for the whole zone.
-    let r =
-        signed_server("www.example. 300 A 192.0.2.1\nfoo.example. 300 A 192.0.2.7\n", b"rrsig-dname", |q, records| {
+    let r = signed_server(
+        "www.example. 300 A 192.0.2.1\nfoo.example. 300 A 192.0.2.7\n",
+        b"rrsig-dname",
+        |_, q, records| {
             let qd = q.question().unwrap();
             (qd.qtype == RType::RRSIG).then(|| {
                 let mut m = Message::default();
@@ -49,7 +51,8 @@ async fn an_rrsig_question_cannot_plant_a_dname() {
                 m.answers.extend(parse_zone("example. 300 DNAME evil.test.\n", None).unwrap());
                 m
             })
-        });
+        },
+    );
     let out = r.resolve(&n("www.example."), RType::RRSIG).await;
     assert!(!out.answers.is_empty() && out.answers.iter().all(|rr| rr.rtype() == RType::RRSIG), "{:?}", out.answers);
     // The second question is not rewritten into the attacker's tree.
@@ -90,7 +93,7 @@ async fn unrelated_answer_records_of_an_unsigned_zone_are_neither_passed_on_nor_
 
 #[tokio::test]
 async fn an_unrelated_record_beside_a_signed_nodata_is_dropped_and_the_nodata_stands() {
-    let r = signed_server("www.example. 300 A 192.0.2.1\n", b"nodata-extra", |q, records| {
+    let r = signed_server("www.example. 300 A 192.0.2.1\n", b"nodata-extra", |_, q, records| {
         let qd = q.question().unwrap();
         (qd.name == n("www.example.") && qd.qtype == RType::TXT).then(|| {
             let mut m = Message::default();
@@ -106,4 +109,46 @@ async fn an_unrelated_record_beside_a_signed_nodata_is_dropped_and_the_nodata_st
     // Nor was the forged record kept for its own name.
     let out = r.resolve(&n("other.example."), RType::TXT).await;
     assert!(out.answers.is_empty(), "{:?}", out.answers);
+}
+
+#[tokio::test]
+async fn a_forged_referral_inside_a_signed_zone_is_bogus_when_the_parent_denies_the_cut() {
+    // www.example. is an address in the signed zone; a spoofer answers its
+    // A question with a referral to a server of its own.
+    let r = signed_server("www.example. 300 A 192.0.2.1\n", b"forged-referral", |server, q, records| {
+        let qd = q.question().unwrap();
+        if server.ip().to_string() == "127.0.0.66" {
+            // The spoofer's own server answers whatever it is asked.
+            return Some(resp(true, Rcode::NOERROR, &format!("{} 300 A 203.0.113.66\n", qd.name), "", ""));
+        }
+        let spoofed = |answer: &str, authority: &str, additional: &str| {
+            let mut m = resp(false, Rcode::NOERROR, answer, authority, additional);
+            m.header.flags.aa = authority.is_empty();
+            Some(m)
+        };
+        match (qd.name.to_string().as_str(), qd.qtype) {
+            ("www.example.", RType::A) => {
+                spoofed("", "www.example. 300 NS ns.www.example.\n", "ns.www.example. 300 A 127.0.0.66\n")
+            }
+            // The genuine parent: no DS at www.example., and its NSEC shows
+            // no NS there either (the parent's side of a cut would).
+            ("www.example.", RType::DS) => {
+                let mut m = Message::default();
+                m.header.flags.aa = true;
+                m.authority = rrset_of(records, &n("example."), RType::SOA);
+                m.authority.extend(rrset_of(records, &n("www.example."), RType::NSEC));
+                Some(m)
+            }
+            _ => None,
+        }
+    });
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    let Security::Bogus(f) = &out.security else { panic!("{:?}", out.security) };
+    assert_eq!(f.kind, FailureKind::NotADelegation, "{f:?}");
+    assert_eq!(f.rrset, Some((n("www.example."), RType::NS)), "the text names the forged referral");
+    assert_eq!(f.kind.ede_code(), 6);
+    // Bogus: a CD=0 client gets SERVFAIL (only a CD=1 client sees the
+    // forger's data, RFC 6840 §5.9), from the cache too.
+    let again = r.resolve(&n("www.example."), RType::A).await;
+    assert!(matches!(again.security, Security::Bogus(_)), "{:?}", again.security);
 }

@@ -245,6 +245,26 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         (asked, asked_type): (&Name, RType),
         work: &mut Work,
     ) -> Result<Cut, Failure> {
+        // A referral from a cut that is not secure to a name below a trust
+        // anchor's zone that lies between them (an island served by the
+        // same servers) must not skip the island: its keys are established
+        // first, and the referral is judged from there (its DS, or its
+        // proof that the name is a delegation without one).
+        let island = self
+            .cfg
+            .anchors
+            .closest(&child)
+            .map(|(z, _)| z.clone())
+            .filter(|z| *z != child && *z != cut.zone && z.is_subdomain_of(&cut.zone))
+            .filter(|_| !matches!(cut.trust, Trust::Secure(_)));
+        let anchored;
+        let cut = match island {
+            Some(zone) => {
+                anchored = self.signer_cut(cut, &zone, work).await?;
+                &anchored
+            }
+            None => cut,
+        };
         let mut tried: Vec<SocketAddr> = work.last_server.into_iter().collect();
         let mut next = self.follow(cut, &msg, &child, work).await?;
         // A referral whose DS (or its proof) is bogus: the parent's

@@ -198,13 +198,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// proven absent (insecure, with the reason when the proof is an
     /// insecure one), or bogus.
     pub(crate) fn no_ds_trust(&self, keys: &TrustedKeys, section: &[Record], child: &Name, work: &mut Work) -> Trust {
-        let proof = self.deny(keys, section, work, |h, lim, recs| {
-            candor_denial::nodata(child, RType::DS, &keys.zone, recs, h, lim)
-        });
+        let now = self.clock.unix();
+        // Proof that `child` is a delegation without DS: the parent's NSEC
+        // (or NSEC3) at the name with NS set and SOA and DS clear, or an
+        // opt-out span over it (RFC 6840 §4.4, RFC 5155 §8.9).
+        let proof =
+            self.deny(keys, section, work, |h, lim, recs| candor_denial::no_ds(child, &keys.zone, recs, h, lim));
         match proof {
-            Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &keys.zone, self.clock.unix()))),
+            Ok(Proof::Insecure(i)) => Trust::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
             Ok(_) => Trust::Insecure(None),
-            Err(f) => Trust::Bogus(f),
+            // The name exists in the parent but is no cut: whoever
+            // referred there lied, and what they serve is not trusted.
+            Err(f) if f.kind == FailureKind::NotADelegation => Trust::Bogus(f.rrset(child, RType::NS)),
+            // Otherwise the proof of no DS itself fails: say how.
+            Err(_) => match self.deny(keys, section, work, |h, lim, recs| {
+                candor_denial::nodata(child, RType::DS, &keys.zone, recs, h, lim)
+            }) {
+                Ok(_) => Trust::Bogus(
+                    Failure::new(FailureKind::NotADelegation, keys.zone.clone(), now).rrset(child, RType::NS),
+                ),
+                Err(f) => Trust::Bogus(f),
+            },
         }
     }
 

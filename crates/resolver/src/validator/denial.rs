@@ -71,6 +71,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
                 DenialError::ParameterMismatch => FailureKind::Nsec3ParameterMismatch,
                 DenialError::BitmapHasType { .. } => FailureKind::NsecBitmapHasType,
+                DenialError::NotADelegation { .. } => FailureKind::NotADelegation,
                 _ => FailureKind::NsecMissing,
             };
             Failure::new(kind, keys.zone.clone(), now)
