@@ -66,7 +66,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             let has_target = r.answers.iter().any(|rr| rr.owner == target && rr.rtype() == qtype);
             verdicts.push(r.security.clone());
-            let ends = target == name || has_target || !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN);
+            // A bogus link ends the chain: its target (perhaps a forger's,
+            // a CNAME beside a signed DNAME) is not asked for, and the
+            // verdict is bogus whatever a later link would say.
+            let bogus = matches!(r.security, Security::Bogus(_) | Security::Servfail(_));
+            let ends = bogus || target == name || has_target || !matches!(r.rcode, Rcode::NOERROR | Rcode::NXDOMAIN);
             // The answer may carry the target zone's own proof that the
             // target does not exist; with that zone's keys already trusted
             // it ends the chain (a validated denial proves the same

@@ -152,3 +152,34 @@ async fn a_forged_referral_inside_a_signed_zone_is_bogus_when_the_parent_denies_
     let again = r.resolve(&n("www.example."), RType::A).await;
     assert!(matches!(again.security, Security::Bogus(_)), "{:?}", again.security);
 }
+
+#[tokio::test]
+async fn a_forged_cname_beside_a_signed_dname_is_not_followed() {
+    let r = signed_server(
+        "x.example. 300 DNAME example.\nloop.example. 300 TXT \"end\"\n",
+        b"dname-cname-forged",
+        |_, q, records| {
+            let qd = q.question().unwrap();
+            (qd.name.is_subdomain_of(&n("x.example.")) && qd.name != n("x.example.")).then(|| {
+                // The signed DNAME, and a forged CNAME to the spoofer's tree.
+                let mut m = Message::default();
+                m.header.flags.aa = true;
+                m.answers = rrset_of(records, &n("x.example."), RType::DNAME);
+                m.answers.extend(parse_zone(&format!("{} 300 CNAME a.evil.test.\n", qd.name), None).unwrap());
+                m
+            })
+        },
+    );
+    let out = r.resolve(&n("a.x.example."), RType::TXT).await;
+    let Security::Bogus(f) = &out.security else { panic!("{:?}", out.security) };
+    assert_eq!(f.kind.ede_code(), 6);
+    assert!(
+        !asked_lines(&r).iter().any(|l| l.contains("evil.test.")),
+        "the forger's target was asked: {:?}",
+        asked_lines(&r)
+    );
+    // The verified DNAME, kept, rewrites the next name without asking it.
+    let out = r.resolve(&n("loop.x.example."), RType::TXT).await;
+    assert_eq!(out.security, Security::Secure);
+    assert!(!asked_lines(&r).iter().any(|l| l.contains("evil.test.") || l.ends_with(" loop.x.example. TXT")));
+}
