@@ -16,6 +16,9 @@ pub(crate) const EDE_PROHIBITED: u16 = 18;
 /// EDE 20: not authoritative, and recursion was not asked for.
 pub(crate) const EDE_NOT_AUTHORITATIVE: u16 = 20;
 
+/// EDE 21: not supported (a class or query type a resolver does not serve).
+pub(crate) const EDE_NOT_SUPPORTED: u16 = 21;
+
 /// A response with the question and flags of `q`.
 pub(crate) fn reply_to(q: &Message, rcode: Rcode) -> Message {
     let mut m = Message { header: q.header, questions: q.questions.clone(), ..Message::default() };
