@@ -205,7 +205,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         if self.configured_below(name, signer) {
             return None;
         }
-        let answers = records.into_iter().map(|r| Record { owner: name.clone(), ..r }).collect();
+        // The synthesised answer lives no longer than the proof that lets
+        // it apply (RFC 8198 §5.4).
+        let proof_ttl = proof.iter().map(|r| r.ttl).min().unwrap_or(0);
+        let answers =
+            records.into_iter().map(|r| Record { owner: name.clone(), ttl: r.ttl.min(proof_ttl), ..r }).collect();
         let mut r = Resolution::cached(Rcode::NOERROR, answers, security);
         r.authority = proof;
         Some(r)

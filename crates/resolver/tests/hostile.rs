@@ -183,3 +183,28 @@ async fn a_forged_cname_beside_a_signed_dname_is_not_followed() {
     assert_eq!(out.security, Security::Secure);
     assert!(!asked_lines(&r).iter().any(|l| l.contains("evil.test.") || l.ends_with(" loop.x.example. TXT")));
 }
+
+#[tokio::test]
+async fn an_answer_synthesised_from_a_kept_wildcard_does_not_outlive_its_proof() {
+    // The wildcard's TXT lives an hour; the NSEC that proves it applies to
+    // another name, five minutes (the SOA minimum).
+    let r = signed_server("*.w.example. 3600 TXT \"wild\"\n", b"wildcard-ttl", |_, q, records| {
+        let qd = q.question().unwrap();
+        (qd.name.is_subdomain_of(&n("w.example.")) && qd.name != n("w.example.")).then(|| {
+            let mut m = Message::default();
+            m.header.flags.aa = true;
+            m.answers = rrset_of(records, &n("*.w.example."), RType::TXT)
+                .into_iter()
+                .map(|r| candor_wire::Record { owner: qd.name.clone(), ..r })
+                .collect();
+            m.authority = rrset_of(records, &n("*.w.example."), RType::NSEC);
+            m
+        })
+    });
+    assert_eq!(r.resolve(&n("a.w.example."), RType::TXT).await.security, Security::Secure);
+    let out = r.resolve(&n("b.w.example."), RType::TXT).await;
+    assert!(!asked_lines(&r).iter().any(|l| l.ends_with(" b.w.example. TXT")), "synthesised from the cache");
+    let proof = out.authority.iter().filter(|r| r.rtype() == RType::NSEC).map(|r| r.ttl).min().unwrap();
+    assert!(proof <= 300, "{proof}");
+    assert!(out.answers.iter().all(|r| r.ttl <= proof), "{:?}", out.answers);
+}
