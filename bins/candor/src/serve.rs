@@ -50,8 +50,15 @@ fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now:
     file.apply(file_path, &mut cfg, now).map_err(|e| e.to_string())?;
     apply_upstream_flags(up, &mut cfg)?;
     if !args.no_rfc5011 && file.rfc5011 != Some(false) {
-        cfg.anchor_state =
-            args.anchor_state.clone().or_else(|| file.anchor_state.clone()).or_else(default_anchor_state);
+        // The default state file tracks the IANA root anchor: a run with
+        // other hints or another anchor (a lab) never touches it, unless
+        // a state file is named explicitly.
+        let own_root = up.root_hints.is_some()
+            || file.root_hints.is_some()
+            || up.trust_anchor.is_some()
+            || file.trust_anchor.is_some();
+        let default = if own_root { None } else { default_anchor_state() };
+        cfg.anchor_state = args.anchor_state.clone().or_else(|| file.anchor_state.clone()).or(default);
         if let Some(dir) = cfg.anchor_state.as_ref().and_then(|p| p.parent())
             && let Err(e) = std::fs::create_dir_all(dir)
         {
@@ -245,5 +252,43 @@ fn reload(args: &ServeArgs, file_path: &std::path::Path, current: &Current<NetTr
             tracing::info!("configuration and anchors reloaded");
         }
         Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn serve_args(extra: &[&str]) -> ServeArgs {
+        let mut argv = vec!["candor", "serve"];
+        argv.extend_from_slice(extra);
+        match crate::Cli::try_parse_from(argv).unwrap().command {
+            crate::Command::Serve(a) => a,
+            _ => unreachable!("parsed as serve"),
+        }
+    }
+
+    #[test]
+    fn a_run_with_its_own_root_never_uses_the_default_anchor_state() {
+        let dir = std::env::temp_dir().join(format!("candor-serve-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hints = dir.join("root.hints");
+        let anchor = dir.join("root.key");
+        std::fs::write(&hints, ". 3600000 NS a.root.lab.\na.root.lab. 3600000 A 127.53.0.1\n").unwrap();
+        std::fs::write(&anchor, format!(". 300 IN DS 12345 13 2 {}\n", "00".repeat(32))).unwrap();
+        let (h, a) = (hints.to_str().unwrap(), anchor.to_str().unwrap());
+        let none = std::path::Path::new("(no file)");
+        for flags in [vec!["--root-hints", h], vec!["--trust-anchor", a], vec!["--root-hints", h, "--trust-anchor", a]]
+        {
+            let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
+            assert_eq!(cfg.anchor_state, None, "{flags:?}");
+        }
+        // Named explicitly, a state file is used with any anchor.
+        let state = dir.join("lab.state");
+        let flags = ["--trust-anchor", a, "--anchor-state", state.to_str().unwrap()];
+        let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
+        assert_eq!(cfg.anchor_state, Some(state));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

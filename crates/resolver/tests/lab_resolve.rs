@@ -134,10 +134,24 @@ async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
     assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
     let st = candor_anchor::Rfc5011::load(&state).unwrap();
     assert_eq!(st.trusted().len(), 1, "the root KSK the DS vouched for is Valid");
-    // Restart with no configured anchor: the state alone carries the trust.
-    config.anchors = Anchors::empty();
-    let r = Resolver::new(config, NetTransport::new(), ManualClock::at(NOW + 60));
+    let written = std::fs::read(&state).unwrap();
+    // Restart with the same anchor: the state is used and kept.
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW + 60));
     assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
+    // Restart with another anchor (or none): the state tracks keys that
+    // anchor does not vouch for, so it is refused, not trusted beyond the
+    // anchor, and left as it is.
+    let other = candor_wire::text::parse_zone(&format!(". 300 DS 12345 13 2 {}\n", "00".repeat(32)), None).unwrap();
+    for anchors in [Some(other), None] {
+        config.anchors = Anchors::empty();
+        if let Some(ds) = &anchors {
+            config.anchors.add_records(ds).unwrap();
+        }
+        let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW + 120));
+        let out = r.resolve(&q, candor_wire::RType::A).await;
+        assert_ne!(out.security, Security::Secure, "trusted through a state the anchor does not vouch for");
+        assert_eq!(std::fs::read(&state).unwrap(), written, "a refused state is not overwritten");
+    }
     std::fs::remove_file(&state).unwrap();
     running.stop();
 }

@@ -213,7 +213,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let (mut ds, mut keys) =
             self.cfg.anchors.get(&root).map(|a| (a.ds.clone(), a.keys.clone())).unwrap_or_default();
         let state = self.rfc5011_state();
-        if let Some(st) = &state {
+        if let Ok(Some(st)) = &state {
             keys.extend(st.trusted());
         }
         ds.dedup();
@@ -222,7 +222,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         } else {
             match self.zone_keys_msg(&cut, &ds, &keys, work).await {
                 Ok((t, msg)) => {
-                    if let (Trust::Secure(_), Some(path)) = (&t, &self.cfg.anchor_state) {
+                    // A refused state is left as it is (not overwritten).
+                    if let (Trust::Secure(_), Some(path), Ok(state)) = (&t, &self.cfg.anchor_state, state) {
                         self.observe_root_keys(path, state, &msg);
                     }
                     clock_hint(t)

@@ -39,7 +39,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             tags.extend(a.ds.iter().map(|d| d.key_tag));
             tags.extend(a.keys.iter().map(candor_crypto::key_tag));
         }
-        if let Some(st) = self.rfc5011_state() {
+        if let Ok(Some(st)) = self.rfc5011_state() {
             tags.extend(st.trusted().iter().map(candor_crypto::key_tag));
         }
         if tags.contains(&tag) != is_ta {

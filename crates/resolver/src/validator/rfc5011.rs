@@ -10,17 +10,39 @@ use crate::transport::Transport;
 use crate::validator::verify::rrsigs_for;
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
-    /// The RFC 5011 state, when one is kept and readable.
-    pub(crate) fn rfc5011_state(&self) -> Option<Rfc5011> {
-        let path = self.cfg.anchor_state.as_ref()?;
-        match Rfc5011::load(path) {
-            Ok(s) => Some(s),
-            Err(StateError::Io { kind: std::io::ErrorKind::NotFound, .. }) => None,
+    /// The RFC 5011 state, when one is kept and readable: `Ok(None)` when
+    /// there is none yet (a first run). A state that does not load, or
+    /// that tracks keys none of which the configured root anchor vouches
+    /// for (another anchor's state: a lab's, say), is refused loudly and
+    /// left as it is: `Err`, so it is neither trusted nor overwritten.
+    pub(crate) fn rfc5011_state(&self) -> Result<Option<Rfc5011>, ()> {
+        let Some(path) = self.cfg.anchor_state.as_ref() else { return Ok(None) };
+        let st = match Rfc5011::load(path) {
+            Ok(s) => s,
+            Err(StateError::Io { kind: std::io::ErrorKind::NotFound, .. }) => return Ok(None),
             Err(e) => {
-                tracing::warn!("ignoring the RFC 5011 state: {e}");
-                None
+                tracing::error!("RFC 5011 state {} refused: {e}; move it aside to start afresh", path.display());
+                return Err(());
             }
+        };
+        let root = Name::root();
+        let vouched = |k: &candor_wire::Dnskey| {
+            self.cfg.anchors.get(&root).is_some_and(|a| {
+                a.keys.iter().any(|x| x.algorithm == k.algorithm && x.public_key == k.public_key)
+                    || a.ds.iter().any(|d| candor_crypto::ds_matches(d, &root, k) == Ok(true))
+            })
+        };
+        if !st.keys.iter().any(|(k, _)| vouched(k)) {
+            let tags: Vec<String> = st.keys.iter().map(|(k, _)| candor_crypto::key_tag(k).to_string()).collect();
+            tracing::error!(
+                "RFC 5011 state {} tracks root keys {} of which the configured trust anchor vouches for none: \
+                 not used; point the anchor state elsewhere or move the file aside",
+                path.display(),
+                tags.join(", ")
+            );
+            return Err(());
         }
+        Ok(Some(st))
     }
 
     /// Feed a validated root DNSKEY RRset to RFC 5011 and save the state.
