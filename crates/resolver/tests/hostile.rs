@@ -208,3 +208,33 @@ async fn an_answer_synthesised_from_a_kept_wildcard_does_not_outlive_its_proof()
     assert!(proof <= 300, "{proof}");
     assert!(out.answers.iter().all(|r| r.ttl <= proof), "{:?}", out.answers);
 }
+
+#[tokio::test]
+async fn glue_from_a_zone_higher_up_does_not_replace_a_closer_zones() {
+    let t = Scripted::new(|server, _, q| {
+        let qd = q.question().unwrap();
+        let name = qd.name.clone();
+        let under = |z: &str| name.is_subdomain_of(&n(z));
+        Ok(match server.ip().to_string().as_str() {
+            "127.0.0.1" if under("test.") => referral("test.", "ns.test.", "ns.test. 300 A 127.0.0.2\n"),
+            // The root's bailiwick holds every name: its referral for evil.
+            // may carry glue for a server of test.'s children.
+            "127.0.0.1" if under("evil.") => referral("evil.", "ns.shared.test.", "ns.shared.test. 300 A 127.0.0.66\n"),
+            "127.0.0.2" if under("a.test.") => {
+                referral("a.test.", "ns.shared.test.", "ns.shared.test. 300 A 127.0.0.3\n")
+            }
+            // b.test. names the same server, without glue.
+            "127.0.0.2" if under("b.test.") => referral("b.test.", "ns.shared.test.", ""),
+            "127.0.0.3" => resp(true, Rcode::NOERROR, &format!("{name} 300 A 192.0.2.3\n"), "", ""),
+            "127.0.0.66" => resp(true, Rcode::NOERROR, &format!("{name} 300 A 203.0.113.66\n"), "", ""),
+            _ => return Err(TransportError::Timeout(server)),
+        })
+    });
+    let r = resolver(t, &[1]);
+    assert_eq!(addresses(&r.resolve(&n("www.a.test."), RType::A).await), ["192.0.2.3"]);
+    // evil.'s delegation is the root's to give; its glue for a name in
+    // test. is not the word of test.'s own referral.
+    r.resolve(&n("www.evil."), RType::A).await;
+    let out = r.resolve(&n("www.b.test."), RType::A).await;
+    assert_eq!(addresses(&out), ["192.0.2.3"], "{:?}", asked_lines(&r));
+}

@@ -104,28 +104,38 @@ pub(crate) const MAX_PENDING: usize = 8;
 /// look-up (Unbound keeps glue the same way). Never used as an answer.
 #[derive(Default)]
 pub(crate) struct GlueCache {
-    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, (Vec<IpAddr>, Duration)>>,
+    /// By name server: its addresses, when they expire, and how deep the
+    /// zone whose referral gave them is (in labels).
+    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, (Vec<IpAddr>, Duration, usize)>>,
 }
 
 /// Name servers whose glue is kept at most (all are dropped beyond).
 pub(crate) const MAX_GLUE_NAMES: usize = 10_000;
 
 impl GlueCache {
-    pub(crate) fn put(&self, glue: &[(Name, IpAddr)], expires: Duration) {
+    /// Keep a referral's glue, given by zone `from`, until `expires`. A
+    /// referral's glue replaces what an earlier one said, unless that came
+    /// from a zone closer to the name server and is still live: a zone
+    /// higher up (the root, say, whose bailiwick holds every name) must not
+    /// re-point the servers of every zone that names this one without glue.
+    pub(crate) fn put(&self, glue: &[(Name, IpAddr)], expires: Duration, now: Duration, from: &Name) {
+        let depth = from.label_count();
         let mut m = lock(&self.map);
         if m.len() >= MAX_GLUE_NAMES {
             m.clear();
         }
-        let mut fresh: Vec<Name> = Vec::new();
+        let mut fresh: Vec<&Name> = Vec::new();
         for (name, addr) in glue {
-            let name = name.to_lowercase();
-            let e = m.entry(name.clone()).or_insert_with(|| (Vec::new(), expires));
-            // A referral's glue replaces what an earlier one said.
             if !fresh.contains(&name) {
-                *e = (Vec::new(), expires);
+                if m.get(name).is_some_and(|(_, exp, d)| *exp > now && *d > depth) {
+                    continue;
+                }
+                m.insert(name.clone(), (Vec::new(), expires, depth));
                 fresh.push(name);
             }
-            if !e.0.contains(addr) {
+            if let Some(e) = m.get_mut(name)
+                && !e.0.contains(addr)
+            {
                 e.0.push(*addr);
             }
         }
@@ -133,7 +143,7 @@ impl GlueCache {
 
     pub(crate) fn get(&self, name: &Name, now: Duration) -> Option<Vec<IpAddr>> {
         let m = lock(&self.map);
-        m.get(name).filter(|(_, exp)| *exp > now).map(|(a, _)| a.clone())
+        m.get(name).filter(|(_, exp, _)| *exp > now).map(|(a, _, _)| a.clone())
     }
 
     pub(crate) fn flush(&self, zone: &Name) {

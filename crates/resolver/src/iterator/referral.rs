@@ -92,7 +92,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         // Kept as long as the glue records and the referral say.
         let glue_ttl = msg.additional.iter().filter(|r| ns.contains(&&r.owner)).map(|r| r.ttl).min().unwrap_or(0);
         let keep = referral_ttl(msg).min(Duration::from_secs(u64::from(glue_ttl)));
-        self.glue.put(&usable, self.clock.monotonic() + keep);
+        let mono = self.clock.monotonic();
+        self.glue.put(&usable, mono + keep, mono, &cut.zone);
         // Names with an address this resolver may use.
         let glued: Vec<Name> =
             glue.iter().filter(|(_, a)| self.cfg.outbound.permits(*a)).map(|(n, _)| n.clone()).collect();
