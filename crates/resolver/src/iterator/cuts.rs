@@ -104,9 +104,15 @@ pub(crate) const MAX_PENDING: usize = 8;
 /// look-up (Unbound keeps glue the same way). Never used as an answer.
 #[derive(Default)]
 pub(crate) struct GlueCache {
-    /// By name server: its addresses, when they expire, and how deep the
-    /// zone whose referral gave them is (in labels).
-    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, (Vec<IpAddr>, Duration, usize)>>,
+    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, GlueEntry>>,
+}
+
+/// One name server's glue.
+pub(crate) struct GlueEntry {
+    addrs: Vec<IpAddr>,
+    expires: Duration,
+    /// How deep the zone whose referral gave it is (in labels).
+    depth: usize,
 }
 
 /// Name servers whose glue is kept at most (all are dropped beyond).
@@ -127,23 +133,23 @@ impl GlueCache {
         let mut fresh: Vec<&Name> = Vec::new();
         for (name, addr) in glue {
             if !fresh.contains(&name) {
-                if m.get(name).is_some_and(|(_, exp, d)| *exp > now && *d > depth) {
+                if m.get(name).is_some_and(|e| e.expires > now && e.depth > depth) {
                     continue;
                 }
-                m.insert(name.clone(), (Vec::new(), expires, depth));
+                m.insert(name.clone(), GlueEntry { addrs: Vec::new(), expires, depth });
                 fresh.push(name);
             }
             if let Some(e) = m.get_mut(name)
-                && !e.0.contains(addr)
+                && !e.addrs.contains(addr)
             {
-                e.0.push(*addr);
+                e.addrs.push(*addr);
             }
         }
     }
 
     pub(crate) fn get(&self, name: &Name, now: Duration) -> Option<Vec<IpAddr>> {
         let m = lock(&self.map);
-        m.get(name).filter(|(_, exp, _)| *exp > now).map(|(a, _, _)| a.clone())
+        m.get(name).filter(|e| e.expires > now).map(|e| e.addrs.clone())
     }
 
     pub(crate) fn flush(&self, zone: &Name) {
