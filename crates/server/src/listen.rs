@@ -69,7 +69,7 @@ where
     C: Clock + 'static,
 {
     let acl = Arc::new(acl);
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
+    let slots = Arc::new(TcpSlots::new(MAX_TCP_CONNECTIONS));
     let replies = Arc::new(Replies::new(REPLY_CACHE_ENTRIES));
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();
@@ -102,7 +102,59 @@ where
 
 /// The resolver, the ACL, the TCP connection slots and the response cache
 /// all workers share.
-pub(crate) type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<tokio::sync::Semaphore>, Arc<Replies>);
+pub(crate) type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<TcpSlots>, Arc<Replies>);
+
+/// TCP connections held per client address at most.
+const TCP_PER_CLIENT: usize = 16;
+
+/// How long one read (a length prefix or a message body) or one write on
+/// a TCP connection may take.
+const TCP_IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The TCP connection slots: a fixed number in all, and at most
+/// [`TCP_PER_CLIENT`] for one client address.
+pub(crate) struct TcpSlots {
+    total: Arc<tokio::sync::Semaphore>,
+    per_client: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>,
+}
+
+/// A slot held by one connection; dropping it frees the slot.
+pub(crate) struct TcpSlot {
+    _total: tokio::sync::OwnedSemaphorePermit,
+    per_client: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>,
+    client: IpAddr,
+}
+
+impl TcpSlots {
+    fn new(total: usize) -> TcpSlots {
+        TcpSlots { total: Arc::new(tokio::sync::Semaphore::new(total)), per_client: Arc::default() }
+    }
+
+    /// A slot for `client`, or `None` when all are taken or the client
+    /// holds its share already (the connection is then closed at once).
+    fn take(&self, client: IpAddr) -> Option<TcpSlot> {
+        let total = Arc::clone(&self.total).try_acquire_owned().ok()?;
+        let mut m = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        let held = m.entry(client).or_insert(0);
+        if *held >= TCP_PER_CLIENT {
+            return None;
+        }
+        *held += 1;
+        Some(TcpSlot { _total: total, per_client: Arc::clone(&self.per_client), client })
+    }
+}
+
+impl Drop for TcpSlot {
+    fn drop(&mut self) {
+        let mut m = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(held) = m.get_mut(&self.client) {
+            *held -= 1;
+            if *held == 0 {
+                m.remove(&self.client);
+            }
+        }
+    }
+}
 
 pub(crate) fn spawn_worker<T, C>(
     tasks: &mut JoinSet<()>,
@@ -165,12 +217,17 @@ pub(crate) fn spawn_worker<T, C>(
         let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
         tasks.spawn(async move {
             loop {
-                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
+                // A client outside the ACL, or past its share of the slots
+                // (or with none left), is closed at once: it holds nothing.
+                if !a.allows(peer.ip()) {
+                    continue;
+                }
+                let Some(slot) = slots.take(peer.ip()) else { continue };
                 let (r, a) = (Arc::clone(&r), Arc::clone(&a));
                 tokio::spawn(async move {
                     let _ = tcp_conn(stream, peer.ip(), r, a).await;
-                    drop(permit);
+                    drop(slot);
                 });
             }
         });
@@ -207,7 +264,8 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
             let Ok(n) = u16::try_from(resp.len()) else { continue };
             let mut framed = n.to_be_bytes().to_vec();
             framed.extend_from_slice(&resp);
-            if wr.write_all(&framed).await.is_err() {
+            // A client that does not read its answers loses the connection.
+            if !matches!(tokio::time::timeout(TCP_IO_TIMEOUT, wr.write_all(&framed)).await, Ok(Ok(()))) {
                 return;
             }
         }
@@ -215,12 +273,14 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
     let in_flight = Arc::new(tokio::sync::Semaphore::new(TCP_PIPELINE));
     loop {
         let mut len = [0u8; 2];
-        match tokio::time::timeout(Duration::from_secs(10), rd.read_exact(&mut len)).await {
+        match tokio::time::timeout(TCP_IO_TIMEOUT, rd.read_exact(&mut len)).await {
             Ok(Ok(_)) => {}
             _ => break,
         }
+        // A body that does not arrive in time closes the connection (a slow
+        // client must not hold a slot for ever).
         let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        if rd.read_exact(&mut q).await.is_err() {
+        if !matches!(tokio::time::timeout(TCP_IO_TIMEOUT, rd.read_exact(&mut q)).await, Ok(Ok(_))) {
             break;
         }
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
@@ -235,4 +295,40 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
     drop(tx);
     let _ = writer.await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_resolver::{Config, ManualClock, NetTransport, Resolver};
+    use tokio::io::AsyncReadExt;
+
+    #[test]
+    fn a_client_holds_its_share_of_the_slots_and_no_more() {
+        let slots = TcpSlots::new(20);
+        let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
+        let held: Vec<TcpSlot> = (0..TCP_PER_CLIENT).map(|_| slots.take(a).unwrap()).collect();
+        assert!(slots.take(a).is_none(), "past the client's share");
+        let others: Vec<TcpSlot> = (0..4).map(|_| slots.take(b).unwrap()).collect();
+        assert!(slots.take(b).is_none(), "past the total");
+        drop(held);
+        assert!(slots.take(a).is_some(), "a closed connection frees its slot");
+        drop(others);
+    }
+
+    #[tokio::test]
+    async fn a_tcp_client_outside_the_acl_is_closed_at_once() {
+        let resolver = Resolver::new(
+            Config::new(Vec::new(), candor_anchor::Anchors::empty()),
+            NetTransport::new(),
+            ManualClock::at(0),
+        );
+        let only_elsewhere = Acl::new(vec!["192.0.2.0/24".parse().unwrap()]);
+        let l = listen(Current::new(resolver), &["127.0.0.1:0".parse().unwrap()], only_elsewhere, 1).await.unwrap();
+        let mut s = TcpStream::connect(l.bound[0]).await.unwrap();
+        let mut buf = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await;
+        assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "closed without a word: {read:?}");
+        l.stop();
+    }
 }
