@@ -59,14 +59,26 @@ fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now:
             || file.trust_anchor.is_some();
         let default = if own_root { None } else { default_anchor_state() };
         cfg.anchor_state = args.anchor_state.clone().or_else(|| file.anchor_state.clone()).or(default);
-        if let Some(dir) = cfg.anchor_state.as_ref().and_then(|p| p.parent())
-            && let Err(e) = std::fs::create_dir_all(dir)
-        {
-            eprintln!("candor serve: no RFC 5011 state ({}: {e}); anchors will not be updated", dir.display());
-            cfg.anchor_state = None;
-        }
     }
     Ok(cfg)
+}
+
+/// Make the directory of the RFC 5011 state when it does not exist, and
+/// say so: only a directory candor created is handed to `--user` (never an
+/// existing one, `/etc` say). Without a usable directory there is no state.
+fn prepare_state_dir(cfg: &mut Config) -> Option<std::path::PathBuf> {
+    let dir = cfg.anchor_state.as_ref()?.parent()?.to_path_buf();
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return None;
+    }
+    match std::fs::create_dir_all(&dir) {
+        Ok(()) => Some(dir),
+        Err(e) => {
+            eprintln!("candor serve: no RFC 5011 state ({}: {e}); anchors will not be updated", dir.display());
+            cfg.anchor_state = None;
+            None
+        }
+    }
 }
 
 /// Become `name` (its UID, GID and only that group), handing it the files
@@ -103,13 +115,14 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             return crate::EXIT_USAGE;
         }
     };
-    let cfg = match config(args, &file, &file_path, clock.unix()) {
+    let mut cfg = match config(args, &file, &file_path, clock.unix()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("candor serve: {e}");
             return EXIT_CONFIG;
         }
     };
+    let created_state_dir = prepare_state_dir(&mut cfg);
     let allow = if args.allow.is_empty() { file.allow.clone().unwrap_or_default() } else { args.allow.clone() };
     let acl = match prefixes(&allow, "allow") {
         Ok(p) if p.is_empty() => Acl::default(),
@@ -171,10 +184,15 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         tokio::spawn(clock_check(current.get(), clock.clone()));
         // Everything privileged is bound: become the unprivileged user.
         if let Some(name) = &args.user {
-            let state_dir =
-                current.get().config().anchor_state.as_ref().and_then(|p| p.parent()).map(std::path::Path::to_path_buf);
-            let own: Vec<&std::path::Path> =
-                state_dir.iter().map(|p| p.as_path()).chain([control_path.as_path()]).collect();
+            // The state file and the control socket it must keep writing,
+            // and the state's directory only when candor made it.
+            let state = current.get().config().anchor_state.clone().filter(|p| p.exists());
+            let own: Vec<&std::path::Path> = created_state_dir
+                .iter()
+                .chain(state.iter())
+                .map(|p| p.as_path())
+                .chain([control_path.as_path()])
+                .collect();
             if let Err(e) = drop_privileges(name, &own) {
                 eprintln!("candor serve: {e}");
                 return 1;
@@ -290,5 +308,22 @@ mod tests {
         let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
         assert_eq!(cfg.anchor_state, Some(state));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_a_state_directory_candor_made_is_reported_for_handing_over() {
+        let base = std::env::temp_dir().join(format!("candor-serve-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let mut cfg = Config::new(Vec::new(), candor_anchor::Anchors::empty());
+        // An existing directory (think /etc) is used as it is.
+        cfg.anchor_state = Some(base.join("root.state"));
+        assert_eq!(prepare_state_dir(&mut cfg), None);
+        // A missing one is made, and reported as made.
+        let made = base.join("sub/dir");
+        cfg.anchor_state = Some(made.join("root.state"));
+        assert_eq!(prepare_state_dir(&mut cfg), Some(made.clone()));
+        assert!(made.is_dir() && cfg.anchor_state.is_some());
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }
