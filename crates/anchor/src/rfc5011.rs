@@ -155,7 +155,13 @@ impl Rfc5011 {
                 base64_encode(&k.public_key)
             ));
         }
-        let tmp = path.with_extension("tmp");
+        // A temporary file of this write's own: writers never share one
+        // (two resolvers of one process, or two processes, saving at once).
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
+        name.push(format!(".{}.{n}.tmp", std::process::id()));
+        let tmp = path.with_file_name(name);
         {
             let mut f = File::create(&tmp).map_err(io)?;
             f.write_all(text.as_bytes()).map_err(io)?;
@@ -267,6 +273,32 @@ mod tests {
         let err = Rfc5011::load(&path).unwrap_err().to_string();
         assert!(err.ends_with(":2: unknown state"), "{err}");
         assert!(!path.with_extension("tmp").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writers_at_once_never_leave_a_torn_or_foreign_file() {
+        let dir = std::env::temp_dir().join(format!("candor-5011-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("root.state");
+        let writers: Vec<_> = (1..=4u8)
+            .map(|b| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        Rfc5011::new(Name::root(), &[key(b)]).save(&path).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        // Whole, one writer's, and no temporary file left behind.
+        let s = Rfc5011::load(&path).unwrap();
+        assert_eq!(s.keys.len(), 1);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, [std::ffi::OsString::from("root.state")]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -32,6 +32,9 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) glue: GlueCache,
     /// Negative trust anchors (changed at run time by the operator).
     pub(crate) ntas: std::sync::Mutex<Anchors>,
+    /// The RFC 5011 state as last read or written (`None`: not read yet):
+    /// the file is read once, not per query.
+    pub(crate) anchor_state: std::sync::Mutex<Option<Result<Option<candor_anchor::Rfc5011>, ()>>>,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -52,6 +55,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             cuts: Cuts::default(),
             glue: GlueCache::default(),
             ntas: ntas.into(),
+            anchor_state: std::sync::Mutex::new(None),
         }
     }
 

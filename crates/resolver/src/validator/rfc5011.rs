@@ -6,6 +6,7 @@ use candor_wire::{Message, Name, RData, RType, Record};
 
 use crate::clock::Clock;
 use crate::resolver::Resolver;
+use crate::sync::lock;
 use crate::transport::Transport;
 use crate::validator::verify::rrsigs_for;
 
@@ -16,6 +17,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// for (another anchor's state: a lab's, say), is refused loudly and
     /// left as it is: `Err`, so it is neither trusted nor overwritten.
     pub(crate) fn rfc5011_state(&self) -> Result<Option<Rfc5011>, ()> {
+        let mut kept = lock(&self.anchor_state);
+        if let Some(st) = kept.as_ref() {
+            return st.clone();
+        }
+        let st = self.load_rfc5011_state();
+        *kept = Some(st.clone());
+        st
+    }
+
+    /// [`Self::rfc5011_state`] from the file.
+    fn load_rfc5011_state(&self) -> Result<Option<Rfc5011>, ()> {
         let Some(path) = self.cfg.anchor_state.as_ref() else { return Ok(None) };
         let st = match Rfc5011::load(path) {
             Ok(s) => s,
@@ -87,5 +99,6 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         if let Err(e) = st.save(path) {
             tracing::error!("cannot save the RFC 5011 state: {e}");
         }
+        *lock(&self.anchor_state) = Some(Ok(Some(st)));
     }
 }
