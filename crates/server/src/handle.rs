@@ -40,9 +40,7 @@ pub fn immediate<T: Transport, C: Clock>(
         Some(Request::Resolve(q)) => q,
     };
     let Some(qd) = q.question() else { return Immediate::Reply(None) };
-    let m = if qd.qtype == RType::ANY {
-        minimal_any(&q)
-    } else if !q.header.flags.rd {
+    let m = if !q.header.flags.rd {
         // RD=0: from what is known without asking (the caches, locally
         // served zones), else a referral to the closest cached delegation.
         match resolver.answer_now(&qd.name, qd.qtype).or_else(|| resolver.referral_from_cache(&qd.name)) {
@@ -56,7 +54,7 @@ pub fn immediate<T: Transport, C: Clock>(
     } else {
         match resolver.answer_now_with_lifetime(&qd.name, qd.qtype) {
             Some((r, lifetime)) => {
-                let m = shape(&q, &r);
+                let m = respond(&q, &r);
                 if udp && matches!(r.security, Security::Secure | Security::Insecure(_)) {
                     return match to_udp(q.edns.as_ref(), m) {
                         Some(wire) => Immediate::Reusable(wire, lifetime),
@@ -80,7 +78,7 @@ pub async fn resolve_and_reply<T: Transport, C: Clock>(
     let qd = q.question()?;
     let r = resolver.resolve(&qd.name, qd.qtype).await;
     log_failure(&qd.name, qd.qtype, &r);
-    let m = shape(&q, &r);
+    let m = respond(&q, &r);
     if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
 }
 
@@ -106,5 +104,56 @@ pub(crate) fn log_failure(qname: &candor_wire::Name, qtype: RType, r: &Resolutio
     if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
         let (code, text) = f.ede();
         tracing::warn!(kind = f.kind.id(), ede = code, "validating {qname}/{qtype}: {text}");
+    }
+}
+
+/// The response to `q` from `r`. ANY is resolved like any type, so a name
+/// that does not exist, has no data or is bogus gets its real NXDOMAIN,
+/// NODATA or SERVFAIL; a positive answer is RFC 8482's one synthesised
+/// HINFO (without AD: nothing signed it), never the whole RRset list.
+fn respond(q: &Message, r: &Resolution) -> Message {
+    let any = q.question().is_some_and(|qd| qd.qtype == RType::ANY);
+    let positive = r.rcode == Rcode::NOERROR && !r.answers.is_empty();
+    if any && positive && !matches!(r.security, Security::Bogus(_) | Security::Servfail(_)) {
+        minimal_any(q)
+    } else {
+        shape(q, r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_resolver::{Failure, FailureKind};
+    use candor_wire::text::parse_zone;
+    use candor_wire::{Edns, Name, Question};
+
+    fn any() -> Message {
+        let mut q = Message::query(1, Question::new("www.example.".parse::<Name>().unwrap(), RType::ANY));
+        q.edns = Some(Edns::default());
+        q
+    }
+
+    fn resolution(rcode: Rcode, answers: &str, security: Security) -> Resolution {
+        Resolution {
+            rcode,
+            answers: parse_zone(answers, None).unwrap(),
+            authority: Vec::new(),
+            security,
+            from_cache: false,
+            additional: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn any_gets_the_names_real_negative_or_failure_and_a_positive_one_hinfo() {
+        let m = respond(&any(), &resolution(Rcode::NXDOMAIN, "", Security::Secure));
+        assert_eq!((m.header.rcode, m.answers.len()), (Rcode::NXDOMAIN, 0));
+        let bogus = Security::Bogus(Failure::new(FailureKind::SignatureInvalid, "example.".parse().unwrap(), 0));
+        let m = respond(&any(), &resolution(Rcode::NOERROR, "www.example. 300 A 192.0.2.1\n", bogus));
+        assert_eq!(m.header.rcode, Rcode::SERVFAIL);
+        let m = respond(&any(), &resolution(Rcode::NOERROR, "www.example. 300 A 192.0.2.1\n", Security::Secure));
+        assert_eq!((m.header.rcode, m.header.flags.ad), (Rcode::NOERROR, false));
+        assert!(m.answers.len() == 1 && m.answers[0].rtype() == RType::HINFO, "{:?}", m.answers);
     }
 }
