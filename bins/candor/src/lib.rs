@@ -12,9 +12,8 @@
 //! subcommands link the lab and replay crates; `candor-server` and
 //! `candor-resolver` never do (tests/architecture.rs checks it).
 //!
-//! **Known limitations**: `serve` runs as root unless `--user` is given,
-//! and writes the RFC 5011 state to the default path even with a lab's
-//! anchor (the hostile-authorities issue changes both).
+//! **Known limitations**: `serve` runs as root unless `--user` is given;
+//! start-up does not yet list the root keys it trusts.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;

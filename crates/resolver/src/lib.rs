@@ -37,11 +37,13 @@
 //!
 //! **Known limitations**: the caches are bounded by entry counts, not
 //! bytes, and the cut, glue, NXDOMAIN and NSEC stores start afresh when
-//! full; the admission gate does not yet drop unrelated same-zone records
-//! nor say why it dropped what it drops; delegations inside signed zones
-//! are not yet checked against the NS bit of a DS denial; no 0x20, and
-//! identical questions are not merged (all in the hostile-authorities
-//! issue). The RRset cache look-up still copies its key.
+//! full; the admission gate rules the answer section (the question's name
+//! and its chain only) but not yet the authority and additional sections,
+//! and `classify` and the referral path read a response before it; a
+//! bogus verdict from one spoofed packet is cached for a minute; no 0x20,
+//! resolutions in flight are not bounded and identical questions are not
+//! merged (all in the hostile-authorities issue). The RRset cache look-up
+//! still copies its key; the RFC 5011 file is written on a runtime thread.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod answer;

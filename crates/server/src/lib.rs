@@ -4,8 +4,10 @@
 //! (dig, glibc, systemd-resolved) and [`candor_resolver::Resolver`].
 //!
 //! **Owns**: the listeners and their workers ([`listen`]: UDP and TCP per
-//! address, `SO_REUSEPORT`, TCP pipelining), the [`Acl`], request checks
-//! ([`check`]: FORMERR, NOTIMP, BADVERS, REFUSED + EDE 18), response
+//! address, `SO_REUSEPORT`, TCP pipelining, the ACL checked at accept,
+//! TCP slots per client, read and write timeouts), the [`Acl`], request
+//! checks ([`check`]: FORMERR, NOTIMP, BADVERS, REFUSED + EDE 18, classes
+//! other than IN and zone transfers REFUSED + EDE 21), response
 //! shaping ([`shape`]: AD, DNSSEC records with DO, SERVFAIL + EDE, CD=1,
 //! RFC 8482 for ANY) and UDP truncation ([`to_udp`]), the cache of
 //! finished responses for repeated plain questions ([`replies`]), the
@@ -17,10 +19,10 @@
 //! serving path never links them, `tests/architecture.rs` checks it);
 //! command-line parsing and configuration files (the binary's).
 //!
-//! **Known limitations**: TCP connection slots are taken before the ACL is
-//! checked, and reading a message body or writing a response has no
-//! timeout; resolutions in flight are not bounded and identical questions
-//! are not merged; no DoT/DoH, cookies or rate limiting yet.
+//! **Known limitations**: resolutions in flight are not bounded and
+//! identical questions are not merged; UDP truncation re-encodes the
+//! message once per RRset it drops; no DoT/DoH, cookies or rate limiting
+//! yet.
 
 mod acl;
 pub mod control;
