@@ -124,25 +124,14 @@ fn respond(q: &Message, r: &Resolution) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::resolution;
     use candor_resolver::{Failure, FailureKind};
-    use candor_wire::text::parse_zone;
     use candor_wire::{Edns, Name, Question};
 
     fn any() -> Message {
         let mut q = Message::query(1, Question::new("www.example.".parse::<Name>().unwrap(), RType::ANY));
         q.edns = Some(Edns::default());
         q
-    }
-
-    fn resolution(rcode: Rcode, answers: &str, security: Security) -> Resolution {
-        Resolution {
-            rcode,
-            answers: parse_zone(answers, None).unwrap(),
-            authority: Vec::new(),
-            security,
-            from_cache: false,
-            additional: Vec::new(),
-        }
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub mod replies;
 mod reply;
 mod request;
 mod shape;
+#[cfg(test)]
+mod testutil;
 mod truncate;
 
 pub use acl::Acl;

@@ -70,8 +70,8 @@ pub fn minimal_any(q: &Message) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::resolution;
     use candor_wire::Edns;
-    use candor_wire::text::parse_zone;
     use candor_wire::{Name, Question};
 
     fn query(qtype: RType, dnssec_ok: bool) -> Message {
@@ -80,25 +80,14 @@ mod tests {
         q
     }
 
-    fn resolution(answers: &str, security: Security) -> Resolution {
-        Resolution {
-            rcode: Rcode::NOERROR,
-            answers: parse_zone(answers, None).unwrap(),
-            authority: Vec::new(),
-            security,
-            from_cache: false,
-            additional: Vec::new(),
-        }
-    }
-
     #[test]
     fn dnssec_records_go_only_to_do_clients_unless_asked_for_by_type() {
         let sig = "example. 300 RRSIG SOA 13 1 300 2000000000 1000000000 1 example. AAAA\n";
         let soa = format!("example. 300 SOA ns.example. h.example. 1 2 3 4 5\n{sig}");
-        let r = resolution(&soa, Security::Secure);
+        let r = resolution(Rcode::NOERROR, &soa, Security::Secure);
         assert_eq!(shape(&query(RType::SOA, false), &r).answers.len(), 1, "RRSIG stripped without DO");
         assert_eq!(shape(&query(RType::SOA, true), &r).answers.len(), 2);
-        let sigs = resolution(sig, Security::Insecure(None));
+        let sigs = resolution(Rcode::NOERROR, sig, Security::Insecure(None));
         let m = shape(&query(RType::RRSIG, false), &sigs);
         assert_eq!(m.answers.len(), 1, "RRSIG asked for: RFC 4035 §3.2.1");
         assert!(!m.header.flags.ad);
