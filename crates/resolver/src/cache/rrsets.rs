@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use candor_wire::{Name, RData, RType, Rcode, Record};
+use lru::LruCache;
 
 use crate::cache::Cache;
 use crate::cache::entry::{Key, RrsetEntry};
@@ -70,14 +71,15 @@ impl Cache {
         }
         let mut rrsets = lock(&self.rrsets);
         for (key, entry) in kept {
-            rrsets.put(key, entry);
+            put_credibly(&mut rrsets, key, entry, now);
         }
     }
 
     /// Keep one RRset (with its RRSIGs) that came outside an answer, with
     /// its verdict (secure or insecure; never bogus): a DS RRset from a
     /// referral, a verified DNAME beside a forged CNAME.
-    /// Returns how long it is kept (`None`: not kept, its TTL is zero).
+    /// Returns how long it is kept (`None`: not kept: its TTL is zero, or
+    /// it would have replaced a secure entry unvalidated).
     pub fn keep_rrset(&self, records: &[Record], security: Security, now: Duration, unix_now: u64) -> Option<Duration> {
         let first = records.iter().find(|x| x.rtype() != RType::RRSIG)?;
         let key = (first.owner.to_lowercase(), first.rtype());
@@ -87,8 +89,7 @@ impl Cache {
             return None;
         }
         let entry = RrsetEntry { records: records.to_vec(), security, stored: now, expires: now + ttl };
-        lock(&self.rrsets).put(key, entry);
-        Some(ttl)
+        put_credibly(&mut lock(&self.rrsets), key, entry, now).then_some(ttl)
     }
 
     /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted
@@ -108,4 +109,18 @@ impl Cache {
         }
         Some((records, e.security.clone(), e.expires - now))
     }
+}
+
+/// Keep `entry`, unless it is unvalidated and a live secure entry holds
+/// the key: validated data outranks unvalidated data (RFC 2181 §5.4.1), so
+/// an insecure answer (an opt-out span, an unsigned parent's reply naming
+/// a record in a signed child) never replaces a secure RRset. Whether it
+/// was kept.
+fn put_credibly(rrsets: &mut LruCache<Key, RrsetEntry>, key: Key, entry: RrsetEntry, now: Duration) -> bool {
+    let secure_held = rrsets.peek(&key).is_some_and(|e| e.expires > now && e.security == Security::Secure);
+    if entry.security != Security::Secure && secure_held {
+        return false;
+    }
+    rrsets.put(key, entry);
+    true
 }

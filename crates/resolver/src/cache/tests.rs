@@ -218,3 +218,20 @@ fn a_referrals_ds_rrset_is_kept_with_its_signatures() {
     assert_eq!((records.len(), secure, left), (2, Security::Secure, 100 * S));
     assert!(c.rrset(&n("sub.example."), RType::DS, 120 * S).is_none());
 }
+
+#[test]
+fn an_insecure_answer_never_replaces_a_secure_rrset() {
+    let c = Cache::new(CacheLimits::default());
+    let signed = format!("a.example. 300 A 192.0.2.1\n{}", sig("a.example.", "A", 2));
+    c.put(&n("a.example."), RType::A, &res(Rcode::NOERROR, &signed, "", Security::Secure), Duration::ZERO, 0);
+    // An insecure answer for another question carries an unsigned record
+    // for the same name (an opt-out span, an unsigned parent).
+    let forged = "b.example. 300 CNAME a.example.\na.example. 300 A 203.0.113.66\n";
+    c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, forged, "", Security::Insecure(None)), 10 * S, 0);
+    let (records, security, _) = c.rrset(&n("a.example."), RType::A, 20 * S).unwrap();
+    assert_eq!(security, Security::Secure);
+    assert!(records.iter().any(|r| r.data.to_string() == "192.0.2.1"), "{records:?}");
+    // Once the secure entry has run out, the insecure one may take its place.
+    c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, forged, "", Security::Insecure(None)), 400 * S, 0);
+    assert_eq!(c.rrset(&n("a.example."), RType::A, 410 * S).unwrap().1, Security::Insecure(None));
+}
