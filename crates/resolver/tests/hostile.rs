@@ -238,3 +238,45 @@ async fn glue_from_a_zone_higher_up_does_not_replace_a_closer_zones() {
     let out = r.resolve(&n("www.b.test."), RType::A).await;
     assert_eq!(addresses(&out), ["192.0.2.3"], "{:?}", asked_lines(&r));
 }
+
+#[tokio::test]
+async fn unverified_proofs_beside_secure_answers_are_not_passed_on() {
+    let r = signed_server("www.example. 300 A 192.0.2.1\n", b"unverified-proofs", |_, q, records| {
+        let qd = q.question().unwrap();
+        let mut m = Message::default();
+        m.header.flags.aa = true;
+        if qd.name == n("www.example.") && qd.qtype == RType::A {
+            // The signed answer, and a forged NSEC3 RRset "for the opt-out".
+            m.answers = rrset_of(records, &n("www.example."), RType::A);
+            m.authority = parse_zone(
+                "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.example. 300 NSEC3 1 1 0 - 0P9MHAVEQVM6T7VBL5LOP2U3T2RP3TON A\n\
+                 0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.example. 300 RRSIG NSEC3 13 2 300 2000000000 1000000000 1 example. AAAA\n",
+                None,
+            )
+            .unwrap();
+            return Some(m);
+        }
+        if qd.name == n("nosuch.example.") {
+            // A genuine NXDOMAIN proof, and a forged DS RRset beside it.
+            m.header.rcode = Rcode::NXDOMAIN;
+            m.authority = rrset_of(records, &n("example."), RType::SOA);
+            m.authority.extend(rrset_of(records, &n("example."), RType::NSEC));
+            m.authority.extend(rrset_of(records, &n("ns.example."), RType::NSEC));
+            m.authority.extend(
+                parse_zone(
+                    "sub.example. 300 DS 1 13 2 0000000000000000000000000000000000000000000000000000000000000000\n",
+                    None,
+                )
+                .unwrap(),
+            );
+            return Some(m);
+        }
+        None
+    });
+    let out = r.resolve(&n("www.example."), RType::A).await;
+    assert_eq!(out.security, Security::Secure);
+    assert!(!out.authority.iter().any(|rr| covered(rr) == RType::NSEC3), "{:?}", out.authority);
+    let out = r.resolve(&n("nosuch.example."), RType::A).await;
+    assert_eq!((out.rcode, out.security.clone()), (Rcode::NXDOMAIN, Security::Secure));
+    assert!(!out.authority.iter().any(|rr| covered(rr) == RType::DS), "{:?}", out.authority);
+}

@@ -6,7 +6,7 @@ use candor_wire::{Name, RData, RType, Rcode, Record};
 
 use crate::clock::Clock;
 use crate::iterator::cuts::{Cut, trusted};
-use crate::records::{cap_soa_ttl, dedup_records, is_ns_or_sig};
+use crate::records::{cap_soa_ttl, dedup_records, is_ns_or_sig, rrset_keys};
 use crate::resolver::Resolver;
 use crate::transport::Transport;
 use crate::work::Work;
@@ -69,6 +69,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 Vec::new()
             };
             authority.retain(is_proof);
+            // A wildcard expansion's proof was verified with the answer;
+            // any other proof passes on only when it verifies on its own
+            // (it must not travel under AD unproven).
+            if !expanded && let Some(keys) = trusted(cut) {
+                let mut verified = Vec::with_capacity(authority.len());
+                for (owner, rtype) in rrset_keys(&authority) {
+                    verified
+                        .extend(self.verified_rrset(Some(keys), &authority, &owner, rtype, work).unwrap_or_default());
+                }
+                authority = verified;
+            }
             authority.extend(ns);
             // An NS answer comes with its in-zone servers' addresses
             // (RFC 1034 §4.3.2's additional section processing), each
@@ -96,7 +107,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             } else {
                 self.referral_data(cut, qname, &authority, extra, &mut additional, work)
             };
-            authority.retain(|r| !is_ns_or_sig(r));
+            // Nor does a DS RRset (the denial's check passes over DS and NS
+            // sets: they are no part of a negative answer).
+            authority.retain(|r| !is_ns_or_sig(r) && !covers_type(r, RType::DS));
             authority.extend(ns);
             cap_soa_ttl(&mut authority);
         }
@@ -163,5 +176,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
         }
         dedup_records(additional);
+    }
+}
+
+/// Whether `r` is of `rtype` or an RRSIG over an RRset of it.
+fn covers_type(r: &Record, rtype: RType) -> bool {
+    match &r.data {
+        RData::Rrsig(s) => s.type_covered == rtype,
+        _ => r.rtype() == rtype,
     }
 }
