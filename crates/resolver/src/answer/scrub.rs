@@ -209,52 +209,54 @@ fn covered(r: &Record) -> RType {
 /// Put each RRSIG in the section of the RRset it covers (some servers
 /// misplace them); signatures over nothing in the message stay put.
 fn regroup_rrsigs(msg: &mut Message) {
-    let covers = |section: &[Record], s: &candor_wire::Rrsig, owner: &Name| {
-        section.iter().any(|r| r.owner == *owner && r.rtype() == s.type_covered)
-    };
+    use std::collections::HashSet;
     // The usual case: every RRSIG sits with its RRset; nothing to move.
-    let misplaced = [&msg.answers, &msg.authority, &msg.additional]
-        .into_iter()
-        .any(|section| section.iter().any(|r| matches!(&r.data, RData::Rrsig(s) if !covers(section, s, &r.owner))));
+    // Short sections are checked pairwise, long ones through a set of
+    // their RRsets (a response of thousands must not cost their square).
+    let misplaced = [&msg.answers, &msg.authority, &msg.additional].into_iter().any(|section| {
+        if section.len() <= SMALL {
+            let covers = |s: &candor_wire::Rrsig, owner: &Name| {
+                section.iter().any(|r| r.owner == *owner && r.rtype() == s.type_covered)
+            };
+            section.iter().any(|r| matches!(&r.data, RData::Rrsig(s) if !covers(s, &r.owner)))
+        } else {
+            let sets: HashSet<(&Name, RType)> = section.iter().map(|r| (&r.owner, r.rtype())).collect();
+            section.iter().any(|r| matches!(&r.data, RData::Rrsig(s) if !sets.contains(&(&r.owner, s.type_covered))))
+        }
+    });
     if !misplaced {
         return;
     }
-    let mut moved: [Vec<Record>; 3] = Default::default();
+    let rrsets = |section: &[Record]| -> HashSet<(Name, RType)> {
+        section.iter().filter(|r| r.rtype() != RType::RRSIG).map(|r| (r.owner.clone(), r.rtype())).collect()
+    };
+    let sets = [rrsets(&msg.answers), rrsets(&msg.authority), rrsets(&msg.additional)];
+    let home = |s: &candor_wire::Rrsig, owner: &Name| {
+        sets.iter().position(|set| set.contains(&(owner.clone(), s.type_covered)))
+    };
+    let mut moved: Vec<(Record, usize)> = Vec::new();
     for (i, section) in [&mut msg.answers, &mut msg.authority, &mut msg.additional].into_iter().enumerate() {
-        let mut keep = Vec::with_capacity(section.len());
-        for r in section.drain(..) {
-            match &r.data {
-                RData::Rrsig(s) if !covers(&keep, s, &r.owner) => {
-                    if let Some(m) = moved.get_mut(i) {
-                        m.push(r);
-                    }
-                }
-                _ => keep.push(r),
-            }
-        }
+        let stray = |r: &Record| matches!(&r.data, RData::Rrsig(s) if !sets.get(i).is_some_and(|set| set.contains(&(r.owner.clone(), s.type_covered))));
+        let (out, keep): (Vec<Record>, Vec<Record>) = std::mem::take(section).into_iter().partition(|r| stray(r));
         *section = keep;
+        moved.extend(out.into_iter().map(|r| (r, i)));
     }
     // Each stray signature goes where its RRset is, else back where it was.
-    for (from, sigs) in moved.into_iter().enumerate() {
-        for r in sigs {
-            let RData::Rrsig(s) = &r.data else { continue };
-            let target = if covers(&msg.answers, s, &r.owner) {
-                0
-            } else if covers(&msg.authority, s, &r.owner) {
-                1
-            } else if covers(&msg.additional, s, &r.owner) {
-                2
-            } else {
-                from
-            };
-            match target {
-                0 => msg.answers.push(r),
-                1 => msg.authority.push(r),
-                _ => msg.additional.push(r),
-            }
+    for (r, from) in moved {
+        let target = match &r.data {
+            RData::Rrsig(s) => home(s, &r.owner).unwrap_or(from),
+            _ => from,
+        };
+        match target {
+            0 => msg.answers.push(r),
+            1 => msg.authority.push(r),
+            _ => msg.additional.push(r),
         }
     }
 }
+
+/// Sections this short are checked pairwise (cheaper than hashing).
+const SMALL: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -339,5 +341,26 @@ mod tests {
         );
         let a = scrub(&n("example."), &n("w.example."), RType::RRSIG, msg);
         assert_eq!(reasons(&a), [("example. DNAME".to_owned(), DropReason::OffChain)]);
+    }
+
+    #[test]
+    fn misplaced_rrsigs_go_to_their_rrsets_in_short_and_long_sections() {
+        for count in [2usize, 30] {
+            let mut answers = String::new();
+            let mut additional = String::new();
+            for i in 0..count {
+                answers.push_str(&format!("w.example. 300 TXT \"{i}\"\n"));
+                additional.push_str(&format!("h{i}.example. 300 A 192.0.2.1\n"));
+            }
+            // The answer's RRSIG misplaced in the additional section, and
+            // one over nothing in the message (it stays where it was).
+            additional.push_str("w.example. 300 RRSIG TXT 13 2 300 2000000000 1000000000 1 example. AAAA\n");
+            additional.push_str("z.example. 300 RRSIG MX 13 2 300 2000000000 1000000000 1 example. AAAA\n");
+            let mut msg = answer(Rcode::NOERROR, &answers, "");
+            msg.additional = parse_zone(&additional, None).unwrap();
+            let a = scrub(&n("example."), &n("w.example."), RType::TXT, msg);
+            let sigs = |s: &[Record]| s.iter().filter(|r| r.rtype() == RType::RRSIG).count();
+            assert_eq!((sigs(&a.msg.answers), sigs(&a.msg.additional)), (1, 1), "{count}");
+        }
     }
 }
