@@ -181,6 +181,15 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
+        // Which root keys are trusted, and from where: the anchor, and the
+        // RFC 5011 state when one is kept (a refused state is logged).
+        let tags: Vec<String> = current.get().root_key_tags().iter().map(ToString::to_string).collect();
+        let state = current.get().config().anchor_state.as_ref().map(|p| p.display().to_string());
+        tracing::info!(
+            "trusting root keys {} (anchor state: {})",
+            if tags.is_empty() { "none: validation is off".to_owned() } else { tags.join(", ") },
+            state.as_deref().unwrap_or("not kept")
+        );
         tokio::spawn(clock_check(current.get(), clock.clone()));
         // Everything privileged is bound: become the unprivileged user.
         if let Some(name) = &args.user {

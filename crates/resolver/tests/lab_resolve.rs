@@ -138,6 +138,8 @@ async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
     // Restart with the same anchor: the state is used and kept.
     let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW + 60));
     assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
+    let ksk = candor_crypto::key_tag(&st.trusted()[0]);
+    assert!(r.root_key_tags().contains(&ksk), "{:?} lacks {ksk}", r.root_key_tags());
     // Restart with another anchor (or none): the state tracks keys that
     // anchor does not vouch for, so it is refused, not trusted beyond the
     // anchor, and left as it is.
@@ -150,6 +152,8 @@ async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
         let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW + 120));
         let out = r.resolve(&q, candor_wire::RType::A).await;
         assert_ne!(out.security, Security::Secure, "trusted through a state the anchor does not vouch for");
+        let expected: &[u16] = if anchors.is_some() { &[12345] } else { &[] };
+        assert_eq!(r.root_key_tags(), expected, "the refused state's keys are not reported as trusted");
         assert_eq!(std::fs::read(&state).unwrap(), written, "a refused state is not overwritten");
     }
     std::fs::remove_file(&state).unwrap();

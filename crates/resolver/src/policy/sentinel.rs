@@ -34,6 +34,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         else {
             return;
         };
+        if self.root_key_tags().contains(&tag) != is_ta {
+            let f = Failure::new(FailureKind::KeySentinel, Name::root(), self.clock.unix()).rrset(qname, qtype);
+            *r = Resolution::servfail(f);
+        }
+    }
+
+    /// The key tags of the root keys this resolver trusts: the configured
+    /// anchor's DS and DNSKEY records, and the keys its RFC 5011 state
+    /// holds Valid or Missing (a refused state adds none). For the key
+    /// sentinel, and for the operator at start-up.
+    pub fn root_key_tags(&self) -> Vec<u16> {
         let mut tags: Vec<u16> = Vec::new();
         if let Some(a) = self.cfg.anchors.get(&Name::root()) {
             tags.extend(a.ds.iter().map(|d| d.key_tag));
@@ -42,9 +53,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         if let Ok(Some(st)) = self.rfc5011_state() {
             tags.extend(st.trusted().iter().map(candor_crypto::key_tag));
         }
-        if tags.contains(&tag) != is_ta {
-            let f = Failure::new(FailureKind::KeySentinel, Name::root(), self.clock.unix()).rrset(qname, qtype);
-            *r = Resolution::servfail(f);
-        }
+        tags.sort_unstable();
+        tags.dedup();
+        tags
     }
 }
