@@ -12,8 +12,7 @@
 //! subcommands link the lab and replay crates; `candor-server` and
 //! `candor-resolver` never do (tests/architecture.rs checks it).
 //!
-//! **Known limitations**: `serve` runs as root unless `--user` is given;
-//! start-up does not yet list the root keys it trusts.
+//! **Known limitations**: `serve` runs as root unless `--user` is given.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
