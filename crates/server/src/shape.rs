@@ -70,15 +70,7 @@ pub fn minimal_any(q: &Message) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::resolution;
-    use candor_wire::Edns;
-    use candor_wire::{Name, Question};
-
-    fn query(qtype: RType, dnssec_ok: bool) -> Message {
-        let mut q = Message::query(1, Question::new("example.".parse::<Name>().unwrap(), qtype));
-        q.edns = Some(Edns { dnssec_ok, ..Edns::default() });
-        q
-    }
+    use crate::testutil::{query, resolution};
 
     #[test]
     fn dnssec_records_go_only_to_do_clients_unless_asked_for_by_type() {

@@ -1,8 +1,15 @@
 //! What the server's unit tests share.
 
 use candor_resolver::{Resolution, Security};
-use candor_wire::Rcode;
 use candor_wire::text::parse_zone;
+use candor_wire::{Edns, Message, Name, Question, RType, Rcode};
+
+/// A query for `example.`/`qtype` with EDNS, DO as given.
+pub(crate) fn query(qtype: RType, dnssec_ok: bool) -> Message {
+    let mut q = Message::query(1, Question::new("example.".parse::<Name>().unwrap(), qtype));
+    q.edns = Some(Edns { dnssec_ok, ..Edns::default() });
+    q
+}
 
 /// A resolution of `rcode` answering with the records of `answers` (zone
 /// text), with the verdict `security`.

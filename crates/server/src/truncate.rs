@@ -50,14 +50,9 @@ pub(crate) fn drop_last_rrset(section: &mut Vec<Record>) -> bool {
 mod tests {
     use super::*;
     use crate::reply::{add_ede, reply_to};
+    use crate::testutil::query;
     use candor_wire::text::parse_zone;
-    use candor_wire::{Name, Question, RType, Rcode};
-
-    fn query(qtype: RType, dnssec_ok: bool) -> Message {
-        let mut q = Message::query(1, Question::new("example.".parse::<Name>().unwrap(), qtype));
-        q.edns = Some(Edns { dnssec_ok, ..Edns::default() });
-        q
-    }
+    use candor_wire::{Name, RType, Rcode};
 
     #[test]
     fn udp_replies_lose_whole_rrsets_from_the_end_and_tc_only_for_answer_or_authority() {
