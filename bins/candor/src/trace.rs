@@ -103,6 +103,10 @@ fn link_line(l: &Link, now: u64) -> (String, String, String) {
             let how = if *opt_out { "an NSEC3 opt-out span" } else { "a signed denial" };
             (child.to_string(), "no DS".to_owned(), format!("{parent} proves there is no DS with {how}"))
         }
+        Link::Referral { parent, child, dropped, .. } => {
+            let left_out = list(dropped, |(owner, t, why)| format!("{owner} {t} ({why})"));
+            (child.to_string(), "referral".to_owned(), format!("from {parent}; left out: {left_out}"))
+        }
         Link::Answer { zone, rcode, rrsets, dropped, .. } => {
             let mut sets = list(rrsets, |(owner, t, sigs)| {
                 let s = if sigs.is_empty() {
@@ -388,6 +392,22 @@ fn json(rep: &Report<'_>) -> String {
         );
         if let Security::Bogus(f) | Security::Servfail(f) | Security::Insecure(Some(f)) = l.state() {
             let _ = write!(o, ",\"kind\":{}", js(f.kind.id()));
+        }
+        if let Link::Answer { dropped, .. } | Link::Referral { dropped, .. } = l
+            && !dropped.is_empty()
+        {
+            let items: Vec<String> = dropped
+                .iter()
+                .map(|(owner, t, why)| {
+                    format!(
+                        "{{\"owner\":{},\"type\":{},\"reason\":{}}}",
+                        js(&owner.to_string()),
+                        js(&t.to_string()),
+                        js(&why.to_string())
+                    )
+                })
+                .collect();
+            let _ = write!(o, ",\"dropped\":[{}]", items.join(","));
         }
         o.push('}');
     }

@@ -58,6 +58,18 @@ pub enum Link {
         /// failure says which), bogus (the failure says how).
         state: Security,
     },
+    /// A referral the admission gate left records out of (recorded only
+    /// then).
+    Referral {
+        /// The zone whose server gave the referral.
+        parent: Name,
+        /// The child zone.
+        child: Name,
+        /// What the gate left out, and why.
+        dropped: Vec<(Name, RType, DropReason)>,
+        /// The parent zone's state (the referral itself proves nothing).
+        state: Security,
+    },
     /// The answer (or its denial) in the zone that served it.
     Answer {
         /// The zone.
@@ -82,6 +94,7 @@ impl Link {
             Link::Keys { state, .. }
             | Link::Ds { state, .. }
             | Link::NoDs { state, .. }
+            | Link::Referral { state, .. }
             | Link::Answer { state, .. } => state,
         }
     }

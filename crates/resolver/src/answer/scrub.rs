@@ -2,6 +2,8 @@
 //! A pure function of (response, zone cut, question), run before anything
 //! else reads an answer.
 
+use std::collections::HashSet;
+
 use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 
 use crate::records::{dedup_records, dname_rewrite};
@@ -26,6 +28,15 @@ pub enum DropReason {
     /// A CNAME beside the asked data at the name (or the data beside a
     /// CNAME that came first): RFC 1034 §3.6.2.
     CnameAndData,
+    /// An authority record that is not the zone's SOA, NS, DS or denial
+    /// record (nor an RRSIG over one).
+    NotAuthority,
+    /// An additional record that is not an address of a name server, mail
+    /// exchanger or service target named in the response, inside the zone.
+    NotGlue,
+    /// A referral's authority record that is not the delegation's NS or
+    /// DS RRset nor a denial record (another child's NS, say).
+    NotTheDelegation,
 }
 
 impl std::fmt::Display for DropReason {
@@ -37,6 +48,9 @@ impl std::fmt::Display for DropReason {
             DropReason::BelowCut => "a zone below the cut, not asked about",
             DropReason::NotAsked => "a type not asked for",
             DropReason::CnameAndData => "CNAME and other data at one name",
+            DropReason::NotAuthority => "not the zone's SOA, NS, DS or denial record",
+            DropReason::NotGlue => "not an address of a host named in the response, inside the zone",
+            DropReason::NotTheDelegation => "not the delegation's NS, DS or denial record",
         })
     }
 }
@@ -125,6 +139,17 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
         drop_if(&mut msg.answers, DropReason::ForeignDenial, &mut dropped, |r| !keep(r));
         drop_if(&mut msg.authority, DropReason::ForeignDenial, &mut dropped, |r| !keep(r));
     }
+    // The authority section holds the zone's SOA, NS, DS and denial
+    // records (with their RRSIGs) and nothing else; beside a chain that
+    // leaves the zone for a name said not to exist, the target zone's SOA
+    // and denial records may stand too (checked with that zone's keys).
+    drop_if(&mut msg.authority, DropReason::OutOfZone, &mut dropped, |r| {
+        let target_denial = leaves_zone && matches!(covered(r), RType::SOA | RType::NSEC | RType::NSEC3);
+        !(r.owner.is_subdomain_of(zone) || target_denial)
+    });
+    drop_if(&mut msg.authority, DropReason::NotAuthority, &mut dropped, |r| {
+        !matches!(covered(r), RType::SOA | RType::NS | RType::DS | RType::NSEC | RType::NSEC3)
+    });
     // Records of a zone below the cut that the same server serves (their
     // RRSIGs name it as signer) are that zone's to answer: a chain that
     // reaches them is followed there, with that zone's chain of trust.
@@ -159,9 +184,14 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
             });
         }
     }
+    // The additional section holds the addresses of the hosts the answer
+    // and authority sections name (NS, MX and SRV targets), inside the
+    // zone, with their RRSIGs; nothing else.
+    admit_addresses(zone, &mut msg, &mut dropped);
     // RFC 2181 §5: an RRset holds no duplicate records.
     dedup_records(&mut msg.answers);
     dedup_records(&mut msg.authority);
+    dedup_records(&mut msg.additional);
     // NXDOMAIN for an empty non-terminal (an NSEC's next name lies below
     // the name, so names exist under it): the name exists, the answer
     // is NODATA, and is validated as such (as Unbound corrects it).
@@ -174,6 +204,64 @@ pub(crate) fn scrub(zone: &Name, qname: &Name, qtype: RType, mut msg: Message) -
         msg.header.rcode = Rcode::NOERROR;
     }
     Admitted { msg, dropped }
+}
+
+/// The admission gate for a referral from a server of `zone` to `child`:
+/// the authority section keeps the delegation's NS and DS RRsets and the
+/// zone's denial records (with their RRSIGs); the additional section the
+/// addresses of the child's name servers, inside `zone` (anywhere with
+/// `harden_glue` off: such glue reaches this one delegation, and is never
+/// kept as answer data); a referral has no answer records. Pure.
+pub(crate) fn admit_referral(zone: &Name, child: &Name, harden_glue: bool, mut msg: Message) -> Admitted {
+    let mut dropped = Vec::new();
+    regroup_rrsigs(&mut msg);
+    drop_if(&mut msg.answers, DropReason::NotAsked, &mut dropped, |_| true);
+    drop_if(&mut msg.authority, DropReason::OutOfZone, &mut dropped, |r| !r.owner.is_subdomain_of(zone));
+    drop_if(&mut msg.authority, DropReason::NotTheDelegation, &mut dropped, |r| match covered(r) {
+        RType::NS | RType::DS => r.owner != *child,
+        RType::NSEC | RType::NSEC3 => false,
+        _ => true,
+    });
+    let hosts: HashSet<&Name> = msg
+        .authority
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::Ns(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    drop_if(&mut msg.additional, DropReason::NotGlue, &mut dropped, |r| {
+        !(matches!(covered(r), RType::A | RType::AAAA)
+            && hosts.contains(&r.owner)
+            && (r.owner.is_subdomain_of(zone) || !harden_glue))
+    });
+    dedup_records(&mut msg.authority);
+    dedup_records(&mut msg.additional);
+    Admitted { msg, dropped }
+}
+
+/// Keep in `msg`'s additional section only the addresses (A, AAAA and
+/// their RRSIGs) of NS, MX and SRV targets its answer and authority
+/// sections name inside `zone`.
+fn admit_addresses(zone: &Name, msg: &mut Message, dropped: &mut Vec<(Record, DropReason)>) {
+    if msg.additional.is_empty() {
+        return;
+    }
+    let hosts: HashSet<&Name> = msg
+        .answers
+        .iter()
+        .chain(&msg.authority)
+        .filter_map(|r| match &r.data {
+            RData::Ns(n) => Some(n),
+            RData::Mx(m) => Some(&m.exchange),
+            RData::Srv(s) => Some(&s.target),
+            _ => None,
+        })
+        .filter(|h| h.is_subdomain_of(zone))
+        .collect();
+    drop_if(&mut msg.additional, DropReason::NotGlue, dropped, |r| {
+        !(matches!(covered(r), RType::A | RType::AAAA) && hosts.contains(&r.owner))
+    });
 }
 
 /// The names of the CNAME/DNAME chain that starts at `qname` in `answers`:
@@ -209,7 +297,6 @@ fn covered(r: &Record) -> RType {
 /// Put each RRSIG in the section of the RRset it covers (some servers
 /// misplace them); signatures over nothing in the message stay put.
 fn regroup_rrsigs(msg: &mut Message) {
-    use std::collections::HashSet;
     // The usual case: every RRSIG sits with its RRset; nothing to move.
     // Short sections are checked pairwise, long ones through a set of
     // their RRsets (a response of thousands must not cost their square).
@@ -344,19 +431,92 @@ mod tests {
     }
 
     #[test]
+    fn authority_keeps_the_zones_soa_ns_ds_and_denials_and_additional_the_named_hosts() {
+        let mut msg = answer(
+            Rcode::NOERROR,
+            "www.example. 300 MX 10 mail.example.\n",
+            "example. 300 NS ns.example.\n\
+             example. 300 NS ns.other.\n\
+             other. 300 NS ns.evil.\n\
+             x.example. 300 A 192.0.2.66\n\
+             x.example. 300 NSEC z.example. A NSEC\n",
+        );
+        msg.additional = parse_zone(
+            "ns.example. 300 A 192.0.2.53\n\
+             mail.example. 300 AAAA 2001:db8::25\n\
+             ns.other. 300 A 192.0.2.54\n\
+             www.example. 300 A 192.0.2.66\n\
+             ns.example. 300 TXT \"not an address\"\n",
+            None,
+        )
+        .unwrap();
+        let a = scrub(&n("example."), &n("www.example."), RType::MX, msg);
+        assert_eq!(
+            reasons(&a),
+            [
+                ("other. NS".to_owned(), DropReason::OutOfZone),
+                ("x.example. A".to_owned(), DropReason::NotAuthority),
+                ("ns.other. A".to_owned(), DropReason::NotGlue),
+                ("www.example. A".to_owned(), DropReason::NotGlue),
+                ("ns.example. TXT".to_owned(), DropReason::NotGlue),
+            ]
+        );
+        assert_eq!((a.msg.authority.len(), a.msg.additional.len()), (3, 2));
+    }
+
+    #[test]
+    fn a_referral_keeps_the_delegation_its_proof_and_its_servers_addresses() {
+        let mut msg = answer(
+            Rcode::NOERROR,
+            "",
+            "sub.example. 300 NS ns.sub.example.\n\
+             sub.example. 300 NS ns.elsewhere.\n\
+             sub.example. 300 DS 1 13 2 0000000000000000000000000000000000000000000000000000000000000000\n\
+             sib.example. 300 NS ns.evil.\n\
+             sub.example. 300 A 192.0.2.66\n\
+             other. 300 NS ns.evil.\n",
+        );
+        msg.additional = parse_zone(
+            "ns.sub.example. 300 A 192.0.2.53\n\
+             ns.elsewhere. 300 A 192.0.2.54\n\
+             ns.evil. 300 A 192.0.2.66\n",
+            None,
+        )
+        .unwrap();
+        let a = admit_referral(&n("example."), &n("sub.example."), true, msg.clone());
+        assert_eq!(
+            reasons(&a),
+            [
+                ("other. NS".to_owned(), DropReason::OutOfZone),
+                ("sib.example. NS".to_owned(), DropReason::NotTheDelegation),
+                ("sub.example. A".to_owned(), DropReason::NotTheDelegation),
+                ("ns.elsewhere. A".to_owned(), DropReason::NotGlue),
+                ("ns.evil. A".to_owned(), DropReason::NotGlue),
+            ]
+        );
+        assert_eq!((a.msg.authority.len(), a.msg.additional.len()), (3, 1));
+        // With harden-glue off, the out-of-zone address of a server the
+        // delegation names stays (to reach this delegation only).
+        let a = admit_referral(&n("example."), &n("sub.example."), false, msg);
+        assert_eq!(a.msg.additional.len(), 2, "{:?}", a.msg.additional);
+    }
+
+    #[test]
     fn misplaced_rrsigs_go_to_their_rrsets_in_short_and_long_sections() {
         for count in [2usize, 30] {
             let mut answers = String::new();
+            let mut authority = String::new();
             let mut additional = String::new();
             for i in 0..count {
                 answers.push_str(&format!("w.example. 300 TXT \"{i}\"\n"));
+                authority.push_str(&format!("example. 300 NS h{i}.example.\n"));
                 additional.push_str(&format!("h{i}.example. 300 A 192.0.2.1\n"));
             }
             // The answer's RRSIG misplaced in the additional section, and
             // one over nothing in the message (it stays where it was).
             additional.push_str("w.example. 300 RRSIG TXT 13 2 300 2000000000 1000000000 1 example. AAAA\n");
-            additional.push_str("z.example. 300 RRSIG MX 13 2 300 2000000000 1000000000 1 example. AAAA\n");
-            let mut msg = answer(Rcode::NOERROR, &answers, "");
+            additional.push_str("h0.example. 300 RRSIG AAAA 13 2 300 2000000000 1000000000 1 example. AAAA\n");
+            let mut msg = answer(Rcode::NOERROR, &answers, &authority);
             msg.additional = parse_zone(&additional, None).unwrap();
             let a = scrub(&n("example."), &n("w.example."), RType::TXT, msg);
             let sigs = |s: &[Record]| s.iter().filter(|r| r.rtype() == RType::RRSIG).count();

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 
 use candor_wire::{Message, Name, RData, RType, Rcode, Record};
 
+use crate::answer::scrub::{Admitted, admit_referral};
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::failure::{BudgetKind, Failure};
@@ -20,6 +21,7 @@ use crate::iterator::query::Reply;
 use crate::iterator::referral::{ds_from_referral, referral_has_ds};
 use crate::resolver::Resolver;
 use crate::security::{Resolution, Security};
+use crate::trace::Link;
 use crate::transport::Transport;
 use crate::validator::chain::clock_hint;
 use crate::validator::verify::Trust;
@@ -246,6 +248,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         (asked, asked_type): (&Name, RType),
         work: &mut Work,
     ) -> Result<Cut, Failure> {
+        let msg = self.admit_referral(cut, &child, msg, work);
         // A referral from a cut that is not secure to a name below a trust
         // anchor's zone that lies between them (an island served by the
         // same servers) must not skip the island: its keys are established
@@ -279,6 +282,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             if c != child {
                 continue;
             }
+            let m = self.admit_referral(&other, &c, m, work);
             if let Ok(again) = self.follow(cut, &m, &c, work).await
                 && !matches!(again.trust, Trust::Bogus(_))
             {
@@ -287,6 +291,21 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         self.cuts.put(&next, referral_ttl(&msg), self.clock.monotonic());
         Ok(next)
+    }
+
+    /// A referral from `cut`'s servers to `child` through the admission
+    /// gate; what it left out goes on the trace.
+    fn admit_referral(&self, cut: &Cut, child: &Name, msg: Message, work: &mut Work) -> Message {
+        let Admitted { msg, dropped } = admit_referral(&cut.zone, child, self.cfg.harden_glue, msg);
+        if !dropped.is_empty() {
+            work.record(|| Link::Referral {
+                parent: cut.zone.clone(),
+                child: child.clone(),
+                dropped: dropped.iter().map(|(r, why)| (r.owner.clone(), r.rtype(), *why)).collect(),
+                state: cut.trust.security(),
+            });
+        }
+        msg
     }
 
     /// Take the answer to the whole question: validated down to its
