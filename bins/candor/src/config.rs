@@ -60,6 +60,8 @@ pub struct FileConfig {
     pub harden_unverified_glue: Option<bool>,
     /// Only in-bailiwick glue (off: any glue, a poisoning risk).
     pub harden_glue: Option<bool>,
+    /// Upstream query names in random case, echoed back (0x20).
+    pub case_randomisation: Option<bool>,
     /// Answer from validated NSEC records what they already deny (RFC 8198).
     pub aggressive_nsec: Option<bool>,
     /// EDE 33 on answers under a negative trust anchor.
@@ -126,6 +128,14 @@ pub struct Budgets {
     pub nsec3_hash_blocks: Option<u64>,
     /// NSEC3 iterations above which answers are insecure.
     pub nsec3_iterations: Option<u16>,
+    /// Client questions being resolved at once, in all.
+    pub in_flight: Option<u32>,
+    /// Client questions being resolved at once per client address.
+    pub in_flight_per_client: Option<u32>,
+    /// Records one RRset of a response may hold.
+    pub rrset_records: Option<u32>,
+    /// Records one response may hold.
+    pub response_records: Option<u32>,
 }
 
 /// A configuration error: the file, and what is wrong where.
@@ -214,6 +224,9 @@ impl FileConfig {
         if let Some(b) = self.harden_unverified_glue {
             cfg.harden_unverified_glue = b;
         }
+        if let Some(b) = self.case_randomisation {
+            cfg.case_randomisation = b;
+        }
         if let Some(b) = self.harden_glue {
             cfg.harden_glue = b;
         }
@@ -250,6 +263,10 @@ impl FileConfig {
             set!(v.ds_per_zone, b.ds_per_zone);
             set!(cfg.hash_budget, b.nsec3_hash_blocks);
             set!(cfg.denial.max_iterations, b.nsec3_iterations);
+            set!(cfg.max_in_flight, b.in_flight);
+            set!(cfg.max_in_flight_per_client, b.in_flight_per_client);
+            set!(cfg.max_rrset_records, b.rrset_records);
+            set!(cfg.max_response_records, b.response_records);
         }
         if let Some(level) = &self.log_level
             && !["error", "warn", "info", "debug"].contains(&level.as_str())

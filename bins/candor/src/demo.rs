@@ -108,7 +108,11 @@ async fn demo(args: &DemoArgs) -> u8 {
     let mut listeners = Vec::new();
     for (i, off) in offsets.iter().enumerate() {
         let clock = ManualClock::at((now as i64 + off) as u64);
-        let resolver = candor_server::Current::new(Resolver::new(config.clone(), NetTransport::new(), clock));
+        let resolver = candor_server::Current::new(Resolver::new(
+            config.clone(),
+            NetTransport::with_case_randomisation(config.case_randomisation),
+            clock,
+        ));
         let port = if *off == 0 { args.port } else { 0 };
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
         match listen(resolver, &[addr], Acl::default(), 1).await {

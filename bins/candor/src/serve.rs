@@ -158,7 +158,10 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         }
     };
     rt.block_on(async {
-        let current = Current::new(Resolver::new(cfg, NetTransport::new(), clock.clone()));
+        let current = Current::new({
+            let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
+            Resolver::new(cfg, transport, clock.clone())
+        });
         let control_path = args
             .control
             .clone()
@@ -275,7 +278,10 @@ fn reload(args: &ServeArgs, file_path: &std::path::Path, current: &Current<NetTr
     };
     match config(args, &file, file_path, clock.unix()) {
         Ok(cfg) => {
-            current.set(Resolver::new(cfg, NetTransport::new(), clock.clone()));
+            current.set({
+                let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
+                Resolver::new(cfg, transport, clock.clone())
+            });
             tracing::info!("configuration and anchors reloaded");
         }
         Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),

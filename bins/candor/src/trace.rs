@@ -301,7 +301,10 @@ pub(crate) fn run(args: &TraceArgs) -> u8 {
     };
     rt.block_on(async {
         let now = clock.unix();
-        let resolver = Resolver::new(cfg, NetTransport::new(), clock);
+        let resolver = {
+            let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
+            Resolver::new(cfg, transport, clock)
+        };
         let (r, links) = match tokio::time::timeout(Duration::from_secs(30), resolver.trace(&name, rtype)).await {
             Ok(x) => x,
             Err(_) => {

@@ -41,6 +41,10 @@ impl Budget {
             BudgetKind::CnameChain => u64::from(cfg.max_cnames),
             BudgetKind::Verifications => u64::from(cfg.validator.budget.verifications),
             BudgetKind::Nsec3Hashes => cfg.hash_budget,
+            BudgetKind::RrsetRecords => u64::from(cfg.max_rrset_records),
+            BudgetKind::ResponseRecords => u64::from(cfg.max_response_records),
+            BudgetKind::InFlight => u64::from(cfg.max_in_flight),
+            BudgetKind::InFlightPerClient => u64::from(cfg.max_in_flight_per_client),
         }
     }
 

@@ -41,6 +41,20 @@ pub struct Config {
     pub max_cnames: u32,
     /// Wall time one resolution may take (monotonic clock).
     pub max_time: Duration,
+    /// Send upstream query names in random case and require the reply to
+    /// echo it (0x20); a setting of the transport ([`crate::NetTransport`]),
+    /// kept here with the rest of the configuration.
+    pub case_randomisation: bool,
+    /// Client questions being resolved at once, in all (enforced by the
+    /// server that takes them; past it: SERVFAIL at once).
+    pub max_in_flight: u32,
+    /// Client questions being resolved at once for one client address.
+    pub max_in_flight_per_client: u32,
+    /// Records one RRset of a response may hold (an RRset past it is
+    /// SERVFAIL, never kept truncated).
+    pub max_rrset_records: u32,
+    /// Records one response may hold in all its sections.
+    pub max_response_records: u32,
     /// Send each server only as much of the name as it needs (RFC 9156).
     pub qname_minimisation: bool,
     /// Answer localhost, the RFC 6303 zones and home.arpa locally.
@@ -98,6 +112,11 @@ impl Config {
             max_referrals: 16,
             max_cnames: 8,
             max_time: Duration::from_secs(10),
+            case_randomisation: true,
+            max_in_flight: 4096,
+            max_in_flight_per_client: 256,
+            max_rrset_records: 256,
+            max_response_records: 1024,
             qname_minimisation: true,
             local_zones: true,
             local_zones_off: Vec::new(),

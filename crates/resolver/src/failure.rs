@@ -78,6 +78,9 @@ pub enum FailureKind {
     ValidationBudget,
     /// A resolution budget ran out (EDE 0).
     ResolutionBudget,
+    /// Too many client questions are being resolved at once, in all or
+    /// from this client: answered at once without resolving (EDE 0).
+    Overloaded,
     /// Validation is off here: a negative trust anchor (EDE 33, a draft
     /// code, sent only when enabled).
     NegativeTrustAnchor,
@@ -109,7 +112,7 @@ impl FailureKind {
             Nsec3IterationsAboveCap => 27,
             NoReachableAuthority => 22,
             AuthorityError => 23,
-            ResolutionBudget | MalformedRecord => 0,
+            ResolutionBudget | Overloaded | MalformedRecord => 0,
             NegativeTrustAnchor => 33,
         }
     }
@@ -146,6 +149,7 @@ impl FailureKind {
             AuthorityError => "authority-error",
             ValidationBudget => "validation-budget",
             ResolutionBudget => "resolution-budget",
+            Overloaded => "overloaded",
             NegativeTrustAnchor => "negative-trust-anchor",
         }
     }
@@ -192,6 +196,9 @@ impl FailureKind {
             AuthorityError => "the zone's name servers answer with errors; check the zone is loaded on every server",
             ValidationBudget => "the answer needs more validation work than allowed (a KeyTrap-style zone?)",
             ResolutionBudget => "resolving needs more work than allowed",
+            Overloaded => {
+                "too many questions are being resolved at once; the client may retry shortly (raise the in-flight limits if this is normal load)"
+            }
             NegativeTrustAnchor => "validation is switched off here by a negative trust anchor",
         }
     }
@@ -239,6 +246,14 @@ pub enum BudgetKind {
     Verifications,
     /// NSEC3 hash work per response, in SHA-1 blocks (CVE-2023-50868).
     Nsec3Hashes,
+    /// Records in one RRset of a response.
+    RrsetRecords,
+    /// Records in one response.
+    ResponseRecords,
+    /// Client questions being resolved at once.
+    InFlight,
+    /// Client questions being resolved at once for one client.
+    InFlightPerClient,
 }
 
 impl BudgetKind {
@@ -247,6 +262,7 @@ impl BudgetKind {
     pub fn failure_kind(self) -> FailureKind {
         match self {
             BudgetKind::Verifications | BudgetKind::Nsec3Hashes => FailureKind::ValidationBudget,
+            BudgetKind::InFlight | BudgetKind::InFlightPerClient => FailureKind::Overloaded,
             _ => FailureKind::ResolutionBudget,
         }
     }
@@ -261,6 +277,10 @@ impl std::fmt::Display for BudgetKind {
             BudgetKind::CnameChain => "CNAME chain length",
             BudgetKind::Verifications => "signature verifications per query",
             BudgetKind::Nsec3Hashes => "NSEC3 hash blocks per response",
+            BudgetKind::RrsetRecords => "records per RRset",
+            BudgetKind::ResponseRecords => "records per response",
+            BudgetKind::InFlight => "questions in flight",
+            BudgetKind::InFlightPerClient => "questions in flight per client",
         })
     }
 }
@@ -449,6 +469,7 @@ mod tests {
             (AuthorityError, 23),
             (ValidationBudget, 6),
             (ResolutionBudget, 0),
+            (Overloaded, 0),
             (MalformedRecord, 0),
             (NotADelegation, 6),
         ];

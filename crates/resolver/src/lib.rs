@@ -55,6 +55,7 @@ mod commit;
 mod config;
 mod failure;
 mod hints;
+mod inflight;
 mod iterator;
 mod outbound;
 mod policy;

@@ -12,6 +12,7 @@ use crate::budget::Budget;
 use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::{Config, Forward};
+use crate::inflight::{InFlight, Join, outcome};
 use crate::iterator::cuts::{Cuts, GlueCache};
 use crate::iterator::select::ServerStats;
 use crate::security::Resolution;
@@ -35,6 +36,8 @@ pub struct Resolver<T: Transport, C: Clock> {
     /// The RFC 5011 state as last read or written (`None`: not read yet):
     /// the file is read once, not per query.
     pub(crate) anchor_state: std::sync::Mutex<Option<Result<Option<candor_anchor::Rfc5011>, ()>>>,
+    /// Resolutions under way, so identical questions wait for one.
+    pub(crate) in_flight: InFlight,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -56,6 +59,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             glue: GlueCache::default(),
             ntas: ntas.into(),
             anchor_state: std::sync::Mutex::new(None),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -178,6 +182,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         self.glue.flush(zone);
     }
 
+    /// The time now, in seconds since the epoch, by the resolver's clock.
+    pub fn unix_now(&self) -> u64 {
+        self.clock.unix()
+    }
+
     /// The transport (tests read what a scripted one was asked).
     pub fn transport(&self) -> &T {
         &self.transport
@@ -185,15 +194,45 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     /// Resolve `qname`/`qtype`: from the cache, or from the root,
     /// validating as it goes (the result is cached with its verdict).
+    ///
+    /// The same question asked again while it is being resolved waits for
+    /// that resolution (one upstream query for all of them).
     pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
-        if let Some(now) = self.answer_now(qname, qtype) {
-            return now;
+        // A follower whose leader was cancelled joins again (at most a few
+        // times: then it resolves on its own).
+        for _ in 0..3 {
+            if let Some(now) = self.answer_now(qname, qtype) {
+                return now;
+            }
+            match self.in_flight.join(qname, qtype) {
+                Join::Lead(leader) => {
+                    let r = self.resolve_and_keep(qname, qtype).await;
+                    leader.finish(&r);
+                    return r;
+                }
+                Join::Follow(rx) => {
+                    if let Some(r) = outcome(rx).await {
+                        return r;
+                    }
+                }
+            }
         }
+        self.resolve_and_keep(qname, qtype).await
+    }
+
+    /// Resolve past the cache, and cache the result.
+    async fn resolve_and_keep(&self, qname: &Name, qtype: RType) -> Resolution {
         let mut r = self.resolve_uncached(qname, qtype).await;
         self.key_sentinel(qname, qtype, &mut r);
         self.apply_negative_anchor(qname, &mut r);
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
         r
+    }
+
+    /// Questions that waited for an identical one under way instead of
+    /// being resolved again, since start; and resolutions under way now.
+    pub fn merged_questions(&self) -> (u64, usize) {
+        (self.in_flight.merged(), self.in_flight.running())
     }
 
     /// Resolve from the root as [`Resolver::resolve`] does, bypassing the

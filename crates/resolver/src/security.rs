@@ -42,7 +42,7 @@ pub struct Resolution {
 
 impl Resolution {
     /// No answer: SERVFAIL carrying `f`.
-    pub(crate) fn servfail(f: Failure) -> Resolution {
+    pub fn servfail(f: Failure) -> Resolution {
         Resolution {
             rcode: Rcode::SERVFAIL,
             answers: Vec::new(),

@@ -40,6 +40,11 @@ pub enum TransportError {
     /// The randomness source failed.
     #[error("no randomness for the query ID")]
     Random,
+    /// Nothing acceptable arrived in time, but a reply that matched all
+    /// but the case of the name did (0x20): a server that does not echo
+    /// case, or a spoofer; to be asked again over TCP.
+    #[error("{0} did not echo the query name's case")]
+    CaseMismatch(SocketAddr),
 }
 
 /// Carries one query to one server and brings back its response.
@@ -58,15 +63,97 @@ pub trait Transport: Send + Sync {
 /// The production transport: a fresh socket (so a fresh random source
 /// port) and a fresh random ID for every query; a UDP response is taken
 /// only from the address and port asked, with the same ID and question.
+///
+/// With case randomisation (0x20, on by default) the letters of the name
+/// asked are sent in random case, and a UDP reply must echo them exactly:
+/// one that does not is what a spoofer who guessed port and ID sends, and
+/// is dropped while the wait goes on. A server that never echoes the case
+/// shows up as [`TransportError::CaseMismatch`] (the caller asks again over
+/// TCP); only after three such answers over TCP, where nobody
+/// off the path can spoof, is it asked without mixed case, for an
+/// hour. One spoofed packet changes nothing here.
 #[derive(Debug)]
 pub struct NetTransport {
     rng: SystemRandom,
+    mix_case: bool,
+    /// Servers seen over TCP not echoing the case: (count, exempt until).
+    exempt: std::sync::Mutex<lru::LruCache<IpAddr, (u8, Option<std::time::Instant>)>>,
+    /// Sockets open at once (each query holds one).
+    sockets: tokio::sync::Semaphore,
 }
 
+/// Answers over TCP without the case echoed before a server is exempted.
+pub(crate) const EXEMPT_AFTER: u8 = 3;
+
+/// How long an exemption from case randomisation lasts.
+pub(crate) const EXEMPT_FOR: Duration = Duration::from_secs(3600);
+
+/// Servers whose case-echo record is kept.
+const EXEMPT_KEPT: usize = 1024;
+
+/// Upstream sockets open at once; a query past it waits (within its
+/// timeout) for one to close.
+pub(crate) const MAX_SOCKETS: usize = 4096;
+
+/// The largest UDP response read (the resolver advertises 1232 octets;
+/// a server that sends more is cut here and the reply does not parse).
+const UDP_BUFFER: usize = 4096;
+
 impl NetTransport {
-    /// A transport over the host's network.
+    /// A transport over the host's network, with case randomisation.
     pub fn new() -> NetTransport {
-        NetTransport { rng: SystemRandom::new() }
+        NetTransport::with_case_randomisation(true)
+    }
+
+    /// A transport over the host's network; `mix_case` sets 0x20.
+    pub fn with_case_randomisation(mix_case: bool) -> NetTransport {
+        let kept = std::num::NonZeroUsize::new(EXEMPT_KEPT).unwrap_or(std::num::NonZeroUsize::MIN);
+        NetTransport {
+            rng: SystemRandom::new(),
+            mix_case,
+            exempt: std::sync::Mutex::new(lru::LruCache::new(kept)),
+            sockets: tokio::sync::Semaphore::new(MAX_SOCKETS),
+        }
+    }
+
+    /// Is `server` exempt from case randomisation now?
+    fn exempt(&self, server: IpAddr) -> bool {
+        let mut m = crate::sync::lock(&self.exempt);
+        match m.get(&server) {
+            Some((_, Some(until))) if *until > std::time::Instant::now() => true,
+            Some((_, Some(_))) => {
+                m.pop(&server);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// `server` answered over TCP without echoing the case.
+    fn no_echo_over_tcp(&self, server: IpAddr) {
+        let mut m = crate::sync::lock(&self.exempt);
+        let entry = m.get_or_insert_mut(server, || (0, None));
+        entry.0 = entry.0.saturating_add(1);
+        if entry.0 >= EXEMPT_AFTER && entry.1.is_none() {
+            entry.1 = Some(std::time::Instant::now() + EXEMPT_FOR);
+            tracing::info!(%server, "does not echo the query name's case over TCP: asked without 0x20 for an hour");
+        }
+    }
+
+    /// Set the letters of the question name in `q` to random case (a
+    /// query's name is uncompressed, and no length octet is a letter).
+    fn mix_case(&self, q: &mut [u8]) -> Result<(), TransportError> {
+        let Some(len) = question_bytes(q).map(|b| b.len().saturating_sub(4)) else { return Ok(()) };
+        let mut random = vec![0u8; len];
+        self.rng.fill(&mut random).map_err(|_| TransportError::Random)?;
+        if let Some(name) = q.get_mut(12..12 + len) {
+            for (b, r) in name.iter_mut().zip(&random) {
+                if b.is_ascii_alphabetic() {
+                    *b = if r & 1 == 1 { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() };
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -95,11 +182,20 @@ fn question_bytes(msg: &[u8]) -> Option<&[u8]> {
 /// Does `resp` answer `query`: same ID, QR set, and the same question
 /// octet for octet (so a 0x20-mixed case must come back as sent)?
 pub fn matches_query(query: &[u8], resp: &[u8]) -> bool {
+    answers(query, resp, false)
+}
+
+/// Does `resp` answer `query`, the question compared octet for octet or,
+/// with `any_case`, ignoring the case of letters?
+fn answers(query: &[u8], resp: &[u8], any_case: bool) -> bool {
     let same_id = query.get(..2).is_some() && query.get(..2) == resp.get(..2);
     let qr = resp.get(2).is_some_and(|b| b & 0x80 != 0);
     let qd_count = |m: &[u8]| Some(u16::from_be_bytes([*m.get(4)?, *m.get(5)?]));
     let same_question = match (question_bytes(query), resp.get(12..)) {
-        (Some(q), Some(rest)) => qd_count(resp) == Some(1) && rest.starts_with(q),
+        (Some(q), Some(rest)) => {
+            let echoed = rest.get(..q.len()).is_some_and(|r| if any_case { r.eq_ignore_ascii_case(q) } else { r == q });
+            qd_count(resp) == Some(1) && echoed
+        }
         _ => false,
     };
     same_id && qr && same_question
@@ -122,8 +218,15 @@ impl Transport for NetTransport {
         if let Some(dst) = q.get_mut(..2) {
             dst.copy_from_slice(&id);
         }
+        let mixed = self.mix_case && !self.exempt(server.ip());
+        if mixed {
+            self.mix_case(&mut q)?;
+        }
         let unreachable = |e: std::io::Error| TransportError::Unreachable { server, kind: e.kind() };
+        // Set when a reply matched all but the case of the name.
+        let mut case_mismatch = false;
         let work = async {
+            let _socket = self.sockets.acquire().await.map_err(|_| TransportError::Timeout(server))?;
             match protocol {
                 Protocol::Udp => {
                     let local: SocketAddr = match server.ip() {
@@ -132,14 +235,18 @@ impl Transport for NetTransport {
                     };
                     let sock = UdpSocket::bind(local).await.map_err(unreachable)?;
                     sock.send_to(&q, server).await.map_err(unreachable)?;
-                    let mut buf = vec![0u8; 65_535];
+                    let mut buf = vec![0u8; UDP_BUFFER];
                     loop {
                         let (n, from) = sock.recv_from(&mut buf).await.map_err(unreachable)?;
                         let resp = buf.get(..n).unwrap_or(&[]);
                         // Anything else is ignored: a spoofer must guess port, ID and question.
-                        if from == server && matches_query(&q, resp) {
+                        if from != server {
+                            continue;
+                        }
+                        if matches_query(&q, resp) {
                             return Ok(resp.to_vec());
                         }
+                        case_mismatch |= mixed && answers(&q, resp, true);
                     }
                 }
                 Protocol::Tcp => {
@@ -153,17 +260,32 @@ impl Transport for NetTransport {
                         s.read_exact(&mut len).await.map_err(unreachable)?;
                         let mut resp = vec![0u8; usize::from(u16::from_be_bytes(len))];
                         s.read_exact(&mut resp).await.map_err(unreachable)?;
-                        if matches_query(&q, &resp) {
+                        // Nobody off the path speaks on this connection:
+                        // the case need not be echoed, but it is noted.
+                        if answers(&q, &resp, true) {
+                            if mixed && !matches_query(&q, &resp) {
+                                self.no_echo_over_tcp(server.ip());
+                            }
                             return Ok(resp);
                         }
                     }
                 }
             }
         };
-        let mut resp = tokio::time::timeout(timeout, work).await.map_err(|_| TransportError::Timeout(server))??;
-        // Hand the caller back its own ID.
+        let mut resp = match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r?,
+            Err(_) if case_mismatch => return Err(TransportError::CaseMismatch(server)),
+            Err(_) => return Err(TransportError::Timeout(server)),
+        };
+        // Hand the caller back its own ID and its own spelling of the
+        // question (names compressed against it follow).
         if let (Some(dst), Some(src)) = (resp.get_mut(..2), query.get(..2)) {
             dst.copy_from_slice(src);
+        }
+        if let Some(asked) = question_bytes(query)
+            && let Some(dst) = resp.get_mut(12..12 + asked.len())
+        {
+            dst.copy_from_slice(asked);
         }
         Ok(resp)
     }
@@ -172,6 +294,108 @@ impl Transport for NetTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A query for `name` A (ID 0x1234), as the resolver builds it.
+    fn query_for(name: &str) -> Vec<u8> {
+        let mut q = vec![0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for label in name.split('.').filter(|l| !l.is_empty()) {
+            q.push(label.len() as u8);
+            q.extend_from_slice(label.as_bytes());
+        }
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        q
+    }
+
+    /// `query` turned into its response, the question's letters lowered
+    /// when `lower` (what a spoofer, or a server that does not echo, sends).
+    fn reply_to(query: &[u8], lower: bool) -> Vec<u8> {
+        let mut r = query.to_vec();
+        r[2] |= 0x80;
+        if lower {
+            r[12..].make_ascii_lowercase();
+        }
+        r
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_does_not_echo_the_mixed_case_is_dropped_and_the_wait_goes_on() {
+        let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            loop {
+                let (n, from) = server.recv_from(&mut buf).await.unwrap();
+                let q = &buf[..n];
+                // The spoofer's NXDOMAIN first (right port and ID, the
+                // name in lower case), then the real answer.
+                let mut spoofed = reply_to(q, true);
+                spoofed[3] |= 3;
+                server.send_to(&spoofed, from).await.unwrap();
+                server.send_to(&reply_to(q, false), from).await.unwrap();
+            }
+        });
+        let t = NetTransport::new();
+        let q = query_for("www.example.com.");
+        let resp = t.query(addr, Protocol::Udp, &q, Duration::from_secs(2)).await.unwrap();
+        // Taken: the echoing reply, handed back in the caller's spelling.
+        assert_eq!(resp[3] & 0x0f, 0, "the spoofed NXDOMAIN was taken");
+        assert_eq!(&resp[12..], &q[12..]);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_echoes_is_a_case_mismatch_and_is_exempted_only_after_tcp_evidence() {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
+        let log = std::sync::Arc::clone(&seen);
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            loop {
+                let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+                log.lock().unwrap().push(buf[..n].to_vec());
+                udp.send_to(&reply_to(&buf[..n], true), from).await.unwrap();
+            }
+        });
+        tokio::spawn(async move {
+            loop {
+                let (mut s, _) = tcp.accept().await.unwrap();
+                let mut len = [0u8; 2];
+                s.read_exact(&mut len).await.unwrap();
+                let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+                s.read_exact(&mut q).await.unwrap();
+                let r = reply_to(&q, true);
+                s.write_all(&(r.len() as u16).to_be_bytes()).await.unwrap();
+                s.write_all(&r).await.unwrap();
+            }
+        });
+        let t = NetTransport::new();
+        // A long name: the odds that random case comes out all lower are nil.
+        let q = query_for("abcdefghijklmnopqrstuvwxyzabcdefghij.example.com.");
+        let wait = Duration::from_millis(300);
+        for round in 0..EXEMPT_AFTER {
+            let udp = t.query(addr, Protocol::Udp, &q, wait).await;
+            assert_eq!(udp, Err(TransportError::CaseMismatch(addr)), "round {round}");
+            // Over TCP the reply is taken, in the caller's spelling.
+            let resp = t.query(addr, Protocol::Tcp, &q, wait).await.unwrap();
+            assert_eq!(&resp[12..], &q[12..]);
+        }
+        // Exempted now: asked as the caller spelled it, and answered.
+        assert!(t.query(addr, Protocol::Udp, &q, wait).await.is_ok());
+        let sent = seen.lock().unwrap();
+        assert!(sent[..sent.len() - 1].iter().all(|s| s[12..] != q[12..]), "mixed case before the exemption");
+        assert_eq!(sent[sent.len() - 1][12..], q[12..], "plain case after it");
+    }
+
+    #[tokio::test]
+    async fn one_spoofed_reply_over_udp_does_not_exempt_a_server() {
+        let t = NetTransport::new();
+        let server: SocketAddr = "127.0.0.1:53".parse().unwrap();
+        // Only TCP evidence counts; nothing recorded over UDP.
+        assert!(!t.exempt(server.ip()));
+        t.no_echo_over_tcp(server.ip());
+        assert!(!t.exempt(server.ip()), "one answer is not enough");
+    }
 
     #[test]
     fn a_response_must_repeat_id_and_question_exactly() {

@@ -280,3 +280,81 @@ async fn unverified_proofs_beside_secure_answers_are_not_passed_on() {
     assert_eq!((out.rcode, out.security.clone()), (Rcode::NXDOMAIN, Security::Secure));
     assert!(!out.authority.iter().any(|rr| covered(rr) == RType::DS), "{:?}", out.authority);
 }
+
+/// A transport that answers through `Scripted` after a pause, so questions
+/// overlap in flight.
+struct Slow(Scripted);
+
+impl Transport for Slow {
+    async fn query(
+        &self,
+        server: SocketAddr,
+        protocol: Protocol,
+        query: &[u8],
+        timeout: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.0.query(server, protocol, query, timeout).await
+    }
+}
+
+#[tokio::test]
+async fn identical_questions_in_flight_share_one_upstream_query() {
+    // A spoofer's birthday attack needs many identical queries in flight:
+    // fifty clients asking the same question at once put one on the wire.
+    let t = Scripted::new(|_, _, q| {
+        let qd = q.question().unwrap();
+        Ok(resp(true, Rcode::NOERROR, &format!("{} 300 A 192.0.2.1\n", qd.name), "", ""))
+    });
+    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    cfg.qname_minimisation = false;
+    cfg.priming = false;
+    let r = std::sync::Arc::new(Resolver::new(cfg, Slow(t), ManualClock::at(u64::from(NOW))));
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let r = std::sync::Arc::clone(&r);
+            tokio::spawn(async move { r.resolve(&n("www.example."), RType::A).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(addresses(&t.await.unwrap()), ["192.0.2.1"]);
+    }
+    let asked = r.transport().0.asked();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(r.merged_questions(), (49, 0));
+}
+
+#[tokio::test]
+async fn huge_rrsets_and_responses_are_refused_whole_naming_the_cap() {
+    // 300 TXT records in one RRset; 5 RRsets of 220 records each (1,100 in
+    // all): neither is kept, not even in part.
+    let t = Scripted::new(|_, _, q| {
+        let qd = q.question().unwrap();
+        let records = |owner: &str, count: usize| -> String {
+            (0..count).map(|i| format!("{owner} 300 TXT \"{i}\"\n")).collect()
+        };
+        Ok(match qd.name.to_string().as_str() {
+            "big.example." => resp(true, Rcode::NOERROR, &records("big.example.", 300), "", ""),
+            "many.example." => {
+                let mut m = resp(true, Rcode::NOERROR, &records("many.example.", 220), "", "");
+                let hosts: String = (0..4).map(|i| records(&format!("h{i}.example."), 220)).collect();
+                m.additional = parse_zone(&hosts, None).unwrap();
+                m
+            }
+            _ => resp(true, Rcode::NOERROR, &records(&qd.name.to_string(), 3), "", ""),
+        })
+    });
+    let r = resolver(t, &[1]);
+    for (name, kind, limit) in
+        [("big.example.", BudgetKind::RrsetRecords, 256), ("many.example.", BudgetKind::ResponseRecords, 1024)]
+    {
+        let out = r.resolve(&n(name), RType::TXT).await;
+        let Security::Servfail(f) = &out.security else { panic!("{name}: {:?}", out.security) };
+        assert_eq!((out.rcode, f.budget.as_deref().copied()), (Rcode::SERVFAIL, Some((kind, limit))), "{name}");
+        assert!(out.answers.is_empty());
+        assert!(f.ede().1.contains(&format!("(limit {limit})")), "{}", f.ede().1);
+    }
+    // An ordinary answer still comes through.
+    assert_eq!(r.resolve(&n("small.example."), RType::TXT).await.answers.len(), 3);
+}

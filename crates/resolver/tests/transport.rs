@@ -59,8 +59,10 @@ async fn ignores_spoofed_answers_and_times_out() {
         // Wrong ID, wrong question: ignored.
         server.send_to(&answer(asked.header.id.wrapping_add(1), "www.example."), client).await.unwrap();
         server.send_to(&answer(asked.header.id, "www.other."), client).await.unwrap();
-        // The real answer, marked NXDOMAIN so it can be told apart.
-        let mut real = Message::from_wire(&answer(asked.header.id, "www.example.")).unwrap();
+        // The real answer (echoing the name as asked, in its random case),
+        // marked NXDOMAIN so it can be told apart.
+        let echoed = asked.question().unwrap().name.to_string();
+        let mut real = Message::from_wire(&answer(asked.header.id, &echoed)).unwrap();
         real.header.rcode = Rcode::NXDOMAIN;
         server.send_to(&real.to_wire().unwrap(), client).await.unwrap();
         // Keep the socket open (and silent) for the timeout test below.

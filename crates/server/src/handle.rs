@@ -5,13 +5,14 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use candor_resolver::{Clock, Resolution, Resolver, Security, Transport};
+use candor_resolver::{BudgetKind, Clock, Failure, Resolution, Resolver, Security, Transport};
 use candor_wire::{Message, RType, Rcode};
 
 use crate::acl::Acl;
 use crate::reply::{EDE_NOT_AUTHORITATIVE, add_ede, reply_to};
 use crate::request::{Request, check};
 use crate::shape::{minimal_any, shape};
+use crate::slots::{Full, Slot, Slots};
 use crate::truncate::to_udp;
 
 /// What [`immediate`] decided about a request.
@@ -80,6 +81,36 @@ pub async fn resolve_and_reply<T: Transport, C: Clock>(
     log_failure(&qd.name, qd.qtype, &r);
     let m = respond(&q, &r);
     if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
+}
+
+/// A slot for resolving `q` for `client`, or, past the in-flight limits
+/// (in all, or for this client), the reply that says so at once: SERVFAIL
+/// with an EDE naming the limit.
+pub(crate) fn admit<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    flights: &Slots,
+    client: IpAddr,
+    q: &Message,
+    udp: bool,
+) -> Result<Slot, Option<Vec<u8>>> {
+    let full = match flights.take(client) {
+        Ok(slot) => return Ok(slot),
+        Err(full) => full,
+    };
+    let cfg = resolver.config();
+    let (kind, limit) = match full {
+        Full::Total => (BudgetKind::InFlight, cfg.max_in_flight),
+        Full::Client => (BudgetKind::InFlightPerClient, cfg.max_in_flight_per_client),
+    };
+    let refused = flights.refused();
+    // Counted; logged the first time and every thousandth after.
+    if refused % 1000 == 1 {
+        tracing::warn!(%client, limit, refused, "{kind} at its limit: questions answered SERVFAIL at once");
+    }
+    let Some(qd) = q.question() else { return Err(None) };
+    let r = Resolution::servfail(Failure::exhausted(kind, u64::from(limit), qd.name.clone(), resolver.unix_now()));
+    let m = respond(q, &r);
+    Err(if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() })
 }
 
 /// Answer one request end to end.

@@ -5,7 +5,8 @@
 //!
 //! **Owns**: the listeners and their workers ([`listen`]: UDP and TCP per
 //! address, `SO_REUSEPORT`, TCP pipelining, the ACL checked at accept,
-//! TCP slots per client, read and write timeouts), the [`Acl`], request
+//! TCP slots per client, read and write timeouts; client questions being
+//! resolved bounded in all and per client), the [`Acl`], request
 //! checks ([`check`]: FORMERR, NOTIMP, BADVERS, REFUSED + EDE 18, classes
 //! other than IN and zone transfers REFUSED + EDE 21), response
 //! shaping ([`shape`]: AD, DNSSEC records with DO, SERVFAIL + EDE, CD=1,
@@ -19,10 +20,9 @@
 //! serving path never links them, `tests/architecture.rs` checks it);
 //! command-line parsing and configuration files (the binary's).
 //!
-//! **Known limitations**: resolutions in flight are not bounded and
-//! identical questions are not merged; UDP truncation re-encodes the
-//! message once per RRset it drops; no DoT/DoH, cookies or rate limiting
-//! yet.
+//! **Known limitations**: UDP truncation re-encodes the message once per
+//! RRset it drops; the in-flight limits are read at start (a reload keeps
+//! them); no DoT/DoH, cookies or rate limiting yet.
 
 mod acl;
 pub mod control;
@@ -34,6 +34,7 @@ pub mod replies;
 mod reply;
 mod request;
 mod shape;
+mod slots;
 #[cfg(test)]
 mod testutil;
 mod truncate;

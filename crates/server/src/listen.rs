@@ -14,8 +14,9 @@ use tokio::task::JoinSet;
 
 use crate::acl::Acl;
 use crate::current::Current;
-use crate::handle::{Immediate, handle, immediate, resolve_and_reply};
+use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
 use crate::replies::{self, Replies};
+use crate::slots::Slots;
 
 /// TCP connections served at once; more wait for a free slot.
 pub(crate) const MAX_TCP_CONNECTIONS: usize = 256;
@@ -68,9 +69,14 @@ where
     T: Transport + 'static,
     C: Clock + 'static,
 {
-    let acl = Arc::new(acl);
-    let slots = Arc::new(TcpSlots::new(MAX_TCP_CONNECTIONS));
-    let replies = Arc::new(Replies::new(REPLY_CACHE_ENTRIES));
+    let cfg = resolver.get().config().clone();
+    let shared = Shared {
+        resolver,
+        acl: Arc::new(acl),
+        tcp: Arc::new(Slots::new(MAX_TCP_CONNECTIONS, TCP_PER_CLIENT)),
+        flights: Arc::new(Slots::new(cfg.max_in_flight as usize, cfg.max_in_flight_per_client as usize)),
+        replies: Arc::new(Replies::new(REPLY_CACHE_ENTRIES)),
+    };
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();
     for requested in addrs {
@@ -93,16 +99,33 @@ where
             tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
         }
         for (udp, tcp) in udps.into_iter().zip(tcps) {
-            let shared = (Arc::clone(&resolver), Arc::clone(&acl), Arc::clone(&slots), Arc::clone(&replies));
-            spawn_worker(&mut tasks, shared, (Arc::new(udp), wildcard), tcp);
+            spawn_worker(&mut tasks, shared.clone(), (Arc::new(udp), wildcard), tcp);
         }
     }
     Ok(Listeners { tasks, bound })
 }
 
-/// The resolver, the ACL, the TCP connection slots and the response cache
-/// all workers share.
-pub(crate) type Shared<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<TcpSlots>, Arc<Replies>);
+/// What all workers share: the resolver, the ACL, the TCP connection
+/// slots, the slots of questions being resolved, and the response cache.
+pub(crate) struct Shared<T: Transport, C: Clock> {
+    pub(crate) resolver: Arc<Current<T, C>>,
+    pub(crate) acl: Arc<Acl>,
+    pub(crate) tcp: Arc<Slots>,
+    pub(crate) flights: Arc<Slots>,
+    pub(crate) replies: Arc<Replies>,
+}
+
+impl<T: Transport, C: Clock> Clone for Shared<T, C> {
+    fn clone(&self) -> Self {
+        Shared {
+            resolver: Arc::clone(&self.resolver),
+            acl: Arc::clone(&self.acl),
+            tcp: Arc::clone(&self.tcp),
+            flights: Arc::clone(&self.flights),
+            replies: Arc::clone(&self.replies),
+        }
+    }
+}
 
 /// TCP connections held per client address at most.
 const TCP_PER_CLIENT: usize = 16;
@@ -111,54 +134,9 @@ const TCP_PER_CLIENT: usize = 16;
 /// a TCP connection may take.
 const TCP_IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The TCP connection slots: a fixed number in all, and at most
-/// [`TCP_PER_CLIENT`] for one client address.
-pub(crate) struct TcpSlots {
-    total: Arc<tokio::sync::Semaphore>,
-    per_client: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>,
-}
-
-/// A slot held by one connection; dropping it frees the slot.
-pub(crate) struct TcpSlot {
-    _total: tokio::sync::OwnedSemaphorePermit,
-    per_client: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>,
-    client: IpAddr,
-}
-
-impl TcpSlots {
-    fn new(total: usize) -> TcpSlots {
-        TcpSlots { total: Arc::new(tokio::sync::Semaphore::new(total)), per_client: Arc::default() }
-    }
-
-    /// A slot for `client`, or `None` when all are taken or the client
-    /// holds its share already (the connection is then closed at once).
-    fn take(&self, client: IpAddr) -> Option<TcpSlot> {
-        let total = Arc::clone(&self.total).try_acquire_owned().ok()?;
-        let mut m = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
-        let held = m.entry(client).or_insert(0);
-        if *held >= TCP_PER_CLIENT {
-            return None;
-        }
-        *held += 1;
-        Some(TcpSlot { _total: total, per_client: Arc::clone(&self.per_client), client })
-    }
-}
-
-impl Drop for TcpSlot {
-    fn drop(&mut self) {
-        let mut m = self.per_client.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(held) = m.get_mut(&self.client) {
-            *held -= 1;
-            if *held == 0 {
-                m.remove(&self.client);
-            }
-        }
-    }
-}
-
 pub(crate) fn spawn_worker<T, C>(
     tasks: &mut JoinSet<()>,
-    (resolver, acl, slots, replies): Shared<T, C>,
+    shared: Shared<T, C>,
     (udp, wildcard): (Arc<UdpSocket>, bool),
     tcp: TcpListener,
 ) where
@@ -166,7 +144,7 @@ pub(crate) fn spawn_worker<T, C>(
     C: Clock + 'static,
 {
     {
-        let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
+        let Shared { resolver: r, acl: a, replies, flights, .. } = shared.clone();
         tasks.spawn(async move {
             let mut buf = vec![0u8; 65_535];
             let mut key = [0u8; replies::KEY_MAX];
@@ -199,34 +177,37 @@ pub(crate) fn spawn_worker<T, C>(
                         }
                         Some(wire)
                     }
-                    Immediate::Resolve(q) => {
-                        let u = Arc::clone(&udp);
-                        tokio::spawn(async move {
-                            if let Some(resp) = resolve_and_reply(&resolver, q, true).await {
-                                let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
-                            }
-                        });
-                        continue;
-                    }
+                    Immediate::Resolve(q) => match admit(&resolver, &flights, peer.ip(), &q, true) {
+                        Ok(slot) => {
+                            let u = Arc::clone(&udp);
+                            tokio::spawn(async move {
+                                if let Some(resp) = resolve_and_reply(&resolver, q, true).await {
+                                    let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
+                                }
+                                drop(slot);
+                            });
+                            continue;
+                        }
+                        Err(refusal) => refusal,
+                    },
                 };
                 if let Some(resp) = reply {
                     let _ = send_udp(&udp, &resp, peer, dst, wildcard).await;
                 }
             }
         });
-        let (r, a) = (Arc::clone(&resolver), Arc::clone(&acl));
         tasks.spawn(async move {
             loop {
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
                 // A client outside the ACL, or past its share of the slots
                 // (or with none left), is closed at once: it holds nothing.
-                if !a.allows(peer.ip()) {
+                if !shared.acl.allows(peer.ip()) {
                     continue;
                 }
-                let Some(slot) = slots.take(peer.ip()) else { continue };
-                let (r, a) = (Arc::clone(&r), Arc::clone(&a));
+                let Ok(slot) = shared.tcp.take(peer.ip()) else { continue };
+                let shared = shared.clone();
                 tokio::spawn(async move {
-                    let _ = tcp_conn(stream, peer.ip(), r, a).await;
+                    let _ = tcp_conn(stream, peer.ip(), shared).await;
                     drop(slot);
                 });
             }
@@ -254,8 +235,7 @@ pub(crate) const TCP_PIPELINE: usize = 32;
 pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
     s: TcpStream,
     peer: IpAddr,
-    current: Arc<Current<T, C>>,
-    acl: Arc<Acl>,
+    shared: Shared<T, C>,
 ) -> std::io::Result<()> {
     let (mut rd, mut wr) = s.into_split();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TCP_PIPELINE);
@@ -284,9 +264,21 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
             break;
         }
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
-        let (r, a, tx) = (current.get(), Arc::clone(&acl), tx.clone());
+        let (r, shared, tx) = (shared.resolver.get(), shared.clone(), tx.clone());
         tokio::spawn(async move {
-            if let Some(resp) = handle(&r, &q, peer, &a, false).await {
+            let reply = match immediate(&r, &q, peer, &shared.acl, false) {
+                Immediate::Reply(reply) => reply,
+                Immediate::Reusable(wire, _) => Some(wire),
+                Immediate::Resolve(q) => match admit(&r, &shared.flights, peer, &q, false) {
+                    Ok(slot) => {
+                        let reply = resolve_and_reply(&r, q, false).await;
+                        drop(slot);
+                        reply
+                    }
+                    Err(refusal) => refusal,
+                },
+            };
+            if let Some(resp) = reply {
                 let _ = tx.send(resp).await;
             }
             drop(permit);
@@ -303,17 +295,68 @@ mod tests {
     use candor_resolver::{Config, ManualClock, NetTransport, Resolver};
     use tokio::io::AsyncReadExt;
 
-    #[test]
-    fn a_client_holds_its_share_of_the_slots_and_no_more() {
-        let slots = TcpSlots::new(20);
-        let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
-        let held: Vec<TcpSlot> = (0..TCP_PER_CLIENT).map(|_| slots.take(a).unwrap()).collect();
-        assert!(slots.take(a).is_none(), "past the client's share");
-        let others: Vec<TcpSlot> = (0..4).map(|_| slots.take(b).unwrap()).collect();
-        assert!(slots.take(b).is_none(), "past the total");
-        drop(held);
-        assert!(slots.take(a).is_some(), "a closed connection frees its slot");
-        drop(others);
+    /// A transport whose servers never answer (each query waits for its
+    /// timeout): questions stay in flight.
+    struct Silent;
+
+    impl Transport for Silent {
+        async fn query(
+            &self,
+            server: SocketAddr,
+            _: candor_resolver::Protocol,
+            _: &[u8],
+            timeout: Duration,
+        ) -> Result<Vec<u8>, candor_resolver::TransportError> {
+            tokio::time::sleep(timeout).await;
+            Err(candor_resolver::TransportError::Timeout(server))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_question_past_the_clients_in_flight_share_is_servfail_at_once_naming_the_limit() {
+        use candor_wire::{EdnsOption, Message, Name, Question, RType, Rcode};
+        let mut cfg = Config::new(vec!["127.0.0.1".parse().unwrap()], candor_anchor::Anchors::empty());
+        cfg.outbound = candor_resolver::Outbound {
+            allow: Some(vec!["127.0.0.0/8".parse().unwrap()]),
+            ..candor_resolver::Outbound::default()
+        };
+        cfg.timeout = Duration::from_secs(5);
+        cfg.max_in_flight_per_client = 2;
+        let resolver = Resolver::new(cfg, Silent, ManualClock::at(1_800_000_000));
+        let l = listen(
+            Current::new(resolver),
+            &["127.0.0.1:0".parse().unwrap()],
+            Acl::new(vec!["127.0.0.0/8".parse().unwrap()]),
+            1,
+        )
+        .await
+        .unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        for (id, name) in ["a.example.", "b.example.", "c.example."].into_iter().enumerate() {
+            let mut q = Message::query(id as u16, Question::new(name.parse::<Name>().unwrap(), RType::A));
+            q.edns = Some(candor_wire::Edns::default());
+            client.send_to(&q.to_wire().unwrap(), l.bound[0]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Only the third comes back (the first two wait on silent servers).
+        let mut buf = vec![0u8; 4096];
+        let (len, _) = tokio::time::timeout(Duration::from_secs(2), client.recv_from(&mut buf)).await.unwrap().unwrap();
+        let m = Message::from_wire(&buf[..len]).unwrap();
+        assert_eq!((m.header.id, m.header.rcode), (2, Rcode::SERVFAIL));
+        let ede: Vec<(u16, String)> = m
+            .edns
+            .unwrap()
+            .options
+            .into_iter()
+            .filter_map(|o| match o {
+                EdnsOption::Ede(e) => Some((e.code, e.text)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ede.len(), 1, "{ede:?}");
+        assert_eq!(ede[0].0, 0);
+        assert!(ede[0].1.contains("questions in flight per client (limit 2)"), "{}", ede[0].1);
+        l.stop();
     }
 
     #[tokio::test]

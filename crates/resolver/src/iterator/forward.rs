@@ -6,16 +6,17 @@
 use candor_denial::Proof;
 use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Rcode, Record};
 
+use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::config::Forward;
 use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::{CUT_TTL, Cut};
-use crate::iterator::query::{is_server_error, scrubbed, unanswered};
+use crate::iterator::query::{is_server_error, over_cap, scrubbed, unanswered};
 use crate::records::ds_of;
 use crate::resolver::Resolver;
 use crate::security::{Resolution, Security};
 use crate::trace::{Link, sigs_of};
-use crate::transport::{Protocol, Transport};
+use crate::transport::{Protocol, Transport, TransportError};
 use crate::validator::denial::insecure_failure;
 use crate::validator::verify::{Trust, rrsigs_for};
 use crate::work::Work;
@@ -98,8 +99,19 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let mut proto = Protocol::Udp;
             for _ in 0..2 {
                 work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
-                let Ok(bytes) = self.transport.query(*server, proto, &wire, self.cfg.timeout).await else { break };
+                let bytes = match self.transport.query(*server, proto, &wire, self.cfg.timeout).await {
+                    Ok(bytes) => bytes,
+                    // The name's case not echoed (0x20): TCP settles it.
+                    Err(TransportError::CaseMismatch(_)) if proto == Protocol::Udp => {
+                        proto = Protocol::Tcp;
+                        continue;
+                    }
+                    Err(_) => break,
+                };
                 let Some(msg) = scrubbed(&bytes, *server, work) else { break };
+                if let Some(kind) = over_cap(&msg, &self.cfg) {
+                    return Err(exhausted(kind, &self.cfg, qname, now));
+                }
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
                     continue;

@@ -2,12 +2,15 @@
 //! EDNS fallback, and the classification of what came back (answer,
 //! referral, or nothing usable).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
 
+use crate::budget::exhausted;
 use crate::clock::Clock;
-use crate::failure::{Failure, FailureKind};
+use crate::config::Config;
+use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::iterator::cuts::Cut;
 use crate::records::dname_rewrite;
 use crate::resolver::Resolver;
@@ -129,6 +132,32 @@ pub(crate) fn scrubbed(bytes: &[u8], server: SocketAddr, work: &mut Work) -> Opt
     Some(msg)
 }
 
+/// The cap `msg` breaks, if any: more records in all than
+/// `max_response_records`, or an RRset of more than `max_rrset_records`
+/// (RRSIGs counted per owner). Such a response is not used at all: an
+/// RRset is never kept truncated.
+pub(crate) fn over_cap(msg: &Message, cfg: &Config) -> Option<BudgetKind> {
+    let total = msg.answers.len() + msg.authority.len() + msg.additional.len();
+    if total > cfg.max_response_records as usize {
+        return Some(BudgetKind::ResponseRecords);
+    }
+    let cap = cfg.max_rrset_records as usize;
+    if total <= cap {
+        return None; // the usual case: no RRset can be past the cap
+    }
+    let mut sizes: HashMap<(usize, &Name, RType), usize> = HashMap::new();
+    for (i, section) in [&msg.answers, &msg.authority, &msg.additional].into_iter().enumerate() {
+        for r in section {
+            let size = sizes.entry((i, &r.owner, r.rtype())).or_insert(0);
+            *size += 1;
+            if *size > cap {
+                return Some(BudgetKind::RrsetRecords);
+            }
+        }
+    }
+    None
+}
+
 impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Ask the cut's servers in turn until one gives a usable response:
     /// an authoritative answer or a referral below the cut. Lame, refusing,
@@ -215,6 +244,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         self.stats.timed_out(*server, self.cfg.timeout);
                         break;
                     }
+                    // A reply that did not echo the name's case (0x20):
+                    // a spoofer's, or a server that does not; TCP settles it.
+                    Err(TransportError::CaseMismatch(_)) if proto == Protocol::Udp => {
+                        proto = Protocol::Tcp;
+                        continue;
+                    }
                     Err(TransportError::Unreachable { kind, .. }) => {
                         if server.is_ipv6() && kind == std::io::ErrorKind::NetworkUnreachable {
                             self.stats.v6_unreachable(self.clock.monotonic());
@@ -225,6 +260,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 };
                 self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
                 let Some(msg) = scrubbed(&bytes, *server, work) else { break };
+                if let Some(kind) = over_cap(&msg, &self.cfg) {
+                    tracing::debug!(%server, %qname, %kind, "a response past its cap");
+                    return Err(exhausted(kind, &self.cfg, qname, now));
+                }
                 if msg.header.flags.tc && proto == Protocol::Udp {
                     proto = Protocol::Tcp;
                     continue;
