@@ -20,9 +20,10 @@
 //! serving path never links them, `tests/architecture.rs` checks it);
 //! command-line parsing and configuration files (the binary's).
 //!
-//! **Known limitations**: UDP truncation re-encodes the message once per
-//! RRset it drops; the in-flight limits are read at start (a reload keeps
-//! them); no DoT/DoH, cookies or rate limiting yet.
+//! **Known limitations**: UDP truncation bisects over the RRsets it may
+//! leave out (O(log n) encodings, not one); the in-flight limits are read
+//! at start (a reload keeps them); no DoT/DoH, cookies or rate limiting
+//! yet.
 
 mod acl;
 pub mod control;

@@ -2,7 +2,9 @@
 //! from the end, TC only when the answer or authority section lost one
 //! (RFC 2181 §9), EDNS options last.
 
-use candor_wire::{Edns, Message, RData, Record};
+use std::collections::HashSet;
+
+use candor_wire::{Edns, Message, Name, RData, RType, Record};
 
 use crate::reply::MAX_UDP;
 
@@ -12,38 +14,70 @@ use crate::reply::MAX_UDP;
 /// only when the answer or authority section lost one (RFC 2181 §9: not
 /// for additional data that did not fit); EDNS options (an EDE's long
 /// extra-text) go last.
-pub fn to_udp(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
+///
+/// How many RRsets to leave out is found by bisection over the order they
+/// go in: O(log n) encodings of the message, not one per RRset.
+pub fn to_udp(q_edns: Option<&Edns>, m: Message) -> Option<Vec<u8>> {
     // `None` only when the message cannot be encoded at all.
     let limit = q_edns.map_or(512, |e| usize::from(e.udp_size.clamp(512, MAX_UDP)));
-    loop {
-        let wire = m.to_wire().ok()?;
-        if wire.len() <= limit {
-            return Some(wire);
+    let wire = m.to_wire().ok()?;
+    if wire.len() <= limit {
+        return Some(wire); // the usual case
+    }
+    // The RRsets in the order they are left out: each section's from its
+    // end (by last record), additional first, then authority, then answer.
+    let steps: Vec<(u8, Key)> = [(2u8, &m.additional), (1, &m.authority), (0, &m.answers)]
+        .into_iter()
+        .flat_map(|(section, records)| drop_order(records).into_iter().map(move |k| (section, k)))
+        .collect();
+    let without = |n: usize| -> Message {
+        let gone: HashSet<&(u8, Key)> = steps.iter().take(n).collect();
+        let keep = |section: u8, records: &[Record]| -> Vec<Record> {
+            records.iter().filter(|r| !gone.contains(&(section, key(r)))).cloned().collect()
+        };
+        let mut t = m.clone();
+        t.answers = keep(0, &m.answers);
+        t.authority = keep(1, &m.authority);
+        t.additional = keep(2, &m.additional);
+        // TC once the answer or authority section lost an RRset.
+        t.header.flags.tc |= steps.iter().take(n).any(|(section, _)| *section < 2);
+        t
+    };
+    let fits = |n: usize| without(n).to_wire().ok().is_some_and(|w| w.len() <= limit);
+    // The fewest RRsets to leave out (the full message does not fit).
+    let (mut lo, mut hi) = (1, steps.len());
+    if !fits(hi) {
+        // Only the header, question and OPT are left: a long extra-text
+        // goes too, and what remains always fits 512.
+        let mut t = without(hi);
+        t.header.flags.tc = true;
+        if let Some(e) = t.edns.as_mut() {
+            e.options.clear();
         }
-        if !drop_last_rrset(&mut m.additional) {
-            m.header.flags.tc = true;
-            if !drop_last_rrset(&mut m.authority) && !drop_last_rrset(&mut m.answers) {
-                // Only the header, question and OPT are left: a long
-                // extra-text goes too, and what remains always fits 512.
-                match m.edns.as_mut() {
-                    Some(e) if !e.options.is_empty() => e.options.clear(),
-                    _ => return m.to_wire().ok(),
-                }
-            }
-        }
+        return t.to_wire().ok();
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) { hi = mid } else { lo = mid + 1 }
+    }
+    without(lo).to_wire().ok()
+}
+
+/// An RRset's key: owner and type (an RRSIG's, the type it covers).
+type Key = (Name, RType);
+
+fn key(r: &Record) -> Key {
+    match &r.data {
+        RData::Rrsig(s) => (r.owner.clone(), s.type_covered),
+        _ => (r.owner.clone(), r.rtype()),
     }
 }
 
-/// Removes the RRset of the section's last record, with the RRSIGs that
-/// cover it; false when the section is empty.
-pub(crate) fn drop_last_rrset(section: &mut Vec<Record>) -> bool {
-    let key = |r: &Record| match &r.data {
-        RData::Rrsig(s) => (r.owner.clone(), s.type_covered),
-        _ => (r.owner.clone(), r.rtype()),
-    };
-    let Some(last) = section.last().map(key) else { return false };
-    section.retain(|r| key(r) != last);
-    true
+/// The RRsets of `section` in the order they are left out: the last
+/// record's RRset first, then the last remaining one's, and so on.
+fn drop_order(section: &[Record]) -> Vec<Key> {
+    let mut seen = HashSet::new();
+    section.iter().rev().map(key).filter(|k| seen.insert(k.clone())).collect()
 }
 
 #[cfg(test)]
@@ -53,6 +87,49 @@ mod tests {
     use crate::testutil::query;
     use candor_wire::text::parse_zone;
     use candor_wire::{Name, RType, Rcode};
+
+    /// The rule by its definition: one RRset at a time from the end,
+    /// encoding the message again after each (quadratic; the reference).
+    fn one_by_one(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
+        let limit = q_edns.map_or(512, |e| usize::from(e.udp_size.clamp(512, MAX_UDP)));
+        let drop_last = |section: &mut Vec<Record>| {
+            let Some(last) = section.last().map(key) else { return false };
+            section.retain(|r| key(r) != last);
+            true
+        };
+        loop {
+            let wire = m.to_wire().ok()?;
+            if wire.len() <= limit {
+                return Some(wire);
+            }
+            if !drop_last(&mut m.additional) {
+                m.header.flags.tc = true;
+                if !drop_last(&mut m.authority) && !drop_last(&mut m.answers) {
+                    match m.edns.as_mut() {
+                        Some(e) if !e.options.is_empty() => e.options.clear(),
+                        _ => return m.to_wire().ok(),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bisection_leaves_out_exactly_what_one_by_one_would() {
+        let mut m = reply_to(&query(RType::TXT, true), Rcode::NOERROR);
+        let text: String = (0..40).map(|i| format!("a.example. 300 TXT \"answer {i}\"\n")).collect();
+        m.answers = parse_zone(&text, None).unwrap();
+        let text: String = (0..30).map(|i| format!("n{i}.example. 300 NS ns{i}.example.\n")).collect();
+        m.authority = parse_zone(&text, None).unwrap();
+        let text: String = (0..300).map(|i| format!("h{i}.example. 300 A 192.0.2.{}\n", i % 250)).collect();
+        m.additional = parse_zone(&text, None).unwrap();
+        add_ede(&mut m, 0, "x".repeat(100));
+        for size in [512u16, 700, 1232, 1400, 4000, 9000] {
+            let edns = Edns { udp_size: size, ..Edns::default() };
+            assert_eq!(to_udp(Some(&edns), m.clone()), one_by_one(Some(&edns), m.clone()), "{size}");
+        }
+        assert_eq!(to_udp(None, m.clone()), one_by_one(None, m));
+    }
 
     #[test]
     fn udp_replies_lose_whole_rrsets_from_the_end_and_tc_only_for_answer_or_authority() {
