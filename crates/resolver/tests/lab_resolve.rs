@@ -126,6 +126,7 @@ async fn negative_trust_anchors_and_local_zones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
     let (_lab, running, mut config) = lab_and_config(66).await;
+    let lab_anchor = config.anchors.clone();
     let state = std::env::temp_dir().join(format!("candor-5011-lab-{}.state", std::process::id()));
     let _ = std::fs::remove_file(&state);
     config.anchor_state = Some(state.clone());
@@ -156,6 +157,16 @@ async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
         assert_eq!(r.root_key_tags(), expected, "the refused state's keys are not reported as trusted");
         assert_eq!(std::fs::read(&state).unwrap(), written, "a refused state is not overwritten");
     }
+    // A corrupt state is moved aside (kept for the operator), reported,
+    // and tracking starts afresh from the anchor.
+    config.anchors = lab_anchor;
+    std::fs::write(&state, "this is not an RFC 5011 state\n").unwrap();
+    let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW + 180));
+    assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
+    let aside = state.with_file_name(format!("{}.corrupt-{}", state.file_name().unwrap().to_string_lossy(), NOW + 180));
+    assert_eq!(std::fs::read_to_string(&aside).unwrap(), "this is not an RFC 5011 state\n");
+    assert_eq!(candor_anchor::Rfc5011::load(&state).unwrap().trusted().len(), 1, "a fresh state was written");
+    std::fs::remove_file(&aside).unwrap();
     std::fs::remove_file(&state).unwrap();
     running.stop();
 }

@@ -32,6 +32,30 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let st = match Rfc5011::load(path) {
             Ok(s) => s,
             Err(StateError::Io { kind: std::io::ErrorKind::NotFound, .. }) => return Ok(None),
+            // A file that does not parse is moved aside (its history kept
+            // for the operator) and tracking starts afresh from the
+            // configured anchor; reported, never silently reset.
+            Err(e @ StateError::Syntax { .. }) => {
+                let aside = path.with_file_name(format!(
+                    "{}.corrupt-{}",
+                    path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                    self.clock.unix()
+                ));
+                return match std::fs::rename(path, &aside) {
+                    Ok(()) => {
+                        tracing::error!(
+                            "RFC 5011 state {} is corrupt ({e}): moved aside to {}; tracking starts afresh from the configured anchor",
+                            path.display(),
+                            aside.display()
+                        );
+                        Ok(None)
+                    }
+                    Err(io) => {
+                        tracing::error!("RFC 5011 state {} refused: {e}; cannot move it aside: {io}", path.display());
+                        Err(())
+                    }
+                };
+            }
             Err(e) => {
                 tracing::error!("RFC 5011 state {} refused: {e}; move it aside to start afresh", path.display());
                 return Err(());
