@@ -20,8 +20,11 @@ pub struct FileConfig {
     pub allow: Option<Vec<String>>,
     /// Worker threads.
     pub workers: Option<usize>,
-    /// Cache entries.
+    /// Cache entries (answers, and RRsets), a cap beside `cache-memory`.
     pub cache_size: Option<usize>,
+    /// Estimated bytes all caches hold together: a number of octets, or a
+    /// string with K, M or G ("256M").
+    pub cache_memory: Option<toml::Value>,
     /// Root hints file (named.root format).
     pub root_hints: Option<PathBuf>,
     /// Trust anchor file (DS or DNSKEY records).
@@ -197,6 +200,9 @@ impl FileConfig {
         if let Some(n) = self.cache_size {
             cfg.cache.capacity = n;
         }
+        if let Some(v) = &self.cache_memory {
+            cfg.cache.memory = memory_size(v).map_err(|e| bad("cache-memory", e))?;
+        }
         for nta in self.negative_trust_anchor.iter().flatten() {
             cfg.anchors.add_negative(name("negative-trust-anchor.zone", &nta.zone)?, now + nta.seconds);
         }
@@ -274,5 +280,53 @@ impl FileConfig {
             return Err(bad("log-level", format!("{level}: expected error, warn, info or debug")));
         }
         Ok(())
+    }
+}
+
+/// `cache-memory`: octets as a number, or a string with a K, M or G suffix
+/// (powers of 1024); at least 1 MiB.
+fn memory_size(v: &toml::Value) -> Result<usize, String> {
+    let n = match v {
+        toml::Value::Integer(n) => usize::try_from(*n).map_err(|_| format!("{n}: expected octets"))?,
+        toml::Value::String(s) => {
+            let t = s.trim();
+            let (digits, unit) = match t.char_indices().last() {
+                Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+                _ => (t, 'B'),
+            };
+            let shift = match unit {
+                'B' => 0,
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                _ => return Err(format!("{s}: expected a number with K, M or G")),
+            };
+            let n: usize = digits.trim().parse().map_err(|_| format!("{s}: expected a number with K, M or G"))?;
+            n.checked_shl(shift).filter(|m| m >> shift == n).ok_or_else(|| format!("{s}: too large"))?
+        }
+        other => return Err(format!("{other}: expected octets or a size like \"256M\"")),
+    };
+    if n < 1 << 20 {
+        return Err(format!("{n}: at least 1M"));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_memory_takes_octets_or_a_size_with_its_unit() {
+        let v = |s: &str| memory_size(&toml::Value::String(s.to_owned()));
+        assert_eq!(v("256M"), Ok(256 << 20));
+        assert_eq!(v("2g"), Ok(2 << 30));
+        assert_eq!(v("4096K"), Ok(4 << 20));
+        assert_eq!(memory_size(&toml::Value::Integer(1 << 24)), Ok(1 << 24));
+        for bad in ["", "M", "12X", "-5M", "1K", "99999999999999999999G"] {
+            assert!(v(bad).is_err(), "{bad}");
+        }
+        assert!(memory_size(&toml::Value::Integer(-1)).is_err());
+        assert!(memory_size(&toml::Value::Boolean(true)).is_err());
     }
 }

@@ -35,19 +35,19 @@
 //! shaping (`candor-server`'s); the lab and replay crates (test
 //! infrastructure) are at most dev-dependencies.
 //!
-//! **Known limitations**: the caches are bounded by entry counts, not
-//! bytes, and the cut, glue, NXDOMAIN and NSEC stores start afresh when
-//! full; the admission gate rules the answer section (the question's name
-//! and its chain only) but not yet the authority and additional sections,
-//! and `classify` and the referral path read a response before it; a
-//! bogus verdict from one spoofed packet is cached for a minute; no 0x20,
-//! resolutions in flight are not bounded and identical questions are not
-//! merged (all in the hostile-authorities issue). The RRset cache look-up
-//! still copies its key; the RFC 5011 file is written on a runtime thread.
+//! **Known limitations**: cache sizes are estimates of what entries hold
+//! (records, names, RDATA), not allocator truth; the NSEC store and the
+//! glue are bounded by record and name counts, not bytes; `classify`
+//! reads a response before the admission gate does (it only decides
+//! answer, referral or lame); 0x20 leaves mixed-case owner names that a
+//! server wrote out in full (not compressed against the question) as the
+//! server spelled them. The RRset cache look-up still copies its key; the
+//! RFC 5011 file is written on a runtime thread.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod answer;
 mod budget;
+mod bytes;
 mod cache;
 mod chain;
 mod clock;

@@ -9,7 +9,7 @@ use candor_anchor::Anchors;
 use candor_wire::{Name, RData, RType, Rcode};
 
 use crate::budget::Budget;
-use crate::cache::Cache;
+use crate::cache::{Cache, MemoryShares};
 use crate::clock::Clock;
 use crate::config::{Config, Forward};
 use crate::inflight::{InFlight, Join, outcome};
@@ -45,6 +45,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     pub fn new(cfg: Config, transport: T, clock: C) -> Resolver<T, C> {
         let stats = ServerStats::new(cfg.server_exploration);
         let cache = Cache::new(cfg.cache);
+        let cuts = Cuts::new(MemoryShares::of(cfg.cache.memory, MemoryShares::CUTS));
         let mut ntas = Anchors::empty();
         for n in cfg.anchors.negatives() {
             ntas.add_negative(n.zone.clone(), n.expires);
@@ -55,7 +56,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             clock,
             cache,
             stats,
-            cuts: Cuts::default(),
+            cuts,
             glue: GlueCache::default(),
             ntas: ntas.into(),
             anchor_state: std::sync::Mutex::new(None),

@@ -20,18 +20,25 @@
 //! (RFC 8198 §5.3); a record lives no longer than the answer that brought
 //! it (RFC 9077).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use candor_denial::{BudgetHasher, Limits, Nsec3Hasher, Proof};
 use candor_wire::{Name, RData, RType, Rcode, Record};
+use lru::LruCache;
 
 use crate::cache::entry::flushed;
 use crate::security::{Resolution, Security};
 
-/// NSEC records kept at most, all zones together (the store starts afresh
-/// beyond: it is an optimisation, never needed for an answer).
+/// NSEC records kept at most, all zones together. Past it, expired
+/// records go first, then the zones learned from least recently, then
+/// (one zone alone past it) that zone's records closest to expiring:
+/// never everything at once.
 const MAX_RECORDS: usize = 50_000;
+
+/// Wildcards noted at most (the least recently noted go first).
+const MAX_WILDCARDS: usize = 10_000;
 
 struct Kept {
     /// The NSEC record and its RRSIGs, TTLs as received.
@@ -52,13 +59,22 @@ struct Zone {
 }
 
 /// The store of validated NSEC records.
-#[derive(Default)]
 pub(crate) struct NsecStore {
-    zones: HashMap<Name, Zone>,
+    /// By zone, the zone learned from last first.
+    zones: LruCache<Name, Zone>,
     count: usize,
+    /// Records kept at most ([`MAX_RECORDS`]).
+    limit: usize,
     /// Wildcards (lower-cased) whose secure RRsets the RRset cache keeps,
     /// with when they expire: the only ones worth looking up there.
-    wildcards: HashMap<Name, Duration>,
+    wildcards: LruCache<Name, Duration>,
+}
+
+impl Default for NsecStore {
+    fn default() -> NsecStore {
+        let wildcards = NonZeroUsize::new(MAX_WILDCARDS).unwrap_or(NonZeroUsize::MIN);
+        NsecStore { zones: LruCache::unbounded(), count: 0, limit: MAX_RECORDS, wildcards: LruCache::new(wildcards) }
+    }
 }
 
 impl NsecStore {
@@ -123,11 +139,13 @@ impl NsecStore {
         if (learned.is_empty() && learned3.is_empty()) || ttl.is_zero() {
             return;
         }
-        if self.count + learned.len() + learned3.len() > MAX_RECORDS {
-            self.zones.clear();
-            self.count = 0;
+        // One response past the whole limit is not kept at all (the store
+        // is an optimisation, never needed for an answer).
+        if learned.len() + learned3.len() > self.limit {
+            return;
         }
-        let zone = self.zones.entry(zone_name).or_default();
+        self.make_room(&zone_name, learned.len() + learned3.len(), now);
+        let zone = self.zones.get_or_insert_mut(zone_name, Zone::default);
         for (owner, kept) in learned {
             if zone.nsecs.insert(owner, kept).is_none() {
                 self.count += 1;
@@ -140,13 +158,57 @@ impl NsecStore {
         }
     }
 
+    /// Room for `needed` more records in `zone` (see [`MAX_RECORDS`]).
+    fn make_room(&mut self, zone: &Name, needed: usize, now: Duration) {
+        if self.count + needed <= self.limit {
+            return;
+        }
+        for (_, z) in self.zones.iter_mut() {
+            z.nsecs.retain(|_, k| k.expires > now);
+            z.nsec3s.retain(|_, k| k.expires > now);
+        }
+        self.recount();
+        while self.count + needed > self.limit && self.zones.len() > 1 {
+            // The least recently learned zone, unless it is this one.
+            let Some((oldest, _)) = self.zones.peek_lru() else { break };
+            if oldest == zone {
+                self.zones.promote(zone);
+                continue;
+            }
+            if let Some((_, z)) = self.zones.pop_lru() {
+                self.count = self.count.saturating_sub(z.nsecs.len() + z.nsec3s.len());
+            }
+        }
+        // One zone alone past the limit: its records closest to expiring go.
+        let excess = (self.count + needed).saturating_sub(self.limit);
+        if excess > 0
+            && let Some(z) = self.zones.peek_mut(zone)
+        {
+            let mut ends: Vec<Duration> = z.nsecs.values().chain(z.nsec3s.values()).map(|k| k.expires).collect();
+            ends.sort_unstable();
+            if let Some(cut) = ends.get(excess.min(ends.len()).saturating_sub(1)).copied() {
+                z.nsecs.retain(|_, k| k.expires > cut);
+                z.nsec3s.retain(|_, k| k.expires > cut);
+            }
+            self.recount();
+        }
+    }
+
+    /// Count the records kept anew.
+    fn recount(&mut self) {
+        self.count = self.zones.iter().map(|(_, z)| z.nsecs.len() + z.nsec3s.len()).sum();
+    }
+
+    /// A store of at most `limit` records (for tests of the limit).
+    #[cfg(test)]
+    pub(crate) fn with_limit(limit: usize) -> NsecStore {
+        NsecStore { limit, ..NsecStore::default() }
+    }
+
     /// Note that the RRset cache keeps a secure RRset of `wildcard` until
     /// `expires`.
     pub(crate) fn note_wildcard(&mut self, wildcard: &Name, expires: Duration) {
-        if self.wildcards.len() >= MAX_RECORDS {
-            self.wildcards.clear();
-        }
-        let e = self.wildcards.entry(wildcard.to_lowercase()).or_default();
+        let e = self.wildcards.get_or_insert_mut(wildcard.to_lowercase(), Duration::default);
         *e = (*e).max(expires);
     }
 
@@ -160,7 +222,7 @@ impl NsecStore {
             .ancestors()
             .skip(1)
             .filter_map(|a| a.wildcard().ok())
-            .find(|w| self.wildcards.get(w).is_some_and(|e| *e > now))
+            .find(|w| self.wildcards.peek(w).is_some_and(|e| *e > now))
     }
 
     /// A secure negative answer for `qname`/`qtype` that the kept records
@@ -175,7 +237,8 @@ impl NsecStore {
     ) -> Option<(Resolution, Duration)> {
         // A DS record lives in the parent zone: its denial is the parent's.
         let start = if qtype == RType::DS { qname.parent()? } else { qname.clone() };
-        let (zone_name, zone) = start.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
+        let (zone_name, zone) = start.ancestors().find_map(|z| self.zones.peek(&z).map(|zone| (z, zone)))?;
+        let zone_name = &zone_name;
         let soa = zone.soa.as_ref().filter(|s| s.expires > now)?;
         let mut hasher = BudgetHasher::new(candor_crypto::nsec3_hash, hash_budget);
         let picked = if zone.nsec3s.is_empty() {
@@ -222,7 +285,8 @@ impl NsecStore {
         limits: &Limits,
         hash_budget: u64,
     ) -> Option<(Vec<Record>, Duration)> {
-        let (zone_name, zone) = qname.ancestors().find_map(|z| self.zones.get_key_value(&z))?;
+        let (zone_name, zone) = qname.ancestors().find_map(|z| self.zones.peek(&z).map(|zone| (z, zone)))?;
+        let zone_name = &zone_name;
         let labels = wildcard.rrsig_label_count();
         if !wildcard.is_subdomain_of(zone_name) || qname.rrsig_label_count() <= labels {
             return None;
@@ -251,9 +315,12 @@ impl NsecStore {
 
     /// Drop what lies at or below `zone` (or exactly `zone`).
     pub(crate) fn flush(&mut self, zone: &Name, subtree: bool) {
-        let before: usize = self.zones.values().map(|z| z.nsecs.len() + z.nsec3s.len()).sum();
-        self.zones.retain(|n, _| !flushed(n, zone, subtree));
-        for (name, z) in &mut self.zones {
+        let gone: Vec<Name> =
+            self.zones.iter().filter(|(n, _)| flushed(n, zone, subtree)).map(|(n, _)| n.clone()).collect();
+        for n in gone {
+            self.zones.pop(&n);
+        }
+        for (name, z) in self.zones.iter_mut() {
             z.nsecs.retain(|n, _| !flushed(n, zone, subtree));
             // Which names an NSEC3 record spans cannot be told without
             // hashing: a flush inside the zone drops them all.
@@ -261,9 +328,12 @@ impl NsecStore {
                 z.nsec3s.clear();
             }
         }
-        self.wildcards.retain(|w, _| !flushed(w, zone, subtree));
-        let after: usize = self.zones.values().map(|z| z.nsecs.len() + z.nsec3s.len()).sum();
-        self.count = self.count.saturating_sub(before - after);
+        let gone: Vec<Name> =
+            self.wildcards.iter().filter(|(w, _)| flushed(w, zone, subtree)).map(|(w, _)| w.clone()).collect();
+        for w in gone {
+            self.wildcards.pop(&w);
+        }
+        self.recount();
     }
 
     /// Drop everything.
@@ -684,5 +754,43 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
         s.flush(&n("example."), true);
         assert!(s.answer(&n("b.example."), RType::A, S, &Limits::default(), BUDGET).is_none());
         assert_eq!(s.count, 0);
+    }
+
+    #[test]
+    fn past_its_limit_the_store_drops_the_least_recently_learned_zone_not_everything() {
+        let mut s = NsecStore::with_limit(6);
+        // Three records in each of four zones, one zone after the other.
+        for (i, zone) in ["a.", "b.", "c.", "d."].into_iter().enumerate() {
+            let mut text = String::new();
+            for (owner, next) in [("", "m."), ("m.", "x."), ("x.", "")] {
+                let (o, nx) = (format!("{owner}{zone}"), format!("{next}{zone}"));
+                text.push_str(&format!("{o} 300 NSEC {nx} A RRSIG NSEC\n"));
+                let labels = n(&o).rrsig_label_count();
+                text.push_str(&format!("{o} 300 RRSIG NSEC 13 {labels} 300 2000000000 1000000000 1 {zone} AAAA\n"));
+            }
+            s.keep_nsecs(&n(zone), &parse_zone(&text, None).unwrap(), S * i as u32, 100 * S);
+            assert!(s.count <= 6, "{}", s.count);
+        }
+        // The two zones learned last are kept whole; the first two went.
+        let kept: Vec<String> = s.zones.iter().map(|(z, zone)| format!("{z}{}", zone.nsecs.len())).collect();
+        assert_eq!(kept, ["d.3", "c.3"]);
+        // One zone alone past the limit drops its records closest to
+        // expiring; one response past the whole limit is not kept.
+        let mut s = NsecStore::with_limit(4);
+        let text: String = ["a.e.", "b.e.", "c.e."]
+            .iter()
+            .map(|o| {
+                format!("{o} 300 NSEC z.e. A RRSIG NSEC\n{o} 300 RRSIG NSEC 13 2 300 2000000000 1000000000 1 e. AAAA\n")
+            })
+            .collect();
+        s.keep_nsecs(&n("e."), &parse_zone(&text, None).unwrap(), S, 100 * S);
+        s.keep_nsecs(&n("e."), &parse_zone(&text.replace("a.e.", "q.e."), None).unwrap(), 2 * S, 100 * S);
+        let kept = |s: &NsecStore| -> Vec<String> {
+            s.zones.iter().flat_map(|(_, z)| z.nsecs.keys().map(|o| o.to_string())).collect()
+        };
+        assert_eq!(kept(&s), ["b.e.", "c.e.", "q.e."]);
+        let mut small = NsecStore::with_limit(2);
+        small.keep_nsecs(&n("e."), &parse_zone(&text, None).unwrap(), S, 100 * S);
+        assert_eq!(small.count, 0);
     }
 }

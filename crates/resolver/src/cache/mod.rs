@@ -11,14 +11,13 @@ mod negative;
 mod rrsets;
 
 use std::hash::BuildHasher;
-use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use candor_wire::{Name, RData, RType, Rcode, Record};
-use lru::LruCache;
 
+use crate::bytes::{ByteLru, records_bytes, resolution_bytes};
 use crate::cache::aggressive::NsecStore;
 use crate::cache::entry::{Entry, Key, ProofGroup, RrsetEntry, flushed, min_ttl};
 use crate::security::{Resolution, Security};
@@ -29,6 +28,11 @@ use crate::sync::lock;
 pub struct CacheLimits {
     /// Entries in all shards together.
     pub capacity: usize,
+    /// Estimated bytes all caches may hold together (answers, RRsets,
+    /// denials, zone cuts with their keys), shared out in fixed parts:
+    /// answers 55 %, RRsets 25 %, secure NXDOMAINs 5 %, proof groups 5 %,
+    /// zone cuts 10 %.
+    pub memory: usize,
     /// Longest TTL kept.
     pub max_ttl: Duration,
     /// How long a bogus result is kept.
@@ -45,6 +49,7 @@ impl Default for CacheLimits {
     fn default() -> CacheLimits {
         CacheLimits {
             capacity: 100_000,
+            memory: 128 << 20,
             max_ttl: Duration::from_secs(86_400),
             bogus_ttl: Duration::from_secs(60),
             servfail_ttl: Duration::from_secs(5),
@@ -62,43 +67,68 @@ pub struct CacheStats {
     pub misses: u64,
     /// Entries now held.
     pub entries: u64,
-    /// Entries pushed out by capacity.
+    /// Entries pushed out by capacity (entries or bytes).
     pub evictions: u64,
+    /// Estimated bytes held by the answer, RRset, NXDOMAIN and proof
+    /// caches.
+    pub bytes: u64,
+}
+
+/// How the memory budget is shared out, in parts of 100: answers, RRsets,
+/// secure NXDOMAINs, proof groups, zone cuts (with their keys). The NSEC
+/// store and the glue are bounded by record and name counts.
+pub(crate) struct MemoryShares;
+
+impl MemoryShares {
+    /// Answers.
+    pub(crate) const ANSWERS: usize = 55;
+    /// RRsets.
+    pub(crate) const RRSETS: usize = 25;
+    /// Secure NXDOMAIN names.
+    pub(crate) const NXDOMAINS: usize = 5;
+    /// Proof groups.
+    pub(crate) const PROOFS: usize = 5;
+    /// Zone cuts.
+    pub(crate) const CUTS: usize = 10;
+
+    /// `share` parts of 100 of `memory`.
+    pub(crate) fn of(memory: usize, share: usize) -> usize {
+        memory / 100 * share
+    }
 }
 
 /// The cache.
 pub struct Cache {
-    shards: [Mutex<LruCache<Key, Entry>>; SHARDS],
+    shards: [Mutex<ByteLru<Key, Entry>>; SHARDS],
     limits: CacheLimits,
     hits: AtomicU64,
     misses: AtomicU64,
-    evictions: AtomicU64,
     hasher: std::collections::hash_map::RandomState,
     /// Changes whenever entries are dropped before their time (flushes):
     /// copies of answers kept elsewhere are stale when it moved.
     generation: AtomicU64,
     /// Names proven not to exist (secure NXDOMAIN): nothing below them
     /// exists either (RFC 8020).
-    nxdomains: Mutex<std::collections::HashMap<Name, Entry>>,
+    nxdomains: Mutex<ByteLru<Name, Entry>>,
     /// Validated NSEC and NSEC3 records, for RFC 8198.
     nsecs: Mutex<NsecStore>,
     /// The RRsets of secure and insecure answers, by owner and type, for
     /// other questions they answer (a CNAME asked for itself, a DNAME
     /// rewriting other names, a chain's target).
-    rrsets: Mutex<LruCache<Key, RrsetEntry>>,
+    rrsets: Mutex<ByteLru<Key, RrsetEntry>>,
     /// Verified NSEC and NSEC3 RRsets (with their RRSIGs) that secure
     /// positive answers carried in their authority section, per signing
     /// zone, a group per answer: when the zone's servers later fail to
     /// answer a DS question, a group may still prove the DS absent (a
     /// validated denial proves the same whichever response carried it,
     /// RFC 8198 §4).
-    proofs: Mutex<LruCache<Name, Vec<ProofGroup>>>,
+    proofs: Mutex<ByteLru<Name, Vec<ProofGroup>>>,
 }
 
 /// Zones whose proof groups are kept.
 const PROOF_ZONES: usize = 1024;
 
-/// Secure NXDOMAIN names remembered at most (the map starts afresh beyond).
+/// Secure NXDOMAIN names remembered at most (the least recently used go).
 const MAX_NXDOMAINS: usize = 10_000;
 
 /// Each cache starts its generations in its own range, so a copy made from
@@ -110,24 +140,31 @@ const SHARDS: usize = 16;
 impl Cache {
     /// An empty cache.
     pub fn new(limits: CacheLimits) -> Cache {
-        let per = NonZeroUsize::new((limits.capacity / SHARDS).max(1)).unwrap_or(NonZeroUsize::MIN);
+        let per = (limits.capacity / SHARDS).max(1);
+        let bytes = |share| MemoryShares::of(limits.memory, share);
+        let answers = bytes(MemoryShares::ANSWERS) / SHARDS;
         Cache {
-            shards: std::array::from_fn(|_| Mutex::new(LruCache::new(per))),
+            shards: std::array::from_fn(|_| Mutex::new(ByteLru::new(per, answers, weigh_entry))),
             limits,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
-            evictions: AtomicU64::new(0),
             hasher: std::collections::hash_map::RandomState::new(),
             generation: AtomicU64::new(INSTANCES.fetch_add(1, Ordering::Relaxed) << 32),
-            nxdomains: Mutex::new(std::collections::HashMap::new()),
+            nxdomains: Mutex::new(ByteLru::new(MAX_NXDOMAINS, bytes(MemoryShares::NXDOMAINS), |n, e| {
+                n.wire_len() + weigh_entry(&(n.clone(), RType::A), e)
+            })),
             nsecs: Mutex::new(NsecStore::default()),
-            rrsets: Mutex::new(LruCache::new(NonZeroUsize::new(limits.capacity.max(1)).unwrap_or(NonZeroUsize::MIN))),
-            proofs: Mutex::new(LruCache::new(NonZeroUsize::new(PROOF_ZONES).unwrap_or(NonZeroUsize::MIN))),
+            rrsets: Mutex::new(ByteLru::new(limits.capacity, bytes(MemoryShares::RRSETS), |k, e| {
+                k.0.wire_len() + records_bytes(&e.records)
+            })),
+            proofs: Mutex::new(ByteLru::new(PROOF_ZONES, bytes(MemoryShares::PROOFS), |n, groups| {
+                n.wire_len() + groups.iter().map(|g| records_bytes(&g.records) + 32).sum::<usize>()
+            })),
         }
     }
 
     #[allow(clippy::indexing_slicing, reason = "the index is taken modulo SHARDS, the array's length")]
-    fn shard(&self, key: &Key) -> &Mutex<LruCache<Key, Entry>> {
+    fn shard(&self, key: &Key) -> &Mutex<ByteLru<Key, Entry>> {
         &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
@@ -172,24 +209,13 @@ impl Cache {
         let key = (qname.to_lowercase(), qtype);
         let entry = Entry { resolution: r.clone(), stored: now, expires: now + ttl };
         if r.rcode == Rcode::NXDOMAIN && r.security == Security::Secure && r.answers.is_empty() {
-            let mut nx = lock(&self.nxdomains);
-            if nx.len() >= MAX_NXDOMAINS {
-                nx.clear();
-            }
-            nx.insert(key.0.clone(), Entry { resolution: r.clone(), stored: now, expires: now + ttl });
+            lock(&self.nxdomains).put(key.0.clone(), Entry { resolution: r.clone(), stored: now, expires: now + ttl });
         }
         if self.limits.aggressive_nsec {
             lock(&self.nsecs).learn(r, now, ttl);
         }
         self.keep_rrsets(r, now, unix_now);
-        let mut shard = lock(self.shard(&key));
-        // `push` hands back the entry it displaced: the same key (replaced)
-        // or the least recently used one (evicted).
-        if let Some((old, _)) = shard.push(key.clone(), entry)
-            && old != key
-        {
-            self.evictions.fetch_add(1, Ordering::Relaxed);
-        }
+        lock(self.shard(&key)).put(key, entry);
     }
 
     fn ttl(&self, r: &Resolution, unix_now: u64) -> Duration {
@@ -224,14 +250,7 @@ impl Cache {
         lock(&self.nsecs).flush(zone, subtree);
         drop_flushed(&mut lock(&self.rrsets), zone, subtree);
         lock(&self.nxdomains).retain(|n, _| !flushed(n, zone, subtree));
-        {
-            let mut proofs = lock(&self.proofs);
-            let gone: Vec<Name> =
-                proofs.iter().filter(|(n, _)| flushed(n, zone, subtree)).map(|(n, _)| n.clone()).collect();
-            for n in gone {
-                proofs.pop(&n);
-            }
-        }
+        lock(&self.proofs).retain(|n, _| !flushed(n, zone, subtree));
         for s in &self.shards {
             drop_flushed(&mut lock(s), zone, subtree);
         }
@@ -263,21 +282,44 @@ impl Cache {
 
     /// The counters.
     pub fn stats(&self) -> CacheStats {
+        // One lock at a time (a guard kept to the end of one expression
+        // would meet the next lock of the same map).
+        let (mut entries, mut evictions, mut bytes) = (0u64, 0u64, 0usize);
+        for s in &self.shards {
+            let s = lock(s);
+            entries += s.len() as u64;
+            evictions += s.evictions();
+            bytes += s.bytes();
+        }
+        {
+            let r = lock(&self.rrsets);
+            evictions += r.evictions();
+            bytes += r.bytes();
+        }
+        {
+            let nx = lock(&self.nxdomains);
+            evictions += nx.evictions();
+            bytes += nx.bytes();
+        }
+        bytes += lock(&self.proofs).bytes();
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
-            entries: self.shards.iter().map(|s| lock(s).len() as u64).sum(),
-            evictions: self.evictions.load(Ordering::Relaxed),
+            entries,
+            evictions,
+            bytes: bytes as u64,
         }
     }
 }
 
 /// Drop the entries of `lru` a flush of `zone` takes.
-fn drop_flushed<V>(lru: &mut LruCache<Key, V>, zone: &Name, subtree: bool) {
-    let gone: Vec<Key> = lru.iter().filter(|((n, _), _)| flushed(n, zone, subtree)).map(|(k, _)| k.clone()).collect();
-    for k in gone {
-        lru.pop(&k);
-    }
+fn drop_flushed<V>(lru: &mut ByteLru<Key, V>, zone: &Name, subtree: bool) {
+    lru.retain(|(n, _), _| !flushed(n, zone, subtree));
+}
+
+/// The estimated size of a cached answer under its key.
+fn weigh_entry(k: &Key, e: &Entry) -> usize {
+    k.0.wire_len() + resolution_bytes(&e.resolution)
 }
 
 #[cfg(test)]

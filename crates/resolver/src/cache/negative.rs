@@ -116,27 +116,37 @@ impl Cache {
             return;
         }
         let mut proofs = lock(&self.proofs);
-        let groups = proofs.get_or_insert_mut(zone.to_lowercase(), Vec::new);
-        groups.retain(|g| g.expires > now && g.records != records);
-        if groups.len() >= PROOF_GROUPS {
-            groups.remove(0);
+        let zone = zone.to_lowercase();
+        let mut group = Some(ProofGroup { records, expires: now + ttl });
+        let updated = proofs.update(&zone, |groups| {
+            let Some(g) = group.take() else { return };
+            groups.retain(|old| old.expires > now && old.records != g.records);
+            if groups.len() >= PROOF_GROUPS {
+                groups.remove(0);
+            }
+            groups.push(g);
+        });
+        if !updated && let Some(g) = group {
+            proofs.put(zone, vec![g]);
         }
-        groups.push(ProofGroup { records, expires: now + ttl });
     }
 
     /// The unexpired groups [`Cache::learn_proofs`] kept for `zone`, newest first.
     pub fn proofs(&self, zone: &Name, now: Duration) -> Vec<Vec<Record>> {
         let mut proofs = lock(&self.proofs);
-        let Some(groups) = proofs.get_mut(&zone.to_lowercase()) else { return Vec::new() };
-        groups.retain(|g| g.expires > now);
-        groups.iter().rev().map(|g| g.records.clone()).collect()
+        let mut live = Vec::new();
+        proofs.update(&zone.to_lowercase(), |groups| {
+            groups.retain(|g| g.expires > now);
+            live = groups.iter().rev().map(|g| g.records.clone()).collect();
+        });
+        live
     }
 
     /// RFC 8020: a secure NXDOMAIN cached for `qname` (any type) or an
     /// ancestor answers for it too (that proof with it), with its lifetime.
     pub fn nxdomain_above(&self, qname: &Name, now: Duration) -> Option<(Resolution, Duration)> {
-        let nx = lock(&self.nxdomains);
-        if nx.is_empty() {
+        let mut nx = lock(&self.nxdomains);
+        if nx.len() == 0 {
             return None;
         }
         let mut name = qname.to_lowercase();

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use candor_wire::{Name, RData, RType, Rcode, Record};
-use lru::LruCache;
 
+use crate::bytes::ByteLru;
 use crate::cache::Cache;
 use crate::cache::entry::{Key, RrsetEntry};
 use crate::security::{Resolution, Security};
@@ -116,7 +116,7 @@ impl Cache {
 /// an insecure answer (an opt-out span, an unsigned parent's reply naming
 /// a record in a signed child) never replaces a secure RRset. Whether it
 /// was kept.
-fn put_credibly(rrsets: &mut LruCache<Key, RrsetEntry>, key: Key, entry: RrsetEntry, now: Duration) -> bool {
+fn put_credibly(rrsets: &mut ByteLru<Key, RrsetEntry>, key: Key, entry: RrsetEntry, now: Duration) -> bool {
     let secure_held = rrsets.peek(&key).is_some_and(|e| e.expires > now && e.security == Security::Secure);
     if entry.security != Security::Secure && secure_held {
         return false;

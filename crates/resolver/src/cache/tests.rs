@@ -39,7 +39,7 @@ fn positive_answers_live_for_their_ttl_counted_down() {
     assert_eq!(hit.answers.iter().map(|r| r.ttl).collect::<Vec<_>>(), [270, 70]);
     assert!(c.get(&n("a.example."), RType::A, 110 * S).is_none(), "gone after the smallest TTL");
     assert!(c.get(&n("a.example."), RType::AAAA, 40 * S).is_none());
-    assert_eq!(c.stats(), CacheStats { hits: 1, misses: 2, entries: 0, evictions: 0 });
+    assert_eq!(c.stats(), CacheStats { hits: 1, misses: 2, entries: 0, evictions: 0, bytes: c.stats().bytes });
 }
 
 #[test]
@@ -234,4 +234,29 @@ fn an_insecure_answer_never_replaces_a_secure_rrset() {
     // Once the secure entry has run out, the insecure one may take its place.
     c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, forged, "", Security::Insecure(None)), 400 * S, 0);
     assert_eq!(c.rrset(&n("a.example."), RType::A, 410 * S).unwrap().1, Security::Insecure(None));
+}
+
+#[test]
+fn the_caches_hold_their_memory_budget_and_push_out_the_oldest_not_everything() {
+    let memory = 2 << 20;
+    let c = Cache::new(CacheLimits { memory, ..CacheLimits::default() });
+    let big = "x".repeat(250);
+    for i in 0..20_000 {
+        let owner = format!("n{i}.example.");
+        let r = res(Rcode::NOERROR, &format!("{owner} 300 TXT \"{big}\"\n"), "", Security::Insecure(None));
+        c.put(&n(&owner), RType::TXT, &r, S, 0);
+        // Secure NXDOMAINs (a map that was cleared whole when full).
+        let nx = res(Rcode::NXDOMAIN, "", "example. 300 SOA ns.example. h.example. 1 2 3 4 300\n", Security::Secure);
+        c.put(&n(&format!("nx{i}.example.")), RType::A, &nx, S, 0);
+    }
+    let st = c.stats();
+    assert!(st.bytes as usize <= memory, "{} bytes held, budget {memory}", st.bytes);
+    assert!(st.bytes as usize > memory / 2, "the budget is used: {}", st.bytes);
+    assert!(st.evictions > 0);
+    // The newest are there, the oldest went; the NXDOMAIN map kept its
+    // newest names instead of starting afresh.
+    assert!(c.get(&n("n19999.example."), RType::TXT, 2 * S).is_some());
+    assert!(c.get(&n("n0.example."), RType::TXT, 2 * S).is_none());
+    assert!(c.nxdomain_above(&n("a.nx19999.example."), 2 * S).is_some());
+    assert!(c.nxdomain_above(&n("a.nx0.example."), 2 * S).is_none());
 }

@@ -3,10 +3,13 @@
 //! ([`GlueCache`]); finding the deepest usable cut for a name.
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use candor_wire::{Message, Name};
+use lru::LruCache;
 
+use crate::bytes::ByteLru;
 use crate::sync::lock;
 use crate::validator::verify::{Trust, TrustedKeys};
 
@@ -24,17 +27,42 @@ pub(crate) struct Cut {
 /// How long a zone cut (its servers and validated keys) is reused.
 pub(crate) const CUT_TTL: Duration = Duration::from_secs(3600);
 
-/// Zone cuts kept at most (all are dropped when it is exceeded).
+/// Zone cuts kept at most (the least recently used go first).
 pub(crate) const MAX_CUTS: usize = 10_000;
+
+/// Server addresses kept with one cut at most.
+pub(crate) const MAX_CUT_SERVERS: usize = 32;
 
 /// Zone cuts seen, with their servers and trust, so a resolution starts at
 /// the deepest known cut instead of the root. A cut's servers live as long
 /// as the delegation says; a bogus verdict only briefly (like a bogus
 /// answer), after which the trust is established again with the same
 /// servers instead of walking the delegation anew.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Cuts {
-    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, KeptCut>>,
+    pub(crate) map: std::sync::Mutex<ByteLru<Name, KeptCut>>,
+}
+
+impl Cuts {
+    /// At most [`MAX_CUTS`] cuts and `memory` estimated bytes (a cut
+    /// weighs its zone, servers and trusted keys).
+    pub(crate) fn new(memory: usize) -> Cuts {
+        Cuts { map: std::sync::Mutex::new(ByteLru::new(MAX_CUTS, memory, weigh_cut)) }
+    }
+}
+
+/// The estimated size of a kept cut.
+fn weigh_cut(zone: &Name, k: &KeptCut) -> usize {
+    let keys = match &k.cut.trust {
+        Trust::Secure(keys) => keys.dnskeys().map(|d| d.public_key.len() + 96).sum(),
+        _ => 0,
+    };
+    let pending: usize = k.cut.pending.iter().map(|n| n.wire_len() + 24).sum();
+    2 * zone.wire_len() + k.cut.servers.len() * std::mem::size_of::<SocketAddr>() + pending + keys + 128
+}
+
+fn non_zero(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
 }
 
 /// A kept cut: when its servers expire, and when its trust does.
@@ -49,34 +77,36 @@ pub(crate) struct KeptCut {
 pub(crate) const BOGUS_CUT_TTL: Duration = Duration::from_secs(60);
 
 impl Cuts {
-    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Name, KeptCut>> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, ByteLru<Name, KeptCut>> {
         lock(&self.map)
     }
 
     /// The deepest live cut at or above `name`, and whether its trust is
     /// still current.
     pub(crate) fn closest(&self, name: &Name, now: Duration) -> Option<(Cut, bool)> {
-        let m = self.lock();
+        let mut m = self.lock();
         name.ancestors()
             .find_map(|a| m.get(&a).filter(|k| k.expires > now).map(|k| (k.cut.clone(), k.trust_expires > now)))
     }
 
     pub(crate) fn put(&self, cut: &Cut, ttl: Duration, now: Duration) {
         let trust_ttl = if matches!(cut.trust, Trust::Bogus(_)) { ttl.min(BOGUS_CUT_TTL) } else { ttl };
-        let mut m = self.lock();
-        if m.len() >= MAX_CUTS {
-            m.clear();
-        }
-        m.insert(cut.zone.clone(), KeptCut { cut: cut.clone(), expires: now + ttl, trust_expires: now + trust_ttl });
+        let mut kept = cut.clone();
+        kept.servers.truncate(MAX_CUT_SERVERS);
+        self.lock().put(cut.zone.clone(), KeptCut { cut: kept, expires: now + ttl, trust_expires: now + trust_ttl });
     }
 
     /// A kept cut's trust established again; its servers keep their lifetime.
     pub(crate) fn retrust(&self, zone: &Name, trust: &Trust, now: Duration) {
         let mut m = self.lock();
-        let Some(k) = m.get_mut(zone).filter(|k| k.expires > now) else { return };
-        k.cut.trust = trust.clone();
-        let left = k.expires - now;
-        k.trust_expires = now + if matches!(trust, Trust::Bogus(_)) { left.min(BOGUS_CUT_TTL) } else { left };
+        if m.peek(zone).is_none_or(|k| k.expires <= now) {
+            return;
+        }
+        m.update(zone, |k| {
+            k.cut.trust = trust.clone();
+            let left = k.expires - now;
+            k.trust_expires = now + if matches!(trust, Trust::Bogus(_)) { left.min(BOGUS_CUT_TTL) } else { left };
+        });
     }
 
     pub(crate) fn flush(&self, zone: &Name) {
@@ -87,12 +117,16 @@ impl Cuts {
     /// it is (the parent's delegation still decides when it is asked again).
     pub(crate) fn add_pending(&self, zone: &Name, names: Vec<Name>, now: Duration) {
         let mut m = self.lock();
-        let Some(k) = m.get_mut(zone).filter(|k| k.expires > now) else { return };
-        for n in names {
-            if !k.cut.pending.contains(&n) && k.cut.pending.len() < MAX_PENDING {
-                k.cut.pending.push(n);
-            }
+        if m.peek(zone).is_none_or(|k| k.expires <= now) {
+            return;
         }
+        m.update(zone, |k| {
+            for n in names {
+                if !k.cut.pending.contains(&n) && k.cut.pending.len() < MAX_PENDING {
+                    k.cut.pending.push(n);
+                }
+            }
+        });
     }
 }
 
@@ -102,9 +136,25 @@ pub(crate) const MAX_PENDING: usize = 8;
 /// Name servers' addresses from the in-bailiwick glue of referrals, kept
 /// so a later referral naming the same server without glue needs no
 /// look-up (Unbound keeps glue the same way). Never used as an answer.
-#[derive(Default)]
 pub(crate) struct GlueCache {
-    pub(crate) map: std::sync::Mutex<std::collections::HashMap<Name, GlueEntry>>,
+    pub(crate) map: std::sync::Mutex<LruCache<Name, GlueEntry>>,
+}
+
+impl Default for GlueCache {
+    fn default() -> GlueCache {
+        GlueCache { map: std::sync::Mutex::new(LruCache::new(non_zero(MAX_GLUE_NAMES))) }
+    }
+}
+
+/// Addresses kept for one name server at most.
+pub(crate) const MAX_GLUE_ADDRS: usize = 16;
+
+/// Drop the entries at or below `zone`.
+fn drop_below<V>(m: &mut LruCache<Name, V>, zone: &Name) {
+    let gone: Vec<Name> = m.iter().filter(|(n, _)| n.is_subdomain_of(zone)).map(|(n, _)| n.clone()).collect();
+    for n in gone {
+        m.pop(&n);
+    }
 }
 
 /// One name server's glue.
@@ -115,7 +165,8 @@ pub(crate) struct GlueEntry {
     depth: usize,
 }
 
-/// Name servers whose glue is kept at most (all are dropped beyond).
+/// Name servers whose glue is kept at most (the least recently used go
+/// first).
 pub(crate) const MAX_GLUE_NAMES: usize = 10_000;
 
 impl GlueCache {
@@ -127,20 +178,18 @@ impl GlueCache {
     pub(crate) fn put(&self, glue: &[(Name, IpAddr)], expires: Duration, now: Duration, from: &Name) {
         let depth = from.label_count();
         let mut m = lock(&self.map);
-        if m.len() >= MAX_GLUE_NAMES {
-            m.clear();
-        }
         let mut fresh: Vec<&Name> = Vec::new();
         for (name, addr) in glue {
             if !fresh.contains(&name) {
-                if m.get(name).is_some_and(|e| e.expires > now && e.depth > depth) {
+                if m.peek(name).is_some_and(|e| e.expires > now && e.depth > depth) {
                     continue;
                 }
-                m.insert(name.clone(), GlueEntry { addrs: Vec::new(), expires, depth });
+                m.put(name.clone(), GlueEntry { addrs: Vec::new(), expires, depth });
                 fresh.push(name);
             }
             if let Some(e) = m.get_mut(name)
                 && !e.addrs.contains(addr)
+                && e.addrs.len() < MAX_GLUE_ADDRS
             {
                 e.addrs.push(*addr);
             }
@@ -148,12 +197,12 @@ impl GlueCache {
     }
 
     pub(crate) fn get(&self, name: &Name, now: Duration) -> Option<Vec<IpAddr>> {
-        let m = lock(&self.map);
+        let mut m = lock(&self.map);
         m.get(name).filter(|e| e.expires > now).map(|e| e.addrs.clone())
     }
 
     pub(crate) fn flush(&self, zone: &Name) {
-        lock(&self.map).retain(|n, _| !n.is_subdomain_of(zone));
+        drop_below(&mut lock(&self.map), zone);
     }
 }
 

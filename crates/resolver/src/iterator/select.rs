@@ -3,11 +3,12 @@
 //! server off; an unreachable IPv6 network is remembered so AAAA-only paths
 //! do not cost a timeout per query on an IPv4-only host.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use lru::LruCache;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::sync::lock;
@@ -21,10 +22,15 @@ const V6_BACKOFF: Duration = Duration::from_secs(60);
 /// One selection in this many puts a random server first.
 const EXPLORE_ONE_IN: u8 = 20;
 
+/// Servers whose RTT is remembered at most.
+const MAX_SERVERS: usize = 20_000;
+
 /// Per-server statistics shared by all resolutions.
 #[derive(Debug)]
 pub(crate) struct ServerStats {
-    srtt: Mutex<HashMap<IpAddr, Duration>>,
+    /// Smoothed RTTs, the least recently used forgotten past
+    /// [`MAX_SERVERS`] (a forgotten server starts again as unknown).
+    srtt: Mutex<LruCache<IpAddr, Duration>>,
     v6_down_until: Mutex<Option<Duration>>,
     rng: SystemRandom,
     /// Put a random server first now and then (off: deterministic order,
@@ -41,13 +47,19 @@ impl Default for ServerStats {
 impl ServerStats {
     /// Statistics, with or without random exploration.
     pub(crate) fn new(explore: bool) -> ServerStats {
-        ServerStats { srtt: Mutex::default(), v6_down_until: Mutex::default(), rng: SystemRandom::new(), explore }
+        let cap = NonZeroUsize::new(MAX_SERVERS).unwrap_or(NonZeroUsize::MIN);
+        ServerStats {
+            srtt: Mutex::new(LruCache::new(cap)),
+            v6_down_until: Mutex::default(),
+            rng: SystemRandom::new(),
+            explore,
+        }
     }
 
     /// The smoothed RTT of a server, if measured (for the tests of the order).
     #[cfg(test)]
     pub(crate) fn srtt(&self, ip: IpAddr) -> Option<Duration> {
-        lock(&self.srtt).get(&ip).copied()
+        lock(&self.srtt).peek(&ip).copied()
     }
 
     /// Order `servers` for asking at monotonic time `now`: IPv6 left out
@@ -56,7 +68,7 @@ impl ServerStats {
         let v6_down = lock(&self.v6_down_until).is_some_and(|until| now < until);
         let srtt = lock(&self.srtt);
         let mut v: Vec<SocketAddr> = servers.iter().copied().filter(|s| !(v6_down && s.is_ipv6())).collect();
-        v.sort_by_key(|s| srtt.get(&s.ip()).copied().unwrap_or(UNKNOWN_RTT));
+        v.sort_by_key(|s| srtt.peek(&s.ip()).copied().unwrap_or(UNKNOWN_RTT));
         drop(srtt);
         let mut r = [0u8; 2];
         if self.explore && v.len() > 1 && self.rng.fill(&mut r).is_ok() && r[0] % EXPLORE_ONE_IN == 0 {
@@ -70,7 +82,7 @@ impl ServerStats {
     /// Record an answer that took `rtt`.
     pub(crate) fn answered(&self, server: SocketAddr, rtt: Duration) {
         let mut m = lock(&self.srtt);
-        let e = m.entry(server.ip()).or_insert(rtt);
+        let e = m.get_or_insert_mut(server.ip(), || rtt);
         // The classic 7/8 smoothing.
         *e = (*e * 7 + rtt) / 8;
     }
@@ -78,7 +90,7 @@ impl ServerStats {
     /// Record a timeout: the server's estimate doubles (at least the timeout).
     pub(crate) fn timed_out(&self, server: SocketAddr, timeout: Duration) {
         let mut m = lock(&self.srtt);
-        let e = m.entry(server.ip()).or_insert(UNKNOWN_RTT);
+        let e = m.get_or_insert_mut(server.ip(), || UNKNOWN_RTT);
         *e = (*e * 2).max(timeout).min(MAX_RTT);
     }
 
