@@ -200,6 +200,16 @@ fn serve_answers_stubs_as_the_design_says() {
     assert!(r.contains("status: SERVFAIL") && !r.contains("Cached Error"), "fresh after the flush: {r}");
     let r = dig(port, &["+dnssec", "+nocookie", "rrsig-exp-a.test.", "A"]);
     assert!(r.contains("status: SERVFAIL"), "no stale response after the change: {r}");
+    // The counters: a budget, the bytes held within it, questions seen.
+    let (code, out) = control(&["stats"]);
+    assert_eq!(code, Some(0), "{out}");
+    let stat = |key: &str| -> u64 {
+        out.lines()
+            .find_map(|l| l.strip_prefix(key).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("{key} in {out}"))
+    };
+    assert!(stat("cache-bytes ") > 0 && stat("cache-bytes ") <= stat("cache-budget "), "{out}");
+    assert!(stat("cache-misses ") > 0, "{out}");
     assert_eq!(control(&["flush"]).0, Some(0));
     let (code, out) = control(&["nta", "frobnicate"]);
     assert_eq!(code, Some(1));

@@ -60,6 +60,20 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
                 Ok(vec![format!("negative trust anchor {z} for {secs} s")])
             })
         }
+        ["stats"] => {
+            let c = resolver.cache().stats();
+            let (merged, running) = resolver.merged_questions();
+            Ok(vec![
+                format!("cache-entries {}", c.entries),
+                format!("cache-bytes {}", c.bytes),
+                format!("cache-budget {}", resolver.config().cache.memory),
+                format!("cache-evictions {}", c.evictions),
+                format!("cache-hits {}", c.hits),
+                format!("cache-misses {}", c.misses),
+                format!("questions-merged {merged}"),
+                format!("resolutions-running {running}"),
+            ])
+        }
         ["nta", "list"] => Ok(resolver.negative_anchors().into_iter().map(|(z, left)| format!("{z} {left}")).collect()),
         ["nta", "remove", n] => name(n).and_then(|z| {
             if resolver.remove_negative_anchor(&z) {
@@ -69,7 +83,7 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
                 Err(format!("error: no negative trust anchor for {z}"))
             }
         }),
-        _ => Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE".to_owned()),
+        _ => Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats".to_owned()),
     };
     match result {
         Ok(mut lines) => {
