@@ -11,7 +11,9 @@ use crate::ControlArgs;
 /// `candor control ...`: send one command, print the answer.
 pub(crate) fn run(args: &ControlArgs) -> u8 {
     if args.command.is_empty() {
-        eprintln!("candor control: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats");
+        eprintln!(
+            "candor control: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats"
+        );
         return crate::EXIT_USAGE;
     }
     let path = args.socket.clone().unwrap_or_else(default_socket);

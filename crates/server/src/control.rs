@@ -83,7 +83,9 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
                 Err(format!("error: no negative trust anchor for {z}"))
             }
         }),
-        _ => Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats".to_owned()),
+        _ => {
+            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats".to_owned())
+        }
     };
     match result {
         Ok(mut lines) => {

@@ -36,6 +36,7 @@ mod reply;
 mod request;
 mod shape;
 mod slots;
+mod tcp;
 #[cfg(test)]
 mod testutil;
 mod truncate;

@@ -5,11 +5,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use candor_resolver::{Clock, Transport};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
 use crate::acl::Acl;
@@ -17,6 +15,7 @@ use crate::current::Current;
 use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
 use crate::replies::{self, Replies};
 use crate::slots::Slots;
+use crate::tcp::{TcpSlots, tcp_conn};
 
 /// TCP connections served at once; more wait for a free slot.
 pub(crate) const MAX_TCP_CONNECTIONS: usize = 256;
@@ -73,7 +72,7 @@ where
     let shared = Shared {
         resolver,
         acl: Arc::new(acl),
-        tcp: Arc::new(Slots::new(MAX_TCP_CONNECTIONS, TCP_PER_CLIENT)),
+        tcp: Arc::new(TcpSlots::new(MAX_TCP_CONNECTIONS, TCP_PER_CLIENT)),
         flights: Arc::new(Slots::new(cfg.max_in_flight as usize, cfg.max_in_flight_per_client as usize)),
         replies: Arc::new(Replies::new(REPLY_CACHE_ENTRIES)),
     };
@@ -110,7 +109,7 @@ where
 pub(crate) struct Shared<T: Transport, C: Clock> {
     pub(crate) resolver: Arc<Current<T, C>>,
     pub(crate) acl: Arc<Acl>,
-    pub(crate) tcp: Arc<Slots>,
+    pub(crate) tcp: Arc<TcpSlots>,
     pub(crate) flights: Arc<Slots>,
     pub(crate) replies: Arc<Replies>,
 }
@@ -129,10 +128,6 @@ impl<T: Transport, C: Clock> Clone for Shared<T, C> {
 
 /// TCP connections held per client address at most.
 const TCP_PER_CLIENT: usize = 16;
-
-/// How long one read (a length prefix or a message body) or one write on
-/// a TCP connection may take.
-const TCP_IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) fn spawn_worker<T, C>(
     tasks: &mut JoinSet<()>,
@@ -204,10 +199,13 @@ pub(crate) fn spawn_worker<T, C>(
                 if !shared.acl.allows(peer.ip()) {
                     continue;
                 }
-                let Ok(slot) = shared.tcp.take(peer.ip()) else { continue };
+                // With every slot taken, the connection idle the longest
+                // is closed to make room (slow clients must not hold all).
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let _ = tcp_conn(stream, peer.ip(), shared).await;
+                    let tcp = Arc::clone(&shared.tcp);
+                    let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
+                    let _ = tcp_conn(stream, peer.ip(), &slot, shared).await;
                     drop(slot);
                 });
             }
@@ -226,74 +224,13 @@ pub(crate) async fn send_udp(
     if wildcard { crate::pktinfo::send(udp, resp, peer, dst).await } else { udp.send_to(resp, peer).await }
 }
 
-/// Queries one TCP connection may have in flight at once.
-pub(crate) const TCP_PIPELINE: usize = 32;
-
-/// One TCP connection (RFC 7766): several queries, each answered as soon
-/// as it is resolved, so answers may come out of order; idle connections
-/// close after 10 s.
-pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
-    s: TcpStream,
-    peer: IpAddr,
-    shared: Shared<T, C>,
-) -> std::io::Result<()> {
-    let (mut rd, mut wr) = s.into_split();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TCP_PIPELINE);
-    let writer = tokio::spawn(async move {
-        while let Some(resp) = rx.recv().await {
-            let Ok(n) = u16::try_from(resp.len()) else { continue };
-            let mut framed = n.to_be_bytes().to_vec();
-            framed.extend_from_slice(&resp);
-            // A client that does not read its answers loses the connection.
-            if !matches!(tokio::time::timeout(TCP_IO_TIMEOUT, wr.write_all(&framed)).await, Ok(Ok(()))) {
-                return;
-            }
-        }
-    });
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(TCP_PIPELINE));
-    loop {
-        let mut len = [0u8; 2];
-        match tokio::time::timeout(TCP_IO_TIMEOUT, rd.read_exact(&mut len)).await {
-            Ok(Ok(_)) => {}
-            _ => break,
-        }
-        // A body that does not arrive in time closes the connection (a slow
-        // client must not hold a slot for ever).
-        let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        if !matches!(tokio::time::timeout(TCP_IO_TIMEOUT, rd.read_exact(&mut q)).await, Ok(Ok(_))) {
-            break;
-        }
-        let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
-        let (r, shared, tx) = (shared.resolver.get(), shared.clone(), tx.clone());
-        tokio::spawn(async move {
-            let reply = match immediate(&r, &q, peer, &shared.acl, false) {
-                Immediate::Reply(reply) => reply,
-                Immediate::Reusable(wire, _) => Some(wire),
-                Immediate::Resolve(q) => match admit(&r, &shared.flights, peer, &q, false) {
-                    Ok(slot) => {
-                        let reply = resolve_and_reply(&r, q, false).await;
-                        drop(slot);
-                        reply
-                    }
-                    Err(refusal) => refusal,
-                },
-            };
-            if let Some(resp) = reply {
-                let _ = tx.send(resp).await;
-            }
-            drop(permit);
-        });
-    }
-    drop(tx);
-    let _ = writer.await;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use candor_resolver::{Config, ManualClock, NetTransport, Resolver};
+    use std::time::Duration;
     use tokio::io::AsyncReadExt;
+    use tokio::net::TcpStream;
 
     /// A transport whose servers never answer (each query waits for its
     /// timeout): questions stay in flight.

@@ -163,12 +163,15 @@ impl NsecStore {
         if self.count + needed <= self.limit {
             return;
         }
+        // Room for an eighth of the limit at once: the passes below touch
+        // every record, so they run once per many insertions, not per one.
+        let target = (self.limit - self.limit / 8).saturating_sub(needed);
         for (_, z) in self.zones.iter_mut() {
             z.nsecs.retain(|_, k| k.expires > now);
             z.nsec3s.retain(|_, k| k.expires > now);
         }
         self.recount();
-        while self.count + needed > self.limit && self.zones.len() > 1 {
+        while self.count > target && self.zones.len() > 1 {
             // The least recently learned zone, unless it is this one.
             let Some((oldest, _)) = self.zones.peek_lru() else { break };
             if oldest == zone {
@@ -179,8 +182,8 @@ impl NsecStore {
                 self.count = self.count.saturating_sub(z.nsecs.len() + z.nsec3s.len());
             }
         }
-        // One zone alone past the limit: its records closest to expiring go.
-        let excess = (self.count + needed).saturating_sub(self.limit);
+        // One zone alone past the target: its records closest to expiring go.
+        let excess = self.count.saturating_sub(target);
         if excess > 0
             && let Some(z) = self.zones.peek_mut(zone)
         {
