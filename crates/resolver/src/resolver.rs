@@ -38,6 +38,9 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) anchor_state: std::sync::Mutex<Option<Result<Option<candor_anchor::Rfc5011>, ()>>>,
     /// Resolutions under way, so identical questions wait for one.
     pub(crate) in_flight: InFlight,
+    /// RFC 5011 state writes: the last one started, and the last one
+    /// written (writes run off the runtime; an older one never lands last).
+    pub(crate) anchor_writes: (std::sync::atomic::AtomicU64, std::sync::Arc<std::sync::Mutex<u64>>),
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -61,6 +64,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             ntas: ntas.into(),
             anchor_state: std::sync::Mutex::new(None),
             in_flight: InFlight::default(),
+            anchor_writes: Default::default(),
         }
     }
 

@@ -133,7 +133,8 @@ async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
     let q: Name = "valid.test.".parse().unwrap();
     let r = Resolver::new(config.clone(), NetTransport::new(), ManualClock::at(NOW));
     assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
-    let st = candor_anchor::Rfc5011::load(&state).unwrap();
+    // (Written off the runtime's threads: waited for.)
+    let st = saved_state(&state, |st| !st.trusted().is_empty()).await;
     assert_eq!(st.trusted().len(), 1, "the root KSK the DS vouched for is Valid");
     let written = std::fs::read(&state).unwrap();
     // Restart with the same anchor: the state is used and kept.
@@ -165,10 +166,28 @@ async fn rfc5011_state_is_kept_and_trusted_across_restarts() {
     assert_eq!(r.resolve(&q, candor_wire::RType::A).await.security, Security::Secure);
     let aside = state.with_file_name(format!("{}.corrupt-{}", state.file_name().unwrap().to_string_lossy(), NOW + 180));
     assert_eq!(std::fs::read_to_string(&aside).unwrap(), "this is not an RFC 5011 state\n");
-    assert_eq!(candor_anchor::Rfc5011::load(&state).unwrap().trusted().len(), 1, "a fresh state was written");
+    assert_eq!(
+        saved_state(&state, |st| !st.trusted().is_empty()).await.trusted().len(),
+        1,
+        "a fresh state was written"
+    );
     std::fs::remove_file(&aside).unwrap();
     std::fs::remove_file(&state).unwrap();
     running.stop();
+}
+
+/// The RFC 5011 state at `path` once it satisfies `ok` (state files are
+/// written off the runtime's threads), within five seconds.
+async fn saved_state(path: &std::path::Path, ok: impl Fn(&candor_anchor::Rfc5011) -> bool) -> candor_anchor::Rfc5011 {
+    for _ in 0..500 {
+        if let Ok(st) = candor_anchor::Rfc5011::load(path)
+            && ok(&st)
+        {
+            return st;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{} was not written", path.display());
 }
 
 /// An upstream recursive resolver for forwarding tests: candor's own

@@ -20,7 +20,8 @@ use crate::tcp::{TcpSlots, tcp_conn};
 /// TCP connections served at once; more wait for a free slot.
 pub(crate) const MAX_TCP_CONNECTIONS: usize = 256;
 
-/// Finished UDP responses kept for repeated questions.
+/// Finished UDP responses kept for repeated questions, at most (fewer
+/// with a small cache budget: a tenth of it at 1,400 octets a reply).
 pub(crate) const REPLY_CACHE_ENTRIES: usize = 65_536;
 
 /// Running listeners.
@@ -74,7 +75,8 @@ where
         acl: Arc::new(acl),
         tcp: Arc::new(TcpSlots::new(MAX_TCP_CONNECTIONS, TCP_PER_CLIENT)),
         flights: Arc::new(Slots::new(cfg.max_in_flight as usize, cfg.max_in_flight_per_client as usize)),
-        replies: Arc::new(Replies::new(REPLY_CACHE_ENTRIES)),
+        // At the largest UDP reply, at most a tenth of the cache budget.
+        replies: Arc::new(Replies::new((cfg.cache.memory / 10 / 1400).clamp(1024, REPLY_CACHE_ENTRIES))),
     };
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();

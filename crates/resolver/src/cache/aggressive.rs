@@ -202,10 +202,9 @@ impl NsecStore {
         self.count = self.zones.iter().map(|(_, z)| z.nsecs.len() + z.nsec3s.len()).sum();
     }
 
-    /// A store of at most `limit` records (for tests of the limit).
-    #[cfg(test)]
+    /// A store of at most `limit` records (and [`MAX_RECORDS`]).
     pub(crate) fn with_limit(limit: usize) -> NsecStore {
-        NsecStore { limit, ..NsecStore::default() }
+        NsecStore { limit: limit.clamp(1, MAX_RECORDS), ..NsecStore::default() }
     }
 
     /// Note that the RRset cache keeps a secure RRset of `wildcard` until

@@ -30,8 +30,8 @@ pub struct CacheLimits {
     pub capacity: usize,
     /// Estimated bytes all caches may hold together (answers, RRsets,
     /// denials, zone cuts with their keys), shared out in fixed parts:
-    /// answers 55 %, RRsets 25 %, secure NXDOMAINs 5 %, proof groups 5 %,
-    /// zone cuts 10 %.
+    /// answers 45 %, RRsets 25 %, NSEC records 10 %, secure NXDOMAINs 5 %,
+    /// proof groups 5 %, zone cuts 10 %.
     pub memory: usize,
     /// Longest TTL kept.
     pub max_ttl: Duration,
@@ -75,15 +75,18 @@ pub struct CacheStats {
 }
 
 /// How the memory budget is shared out, in parts of 100: answers, RRsets,
-/// secure NXDOMAINs, proof groups, zone cuts (with their keys). The NSEC
-/// store and the glue are bounded by record and name counts.
+/// NSEC records, secure NXDOMAINs, proof groups, zone cuts (with their
+/// keys). The NSEC store counts records against its share at an estimated
+/// [`NSEC_RECORD_BYTES`] each; the glue is bounded by names.
 pub(crate) struct MemoryShares;
 
 impl MemoryShares {
     /// Answers.
-    pub(crate) const ANSWERS: usize = 55;
+    pub(crate) const ANSWERS: usize = 45;
     /// RRsets.
     pub(crate) const RRSETS: usize = 25;
+    /// NSEC and NSEC3 records (RFC 8198).
+    pub(crate) const NSECS: usize = 10;
     /// Secure NXDOMAIN names.
     pub(crate) const NXDOMAINS: usize = 5;
     /// Proof groups.
@@ -125,6 +128,11 @@ pub struct Cache {
     proofs: Mutex<ByteLru<Name, Vec<ProofGroup>>>,
 }
 
+/// What one kept NSEC or NSEC3 record costs, with its RRSIGs and its
+/// place in the store, as the NSEC store counts it (an estimate on the
+/// high side: RSA signatures are up to 512 octets).
+pub(crate) const NSEC_RECORD_BYTES: usize = 768;
+
 /// Zones whose proof groups are kept.
 const PROOF_ZONES: usize = 1024;
 
@@ -153,7 +161,7 @@ impl Cache {
             nxdomains: Mutex::new(ByteLru::new(MAX_NXDOMAINS, bytes(MemoryShares::NXDOMAINS), |n, e| {
                 n.wire_len() + weigh_entry(&(n.clone(), RType::A), e)
             })),
-            nsecs: Mutex::new(NsecStore::default()),
+            nsecs: Mutex::new(NsecStore::with_limit(bytes(MemoryShares::NSECS) / NSEC_RECORD_BYTES)),
             rrsets: Mutex::new(ByteLru::new(limits.capacity, bytes(MemoryShares::RRSETS), |k, e| {
                 k.0.wire_len() + records_bytes(&e.records)
             })),

@@ -120,8 +120,23 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Rfc5011::new(root.clone(), &vouched)
         });
         st.observe(&dnskeys, &self_signed, now);
-        if let Err(e) = st.save(path) {
-            tracing::error!("cannot save the RFC 5011 state: {e}");
+        // Written off the runtime's threads (an fsync may take long); a
+        // write that finds a newer state already written is skipped.
+        let seq = self.anchor_writes.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let (written, state, path) = (std::sync::Arc::clone(&self.anchor_writes.1), st.clone(), path.to_path_buf());
+        let save = move || {
+            let mut last = lock(&written);
+            if seq <= *last {
+                return;
+            }
+            match state.save(&path) {
+                Ok(()) => *last = seq,
+                Err(e) => tracing::error!("cannot save the RFC 5011 state: {e}"),
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(save)),
+            Err(_) => save(),
         }
         *lock(&self.anchor_state) = Some(Ok(Some(st)));
     }
