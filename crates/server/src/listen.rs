@@ -207,7 +207,8 @@ pub(crate) fn spawn_worker<T, C>(
                 tokio::spawn(async move {
                     let tcp = Arc::clone(&shared.tcp);
                     let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
-                    let _ = tcp_conn(stream, peer.ip(), &slot, shared).await;
+                    let parts = (shared.resolver, shared.acl, shared.flights);
+                    let _ = tcp_conn(stream, peer.ip(), &slot, parts).await;
                     drop(slot);
                 });
             }

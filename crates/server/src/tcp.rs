@@ -15,8 +15,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
+use crate::acl::Acl;
+use crate::current::Current;
 use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
-use crate::listen::Shared;
 use crate::slots::{Full, Slot, Slots};
 
 /// Queries one TCP connection may have in flight at once.
@@ -133,7 +134,7 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
     s: TcpStream,
     peer: IpAddr,
     slot: &TcpSlot<'_>,
-    shared: Shared<T, C>,
+    (current, acl, flights): (Arc<Current<T, C>>, Arc<Acl>, Arc<Slots>),
 ) -> std::io::Result<()> {
     let (mut rd, mut wr) = s.into_split();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TCP_PIPELINE);
@@ -164,12 +165,13 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
         *lock(&conn.last_active) = Instant::now();
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
         conn.busy.fetch_add(1, Ordering::Relaxed);
-        let (r, shared, tx, busy) = (shared.resolver.get(), shared.clone(), tx.clone(), Arc::clone(&conn));
+        let (r, tx, busy) = (current.get(), tx.clone(), Arc::clone(&conn));
+        let (acl, flights) = (Arc::clone(&acl), Arc::clone(&flights));
         tokio::spawn(async move {
-            let reply = match immediate(&r, &q, peer, &shared.acl, false) {
+            let reply = match immediate(&r, &q, peer, &acl, false) {
                 Immediate::Reply(reply) => reply,
                 Immediate::Reusable(wire, _) => Some(wire),
-                Immediate::Resolve(q) => match admit(&r, &shared.flights, peer, &q, false) {
+                Immediate::Resolve(q) => match admit(&r, &flights, peer, &q, false) {
                     Ok(slot) => {
                         let reply = resolve_and_reply(&r, q, false).await;
                         drop(slot);
