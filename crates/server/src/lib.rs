@@ -36,6 +36,7 @@ mod reply;
 mod request;
 mod shape;
 mod slots;
+mod sync;
 mod tcp;
 #[cfg(test)]
 mod testutil;

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use lru::LruCache;
 
+use crate::sync::lock;
+
 /// Longest key: a 255-octet name, type and class, the two flag octets, an
 /// EDNS marker, the clamped EDNS size and the OPT's TTL field.
 pub const KEY_MAX: usize = 255 + 4 + 2 + 1 + 2 + 4;
@@ -168,10 +170,6 @@ impl Replies {
         let entry = Entry { wire: wire.to_vec(), ttls, stored: now, expires: now.saturating_add(lifetime), generation };
         lock(self.shard(key)).put(key.to_vec(), entry);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

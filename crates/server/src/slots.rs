@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::sync::lock;
+
 /// Which limit a refused request met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Full {
@@ -47,7 +49,7 @@ impl Slots {
             Err(full)
         };
         let Ok(total) = Arc::clone(&self.total).try_acquire_owned() else { return refuse(Full::Total) };
-        let mut m = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = lock(&self.held);
         let held = m.entry(client).or_insert(0);
         if *held >= self.per_client {
             drop(m);
@@ -65,7 +67,7 @@ impl Slots {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut m = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = lock(&self.held);
         if let Some(held) = m.get_mut(&self.client) {
             *held -= 1;
             if *held == 0 {

@@ -19,6 +19,7 @@ use crate::acl::Acl;
 use crate::current::Current;
 use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
 use crate::slots::{Full, Slot, Slots};
+use crate::sync::lock;
 
 /// Queries one TCP connection may have in flight at once.
 pub(crate) const TCP_PIPELINE: usize = 32;
@@ -111,10 +112,6 @@ impl Drop for TcpSlot<'_> {
     fn drop(&mut self) {
         lock(&self.owner.conns).remove(&self.id);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Read exactly `buf.len()` octets within [`TCP_IO_TIMEOUT`], unless the
