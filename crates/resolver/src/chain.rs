@@ -8,6 +8,7 @@ use candor_wire::{Name, RData, RType, Rcode, Record};
 
 use crate::budget::exhausted;
 use crate::clock::Clock;
+use crate::evidence::Evidence;
 use crate::failure::BudgetKind;
 use crate::iterator::cuts::trusted;
 use crate::records::{cap_soa_ttl, dedup_records, dname_rewrite, is_ns_or_sig};
@@ -24,6 +25,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut authority: Vec<Record> = Vec::new();
         let mut name = qname.clone();
         let mut verdicts: Vec<Security> = Vec::new();
+        // The CNAME link that led to `name` (owner, target).
+        let mut via: Option<(Name, Name)> = None;
         for link in 0..=self.cfg.max_cnames {
             // The question itself was just looked up in the caches (the
             // caller's answer_now); its chain's later names were not.
@@ -44,6 +47,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let mut target = name.clone();
             let mut seen = vec![name.clone()];
             let mut looped = false;
+            let mut hop = None;
             for _ in 0..=self.cfg.max_cnames {
                 let next = r.answers.iter().find_map(|rr| match &rr.data {
                     RData::Cname(t) if rr.owner == target && qtype != RType::CNAME => Some(t.clone()),
@@ -56,6 +60,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                     Some(t) => {
                         seen.push(t.clone());
+                        hop = Some((target.clone(), t.clone()));
                         target = t;
                     }
                     None => break,
@@ -65,7 +70,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 break; // a CNAME loop: the chain budget's failure below
             }
             let has_target = r.answers.iter().any(|rr| rr.owner == target && rr.rtype() == qtype);
-            verdicts.push(r.security.clone());
+            let mut verdict = r.security.clone();
+            // A link that fails names the hop that led into it.
+            if let (Some((from, to)), Security::Bogus(f) | Security::Servfail(f)) = (&via, &mut verdict) {
+                f.evidence.push(Evidence::Via { from: from.clone(), to: to.clone() });
+            }
+            verdicts.push(verdict);
             // A bogus link ends the chain: its target (perhaps a forger's,
             // a CNAME beside a signed DNAME) is not asked for, and the
             // verdict is bogus whatever a later link would say.
@@ -91,6 +101,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             // Of an earlier link's authority section, its proofs; the
             // zone's NS RRset (non-minimal responses) is the final link's.
             authority.extend(r.authority.iter().filter(|rr| !is_ns_or_sig(rr)).cloned());
+            via = hop;
             name = target;
         }
         self.commit(work);

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use candor_wire::{Algorithm, Name, RType, Timestamp};
 
+use crate::evidence::{DsSource, Evidence, Written, ds_advice};
+
 /// The classes of failure the resolver tells apart (../shared/DESIGN.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -165,17 +167,19 @@ impl FailureKind {
             ExpirationBeforeInception => "the signer wrote a broken validity window; re-sign the zone",
             DsNoMatchingKey => "publish a DS for a current KSK at the registrar, or restore the key",
             DsUnsignedZone => "remove the stale DS at the registrar, or sign the zone at its new provider",
-            DnskeyMissing => "publish the signing key in the zone's DNSKEY RRset",
+            DnskeyMissing => "publish the signing key in the zone's DNSKEY RRset, or re-sign with a published key",
             DnskeyUnavailable => {
                 "the parent has a DS but the zone's servers will not serve its keys; check the zone is loaded and signed on every server"
             }
-            RrsigsMissing => "sign the zone completely; an RRset has no signature",
-            NoZoneKeyBit => "set the zone-key flag (256 or 257) on the key",
-            NsecMissing => "the denial of existence is missing; check the zone's NSEC/NSEC3 chain and NSEC3PARAM",
-            Nsec3Gap => "the NSEC3 chain does not cover the name; re-sign the zone",
-            Nsec3ParameterMismatch => "NSEC3 records from different chains were served; re-sign the zone",
-            NsecBitmapHasType => "the denial contradicts itself (the type is listed); re-sign the zone",
-            SignatureInvalid => "the signature does not match the data or key; re-sign the zone",
+            RrsigsMissing => "sign the zone completely on every server",
+            NoZoneKeyBit => "set the zone-key flag (flags 256 or 257) on the key",
+            NsecMissing => "check the zone's NSEC/NSEC3 chain and its NSEC3PARAM on every server",
+            Nsec3Gap => "the chain is broken: re-sign the zone",
+            Nsec3ParameterMismatch => {
+                "records of two NSEC3 chains are served together: re-sign the zone with one chain on every server"
+            }
+            NsecBitmapHasType => "the denial contradicts itself: re-sign the zone",
+            SignatureInvalid => "the data, the signature or the key was changed after signing: re-sign the zone",
             WildcardDname => "a DNAME at a wildcard owner is not used (RFC 6672 §3.3); put the DNAME at a real name",
             KeySentinel => {
                 "a deliberate answer to a root key sentinel query (RFC 8509): it reports which root keys this resolver trusts"
@@ -189,11 +193,17 @@ impl FailureKind {
             MalformedRecord => {
                 "the server sent a record whose data does not fit its type; it was left out, so the RRset's signature fails; fix the record in the zone or the server"
             }
-            UnsupportedAlgorithm => "the zone uses only algorithms this resolver does not validate",
-            UnsupportedDigest => "the parent's DS uses only digest types this resolver does not support",
-            Nsec3IterationsAboveCap => "lower the NSEC3 iterations to 0 (RFC 9276)",
-            NoReachableAuthority => "the zone's name servers are unreachable, refuse, or are lame",
-            AuthorityError => "the zone's name servers answer with errors; check the zone is loaded on every server",
+            UnsupportedAlgorithm => {
+                "answers are served unvalidated (insecure), as RFC 4035 §5.2 asks; the zone's operator may move to algorithm 13 or 15"
+            }
+            UnsupportedDigest => "answers are served unvalidated (insecure); publish a DS with digest type 2 (SHA-256)",
+            Nsec3IterationsAboveCap => {
+                "answers are served unvalidated (insecure); lower the NSEC3 iterations to 0 (RFC 9276)"
+            }
+            NoReachableAuthority => {
+                "check that the zone's servers run, serve the zone authoritatively and answer this resolver"
+            }
+            AuthorityError => "check that the zone is loaded on every server (see their logs)",
             ValidationBudget => "the answer needs more validation work than allowed (a KeyTrap-style zone?)",
             ResolutionBudget => "resolving needs more work than allowed",
             Overloaded => {
@@ -221,12 +231,12 @@ pub struct Failure {
     pub now: u64,
     /// The budget that ran out, and its limit.
     pub budget: Option<Box<(BudgetKind, u64)>>,
-    /// Server addresses the outbound policy refused to query.
-    pub refused: Box<[std::net::IpAddr]>,
     /// The upstream resolver the data came through, when forwarding.
     pub upstream: Option<Box<std::net::SocketAddr>>,
     /// The last server that answered with an error, and its rcode.
     pub answered: Option<Box<(std::net::SocketAddr, candor_wire::Rcode)>>,
+    /// The records, keys, hashes and servers involved.
+    pub evidence: Vec<Evidence>,
 }
 
 /// The budgets that bound the work of one client query (DESIGN.md
@@ -303,9 +313,9 @@ impl Failure {
             window: None,
             now,
             budget: None,
-            refused: Box::default(),
             upstream: None,
             answered: None,
+            evidence: Vec::new(),
         }
     }
 
@@ -321,6 +331,35 @@ impl Failure {
         self
     }
 
+    /// With a piece of evidence.
+    pub fn with(mut self, e: Evidence) -> Failure {
+        self.evidence.push(e);
+        self
+    }
+
+    /// With `source` as where the DS set of DS evidence came from, where
+    /// the evidence does not say yet.
+    pub fn ds_source(mut self, source: &DsSource) -> Failure {
+        for e in &mut self.evidence {
+            if let Evidence::DsKeys { source: s @ None, .. } | Evidence::DsUnsigned { source: s @ None, .. } = e {
+                *s = Some(source.clone());
+            }
+        }
+        self
+    }
+
+    /// Note a server asked and what it did (in the servers' evidence,
+    /// made when there is none yet).
+    pub(crate) fn add_server(&mut self, t: crate::evidence::ServerTry) {
+        for e in &mut self.evidence {
+            if let Evidence::Servers(list) = e {
+                crate::evidence::add_server(list, t);
+                return;
+            }
+        }
+        self.evidence.push(Evidence::Servers(vec![t]));
+    }
+
     /// With the signature window.
     pub fn window(mut self, inception: u32, expiration: u32) -> Failure {
         self.window = Some((inception, expiration));
@@ -332,65 +371,24 @@ impl Failure {
         (self.kind.ede_code(), self.text())
     }
 
-    fn text(&self) -> String {
+    /// The extra-text: what broke, as a sentence, then the evidence, then
+    /// what to do.
+    pub fn text(&self) -> String {
         let mut t = String::new();
-        match &self.rrset {
-            Some((owner, rtype)) => {
-                let name = owner.to_string();
-                let name = if owner.is_root() { "." } else { name.trim_end_matches('.') };
-                let _ = write!(t, "{name}/{rtype}");
+        self.head(&mut t);
+        for e in &self.evidence {
+            // Each clause once: the RRSIG is already in the head.
+            if matches!(e, Evidence::Rrsig(_)) && self.window.is_some() {
+                continue;
             }
-            None => {
-                let _ = write!(t, "zone {}", self.zone);
-            }
-        }
-        if let Some((tag, alg)) = self.key {
-            let _ = write!(t, " key {tag} alg {}", alg.0);
-        }
-        let now = self.now as u32;
-        match (self.kind, self.window) {
-            (FailureKind::SignatureExpired, Some((_, exp))) => {
-                let _ = write!(t, " RRSIG expired {} ({} ago)", iso(exp), ago(now.wrapping_sub(exp)));
-            }
-            (FailureKind::SignatureNotYetValid, Some((inc, _))) => {
-                let _ = write!(t, " RRSIG not valid before {} (in {})", iso(inc), ago(inc.wrapping_sub(now)));
-            }
-            // The root is re-signed long before its signatures expire: when
-            // they look expired (or not yet valid), the clock is the suspect.
-            (FailureKind::ClockAhead, Some((_, exp))) => {
-                let _ = write!(
-                    t,
-                    " RRSIG expired {}; the local clock ({}) is at least {} ahead",
-                    iso(exp),
-                    iso(now),
-                    ago(now.wrapping_sub(exp))
-                );
-            }
-            (FailureKind::ClockBehind, Some((inc, _))) => {
-                let _ = write!(
-                    t,
-                    " RRSIG not valid before {}; the local clock ({}) is at least {} behind",
-                    iso(inc),
-                    iso(now),
-                    ago(inc.wrapping_sub(now))
-                );
-            }
-            (FailureKind::ExpirationBeforeInception, Some((inc, exp))) => {
-                let _ = write!(t, " RRSIG expires {} before its inception {}", iso(exp), iso(inc));
-            }
-            _ => {
-                let _ = write!(t, ": {}", self.kind.id().replace('-', " "));
-            }
+            let _ = write!(t, "; {}", Written { evidence: e, zone: &self.zone });
         }
         if let Some(&(name, limit)) = self.budget.as_deref() {
             // `name` is a BudgetKind: its Display is the operator's word for it.
             let _ = write!(t, "; budget {name} (limit {limit}) exhausted");
         }
-        if !self.refused.is_empty() {
-            let list: Vec<String> = self.refused.iter().map(ToString::to_string).collect();
-            let _ = write!(t, "; never queried: {} (special-purpose or not allowed)", list.join(", "));
-        }
-        if let Some((server, rcode)) = self.answered.as_deref() {
+        let servers_listed = self.evidence.iter().any(|e| matches!(e, Evidence::Servers(_)));
+        if let Some((server, rcode)) = self.answered.as_deref().filter(|_| !servers_listed) {
             let _ = write!(t, "; {server} answered {rcode}");
         }
         if let Some(up) = &self.upstream {
@@ -400,13 +398,119 @@ impl Failure {
             );
             return t;
         }
-        let _ = write!(t, "; {}", self.kind.advice());
+        let advice = self.evidence.iter().find_map(ds_advice);
+        let _ = write!(t, "; {}", advice.as_deref().unwrap_or(self.kind.advice()));
         t
+    }
+
+    /// The first clause: the RRset (or zone) and what is wrong with it.
+    fn head(&self, t: &mut String) {
+        use FailureKind::*;
+        let subject = match &self.rrset {
+            Some((owner, rtype)) => format!("{owner}/{rtype}"),
+            None => self.zone.to_string(),
+        };
+        let zone = &self.zone;
+        let key = self.key.map(|(tag, alg)| format!("{tag}/{}", alg.0));
+        let key = key.as_deref().unwrap_or("?");
+        let sig = self.evidence.iter().find_map(|e| match e {
+            Evidence::Rrsig(s) => Some(s.to_string()),
+            _ => None,
+        });
+        let sig = sig.unwrap_or_else(|| format!("{key} by {zone}"));
+        let now = self.now as u32;
+        let _ = match (self.kind, self.window) {
+            (SignatureExpired, Some((_, exp))) => write!(
+                t,
+                "{subject}: RRSIG {sig} expired {} ({} ago); the clock here reads {}",
+                iso(exp),
+                ago(now.wrapping_sub(exp)),
+                iso(now)
+            ),
+            (SignatureNotYetValid, Some((inc, _))) => write!(
+                t,
+                "{subject}: RRSIG {sig} is not valid before {} (in {}); the clock here reads {}",
+                iso(inc),
+                ago(inc.wrapping_sub(now)),
+                iso(now)
+            ),
+            // The root is re-signed long before its signatures expire: when
+            // they look expired (or not yet valid), the clock is the suspect.
+            (ClockAhead, Some((_, exp))) => write!(
+                t,
+                "{subject}: RRSIG {sig} expired {}; the local clock ({}) is at least {} ahead",
+                iso(exp),
+                iso(now),
+                ago(now.wrapping_sub(exp))
+            ),
+            (ClockBehind, Some((inc, _))) => write!(
+                t,
+                "{subject}: RRSIG {sig} is not valid before {}; the local clock ({}) is at least {} behind",
+                iso(inc),
+                iso(now),
+                ago(inc.wrapping_sub(now))
+            ),
+            (ExpirationBeforeInception, Some((inc, exp))) => {
+                write!(t, "{subject}: RRSIG {sig} expires {} before its inception {}", iso(exp), iso(inc))
+            }
+            (SignatureInvalid, _) => write!(t, "{subject}: RRSIG {sig} does not verify with key {key}"),
+            (DsNoMatchingKey, _) => write!(t, "{zone}: no DNSKEY matches the DS"),
+            (DsUnsignedZone, _) => write!(t, "{zone}: the parent vouches for keys the zone does not serve"),
+            (DnskeyMissing, _) if self.key.is_some() => {
+                write!(t, "{subject}: signed by key {key}, which {zone}'s DNSKEY RRset does not hold")
+            }
+            (DnskeyMissing, _) => write!(t, "{subject}: {zone} serves no DNSKEY RRset"),
+            (DnskeyUnavailable, _) => {
+                write!(t, "{zone}: the parent has a DS but the zone's servers answer the DNSKEY query with an error")
+            }
+            (RrsigsMissing, _) if self.key.is_some() => {
+                write!(t, "{subject}: no RRSIG by key {key}, the key the DS vouches for")
+            }
+            (RrsigsMissing, _) => write!(t, "{subject}: no RRSIG by {zone}, which is signed"),
+            (NoZoneKeyBit, _) => write!(t, "{subject}: key {key} lacks the zone-key flag"),
+            (NsecMissing, _) => write!(t, "{subject}: the denial of existence is not proven"),
+            (Nsec3Gap, _) => write!(t, "{subject}: the NSEC3 records received do not cover the name"),
+            (Nsec3ParameterMismatch, _) => {
+                write!(t, "{subject}: NSEC3 records of one proof disagree on salt or iterations")
+            }
+            (NsecBitmapHasType, _) => write!(t, "{subject}: the denial's type bitmap lists the type it denies"),
+            (WildcardDname, _) => write!(t, "{subject}: a DNAME signed as a wildcard expansion"),
+            (KeySentinel, _) => write!(t, "{subject}: root key sentinel"),
+            (AlgorithmMissing, _) => {
+                write!(
+                    t,
+                    "{subject}: no valid RRSIG of algorithm {} (named by DS or anchor key {})",
+                    key_alg(self.key),
+                    key_tag_of(self.key)
+                )
+            }
+            (NotADelegation, _) => write!(t, "{subject}: the parent's signed denial shows no delegation here"),
+            (MalformedRecord, _) => write!(t, "{subject}: a record's data does not fit its type"),
+            (UnsupportedAlgorithm, _) => write!(t, "{zone}: signed only with unsupported algorithms (key {key})"),
+            (UnsupportedDigest, _) => write!(t, "{zone}: the DS uses only unsupported digest types (key {key})"),
+            (Nsec3IterationsAboveCap, _) => write!(t, "{zone}: NSEC3 iterations above the cap"),
+            (NoReachableAuthority, _) => write!(t, "{zone}: no server of the zone gave a usable answer"),
+            (AuthorityError, _) => write!(t, "{zone}: the zone's servers answered with errors"),
+            (ValidationBudget | ResolutionBudget, _) => write!(t, "{subject}: too much work"),
+            (Overloaded, _) => write!(t, "{subject}: not resolved"),
+            (NegativeTrustAnchor, _) => write!(t, "{subject}: not validated"),
+            (SignatureExpired | SignatureNotYetValid | ClockAhead | ClockBehind | ExpirationBeforeInception, None) => {
+                write!(t, "{subject}: RRSIG {sig} outside its validity window")
+            }
+        };
     }
 }
 
+fn key_alg(key: Option<(u16, Algorithm)>) -> String {
+    key.map_or_else(|| "?".to_owned(), |(_, a)| a.0.to_string())
+}
+
+fn key_tag_of(key: Option<(u16, Algorithm)>) -> String {
+    key.map_or_else(|| "?".to_owned(), |(t, _)| t.to_string())
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for a wire timestamp.
-fn iso(t: u32) -> String {
+pub(crate) fn iso(t: u32) -> String {
     Timestamp(t).iso8601()
 }
 
@@ -428,25 +532,39 @@ mod tests {
     fn extra_text_names_the_broken_link() {
         let now = candor_wire::parse_timestamp("20260416120000").unwrap() as u64;
         let exp = candor_wire::parse_timestamp("20260301120000").unwrap() as u32;
-        let f = Failure::new(FailureKind::SignatureExpired, "solvethenetwork.com.".parse().unwrap(), now)
-            .rrset(&"solvethenetwork.com.".parse().unwrap(), RType::A)
+        let zone: Name = "solvethenetwork.com.".parse().unwrap();
+        let f = Failure::new(FailureKind::SignatureExpired, zone.clone(), now)
+            .rrset(&zone, RType::A)
             .key(12345, Algorithm::ECDSAP256SHA256)
             .window(exp - 86_400 * 30, exp);
         assert_eq!(
             f.ede(),
             (
                 7,
-                "solvethenetwork.com/A key 12345 alg 13 RRSIG expired 2026-03-01T12:00:00Z (46 days ago); \
-                 re-sign the zone; the signer has stopped"
+                "solvethenetwork.com./A: RRSIG 12345/13 by solvethenetwork.com. expired 2026-03-01T12:00:00Z \
+                 (46 days ago); the clock here reads 2026-04-16T12:00:00Z; re-sign the zone; the signer has stopped"
                     .to_owned()
             )
         );
+        // With the RRSIG itself as evidence, its signer, labels and window are named.
+        let sig = candor_wire::Rrsig {
+            type_covered: RType::A,
+            algorithm: Algorithm::ECDSAP256SHA256,
+            labels: 2,
+            original_ttl: 300,
+            expiration: exp,
+            inception: exp - 86_400 * 30,
+            key_tag: 12345,
+            signer: zone.clone(),
+            signature: vec![],
+        };
+        let text = f.with(Evidence::Rrsig(crate::evidence::SigRef::from(&sig))).text();
+        assert!(text.contains("RRSIG 12345/13 by solvethenetwork.com. (labels 2, valid 2026-01-30T12:00:00Z to 2026-03-01T12:00:00Z) expired"), "{text}");
         let f = Failure::new(FailureKind::DsNoMatchingKey, "example.".parse().unwrap(), now).key(20326, Algorithm(8));
         assert_eq!(f.ede().0, 9);
-        assert!(
-            f.ede().1.starts_with("zone example. key 20326 alg 8: ds no matching key; publish a DS"),
-            "{}",
-            f.ede().1
+        assert_eq!(
+            f.text(),
+            "example.: no DNSKEY matches the DS; publish a DS for a current KSK at the registrar, or restore the key"
         );
     }
 

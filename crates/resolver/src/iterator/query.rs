@@ -10,6 +10,7 @@ use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::evidence::{Evidence, Outcome, ServerTry, add_server};
 use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::iterator::cuts::Cut;
 use crate::records::dname_rewrite;
@@ -202,6 +203,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         if let Some(a) = f.answered {
                             failure.answered = Some(a);
                         }
+                        for e in f.evidence {
+                            if let Evidence::Servers(list) = e {
+                                list.into_iter().for_each(|t| failure.add_server(t));
+                            }
+                        }
                     }
                 }
                 Err(f) => return Err(f),
@@ -232,9 +238,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut answered = None;
         let mut server_error = false;
         let mut weak = None;
+        let mut tried: Vec<ServerTry> = Vec::new();
         for server in &self.stats.order(servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
             let mut wire = &with_edns;
+            let mut outcome = Outcome::Broken;
             for _ in 0..3 {
                 work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
                 let sent = self.clock.monotonic();
@@ -242,6 +250,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Ok(b) => b,
                     Err(TransportError::Timeout(_)) => {
                         self.stats.timed_out(*server, self.cfg.timeout);
+                        outcome = Outcome::Timeouts(1);
                         break;
                     }
                     // A reply that did not echo the name's case (0x20):
@@ -254,6 +263,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         if server.is_ipv6() && kind == std::io::ErrorKind::NetworkUnreachable {
                             self.stats.v6_unreachable(self.clock.monotonic());
                         }
+                        outcome = Outcome::Unreachable;
                         break;
                     }
                     Err(_) => break,
@@ -281,6 +291,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
                 match classify(&msg, zone, qname) {
                     Some(Kind::Answer) if is_weak(&msg) => {
+                        outcome = Outcome::Weak;
                         if weak.is_none() {
                             weak = Some((*server, msg));
                         }
@@ -295,6 +306,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         return Ok(Reply::Referral(msg, child));
                     }
                     None => {
+                        outcome = if msg.header.rcode == Rcode::NOERROR {
+                            Outcome::Lame
+                        } else {
+                            Outcome::Rcode(msg.header.rcode)
+                        };
                         if msg.header.rcode != Rcode::NOERROR {
                             answered = Some(Box::new((*server, msg.header.rcode)));
                         }
@@ -306,6 +322,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                 }
             }
+            add_server(&mut tried, ServerTry { addr: *server, outcome });
         }
         if let Some((server, msg)) = weak {
             work.last_server = Some(server);
@@ -313,6 +330,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         let mut f = Failure::new(unanswered(server_error), zone.clone(), now);
         f.answered = answered;
+        if !tried.is_empty() {
+            f.evidence.push(Evidence::Servers(tried));
+        }
         Err(f)
     }
 

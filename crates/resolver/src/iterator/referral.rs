@@ -124,7 +124,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut next = Cut { zone: child.clone(), servers, trust: Trust::Insecure(None), pending };
         if next.servers.is_empty() {
             let mut f = Failure::new(FailureKind::NoReachableAuthority, child.clone(), now);
-            f.refused = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect::<Vec<_>>().into();
+            let refused: Vec<_> = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect();
+            if !refused.is_empty() {
+                f.evidence.push(crate::evidence::Evidence::NeverQueried(refused));
+            }
             return Err(f);
         }
         // A trust anchor configured for the child (an island of trust)

@@ -10,6 +10,7 @@ use candor_denial::Proof;
 use candor_wire::{Ds, Message, Name, RData, RType, Rcode, Record};
 
 use crate::clock::Clock;
+use crate::evidence::{DsRef, DsSource, Evidence};
 use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::{CUT_TTL, Cut};
 use crate::iterator::query::Reply;
@@ -261,7 +262,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 // Kept for a DS question the chain of a later answer leads to.
                 let records = rrset_with_sigs(section, &child.zone, RType::DS);
                 work.learned.push(Learned::Rrset(records));
-                self.zone_keys(child, &ds_of(ds_set), &[], work).await.unwrap_or_else(Trust::Bogus)
+                let source = DsSource::Parent(parent.zone.clone());
+                match self.zone_keys(child, &ds_of(ds_set), &[], work).await {
+                    Ok(Trust::Bogus(f)) | Err(f) => Trust::Bogus(f.ds_source(&source)),
+                    Ok(t) => t,
+                }
             }
         }
     }
@@ -333,7 +338,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             msg.answers.iter().filter(|r| r.owner == *zone && r.rtype() == RType::DNSKEY).cloned().collect();
         let sigs = rrsigs_for(&msg.answers, zone, RType::DNSKEY);
         let input = KeyInput { zone, ds, anchor_keys, dnskeys: &dnskeys, rrsigs: &sigs };
-        let trust = self.establish(&input, msg, now, work);
+        let trust = match self.establish(&input, msg, now, work) {
+            // A DS set not from a referral or DS answer is the anchor's.
+            Trust::Bogus(f) if self.cfg.anchors.get(zone).is_some() => Trust::Bogus(f.ds_source(&DsSource::Anchor)),
+            t => t,
+        };
         work.record(|| Link::Keys {
             zone: zone.clone(),
             ds: ds.to_vec(),
@@ -360,6 +369,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 let signed = msg.answers.iter().chain(&msg.authority).any(|r| r.rtype() == RType::RRSIG);
                 if !signed {
                     f.kind = FailureKind::DsUnsignedZone;
+                    f.evidence =
+                        vec![Evidence::DsUnsigned { source: None, ds: input.ds.iter().map(DsRef::from).collect() }];
                 }
                 Trust::Bogus(f)
             }

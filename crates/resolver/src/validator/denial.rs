@@ -4,7 +4,10 @@
 //! become [`crate::Failure`]s.
 
 use candor_denial::{BudgetHasher, DenialError, Limits, Proof};
-use candor_wire::{Name, RType, Record};
+use candor_wire::text::base32hex_encode;
+use candor_wire::{Name, RData, RType, Record};
+
+use crate::evidence::{Evidence, nsec_evidence, nsec3_evidence};
 
 use crate::clock::Clock;
 use crate::failure::{BudgetKind, Failure, FailureKind};
@@ -19,7 +22,14 @@ pub(crate) fn insecure_failure(i: &candor_denial::Insecure, zone: &Name, now: u6
         candor_denial::Insecure::IterationsAboveCap { .. } => FailureKind::Nsec3IterationsAboveCap,
         _ => FailureKind::UnsupportedAlgorithm,
     };
-    Failure::new(kind, zone.clone(), now)
+    let why = match i {
+        candor_denial::Insecure::IterationsAboveCap { iterations, cap } => {
+            format!("its NSEC3 records use {iterations} iterations, above this resolver's cap of {cap}")
+        }
+        candor_denial::Insecure::UnsupportedHashAlgorithm(a) => format!("its NSEC3 records use hash algorithm {a}"),
+        _ => "its NSEC3 records cannot be used".to_owned(),
+    };
+    Failure::new(kind, zone.clone(), now).with(Evidence::Denial(why))
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -74,7 +84,36 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 DenialError::NotADelegation { .. } => FailureKind::NotADelegation,
                 _ => FailureKind::NsecMissing,
             };
-            Failure::new(kind, keys.zone.clone(), now)
+            let mut f = Failure::new(kind, keys.zone.clone(), now);
+            let records = denial_evidence(&e, records, self.cfg.denial.max_iterations);
+            // The proof's own words, unless the hash and ranges say it.
+            if !matches!(records, Some(Evidence::Nsec3 { hashed: Some(_), .. })) {
+                f.evidence.push(Evidence::Denial(e.to_string()));
+            }
+            f.evidence.extend(records);
+            f
         })
     }
+}
+
+/// The records a failed proof had to work with: the NSEC3 ranges and
+/// parameters (with the hash of the name the proof needed, where the
+/// error names one), or the NSEC ranges.
+fn denial_evidence(e: &DenialError, records: &[Record], max_iterations: u16) -> Option<Evidence> {
+    let hashed = match e {
+        DenialError::NextCloserNotCovered { next_closer, hash } => {
+            Some((next_closer.clone(), hash.to_ascii_uppercase()))
+        }
+        // The hash of the name under the first record's parameters (one
+        // hash, within the iteration cap).
+        DenialError::NoClosestEncloser { name } => records.iter().find_map(|r| match &r.data {
+            RData::Nsec3(n) if n.iterations <= max_iterations => Some((
+                name.clone(),
+                base32hex_encode(&candor_crypto::nsec3_hash(name, &n.salt, n.iterations)).to_ascii_uppercase(),
+            )),
+            _ => None,
+        }),
+        _ => None,
+    };
+    nsec3_evidence(records, hashed).or_else(|| nsec_evidence(records))
 }

@@ -8,6 +8,7 @@ use candor_crypto::{
 };
 use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record, Rrsig};
 
+use crate::evidence::{Evidence, KeyRef, SigRef, ds_mismatches};
 use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::security::Security;
 
@@ -200,14 +201,16 @@ impl Validator {
             .filter(|k| anchor_keys.contains(k) || usable.iter().any(|d| ds_matches(d, zone, k) == Ok(true)))
             .collect();
         let Some(first_vouched) = vouched.first() else {
-            let mut f = fail(FailureKind::DsNoMatchingKey).rrset(zone, RType::DNSKEY);
-            f.key = usable.first().map(|d| (d.key_tag, d.algorithm));
+            let f = fail(FailureKind::DsNoMatchingKey).rrset(zone, RType::DNSKEY).with(ds_mismatches(&usable, &keys));
             return Trust::Bogus(f);
         };
         if vouched.iter().all(|k| !k.is_zone_key()) {
             let k = first_vouched;
             return Trust::Bogus(
-                fail(FailureKind::NoZoneKeyBit).rrset(zone, RType::DNSKEY).key(key_tag(k), k.algorithm),
+                fail(FailureKind::NoZoneKeyBit)
+                    .rrset(zone, RType::DNSKEY)
+                    .key(key_tag(k), k.algorithm)
+                    .with(key_refs(keys.iter().copied())),
             );
         }
         let mut first_error: Option<Failure> = None;
@@ -269,7 +272,8 @@ impl Validator {
             return Trust::Bogus(
                 fail(FailureKind::RrsigsMissing)
                     .rrset(zone, RType::DNSKEY)
-                    .key(key_tag(first_vouched), first_vouched.algorithm),
+                    .key(key_tag(first_vouched), first_vouched.algorithm)
+                    .with(key_refs(keys.iter().copied())),
             );
         }
         Trust::Bogus(first_error.unwrap_or_else(|| fail(FailureKind::SignatureInvalid)))
@@ -304,9 +308,14 @@ impl Validator {
                 SigOutcome::Failed(None) => {}
             }
         }
+        if let Some(f) = first_error.as_mut().filter(|f| f.kind == FailureKind::NoZoneKeyBit) {
+            f.evidence.push(key_refs(keys.dnskeys()));
+        }
         Err(first_error.unwrap_or_else(|| {
             let sig = ours.first();
-            let mut f = Failure::new(FailureKind::DnskeyMissing, zone.clone(), now).rrset(owner, rtype);
+            let mut f = Failure::new(FailureKind::DnskeyMissing, zone.clone(), now)
+                .rrset(owner, rtype)
+                .with(key_refs(keys.dnskeys()));
             f.key = sig.map(|s| (s.key_tag, s.algorithm));
             f
         }))
@@ -406,4 +415,10 @@ fn failure_of(e: &RrsigError, zone: &Name, owner: &Name, rtype: RType, sig: &Rrs
         .rrset(owner, rtype)
         .key(sig.key_tag, sig.algorithm)
         .window(sig.inception, sig.expiration)
+        .with(Evidence::Rrsig(SigRef::from(sig)))
+}
+
+/// The keys of a DNSKEY RRset as evidence.
+fn key_refs<'a>(keys: impl Iterator<Item = &'a Dnskey>) -> Evidence {
+    Evidence::Keys(keys.map(KeyRef::from).collect())
 }
