@@ -55,6 +55,9 @@ struct Case {
     verdict: String,
     kind: String,
     offset: i64,
+    /// What the extra-text must contain, derived by the lab from the
+    /// broken zone (the DS and key tags, the hash, the server, the time).
+    evidence: Vec<String>,
 }
 
 fn cases(dir: &Path) -> Vec<Case> {
@@ -70,6 +73,10 @@ fn cases(dir: &Path) -> Vec<Case> {
                 verdict: f[3].to_owned(),
                 kind: f[5].to_owned(),
                 offset: f[7].parse().unwrap(),
+                evidence: f
+                    .get(8)
+                    .filter(|e| !e.is_empty())
+                    .map_or_else(Vec::new, |e| e.split(" | ").map(str::to_owned).collect()),
             }
         })
         .collect()
@@ -108,6 +115,8 @@ fn trace_names_the_kind_and_verdict_of_every_lab_case() {
     let _lab = serve_lab(&dir, port);
     let all = cases(&dir);
     assert!(all.len() > 80, "the catalogue has {} cases", all.len());
+    let with_evidence = all.iter().filter(|c| !c.evidence.is_empty()).count();
+    assert!(with_evidence > 60, "only {with_evidence} cases carry evidence");
     let wrong = Mutex::new(Vec::new());
     let next = Mutex::new(all.iter());
     // Several at once: the unreachable-server cases wait out timeouts.
@@ -125,10 +134,12 @@ fn trace_names_the_kind_and_verdict_of_every_lab_case() {
                     };
                     let verdict_line = out.lines().find(|l| l.starts_with(";; verdict:")).unwrap_or("");
                     let kind_ok = verdict_line.contains(&format!("({})", c.kind));
-                    if code != Some(expected_exit) || !kind_ok {
+                    let evidence = out.lines().find(|l| l.starts_with(";; evidence:")).unwrap_or("");
+                    let missing: Vec<&String> = c.evidence.iter().filter(|e| !evidence.contains(e.as_str())).collect();
+                    if code != Some(expected_exit) || !kind_ok || !missing.is_empty() {
                         wrong.lock().unwrap().push(format!(
-                            "{}: expected {} ({}), exit {expected_exit}; got exit {code:?}\n{out}",
-                            c.name, c.verdict, c.kind
+                            "{}: expected {} ({}), exit {expected_exit}, evidence {:?}; got exit {code:?}, lacking {missing:?}\n{out}",
+                            c.name, c.verdict, c.kind, c.evidence
                         ));
                     }
                 }
@@ -205,6 +216,20 @@ fn trace_names_the_kind_and_verdict_of_every_lab_case() {
             assert_eq!(out.status.code(), Some(exit), "{case} via --server: {text}");
             assert!(text.contains(&format!(";; verdict: {verdict}")), "{case} via --server: {text}");
         }
+        // A lame zone behind the resolver: its own EDE and the lame
+        // server, attributed to it, never a failure of the root.
+        let c = case_named(&all, "not-auth");
+        let out = candor()
+            .args(["trace", &c.qname, &c.qtype, "--server", &listen.to_string()])
+            .args(["--outbound-allow", "127.0.0.0/8", "--now", &LAB_NOW.to_string(), "--trust-anchor"])
+            .arg(dir.join("root.key"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("in zone ."), "not-auth via --server: {text}");
+        assert!(text.contains(&format!(";; diagnosis: no-reachable-authority at the resolver {listen}")), "{text}");
+        let lame = c.evidence.first().map(String::as_str).unwrap_or("?");
+        assert!(text.lines().any(|l| l.starts_with(";; ede: 22: via ") && l.contains(lame)), "{lame}: {text}");
     }
     let mut skewed = Command::new(env!("CARGO_BIN_EXE_candor"));
     skewed.args(["trace", "valid.test.", "--clock", "--authority-port", &port.to_string()]);

@@ -34,6 +34,9 @@ struct Row {
     ede: Option<(u16, String)>,
     expected: String,
     ok: bool,
+    /// Evidence the catalogue derives from the broken zone that the
+    /// extra-texts lack.
+    missing: Vec<String>,
 }
 
 /// Does a stub's view match the catalogue's expectation?
@@ -142,22 +145,41 @@ async fn demo(args: &DemoArgs) -> u8 {
         let expected = format!("{}/{}", case.verdict.as_str(), case.ede.map_or("-".to_owned(), |e| e.to_string()));
         let row = match stub_query(*server, qname, case.qtype).await {
             Some(m) => {
-                let ede = m.edns.as_ref().and_then(|e| {
-                    e.options.iter().find_map(|o| match o {
-                        EdnsOption::Ede(x) => Some((x.code, x.text.clone())),
-                        _ => None,
+                let edes: Vec<(u16, String)> = m
+                    .edns
+                    .as_ref()
+                    .map(|e| {
+                        e.options
+                            .iter()
+                            .filter_map(|o| match o {
+                                EdnsOption::Ede(x) => Some((x.code, x.text.clone())),
+                                _ => None,
+                            })
+                            .collect()
                     })
-                });
+                    .unwrap_or_default();
+                let texts: String = edes.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" | ");
+                let missing: Vec<String> =
+                    lab.evidence(case, qname).into_iter().filter(|e| !texts.contains(e.as_str())).collect();
                 Row {
                     case: case.name.clone(),
                     rcode: m.header.rcode,
                     ad: m.header.flags.ad,
-                    ede,
+                    ede: edes.first().map(|(c, _)| (*c, texts.clone())),
                     expected,
-                    ok: judge(&m, case.verdict, case.ede),
+                    ok: judge(&m, case.verdict, case.ede) && missing.is_empty(),
+                    missing,
                 }
             }
-            None => Row { case: case.name.clone(), rcode: Rcode::SERVFAIL, ad: false, ede: None, expected, ok: false },
+            None => Row {
+                case: case.name.clone(),
+                rcode: Rcode::SERVFAIL,
+                ad: false,
+                ede: None,
+                expected,
+                ok: false,
+                missing: Vec::new(),
+            },
         };
         rows.push(row);
     }
@@ -174,6 +196,9 @@ async fn demo(args: &DemoArgs) -> u8 {
             if r.ok { "OK" } else { "WRONG" },
             text
         );
+        if !r.missing.is_empty() {
+            println!("{:<32} the extra-text lacks: {}", "", r.missing.join(" | "));
+        }
     }
     let wrong = rows.iter().filter(|r| !r.ok).count();
     println!("demo: {} passed, {} failed", rows.len() - wrong, wrong);

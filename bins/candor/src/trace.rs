@@ -357,9 +357,9 @@ fn text(rep: &Report<'_>) -> String {
     if let Some(f) = &v.failure {
         let (code, extra) = f.ede();
         let _ = writeln!(o, ";; diagnosis: {} in zone {} (EDE {code})", f.kind.id(), f.zone);
-        let advice = format!("; {}", f.kind.advice());
-        let _ = writeln!(o, ";; evidence: {}", extra.strip_suffix(&advice).unwrap_or(&extra));
-        let _ = writeln!(o, ";; fix: {}", f.kind.advice());
+        let _ = extra;
+        let _ = writeln!(o, ";; evidence: {}", f.account());
+        let _ = writeln!(o, ";; fix: {}", f.advice());
     }
     if let Some((_, c)) = clock {
         let _ = writeln!(o, ";; clock: {c}");
@@ -419,14 +419,14 @@ fn json(rep: &Report<'_>) -> String {
         r.answers.iter().filter(|rr| rr.rtype() != RType::RRSIG).map(|rr| js(&rr.to_string())).collect();
     let _ = write!(o, ",\"answers\":[{}]", answers.join(","));
     if let Some(f) = &v.failure {
-        let (code, extra) = f.ede();
+        let code = f.kind.ede_code();
         let _ = write!(
             o,
             ",\"diagnosis\":{{\"kind\":{},\"zone\":{},\"ede\":{code},\"evidence\":{},\"fix\":{}}}",
             js(f.kind.id()),
             js(&f.zone.to_string()),
-            js(&extra),
-            js(f.kind.advice())
+            js(&f.account()),
+            js(&f.advice())
         );
     }
     if let Some((ok, c)) = clock {

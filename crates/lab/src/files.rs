@@ -59,11 +59,11 @@ pub fn write_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
     conf.push_str("};\n");
     write(dir, "root.key", &key)?;
     write(dir, "root.anchors.conf", &conf)?;
-    let mut tsv = String::from("case\tqname\tqtype\tverdict\tede\tkind\tdescription\tclock_offset\n");
+    let mut tsv = String::from("case\tqname\tqtype\tverdict\tede\tkind\tdescription\tclock_offset\tevidence\n");
     for (c, qname) in &lab.cases {
         let _ = writeln!(
             tsv,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             c.name,
             qname,
             c.qtype,
@@ -71,7 +71,9 @@ pub fn write_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
             c.ede.map_or_else(|| "-".to_owned(), |e| e.to_string()),
             c.kind,
             c.description,
-            c.clock_offset
+            c.clock_offset,
+            // What the case's extra-text must contain, " | " between items.
+            lab.evidence(c, qname).join(" | ")
         );
     }
     write(dir, "cases.tsv", &tsv)

@@ -24,6 +24,7 @@
 mod authority;
 mod build;
 mod catalog;
+mod evidence;
 mod files;
 mod server;
 mod signer;

@@ -9,7 +9,12 @@ use std::net::SocketAddr;
 
 use candor_crypto::key_tag;
 use candor_wire::text::base32hex_encode;
-use candor_wire::{Algorithm, Dnskey, Ds, Name, Rcode, Rrsig};
+use candor_wire::{Algorithm, Dnskey, Ds, Name, Rcode, Rrsig, Timestamp};
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a wire timestamp.
+pub(crate) fn iso(t: u32) -> String {
+    Timestamp(t).iso8601()
+}
 
 /// At most this many items of one list are written out; the rest are
 /// counted ("and 3 more").
@@ -174,8 +179,8 @@ impl fmt::Display for SigRef {
             self.algorithm.0,
             self.signer,
             self.labels,
-            crate::failure::iso(self.inception),
-            crate::failure::iso(self.expiration)
+            iso(self.inception),
+            iso(self.expiration)
         )
     }
 }
@@ -202,7 +207,7 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Timeouts(1) => f.write_str("timed out"),
-            Outcome::Timeouts(n) => write!(f, "timed out ×{n}"),
+            Outcome::Timeouts(n) => write!(f, "timed out {n} times"),
             Outcome::Unreachable => f.write_str("unreachable"),
             Outcome::Rcode(r) => write!(f, "{r}"),
             Outcome::Lame => f.write_str("lame (no authoritative answer, no referral down)"),
@@ -263,6 +268,25 @@ pub enum Evidence {
     /// Servers asked and their outcomes, in the order asked (the text
     /// names the first few and counts the rest).
     Servers(Vec<ServerTry>),
+    /// The verdict comes from the cache: how old it is and when the
+    /// question will be resolved again, in seconds. Said in its own EDE
+    /// (13, Cached Error), not in the failure's text.
+    Cached {
+        /// Seconds since the verdict was reached.
+        age: u32,
+        /// Seconds until it is resolved afresh.
+        retry: u32,
+    },
+    /// An upstream resolver's own EDEs, with its answer's rcode (the
+    /// texts made safe: printable, capped; they are the upstream's words).
+    Upstream {
+        /// The upstream.
+        server: SocketAddr,
+        /// Its rcode.
+        rcode: Rcode,
+        /// Its EDE codes and texts.
+        edes: Vec<(u16, String)>,
+    },
     /// Server addresses the outbound policy refused to query
     /// (special-purpose or not allowed).
     NeverQueried(Vec<std::net::IpAddr>),
@@ -287,6 +311,25 @@ pub(crate) fn add_server(list: &mut Vec<ServerTry>, t: ServerTry) {
         }
         None => list.push(t),
     }
+}
+
+/// Longest upstream extra-text kept, in octets.
+pub(crate) const UPSTREAM_TEXT_MAX: usize = 256;
+
+/// An upstream's extra-text made safe to repeat: control and other
+/// non-printable characters replaced, cut to [`UPSTREAM_TEXT_MAX`] octets
+/// (an attacker may write it).
+pub(crate) fn safe_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(UPSTREAM_TEXT_MAX));
+    for c in text.chars() {
+        let c = if c.is_control() || c == '\u{FFFD}' || (c as u32) >= 0xE000 && (c as u32) < 0xF900 { '?' } else { c };
+        if out.len() + c.len_utf8() > UPSTREAM_TEXT_MAX {
+            out.push_str("...");
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The NSEC3 evidence of a section: its ranges and parameters; `hashed`
@@ -414,7 +457,7 @@ impl fmt::Display for Written<'_> {
                     return f.write_str("no NSEC3 received");
                 }
                 f.write_str("NSEC3 received ")?;
-                list(f, ranges.iter().map(|(a, b)| format!("{a}→{b}")))?;
+                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")))?;
                 if !params.is_empty() {
                     f.write_str(if params.len() > 1 { " with differing parameters " } else { " with " })?;
                     list(f, params.iter().map(|(i, s)| format!("iterations {i} salt {s}")))?;
@@ -423,18 +466,28 @@ impl fmt::Display for Written<'_> {
             }
             Evidence::Nsec(ranges) => {
                 f.write_str("NSEC received ")?;
-                list(f, ranges.iter().map(|(a, b)| format!("{a}→{b}")))
+                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")))
             }
             Evidence::Servers(tried) => {
                 f.write_str("servers asked: ")?;
                 list(f, tried.iter().map(|t| format!("{} {}", t.addr, t.outcome)))
+            }
+            Evidence::Cached { age, retry } => {
+                write!(f, "a cached verdict, {age} s old; resolved afresh in {retry} s")
+            }
+            Evidence::Upstream { server, rcode, edes } => {
+                write!(f, "the upstream resolver {server} answered {rcode}")?;
+                for (code, text) in edes.iter().take(LIST_CAP) {
+                    write!(f, ", EDE {code}: {text}")?;
+                }
+                Ok(())
             }
             Evidence::NeverQueried(addrs) => {
                 f.write_str("never queried: ")?;
                 list(f, addrs.iter())?;
                 f.write_str(" (special-purpose or not allowed)")
             }
-            Evidence::Via { from, to } => write!(f, "reached through {from} → {to}"),
+            Evidence::Via { from, to } => write!(f, "reached through the CNAME {from} -> {to}"),
         }
     }
 }
@@ -479,6 +532,14 @@ mod tests {
 
     fn key(flags: u16, byte: u8) -> Dnskey {
         Dnskey { flags, protocol: 3, algorithm: Algorithm::ECDSAP256SHA256, public_key: vec![byte; 64] }
+    }
+
+    #[test]
+    fn an_upstreams_text_is_made_printable_and_capped() {
+        assert_eq!(safe_text("lame\u{7}\nzone\u{1b}[31m"), "lame??zone?[31m");
+        let long = safe_text(&"é".repeat(500));
+        assert!(long.len() <= UPSTREAM_TEXT_MAX + 3 && long.ends_with("..."), "{}", long.len());
+        assert_eq!(safe_text("fine text"), "fine text");
     }
 
     #[test]

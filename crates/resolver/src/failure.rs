@@ -3,9 +3,12 @@
 
 use std::fmt::Write as _;
 
-use candor_wire::{Algorithm, Name, RType, Timestamp};
+use candor_wire::{Algorithm, Name, RType};
 
-use crate::evidence::{DsSource, Evidence, Written, ds_advice};
+use crate::evidence::{DsSource, Evidence, Outcome, Written, ds_advice, iso};
+
+/// RFC 8914 info-code 13, Cached Error.
+pub(crate) const EDE_CACHED_ERROR: u16 = 13;
 
 /// The classes of failure the resolver tells apart (../shared/DESIGN.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -374,11 +377,73 @@ impl Failure {
     /// The extra-text: what broke, as a sentence, then the evidence, then
     /// what to do.
     pub fn text(&self) -> String {
+        let mut t = self.account();
+        if self.upstream.is_none() {
+            let _ = write!(t, "; {}", self.advice());
+        }
+        t
+    }
+
+    /// Every EDE the failure gives a client (RFC 8914 allows several),
+    /// most important first: its own code and text; for a bogus verdict
+    /// with a specific DNSSEC code, the general 6 (DNSSEC Bogus) beside
+    /// it; one per server that failed when several were asked, or when
+    /// the failure is not itself about reaching the zone; 13 (Cached
+    /// Error) with the verdict's age when it came from the cache.
+    /// `bogus` says whether the verdict is bogus (not a plain SERVFAIL
+    /// or an insecure answer's note).
+    pub fn edes(&self, bogus: bool) -> Vec<(u16, String)> {
+        let (code, text) = self.ede();
+        let mut v = vec![(code, text)];
+        if bogus && code != 6 && matches!(code, 7..=12 | 25) {
+            v.push((6, format!("DNSSEC validation failed in {}: see EDE {code}", self.zone)));
+        }
+        for e in &self.evidence {
+            match e {
+                Evidence::Servers(tried) if tried.len() > 1 || !self.kind.is_unanswered() => {
+                    for t in tried.iter().take(crate::evidence::LIST_CAP) {
+                        let code = match t.outcome {
+                            Outcome::Rcode(r) if r != candor_wire::Rcode::REFUSED => 23,
+                            Outcome::Broken => 23,
+                            _ => 22,
+                        };
+                        v.push((code, format!("{} (server of {}): {}", t.addr, self.zone, t.outcome)));
+                    }
+                }
+                Evidence::Cached { .. } => {
+                    v.push((EDE_CACHED_ERROR, Written { evidence: e, zone: &self.zone }.to_string()))
+                }
+                _ => {}
+            }
+        }
+        v
+    }
+
+    /// What to do about it: the kind's advice, or one the evidence makes
+    /// precise (the key to publish a DS for).
+    pub fn advice(&self) -> String {
+        if self.kind.is_unanswered() && self.evidence.iter().any(|e| matches!(e, Evidence::Upstream { .. })) {
+            return "the upstream resolver failed for reasons of its own (its EDE says which); ask its operator, or resolve directly".to_owned();
+        }
+        self.evidence.iter().find_map(ds_advice).unwrap_or_else(|| self.kind.advice().to_owned())
+    }
+
+    /// The upstream resolver whose own failure this is, if any.
+    pub fn upstream_failure(&self) -> Option<std::net::SocketAddr> {
+        self.evidence.iter().find_map(|e| match e {
+            Evidence::Upstream { server, .. } => Some(*server),
+            _ => None,
+        })
+    }
+
+    /// What broke and the evidence, without the advice.
+    pub fn account(&self) -> String {
         let mut t = String::new();
         self.head(&mut t);
         for e in &self.evidence {
-            // Each clause once: the RRSIG is already in the head.
-            if matches!(e, Evidence::Rrsig(_)) && self.window.is_some() {
+            // Each clause once: the RRSIG is already in the head; the
+            // cache's age has its own EDE.
+            if matches!(e, Evidence::Rrsig(_)) && self.window.is_some() || matches!(e, Evidence::Cached { .. }) {
                 continue;
             }
             let _ = write!(t, "; {}", Written { evidence: e, zone: &self.zone });
@@ -396,10 +461,7 @@ impl Failure {
                 t,
                 "; the upstream resolver {up} is not DNSSEC-aware (it strips RRSIGs); forward to one that is, or resolve directly"
             );
-            return t;
         }
-        let advice = self.evidence.iter().find_map(ds_advice);
-        let _ = write!(t, "; {}", advice.as_deref().unwrap_or(self.kind.advice()));
         t
     }
 
@@ -489,6 +551,11 @@ impl Failure {
             (UnsupportedAlgorithm, _) => write!(t, "{zone}: signed only with unsupported algorithms (key {key})"),
             (UnsupportedDigest, _) => write!(t, "{zone}: the DS uses only unsupported digest types (key {key})"),
             (Nsec3IterationsAboveCap, _) => write!(t, "{zone}: NSEC3 iterations above the cap"),
+            (NoReachableAuthority | AuthorityError, _)
+                if self.evidence.iter().any(|e| matches!(e, Evidence::Upstream { .. })) =>
+            {
+                write!(t, "{subject}: the upstream resolvers for {zone} gave no answer")
+            }
             (NoReachableAuthority, _) => write!(t, "{zone}: no server of the zone gave a usable answer"),
             (AuthorityError, _) => write!(t, "{zone}: the zone's servers answered with errors"),
             (ValidationBudget | ResolutionBudget, _) => write!(t, "{subject}: too much work"),
@@ -507,11 +574,6 @@ fn key_alg(key: Option<(u16, Algorithm)>) -> String {
 
 fn key_tag_of(key: Option<(u16, Algorithm)>) -> String {
     key.map_or_else(|| "?".to_owned(), |(t, _)| t.to_string())
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for a wire timestamp.
-pub(crate) fn iso(t: u32) -> String {
-    Timestamp(t).iso8601()
 }
 
 /// A duration in the largest whole unit.

@@ -39,15 +39,20 @@ pub fn shape(q: &Message, r: &Resolution) -> Message {
         Security::Bogus(f) if cd => {
             // RFC 6840 §5.9: CD=1 gets the data, without AD.
             with_data(&mut m);
-            let (code, text) = f.ede();
-            add_ede(&mut m, code, text);
+            for (code, text) in f.edes(true) {
+                add_ede(&mut m, code, text);
+            }
         }
         Security::Bogus(f) | Security::Servfail(f) => {
             m.header.rcode = Rcode::SERVFAIL;
-            let (code, text) = f.ede();
-            add_ede(&mut m, code, text.clone());
-            if r.from_cache {
-                add_ede(&mut m, EDE_CACHED_ERROR, format!("cached failure: {text}"));
+            let edes = f.edes(matches!(r.security, Security::Bogus(_)));
+            let cached = edes.iter().any(|(c, _)| *c == EDE_CACHED_ERROR);
+            for (code, text) in edes {
+                add_ede(&mut m, code, text);
+            }
+            // A cached failure from a cache that did not say its age.
+            if r.from_cache && !cached {
+                add_ede(&mut m, EDE_CACHED_ERROR, "a cached verdict".to_owned());
             }
         }
     }

@@ -4,16 +4,23 @@
 
 use std::collections::HashSet;
 
-use candor_wire::{Edns, Message, Name, RData, RType, Record};
+use candor_wire::{Edns, EdnsOption, Message, Name, RData, RType, Record};
 
 use crate::reply::MAX_UDP;
 
+/// Extra-texts are cut to this many octets before any RRset is left out:
+/// the data matters more than the words, but the words should survive.
+pub(crate) const TEXT_FLOOR: usize = 96;
+
 /// Serialise for UDP within the client's size (512 without EDNS, at least
-/// 512, at most [`MAX_UDP`]). Too large: whole RRsets (each with its
-/// RRSIGs) are left out from the end, additional data first; TC is set
-/// only when the answer or authority section lost one (RFC 2181 §9: not
-/// for additional data that did not fit); EDNS options (an EDE's long
-/// extra-text) go last.
+/// 512, at most [`MAX_UDP`]). Too large: the EDE extra-texts are first cut
+/// down to [`TEXT_FLOOR`] octets each (longest first); then whole RRsets
+/// (each with its RRSIGs) are left out from the end, additional data
+/// first; TC is set only when the answer or authority section lost one
+/// (RFC 2181 §9: not for additional data that did not fit); when only the
+/// header, question and OPT are left and still do not fit, the texts are
+/// cut further, then the last EDE options dropped: texts are trimmed
+/// before codes are dropped.
 ///
 /// How many RRsets to leave out is found by bisection over the order they
 /// go in: O(log n) encodings of the message, not one per RRset.
@@ -23,6 +30,13 @@ pub fn to_udp(q_edns: Option<&Edns>, m: Message) -> Option<Vec<u8>> {
     let wire = m.to_wire().ok()?;
     if wire.len() <= limit {
         return Some(wire); // the usual case
+    }
+    let mut m = m;
+    if trim_texts(&mut m, wire.len() - limit, TEXT_FLOOR) {
+        let wire = m.to_wire().ok()?;
+        if wire.len() <= limit {
+            return Some(wire);
+        }
     }
     // The RRsets in the order they are left out: each section's from its
     // end (by last record), additional first, then authority, then answer.
@@ -47,20 +61,71 @@ pub fn to_udp(q_edns: Option<&Edns>, m: Message) -> Option<Vec<u8>> {
     // The fewest RRsets to leave out (the full message does not fit).
     let (mut lo, mut hi) = (1, steps.len());
     if !fits(hi) {
-        // Only the header, question and OPT are left: a long extra-text
-        // goes too, and what remains always fits 512.
+        // Only the header, question and OPT are left: the texts are cut
+        // to nothing if need be, then EDE options go from the last (the
+        // least important); what remains always fits 512.
         let mut t = without(hi);
         t.header.flags.tc = true;
-        if let Some(e) = t.edns.as_mut() {
-            e.options.clear();
+        loop {
+            let wire = t.to_wire().ok()?;
+            if wire.len() <= limit {
+                return Some(wire);
+            }
+            if !trim_texts(&mut t, wire.len() - limit, 0) {
+                match t.edns.as_mut() {
+                    Some(e) if !e.options.is_empty() => {
+                        e.options.pop();
+                    }
+                    _ => return Some(wire),
+                }
+            }
         }
-        return t.to_wire().ok();
     }
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         if fits(mid) { hi = mid } else { lo = mid + 1 }
     }
     without(lo).to_wire().ok()
+}
+
+/// Cut the EDE extra-texts of `m` by `excess` octets in all, the longest
+/// first, none below `floor` octets (at a character boundary, marked with
+/// "..."); false when no text could be cut.
+pub(crate) fn trim_texts(m: &mut Message, excess: usize, floor: usize) -> bool {
+    let Some(edns) = m.edns.as_mut() else { return false };
+    let mut left = excess;
+    let mut cut_any = false;
+    while left > 0 {
+        let longest = edns
+            .options
+            .iter_mut()
+            .filter_map(|o| match o {
+                EdnsOption::Ede(e) if e.text.len() > floor => Some(&mut e.text),
+                _ => None,
+            })
+            .max_by_key(|t| t.len());
+        let Some(text) = longest else { break };
+        let before = text.len();
+        // Room for the "..." mark when something is kept.
+        let mut keep = before.saturating_sub(left + 3).max(floor);
+        if keep < 4 {
+            keep = 0;
+        }
+        while keep > 0 && !text.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        text.truncate(keep);
+        if keep > 0 {
+            text.push_str("...");
+        }
+        let cut = before.saturating_sub(text.len());
+        if cut == 0 {
+            break;
+        }
+        cut_any = true;
+        left = left.saturating_sub(cut);
+    }
+    cut_any
 }
 
 /// An RRset's key: owner and type (an RRSIG's, the type it covers).
@@ -92,6 +157,8 @@ mod tests {
     /// encoding the message again after each (quadratic; the reference).
     fn one_by_one(q_edns: Option<&Edns>, mut m: Message) -> Option<Vec<u8>> {
         let limit = q_edns.map_or(512, |e| usize::from(e.udp_size.clamp(512, MAX_UDP)));
+        let excess = m.to_wire().ok()?.len().saturating_sub(limit);
+        trim_texts(&mut m, excess, TEXT_FLOOR);
         let drop_last = |section: &mut Vec<Record>| {
             let Some(last) = section.last().map(key) else { return false };
             section.retain(|r| key(r) != last);
@@ -105,9 +172,15 @@ mod tests {
             if !drop_last(&mut m.additional) {
                 m.header.flags.tc = true;
                 if !drop_last(&mut m.authority) && !drop_last(&mut m.answers) {
-                    match m.edns.as_mut() {
-                        Some(e) if !e.options.is_empty() => e.options.clear(),
-                        _ => return m.to_wire().ok(),
+                    // Texts to nothing, one cut at a time, then the last code.
+                    let excess = m.to_wire().ok()?.len().saturating_sub(limit);
+                    if !trim_texts(&mut m, excess, 0) {
+                        match m.edns.as_mut() {
+                            Some(e) if !e.options.is_empty() => {
+                                e.options.pop();
+                            }
+                            _ => return m.to_wire().ok(),
+                        }
                     }
                 }
             }
@@ -150,10 +223,60 @@ mod tests {
         let r = Message::from_wire(&to_udp(None, m.clone()).unwrap()).unwrap();
         assert!(r.header.flags.tc);
         assert_eq!((r.answers.len(), r.authority.len(), r.additional.len()), (1, 0, 0));
-        // An extra-text too long for 512 octets beside the question goes too.
+        // An extra-text too long for 512 octets is cut to fit, not dropped
+        // (nothing else was left out: no TC).
         let mut m = reply_to(&query(RType::TXT, false), Rcode::SERVFAIL);
         add_ede(&mut m, 6, "x".repeat(600));
-        let r = Message::from_wire(&to_udp(Some(&edns(512)), m).unwrap()).unwrap();
-        assert!(r.header.flags.tc && r.edns.is_some_and(|e| e.options.is_empty()));
+        let wire = to_udp(Some(&edns(512)), m).unwrap();
+        let r = Message::from_wire(&wire).unwrap();
+        let edes = |r: &Message| -> Vec<(u16, String)> {
+            r.edns
+                .iter()
+                .flat_map(|e| &e.options)
+                .filter_map(|o| match o {
+                    EdnsOption::Ede(x) => Some((x.code, x.text.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let got = edes(&r);
+        assert!(wire.len() <= 512 && !r.header.flags.tc, "{} octets", wire.len());
+        assert!(got.len() == 1 && got[0].0 == 6 && got[0].1.ends_with("...") && got[0].1.len() > 300, "{got:?}");
+    }
+
+    #[test]
+    fn with_several_edes_texts_are_trimmed_before_codes_are_dropped() {
+        let edns = Edns { udp_size: 512, ..Edns::default() };
+        for (n, len) in [(4usize, 400usize), (12, 300), (40, 50)] {
+            let mut m = reply_to(&query(RType::A, true), Rcode::SERVFAIL);
+            for i in 0..n {
+                add_ede(&mut m, i as u16, format!("{i:02}{}", "é".repeat(len / 2)));
+            }
+            let wire = to_udp(Some(&edns), m).unwrap();
+            assert!(wire.len() <= 512, "{n}: {} octets", wire.len());
+            let r = Message::from_wire(&wire).unwrap();
+            let codes: Vec<u16> = r
+                .edns
+                .iter()
+                .flat_map(|e| &e.options)
+                .filter_map(|o| match o {
+                    EdnsOption::Ede(x) => Some(x.code),
+                    _ => None,
+                })
+                .collect();
+            // Each EDE costs 6 octets without text: 4 and 12 of them fit
+            // with their texts cut; of 40 (240 octets bare), every code too.
+            assert_eq!(codes, (0..n as u16).collect::<Vec<_>>(), "{n} EDEs of {len}");
+        }
+        // 100 bare codes (600 octets) cannot all fit: the last ones go, the
+        // first (the most important) stay.
+        let mut m = reply_to(&query(RType::A, true), Rcode::SERVFAIL);
+        for i in 0..100u16 {
+            add_ede(&mut m, i, "why".to_owned());
+        }
+        let wire = to_udp(Some(&edns), m).unwrap();
+        let r = Message::from_wire(&wire).unwrap();
+        let n = r.edns.map_or(0, |e| e.options.len());
+        assert!(wire.len() <= 512 && n > 60 && n < 100, "{n} kept in {} octets", wire.len());
     }
 }

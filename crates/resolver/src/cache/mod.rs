@@ -194,6 +194,11 @@ impl Cache {
                     rr.ttl = rr.ttl.saturating_sub(elapsed);
                 }
                 r.from_cache = true;
+                // A cached failure says how old it is and when it goes.
+                if let Security::Bogus(f) | Security::Servfail(f) = &mut r.security {
+                    let retry = (e.expires - now).as_secs() as u32;
+                    f.evidence.push(crate::evidence::Evidence::Cached { age: elapsed, retry });
+                }
                 Some((r, e.expires - now))
             }
             Some(_) => {

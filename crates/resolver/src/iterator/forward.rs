@@ -4,11 +4,12 @@
 //! parent).
 
 use candor_denial::Proof;
-use candor_wire::{Ds, Edns, Message, Name, Question, RData, RType, Rcode, Record};
+use candor_wire::{Ds, Edns, EdnsOption, Message, Name, Question, RData, RType, Rcode, Record};
 
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::config::Forward;
+use crate::evidence::{Evidence, LIST_CAP, Outcome, ServerTry, add_server, safe_text};
 use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::{CUT_TTL, Cut};
 use crate::iterator::query::{is_server_error, over_cap, scrubbed, unanswered};
@@ -95,8 +96,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
         let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
         let mut server_error = false;
+        let mut tried: Vec<ServerTry> = Vec::new();
+        let mut upstream_edes = Vec::new();
         for server in &fwd.servers {
             let mut proto = Protocol::Udp;
+            let mut outcome = Outcome::Broken;
             for _ in 0..2 {
                 work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
                 let bytes = match self.transport.query(*server, proto, &wire, self.cfg.timeout).await {
@@ -105,6 +109,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(TransportError::CaseMismatch(_)) if proto == Protocol::Udp => {
                         proto = Protocol::Tcp;
                         continue;
+                    }
+                    Err(TransportError::Timeout(_)) => {
+                        outcome = Outcome::Timeouts(1);
+                        break;
+                    }
+                    Err(TransportError::Unreachable { .. }) => {
+                        outcome = Outcome::Unreachable;
+                        break;
                     }
                     Err(_) => break,
                 };
@@ -124,10 +136,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     return Ok(msg);
                 }
                 server_error |= is_server_error(msg.header.rcode);
+                outcome = Outcome::Rcode(msg.header.rcode);
+                // Its own account of why, passed on as its words.
+                let edes: Vec<(u16, String)> = msg
+                    .edns
+                    .iter()
+                    .flat_map(|e| &e.options)
+                    .filter_map(|o| match o {
+                        EdnsOption::Ede(x) => Some((x.code, safe_text(&x.text))),
+                        _ => None,
+                    })
+                    .take(LIST_CAP)
+                    .collect();
+                upstream_edes.push(Evidence::Upstream { server: *server, rcode: msg.header.rcode, edes });
                 break;
             }
+            add_server(&mut tried, ServerTry { addr: *server, outcome });
         }
-        Err(Failure::new(unanswered(server_error), fwd.zone.clone(), now))
+        let mut f = Failure::new(unanswered(server_error), fwd.zone.clone(), now).rrset(qname, qtype);
+        f.evidence.extend(upstream_edes);
+        f.evidence.push(Evidence::Servers(tried));
+        Err(f)
     }
 
     /// [`Self::blame_upstream`] for a bogus trust.

@@ -125,6 +125,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Ok(p) if !p.is_insecure() => Security::Secure,
                     Ok(Proof::Insecure(i)) => Security::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
                     Ok(_) => Security::Insecure(None),
+                    // A proof record's own failure names that record.
+                    Err(f) if f.rrset.is_some() => Security::Bogus(f),
                     Err(f) => Security::Bogus(f.rrset(&owner, qtype)),
                 };
             }
@@ -150,6 +152,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Ok(Proof::Insecure(i)) => Security::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
             Ok(Proof::OptOut) => Security::Insecure(None),
             Ok(_) => Security::Secure,
+            // A proof record's own failure (its signature) names that record.
+            Err(f) if f.rrset.is_some() => Security::Bogus(f),
             Err(f) => Security::Bogus(f.rrset(qname, qtype)),
         }
     }
