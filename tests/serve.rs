@@ -202,6 +202,22 @@ fn serve_answers_stubs_as_the_design_says() {
             .unwrap();
         (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
     };
+    // `why`: the last failure of a question, untruncated, with each piece
+    // of evidence on its own line; also as JSON.
+    let (code, out) = control(&["why", "revoked-ksk.test.", "A"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("revoked-ksk.test. A: bogus (ds-no-matching-key) in zone revoked-ksk.test., "), "{out}");
+    assert!(out.contains("\nede 9: ") && out.contains("\nede 6: ") && out.contains("published revoked"), "{out}");
+    assert!(out.lines().filter(|l| l.starts_with("evidence: ")).count() >= 1 && out.contains("\nfix: "), "{out}");
+    let (code, out) = control(&["why", "revoked-ksk.test.", "A", "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with("{\"name\":\"revoked-ksk.test.\",\"type\":\"A\",")
+            && out.contains("\"kind\":\"ds-no-matching-key\""),
+        "{out}"
+    );
+    let (code, out) = control(&["why", "valid.test.", "A"]);
+    assert!(code == Some(1) && out.starts_with("error: no failure of valid.test. A is kept"), "{out}");
     let (code, out) = control(&["nta", "add", "rrsig-exp-a.test.", "600"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.ends_with("ok\n"), "{out}");

@@ -355,9 +355,20 @@ fn text(rep: &Report<'_>) -> String {
     }
     let _ = writeln!(o, ";; verdict: {} ({}), rcode {}", v.word, v.kind, r.rcode);
     if let Some(f) = &v.failure {
-        let (code, extra) = f.ede();
-        let _ = writeln!(o, ";; diagnosis: {} in zone {} (EDE {code})", f.kind.id(), f.zone);
-        let _ = extra;
+        let code = f.kind.ede_code();
+        match f.upstream_failure() {
+            // The resolver asked failed on its own: its words, not a
+            // failure made up for the zone forwarded (the root).
+            Some(server) => {
+                let _ = writeln!(o, ";; diagnosis: {} at the resolver {server} (EDE {code})", f.kind.id());
+            }
+            None => {
+                let _ = writeln!(o, ";; diagnosis: {} in zone {} (EDE {code})", f.kind.id(), f.zone);
+            }
+        }
+        for (code, text) in f.edes(matches!(r.security, Security::Bogus(_))) {
+            let _ = writeln!(o, ";; ede: {code}: {text}");
+        }
         let _ = writeln!(o, ";; evidence: {}", f.account());
         let _ = writeln!(o, ";; fix: {}", f.advice());
     }

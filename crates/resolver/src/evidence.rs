@@ -287,6 +287,10 @@ pub enum Evidence {
         /// Its EDE codes and texts.
         edes: Vec<(u16, String)>,
     },
+    /// Several unrelated zones' signatures failed their windows the same
+    /// way of late, and the root's window allows it: the local clock is
+    /// the likely cause.
+    ClockSuspect(crate::skew::Suspicion),
     /// Server addresses the outbound policy refused to query
     /// (special-purpose or not allowed).
     NeverQueried(Vec<std::net::IpAddr>),
@@ -481,6 +485,20 @@ impl fmt::Display for Written<'_> {
                     write!(f, ", EDE {code}: {text}")?;
                 }
                 Ok(())
+            }
+            Evidence::ClockSuspect(s) => {
+                let (how, way) = match s.direction {
+                    crate::skew::Direction::Ahead => ("expired", "ahead"),
+                    crate::skew::Direction::Behind => ("not yet valid", "behind"),
+                };
+                write!(
+                    f,
+                    "signatures of {} unrelated zones looked {how} within {} minutes and the root's own window allows it: \
+                     the local clock is likely at least {} {way}; check this host's time (NTP) before the zones",
+                    s.zones,
+                    crate::skew::WINDOW_SECS / 60,
+                    crate::failure::ago(s.by.min(u64::from(u32::MAX)) as u32)
+                )
             }
             Evidence::NeverQueried(addrs) => {
                 f.write_str("never queried: ")?;

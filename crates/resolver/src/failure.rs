@@ -413,6 +413,13 @@ impl Failure {
                 Evidence::Cached { .. } => {
                     v.push((EDE_CACHED_ERROR, Written { evidence: e, zone: &self.zone }.to_string()))
                 }
+                // An upstream's own codes, attributed; DNSSEC verdicts are
+                // candor's own, never an upstream's.
+                Evidence::Upstream { server, edes, .. } => {
+                    for (code, text) in edes.iter().filter(|(c, _)| !matches!(c, 1..=12 | 25..=27)) {
+                        v.push((*code, format!("via {server}: {text}")));
+                    }
+                }
                 _ => {}
             }
         }
@@ -426,6 +433,11 @@ impl Failure {
             return "the upstream resolver failed for reasons of its own (its EDE says which); ask its operator, or resolve directly".to_owned();
         }
         self.evidence.iter().find_map(ds_advice).unwrap_or_else(|| self.kind.advice().to_owned())
+    }
+
+    /// Each piece of evidence written out, one clause each.
+    pub fn evidence_lines(&self) -> Vec<String> {
+        self.evidence.iter().map(|e| Written { evidence: e, zone: &self.zone }.to_string()).collect()
     }
 
     /// The upstream resolver whose own failure this is, if any.
@@ -577,7 +589,7 @@ fn key_tag_of(key: Option<(u16, Algorithm)>) -> String {
 }
 
 /// A duration in the largest whole unit.
-fn ago(secs: u32) -> String {
+pub(crate) fn ago(secs: u32) -> String {
     match secs {
         s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
         s if s >= 7200 => format!("{} hours", s / 3600),

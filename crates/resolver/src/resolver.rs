@@ -12,13 +12,15 @@ use crate::budget::Budget;
 use crate::cache::{Cache, MemoryShares};
 use crate::clock::Clock;
 use crate::config::{Config, Forward};
+use crate::failure::FailureKind;
 use crate::inflight::{InFlight, Join, outcome};
 use crate::iterator::cuts::{Cuts, GlueCache};
 use crate::iterator::select::ServerStats;
-use crate::security::Resolution;
+use crate::security::{Resolution, Security};
 use crate::sync::lock;
 use crate::trace::Link;
 use crate::transport::Transport;
+use crate::why::KeptFailure;
 use crate::work::Work;
 
 /// The resolver.
@@ -41,6 +43,13 @@ pub struct Resolver<T: Transport, C: Clock> {
     /// RFC 5011 state writes: the last one started, and the last one
     /// written (writes run off the runtime; an older one never lands last).
     pub(crate) anchor_writes: (std::sync::atomic::AtomicU64, std::sync::Arc<std::sync::Mutex<u64>>),
+    /// The last failure of each question that failed (`control why`).
+    pub(crate) failures: crate::why::Failures,
+    /// Recent signature-window failures by zone, for the clock check.
+    pub(crate) clock_votes: std::sync::Mutex<crate::skew::Votes>,
+    /// The validity window (inception, expiration) of the root DNSKEY
+    /// RRset's signature last verified.
+    pub(crate) root_window: std::sync::Mutex<Option<(u32, u32)>>,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -49,6 +58,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let stats = ServerStats::new(cfg.server_exploration);
         let cache = Cache::new(cfg.cache);
         let cuts = Cuts::new(MemoryShares::of(cfg.cache.memory, MemoryShares::CUTS));
+        let cfg_memory = cfg.cache.memory;
         let mut ntas = Anchors::empty();
         for n in cfg.anchors.negatives() {
             ntas.add_negative(n.zone.clone(), n.expires);
@@ -65,6 +75,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             anchor_state: std::sync::Mutex::new(None),
             in_flight: InFlight::default(),
             anchor_writes: Default::default(),
+            failures: crate::why::Failures::new(MemoryShares::of(cfg_memory, MemoryShares::FAILURES)),
+            clock_votes: Default::default(),
+            root_window: Default::default(),
         }
     }
 
@@ -230,8 +243,47 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut r = self.resolve_uncached(qname, qtype).await;
         self.key_sentinel(qname, qtype, &mut r);
         self.apply_negative_anchor(qname, &mut r);
+        if let Security::Bogus(f) = &mut r.security {
+            self.suspect_clock(f);
+        }
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
+        if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
+            let bogus = matches!(r.security, Security::Bogus(_));
+            self.failures.keep(qname, qtype, KeptFailure { at: self.clock.unix(), bogus, failure: f.clone() });
+        }
         r
+    }
+
+    /// A signature-window failure votes on the local clock; when enough
+    /// unrelated zones agree (and the root allows it), the failure says
+    /// the clock is the likely cause, and the log says it once per vote.
+    fn suspect_clock(&self, f: &mut crate::Failure) {
+        use crate::skew::Direction;
+        let now = self.clock.unix();
+        let (direction, skew) = match (f.kind, f.window) {
+            (FailureKind::SignatureExpired, Some((_, exp))) => (Direction::Ahead, (now as u32).wrapping_sub(exp)),
+            (FailureKind::SignatureNotYetValid, Some((inc, _))) => (Direction::Behind, inc.wrapping_sub(now as u32)),
+            _ => return,
+        };
+        if f.zone.is_root() {
+            return; // the root's own failure is a clock failure already
+        }
+        let root = *crate::sync::lock(&self.root_window);
+        let suspicion = crate::sync::lock(&self.clock_votes).vote(&f.zone, direction, u64::from(skew), now, root);
+        if let Some(s) = suspicion {
+            tracing::warn!(
+                zones = s.zones,
+                by = s.by,
+                "the local clock looks wrong: signatures of several unrelated zones fail their windows the same way"
+            );
+            f.evidence.push(crate::evidence::Evidence::ClockSuspect(s));
+        }
+    }
+
+    /// The last failure of `qname`/`qtype` with all its evidence, while it
+    /// is kept (`candor control why`).
+    pub fn why(&self, qname: &Name, qtype: RType) -> Option<KeptFailure> {
+        self.failures.get(qname, qtype)
     }
 
     /// Questions that waited for an identical one under way instead of

@@ -1,7 +1,8 @@
 //! The control socket: an operator who fixed a zone flushes it, or puts a
 //! negative trust anchor on one, without restarting (`candor control ...`).
 //! One line in (`flush [NAME]`, `nta add ZONE [SECONDS]`, `nta list`,
-//! `nta remove ZONE`), lines out, the last `ok` or `error: ...`.
+//! `nta remove ZONE`, `stats`, `why NAME [TYPE] [--json]`), lines out, the
+//! last `ok` or `error: ...`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,6 +75,7 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
                 format!("resolutions-running {running}"),
             ])
         }
+        ["why", rest @ ..] => crate::why::why(resolver, rest),
         ["nta", "list"] => Ok(resolver.negative_anchors().into_iter().map(|(z, left)| format!("{z} {left}")).collect()),
         ["nta", "remove", n] => name(n).and_then(|z| {
             if resolver.remove_negative_anchor(&z) {
@@ -84,7 +86,8 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
             }
         }),
         _ => {
-            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats".to_owned())
+            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats | why NAME [TYPE] [--json]"
+                .to_owned())
         }
     };
     match result {

@@ -41,6 +41,7 @@ mod tcp;
 #[cfg(test)]
 mod testutil;
 mod truncate;
+mod why;
 
 pub use acl::Acl;
 pub use current::Current;

@@ -82,7 +82,9 @@ pub(crate) struct MemoryShares;
 
 impl MemoryShares {
     /// Answers.
-    pub(crate) const ANSWERS: usize = 45;
+    pub(crate) const ANSWERS: usize = 43;
+    /// The last failures, for `candor control why`.
+    pub(crate) const FAILURES: usize = 2;
     /// RRsets.
     pub(crate) const RRSETS: usize = 25;
     /// NSEC and NSEC3 records (RFC 8198).

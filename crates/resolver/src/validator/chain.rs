@@ -339,6 +339,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let sigs = rrsigs_for(&msg.answers, zone, RType::DNSKEY);
         let input = KeyInput { zone, ds, anchor_keys, dnskeys: &dnskeys, rrsigs: &sigs };
         let trust = match self.establish(&input, msg, now, work) {
+            // The root's window, for the clock check of other zones' failures.
+            t @ Trust::Secure(_) if zone.is_root() => {
+                if let Some(s) = sigs.iter().max_by_key(|s| s.inception) {
+                    *crate::sync::lock(&self.root_window) = Some((s.inception, s.expiration));
+                }
+                t
+            }
             // A DS set not from a referral or DS answer is the anchor's.
             Trust::Bogus(f) if self.cfg.anchors.get(zone).is_some() => Trust::Bogus(f.ds_source(&DsSource::Anchor)),
             t => t,

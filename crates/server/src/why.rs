@@ -1,0 +1,63 @@
+//! `candor control why NAME [TYPE] [--json]`: the last failure of a
+//! question as the resolver kept it, untruncated: when, the verdict, its
+//! kind id, every EDE it gives, each piece of evidence on its own line,
+//! and the advice.
+
+use candor_resolver::{Clock, Resolver, Transport};
+use candor_wire::{Name, RType};
+
+/// The lines `why` answers with (without the final `ok`), or the error.
+pub(crate) fn why<T: Transport, C: Clock>(resolver: &Resolver<T, C>, args: &[&str]) -> Result<Vec<String>, String> {
+    let json = args.contains(&"--json");
+    let words: Vec<&str> = args.iter().copied().filter(|w| *w != "--json").collect();
+    let (name, rtype) = match words.as_slice() {
+        [n] => (*n, "A"),
+        [n, t] => (*n, *t),
+        _ => return Err("error: why NAME [TYPE] [--json]".to_owned()),
+    };
+    let qname: Name = name.parse().map_err(|e| format!("error: {name}: {e}"))?;
+    let qtype = RType::from_text(rtype).ok_or_else(|| format!("error: {rtype}: not a record type"))?;
+    let Some(kept) = resolver.why(&qname, qtype) else {
+        return Err(format!("error: no failure of {qname} {qtype} is kept (none since start, or it was pushed out)"));
+    };
+    let f = &kept.failure;
+    let age = resolver.unix_now().saturating_sub(kept.at);
+    let verdict = if kept.bogus { "bogus" } else { "servfail" };
+    let edes = f.edes(kept.bogus);
+    if json {
+        let edes: Vec<String> = edes.iter().map(|(c, t)| format!("{{\"code\":{c},\"text\":{}}}", js(t))).collect();
+        let evidence: Vec<String> = f.evidence_lines().iter().map(|e| js(e)).collect();
+        return Ok(vec![format!(
+            "{{\"name\":{},\"type\":{},\"at\":{},\"age\":{age},\"verdict\":\"{verdict}\",\"kind\":{},\"zone\":{},\"edes\":[{}],\"evidence\":[{}],\"fix\":{}}}",
+            js(&qname.to_string()),
+            js(&qtype.to_string()),
+            kept.at,
+            js(f.kind.id()),
+            js(&f.zone.to_string()),
+            edes.join(","),
+            evidence.join(","),
+            js(&f.advice())
+        )]);
+    }
+    let mut out = vec![format!("{qname} {qtype}: {verdict} ({}) in zone {}, {age} s ago", f.kind.id(), f.zone)];
+    out.extend(edes.iter().map(|(c, t)| format!("ede {c}: {t}")));
+    out.extend(f.evidence_lines().into_iter().map(|e| format!("evidence: {e}")));
+    out.push(format!("fix: {}", f.advice()));
+    Ok(out)
+}
+
+/// A JSON string literal.
+fn js(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
