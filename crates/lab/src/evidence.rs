@@ -201,7 +201,10 @@ impl Lab {
                         _ if !case.listening => "timed out",
                         _ => "",
                     };
-                    v.push(format!("{addr}:{} {what}", self.config.port).trim_end().to_owned());
+                    v.push(format!("ns.{origin} at {addr}:{}", self.config.port));
+                    if !what.is_empty() {
+                        v.push(format!("{addr}:{} {what}", self.config.port));
+                    }
                 }
                 (None, None) => {}
             },

@@ -11,6 +11,16 @@ use candor_crypto::key_tag;
 use candor_wire::text::base32hex_encode;
 use candor_wire::{Algorithm, Dnskey, Ds, Name, Rcode, Rrsig, Timestamp};
 
+/// A duration in the largest whole unit.
+pub(crate) fn ago(secs: u32) -> String {
+    match secs {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 7200 => format!("{} hours", s / 3600),
+        s if s >= 120 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` for a wire timestamp.
 pub(crate) fn iso(t: u32) -> String {
     Timestamp(t).iso8601()
@@ -222,6 +232,8 @@ impl fmt::Display for Outcome {
 pub struct ServerTry {
     /// Its address.
     pub addr: SocketAddr,
+    /// Its name, when a referral or look-up gave one.
+    pub ns: Option<Name>,
     /// What it did.
     pub outcome: Outcome,
 }
@@ -314,6 +326,13 @@ pub(crate) fn add_server(list: &mut Vec<ServerTry>, t: ServerTry) {
             }
         }
         None => list.push(t),
+    }
+}
+
+/// Name the servers of `list` that have no name yet, by `name_of`.
+pub(crate) fn name_servers(list: &mut [ServerTry], name_of: impl Fn(std::net::IpAddr) -> Option<Name>) {
+    for t in list.iter_mut().filter(|t| t.ns.is_none()) {
+        t.ns = name_of(t.addr.ip());
     }
 }
 
@@ -474,7 +493,13 @@ impl fmt::Display for Written<'_> {
             }
             Evidence::Servers(tried) => {
                 f.write_str("servers asked: ")?;
-                list(f, tried.iter().map(|t| format!("{} {}", t.addr, t.outcome)))
+                list(
+                    f,
+                    tried.iter().map(|t| match &t.ns {
+                        Some(ns) => format!("{ns} at {} {}", t.addr, t.outcome),
+                        None => format!("{} {}", t.addr, t.outcome),
+                    }),
+                )
             }
             Evidence::Cached { age, retry } => {
                 write!(f, "a cached verdict, {age} s old; resolved afresh in {retry} s")
@@ -497,7 +522,7 @@ impl fmt::Display for Written<'_> {
                      the local clock is likely at least {} {way}; check this host's time (NTP) before the zones",
                     s.zones,
                     crate::skew::WINDOW_SECS / 60,
-                    crate::failure::ago(s.by.min(u64::from(u32::MAX)) as u32)
+                    ago(s.by.min(u64::from(u32::MAX)) as u32)
                 )
             }
             Evidence::NeverQueried(addrs) => {

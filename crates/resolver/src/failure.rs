@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use candor_wire::{Algorithm, Name, RType};
 
-use crate::evidence::{DsSource, Evidence, Outcome, Written, ds_advice, iso};
+use crate::evidence::{DsSource, Evidence, Outcome, Written, ago, ds_advice, iso};
 
 /// RFC 8914 info-code 13, Cached Error.
 pub(crate) const EDE_CACHED_ERROR: u16 = 13;
@@ -586,16 +586,6 @@ fn key_alg(key: Option<(u16, Algorithm)>) -> String {
 
 fn key_tag_of(key: Option<(u16, Algorithm)>) -> String {
     key.map_or_else(|| "?".to_owned(), |(t, _)| t.to_string())
-}
-
-/// A duration in the largest whole unit.
-pub(crate) fn ago(secs: u32) -> String {
-    match secs {
-        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
-        s if s >= 7200 => format!("{} hours", s / 3600),
-        s if s >= 120 => format!("{} minutes", s / 60),
-        s => format!("{s} seconds"),
-    }
 }
 
 #[cfg(test)]

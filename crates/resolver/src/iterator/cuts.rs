@@ -138,11 +138,17 @@ pub(crate) const MAX_PENDING: usize = 8;
 /// look-up (Unbound keeps glue the same way). Never used as an answer.
 pub(crate) struct GlueCache {
     pub(crate) map: std::sync::Mutex<LruCache<Name, GlueEntry>>,
+    /// The name server each address was last learned for: a failure
+    /// names the servers it asked by name and address.
+    names: std::sync::Mutex<LruCache<IpAddr, Name>>,
 }
 
 impl Default for GlueCache {
     fn default() -> GlueCache {
-        GlueCache { map: std::sync::Mutex::new(LruCache::new(non_zero(MAX_GLUE_NAMES))) }
+        GlueCache {
+            map: std::sync::Mutex::new(LruCache::new(non_zero(MAX_GLUE_NAMES))),
+            names: std::sync::Mutex::new(LruCache::new(non_zero(MAX_GLUE_NAMES))),
+        }
     }
 }
 
@@ -177,6 +183,12 @@ impl GlueCache {
     /// re-point the servers of every zone that names this one without glue.
     pub(crate) fn put(&self, glue: &[(Name, IpAddr)], expires: Duration, now: Duration, from: &Name) {
         let depth = from.label_count();
+        {
+            let mut names = lock(&self.names);
+            for (name, addr) in glue {
+                names.put(*addr, name.clone());
+            }
+        }
         let mut m = lock(&self.map);
         let mut fresh: Vec<&Name> = Vec::new();
         for (name, addr) in glue {
@@ -194,6 +206,19 @@ impl GlueCache {
                 e.addrs.push(*addr);
             }
         }
+    }
+
+    /// Remember that `addrs` are `name`'s (for naming servers in failures).
+    pub(crate) fn name_addresses(&self, name: &Name, addrs: &[IpAddr]) {
+        let mut names = lock(&self.names);
+        for a in addrs.iter().take(MAX_GLUE_ADDRS) {
+            names.put(*a, name.clone());
+        }
+    }
+
+    /// The name server `addr` was last learned for, if known.
+    pub(crate) fn name_of(&self, addr: IpAddr) -> Option<Name> {
+        lock(&self.names).peek(&addr).cloned()
     }
 
     pub(crate) fn get(&self, name: &Name, now: Duration) -> Option<Vec<IpAddr>> {

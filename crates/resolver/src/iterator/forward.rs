@@ -151,7 +151,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 upstream_edes.push(Evidence::Upstream { server: *server, rcode: msg.header.rcode, edes });
                 break;
             }
-            add_server(&mut tried, ServerTry { addr: *server, outcome });
+            add_server(&mut tried, ServerTry { addr: *server, ns: None, outcome });
         }
         let mut f = Failure::new(unanswered(server_error), fwd.zone.clone(), now).rrset(qname, qtype);
         f.evidence.extend(upstream_edes);

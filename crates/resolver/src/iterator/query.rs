@@ -10,7 +10,7 @@ use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::evidence::{Evidence, Outcome, ServerTry, add_server};
+use crate::evidence::{Evidence, Outcome, ServerTry, add_server, name_servers};
 use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::iterator::cuts::Cut;
 use crate::records::dname_rewrite;
@@ -322,7 +322,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                 }
             }
-            add_server(&mut tried, ServerTry { addr: *server, outcome });
+            add_server(&mut tried, ServerTry { addr: *server, ns: None, outcome });
         }
         if let Some((server, msg)) = weak {
             work.last_server = Some(server);
@@ -331,6 +331,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut f = Failure::new(unanswered(server_error), zone.clone(), now);
         f.answered = answered;
         if !tried.is_empty() {
+            name_servers(&mut tried, |a| self.glue.name_of(a));
             f.evidence.push(Evidence::Servers(tried));
         }
         Err(f)

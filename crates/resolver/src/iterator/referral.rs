@@ -221,13 +221,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     work.budget.depth += 1;
                     let r = self.resolve_one(name, RType::A, work).await;
                     work.budget.depth -= 1;
-                    r.answers
+                    let addrs: Vec<IpAddr> = r
+                        .answers
                         .iter()
                         .filter_map(|rr| match &rr.data {
                             RData::A(a) => Some(IpAddr::V4(*a)),
                             _ => None,
                         })
-                        .collect()
+                        .collect();
+                    self.glue.name_addresses(name, &addrs);
+                    addrs
                 }
             };
             // The parent side's glue for the name comes after the child
