@@ -216,6 +216,12 @@ fn serve_answers_stubs_as_the_design_says() {
             && out.contains("\"kind\":\"ds-no-matching-key\""),
         "{out}"
     );
+    // With --trace, also the chain walked now, up to the broken link.
+    let (code, out) = control(&["why", "revoked-ksk.test.", "A", "--trace"]);
+    assert_eq!(code, Some(0), "{out}");
+    let walked: Vec<&str> = out.lines().skip_while(|l| *l != "walked now:").skip(1).collect();
+    assert!(walked.first().is_some_and(|l| l.starts_with("link: ok       . DNSKEY: anchor ")), "{out}");
+    assert!(walked.iter().any(|l| l.starts_with("link: broken   revoked-ksk.test. DNSKEY: DS ")), "{out}");
     let (code, out) = control(&["why", "valid.test.", "A"]);
     assert!(code == Some(1) && out.starts_with("error: no failure of valid.test. A is kept"), "{out}");
     let (code, out) = control(&["nta", "add", "rrsig-exp-a.test.", "600"]);

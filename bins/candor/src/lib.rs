@@ -67,7 +67,7 @@ pub struct ControlArgs {
     /// The server's control socket (default as `candor serve`'s).
     #[arg(long)]
     pub socket: Option<PathBuf>,
-    /// flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats | why NAME [TYPE] [--json]
+    /// flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats | why NAME [TYPE] [--json] [--trace]
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }

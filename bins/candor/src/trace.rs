@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use candor_resolver::{Clock, Config, Failure, Forward, Link, NetTransport, Resolution, Resolver, Security};
-use candor_wire::{Dnskey, Ds, Name, RData, RType, Rrsig, Timestamp};
+use candor_wire::{Name, RData, RType, Rrsig, Timestamp};
 
 use crate::TraceArgs;
 use crate::upstream::AnyClock;
@@ -41,88 +41,6 @@ fn span(secs: i64) -> String {
 /// Seconds from `now` to wire time `t` (RFC 1982: the nearest such instant).
 fn until(t: u32, now: u64) -> i64 {
     i64::from(t.wrapping_sub(now as u32) as i32)
-}
-
-fn ds_text(d: &Ds) -> String {
-    format!("{}/{}/{}", d.key_tag, d.algorithm.0, d.digest_type)
-}
-
-fn key_text(k: &Dnskey) -> String {
-    let role = match k.flags {
-        f if f & 0x0080 != 0 => "revoked",
-        f if f & 0x0101 == 0x0101 => "KSK",
-        f if f & 0x0100 != 0 => "ZSK",
-        _ => "not a zone key",
-    };
-    format!("{}/{}/{} {role}", candor_crypto::key_tag(k), k.algorithm.0, k.flags)
-}
-
-fn sig_text(s: &Rrsig, now: u64) -> String {
-    let left = until(s.expiration, now);
-    let when = if until(s.inception, now) > 0 {
-        format!("not valid for {} more", span(until(s.inception, now)))
-    } else if left < 0 {
-        format!("expired {} ago", span(left))
-    } else {
-        format!("{} left", span(left))
-    };
-    format!("RRSIG {}/{} {}..{} ({when})", s.key_tag, s.algorithm.0, iso(s.inception), iso(s.expiration))
-}
-
-fn list<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
-    if items.is_empty() { "none".to_owned() } else { items.iter().map(f).collect::<Vec<_>>().join(", ") }
-}
-
-fn state_word(s: &Security) -> &'static str {
-    match s {
-        Security::Secure => "ok",
-        Security::Insecure(_) => "insecure",
-        Security::Bogus(_) | Security::Servfail(_) => "broken",
-    }
-}
-
-/// One link as a line: state, zone, what, evidence.
-fn link_line(l: &Link, now: u64) -> (String, String, String) {
-    match l {
-        Link::Keys { zone, ds, anchor_keys, dnskeys, rrsigs, .. } => {
-            let from = if !anchor_keys.is_empty() {
-                format!("anchor keys {}", list(anchor_keys, key_text))
-            } else if zone.is_root() {
-                format!("anchor DS {}", list(ds, ds_text))
-            } else {
-                format!("DS {}", list(ds, ds_text))
-            };
-            let sigs = list(rrsigs, |s| sig_text(s, now));
-            (zone.to_string(), "DNSKEY".to_owned(), format!("{from} -> DNSKEY {}; {sigs}", list(dnskeys, key_text)))
-        }
-        Link::Ds { parent, child, ds, rrsigs, .. } => {
-            let sigs = list(rrsigs, |s| sig_text(s, now));
-            (child.to_string(), "DS".to_owned(), format!("{} signed by {parent}: {sigs}", list(ds, ds_text)))
-        }
-        Link::NoDs { parent, child, opt_out, .. } => {
-            let how = if *opt_out { "an NSEC3 opt-out span" } else { "a signed denial" };
-            (child.to_string(), "no DS".to_owned(), format!("{parent} proves there is no DS with {how}"))
-        }
-        Link::Referral { parent, child, dropped, .. } => {
-            let left_out = list(dropped, |(owner, t, why)| format!("{owner} {t} ({why})"));
-            (child.to_string(), "referral".to_owned(), format!("from {parent}; left out: {left_out}"))
-        }
-        Link::Answer { zone, rcode, rrsets, dropped, .. } => {
-            let mut sets = list(rrsets, |(owner, t, sigs)| {
-                let s = if sigs.is_empty() {
-                    "unsigned".to_owned()
-                } else {
-                    sigs.iter().map(|s| sig_text(s, now)).collect::<Vec<_>>().join(", ")
-                };
-                format!("{owner} {t} [{s}]")
-            });
-            if !dropped.is_empty() {
-                let left_out = list(dropped, |(owner, t, why)| format!("{owner} {t} ({why})"));
-                sets.push_str(&format!("; left out: {left_out}"));
-            }
-            (zone.to_string(), format!("answer {rcode}"), sets)
-        }
-    }
 }
 
 /// The verdict: word, failure kind (as `cases.tsv` names it), exit status,
@@ -345,8 +263,8 @@ fn text(rep: &Report<'_>) -> String {
     let mut o = String::new();
     let _ = writeln!(o, ";; chain of trust for {name} {rtype} at {}", iso(now as u32));
     for l in links {
-        let (zone, what, detail) = link_line(l, now);
-        let _ = writeln!(o, "{:<8} {zone} {what}: {detail}", state_word(l.state()));
+        let (zone, what, detail) = l.line(now);
+        let _ = writeln!(o, "{:<8} {zone} {what}: {detail}", l.state_word());
     }
     for rr in &r.answers {
         if rr.rtype() != RType::RRSIG {
@@ -392,14 +310,14 @@ fn json(rep: &Report<'_>) -> String {
     let _ = write!(o, ",\"verdict\":{},\"kind\":{},\"rcode\":{}", js(v.word), js(&v.kind), js(&r.rcode.to_string()));
     o.push_str(",\"links\":[");
     for (i, l) in links.iter().enumerate() {
-        let (zone, what, detail) = link_line(l, now);
+        let (zone, what, detail) = l.line(now);
         if i > 0 {
             o.push(',');
         }
         let _ = write!(
             o,
             "{{\"state\":{},\"zone\":{},\"link\":{},\"detail\":{}",
-            js(state_word(l.state())),
+            js(l.state_word()),
             js(&zone),
             js(&what),
             js(&detail)

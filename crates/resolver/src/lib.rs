@@ -66,6 +66,7 @@ mod security;
 mod skew;
 mod sync;
 mod trace;
+mod trace_lines;
 mod transport;
 mod validator;
 mod why;

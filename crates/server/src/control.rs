@@ -1,7 +1,7 @@
 //! The control socket: an operator who fixed a zone flushes it, or puts a
 //! negative trust anchor on one, without restarting (`candor control ...`).
 //! One line in (`flush [NAME]`, `nta add ZONE [SECONDS]`, `nta list`,
-//! `nta remove ZONE`, `stats`, `why NAME [TYPE] [--json]`), lines out, the
+//! `nta remove ZONE`, `stats`, `why NAME [TYPE] [--json] [--trace]`), lines out, the
 //! last `ok` or `error: ...`.
 
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ pub fn default_socket() -> PathBuf {
 }
 
 /// Carry out one command line against the resolver.
-fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec<String> {
+async fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec<String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let name = |s: &str| s.parse::<Name>().map_err(|e| format!("error: {s}: {e}"));
     let result: Result<Vec<String>, String> = match words.as_slice() {
@@ -75,7 +75,7 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
                 format!("resolutions-running {running}"),
             ])
         }
-        ["why", rest @ ..] => crate::why::why(resolver, rest),
+        ["why", rest @ ..] => crate::why::why(resolver, rest).await,
         ["nta", "list"] => Ok(resolver.negative_anchors().into_iter().map(|(z, left)| format!("{z} {left}")).collect()),
         ["nta", "remove", n] => name(n).and_then(|z| {
             if resolver.remove_negative_anchor(&z) {
@@ -86,7 +86,7 @@ fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec
             }
         }),
         _ => {
-            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats | why NAME [TYPE] [--json]"
+            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats | why NAME [TYPE] [--json] [--trace]"
                 .to_owned())
         }
     };
@@ -121,7 +121,7 @@ where
                 let mut lines = BufReader::new(rd).lines();
                 if let Ok(Some(line)) = lines.next_line().await {
                     tracing::info!("control: {line}");
-                    for out in execute(&r, &line) {
+                    for out in execute(&r, &line).await {
                         let _ = wr.write_all(format!("{out}\n").as_bytes()).await;
                     }
                 }

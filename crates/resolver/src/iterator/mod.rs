@@ -184,7 +184,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     async fn start_cut(&self, qname: &Name, qtype: RType, work: &mut Work) -> Result<Cut, Failure> {
         let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
         let stub = self.stub_for(&start);
-        let cached = self.closest_cut(&start, work).await;
+        // A trace walks the chain from the root, whatever cuts are kept
+        // (a live resolver's `control why --trace`); later steps of the
+        // same walk may use the cuts it learned.
+        let walk_from_root = work.trace.as_ref().is_some_and(Vec::is_empty);
+        let cached = if walk_from_root { None } else { self.closest_cut(&start, work).await };
         // A stub zone's configured servers stand in for its delegation,
         // unless a deeper cut is already known.
         let cached = match (cached, &stub) {
