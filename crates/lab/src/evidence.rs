@@ -197,7 +197,8 @@ impl Lab {
                     let what = match case.behavior {
                         b if b.refuse => "REFUSED",
                         b if b.servfail => "SERVFAIL",
-                        b if b.no_aa => "lame",
+                        // Its referral goes back to the root (authority.rs).
+                        b if b.no_aa => "lame (a referral to .,",
                         _ if !case.listening => "timed out",
                         _ => "",
                     };

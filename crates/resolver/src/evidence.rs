@@ -204,8 +204,10 @@ pub enum Outcome {
     Unreachable,
     /// It answered with this rcode and nothing usable.
     Rcode(Rcode),
-    /// It referred up or sideways (lame), or answered without authority.
+    /// It answered without authority and without a referral down (lame).
     Lame,
+    /// It referred up or sideways, to this zone (lame).
+    LameReferral(Name),
     /// A reply that did not parse or was truncated over TCP.
     Broken,
     /// An empty or non-authoritative answer, kept in case no server gives
@@ -221,6 +223,7 @@ impl fmt::Display for Outcome {
             Outcome::Unreachable => f.write_str("unreachable"),
             Outcome::Rcode(r) => write!(f, "{r}"),
             Outcome::Lame => f.write_str("lame (no authoritative answer, no referral down)"),
+            Outcome::LameReferral(to) => write!(f, "lame (a referral to {to}, not down)"),
             Outcome::Broken => f.write_str("a broken reply"),
             Outcome::Weak => f.write_str("an empty or non-authoritative answer"),
         }

@@ -306,10 +306,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                         return Ok(Reply::Referral(msg, child));
                     }
                     None => {
-                        outcome = if msg.header.rcode == Rcode::NOERROR {
-                            Outcome::Lame
-                        } else {
-                            Outcome::Rcode(msg.header.rcode)
+                        outcome = match msg.header.rcode {
+                            // A referral up or sideways names where it points.
+                            Rcode::NOERROR => msg
+                                .authority
+                                .iter()
+                                .find(|r| r.rtype() == RType::NS && !r.owner.is_subdomain_of(zone))
+                                .map_or(Outcome::Lame, |r| Outcome::LameReferral(r.owner.clone())),
+                            rcode => Outcome::Rcode(rcode),
                         };
                         if msg.header.rcode != Rcode::NOERROR {
                             answered = Some(Box::new((*server, msg.header.rcode)));
