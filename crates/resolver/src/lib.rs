@@ -21,7 +21,11 @@
 //! - `cache`: answers, RRsets with their verdict, negative knowledge and
 //!   the RFC 8198 store (`cache::{rrsets, negative, aggressive}`);
 //! - `security` (the verdict), `budget` (one [`BudgetKind`] per budget),
-//!   `failure` ([`Failure`] and its EDE), `trace` (the chain as walked).
+//!   `failure` ([`Failure`], its EDEs and the sentences of its text),
+//!   `evidence` (the records, keys, hashes and servers a failure names),
+//!   `why` (the last failure per question, for `control why`), `skew`
+//!   (the clock suspected from several zones' signature windows), `trace`
+//!   and `trace_lines` (the chain as walked, and as text).
 //!
 //! **Owns**: iteration from the root with priming, QNAME minimisation,
 //! glue and name-server look-ups, server selection, TC to TCP, EDNS
@@ -41,8 +45,11 @@
 //! reads a response before the admission gate does (it only decides
 //! answer, referral or lame); 0x20 leaves mixed-case owner names that a
 //! server wrote out in full (not compressed against the question) as the
-//! server spelled them. The RRset cache look-up still copies its key; the
-//! RFC 5011 file is written on a runtime thread.
+//! server spelled them, and failure texts spell names as the question did
+//! (a forwarder's 0x20 shows there). The RRset cache look-up still copies
+//! its key. Failure evidence names servers by name only when a referral's
+//! glue or a look-up gave the name (the root hints' are not named); the
+//! kept failures hold evidence, not the links of the resolution.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod answer;

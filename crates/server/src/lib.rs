@@ -9,11 +9,13 @@
 //! resolved bounded in all and per client), the [`Acl`], request
 //! checks ([`check`]: FORMERR, NOTIMP, BADVERS, REFUSED + EDE 18, classes
 //! other than IN and zone transfers REFUSED + EDE 21), response
-//! shaping ([`shape`]: AD, DNSSEC records with DO, SERVFAIL + EDE, CD=1,
-//! RFC 8482 for ANY) and UDP truncation ([`to_udp`]), the cache of
+//! shaping ([`shape`]: AD, DNSSEC records with DO, SERVFAIL with every
+//! EDE the failure gives, CD=1, RFC 8482 for ANY) and UDP truncation
+//! ([`to_udp`]: extra-texts cut before RRsets go, codes dropped last), the cache of
 //! finished responses for repeated plain questions ([`replies`]), the
 //! resolver in service and its reload ([`Current`]), and the server side
-//! of the control socket ([`control`]).
+//! of the control socket ([`control`], with `why`: a question's last
+//! failure and, on request, its chain walked afresh).
 //!
 //! **Must not know about**: resolver internals (it uses the resolver's
 //! public API only); the lab and replay crates (test infrastructure: the
@@ -22,7 +24,9 @@
 //!
 //! **Known limitations**: UDP truncation bisects over the RRsets it may
 //! leave out (O(log n) encodings, not one); the in-flight limits are read
-//! at start (a reload keeps them); no DoT/DoH, cookies or rate limiting
+//! at start (a reload keeps them); `why` shows the kept failure's
+//! evidence, not the links of that resolution (the serving path records
+//! none: `--trace` walks again); no DoT/DoH, cookies or rate limiting
 //! yet.
 
 mod acl;
