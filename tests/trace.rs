@@ -200,32 +200,28 @@ fn trace_names_the_kind_and_verdict_of_every_lab_case() {
         }
         // `--server`: the same verdicts through one resolver (asked with
         // CD), validated here against the anchor.
-        for (case, exit, verdict) in [
-            ("valid", 0, "secure (valid)"),
-            ("rrsig-exp-a", 2, "bogus (signature-expired)"),
-            ("unsigned", 1, "insecure (insecure-unsigned)"),
-        ] {
-            let c = case_named(&all, case);
+        let via_server = |c: &Case| {
             let out = candor()
                 .args(["trace", &c.qname, &c.qtype, "--server", &listen.to_string()])
                 .args(["--outbound-allow", "127.0.0.0/8", "--now", &LAB_NOW.to_string(), "--trust-anchor"])
                 .arg(dir.join("root.key"))
                 .output()
                 .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout);
-            assert_eq!(out.status.code(), Some(exit), "{case} via --server: {text}");
+            (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        for (case, exit, verdict) in [
+            ("valid", 0, "secure (valid)"),
+            ("rrsig-exp-a", 2, "bogus (signature-expired)"),
+            ("unsigned", 1, "insecure (insecure-unsigned)"),
+        ] {
+            let (code, text) = via_server(case_named(&all, case));
+            assert_eq!(code, Some(exit), "{case} via --server: {text}");
             assert!(text.contains(&format!(";; verdict: {verdict}")), "{case} via --server: {text}");
         }
         // A lame zone behind the resolver: its own EDE and the lame
         // server, attributed to it, never a failure of the root.
         let c = case_named(&all, "not-auth");
-        let out = candor()
-            .args(["trace", &c.qname, &c.qtype, "--server", &listen.to_string()])
-            .args(["--outbound-allow", "127.0.0.0/8", "--now", &LAB_NOW.to_string(), "--trust-anchor"])
-            .arg(dir.join("root.key"))
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        let (_, text) = via_server(c);
         assert!(!text.contains("in zone ."), "not-auth via --server: {text}");
         assert!(text.contains(&format!(" at the resolver {listen} (EDE 23)")), "{text}");
         let lame = c.evidence.first().map(String::as_str).unwrap_or("?");

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use candor_resolver::{Clock, Config, Failure, Forward, Link, NetTransport, Resolution, Resolver, Security};
-use candor_wire::{Name, RData, RType, Rrsig, Timestamp};
+use candor_wire::{Name, RData, RType, Rrsig};
 
 use crate::TraceArgs;
 use crate::upstream::AnyClock;
@@ -22,26 +22,8 @@ const EXIT_INSECURE: u8 = 1;
 const EXIT_BOGUS: u8 = 2;
 const EXIT_NO_ANSWER: u8 = 3;
 
-/// `YYYY-MM-DDTHH:MM:SSZ`.
-pub(crate) fn iso(t: u32) -> String {
-    Timestamp(t).iso8601()
-}
-
-/// A span of seconds in the largest whole unit.
-fn span(secs: i64) -> String {
-    let a = secs.unsigned_abs();
-    match a {
-        a if a >= 2 * 86_400 => format!("{} days", a / 86_400),
-        a if a >= 7200 => format!("{} hours", a / 3600),
-        a if a >= 120 => format!("{} minutes", a / 60),
-        a => format!("{a} seconds"),
-    }
-}
-
-/// Seconds from `now` to wire time `t` (RFC 1982: the nearest such instant).
-fn until(t: u32, now: u64) -> i64 {
-    i64::from(t.wrapping_sub(now as u32) as i32)
-}
+pub(crate) use candor_resolver::time_text::iso;
+use candor_resolver::time_text::{span, until};
 
 /// The verdict: word, failure kind (as `cases.tsv` names it), exit status,
 /// and the failure, if any.
@@ -150,22 +132,7 @@ pub(crate) fn clock_report(links: &[Link], now: u64) -> (bool, String) {
 }
 
 /// A JSON string literal.
-pub(crate) fn js(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
+pub(crate) use candor_server::json_string as js;
 
 fn build_config(args: &TraceArgs) -> Result<Config, String> {
     let up = &args.upstream;

@@ -9,22 +9,14 @@ use std::net::SocketAddr;
 
 use candor_crypto::key_tag;
 use candor_wire::text::base32hex_encode;
-use candor_wire::{Algorithm, Dnskey, Ds, Name, Rcode, Rrsig, Timestamp};
+use candor_wire::{Algorithm, Dnskey, Ds, Name, Rcode, Rrsig};
 
 /// A duration in the largest whole unit.
 pub(crate) fn ago(secs: u32) -> String {
-    match secs {
-        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
-        s if s >= 7200 => format!("{} hours", s / 3600),
-        s if s >= 120 => format!("{} minutes", s / 60),
-        s => format!("{s} seconds"),
-    }
+    crate::time_text::span(i64::from(secs))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for a wire timestamp.
-pub(crate) fn iso(t: u32) -> String {
-    Timestamp(t).iso8601()
-}
+pub(crate) use crate::time_text::iso;
 
 /// At most this many items of one list are written out; the rest are
 /// counted ("and 3 more").

@@ -72,6 +72,7 @@ mod resolver;
 mod security;
 mod skew;
 mod sync;
+pub mod time_text;
 mod trace;
 mod trace_lines;
 mod transport;

@@ -1,9 +1,10 @@
 //! The chain of trust as text, one line per link: what `candor trace`
 //! prints and `candor control why --trace` answers with.
 
-use candor_wire::{Dnskey, Ds, Rrsig, Timestamp};
+use candor_wire::{Dnskey, Ds, Rrsig};
 
 use crate::security::Security;
+use crate::time_text::{iso, span, until};
 use crate::trace::Link;
 
 impl Link {
@@ -21,26 +22,6 @@ impl Link {
             Security::Bogus(_) | Security::Servfail(_) => "broken",
         }
     }
-}
-
-fn iso(t: u32) -> String {
-    Timestamp(t).iso8601()
-}
-
-/// A span of seconds in the largest whole unit.
-fn span(secs: i64) -> String {
-    let a = secs.unsigned_abs();
-    match a {
-        a if a >= 2 * 86_400 => format!("{} days", a / 86_400),
-        a if a >= 7200 => format!("{} hours", a / 3600),
-        a if a >= 120 => format!("{} minutes", a / 60),
-        a => format!("{a} seconds"),
-    }
-}
-
-/// Seconds from `now` to wire time `t` (RFC 1982: the nearest such instant).
-fn until(t: u32, now: u64) -> i64 {
-    i64::from(t.wrapping_sub(now as u32) as i32)
 }
 
 fn ds_text(d: &Ds) -> String {

@@ -55,3 +55,4 @@ pub use reply::MAX_UDP;
 pub use request::{Request, check};
 pub use shape::{minimal_any, shape};
 pub use truncate::to_udp;
+pub use why::json_string;

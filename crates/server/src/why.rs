@@ -31,8 +31,8 @@ pub(crate) async fn why<T: Transport, C: Clock>(
             }
             Some(l) => Ok(vec![format!(
                 "{{\"name\":{},\"type\":{},\"links\":[{}]}}",
-                js(&qname.to_string()),
-                js(&qtype.to_string()),
+                json_string(&qname.to_string()),
+                json_string(&qtype.to_string()),
                 l.json.join(",")
             )]),
             None => {
@@ -45,19 +45,20 @@ pub(crate) async fn why<T: Transport, C: Clock>(
     let verdict = if kept.bogus { "bogus" } else { "servfail" };
     let edes = f.edes(kept.bogus);
     if json {
-        let edes: Vec<String> = edes.iter().map(|(c, t)| format!("{{\"code\":{c},\"text\":{}}}", js(t))).collect();
-        let evidence: Vec<String> = f.evidence_lines().iter().map(|e| js(e)).collect();
+        let edes: Vec<String> =
+            edes.iter().map(|(c, t)| format!("{{\"code\":{c},\"text\":{}}}", json_string(t))).collect();
+        let evidence: Vec<String> = f.evidence_lines().iter().map(|e| json_string(e)).collect();
         let links = links.map(|l| format!(",\"links\":[{}]", l.json.join(","))).unwrap_or_default();
         return Ok(vec![format!(
             "{{\"name\":{},\"type\":{},\"at\":{},\"age\":{age},\"verdict\":\"{verdict}\",\"kind\":{},\"zone\":{},\"edes\":[{}],\"evidence\":[{}],\"fix\":{}{links}}}",
-            js(&qname.to_string()),
-            js(&qtype.to_string()),
+            json_string(&qname.to_string()),
+            json_string(&qtype.to_string()),
             kept.at,
-            js(f.kind.id()),
-            js(&f.zone.to_string()),
+            json_string(f.kind.id()),
+            json_string(&f.zone.to_string()),
             edes.join(","),
             evidence.join(","),
-            js(&f.advice()),
+            json_string(&f.advice()),
         )]);
     }
     let mut out = vec![format!("{qname} {qtype}: {verdict} ({}) in zone {}, {age} s ago", f.kind.id(), f.zone)];
@@ -88,9 +89,9 @@ async fn links<T: Transport, C: Clock>(resolver: &Resolver<T, C>, qname: &Name, 
         out.text.push(format!("link: {state:<8} {zone} {what}: {detail}"));
         out.json.push(format!(
             "{{\"state\":\"{state}\",\"zone\":{},\"what\":{},\"detail\":{}}}",
-            js(&zone),
-            js(&what),
-            js(&detail)
+            json_string(&zone),
+            json_string(&what),
+            json_string(&detail)
         ));
         if state == "broken" {
             break; // up to and including the first broken link
@@ -99,8 +100,9 @@ async fn links<T: Transport, C: Clock>(resolver: &Resolver<T, C>, qname: &Name, 
     Ok(out)
 }
 
-/// A JSON string literal.
-fn js(s: &str) -> String {
+/// A JSON string literal (quotes, backslashes and control characters
+/// escaped).
+pub fn json_string(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 2);
     o.push('"');
     for c in s.chars() {
