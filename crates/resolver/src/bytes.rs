@@ -40,9 +40,11 @@ pub(crate) fn records_bytes(records: &[Record]) -> usize {
 
 /// The estimated size of a resolution (its records and its failure).
 pub(crate) fn resolution_bytes(r: &Resolution) -> usize {
+    // A failure and its evidence (lists kept short: each piece a few
+    // hundred octets at most).
     let failure = match &r.security {
         Security::Secure | Security::Insecure(None) => 0,
-        _ => 256,
+        Security::Insecure(Some(f)) | Security::Bogus(f) | Security::Servfail(f) => 256 + 384 * f.evidence.len(),
     };
     std::mem::size_of::<Resolution>()
         + records_bytes(&r.answers)

@@ -22,6 +22,45 @@ pub(crate) use crate::time_text::iso;
 /// counted ("and 3 more").
 pub(crate) const LIST_CAP: usize = 4;
 
+/// Keys kept of a DNSKEY RRset (a DS is matched against them; the text
+/// names [`LIST_CAP`]).
+pub(crate) const KEYS_KEPT: usize = 16;
+
+/// A list kept short: the first few items and how many there were (a
+/// hostile response may carry hundreds; a failure stays small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<T> {
+    /// The first items.
+    pub items: Vec<T>,
+    /// How many there were in all.
+    pub total: usize,
+}
+
+impl<T> Listed<T> {
+    /// The first `keep` of `all`, and their number.
+    pub(crate) fn of(all: impl IntoIterator<Item = T>, keep: usize) -> Listed<T> {
+        let mut items = Vec::new();
+        let mut total = 0;
+        for x in all {
+            total += 1;
+            if items.len() < keep {
+                items.push(x);
+            }
+        }
+        Listed { items, total }
+    }
+
+    /// None at all.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The items kept.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.items.iter()
+    }
+}
+
 /// A DS record, by what names it: tag, algorithm, digest type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DsRef {
@@ -245,7 +284,7 @@ pub enum Evidence {
         /// Each DS with its mismatch.
         ds: Vec<(DsRef, DsMismatch)>,
         /// The keys the child serves.
-        keys: Vec<KeyRef>,
+        keys: Listed<KeyRef>,
     },
     /// The parent's DS set for a child that serves no DNSKEY at all.
     DsUnsigned {
@@ -255,7 +294,7 @@ pub enum Evidence {
         ds: Vec<DsRef>,
     },
     /// The keys a zone serves (when a key is missing or flagged wrong).
-    Keys(Vec<KeyRef>),
+    Keys(Listed<KeyRef>),
     /// The RRSIG involved.
     Rrsig(SigRef),
     /// The denial proof's own account of what it lacks.
@@ -266,12 +305,12 @@ pub enum Evidence {
         /// A name the proof needed, and its hash in base32hex.
         hashed: Option<(Name, String)>,
         /// Owner hash → next hash, in base32hex.
-        ranges: Vec<(String, String)>,
+        ranges: Listed<(String, String)>,
         /// Each distinct (iterations, salt in hex) among them.
-        params: Vec<(u16, String)>,
+        params: Listed<(u16, String)>,
     },
     /// The NSEC records received: owner → next.
-    Nsec(Vec<(Name, Name)>),
+    Nsec(Listed<(Name, Name)>),
     /// Servers asked and their outcomes, in the order asked (the text
     /// names the first few and counts the rest).
     Servers(Vec<ServerTry>),
@@ -300,7 +339,7 @@ pub enum Evidence {
     ClockSuspect(crate::skew::Suspicion),
     /// Server addresses the outbound policy refused to query
     /// (special-purpose or not allowed).
-    NeverQueried(Vec<std::net::IpAddr>),
+    NeverQueried(Listed<std::net::IpAddr>),
     /// The CNAME/DNAME link that led into the failing zone.
     Via {
         /// The owner of the link.
@@ -353,30 +392,38 @@ pub(crate) fn safe_text(text: &str) -> String {
 /// The NSEC3 evidence of a section: its ranges and parameters; `hashed`
 /// names the name the proof needed with its hash.
 pub(crate) fn nsec3_evidence(records: &[candor_wire::Record], hashed: Option<(Name, String)>) -> Option<Evidence> {
-    let mut ranges = Vec::new();
-    let mut params: Vec<(u16, String)> = Vec::new();
-    for r in records {
-        if let candor_wire::RData::Nsec3(n) = &r.data {
+    let nsec3 = || {
+        records.iter().filter_map(|r| match &r.data {
+            candor_wire::RData::Nsec3(n) => Some((r, n)),
+            _ => None,
+        })
+    };
+    let ranges = Listed::of(
+        nsec3().map(|(r, n)| {
             let owner = r.owner.labels().next().map(|l| String::from_utf8_lossy(l).to_ascii_uppercase());
-            ranges.push((owner.unwrap_or_default(), base32hex_encode(&n.next_hashed)));
-            let p = (n.iterations, salt_hex(&n.salt));
-            if !params.contains(&p) {
-                params.push(p);
-            }
+            (owner.unwrap_or_default(), base32hex_encode(&n.next_hashed))
+        }),
+        LIST_CAP,
+    );
+    let mut distinct: Vec<(u16, &[u8])> = Vec::new();
+    for (_, n) in nsec3() {
+        if !distinct.contains(&(n.iterations, &n.salt[..])) {
+            distinct.push((n.iterations, &n.salt));
         }
     }
+    let params = Listed::of(distinct.into_iter().map(|(i, salt)| (i, salt_hex(salt))), LIST_CAP);
     (!ranges.is_empty() || hashed.is_some()).then_some(Evidence::Nsec3 { hashed, ranges, params })
 }
 
 /// The NSEC evidence of a section.
 pub(crate) fn nsec_evidence(records: &[candor_wire::Record]) -> Option<Evidence> {
-    let ranges: Vec<(Name, Name)> = records
-        .iter()
-        .filter_map(|r| match &r.data {
+    let ranges = Listed::of(
+        records.iter().filter_map(|r| match &r.data {
             candor_wire::RData::Nsec(n) => Some((r.owner.clone(), n.next.clone())),
             _ => None,
-        })
-        .collect();
+        }),
+        LIST_CAP,
+    );
     (!ranges.is_empty()).then_some(Evidence::Nsec(ranges))
 }
 
@@ -385,17 +432,19 @@ pub(crate) fn salt_hex(salt: &[u8]) -> String {
     if salt.is_empty() { "-".to_owned() } else { candor_wire::text::hex_encode(salt).to_ascii_uppercase() }
 }
 
-/// Write `items` joined by ", ", at most [`LIST_CAP`], then "and N more".
-fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: impl ExactSizeIterator<Item = T>) -> fmt::Result {
-    let n = items.len();
+/// Write `items` joined by ", ", at most [`LIST_CAP`], then "and N more"
+/// counting up to `total`.
+fn list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: impl Iterator<Item = T>, total: usize) -> fmt::Result {
+    let mut shown = 0;
     for (i, item) in items.take(LIST_CAP).enumerate() {
         if i > 0 {
             f.write_str(", ")?;
         }
         write!(f, "{item}")?;
+        shown += 1;
     }
-    if n > LIST_CAP {
-        write!(f, " and {} more", n - LIST_CAP)?;
+    if total > shown {
+        write!(f, " and {} more", total - shown)?;
     }
     Ok(())
 }
@@ -445,7 +494,7 @@ impl fmt::Display for Written<'_> {
                     write!(f, "; {zone} serves no DNSKEY")
                 } else {
                     write!(f, "; {zone} serves ")?;
-                    list(f, keys.iter())
+                    list(f, keys.iter(), keys.total)
                 }
             }
             Evidence::DsUnsigned { source, ds } => {
@@ -457,13 +506,13 @@ impl fmt::Display for Written<'_> {
                     },
                 );
                 write!(f, "{source} has DS ")?;
-                list(f, ds.iter())?;
+                list(f, ds.iter(), ds.len())?;
                 write!(f, " for {zone}, but {zone} serves no DNSKEY and no signatures: it is unsigned")
             }
             Evidence::Keys(keys) if keys.is_empty() => write!(f, "{zone} serves no DNSKEY"),
             Evidence::Keys(keys) => {
                 write!(f, "{zone} serves ")?;
-                list(f, keys.iter())
+                list(f, keys.iter(), keys.total)
             }
             Evidence::Rrsig(s) => write!(f, "RRSIG {s}"),
             Evidence::Denial(text) => f.write_str(text),
@@ -475,16 +524,16 @@ impl fmt::Display for Written<'_> {
                     return f.write_str("no NSEC3 received");
                 }
                 f.write_str("NSEC3 received ")?;
-                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")))?;
+                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")), ranges.total)?;
                 if !params.is_empty() {
-                    f.write_str(if params.len() > 1 { " with differing parameters " } else { " with " })?;
-                    list(f, params.iter().map(|(i, s)| format!("iterations {i} salt {s}")))?;
+                    f.write_str(if params.total > 1 { " with differing parameters " } else { " with " })?;
+                    list(f, params.iter().map(|(i, s)| format!("iterations {i} salt {s}")), params.total)?;
                 }
                 Ok(())
             }
             Evidence::Nsec(ranges) => {
                 f.write_str("NSEC received ")?;
-                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")))
+                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")), ranges.total)
             }
             Evidence::Servers(tried) => {
                 f.write_str("servers asked: ")?;
@@ -494,6 +543,7 @@ impl fmt::Display for Written<'_> {
                         Some(ns) => format!("{ns} at {} {}", t.addr, t.outcome),
                         None => format!("{} {}", t.addr, t.outcome),
                     }),
+                    tried.len(),
                 )
             }
             Evidence::Cached { age, retry } => {
@@ -522,7 +572,7 @@ impl fmt::Display for Written<'_> {
             }
             Evidence::NeverQueried(addrs) => {
                 f.write_str("never queried: ")?;
-                list(f, addrs.iter())?;
+                list(f, addrs.iter(), addrs.total)?;
                 f.write_str(" (special-purpose or not allowed)")
             }
             Evidence::Via { from, to } => write!(f, "reached through the CNAME {from} -> {to}"),
@@ -533,11 +583,11 @@ impl fmt::Display for Written<'_> {
 /// The evidence of a DS set that vouches for no key of `keys`: each
 /// usable DS with how it misses.
 pub(crate) fn ds_mismatches(ds: &[&Ds], keys: &[&Dnskey]) -> Evidence {
-    let refs: Vec<KeyRef> = keys.iter().map(|k| KeyRef::from(*k)).collect();
-    let ds = ds
+    let all: Vec<KeyRef> = keys.iter().map(|k| KeyRef::from(*k)).collect();
+    let ds: Vec<(DsRef, DsMismatch)> = ds
         .iter()
         .map(|d| {
-            let same_tag: Vec<&KeyRef> = refs.iter().filter(|k| k.unrevoked_tag == d.key_tag).collect();
+            let same_tag: Vec<&KeyRef> = all.iter().filter(|k| k.unrevoked_tag == d.key_tag).collect();
             let m = match same_tag.iter().find(|k| k.algorithm == d.algorithm) {
                 Some(k) if k.revoked() => DsMismatch::Revoked,
                 Some(_) => DsMismatch::Digest,
@@ -546,7 +596,11 @@ pub(crate) fn ds_mismatches(ds: &[&Ds], keys: &[&Dnskey]) -> Evidence {
             (DsRef::from(*d), m)
         })
         .collect();
-    Evidence::DsKeys { source: None, ds, keys: refs }
+    // The keys a DS names first, then the others, so the text finds them.
+    let named = |k: &KeyRef| ds.iter().any(|(d, _): &(DsRef, DsMismatch)| d.tag == k.unrevoked_tag);
+    let (mut keep, others): (Vec<KeyRef>, Vec<KeyRef>) = all.into_iter().partition(|k| named(k));
+    keep.extend(others);
+    Evidence::DsKeys { source: None, ds, keys: Listed::of(keep, KEYS_KEPT) }
 }
 
 /// What an operator should do about a DS set that names no current key.
@@ -570,6 +624,29 @@ mod tests {
 
     fn key(flags: u16, byte: u8) -> Dnskey {
         Dnskey { flags, protocol: 3, algorithm: Algorithm::ECDSAP256SHA256, public_key: vec![byte; 64] }
+    }
+
+    #[test]
+    fn a_hostile_response_with_hundreds_of_records_leaves_a_small_failure() {
+        let zone: Name = "example.".parse().unwrap_or_else(|_| Name::root());
+        let text: String = (0..300)
+            .map(|i| {
+                format!(
+                    "h{i:03}.example. 300 NSEC3 1 0 {} {} 00000000000000000000000000000{:03} A\n",
+                    i % 7,
+                    if i % 2 == 0 { "ab" } else { "-" },
+                    i
+                )
+            })
+            .collect();
+        let records = candor_wire::text::parse_zone(&text, None).unwrap_or_default();
+        assert_eq!(records.len(), 300);
+        let Some(e) = nsec3_evidence(&records, None) else { panic!("no evidence") };
+        let Evidence::Nsec3 { ranges, params, .. } = &e else { panic!("not NSEC3: {e:?}") };
+        assert_eq!((ranges.items.len(), ranges.total), (LIST_CAP, 300));
+        assert_eq!((params.items.len(), params.total), (LIST_CAP, 14));
+        let text = Written { evidence: &e, zone: &zone }.to_string();
+        assert!(text.contains(" and 296 more with differing parameters ") && text.ends_with(" and 10 more"), "{text}");
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let mut f = Failure::new(FailureKind::NoReachableAuthority, child.clone(), now);
             let refused: Vec<_> = glue.iter().copied().filter(|a| !self.cfg.outbound.permits(*a)).collect();
             if !refused.is_empty() {
-                f.evidence.push(crate::evidence::Evidence::NeverQueried(refused));
+                f.evidence.push(crate::evidence::Evidence::NeverQueried(crate::evidence::Listed::of(refused, 16)));
             }
             return Err(f);
         }

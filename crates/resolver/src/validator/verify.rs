@@ -420,5 +420,5 @@ fn failure_of(e: &RrsigError, zone: &Name, owner: &Name, rtype: RType, sig: &Rrs
 
 /// The keys of a DNSKEY RRset as evidence.
 fn key_refs<'a>(keys: impl Iterator<Item = &'a Dnskey>) -> Evidence {
-    Evidence::Keys(keys.map(KeyRef::from).collect())
+    Evidence::Keys(crate::evidence::Listed::of(keys.map(KeyRef::from), crate::evidence::KEYS_KEPT))
 }
