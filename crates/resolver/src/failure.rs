@@ -407,7 +407,8 @@ impl Failure {
                             Outcome::Broken => 23,
                             _ => 22,
                         };
-                        v.push((code, format!("{} (server of {}): {}", t.addr, self.zone, t.outcome)));
+                        let who = t.ns.as_ref().map_or_else(|| t.addr.to_string(), |ns| format!("{ns} at {}", t.addr));
+                        v.push((code, format!("{who} (a server of {}): {}", self.zone, t.outcome)));
                     }
                 }
                 Evidence::Cached { .. } => {
@@ -630,6 +631,48 @@ mod tests {
             f.text(),
             "example.: no DNSKEY matches the DS; publish a DS for a current KSK at the registrar, or restore the key"
         );
+    }
+
+    #[test]
+    fn a_failure_gives_every_ede_that_applies_most_important_first() {
+        use crate::evidence::{Outcome, ServerTry};
+        let zone: Name = "example.".parse().unwrap();
+        let codes = |f: &Failure, bogus| f.edes(bogus).into_iter().map(|(c, _)| c).collect::<Vec<u16>>();
+        // A specific DNSSEC code, the general one beside it, the cache's age.
+        let f =
+            Failure::new(FailureKind::SignatureExpired, zone.clone(), 0).with(Evidence::Cached { age: 12, retry: 48 });
+        assert_eq!(codes(&f, true), [7, 6, 13]);
+        assert_eq!(f.edes(true)[2].1, "a cached verdict, 12 s old; resolved afresh in 48 s");
+        assert!(!f.text().contains("cached"), "the age has its own EDE: {}", f.text());
+        // Not bogus (a plain SERVFAIL): no EDE 6.
+        assert_eq!(codes(&Failure::new(FailureKind::SignatureExpired, zone.clone(), 0), false), [7]);
+        // Several servers: one EDE each, 23 for an error, 22 for silence.
+        let server = |last: u8, outcome| ServerTry {
+            addr: std::net::SocketAddr::from(([192, 0, 2, last], 53)),
+            ns: (last == 2).then(|| "ns2.example.".parse().unwrap()),
+            outcome,
+        };
+        let f = Failure::new(FailureKind::AuthorityError, zone.clone(), 0).with(Evidence::Servers(vec![
+            server(1, Outcome::Timeouts(2)),
+            server(2, Outcome::Rcode(candor_wire::Rcode::SERVFAIL)),
+        ]));
+        assert_eq!(codes(&f, false), [23, 22, 23]);
+        let edes = f.edes(false);
+        assert_eq!(edes[1].1, "192.0.2.1:53 (a server of example.): timed out 2 times");
+        assert_eq!(edes[2].1, "ns2.example. at 192.0.2.2:53 (a server of example.): SERVFAIL");
+        // One server that did not answer: its own failure says it all.
+        let f = Failure::new(FailureKind::NoReachableAuthority, zone.clone(), 0)
+            .with(Evidence::Servers(vec![server(1, Outcome::Timeouts(1))]));
+        assert_eq!(codes(&f, false), [22]);
+        // An upstream's codes are passed on attributed, its DNSSEC ones not.
+        let up = std::net::SocketAddr::from(([192, 0, 2, 9], 53));
+        let f = Failure::new(FailureKind::AuthorityError, zone, 0).with(Evidence::Upstream {
+            server: up,
+            rcode: candor_wire::Rcode::SERVFAIL,
+            edes: vec![(7, "expired".to_owned()), (22, "lame".to_owned())],
+        });
+        assert_eq!(f.edes(false).last().cloned(), Some((22, "via 192.0.2.9:53: lame".to_owned())));
+        assert_eq!(codes(&f, false), [23, 22]);
     }
 
     #[test]
