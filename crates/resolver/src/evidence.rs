@@ -524,7 +524,7 @@ impl fmt::Display for Written<'_> {
                     return f.write_str("no NSEC3 received");
                 }
                 f.write_str("NSEC3 received ")?;
-                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")), ranges.total)?;
+                list(f, ranges.iter().map(|(a, b)| format!("{a} -> {b}")), ranges.total)?;
                 if !params.is_empty() {
                     f.write_str(if params.total > 1 { " with differing parameters " } else { " with " })?;
                     list(f, params.iter().map(|(i, s)| format!("iterations {i} salt {s}")), params.total)?;
@@ -533,7 +533,7 @@ impl fmt::Display for Written<'_> {
             }
             Evidence::Nsec(ranges) => {
                 f.write_str("NSEC received ")?;
-                list(f, ranges.iter().map(|(a, b)| format!("{a}-{b}")), ranges.total)
+                list(f, ranges.iter().map(|(a, b)| format!("{a} -> {b}")), ranges.total)
             }
             Evidence::Servers(tried) => {
                 f.write_str("servers asked: ")?;

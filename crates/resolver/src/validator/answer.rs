@@ -126,7 +126,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Ok(Proof::Insecure(i)) => Security::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
                     Ok(_) => Security::Insecure(None),
                     // A proof record's own failure names that record.
-                    Err(f) if f.rrset.is_some() => Security::Bogus(f),
+                    Err(f) if f.rrset.is_some() => Security::Bogus(f.with(proving(&owner, qtype))),
                     Err(f) => Security::Bogus(f.rrset(&owner, qtype)),
                 };
             }
@@ -153,7 +153,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             Ok(Proof::OptOut) => Security::Insecure(None),
             Ok(_) => Security::Secure,
             // A proof record's own failure (its signature) names that record.
-            Err(f) if f.rrset.is_some() => Security::Bogus(f),
+            Err(f) if f.rrset.is_some() => Security::Bogus(f.with(proving(qname, qtype))),
             Err(f) => Security::Bogus(f.rrset(qname, qtype)),
         }
     }
@@ -179,4 +179,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         Some(records)
     }
+}
+
+/// Which question a failing proof record was to answer.
+fn proving(qname: &candor_wire::Name, qtype: candor_wire::RType) -> crate::evidence::Evidence {
+    crate::evidence::Evidence::Denial(format!("in the proof for {qname}/{qtype}"))
 }

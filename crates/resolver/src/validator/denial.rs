@@ -87,7 +87,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let mut f = Failure::new(kind, keys.zone.clone(), now);
             let records = denial_evidence(&e, records, self.cfg.denial.max_iterations);
             // The proof's own words, unless the hash and ranges say it.
-            if !matches!(records, Some(Evidence::Nsec3 { hashed: Some(_), .. })) {
+            let said = matches!(records, Some(Evidence::Nsec3 { hashed: Some(_), .. }))
+                || matches!(e, DenialError::ParameterMismatch);
+            if !said {
                 f.evidence.push(Evidence::Denial(e.to_string()));
             }
             f.evidence.extend(records);
