@@ -351,6 +351,14 @@ impl Failure {
         self
     }
 
+    /// Mark the failure as a cached verdict `age` seconds old, resolved
+    /// afresh in `retry`: one such note, whatever an earlier cache hit (a
+    /// CNAME link's, kept again with the chain) left.
+    pub(crate) fn set_cached(&mut self, age: u32, retry: u32) {
+        self.evidence.retain(|e| !matches!(e, Evidence::Cached { .. }));
+        self.evidence.push(Evidence::Cached { age, retry });
+    }
+
     /// Note a server asked and what it did (in the servers' evidence,
     /// made when there is none yet).
     pub(crate) fn add_server(&mut self, t: crate::evidence::ServerTry) {

@@ -58,7 +58,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let stats = ServerStats::new(cfg.server_exploration);
         let cache = Cache::new(cfg.cache);
         let cuts = Cuts::new(MemoryShares::of(cfg.cache.memory, MemoryShares::CUTS));
-        let cfg_memory = cfg.cache.memory;
+        let failures = crate::why::Failures::new(MemoryShares::of(cfg.cache.memory, MemoryShares::FAILURES));
         let mut ntas = Anchors::empty();
         for n in cfg.anchors.negatives() {
             ntas.add_negative(n.zone.clone(), n.expires);
@@ -75,7 +75,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             anchor_state: std::sync::Mutex::new(None),
             in_flight: InFlight::default(),
             anchor_writes: Default::default(),
-            failures: crate::why::Failures::new(MemoryShares::of(cfg_memory, MemoryShares::FAILURES)),
+            failures,
             clock_votes: Default::default(),
             root_window: Default::default(),
         }

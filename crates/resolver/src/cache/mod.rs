@@ -198,8 +198,7 @@ impl Cache {
                 r.from_cache = true;
                 // A cached failure says how old it is and when it goes.
                 if let Security::Bogus(f) | Security::Servfail(f) = &mut r.security {
-                    let retry = (e.expires - now).as_secs() as u32;
-                    f.evidence.push(crate::evidence::Evidence::Cached { age: elapsed, retry });
+                    f.set_cached(elapsed, (e.expires - now).as_secs() as u32);
                 }
                 Some((r, e.expires - now))
             }

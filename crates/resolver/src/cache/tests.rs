@@ -69,7 +69,13 @@ fn negative_bogus_and_servfail_lifetimes() {
     let hit = c.get(&n("b.example."), RType::A, 59 * S).unwrap();
     // The cached verdict says how old it is and when it goes.
     let cached = f.clone().with(crate::evidence::Evidence::Cached { age: 59, retry: 1 });
-    assert_eq!(hit.security, Security::Bogus(cached));
+    assert_eq!(hit.security, Security::Bogus(cached.clone()));
+    // Kept again as it came from the cache (a CNAME link's verdict inside
+    // a chain), it still says its age once.
+    c.put(&n("c.example."), RType::A, &res(Rcode::NOERROR, "", "", Security::Bogus(cached)), Duration::ZERO, 0);
+    let hit = c.get(&n("c.example."), RType::A, 10 * S).unwrap();
+    let Security::Bogus(f) = hit.security else { panic!("{:?}", hit.security) };
+    assert_eq!(f.evidence, [crate::evidence::Evidence::Cached { age: 10, retry: 50 }]);
     assert!(c.get(&n("b.example."), RType::A, 61 * S).is_none());
     c.put(&n("s.example."), RType::A, &res(Rcode::SERVFAIL, "", "", Security::Servfail(f)), Duration::ZERO, 0);
     assert!(c.get(&n("s.example."), RType::A, 4 * S).is_some());
