@@ -150,7 +150,7 @@ impl Lab {
                 addr: case.listening.then_some(addr),
                 behavior: case.behavior,
             });
-            let qname = if case.qname == "@" { origin.clone() } else { Name::from_text(case.qname, Some(&origin))? };
+            let qname = if case.qname == "@" { origin.clone() } else { Name::from_text(&case.qname, Some(&origin))? };
             case_list.push((case, qname));
         }
         // Extra zones: a CNAME chain across two secure zones, a CNAME into
@@ -190,7 +190,7 @@ impl Lab {
             zones.push(LabZone { origin: origin.clone(), records: z, addr: Some(addr), behavior: Behavior::default() });
             test_children.push(Delegation { child: origin.clone(), glue: addr.to_string(), ds });
             let mut c = case(label, verdict, ede, kind, what);
-            c.qname = qname;
+            c.qname = qname.to_owned();
             case_list.push((c, Name::from_text(qname, Some(&origin))?));
         }
         if cfg.bench_names > 0 {
@@ -214,7 +214,7 @@ impl Lab {
             "valid",
             "the seed's zone: A 192.168.10.45 at the apex and www (data only; nothing contacts it)",
         );
-        lan_case.qname = "www";
+        lan_case.qname = "www".to_owned();
         case_list.push((lan_case, Name::from_text("www", Some(&lan))?));
 
         // The TLDs, then the root.
@@ -292,7 +292,7 @@ fn build_case(
     };
     let layout = if csk { KeyLayout::Csk } else { KeyLayout::KskZsk };
     let mut zone = sign_zone(origin, &records, &opts(cfg, algorithm, layout, denial))?;
-    let qname = if case.qname == "@" { origin.clone() } else { Name::from_text(case.qname, Some(origin))? };
+    let qname = if case.qname == "@" { origin.clone() } else { Name::from_text(&case.qname, Some(origin))? };
     let mut ds = zone.ds.clone();
     for b in &case.breakage {
         if let Some(new_ds) = apply(cfg, &mut zone, b, &qname)? {
@@ -327,7 +327,7 @@ fn flip(b: &mut [u8]) {
     }
 }
 
-fn covered(r: &Record) -> Option<RType> {
+pub(crate) fn covered(r: &Record) -> Option<RType> {
     match &r.data {
         RData::Rrsig(s) => Some(s.type_covered),
         _ => None,
@@ -364,7 +364,7 @@ fn dnskey_mut(zone: &mut SignedZone, role: KeyRole) -> Option<&mut Dnskey> {
 }
 
 /// Re-sign one RRset (replacing its RRSIGs) with the given keys and flags.
-fn resign(
+pub(crate) fn resign(
     zone: &mut SignedZone,
     owner: &Name,
     rtype: RType,
@@ -393,7 +393,7 @@ fn signed_rrsets(zone: &SignedZone) -> Vec<(Name, RType)> {
     v
 }
 
-fn dnskey_signers(zone: &SignedZone) -> Vec<(SigningKey, u16)> {
+pub(crate) fn dnskey_signers(zone: &SignedZone) -> Vec<(SigningKey, u16)> {
     let mut v = vec![(zone.keys.ksk.clone(), 257)];
     if let Some(z) = &zone.keys.zsk {
         v.push((z.clone(), 256));
@@ -558,6 +558,8 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
             zone.records.retain(|r| !(r.owner == owner && (r.rtype() == *rtype || covered(r) == Some(*rtype))));
         }
         Breakage::PlaceholderAlgorithm(alg) => return placeholder(zone, *alg).map(Some),
+        Breakage::KeyTrap { keys, sigs } => crate::attack::key_trap(zone, *keys, *sigs)?,
+        Breakage::SigFlood(sigs) => crate::attack::flood_sigs(zone, *sigs),
     }
     Ok(None)
 }

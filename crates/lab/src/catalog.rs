@@ -97,6 +97,18 @@ pub enum Breakage {
     /// Replace the keys and signatures with placeholders of this algorithm
     /// (no chosen crate signs it).
     PlaceholderAlgorithm(u8),
+    /// KeyTrap: this many keys share the data signer's tag (the DNSKEY
+    /// RRset still validates), and every other RRset carries `sigs` RRSIGs
+    /// naming that tag, none valid.
+    KeyTrap {
+        /// Keys sharing the tag, the true one included.
+        keys: usize,
+        /// Bogus RRSIGs per RRset.
+        sigs: usize,
+    },
+    /// Every RRset but the DNSKEY RRset carries this many RRSIGs by the
+    /// data signer's tag, none valid.
+    SigFlood(usize),
 }
 
 /// What the parent publishes for a case zone.
@@ -148,7 +160,7 @@ pub struct Case {
     /// How the zone's server behaves.
     pub behavior: Behavior,
     /// The query name relative to the zone (`@` for the apex).
-    pub qname: &'static str,
+    pub qname: String,
     /// The query type.
     pub qtype: RType,
     /// The expected verdict.
@@ -162,7 +174,7 @@ pub struct Case {
     /// Where the resolver's clock should stand, relative to the lab's time.
     pub clock_offset: i64,
     /// Extra records in the zone (zone-file text, relative to the zone).
-    pub extra: &'static str,
+    pub extra: String,
     /// Whether a server listens for the zone.
     pub listening: bool,
     /// Glue address override for the zone's name server (special-purpose addresses).
@@ -194,14 +206,14 @@ pub(crate) fn case(name: &str, verdict: Verdict, ede: Option<u16>, kind: &'stati
         ds: DsSpec::Good,
         breakage: Vec::new(),
         behavior: Behavior::default(),
-        qname: "@",
+        qname: "@".to_owned(),
         qtype: RType::A,
         verdict,
         ede,
         kind,
         description: description.to_owned(),
         clock_offset: 0,
-        extra: "",
+        extra: String::new(),
         listening: true,
         glue: None,
         unsigned_child: None,
@@ -221,8 +233,8 @@ impl Case {
         self.breakage.push(b);
         self
     }
-    fn q(mut self, qname: &'static str, qtype: RType) -> Case {
-        self.qname = qname;
+    fn q(mut self, qname: &str, qtype: RType) -> Case {
+        self.qname = qname.to_owned();
         self.qtype = qtype;
         self
     }
@@ -238,8 +250,8 @@ impl Case {
         self.unsigned_child = Some(label);
         self
     }
-    fn extra(mut self, text: &'static str) -> Case {
-        self.extra = text;
+    fn extra(mut self, text: &str) -> Case {
+        self.extra = text.to_owned();
         self
     }
 }
@@ -641,6 +653,7 @@ pub fn cases() -> Vec<Case> {
     ] {
         v.push(case(name, Bogus, Some(ede), kind, what).clock(offset));
     }
+    v.extend(attack_cases());
     for n in [0u16, 1, 50, 51, 100, 150, 151, 500, 2500] {
         let name = format!("nsec3-iter-{n}");
         let (verdict, ede, kind) =
@@ -649,4 +662,66 @@ pub fn cases() -> Vec<Case> {
         v.push(case(&name, verdict, ede, kind, &what).build(nsec3(n)).q("nosuch", RType::A));
     }
     v
+}
+
+/// The attack families (see `attack.rs`): every name under each zone is a
+/// fresh RRset to validate, through a wildcard.
+fn attack_cases() -> Vec<Case> {
+    use crate::attack::{CNAME_LINKS, cname_chain_text, deep_name};
+    use Verdict::*;
+    let (a, b) = ("attack-cname-a.test.", "attack-cname-b.test.");
+    vec![
+        case(
+            "attack-keytrap",
+            Bogus,
+            Some(6),
+            "signature-invalid",
+            "KeyTrap: 128 RSA keys share one key tag and every answer carries 8 RRSIGs naming it, none valid",
+        )
+        .build(signed(Algorithm::RSASHA256))
+        .brk(Breakage::KeyTrap { keys: 128, sigs: 8 })
+        .extra("* A 192.0.2.9\n")
+        .q("n1", RType::A),
+        case(
+            "attack-sigflood",
+            Bogus,
+            Some(6),
+            "signature-invalid",
+            "every answer carries 150 RRSIGs by the zone's key, none valid",
+        )
+        .brk(Breakage::SigFlood(150))
+        .extra("* A 192.0.2.9\n")
+        .q("n1", RType::A),
+        case(
+            "attack-nsec3",
+            Insecure,
+            Some(27),
+            "nsec3-iterations-above-cap",
+            "NSEC3 with 150 iterations and a 255-octet salt, asked for a 100-label name",
+        )
+        .build(Build::Signed {
+            algorithm: Algorithm::ECDSAP256SHA256,
+            csk: false,
+            nsec3: Some((vec![0xa5; 255], 150, false)),
+        })
+        .q(&deep_name("n1", 2), RType::A),
+        case(
+            "attack-cname-a",
+            Servfail,
+            Some(0),
+            "cname-chain-too-long",
+            &format!("every name starts a chain of {CNAME_LINKS} CNAMEs alternating between two signed zones"),
+        )
+        .extra(&cname_chain_text(true, a, b))
+        .q("n1", RType::A),
+        case(
+            "attack-cname-b",
+            Secure,
+            None,
+            "valid",
+            "the other zone of the CNAME chain: its next-to-last link, two CNAMEs from the end, validates",
+        )
+        .extra(&cname_chain_text(false, a, b))
+        .q(&format!("l{}", CNAME_LINKS - 1), RType::A),
+    ]
 }

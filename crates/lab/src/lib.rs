@@ -21,6 +21,7 @@
 //! by its caller).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attack;
 mod authority;
 mod build;
 mod catalog;
@@ -29,6 +30,7 @@ mod files;
 mod server;
 mod signer;
 
+pub use attack::{CNAME_LINKS, NSEC3_LABELS, deep_name};
 pub use authority::{Authority, Behavior};
 pub use build::{Lab, LabConfig, LabZone};
 pub use catalog::{Breakage, Build, Case, DsSpec, KeyRole, Verdict, cases};

@@ -571,7 +571,7 @@ impl Failure {
             (MalformedRecord, _) => write!(t, "{subject}: a record's data does not fit its type"),
             (UnsupportedAlgorithm, _) => write!(t, "{zone}: signed only with unsupported algorithms (key {key})"),
             (UnsupportedDigest, _) => write!(t, "{zone}: the DS uses only unsupported digest types (key {key})"),
-            (Nsec3IterationsAboveCap, _) => write!(t, "{zone}: its denial of existence is not validated"),
+            (Nsec3IterationsAboveCap, _) => write!(t, "{zone}: denial of existence not validated"),
             (NoReachableAuthority | AuthorityError, _)
                 if self.evidence.iter().any(|e| matches!(e, Evidence::Upstream { .. })) =>
             {

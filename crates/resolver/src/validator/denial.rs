@@ -24,9 +24,9 @@ pub(crate) fn insecure_failure(i: &candor_denial::Insecure, zone: &Name, now: u6
     };
     let why = match i {
         candor_denial::Insecure::IterationsAboveCap { iterations, cap } => {
-            format!("its NSEC3 records use {iterations} iterations, above this resolver's cap of {cap}")
+            format!("NSEC3 with {iterations} iterations, above this resolver's cap of {cap}")
         }
-        candor_denial::Insecure::UnsupportedHashAlgorithm(a) => format!("its NSEC3 records use hash algorithm {a}"),
+        candor_denial::Insecure::UnsupportedHashAlgorithm(a) => format!("NSEC3 with hash algorithm {a}"),
         _ => "its NSEC3 records cannot be used".to_owned(),
     };
     Failure::new(kind, zone.clone(), now).with(Evidence::Denial(why))
