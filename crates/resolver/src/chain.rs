@@ -31,12 +31,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             // The question itself was just looked up in the caches (the
             // caller's answer_now); its chain's later names were not.
             let denied = || (link > 0 && work.trace.is_none()).then(|| self.cached_denial(&name, qtype)).flatten();
+            let mut fresh = false;
             let r = match self.cached_link(&name, qtype, link > 0, work).or_else(|| denied().map(|(r, _)| r)) {
                 Some(r) => r,
                 None => {
                     let r = self.resolve_one(&name, qtype, work).await;
                     // The link is validated: what it proved goes to the caches.
                     self.commit(work);
+                    fresh = true;
                     r
                 }
             };
@@ -88,6 +90,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let carried = (!ends && r.rcode == Rcode::NXDOMAIN)
                 .then(|| self.carried_nxdomain(&target, qtype, &r.authority, work))
                 .flatten();
+            // A link asked for that leads on keeps its RRsets now, so a
+            // chain that fails further on (too long, a bogus link) is
+            // walked from the cache by the next name that joins it; the
+            // last link's are kept with the whole answer.
+            if fresh && !ends && work.trace.is_none() {
+                self.cache.keep_rrsets(&r, self.clock.monotonic(), self.clock.unix());
+            }
             if ends || carried.is_some() {
                 // A carried proof is secure: the verdicts so far stand.
                 authority.extend(carried.unwrap_or_else(|| r.authority.clone()));

@@ -340,6 +340,21 @@ pub enum Evidence {
     /// Server addresses the outbound policy refused to query
     /// (special-purpose or not allowed).
     NeverQueried(Listed<std::net::IpAddr>),
+    /// The validator's limits cut an RRset's signatures short: how many
+    /// RRSIGs came, how many keys share the first one's tag (tag, count),
+    /// how many failed their cryptographic check, and the limit on those.
+    Effort {
+        /// RRSIGs over the RRset by its zone.
+        sigs: usize,
+        /// RRSIGs tried (and kept on receipt) per RRset at most.
+        per_rrset: usize,
+        /// The first RRSIG's key tag and how many keys carry it.
+        same_tag: Option<(u16, usize)>,
+        /// Signatures that failed their check.
+        failed: u32,
+        /// Failed signatures allowed per RRset.
+        limit: u32,
+    },
     /// The CNAME/DNAME link that led into the failing zone.
     Via {
         /// The owner of the link.
@@ -574,6 +589,19 @@ impl fmt::Display for Written<'_> {
                 f.write_str("never queried: ")?;
                 list(f, addrs.iter(), addrs.total)?;
                 f.write_str(" (special-purpose or not allowed)")
+            }
+            Evidence::Effort { sigs, per_rrset, same_tag, failed, limit } => {
+                // Past the number tried, the rest were left out on receipt.
+                let more = if sigs >= per_rrset { " or more" } else { "" };
+                write!(f, "{sigs}{more} RRSIGs came with it")?;
+                if let Some((tag, n)) = same_tag {
+                    write!(f, ", {n} keys share tag {tag}")?;
+                }
+                write!(f, "; {failed} failed their check")?;
+                if failed >= limit {
+                    write!(f, " and the rest were not tried (limit {limit} failed per RRset)")?;
+                }
+                Ok(())
             }
             Evidence::Via { from, to } => write!(f, "reached through the CNAME {from} -> {to}"),
         }

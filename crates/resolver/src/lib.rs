@@ -93,5 +93,6 @@ pub use security::{Resolution, Security};
 pub use skew::{Direction, Suspicion};
 pub use trace::Link;
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};
+pub use validator::verdicts::{VERDICTS_KEPT, VerdictKey, Verdicts};
 pub use validator::verify::{KeyInput, Spent, Trust, TrustedKeys, ValidationLimits, Validator, rrsigs_for};
 pub use why::KeptFailure;

@@ -50,6 +50,8 @@ pub struct Resolver<T: Transport, C: Clock> {
     /// The validity window (inception, expiration) of the root DNSKEY
     /// RRset's signature last verified.
     pub(crate) root_window: std::sync::Mutex<Option<(u32, u32)>>,
+    /// Signature verdicts, so one signature over the same data is verified once.
+    pub(crate) verdicts: std::sync::Arc<crate::validator::verdicts::Verdicts>,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -59,6 +61,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let cache = Cache::new(cfg.cache);
         let cuts = Cuts::new(MemoryShares::of(cfg.cache.memory, MemoryShares::CUTS));
         let failures = crate::why::Failures::new(MemoryShares::of(cfg.cache.memory, MemoryShares::FAILURES));
+        let verdicts = crate::validator::verdicts::Verdicts::within(MemoryShares::of(cfg.cache.memory, MemoryShares::VERDICTS));
         let mut ntas = Anchors::empty();
         for n in cfg.anchors.negatives() {
             ntas.add_negative(n.zone.clone(), n.expires);
@@ -78,6 +81,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             failures,
             clock_votes: Default::default(),
             root_window: Default::default(),
+            verdicts: std::sync::Arc::new(verdicts),
         }
     }
 
@@ -296,14 +300,21 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// answer cache, and hand back the chain of trust link by link as it
     /// was walked (for `candor trace`). Nothing is cached.
     pub async fn trace(&self, qname: &Name, qtype: RType) -> (Resolution, Vec<Link>) {
-        let mut work =
-            Work { budget: Budget::starting(self.clock.monotonic()), trace: Some(Vec::new()), ..Work::default() };
+        let mut work = Work { budget: self.budget(), trace: Some(Vec::new()), ..Work::default() };
         let r = self.resolve_with(qname, qtype, &mut work).await;
         (r, work.trace.unwrap_or_default())
     }
 
     pub(crate) async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
-        let mut work = Work { budget: Budget::starting(self.clock.monotonic()), ..Work::default() };
+        let mut work = Work { budget: self.budget(), ..Work::default() };
         self.resolve_with(qname, qtype, &mut work).await
+    }
+
+    /// A fresh budget for one client question, starting now, with the
+    /// shared signature verdicts.
+    fn budget(&self) -> Budget {
+        let mut b = Budget::starting(self.clock.monotonic());
+        b.spent.memo = Some(std::sync::Arc::clone(&self.verdicts));
+        b
     }
 }

@@ -82,7 +82,9 @@ pub(crate) struct MemoryShares;
 
 impl MemoryShares {
     /// Answers.
-    pub(crate) const ANSWERS: usize = 43;
+    pub(crate) const ANSWERS: usize = 42;
+    /// Signature verdicts (at [`crate::validator::verdicts::VERDICT_BYTES`] each).
+    pub(crate) const VERDICTS: usize = 1;
     /// The last failures, for `candor control why`.
     pub(crate) const FAILURES: usize = 2;
     /// RRsets.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
+use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode, Record};
 
 use crate::budget::exhausted;
 use crate::clock::Clock;
@@ -118,10 +118,12 @@ pub(crate) fn unanswered(server_error: bool) -> FailureKind {
 }
 
 /// An authority's (or upstream's) response, leaving out records whose
-/// RDATA does not parse (the rest may still answer) and records of classes
+/// RDATA does not parse (the rest may still answer), records of classes
 /// other than IN (a referral mixing in CHAOS records must not lend them its
-/// servers); `None` when the message itself is broken.
-pub(crate) fn scrubbed(bytes: &[u8], server: SocketAddr, work: &mut Work) -> Option<Message> {
+/// servers), and RRSIGs past `max_sigs` over one RRset (the validator tries
+/// no more; a flood of them must not be cloned, cached and sent on);
+/// `None` when the message itself is broken.
+pub(crate) fn scrubbed(bytes: &[u8], server: SocketAddr, max_sigs: usize, work: &mut Work) -> Option<Message> {
     let (mut msg, dropped) = Message::from_wire_scrubbed(bytes).ok()?;
     if !dropped.is_empty() {
         tracing::debug!(%server, dropped = dropped.len(), "malformed records left out of a response");
@@ -129,8 +131,37 @@ pub(crate) fn scrubbed(bytes: &[u8], server: SocketAddr, work: &mut Work) -> Opt
     }
     for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
         section.retain(|r| r.class == candor_wire::Class::IN);
+        cap_rrsigs(section, max_sigs.max(1));
     }
     Some(msg)
+}
+
+/// Keep the first `max` RRSIGs over each RRset of `section` (by owner and
+/// type covered), in their order.
+fn cap_rrsigs(section: &mut Vec<Record>, max: usize) {
+    if section.iter().filter(|r| r.rtype() == RType::RRSIG).count() <= max {
+        return; // the usual case: nothing can be past the cap
+    }
+    let keep: Vec<bool> = {
+        let mut seen: HashMap<(&Name, RType), usize> = HashMap::new();
+        section
+            .iter()
+            .map(|r| match &r.data {
+                RData::Rrsig(s) => {
+                    let n = seen.entry((&r.owner, s.type_covered)).or_insert(0);
+                    *n += 1;
+                    *n <= max
+                }
+                _ => true,
+            })
+            .collect()
+    };
+    let mut at = 0;
+    section.retain(|_| {
+        let k = keep.get(at).copied().unwrap_or(true);
+        at += 1;
+        k
+    });
 }
 
 /// The cap `msg` breaks, if any: more records in all than
@@ -269,7 +300,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(_) => break,
                 };
                 self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
-                let Some(msg) = scrubbed(&bytes, *server, work) else { break };
+                let Some(msg) = scrubbed(&bytes, *server, self.cfg.validator.budget.sigs_per_rrset, work) else { break };
                 if let Some(kind) = over_cap(&msg, &self.cfg) {
                     tracing::debug!(%server, %qname, %kind, "a response past its cap");
                     return Err(exhausted(kind, &self.cfg, qname, now));

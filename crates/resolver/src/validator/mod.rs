@@ -7,4 +7,5 @@ pub(crate) mod answer;
 pub(crate) mod chain;
 pub(crate) mod denial;
 pub(crate) mod rfc5011;
+pub(crate) mod verdicts;
 pub(crate) mod verify;

@@ -8,7 +8,10 @@ use candor_crypto::{
 };
 use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record, Rrsig};
 
+use std::sync::Arc;
+
 use crate::evidence::{Evidence, KeyRef, SigRef, ds_mismatches};
+use crate::validator::verdicts::Verdicts;
 use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::security::Security;
 
@@ -23,21 +26,29 @@ pub struct ValidationLimits {
     pub keys_per_tag: usize,
     /// DS records considered per zone.
     pub ds_per_zone: usize,
+    /// Signatures over one RRset that may fail their cryptographic check
+    /// before the RRset is given up as bogus (the rest are not tried).
+    pub failures_per_rrset: u32,
 }
 
 impl Default for ValidationLimits {
     /// Where the field converged after KeyTrap: 8 RRSIGs per RRset, 2
-    /// same-tag keys, 8 DS, 32 verifications per query.
+    /// same-tag keys, 8 DS, 32 verifications per query; and 2 failed
+    /// signatures per RRset (one broken signer of two still leaves the
+    /// other's signature tried; BIND stops at the first).
     fn default() -> ValidationLimits {
-        ValidationLimits { verifications: 32, sigs_per_rrset: 8, keys_per_tag: 2, ds_per_zone: 8 }
+        ValidationLimits { verifications: 32, sigs_per_rrset: 8, keys_per_tag: 2, ds_per_zone: 8, failures_per_rrset: 2 }
     }
 }
 
 /// Validation work done so far for one query.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct Spent {
     /// Signature verifications performed.
     pub verifications: u32,
+    /// Verdicts remembered across queries: a signature over the same data
+    /// with the same key is verified once (none: every one is verified).
+    pub memo: Option<Arc<Verdicts>>,
 }
 
 /// The validator's configuration.
@@ -151,13 +162,21 @@ impl Validator {
     ) -> Result<(), RrsigError> {
         check_rrsig(rrset, sig, zone, key, now)?;
         let public = public.as_ref().map_err(|e| RrsigError::Key { key_tag: sig.key_tag, error: e.clone() })?;
-        spent.verifications += 1;
         let data = signed_data(sig, rrset)?;
-        if public.verify(self.backend, &data, &sig.signature) {
-            Ok(())
-        } else {
-            Err(RrsigError::BadSignature { key_tag: sig.key_tag, algorithm: sig.algorithm })
-        }
+        let memo = spent.memo.as_ref().map(|m| (m, Verdicts::key(key.algorithm.0, &key.public_key, &sig.signature, &data)));
+        let kept = memo.as_ref().and_then(|(m, k)| m.get(k));
+        let verified = match kept {
+            Some(v) => v,
+            None => {
+                spent.verifications += 1;
+                let v = public.verify(self.backend, &data, &sig.signature);
+                if let Some((m, k)) = memo {
+                    m.put(k, v);
+                }
+                v
+            }
+        };
+        if verified { Ok(()) } else { Err(RrsigError::BadSignature { key_tag: sig.key_tag, algorithm: sig.algorithm }) }
     }
 
     fn budget_failure(&self, zone: &Name, now: u64) -> Failure {
@@ -215,8 +234,15 @@ impl Validator {
         }
         let mut first_error: Option<Failure> = None;
         let mut tried = 0;
+        let mut failed = 0;
         for sig in rrsigs.iter().take(self.budget.sigs_per_rrset) {
+            if failed >= self.budget.failures_per_rrset.max(1) {
+                break;
+            }
             for k in vouched.iter().filter(|k| key_tag(k) == sig.key_tag && k.algorithm == sig.algorithm) {
+                if failed >= self.budget.failures_per_rrset.max(1) {
+                    break;
+                }
                 tried += 1;
                 if spent.verifications >= self.budget.verifications {
                     return Trust::Bogus(self.budget_failure(zone, now));
@@ -263,6 +289,9 @@ impl Validator {
                         return Trust::Secure(trusted);
                     }
                     Err(e) => {
+                        if matches!(e, RrsigError::BadSignature { .. }) {
+                            failed += 1;
+                        }
                         first_error.get_or_insert_with(|| failure_of(&e, zone, zone, RType::DNSKEY, sig, now));
                     }
                 }
@@ -276,7 +305,29 @@ impl Validator {
                     .with(key_refs(keys.iter().copied())),
             );
         }
-        Trust::Bogus(first_error.unwrap_or_else(|| fail(FailureKind::SignatureInvalid)))
+        let mut f = first_error.unwrap_or_else(|| fail(FailureKind::SignatureInvalid));
+        if let Some(sig) = rrsigs.first() {
+            let same_tag = vouched.iter().filter(|k| key_tag(k) == sig.key_tag && k.algorithm == sig.algorithm).count();
+            if let Some(e) = self.effort(rrsigs.len(), same_tag, sig.key_tag, failed) {
+                f.evidence.push(e);
+            }
+        }
+        Trust::Bogus(f)
+    }
+
+    /// What was left untried of an RRset's signatures, as evidence: only
+    /// when a limit cut the work short (more RRSIGs than are tried, more
+    /// same-tag keys than are tried, or the failed ones reached their limit).
+    fn effort(&self, sigs: usize, same_tag: usize, tag: u16, failed: u32) -> Option<Evidence> {
+        let l = &self.budget;
+        let stopped = failed >= l.failures_per_rrset.max(1) && sigs > 1;
+        (stopped || sigs > l.sigs_per_rrset || same_tag > l.keys_per_tag).then(|| Evidence::Effort {
+            sigs,
+            per_rrset: l.sigs_per_rrset,
+            same_tag: (same_tag > 1).then_some((tag, same_tag)),
+            failed,
+            limit: l.failures_per_rrset.max(1),
+        })
     }
 
     /// Verify `rrset` with one of `rrsigs` made by `keys`.
@@ -296,8 +347,12 @@ impl Validator {
             return Err(Failure::new(FailureKind::RrsigsMissing, zone.clone(), now).rrset(owner, rtype));
         }
         let mut first_error: Option<Failure> = None;
+        let mut failed = 0;
         for sig in ours.iter().take(self.budget.sigs_per_rrset) {
-            match self.try_sig(rrset, sig, keys, now, spent)? {
+            if failed >= self.budget.failures_per_rrset.max(1) {
+                break;
+            }
+            match self.try_sig(rrset, sig, keys, now, spent, &mut failed)? {
                 SigOutcome::Verified if keys.required.is_empty() => return Ok(()),
                 SigOutcome::Verified => {
                     return self.every_algorithm(rrset, rrsigs, keys, &keys.required, sig.algorithm, now, spent);
@@ -310,6 +365,12 @@ impl Validator {
         }
         if let Some(f) = first_error.as_mut().filter(|f| f.kind == FailureKind::NoZoneKeyBit) {
             f.evidence.push(key_refs(keys.dnskeys()));
+        }
+        if let (Some(f), Some(sig)) = (first_error.as_mut(), ours.first()) {
+            let same_tag = keys.keys.iter().filter(|(k, t, _)| *t == sig.key_tag && k.algorithm == sig.algorithm).count();
+            if let Some(e) = self.effort(ours.len(), same_tag, sig.key_tag, failed) {
+                f.evidence.push(e);
+            }
         }
         Err(first_error.unwrap_or_else(|| {
             let sig = ours.first();
@@ -341,6 +402,7 @@ impl Validator {
         keys: &TrustedKeys,
         now: u64,
         spent: &mut Spent,
+        failed: &mut u32,
     ) -> Result<SigOutcome, Failure> {
         let zone = &keys.zone;
         let mut first = None;
@@ -356,7 +418,14 @@ impl Validator {
             match self.verify_one(rrset, sig, zone, (k, public), now, spent) {
                 Ok(()) => return Ok(SigOutcome::Verified),
                 Err(e) => {
+                    let crypto = matches!(e, RrsigError::BadSignature { .. });
                     first.get_or_insert(e);
+                    if crypto {
+                        *failed += 1;
+                        if *failed >= self.budget.failures_per_rrset.max(1) {
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -382,11 +451,15 @@ impl Validator {
         let (owner, rtype) = (&first.owner, first.rtype());
         for (alg, tag) in required.iter().copied().filter(|(a, _)| *a != done) {
             let mut verified = false;
+            let mut failed = 0;
             for sig in
                 rrsigs.iter().filter(|s| s.algorithm == alg && s.signer == *zone).take(self.budget.sigs_per_rrset)
             {
-                if matches!(self.try_sig(rrset, sig, keys, now, spent)?, SigOutcome::Verified) {
+                if matches!(self.try_sig(rrset, sig, keys, now, spent, &mut failed)?, SigOutcome::Verified) {
                     verified = true;
+                    break;
+                }
+                if failed >= self.budget.failures_per_rrset.max(1) {
                     break;
                 }
             }
