@@ -149,6 +149,23 @@ impl Lab {
                     v.extend(tags);
                 }
                 v.push("does not verify".to_owned());
+                // Attack zones: keys sharing one tag, a flood of signatures
+                // (over the wildcard the names expand).
+                let mut tags: Vec<u16> = keys.iter().map(|k| key_tag(k)).collect();
+                tags.sort_unstable();
+                if let Some((tag, n)) = tags
+                    .chunk_by(|a, b| a == b)
+                    .map(|c| (c.first().copied().unwrap_or(0), c.len()))
+                    .max_by_key(|(_, n)| *n)
+                    .filter(|(_, n)| *n > 2)
+                {
+                    v.push(format!("{n} keys share tag {tag}"));
+                }
+                let flood = origin.wildcard().ok().map_or(0, |w| sigs(&w, case.qtype).len());
+                if flood > 8 {
+                    v.push("RRSIGs came with it".to_owned());
+                    v.push("the rest were not tried".to_owned());
+                }
             }
             "dnskey-missing" if keys.is_empty() => v.push("serves no DNSKEY".to_owned()),
             "dnskey-missing" => {
@@ -185,6 +202,17 @@ impl Lab {
             "nsec-bitmap-has-type" => {
                 v.push(format!("{qname}/{}", case.qtype));
                 v.push(format!("type bitmap at {qname} contains {}", case.qtype));
+            }
+            "cname-chain-too-long" => {
+                // The first hop, from the wildcard that starts the chain.
+                let wildcard = origin.wildcard().ok();
+                if let Some(t) = zone.iter().find_map(|r| match &r.data {
+                    RData::Cname(t) if Some(&r.owner) == wildcard.as_ref() => Some(t),
+                    _ => None,
+                }) {
+                    v.push(format!("{qname} -> {t}"));
+                }
+                v.push("CNAME chain length".to_owned());
             }
             "nsec3-iterations-above-cap" => {
                 if let Some((_, iterations)) = nsec3_params(zone).first() {

@@ -8,7 +8,7 @@ use candor_wire::{Name, RData, RType, Rcode, Record};
 
 use crate::budget::exhausted;
 use crate::clock::Clock;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, LIST_CAP, Listed};
 use crate::failure::BudgetKind;
 use crate::iterator::cuts::trusted;
 use crate::records::{cap_soa_ttl, dedup_records, dname_rewrite, is_ns_or_sig};
@@ -27,7 +27,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut verdicts: Vec<Security> = Vec::new();
         // The CNAME link that led to `name` (owner, target).
         let mut via: Option<(Name, Name)> = None;
+        // The names the chain went through (for a chain past its limit).
+        let mut walked: Vec<Name> = Vec::new();
         for link in 0..=self.cfg.max_cnames {
+            walked.push(name.clone());
             // The question itself was just looked up in the caches (the
             // caller's answer_now); its chain's later names were not.
             let denied = || (link > 0 && work.trace.is_none()).then(|| self.cached_denial(&name, qtype)).flatten();
@@ -115,7 +118,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         self.commit(work);
         let now = self.clock.unix();
-        let f = exhausted(BudgetKind::CnameChain, &self.cfg, qname, now);
+        let f = exhausted(BudgetKind::CnameChain, &self.cfg, qname, now)
+            .with(Evidence::Chain { names: Listed::of(walked, LIST_CAP), last: name });
         Resolution {
             rcode: Rcode::SERVFAIL,
             answers,
@@ -188,9 +192,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         {
             return Some(link(Rcode::NOERROR, records, secure));
         }
-        let Some((mut records, secure)) =
-            name.ancestors().skip(1).find_map(|a| self.cache.rrset(&a, RType::DNAME, now).map(|(r, s, _)| (r, s)))
-        else {
+        let Some((mut records, secure)) = self.cache.dname_above(name, now) else {
             return self.cached_wildcard(name, qtype);
         };
         let Some(target) = dname_rewrite(&records, name) else {

@@ -355,6 +355,14 @@ pub enum Evidence {
         /// Failed signatures allowed per RRset.
         limit: u32,
     },
+    /// A CNAME chain past its limit: the names it went through (the first
+    /// few, and how many) and the last one reached.
+    Chain {
+        /// The names, the question first.
+        names: Listed<Name>,
+        /// Where the chain went on when the limit stopped it.
+        last: Name,
+    },
     /// The CNAME/DNAME link that led into the failing zone.
     Via {
         /// The owner of the link.
@@ -602,6 +610,16 @@ impl fmt::Display for Written<'_> {
                     write!(f, " and the rest were not tried (limit {limit} failed per RRset)")?;
                 }
                 Ok(())
+            }
+            Evidence::Chain { names, last } => {
+                f.write_str("the chain went ")?;
+                for (i, n) in names.iter().enumerate() {
+                    write!(f, "{}{n}", if i == 0 { "" } else { " -> " })?;
+                }
+                if names.total > names.items.len() {
+                    write!(f, " -> ... ({} names in all)", names.total)?;
+                }
+                write!(f, " and on to {last}")
             }
             Evidence::Via { from, to } => write!(f, "reached through the CNAME {from} -> {to}"),
         }

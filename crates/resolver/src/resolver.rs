@@ -61,7 +61,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let cache = Cache::new(cfg.cache);
         let cuts = Cuts::new(MemoryShares::of(cfg.cache.memory, MemoryShares::CUTS));
         let failures = crate::why::Failures::new(MemoryShares::of(cfg.cache.memory, MemoryShares::FAILURES));
-        let verdicts = crate::validator::verdicts::Verdicts::within(MemoryShares::of(cfg.cache.memory, MemoryShares::VERDICTS));
+        let verdicts =
+            crate::validator::verdicts::Verdicts::within(MemoryShares::of(cfg.cache.memory, MemoryShares::VERDICTS));
         let mut ntas = Anchors::empty();
         for n in cfg.anchors.negatives() {
             ntas.add_negative(n.zone.clone(), n.expires);

@@ -130,6 +130,9 @@ pub struct Cache {
     /// validated denial proves the same whichever response carried it,
     /// RFC 8198 §4).
     proofs: Mutex<ByteLru<Name, Vec<ProofGroup>>>,
+    /// The most labels a DNAME owner kept has had (0: none kept yet): no
+    /// DNAME is looked for deeper than that.
+    dname_labels: std::sync::atomic::AtomicUsize,
 }
 
 /// What one kept NSEC or NSEC3 record costs, with its RRSIGs and its
@@ -172,6 +175,7 @@ impl Cache {
             proofs: Mutex::new(ByteLru::new(PROOF_ZONES, bytes(MemoryShares::PROOFS), |n, groups| {
                 n.wire_len() + groups.iter().map(|g| records_bytes(&g.records) + 32).sum::<usize>()
             })),
+            dname_labels: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

@@ -71,8 +71,28 @@ impl Cache {
         }
         let mut rrsets = lock(&self.rrsets);
         for (key, entry) in kept {
+            self.note_dname(&key);
             put_credibly(&mut rrsets, key, entry, now);
         }
+    }
+
+    fn note_dname(&self, key: &Key) {
+        if key.1 == RType::DNAME {
+            self.dname_labels.fetch_max(key.0.label_count(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// The kept DNAME RRset (with its verdict) at the deepest strict
+    /// ancestor of `name` that has one. Ancestors deeper than any DNAME
+    /// kept so far are not looked up (a long name costs no more than a
+    /// short one where no DNAME is known).
+    pub(crate) fn dname_above(&self, name: &Name, now: Duration) -> Option<(Vec<Record>, Security)> {
+        let deepest = self.dname_labels.load(std::sync::atomic::Ordering::Relaxed);
+        if deepest == 0 {
+            return None;
+        }
+        let start = if name.label_count() > deepest { name.trim_to(deepest) } else { name.parent()? };
+        start.ancestors().find_map(|a| self.rrset(&a, RType::DNAME, now).map(|(r, s, _)| (r, s)))
     }
 
     /// Keep one RRset (with its RRSIGs) that came outside an answer, with
@@ -89,6 +109,7 @@ impl Cache {
             return None;
         }
         let entry = RrsetEntry { records: records.to_vec(), security, stored: now, expires: now + ttl };
+        self.note_dname(&key);
         put_credibly(&mut lock(&self.rrsets), key, entry, now).then_some(ttl)
     }
 

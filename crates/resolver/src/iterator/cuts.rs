@@ -41,13 +41,19 @@ pub(crate) const MAX_CUT_SERVERS: usize = 32;
 #[derive(Debug)]
 pub(crate) struct Cuts {
     pub(crate) map: std::sync::Mutex<ByteLru<Name, KeptCut>>,
+    /// The most labels a kept cut's zone has had: no cut is looked for
+    /// deeper than that.
+    deepest: std::sync::atomic::AtomicUsize,
 }
 
 impl Cuts {
     /// At most [`MAX_CUTS`] cuts and `memory` estimated bytes (a cut
     /// weighs its zone, servers and trusted keys).
     pub(crate) fn new(memory: usize) -> Cuts {
-        Cuts { map: std::sync::Mutex::new(ByteLru::new(MAX_CUTS, memory, weigh_cut)) }
+        Cuts {
+            map: std::sync::Mutex::new(ByteLru::new(MAX_CUTS, memory, weigh_cut)),
+            deepest: std::sync::atomic::AtomicUsize::new(0),
+        }
     }
 }
 
@@ -84,8 +90,11 @@ impl Cuts {
     /// The deepest live cut at or above `name`, and whether its trust is
     /// still current.
     pub(crate) fn closest(&self, name: &Name, now: Duration) -> Option<(Cut, bool)> {
+        let deepest = self.deepest.load(std::sync::atomic::Ordering::Relaxed);
+        let start = if name.label_count() > deepest { name.trim_to(deepest) } else { name.clone() };
         let mut m = self.lock();
-        name.ancestors()
+        start
+            .ancestors()
             .find_map(|a| m.get(&a).filter(|k| k.expires > now).map(|k| (k.cut.clone(), k.trust_expires > now)))
     }
 
@@ -93,6 +102,7 @@ impl Cuts {
         let trust_ttl = if matches!(cut.trust, Trust::Bogus(_)) { ttl.min(BOGUS_CUT_TTL) } else { ttl };
         let mut kept = cut.clone();
         kept.servers.truncate(MAX_CUT_SERVERS);
+        self.deepest.fetch_max(cut.zone.label_count(), std::sync::atomic::Ordering::Relaxed);
         self.lock().put(cut.zone.clone(), KeptCut { cut: kept, expires: now + ttl, trust_expires: now + trust_ttl });
     }
 

@@ -120,7 +120,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                     Err(_) => break,
                 };
-                let Some(msg) = scrubbed(&bytes, *server, self.cfg.validator.budget.sigs_per_rrset, work) else { break };
+                let Some(msg) = scrubbed(&bytes, *server, self.cfg.validator.budget.sigs_per_rrset, work) else {
+                    break;
+                };
                 if let Some(kind) = over_cap(&msg, &self.cfg) {
                     return Err(exhausted(kind, &self.cfg, qname, now));
                 }

@@ -300,7 +300,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     Err(_) => break,
                 };
                 self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
-                let Some(msg) = scrubbed(&bytes, *server, self.cfg.validator.budget.sigs_per_rrset, work) else { break };
+                let Some(msg) = scrubbed(&bytes, *server, self.cfg.validator.budget.sigs_per_rrset, work) else {
+                    break;
+                };
                 if let Some(kind) = over_cap(&msg, &self.cfg) {
                     tracing::debug!(%server, %qname, %kind, "a response past its cap");
                     return Err(exhausted(kind, &self.cfg, qname, now));

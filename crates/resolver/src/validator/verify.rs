@@ -11,9 +11,9 @@ use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record, Rrsig};
 use std::sync::Arc;
 
 use crate::evidence::{Evidence, KeyRef, SigRef, ds_mismatches};
-use crate::validator::verdicts::Verdicts;
 use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::security::Security;
+use crate::validator::verdicts::Verdicts;
 
 /// Limits on validation work for one client query (KeyTrap, CVE-2023-50387).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,13 @@ impl Default for ValidationLimits {
     /// signatures per RRset (one broken signer of two still leaves the
     /// other's signature tried; BIND stops at the first).
     fn default() -> ValidationLimits {
-        ValidationLimits { verifications: 32, sigs_per_rrset: 8, keys_per_tag: 2, ds_per_zone: 8, failures_per_rrset: 2 }
+        ValidationLimits {
+            verifications: 32,
+            sigs_per_rrset: 8,
+            keys_per_tag: 2,
+            ds_per_zone: 8,
+            failures_per_rrset: 2,
+        }
     }
 }
 
@@ -163,7 +169,8 @@ impl Validator {
         check_rrsig(rrset, sig, zone, key, now)?;
         let public = public.as_ref().map_err(|e| RrsigError::Key { key_tag: sig.key_tag, error: e.clone() })?;
         let data = signed_data(sig, rrset)?;
-        let memo = spent.memo.as_ref().map(|m| (m, Verdicts::key(key.algorithm.0, &key.public_key, &sig.signature, &data)));
+        let memo =
+            spent.memo.as_ref().map(|m| (m, Verdicts::key(key.algorithm.0, &key.public_key, &sig.signature, &data)));
         let kept = memo.as_ref().and_then(|(m, k)| m.get(k));
         let verified = match kept {
             Some(v) => v,
@@ -367,7 +374,8 @@ impl Validator {
             f.evidence.push(key_refs(keys.dnskeys()));
         }
         if let (Some(f), Some(sig)) = (first_error.as_mut(), ours.first()) {
-            let same_tag = keys.keys.iter().filter(|(k, t, _)| *t == sig.key_tag && k.algorithm == sig.algorithm).count();
+            let same_tag =
+                keys.keys.iter().filter(|(k, t, _)| *t == sig.key_tag && k.algorithm == sig.algorithm).count();
             if let Some(e) = self.effort(ours.len(), same_tag, sig.key_tag, failed) {
                 f.evidence.push(e);
             }
