@@ -34,6 +34,7 @@ fn expected_kind(b: &Breakage) -> &'static str {
         Breakage::Window { .. } => "signature-expired",
         Breakage::DropRrsigs(_) | Breakage::DropDnskeyRrsigBy(_) | Breakage::DropNsec3Rrsigs => "rrsig-missing",
         Breakage::CorruptRrsig(..) | Breakage::CorruptNsec3Rrsigs | Breakage::CorruptKey(_) => "signature-invalid",
+        Breakage::KeyTrap { .. } | Breakage::SigFlood(_) => "signature-invalid",
         // Without its KSK the zone is consistent on its own; the DS shows it.
         Breakage::DropKey(KeyRole::Ksk) => "ds-no-matching-key",
         Breakage::DropKey(KeyRole::Zsk) | Breakage::DropDnskeyRrset | Breakage::KeyAlgorithm(..) => "dnskey-missing",
