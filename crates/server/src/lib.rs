@@ -30,6 +30,7 @@
 //! yet.
 
 mod acl;
+mod batch;
 pub mod control;
 mod current;
 mod handle;
@@ -45,6 +46,7 @@ mod tcp;
 #[cfg(test)]
 mod testutil;
 mod truncate;
+mod udp;
 mod why;
 
 pub use acl::Acl;

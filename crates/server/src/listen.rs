@@ -3,7 +3,7 @@
 //! plain questions from the reply cache, TCP connections pipelined (RFC
 //! 7766) within a fixed number of slots.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use candor_resolver::{Clock, Transport};
@@ -12,8 +12,6 @@ use tokio::task::JoinSet;
 
 use crate::acl::Acl;
 use crate::current::Current;
-use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
-use crate::replies::{self, Replies};
 use crate::slots::Slots;
 use crate::tcp::{TcpSlots, tcp_conn};
 
@@ -75,8 +73,9 @@ where
         acl: Arc::new(acl),
         tcp: Arc::new(TcpSlots::new(MAX_TCP_CONNECTIONS, TCP_PER_CLIENT)),
         flights: Arc::new(Slots::new(cfg.max_in_flight as usize, cfg.max_in_flight_per_client as usize)),
-        // At the largest UDP reply, at most a tenth of the cache budget.
-        replies: Arc::new(Replies::new((cfg.cache.memory / 10 / 1400).clamp(1024, REPLY_CACHE_ENTRIES))),
+        // At the largest UDP reply, at most a tenth of the cache budget,
+        // shared out among the workers (each keeps its own).
+        replies: (cfg.cache.memory / 10 / 1400).clamp(1024, REPLY_CACHE_ENTRIES) / workers.max(1),
     };
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();
@@ -107,13 +106,14 @@ where
 }
 
 /// What all workers share: the resolver, the ACL, the TCP connection
-/// slots, the slots of questions being resolved, and the response cache.
+/// slots, the slots of questions being resolved; and the size of each
+/// worker's own response cache.
 pub(crate) struct Shared<T: Transport, C: Clock> {
     pub(crate) resolver: Arc<Current<T, C>>,
     pub(crate) acl: Arc<Acl>,
     pub(crate) tcp: Arc<TcpSlots>,
     pub(crate) flights: Arc<Slots>,
-    pub(crate) replies: Arc<Replies>,
+    pub(crate) replies: usize,
 }
 
 impl<T: Transport, C: Clock> Clone for Shared<T, C> {
@@ -123,7 +123,7 @@ impl<T: Transport, C: Clock> Clone for Shared<T, C> {
             acl: Arc::clone(&self.acl),
             tcp: Arc::clone(&self.tcp),
             flights: Arc::clone(&self.flights),
-            replies: Arc::clone(&self.replies),
+            replies: self.replies,
         }
     }
 }
@@ -142,57 +142,12 @@ pub(crate) fn spawn_worker<T, C>(
 {
     {
         let Shared { resolver: r, acl: a, replies, flights, .. } = shared.clone();
-        tasks.spawn(async move {
-            let mut buf = vec![0u8; 65_535];
-            let mut key = [0u8; replies::KEY_MAX];
-            loop {
-                // On a wildcard address, note where the query was sent, to answer from there.
-                let received = if wildcard {
-                    crate::pktinfo::recv(&udp, &mut buf).await
-                } else {
-                    udp.recv_from(&mut buf).await.map(|(n, p)| (n, p, None))
-                };
-                let Ok((n, peer, dst)) = received else { continue };
-                let resolver = r.get();
-                let query = buf.get(..n).unwrap_or(&[]);
-                // A repeated plain question: the response as it was sent last time.
-                let plain = replies::plain(query, &mut key).filter(|_| a.allows(peer.ip()));
-                let now = resolver.monotonic();
-                let generation = resolver.cache().generation();
-                if let Some(p) = plain
-                    && let Some(resp) = replies.get(key.get(..p.key_len).unwrap_or(&[]), query, p, now, generation)
-                {
-                    let _ = send_udp(&udp, &resp, peer, dst, wildcard).await;
-                    continue;
-                }
-                // Cache hits are answered here, without a task per query.
-                let reply = match immediate(&resolver, query, peer.ip(), &a, true) {
-                    Immediate::Reply(reply) => reply,
-                    Immediate::Reusable(wire, lifetime) => {
-                        if let Some(p) = plain {
-                            replies.put(key.get(..p.key_len).unwrap_or(&[]), &wire, now, lifetime, generation);
-                        }
-                        Some(wire)
-                    }
-                    Immediate::Resolve(q) => match admit(&resolver, &flights, peer.ip(), &q, true) {
-                        Ok(slot) => {
-                            let u = Arc::clone(&udp);
-                            tokio::spawn(async move {
-                                if let Some(resp) = resolve_and_reply(&resolver, q, true).await {
-                                    let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
-                                }
-                                drop(slot);
-                            });
-                            continue;
-                        }
-                        Err(refusal) => refusal,
-                    },
-                };
-                if let Some(resp) = reply {
-                    let _ = send_udp(&udp, &resp, peer, dst, wildcard).await;
-                }
-            }
-        });
+        let worker = crate::udp::Worker::new(r, a, flights, replies);
+        if wildcard {
+            tasks.spawn(worker.serve_wildcard(udp));
+        } else {
+            tasks.spawn(worker.serve_batched(udp));
+        }
         tasks.spawn(async move {
             loop {
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
@@ -214,17 +169,6 @@ pub(crate) fn spawn_worker<T, C>(
             }
         });
     }
-}
-
-/// Send one UDP reply, from the address the query came to on a wildcard socket.
-pub(crate) async fn send_udp(
-    udp: &UdpSocket,
-    resp: &[u8],
-    peer: SocketAddr,
-    dst: Option<IpAddr>,
-    wildcard: bool,
-) -> std::io::Result<usize> {
-    if wildcard { crate::pktinfo::send(udp, resp, peer, dst).await } else { udp.send_to(resp, peer).await }
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! A cache of finished UDP responses for the hottest path: a repeated
 //! question whose answer is in the resolver's cache. The response is kept
 //! as bytes keyed by the normalised query (lower-cased name, type, class,
-//! header flags, EDNS size/version/DO); a hit copies it, puts in the
-//! query's ID and name spelling, and counts the TTLs down in place.
+//! header flags, EDNS size/version/DO); a hit copies it into the worker's
+//! own buffer, puts in the query's ID and name spelling, and counts the
+//! TTLs down in place: no allocation, no lock, nothing shared with other
+//! workers (each worker has its own cache, as it has its own socket; the
+//! kernel keeps a client on one socket).
 //!
 //! Only plain queries qualify (one question, no records but an option-free
 //! OPT), and only answers the server built from the resolver's cache for
@@ -10,20 +13,14 @@
 //! entry it was built from, and dies with every flush or negative trust
 //! anchor change (the resolver cache's generation).
 
-use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use lru::LruCache;
 
-use crate::sync::lock;
-
 /// Longest key: a 255-octet name, type and class, the two flag octets, an
 /// EDNS marker, the clamped EDNS size and the OPT's TTL field.
 pub const KEY_MAX: usize = 255 + 4 + 2 + 1 + 2 + 4;
-
-const SHARDS: usize = 16;
 
 /// A query that may be answered from the response cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,53 +106,57 @@ struct Entry {
     generation: u64,
 }
 
-/// The response cache.
+/// One worker's response cache.
 pub struct Replies {
-    shards: [Mutex<LruCache<Vec<u8>, Entry>>; SHARDS],
-    hasher: std::collections::hash_map::RandomState,
+    lru: LruCache<Vec<u8>, Entry>,
 }
 
 impl Replies {
     /// Room for `capacity` responses.
     pub fn new(capacity: usize) -> Replies {
-        let per = NonZeroUsize::new((capacity / SHARDS).max(1)).unwrap_or(NonZeroUsize::MIN);
-        Replies {
-            shards: std::array::from_fn(|_| Mutex::new(LruCache::new(per))),
-            hasher: std::collections::hash_map::RandomState::new(),
-        }
-    }
-
-    #[allow(clippy::indexing_slicing, reason = "the index is taken modulo SHARDS, the array's length")]
-    fn shard(&self, key: &[u8]) -> &Mutex<LruCache<Vec<u8>, Entry>> {
-        &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
+        Replies { lru: LruCache::new(NonZeroUsize::new(capacity.max(1)).unwrap_or(NonZeroUsize::MIN)) }
     }
 
     /// The response to `query` (whose [`plain`] reading is `p` and key
-    /// `key`), if one is kept for this generation and still alive at `now`.
-    pub fn get(&self, key: &[u8], query: &[u8], p: Plain, now: Duration, generation: u64) -> Option<Vec<u8>> {
-        let mut shard = lock(self.shard(key));
-        let e = shard.get(key)?;
+    /// `key`), written into `out`, if one is kept for this generation and
+    /// still alive at `now`. `out`'s capacity is reused: no allocation once
+    /// it has held a response this large.
+    pub fn get(
+        &mut self,
+        key: &[u8],
+        query: &[u8],
+        p: Plain,
+        (now, generation): (Duration, u64),
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(e) = self.lru.get(key) else { return false };
         if e.generation != generation || e.expires <= now {
-            shard.pop(key);
-            return None;
+            self.lru.pop(key);
+            return false;
         }
-        let mut wire = e.wire.clone();
+        out.clear();
+        out.extend_from_slice(&e.wire);
         let elapsed = now.saturating_sub(e.stored).as_secs().try_into().unwrap_or(u32::MAX);
         for &(at, ttl) in &e.ttls {
-            if let Some(field) = wire.get_mut(at..at + 4) {
+            if let Some(field) = out.get_mut(at..at + 4) {
                 field.copy_from_slice(&ttl.saturating_sub(elapsed).to_be_bytes());
             }
         }
-        drop(shard);
         // The query's ID and its spelling of the name (the key is lower case).
-        wire.get_mut(..2)?.copy_from_slice(query.get(..2)?);
-        wire.get_mut(12..p.name_end)?.copy_from_slice(query.get(12..p.name_end)?);
-        Some(wire)
+        match (out.get_mut(..2), query.get(..2)) {
+            (Some(id), Some(q)) => id.copy_from_slice(q),
+            _ => return false,
+        }
+        match (out.get_mut(12..p.name_end), query.get(12..p.name_end)) {
+            (Some(name), Some(q)) => name.copy_from_slice(q),
+            _ => return false,
+        }
+        true
     }
 
     /// Keep `wire`, the response to the query with `key`, for `lifetime`
     /// from `now` (capped by its smallest TTL).
-    pub fn put(&self, key: &[u8], wire: &[u8], now: Duration, lifetime: Duration, generation: u64) {
+    pub fn put(&mut self, key: &[u8], wire: &[u8], now: Duration, lifetime: Duration, generation: u64) {
         let Ok(offsets) = candor_wire::Message::ttl_offsets(wire) else { return };
         let mut ttls = Vec::with_capacity(offsets.len());
         for at in offsets {
@@ -168,7 +169,7 @@ impl Replies {
             return;
         }
         let entry = Entry { wire: wire.to_vec(), ttls, stored: now, expires: now.saturating_add(lifetime), generation };
-        lock(self.shard(key)).put(key.to_vec(), entry);
+        self.lru.put(key.to_vec(), entry);
     }
 }
 
@@ -263,19 +264,24 @@ mod tests {
         resp.header.flags.qr = true;
         resp.answers = candor_wire::text::parse_zone("a.example. 300 A 192.0.2.1\n", None).unwrap();
         let wire = resp.to_wire().unwrap();
-        let r = Replies::new(64);
+        let mut r = Replies::new(64);
         let s = Duration::from_secs(1);
+        let mut out = Vec::new();
         r.put(key, &wire, 10 * s, 1000 * s, 7);
         let mut q2 = query("A.EXAMPLE.", RType::A, None);
         q2[..2].copy_from_slice(&[0xab, 0xcd]);
-        let hit = Message::from_wire(&r.get(key, &q2, p, 110 * s, 7).unwrap()).unwrap();
+        assert!(r.get(key, &q2, p, (110 * s, 7), &mut out));
+        let hit = Message::from_wire(&out).unwrap();
         assert_eq!(hit.header.id, 0xabcd);
         assert_eq!(hit.questions[0].name.to_string(), "A.EXAMPLE.");
         assert_eq!(hit.answers[0].ttl, 200);
-        assert!(r.get(key, &q2, p, 111 * s, 8).is_none(), "another generation: stale");
+        let capacity = out.capacity();
+        assert!(r.get(key, &q2, p, (111 * s, 7), &mut out));
+        assert_eq!(out.capacity(), capacity, "the buffer is reused");
+        assert!(!r.get(key, &q2, p, (111 * s, 8), &mut out), "another generation: stale");
         r.put(key, &wire, 10 * s, 1000 * s, 7);
-        assert!(r.get(key, &q2, p, 310 * s, 7).is_none(), "no longer than the smallest TTL");
+        assert!(!r.get(key, &q2, p, (310 * s, 7), &mut out), "no longer than the smallest TTL");
         r.put(key, &wire, 10 * s, 5 * s, 7);
-        assert!(r.get(key, &q2, p, 16 * s, 7).is_none(), "no longer than the resolver's entry");
+        assert!(!r.get(key, &q2, p, (16 * s, 7), &mut out), "no longer than the resolver's entry");
     }
 }

@@ -1,0 +1,164 @@
+//! A worker's UDP loop: each query read is answered from the worker's own
+//! response cache when it can be (the hottest path: no allocation, no
+//! lock, nothing shared), else on the spot from the resolver's caches, else
+//! handed to a task that resolves it. On a socket bound to one address the
+//! queries come and the cache hits go in batches ([`crate::batch`]); on a
+//! wildcard address one at a time, each answered from the address it was
+//! sent to.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use candor_resolver::{Clock, Resolver, Transport};
+use tokio::net::UdpSocket;
+
+use crate::acl::Acl;
+use crate::batch::{Outgoing, Received};
+use crate::current::Current;
+use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
+use crate::replies::{self, Replies};
+use crate::slots::Slots;
+
+/// What one worker keeps between queries.
+pub(crate) struct Worker<T: Transport, C: Clock> {
+    current: Arc<Current<T, C>>,
+    resolver: Arc<Resolver<T, C>>,
+    version: u64,
+    acl: Arc<Acl>,
+    flights: Arc<Slots>,
+    replies: Replies,
+    key: [u8; replies::KEY_MAX],
+}
+
+/// What became of one query.
+enum Handled<T: Transport, C: Clock> {
+    /// Answered from the response cache, into the buffer given.
+    Hit,
+    /// This reply to send.
+    Reply(Vec<u8>),
+    /// To be resolved by a task holding this slot.
+    Resolve(Arc<Resolver<T, C>>, candor_wire::Message, crate::slots::Slot),
+    /// Nothing to send.
+    Nothing,
+}
+
+impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
+    pub(crate) fn new(current: Arc<Current<T, C>>, acl: Arc<Acl>, flights: Arc<Slots>, replies: usize) -> Self {
+        let (resolver, version) = (current.get(), current.version());
+        Worker { current, resolver, version, acl, flights, replies: Replies::new(replies), key: [0; replies::KEY_MAX] }
+    }
+
+    /// Answer `query` from `peer`: a response-cache hit is written into `out`.
+    fn handle(&mut self, query: &[u8], peer: SocketAddr, out: &mut Vec<u8>) -> Handled<T, C> {
+        if self.current.version() != self.version {
+            (self.resolver, self.version) = (self.current.get(), self.current.version());
+        }
+        let resolver = &self.resolver;
+        // A repeated plain question: the response as it was sent last time.
+        let plain = replies::plain(query, &mut self.key).filter(|_| self.acl.allows(peer.ip()));
+        let now = resolver.monotonic();
+        let generation = resolver.cache().generation();
+        let key =
+            |p: replies::Plain, k: &[u8; replies::KEY_MAX]| -> Vec<u8> { k.get(..p.key_len).unwrap_or(&[]).to_vec() };
+        if let Some(p) = plain
+            && self.replies.get(self.key.get(..p.key_len).unwrap_or(&[]), query, p, (now, generation), out)
+        {
+            return Handled::Hit;
+        }
+        // Cache hits are answered here, without a task per query.
+        match immediate(resolver, query, peer.ip(), &self.acl, true) {
+            Immediate::Reply(Some(reply)) => Handled::Reply(reply),
+            Immediate::Reply(None) => Handled::Nothing,
+            Immediate::Reusable(wire, lifetime) => {
+                if let Some(p) = plain {
+                    self.replies.put(&key(p, &self.key), &wire, now, lifetime, generation);
+                }
+                Handled::Reply(wire)
+            }
+            Immediate::Resolve(q) => match admit(resolver, &self.flights, peer.ip(), &q, true) {
+                Ok(slot) => Handled::Resolve(Arc::clone(resolver), q, slot),
+                Err(Some(refusal)) => Handled::Reply(refusal),
+                Err(None) => Handled::Nothing,
+            },
+        }
+    }
+
+    /// Serve a socket bound to one address, in batches.
+    pub(crate) async fn serve_batched(mut self, udp: Arc<UdpSocket>) {
+        let (mut rx, mut tx) = (Received::new(), Outgoing::new());
+        let mut scratch = Vec::new();
+        loop {
+            let Ok(n) = rx.recv(&udp).await else { continue };
+            for i in 0..n {
+                let Some((query, peer)) = rx.get(i) else { continue };
+                // A batch never has more hits than room (both hold BATCH).
+                let handled = match tx.next() {
+                    Some(out) => self.handle(query, peer, out),
+                    None => match self.handle(query, peer, &mut scratch) {
+                        Handled::Hit => Handled::Reply(scratch.clone()),
+                        other => other,
+                    },
+                };
+                match handled {
+                    Handled::Hit => tx.commit(peer),
+                    other => self.dispatch(other, &udp, peer, None, false).await,
+                }
+            }
+            tx.flush(&udp).await;
+        }
+    }
+
+    /// Serve a wildcard socket, one query at a time, each answered from
+    /// the address it was sent to.
+    pub(crate) async fn serve_wildcard(mut self, udp: Arc<UdpSocket>) {
+        let mut buf = vec![0u8; 65_535];
+        let mut out = Vec::with_capacity(crate::reply::MAX_UDP.into());
+        loop {
+            let Ok((n, peer, dst)) = crate::pktinfo::recv(&udp, &mut buf).await else { continue };
+            let query = buf.get(..n).unwrap_or(&[]);
+            match self.handle(query, peer, &mut out) {
+                Handled::Hit => {
+                    let _ = send_udp(&udp, &out, peer, dst, true).await;
+                }
+                other => self.dispatch(other, &udp, peer, dst, true).await,
+            }
+        }
+    }
+
+    /// Send a reply, or start resolving.
+    async fn dispatch(
+        &self,
+        h: Handled<T, C>,
+        udp: &Arc<UdpSocket>,
+        peer: SocketAddr,
+        dst: Option<IpAddr>,
+        wildcard: bool,
+    ) {
+        match h {
+            Handled::Reply(resp) => {
+                let _ = send_udp(udp, &resp, peer, dst, wildcard).await;
+            }
+            Handled::Resolve(resolver, q, slot) => {
+                let u = Arc::clone(udp);
+                tokio::spawn(async move {
+                    if let Some(resp) = resolve_and_reply(&resolver, q, true).await {
+                        let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
+                    }
+                    drop(slot);
+                });
+            }
+            Handled::Hit | Handled::Nothing => {}
+        }
+    }
+}
+
+/// Send one UDP reply, from the address the query came to on a wildcard socket.
+pub(crate) async fn send_udp(
+    udp: &UdpSocket,
+    resp: &[u8],
+    peer: SocketAddr,
+    dst: Option<IpAddr>,
+    wildcard: bool,
+) -> std::io::Result<usize> {
+    if wildcard { crate::pktinfo::send(udp, resp, peer, dst).await } else { udp.send_to(resp, peer).await }
+}
