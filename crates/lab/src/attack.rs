@@ -10,7 +10,7 @@ use candor_crypto::key_tag;
 use candor_wire::{RData, RType, Record};
 
 use crate::LabError;
-use crate::build::{dnskey_signers, resign};
+use crate::resign::{dnskey_signers, resign};
 use crate::signer::SignedZone;
 
 /// Links of the CNAME chain of the `attack-cname` family.

@@ -10,6 +10,7 @@ use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record};
 use crate::LabError;
 use crate::authority::Behavior;
 use crate::catalog::{Breakage, Build, Case, DsSpec, KeyRole, case, cases};
+use crate::resign::{covered, dnskey_signers, resign};
 use crate::signer::{Denial, KeyLayout, SignOptions, SignedZone, ZoneKeys, sign_zone};
 
 const DAY: i64 = 86_400;
@@ -327,13 +328,6 @@ fn flip(b: &mut [u8]) {
     }
 }
 
-pub(crate) fn covered(r: &Record) -> Option<RType> {
-    match &r.data {
-        RData::Rrsig(s) => Some(s.type_covered),
-        _ => None,
-    }
-}
-
 fn tag_of(r: &Record) -> Option<u16> {
     match &r.data {
         RData::Rrsig(s) => Some(s.key_tag),
@@ -363,41 +357,12 @@ fn dnskey_mut(zone: &mut SignedZone, role: KeyRole) -> Option<&mut Dnskey> {
     }
 }
 
-/// Re-sign one RRset (replacing its RRSIGs) with the given keys and flags.
-pub(crate) fn resign(
-    zone: &mut SignedZone,
-    owner: &Name,
-    rtype: RType,
-    signers: &[(SigningKey, u16)],
-    inc: u32,
-    exp: u32,
-) -> Result<(), LabError> {
-    let set: Vec<Record> = zone.records.iter().filter(|r| r.owner == *owner && r.rtype() == rtype).cloned().collect();
-    zone.records.retain(|r| !(r.owner == *owner && covered(r) == Some(rtype)));
-    if set.is_empty() {
-        return Ok(());
-    }
-    for (key, flags) in signers {
-        let sig = key.sign_rrset(&set, &zone.origin, *flags, inc, exp)?;
-        zone.records.push(Record::new(owner.clone(), set.first().map_or(0, |r| r.ttl), RData::Rrsig(sig)));
-    }
-    Ok(())
-}
-
 /// Every signed RRset (owner, type) of the zone.
 fn signed_rrsets(zone: &SignedZone) -> Vec<(Name, RType)> {
     let mut v: Vec<(Name, RType)> =
         zone.records.iter().filter_map(|r| covered(r).map(|t| (r.owner.clone(), t))).collect();
     v.sort();
     v.dedup();
-    v
-}
-
-pub(crate) fn dnskey_signers(zone: &SignedZone) -> Vec<(SigningKey, u16)> {
-    let mut v = vec![(zone.keys.ksk.clone(), 257)];
-    if let Some(z) = &zone.keys.zsk {
-        v.push((z.clone(), 256));
-    }
     v
 }
 

@@ -27,6 +27,7 @@ mod build;
 mod catalog;
 mod evidence;
 mod files;
+mod resign;
 mod server;
 mod signer;
 
