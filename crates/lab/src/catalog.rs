@@ -709,7 +709,7 @@ fn attack_cases() -> Vec<Case> {
             "attack-cname-a",
             Servfail,
             Some(0),
-            "cname-chain-too-long",
+            "resolution-budget",
             &format!("every name starts a chain of {CNAME_LINKS} CNAMEs alternating between two signed zones"),
         )
         .extra(&cname_chain_text(true, a, b))

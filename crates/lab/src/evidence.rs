@@ -203,7 +203,7 @@ impl Lab {
                 v.push(format!("{qname}/{}", case.qtype));
                 v.push(format!("type bitmap at {qname} contains {}", case.qtype));
             }
-            "cname-chain-too-long" => {
+            "resolution-budget" => {
                 // The first hop, from the wildcard that starts the chain.
                 let wildcard = origin.wildcard().ok();
                 if let Some(t) = zone.iter().find_map(|r| match &r.data {
