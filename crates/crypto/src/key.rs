@@ -2,7 +2,9 @@
 
 use candor_wire::{Algorithm, Dnskey};
 
-use crate::backend::{Backend, RsaHash};
+use std::sync::{Arc, OnceLock};
+
+use crate::backend::{Backend, ParsedRsa, RsaHash};
 use crate::error::{KeyError, Unsupported};
 
 /// Which legacy algorithms and key sizes are accepted.
@@ -47,6 +49,9 @@ pub enum PublicKey {
         n: Vec<u8>,
         /// Public exponent, big-endian.
         e: Vec<u8>,
+        /// The key as a backend parsed it, on first use (shared by clones:
+        /// a zone's trusted keys are parsed once while they are kept).
+        parsed: ParsedOnce,
     },
     /// ECDSA P-256: the SEC1 uncompressed point `04 || x || y`.
     EcdsaP256(Vec<u8>),
@@ -57,6 +62,20 @@ pub enum PublicKey {
     /// DSA (legacy policy only): p, q, g, y, big-endian.
     Dsa([Vec<u8>; 4]),
 }
+
+/// An RSA key's parsed form, made on first use by the one backend that
+/// parses (AWS-LC) and shared by every clone of the key. It is derived
+/// from the modulus and exponent, so it takes no part in equality.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedOnce(Arc<OnceLock<Option<ParsedRsa>>>);
+
+impl PartialEq for ParsedOnce {
+    fn eq(&self, _: &ParsedOnce) -> bool {
+        true
+    }
+}
+
+impl Eq for ParsedOnce {}
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
     let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
@@ -117,7 +136,7 @@ impl PublicKey {
                 if !(2..=33).contains(&e_bits) || !odd {
                     return Err(Unsupported::RsaExponent { bits: e_bits }.into());
                 }
-                Ok(PublicKey::Rsa { hash, n: n.to_vec(), e: e.to_vec() })
+                Ok(PublicKey::Rsa { hash, n: n.to_vec(), e: e.to_vec(), parsed: ParsedOnce::default() })
             }
             Algorithm::ECDSAP256SHA256 | Algorithm::ECDSAP384SHA384 => {
                 let want = if alg == Algorithm::ECDSAP256SHA256 { 64 } else { 96 };
@@ -140,7 +159,14 @@ impl PublicKey {
     /// True when the signature verifies over `msg` with `backend`.
     pub fn verify(&self, backend: &Backend, msg: &[u8], sig: &[u8]) -> bool {
         match self {
-            PublicKey::Rsa { hash, n, e } => (backend.rsa)(*hash, n, e, msg, sig),
+            PublicKey::Rsa { hash, n, e, parsed } => {
+                if let Some(p) = &backend.rsa_parsed
+                    && let Some(key) = parsed.0.get_or_init(|| (p.parse)(*hash, n, e))
+                {
+                    return (p.verify)(key, msg, sig);
+                }
+                (backend.rsa)(*hash, n, e, msg, sig)
+            }
             PublicKey::EcdsaP256(p) => (backend.p256)(p, msg, sig),
             PublicKey::EcdsaP384(p) => (backend.p384)(p, msg, sig),
             PublicKey::Ed25519(k) => (backend.ed25519)(k, msg, sig),

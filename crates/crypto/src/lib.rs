@@ -30,10 +30,10 @@ mod nsec3;
 mod rrsig;
 mod sign;
 
-pub use backend::{Backend, RING, RUST_CRYPTO, RsaHash, RsaVerify};
+pub use backend::{AWS_LC, Backend, PRODUCTION, ParsedRsa, RING, RUST_CRYPTO, RsaHash, RsaParsing, RsaVerify};
 pub use ds::{digest_supported, ds_digest, ds_matches, make_ds, make_ds_rdata};
 pub use error::{KeyError, RrsigError, Unsupported};
-pub use key::{Policy, PublicKey, algorithm_supported};
+pub use key::{ParsedOnce, Policy, PublicKey, algorithm_supported};
 pub use keytag::key_tag;
 pub use nsec3::{NSEC3_HASH_LEN, nsec3_hash};
 pub use rrsig::{check_rrsig, signed_data, verify_rrsig};

@@ -4,8 +4,8 @@
 //! gates RSASHA1 and small RSA keys at run time.
 
 use candor_crypto::{
-    Backend, KeyError, Policy, PublicKey, RING, RUST_CRYPTO, RrsigError, SigningKey, Unsupported, key_tag, signed_data,
-    verify_rrsig,
+    AWS_LC, Backend, KeyError, PRODUCTION, Policy, PublicKey, RING, RUST_CRYPTO, RrsigError, SigningKey, Unsupported,
+    key_tag, signed_data, verify_rrsig,
 };
 use candor_wire::{Algorithm, Name, RData, Record, Rrsig};
 use ring::rand::SystemRandom;
@@ -41,7 +41,7 @@ fn rustcrypto_signatures_verify_under_both() {
     ] {
         let key = SigningKey::from_seed(alg, b"backends").unwrap();
         let sig = key.sign_rrset(&rrset(), &zone(), 256, 1000, 2000).unwrap();
-        for backend in [&RING, &RUST_CRYPTO] {
+        for backend in [&RING, &RUST_CRYPTO, &AWS_LC, &PRODUCTION] {
             assert_eq!(check(&key, &sig, backend, Policy::PRODUCTION), Ok(()), "{alg} under {}", backend.name);
             let mut bad = sig.clone();
             bad.signature[3] ^= 0x10;
@@ -113,7 +113,7 @@ fn ring_signatures_verify_under_both() {
                 made
             }
         };
-        for backend in [&RUST_CRYPTO, &RING] {
+        for backend in [&RUST_CRYPTO, &RING, &AWS_LC, &PRODUCTION] {
             assert_eq!(
                 check(&key, &sig, backend, Policy::PRODUCTION),
                 Ok(()),
@@ -135,7 +135,7 @@ fn legacy_policy_is_a_runtime_switch() {
             error: KeyError::Unsupported(Unsupported::Deprecated(Algorithm::RSASHA1))
         })
     );
-    for backend in [&RING, &RUST_CRYPTO] {
+    for backend in [&RING, &RUST_CRYPTO, &AWS_LC, &PRODUCTION] {
         assert_eq!(check(&key, &sig, backend, Policy::LEGACY), Ok(()), "RSASHA1 under {}", backend.name);
     }
 
@@ -150,7 +150,7 @@ fn legacy_policy_is_a_runtime_switch() {
             error: KeyError::Unsupported(Unsupported::RsaKeyTooSmall { bits: 768 })
         })
     );
-    for backend in [&RING, &RUST_CRYPTO] {
+    for backend in [&RING, &RUST_CRYPTO, &AWS_LC, &PRODUCTION] {
         assert_eq!(check(&small, &sig, backend, Policy::LEGACY), Ok(()), "768-bit under {}", backend.name);
     }
 }

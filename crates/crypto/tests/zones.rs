@@ -7,7 +7,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use candor_crypto::{Policy, RING, RUST_CRYPTO, RrsigError, ds_matches, key_tag, make_ds, nsec3_hash};
+use candor_crypto::{
+    AWS_LC, PRODUCTION, Policy, RING, RUST_CRYPTO, RrsigError, ds_matches, key_tag, make_ds, nsec3_hash,
+};
 use candor_wire::text::{ZoneParser, base32hex_encode};
 use candor_wire::{Name, RData, RType, Record, parse_timestamp};
 
@@ -25,7 +27,7 @@ fn now() -> u64 {
 fn bind_signed_zones_verify_with_both_backends() {
     for (file, origin, min) in [("example.signed", "example.", 30), ("nsec3.example.signed", "nsec3.example.", 10)] {
         let records = zone(file, origin);
-        for backend in [&RING, &RUST_CRYPTO] {
+        for backend in [&RING, &RUST_CRYPTO, &AWS_LC, &PRODUCTION] {
             let n = common::verify_all(&records, now(), backend, Policy::PRODUCTION);
             assert!(n >= min, "{file}: {n} RRSIGs verified with {}", backend.name);
         }
@@ -54,7 +56,7 @@ fn damaged_records_fail() {
     for i in 0..sig.signature.len() * 8 {
         let mut bad = sig.clone();
         bad.signature[i / 8] ^= 0x80 >> (i % 8);
-        for backend in [&RING, &RUST_CRYPTO] {
+        for backend in [&RING, &RUST_CRYPTO, &AWS_LC, &PRODUCTION] {
             let r = common::verify_one(&records, owner, &bad, now(), backend, Policy::PRODUCTION);
             assert_eq!(r, Err(RrsigError::BadSignature { key_tag: 43134, algorithm: sig.algorithm }), "bit {i}");
         }
@@ -236,7 +238,7 @@ fn wildcard_expansions_verify_with_the_wildcard_signature() {
         .collect();
     let (key_owner, key) = common::dnskeys(&records).into_iter().find(|(_, k)| key_tag(k) == sig.key_tag).unwrap();
     let public = candor_crypto::PublicKey::from_dnskey(&key, Policy::PRODUCTION).unwrap();
-    for backend in [&RING, &RUST_CRYPTO] {
+    for backend in [&RING, &RUST_CRYPTO, &AWS_LC, &PRODUCTION] {
         assert_eq!(candor_crypto::verify_rrsig(&expanded, sig, &key_owner, &key, &public, now(), backend), Ok(()));
     }
     // The same signature does not cover the name under another parent.

@@ -3,7 +3,7 @@
 //! returns a value: secure keys, an insecure verdict, or a [`Failure`].
 
 use candor_crypto::{
-    Backend, KeyError, Policy, PublicKey, RING, RrsigError, algorithm_supported, check_rrsig, digest_supported,
+    Backend, KeyError, PRODUCTION, Policy, PublicKey, RrsigError, algorithm_supported, check_rrsig, digest_supported,
     ds_matches, key_tag, signed_data,
 };
 use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record, Rrsig};
@@ -78,7 +78,7 @@ impl Default for Validator {
     fn default() -> Validator {
         Validator {
             policy: Policy::PRODUCTION,
-            backend: &RING,
+            backend: &PRODUCTION,
             budget: ValidationLimits::default(),
             all_algorithms: false,
         }
