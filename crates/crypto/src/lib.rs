@@ -5,9 +5,11 @@
 //! digests, key tags, NSEC3 hashing, and signing for the lab.
 //!
 //! **Owns**: algorithms 8 and 10 (RSA 1024-8192 bits), 13 and 14 (ECDSA),
-//! 15 (Ed25519) through `ring` ([`RING`]); the RustCrypto crates as a
-//! second backend ([`RUST_CRYPTO`]) that cross-checks ring in tests and
-//! verifies the RSA keys under 1024 bits that ring refuses; RSASHA1 (5, 7)
+//! 15 (Ed25519) through backend tables: [`PRODUCTION`] (RSA by AWS-LC,
+//! `aws-lc-rs`, with each key parsed once and kept with it; the curves by
+//! `ring`), [`RING`] and [`AWS_LC`] whole, and the RustCrypto crates
+//! ([`RUST_CRYPTO`]), which cross-check the others in tests and verify the
+//! RSA keys under 1024 bits that ring and AWS-LC refuse; RSASHA1 (5, 7)
 //! and small RSA keys behind a runtime [`Policy`] (off by default, RFC 9905).
 //!
 //! **Must not know about**: networks, caches, resolution, the chain of
