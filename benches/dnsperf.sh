@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# candor beside Unbound, measured with dnsperf in the same run on the lab
-# (loopback only). Two figures per resolver:
+# candor beside Unbound (and, with BASE=path, beside another candor binary
+# for an A/B), measured with dnsperf on the lab (loopback only), at 1 and
+# 2 workers/threads, ROUNDS interleaved rounds, every resolver started cold
+# each round; prints each round and the medians with their ratios:
 #   cached QPS: one name asked over and over (answers from the cache);
-#   validation QPS: NAMES distinct, explicitly signed names of the lab's
-#   bench.test. zone, each asked once, so each answer needs a fresh
-#   signature check (no wildcard: aggressive NSEC cannot shortcut them).
-# Both resolvers get the same number of threads. The lab listens on port 53
-# (Unbound iterates to port 53 only), so this needs root.
-# Usage: sudo bash benches/dnsperf.sh   (THREADS=2 NAMES=200000 SECONDS_CACHED=10; half the names to each resolver)
+#   validation QPS: distinct, explicitly signed names of the lab's
+#   bench.test. zone, each asked once, so each answer needs one upstream
+#   query and a fresh signature check (no wildcard: aggressive NSEC cannot
+#   shortcut them). Every resolver gets its own slice of the names.
+# With one worker the resolver is pinned to CPU 0 and dnsperf to CPU 1
+# (taskset); with two nothing is pinned (2 cores: dnsperf shares them).
+# The lab listens on port 53 (Unbound iterates to port 53 only): needs root.
+# Then the attack bursts (benches/attack.sh) unless ATTACKS=0.
+# Usage: sudo bash benches/dnsperf.sh   (ROUNDS=3 NAMES=240000 SECONDS_CACHED=10 WORKERS="1 2" BASE= ATTACKS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-THREADS="${THREADS:-2}"
-NAMES="${NAMES:-200000}"
+ROUNDS="${ROUNDS:-3}"
+NAMES="${NAMES:-240000}"
 SECONDS_CACHED="${SECONDS_CACHED:-10}"
+WORKERS="${WORKERS:-1 2}"
+BASE="${BASE:-}"
+ATTACKS="${ATTACKS:-1}"
 if ! command -v dnsperf >/dev/null || ! command -v unbound >/dev/null; then
   [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf unbound >/dev/null
@@ -25,25 +33,43 @@ trap cleanup EXIT
 
 target/release/candor lab --out "$work/lab" --bench-names "$NAMES" --block 127.53.0.0 --port 53 --serve >"$work/lab.log" &
 pids+=($!)
-# Wait for every zone to be served (the lab says so once all its listeners are up).
 until grep -q "candor lab: serving" "$work/lab.log"; do
   kill -0 "${pids[0]}" 2>/dev/null || { echo "the lab exited: $(cat "$work/lab.log")" >&2; exit 1; }
   sleep 1
 done
 
-target/release/candor serve --listen 127.0.0.1:5300 --root-hints "$work/lab/root.hints" \
-  --trust-anchor "$work/lab/root.key" --outbound-allow 127.0.0.0/8 --workers "$THREADS" \
-  --no-rfc5011 --control "$work/candor.sock" --log-level error &
-pids+=($!)
+resolvers=(candor unbound)
+[ -n "$BASE" ] && resolvers+=(base)
+slices=$(( ROUNDS * 2 * ${#resolvers[@]} ))
+per=$(( NAMES / slices ))
+for i in $(seq 0 $((NAMES - 1))); do printf 'n%06d.bench.test. A\n' "$i"; done > "$work/names.txt"
+echo "valid.test. A" > "$work/cached.txt"
+slice=0
+next_names() { # -> a file with the next unused slice of names
+  slice=$((slice + 1))
+  sed -n "$(( (slice - 1) * per + 1 )),$(( slice * per ))p" "$work/names.txt" > "$work/slice.txt"
+  echo "$work/slice.txt"
+}
 
-cat > "$work/unbound.conf" <<CONF
+start() { # name workers port -> pid
+  local pin=""
+  [ "$2" = 1 ] && pin="taskset -c 0"
+  case "$1" in
+    candor|base)
+      local bin=target/release/candor
+      [ "$1" = base ] && bin="$BASE"
+      $pin "$bin" serve --listen "127.0.0.1:$3" --root-hints "$work/lab/root.hints" \
+        --trust-anchor "$work/lab/root.key" --outbound-allow 127.0.0.0/8 --workers "$2" \
+        --no-rfc5011 --log-level error >/dev/null 2>&1 &
+      ;;
+    unbound)
+      cat > "$work/unbound.conf" <<CONF
 server:
-  interface: 127.0.0.1@5301
-  num-threads: $THREADS
+  interface: 127.0.0.1@$3
+  num-threads: $2
   so-reuseport: yes
   do-not-query-localhost: no
   aggressive-nsec: no
-  # test. is an RFC 6761 name Unbound answers locally by default.
   local-zone: "test." nodefault
   root-hints: "$work/lab/root.hints"
   trust-anchor-file: "$work/lab/root.key"
@@ -59,29 +85,51 @@ server:
 remote-control:
   control-enable: no
 CONF
-unbound -d -c "$work/unbound.conf" &
-pids+=($!)
-for port in 5300 5301; do
-  tries=0
-  until dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" valid.test. A | grep -q 192.0.2.1; do
-    tries=$((tries + 1)); [ "$tries" -lt 60 ] || { echo "resolver on port $port never answered valid.test." >&2; exit 1; }; sleep 0.5
+      $pin unbound -d -c "$work/unbound.conf" >/dev/null 2>&1 &
+      ;;
+  esac
+  echo $!
+}
+
+qps() { # workers port args... -> QPS
+  local pin=""
+  [ "$1" = 1 ] && pin="taskset -c 1"
+  $pin dnsperf -s 127.0.0.1 -p "$2" "${@:3}" 2>&1 | awk '/Queries per second:/ {print $4}'
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+declare -A cached valid
+for w in $WORKERS; do
+  for round in $(seq 1 "$ROUNDS"); do
+    for r in "${resolvers[@]}"; do
+      port=5300
+      pid=$(start "$r" "$w" "$port")
+      tries=0
+      until dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" valid.test. A | grep -q 192.0.2.1; do
+        tries=$((tries + 1)); [ "$tries" -lt 60 ] || { echo "$r never answered valid.test." >&2; exit 1; }; sleep 0.5
+      done
+      c=$(qps "$w" "$port" -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000)
+      v=$(qps "$w" "$port" -d "$(next_names)" -n 1 -c 8 -q 200 -t 10)
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      cached[$r,$w]="${cached[$r,$w]:-} $c"
+      valid[$r,$w]="${valid[$r,$w]:-} $v"
+      printf 'workers %s round %s %-8s cached %10.0f  validation %8.0f\n' "$w" "$round" "$r" "$c" "$v"
+    done
   done
 done
-
-echo "valid.test. A" > "$work/cached.txt"
-for i in $(seq 0 $((NAMES - 1))); do printf 'n%06d.bench.test. A\n' "$i"; done > "$work/names.txt"
-half=$((NAMES / 2))
-head -n "$half" "$work/names.txt" > "$work/names.candor"
-tail -n +"$((half + 1))" "$work/names.txt" > "$work/names.unbound"
-
-qps() { dnsperf -s 127.0.0.1 -p "$1" -d "$2" "${@:3}" 2>&1 | awk '/Queries per second:/ {print $4}'; }
-# Each resolver validates its own half of the names (distinct for both, so
-# neither benefits from the other having asked).
-c_cached=$(qps 5300 "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 200000)
-u_cached=$(qps 5301 "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 200000)
-c_valid=$(qps 5300 "$work/names.candor" -n 1 -c 8 -q 200 -t 10)
-u_valid=$(qps 5301 "$work/names.unbound" -n 1 -c 8 -q 200 -t 10)
-printf '%-24s %12s %12s %7s\n' measure candor unbound ratio
-printf '%-24s %12.0f %12.0f %7.2f\n' "cached QPS" "$c_cached" "$u_cached" "$(echo "$c_cached / $u_cached" | bc -l)"
-printf '%-24s %12.0f %12.0f %7.2f\n' "validation QPS" "$c_valid" "$u_valid" "$(echo "$c_valid / $u_valid" | bc -l)"
-echo "(threads: $THREADS each; validation: $half distinct signed names each)"
+echo
+printf '%-8s %-8s %14s %14s %12s %12s\n' workers resolver "cached median" "valid. median" "cached/unb." "valid./unb."
+for w in $WORKERS; do
+  uc=$(echo "${cached[unbound,$w]}" | median); uv=$(echo "${valid[unbound,$w]}" | median)
+  for r in "${resolvers[@]}"; do
+    mc=$(echo "${cached[$r,$w]}" | median); mv=$(echo "${valid[$r,$w]}" | median)
+    printf '%-8s %-8s %14.0f %14.0f %12.2f %12.2f\n' "$w" "$r" "$mc" "$mv" "$(echo "$mc / $uc" | bc -l)" "$(echo "$mv / $uv" | bc -l)"
+  done
+done
+echo "(rounds: $ROUNDS, interleaved, cold starts; validation: $per distinct signed names per resolver and round)"
+if [ "$ATTACKS" = 1 ]; then
+  kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
+  echo
+  bash benches/attack.sh
+fi

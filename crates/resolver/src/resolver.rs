@@ -52,6 +52,9 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) root_window: std::sync::Mutex<Option<(u32, u32)>>,
     /// Signature verdicts, so one signature over the same data is verified once.
     pub(crate) verdicts: std::sync::Arc<crate::validator::verdicts::Verdicts>,
+    /// Public-key operations performed since start (remembered verdicts
+    /// not counted).
+    pub(crate) verified: std::sync::atomic::AtomicU64,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -83,6 +86,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             clock_votes: Default::default(),
             root_window: Default::default(),
             verdicts: std::sync::Arc::new(verdicts),
+            verified: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -308,7 +312,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     pub(crate) async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
         let mut work = Work { budget: self.budget(), ..Work::default() };
-        self.resolve_with(qname, qtype, &mut work).await
+        let r = self.resolve_with(qname, qtype, &mut work).await;
+        self.verified.fetch_add(u64::from(work.budget.spent.verifications), std::sync::atomic::Ordering::Relaxed);
+        r
+    }
+
+    /// Signature verifications (public-key operations) performed since
+    /// start; a signature whose verdict was remembered costs none.
+    pub fn verifications(&self) -> u64 {
+        self.verified.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A fresh budget for one client question, starting now, with the

@@ -378,3 +378,37 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         addrs.iter().filter(|a| self.cfg.outbound.permits(**a)).map(|a| SocketAddr::new(*a, self.cfg.port)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rrsigs_past_the_cap_over_one_rrset_are_left_out_in_order() {
+        let mut text = String::from("a.example. 300 A 192.0.2.1\nb.example. 300 A 192.0.2.2\n");
+        for i in 0..20u32 {
+            text.push_str(&format!(
+                "a.example. 300 RRSIG A 13 2 300 20300101000000 20200101000000 {i} example. AAAA\n"
+            ));
+        }
+        for i in 0..3u32 {
+            text.push_str(&format!(
+                "b.example. 300 RRSIG A 13 2 300 20300101000000 20200101000000 {i} example. AAAA\n"
+            ));
+        }
+        let mut section = candor_wire::text::parse_zone(&text, None).unwrap();
+        cap_rrsigs(&mut section, 8);
+        let tags = |owner: &str| -> Vec<u16> {
+            section
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::Rrsig(s) if r.owner.to_string() == owner => Some(s.key_tag),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(tags("a.example."), (0..8).collect::<Vec<u16>>(), "the first 8, in order");
+        assert_eq!(tags("b.example."), vec![0, 1, 2], "another RRset keeps its own");
+        assert_eq!(section.iter().filter(|r| r.rtype() == RType::A).count(), 2, "the data stays");
+    }
+}
