@@ -303,10 +303,16 @@ impl PartialEq for Name {
 impl Eq for Name {}
 
 impl Hash for Name {
+    /// The lowercased wire form, handed to the hasher in one piece (a
+    /// name is at most 255 octets): as equality ignores case, so does
+    /// the hash.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        for b in self.wire.iter() {
-            state.write_u8(b.to_ascii_lowercase());
+        let mut lower = [0u8; 255];
+        let n = self.wire.len().min(lower.len());
+        for (l, b) in lower.iter_mut().zip(self.wire.iter()) {
+            *l = b.to_ascii_lowercase();
         }
+        state.write(lower.get(..n).unwrap_or(&[]));
     }
 }
 
