@@ -11,8 +11,10 @@
 //! other than IN and zone transfers REFUSED + EDE 21), response
 //! shaping ([`shape`]: AD, DNSSEC records with DO, SERVFAIL with every
 //! EDE the failure gives, CD=1, RFC 8482 for ANY) and UDP truncation
-//! ([`to_udp`]: extra-texts cut before RRsets go, codes dropped last), the cache of
-//! finished responses for repeated plain questions ([`replies`]), the
+//! ([`to_udp`]: extra-texts cut before RRsets go, codes dropped last), each
+//! worker's cache of finished responses for repeated plain questions
+//! ([`replies`]: no lock, no allocation on a hit), batched UDP on sockets
+//! bound to one address (`recvmmsg`/`sendmmsg`), the
 //! resolver in service and its reload ([`Current`]), and the server side
 //! of the control socket ([`control`], with `why`: a question's last
 //! failure and, on request, its chain walked afresh).
@@ -26,8 +28,11 @@
 //! leave out (O(log n) encodings, not one); the in-flight limits are read
 //! at start (a reload keeps them); `why` shows the kept failure's
 //! evidence, not the links of that resolution (the serving path records
-//! none: `--trace` walks again); no DoT/DoH, cookies or rate limiting
-//! yet.
+//! none: `--trace` walks again); a UDP query over 4,096 octets on a
+//! socket bound to one address is dropped unread (the batch buffers; no
+//! plain query comes near it); each worker's response cache holds its
+//! share of the entries, so a question asked through several workers is
+//! kept once per worker; no DoT/DoH, cookies or rate limiting yet.
 
 mod acl;
 mod batch;
