@@ -14,7 +14,7 @@ pub(crate) const TEXT_FLOOR: usize = 96;
 
 /// Serialise for UDP within the client's size (512 without EDNS, at least
 /// 512, at most [`MAX_UDP`]). Too large: the EDE extra-texts are first cut
-/// down to [`TEXT_FLOOR`] octets each (longest first); then whole RRsets
+/// down to `TEXT_FLOOR` octets each (longest first); then whole RRsets
 /// (each with its RRSIGs) are left out from the end, additional data
 /// first; TC is set only when the answer or authority section lost one
 /// (RFC 2181 §9: not for additional data that did not fit); when only the
