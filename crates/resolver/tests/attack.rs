@@ -2,19 +2,18 @@
 //! over the real transport against the lab served on loopback, counting
 //! its upstream queries and its signature verifications.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use candor_anchor::Anchors;
-use candor_lab::{Lab, LabConfig, serve};
 use candor_resolver::{
-    BudgetKind, Config, FailureKind, ManualClock, NetTransport, Outbound, Protocol, Resolver, Security, Transport,
-    TransportError,
+    BudgetKind, FailureKind, ManualClock, NetTransport, Protocol, Resolver, Security, Transport, TransportError,
 };
-use candor_wire::{Name, RData, RType, Record};
+use candor_wire::{Name, RType};
 
-const NOW: u64 = 1_800_000_000;
+mod common;
+
+use common::{NOW, lab_and_config};
 
 /// The production transport, counting the queries it sends.
 struct Counting {
@@ -37,18 +36,7 @@ impl Transport for Counting {
 
 /// The lab served on 127.`block`.0.0 at a free port, and a resolver over it.
 async fn lab_resolver(block: u8) -> (candor_lab::Running, Resolver<Counting, ManualClock>) {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = LabConfig::new(NOW);
-    cfg.block = Ipv4Addr::new(127, block, 0, 0);
-    cfg.port = port;
-    let lab = Lab::build(cfg).unwrap();
-    let running = serve(&lab).await.unwrap();
-    let mut anchors = Anchors::empty();
-    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
-    anchors.add_records(&root_ds).unwrap();
-    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, block, 0, 1))], anchors);
-    config.port = port;
-    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    let (_, running, config) = lab_and_config(block).await;
     let transport = Counting { inner: NetTransport::new(), asked: AtomicUsize::new(0) };
     (running, Resolver::new(config, transport, ManualClock::at(NOW)))
 }
@@ -59,7 +47,7 @@ fn n(s: &str) -> Name {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bogus_signatures_under_a_wildcard_are_verified_once_and_at_most_twice_per_rrset() {
-    let (_lab, r) = lab_resolver(61).await;
+    let (_lab, r) = lab_resolver(71).await;
     for zone in ["attack-sigflood.test.", "attack-keytrap.test."] {
         // The chain of trust down to the zone's keys, first.
         let keys = r.resolve(&n(zone), RType::DNSKEY).await;
@@ -81,7 +69,7 @@ async fn bogus_signatures_under_a_wildcard_are_verified_once_and_at_most_twice_p
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_too_long_cname_chain_is_walked_from_the_cache_by_the_next_name() {
-    let (_lab, r) = lab_resolver(62).await;
+    let (_lab, r) = lab_resolver(72).await;
     let first = r.resolve(&n("n1.attack-cname-a.test."), RType::A).await;
     let Security::Servfail(f) = &first.security else { panic!("{:?}", first.security) };
     assert_eq!(f.kind, FailureKind::ResolutionBudget);

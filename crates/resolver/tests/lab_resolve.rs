@@ -10,7 +10,9 @@ use candor_lab::{Lab, LabConfig, Verdict, serve};
 use candor_resolver::{Config, ManualClock, NetTransport, Outbound, Resolver, Security};
 use candor_wire::{Name, RData, Record};
 
-const NOW: u64 = 1_800_000_000;
+mod common;
+
+use common::{NOW, lab_and_config};
 
 fn verdict(s: &Security) -> (Verdict, Option<u16>) {
     match s {
@@ -19,24 +21,6 @@ fn verdict(s: &Security) -> (Verdict, Option<u16>) {
         Security::Bogus(f) => (Verdict::Bogus, Some(f.kind.ede_code())),
         Security::Servfail(f) => (Verdict::Servfail, Some(f.kind.ede_code())),
     }
-}
-
-/// The lab served on 127.X.0.0 at a free port, and a resolver
-/// configuration that trusts its root and stays on loopback.
-async fn lab_and_config(block: u8) -> (Lab, candor_lab::Running, Config) {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = LabConfig::new(NOW);
-    cfg.block = Ipv4Addr::new(127, block, 0, 0);
-    cfg.port = port;
-    let lab = Lab::build(cfg).unwrap();
-    let running = serve(&lab).await.unwrap();
-    let mut anchors = Anchors::empty();
-    let root_ds: Vec<Record> = lab.root_ds.iter().map(|d| Record::new(Name::root(), 0, RData::Ds(d.clone()))).collect();
-    anchors.add_records(&root_ds).unwrap();
-    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, block, 0, 1))], anchors);
-    config.port = port;
-    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
-    (lab, running, config)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

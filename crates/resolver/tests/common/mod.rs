@@ -157,3 +157,28 @@ pub(crate) fn covered(r: &candor_wire::Record) -> RType {
         _ => r.rtype(),
     }
 }
+
+/// The lab's time in the tests that serve it.
+pub(crate) const NOW: u64 = 1_800_000_000;
+
+/// The lab served on 127.X.0.0 at a free port, and a resolver
+/// configuration that trusts its root and stays on loopback.
+pub(crate) async fn lab_and_config(block: u8) -> (candor_lab::Lab, candor_lab::Running, Config) {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = candor_lab::LabConfig::new(NOW);
+    cfg.block = Ipv4Addr::new(127, block, 0, 0);
+    cfg.port = port;
+    let lab = candor_lab::Lab::build(cfg).unwrap();
+    let running = candor_lab::serve(&lab).await.unwrap();
+    let mut anchors = Anchors::empty();
+    let root_ds: Vec<candor_wire::Record> = lab
+        .root_ds
+        .iter()
+        .map(|d| candor_wire::Record::new(Name::root(), 0, candor_wire::RData::Ds(d.clone())))
+        .collect();
+    anchors.add_records(&root_ds).unwrap();
+    let mut config = Config::new(vec![IpAddr::V4(Ipv4Addr::new(127, block, 0, 1))], anchors);
+    config.port = port;
+    config.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    (lab, running, config)
+}
