@@ -27,10 +27,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut verdicts: Vec<Security> = Vec::new();
         // The CNAME link that led to `name` (owner, target).
         let mut via: Option<(Name, Name)> = None;
-        // The names the chain went through (for a chain past its limit).
-        let mut walked: Vec<Name> = Vec::new();
         for link in 0..=self.cfg.max_cnames {
-            walked.push(name.clone());
             // The question itself was just looked up in the caches (the
             // caller's answer_now); its chain's later names were not.
             let denied = || (link > 0 && work.trace.is_none()).then(|| self.cached_denial(&name, qtype)).flatten();
@@ -118,6 +115,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         self.commit(work);
         let now = self.clock.unix();
+        // The names the chain went through, from its CNAMEs, up to where it
+        // was stopped.
+        let mut walked: Vec<Name> = std::iter::once(qname.clone())
+            .chain(answers.iter().filter_map(|rr| match &rr.data {
+                RData::Cname(t) => Some(t.clone()),
+                _ => None,
+            }))
+            .collect();
+        if walked.last() == Some(&name) {
+            walked.pop();
+        }
         let f = exhausted(BudgetKind::CnameChain, &self.cfg, qname, now)
             .with(Evidence::Chain { names: Listed::of(walked, LIST_CAP), last: name });
         Resolution {

@@ -58,8 +58,6 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
         let plain = replies::plain(query, &mut self.key).filter(|_| self.acl.allows(peer.ip()));
         let now = resolver.monotonic();
         let generation = resolver.cache().generation();
-        let key =
-            |p: replies::Plain, k: &[u8; replies::KEY_MAX]| -> Vec<u8> { k.get(..p.key_len).unwrap_or(&[]).to_vec() };
         if let Some(p) = plain
             && self.replies.get(self.key.get(..p.key_len).unwrap_or(&[]), query, p, (now, generation), out)
         {
@@ -71,7 +69,7 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             Immediate::Reply(None) => Handled::Nothing,
             Immediate::Reusable(wire, lifetime) => {
                 if let Some(p) = plain {
-                    self.replies.put(&key(p, &self.key), &wire, now, lifetime, generation);
+                    self.replies.put(self.key.get(..p.key_len).unwrap_or(&[]), &wire, now, lifetime, generation);
                 }
                 Handled::Reply(wire)
             }
