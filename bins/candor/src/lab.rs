@@ -34,6 +34,7 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
     cfg.port = args.port;
     cfg.block = args.block;
     cfg.bench_names = args.bench_names;
+    cfg.bench_all = args.bench_all;
     let lab = match Lab::build(cfg) {
         Ok(l) => l,
         Err(e) => {

@@ -1,14 +1,15 @@
 //! # candor (the binary's library)
 //!
 //! The command line: one module per subcommand (`serve`, `demo`, `lab`,
-//! `replay`, `trace`, `verify-zone`, `control`), the configuration file
+//! `replay`, `trace`, `verify-zone`, `control`, `bench` with its load
+//! generator `loadgen` and its `report`), the configuration file
 //! (`config`), and the set-up every resolving subcommand shares
 //! (`upstream`: hints, anchors, upstream flags, the clock). The serving
 //! itself (listeners, ACL, request checks, shaping, truncation, the reply
 //! cache, the control socket) is `candor-server`'s.
 //!
 //! **Must not know about**: resolver internals; it uses the resolver's and
-//! the server's public APIs only. The `lab`, `demo` and `replay`
+//! the server's public APIs only. The `lab`, `demo`, `bench` and `replay`
 //! subcommands link the lab and replay crates; `candor-server` and
 //! `candor-resolver` never do (tests/architecture.rs checks it).
 //!
@@ -20,11 +21,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod bench;
 pub mod config;
 mod control;
 mod demo;
 mod lab;
+mod loadgen;
 pub mod replay;
+mod report;
 mod serve;
 mod trace;
 mod upstream;
@@ -59,6 +63,61 @@ pub enum Command {
     VerifyZone(VerifyZoneArgs),
     /// Steer a running `candor serve`: flush, negative trust anchors.
     Control(ControlArgs),
+    /// Measure validation throughput and latency on the lab, offline.
+    Bench(BenchArgs),
+}
+
+/// `candor bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Measure this resolver instead of starting one (it must use the
+    /// lab: its root hints and trust anchor, see --lab-out).
+    #[arg(long)]
+    pub server: Option<SocketAddr>,
+    /// With --server: the resolver's process, for its CPU time per query.
+    #[arg(long, requires = "server")]
+    pub server_pid: Option<u32>,
+    /// With --server: do not start the lab; one is already served
+    /// (`candor lab --serve --bench-names N --bench-all`, same --names).
+    #[arg(long, requires = "server")]
+    pub no_lab: bool,
+    /// Write the lab's root hints and trust anchor here (for --server).
+    #[arg(long)]
+    pub lab_out: Option<PathBuf>,
+    /// Port of the lab's authoritative servers.
+    #[arg(long, default_value_t = 53053)]
+    pub lab_port: u16,
+    /// First address of the lab's loopback block.
+    #[arg(long, default_value = "127.61.0.0")]
+    pub block: std::net::Ipv4Addr,
+    /// Signed names in each benchmark zone (each is asked once).
+    #[arg(long, default_value_t = 10_000)]
+    pub names: usize,
+    /// Seconds each workload runs at most (it also ends when its names do).
+    #[arg(long, default_value_t = 3.0)]
+    pub duration: f64,
+    /// Queries outstanding at once.
+    #[arg(long, default_value_t = 20)]
+    pub concurrency: usize,
+    /// Queries per second in all (0: as fast as the answers come).
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Milliseconds after which an unanswered query counts as lost.
+    #[arg(long, default_value_t = 2000)]
+    pub timeout_ms: u64,
+    /// Worker threads of the resolver started (not with --server).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// Workloads to run, comma-separated (default: all; see --list).
+    #[arg(long, value_delimiter = ',')]
+    pub workloads: Vec<String>,
+    /// List the workloads and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Also draw the results: an SVG chart, or an HTML page (table and
+    /// chart) when FILE ends in .html.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// `candor control`.
@@ -168,6 +227,10 @@ pub struct LabArgs {
     /// Add the benchmark zone bench.test. with this many signed names.
     #[arg(long, default_value_t = 0)]
     pub bench_names: usize,
+    /// With --bench-names, also the zones `candor bench` uses: bench8.test.
+    /// (RSA), bench15.test. (Ed25519), bench-nsec3.test., bench-bogus.test.
+    #[arg(long)]
+    pub bench_all: bool,
 }
 
 /// `candor replay`.
@@ -264,5 +327,6 @@ where
         Command::Replay(args) => replay::run(&args),
         Command::Trace(args) => trace::run(&args),
         Command::VerifyZone(args) => verify_zone::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

@@ -9,6 +9,7 @@ use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record};
 
 use crate::LabError;
 use crate::authority::Behavior;
+use crate::bench::BENCH_ZONES;
 use crate::catalog::{Breakage, Build, Case, DsSpec, KeyRole, case, cases};
 use crate::resign::{covered, dnskey_signers, resign};
 use crate::signer::{Denial, KeyLayout, SignOptions, SignedZone, ZoneKeys, sign_zone};
@@ -31,12 +32,22 @@ pub struct LabConfig {
     /// `nNNNNNN.bench.test.` has its own signed A record, so resolving them
     /// all costs one verification each.
     pub bench_names: usize,
+    /// With bench names, build every zone of [`crate::BENCH_ZONES`]
+    /// (other algorithms, NSEC3, bogus answers), not `bench.test.` alone.
+    pub bench_all: bool,
 }
 
 impl LabConfig {
     /// The defaults, at time `now`.
     pub fn new(now: u64) -> LabConfig {
-        LabConfig { block: Ipv4Addr::new(127, 53, 0, 0), port: 53, now, seed: b"candor-lab".to_vec(), bench_names: 0 }
+        LabConfig {
+            block: Ipv4Addr::new(127, 53, 0, 0),
+            port: 53,
+            now,
+            seed: b"candor-lab".to_vec(),
+            bench_names: 0,
+            bench_all: false,
+        }
     }
 
     fn addr(&self, i: u32) -> Ipv4Addr {
@@ -194,14 +205,28 @@ impl Lab {
             c.qname = qname.to_owned();
             case_list.push((c, Name::from_text(qname, Some(&origin))?));
         }
-        if cfg.bench_names > 0 {
-            let origin = test.prepend(b"bench")?;
+        let bench = if cfg.bench_all { &BENCH_ZONES[..] } else { &BENCH_ZONES[..1] };
+        for b in bench.iter().filter(|_| cfg.bench_names > 0) {
+            let origin = test.prepend(b.label.as_bytes())?;
             let addr = cfg.addr(next_addr);
             next_addr += 1;
-            let body: String = (0..cfg.bench_names).map(|i| format!("n{i:06} A 192.0.2.{}\n", i % 250 + 1)).collect();
-            let (z, ds) = simple_signed(&cfg, &origin, addr, &body)?;
+            let records = zone_text(&origin, addr, &b.body(cfg.bench_names))?;
+            let denial =
+                if b.nsec3 { Denial::Nsec3 { salt: Vec::new(), iterations: 0, opt_out: false } } else { Denial::Nsec };
+            let mut signed = sign_zone(&origin, &records, &opts(&cfg, b.algorithm, KeyLayout::KskZsk, denial))?;
+            if b.bogus {
+                for r in &mut signed.records {
+                    if let RData::Rrsig(s) = &mut r.data
+                        && s.type_covered == RType::A
+                        && let Some(o) = s.signature.get_mut(5)
+                    {
+                        *o ^= 0x5a;
+                    }
+                }
+            }
+            let z = signed.records;
             zones.push(LabZone { origin: origin.clone(), records: z, addr: Some(addr), behavior: Behavior::default() });
-            test_children.push(Delegation { child: origin, glue: addr.to_string(), ds });
+            test_children.push(Delegation { child: origin, glue: addr.to_string(), ds: signed.ds });
         }
         let lan: Name = "solvethenetwork.com.".parse()?;
         let addr = cfg.addr(next_addr);

@@ -29,6 +29,30 @@ pub fn write_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
         }
         write(&zones, &file, &text)?;
     }
+    write_anchor_files(lab, dir)?;
+    let mut tsv = String::from("case\tqname\tqtype\tverdict\tede\tkind\tdescription\tclock_offset\tevidence\n");
+    for (c, qname) in &lab.cases {
+        let _ = writeln!(
+            tsv,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            c.name,
+            qname,
+            c.qtype,
+            c.verdict.as_str(),
+            c.ede.map_or_else(|| "-".to_owned(), |e| e.to_string()),
+            c.kind,
+            c.description,
+            c.clock_offset,
+            // What the case's extra-text must contain, " | " between items.
+            lab.evidence(c, qname).join(" | ")
+        );
+    }
+    write(dir, "cases.tsv", &tsv)
+}
+
+/// Write what a resolver needs to use the lab into `dir`: `root.hints`,
+/// `root.key` and `root.anchors.conf` (the zones are served, not read).
+pub fn write_anchor_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
     let root = lab.zones.first();
     let mut hints = String::from("; candor lab root hints\n");
     if let Some(root) = root {
@@ -58,23 +82,5 @@ pub fn write_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
     }
     conf.push_str("};\n");
     write(dir, "root.key", &key)?;
-    write(dir, "root.anchors.conf", &conf)?;
-    let mut tsv = String::from("case\tqname\tqtype\tverdict\tede\tkind\tdescription\tclock_offset\tevidence\n");
-    for (c, qname) in &lab.cases {
-        let _ = writeln!(
-            tsv,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            c.name,
-            qname,
-            c.qtype,
-            c.verdict.as_str(),
-            c.ede.map_or_else(|| "-".to_owned(), |e| e.to_string()),
-            c.kind,
-            c.description,
-            c.clock_offset,
-            // What the case's extra-text must contain, " | " between items.
-            lab.evidence(c, qname).join(" | ")
-        );
-    }
-    write(dir, "cases.tsv", &tsv)
+    write(dir, "root.anchors.conf", &conf)
 }

@@ -23,6 +23,7 @@
 
 mod attack;
 mod authority;
+mod bench;
 mod build;
 mod catalog;
 mod evidence;
@@ -33,9 +34,10 @@ mod signer;
 
 pub use attack::{CNAME_LINKS, NSEC3_LABELS, deep_name};
 pub use authority::{Authority, Behavior};
+pub use bench::{BENCH_BOGUS, BENCH_NSEC3, BENCH_ZONES, BENCH8, BENCH13, BENCH15, BenchZone};
 pub use build::{Lab, LabConfig, LabZone};
 pub use catalog::{Breakage, Build, Case, DsSpec, KeyRole, Verdict, cases};
-pub use files::write_files;
+pub use files::{write_anchor_files, write_files};
 pub use server::{Running, respond, serve};
 pub use signer::{Denial, KeyLayout, SignOptions, SignedZone, ZoneKeys, sign_rrset, sign_zone};
 
@@ -56,6 +58,9 @@ pub enum LabError {
     /// A DS digest type is not supported.
     #[error("unsupported digest type")]
     Unsupported,
+    /// A signing thread panicked (a bug).
+    #[error("a signing thread of zone {0} panicked")]
+    SignerPanicked(Name),
     /// Signing failed.
     #[error(transparent)]
     Sign(#[from] candor_crypto::SignError),

@@ -73,6 +73,7 @@ async fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) 
                 format!("cache-misses {}", c.misses),
                 format!("questions-merged {merged}"),
                 format!("resolutions-running {running}"),
+                format!("verifications {}", resolver.verifications()),
             ])
         }
         ["why", rest @ ..] => crate::why::why(resolver, rest).await,
