@@ -13,6 +13,7 @@
 # Usage: sudo bash benches/attack.sh   (BURST=200 PARALLEL=20 ROUNDS=3 UNBOUND=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/unbound-conf.sh
 BURST="${BURST:-200}"
 PARALLEL="${PARALLEL:-20}"
 ROUNDS="${ROUNDS:-3}"
@@ -53,24 +54,7 @@ start_candor() {
   echo $!
 }
 start_unbound() {
-  cat > "$work/unbound.conf" <<CONF
-server:
-  interface: 127.0.0.1@5311
-  num-threads: 1
-  do-not-query-localhost: no
-  local-zone: "test." nodefault
-  root-hints: "$work/lab/root.hints"
-  trust-anchor-file: "$work/lab/root.key"
-  chroot: ""
-  username: ""
-  directory: "$work"
-  pidfile: "$work/unbound.pid"
-  access-control: 127.0.0.0/8 allow
-  use-syslog: no
-  verbosity: 0
-remote-control:
-  control-enable: no
-CONF
+  unbound_conf "$work/unbound.conf" "$work" 5311 1 "$work/lab"
   unbound -d -c "$work/unbound.conf" >/dev/null 2>&1 &
   echo $!
 }

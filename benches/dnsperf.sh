@@ -15,6 +15,7 @@
 # Usage: sudo bash benches/dnsperf.sh   (ROUNDS=3 NAMES=240000 SECONDS_CACHED=10 WORKERS="1 2" BASE= ATTACKS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/unbound-conf.sh
 ROUNDS="${ROUNDS:-3}"
 NAMES="${NAMES:-240000}"
 SECONDS_CACHED="${SECONDS_CACHED:-10}"
@@ -63,28 +64,7 @@ start() { # name workers port -> pid
         --no-rfc5011 --log-level error >/dev/null 2>&1 &
       ;;
     unbound)
-      cat > "$work/unbound.conf" <<CONF
-server:
-  interface: 127.0.0.1@$3
-  num-threads: $2
-  so-reuseport: yes
-  do-not-query-localhost: no
-  aggressive-nsec: no
-  local-zone: "test." nodefault
-  root-hints: "$work/lab/root.hints"
-  trust-anchor-file: "$work/lab/root.key"
-  chroot: ""
-  username: ""
-  directory: "$work"
-  pidfile: "$work/unbound.pid"
-  access-control: 127.0.0.0/8 allow
-  msg-cache-size: 256m
-  rrset-cache-size: 512m
-  use-syslog: no
-  verbosity: 0
-remote-control:
-  control-enable: no
-CONF
+      unbound_conf "$work/unbound.conf" "$work" "$3" "$2" "$work/lab"
       $pin unbound -d -c "$work/unbound.conf" >/dev/null 2>&1 &
       ;;
   esac
@@ -105,6 +85,7 @@ for w in $WORKERS; do
     for r in "${resolvers[@]}"; do
       port=5300
       pid=$(start "$r" "$w" "$port")
+      pids+=("$pid") # killed on the way out too, or it would share the next round's port
       tries=0
       until dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" valid.test. A | grep -q 192.0.2.1; do
         tries=$((tries + 1)); [ "$tries" -lt 60 ] || { echo "$r never answered valid.test." >&2; exit 1; }; sleep 0.5

@@ -335,7 +335,7 @@ async fn bench(args: &BenchArgs, chosen: &[&Workload]) -> u8 {
 
 async fn measure(args: &BenchArgs, chosen: &[&Workload], server: SocketAddr, started: Option<&Started>) -> u8 {
     let pid = started.map(|s| s.child.id()).or(args.server_pid);
-    let control = started.map(|s| s.control.clone());
+    let control = started.map(|s| s.control.clone()).or_else(|| args.server_control.clone());
     let load = Load {
         concurrency: args.concurrency,
         duration: Duration::from_secs_f64(args.duration),
@@ -380,9 +380,9 @@ async fn measure(args: &BenchArgs, chosen: &[&Workload], server: SocketAddr, sta
             }
         };
         let secs = measured.elapsed.as_secs_f64().max(1e-9);
-        let answered = measured.latencies.len().max(1) as f64;
+        let answered = measured.latencies.len() as f64;
         let cpu = match (cpu0, pid.and_then(cpu_seconds)) {
-            (Some(a), Some(b)) => Some((b - a) * 1e6 / answered),
+            (Some(a), Some(b)) if answered > 0.0 => Some((b - a) * 1e6 / answered),
             _ => None,
         };
         let validations = match (ver0, control.as_deref().and_then(verifications)) {

@@ -77,6 +77,10 @@ pub struct BenchArgs {
     /// With --server: the resolver's process, for its CPU time per query.
     #[arg(long, requires = "server")]
     pub server_pid: Option<u32>,
+    /// With --server, when it is a `candor serve`: its control socket, for
+    /// the verifications per second.
+    #[arg(long, requires = "server")]
+    pub server_control: Option<PathBuf>,
     /// With --server: do not start the lab; one is already served
     /// (`candor lab --serve --bench-names N --bench-all`, same --names).
     #[arg(long, requires = "server")]

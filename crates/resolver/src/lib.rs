@@ -33,7 +33,8 @@
 //! anchors, RFC 5011 for the root, forward and stub zones; the
 //! [`Validator`] steps; the [`Cache`]; the [`Outbound`] address policy;
 //! the budgets; [`Failure`] with its EDE code and operator extra-text; the
-//! [`Clock`] and [`Transport`] seams with their production implementations.
+//! [`Clock`] and [`Transport`] seams with their production implementations
+//! (`socket_pool`: the upstream UDP sockets, reused from random slots).
 //!
 //! **Must not know about**: listening sockets, clients, ACLs and response
 //! shaping (`candor-server`'s); the lab and replay crates (test
@@ -71,6 +72,7 @@ mod records;
 mod resolver;
 mod security;
 mod skew;
+mod socket_pool;
 mod sync;
 pub mod time_text;
 mod trace;

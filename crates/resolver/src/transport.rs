@@ -3,12 +3,14 @@
 //! iterator's business, the transport only carries.
 
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
+
+use crate::socket_pool::SocketPool;
 
 /// UDP or TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,9 +62,12 @@ pub trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<Vec<u8>, TransportError>> + Send;
 }
 
-/// The production transport: a fresh socket (so a fresh random source
-/// port) and a fresh random ID for every query; a UDP response is taken
-/// only from the address and port asked, with the same ID and question.
+/// The production transport: a UDP socket drawn at random from a large
+/// pool or fresh (see `socket_pool`: 10 bits of port entropy against a
+/// spoofer who has learnt every pooled port, 14.8 against one who has
+/// not), a fresh TCP connection, and a fresh random ID for every query; a
+/// UDP response is taken only from the address and port asked, with the
+/// same ID and question.
 ///
 /// With case randomisation (0x20, on by default) the letters of the name
 /// asked are sent in random case, and a UDP reply must echo them exactly:
@@ -80,6 +85,8 @@ pub struct NetTransport {
     exempt: std::sync::Mutex<lru::LruCache<IpAddr, (u8, Option<std::time::Instant>)>>,
     /// Sockets open at once (each query holds one).
     sockets: tokio::sync::Semaphore,
+    /// UDP sockets for reuse, drawn at random.
+    pool: SocketPool,
 }
 
 /// Answers over TCP without the case echoed before a server is exempted.
@@ -113,6 +120,7 @@ impl NetTransport {
             mix_case,
             exempt: std::sync::Mutex::new(lru::LruCache::new(kept)),
             sockets: tokio::sync::Semaphore::new(MAX_SOCKETS),
+            pool: SocketPool::new(),
         }
     }
 
@@ -212,8 +220,10 @@ impl Transport for NetTransport {
         if query.len() < 12 {
             return Err(TransportError::BadQuery);
         }
-        let mut id = [0u8; 2];
-        self.rng.fill(&mut id).map_err(|_| TransportError::Random)?;
+        // The ID and the socket pool's slot, from one draw.
+        let mut random = [0u8; 4];
+        self.rng.fill(&mut random).map_err(|_| TransportError::Random)?;
+        let (id, slot) = ([random[0], random[1]], u16::from_le_bytes([random[2], random[3]]));
         let mut q = query.to_vec();
         if let Some(dst) = q.get_mut(..2) {
             dst.copy_from_slice(&id);
@@ -229,24 +239,25 @@ impl Transport for NetTransport {
             let _socket = self.sockets.acquire().await.map_err(|_| TransportError::Timeout(server))?;
             match protocol {
                 Protocol::Udp => {
-                    let local: SocketAddr = match server.ip() {
-                        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-                        IpAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-                    };
-                    let sock = UdpSocket::bind(local).await.map_err(unreachable)?;
-                    sock.send_to(&q, server).await.map_err(unreachable)?;
+                    let lease = self.pool.take(server, slot).map_err(unreachable)?;
+                    lease.sock.send_to(&q, server).await.map_err(unreachable)?;
                     let mut buf = vec![0u8; UDP_BUFFER];
+                    // Anything but the answer heard on the socket: it is
+                    // closed after this query, not lent again.
+                    let mut noise = false;
                     loop {
-                        let (n, from) = sock.recv_from(&mut buf).await.map_err(unreachable)?;
+                        let (n, from) = lease.sock.recv_from(&mut buf).await.map_err(unreachable)?;
                         let resp = buf.get(..n).unwrap_or(&[]);
                         // Anything else is ignored: a spoofer must guess port, ID and question.
-                        if from != server {
-                            continue;
+                        if from == server && matches_query(&q, resp) {
+                            let resp = resp.to_vec();
+                            if !noise {
+                                self.pool.give_back(lease, server.is_ipv6());
+                            }
+                            return Ok(resp);
                         }
-                        if matches_query(&q, resp) {
-                            return Ok(resp.to_vec());
-                        }
-                        case_mismatch |= mixed && answers(&q, resp, true);
+                        noise = true;
+                        case_mismatch |= from == server && mixed && answers(&q, resp, true);
                     }
                 }
                 Protocol::Tcp => {
@@ -294,6 +305,7 @@ impl Transport for NetTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::net::UdpSocket;
 
     /// A query for `name` A (ID 0x1234), as the resolver builds it.
     fn query_for(name: &str) -> Vec<u8> {
@@ -340,6 +352,42 @@ mod tests {
         // Taken: the echoing reply, handed back in the caller's spelling.
         assert_eq!(resp[3] & 0x0f, 0, "the spoofed NXDOMAIN was taken");
         assert_eq!(&resp[12..], &q[12..]);
+        // A socket someone tried to spoof is closed, not lent again.
+        assert_eq!(t.pool.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_socket_is_lent_again_only_after_a_clean_exchange_and_in_another_runtime_too() {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while let Ok((n, from)) = server.recv_from(&mut buf) {
+                let _ = server.send_to(&reply_to(&buf[..n], false), from);
+            }
+        });
+        let t = std::sync::Arc::new(NetTransport::with_case_randomisation(false));
+        let q = query_for("www.example.com.");
+        assert!(t.query(addr, Protocol::Udp, &q, Duration::from_secs(2)).await.is_ok());
+        assert_eq!(t.pool.idle(), 1, "put back after a clean exchange");
+        // Queries from another runtime (the pool keeps sockets unregistered).
+        let t2 = std::sync::Arc::clone(&t);
+        let ok = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let mut ok = 0;
+                for _ in 0..200 {
+                    ok += usize::from(t2.query(addr, Protocol::Udp, &q, Duration::from_secs(2)).await.is_ok());
+                }
+                ok
+            })
+        })
+        .join()
+        .unwrap();
+        assert_eq!(ok, 200);
+        // Sockets from random slots came back: more than one, at most one a query.
+        let idle = t.pool.idle();
+        assert!((2..=201).contains(&idle), "{idle}");
     }
 
     #[tokio::test]
