@@ -13,7 +13,10 @@
 //! subcommands link the lab and replay crates; `candor-server` and
 //! `candor-resolver` never do (tests/architecture.rs checks it).
 //!
-//! **Known limitations**: `serve` runs as root unless `--user` is given.
+//! **Known limitations**: `serve` runs as root unless `--user` is given;
+//! `bench` reads CPU time from `/proc` (Linux) and its load generator
+//! shares the machine with the lab, so on few cores the cached workload
+//! measures the generator as much as the resolver.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
