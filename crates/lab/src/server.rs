@@ -91,6 +91,7 @@ pub async fn serve(lab: &Lab) -> Result<Running, LabError> {
     let mut tasks = JoinSet::new();
     let mut bound = Vec::new();
     let mut zones = Vec::new();
+    let mut listeners = Vec::new();
     for z in &lab.zones {
         let Some(ip) = z.addr else { continue };
         let addr = SocketAddr::new(IpAddr::V4(ip), lab.config.port);
@@ -98,10 +99,15 @@ pub async fn serve(lab: &Lab) -> Result<Running, LabError> {
         zones.push(Arc::clone(&auth));
         let udp = UdpSocket::bind(addr).await.map_err(|e| LabError::Bind { addr, kind: e.kind() })?;
         let tcp = TcpListener::bind(addr).await.map_err(|e| LabError::Bind { addr, kind: e.kind() })?;
+        listeners.push((udp, tcp, auth));
+        bound.push(addr);
+    }
+    // Every zone answers from the same moment: a caller that sees the
+    // root answer may ask the TLDs (bound last) at once.
+    for (udp, tcp, auth) in listeners {
         let a = Arc::clone(&auth);
         tasks.spawn(async move { udp_loop(udp, a).await });
         tasks.spawn(async move { tcp_loop(tcp, auth).await });
-        bound.push(addr);
     }
     Ok(Running { tasks, zones, bound })
 }
