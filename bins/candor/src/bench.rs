@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candor_lab::{BENCH_BOGUS, BENCH_NSEC3, BENCH8, BENCH13, BENCH15, Lab, LabConfig, deep_name};
+use candor_lab::{BENCH_BOGUS, BENCH_NSEC3, BENCH_ZONES, BENCH8, BENCH13, BENCH15, Lab, LabConfig, deep_name};
 use candor_wire::Name;
 
 use crate::BenchArgs;
@@ -273,7 +273,8 @@ async fn bench(args: &BenchArgs, chosen: &[&Workload]) -> u8 {
             }
         };
         let mut cfg = LabConfig::new(now);
-        (cfg.block, cfg.port, cfg.bench_names, cfg.bench_all) = (args.block, args.lab_port, args.names, true);
+        (cfg.block, cfg.port, cfg.bench_names) = (args.block, args.lab_port, args.names);
+        cfg.bench_zones = BENCH_ZONES.to_vec();
         eprintln!("candor bench: building the lab ({} names in each of 5 benchmark zones)...", args.names);
         let t = Instant::now();
         let lab = match Lab::build(cfg) {

@@ -1,7 +1,7 @@
 //! `candor lab`: write the broken-zone lab's files and, with `--serve`,
 //! serve it on loopback until interrupted.
 
-use candor_lab::{Lab, LabConfig, serve, write_files};
+use candor_lab::{BENCH_ZONES, BenchZone, Lab, LabConfig, serve, write_files};
 
 use crate::LabArgs;
 
@@ -34,7 +34,22 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
     cfg.port = args.port;
     cfg.block = args.block;
     cfg.bench_names = args.bench_names;
-    cfg.bench_all = args.bench_all;
+    if args.bench_all {
+        cfg.bench_zones = BENCH_ZONES.to_vec();
+    } else if !args.bench_zones.is_empty() {
+        cfg.bench_zones = Vec::new();
+        for label in &args.bench_zones {
+            match BenchZone::by_label(label) {
+                Some(z) if !cfg.bench_zones.contains(&z) => cfg.bench_zones.push(z),
+                Some(_) => {}
+                None => {
+                    let known: Vec<_> = BENCH_ZONES.iter().map(|z| z.label).collect();
+                    eprintln!("candor lab: --bench-zones {label}: no such zone (known: {})", known.join(", "));
+                    return crate::EXIT_USAGE;
+                }
+            }
+        }
+    }
     let lab = match Lab::build(cfg) {
         Ok(l) => l,
         Err(e) => {

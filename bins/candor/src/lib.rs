@@ -236,8 +236,13 @@ pub struct LabArgs {
     pub bench_names: usize,
     /// With --bench-names, also the zones `candor bench` uses: bench8.test.
     /// (RSA), bench15.test. (Ed25519), bench-nsec3.test., bench-bogus.test.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "bench_zones")]
     pub bench_all: bool,
+    /// With --bench-names, these benchmark zones instead of bench.test.
+    /// (comma-separated labels: bench, bench8, bench15, bench-nsec3,
+    /// bench-bogus).
+    #[arg(long, value_delimiter = ',', value_name = "LABELS")]
+    pub bench_zones: Vec<String>,
 }
 
 /// `candor replay`.

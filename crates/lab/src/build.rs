@@ -9,7 +9,7 @@ use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record};
 
 use crate::LabError;
 use crate::authority::Behavior;
-use crate::bench::BENCH_ZONES;
+use crate::bench::{BENCH13, BenchZone};
 use crate::catalog::{Breakage, Build, Case, DsSpec, KeyRole, case, cases};
 use crate::resign::{covered, dnskey_signers, resign};
 use crate::signer::{Denial, KeyLayout, SignOptions, SignedZone, ZoneKeys, sign_zone};
@@ -28,13 +28,14 @@ pub struct LabConfig {
     pub now: u64,
     /// Seed of every key.
     pub seed: Vec<u8>,
-    /// Names in the benchmark zone `bench.test.` (0: no such zone): each
+    /// Names in each benchmark zone (0: no such zone): each
     /// `nNNNNNN.bench.test.` has its own signed A record, so resolving them
     /// all costs one verification each.
     pub bench_names: usize,
-    /// With bench names, build every zone of [`crate::BENCH_ZONES`]
-    /// (other algorithms, NSEC3, bogus answers), not `bench.test.` alone.
-    pub bench_all: bool,
+    /// The benchmark zones built when there are bench names (default
+    /// `bench.test.` alone; [`crate::BENCH_ZONES`] has them all: other
+    /// algorithms, NSEC3, bogus answers).
+    pub bench_zones: Vec<BenchZone>,
 }
 
 impl LabConfig {
@@ -46,7 +47,7 @@ impl LabConfig {
             now,
             seed: b"candor-lab".to_vec(),
             bench_names: 0,
-            bench_all: false,
+            bench_zones: vec![BENCH13],
         }
     }
 
@@ -205,8 +206,7 @@ impl Lab {
             c.qname = qname.to_owned();
             case_list.push((c, Name::from_text(qname, Some(&origin))?));
         }
-        let bench = if cfg.bench_all { &BENCH_ZONES[..] } else { &BENCH_ZONES[..1] };
-        for b in bench.iter().filter(|_| cfg.bench_names > 0) {
+        for b in cfg.bench_zones.iter().filter(|_| cfg.bench_names > 0) {
             let origin = test.prepend(b.label.as_bytes())?;
             let addr = cfg.addr(next_addr);
             next_addr += 1;
@@ -215,9 +215,12 @@ impl Lab {
                 if b.nsec3 { Denial::Nsec3 { salt: Vec::new(), iterations: 0, opt_out: false } } else { Denial::Nsec };
             let mut signed = sign_zone(&origin, &records, &opts(&cfg, b.algorithm, KeyLayout::KskZsk, denial))?;
             if b.bogus {
+                // The names' signatures, not the name server's address.
+                let ns = origin.prepend(b"ns")?;
                 for r in &mut signed.records {
                     if let RData::Rrsig(s) = &mut r.data
                         && s.type_covered == RType::A
+                        && r.owner != ns
                         && let Some(o) = s.signature.get_mut(5)
                     {
                         *o ^= 0x5a;
