@@ -89,11 +89,22 @@ where
             }
             UdpSocket::from_std(s.into())
         };
-        let first = udp_socket(*requested)?;
-        let addr = first.local_addr()?;
+        // The port UDP picked may be taken for TCP (another process's
+        // connection): then another port, a few times.
+        let mut attempts = if requested.port() == 0 { 16 } else { 1 };
+        let (first, addr, tcp) = loop {
+            attempts -= 1;
+            let first = udp_socket(*requested)?;
+            let addr = first.local_addr()?;
+            match reuse_socket(addr, true) {
+                Ok(tcp) => break (first, addr, tcp),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 0 => continue,
+                Err(e) => return Err(e),
+            }
+        };
         bound.push(addr);
         let mut udps = vec![first];
-        let mut tcps = vec![TcpListener::from_std(reuse_socket(addr, true)?.into())?];
+        let mut tcps = vec![TcpListener::from_std(tcp.into())?];
         for _ in 1..workers.max(1) {
             udps.push(udp_socket(addr)?);
             tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
