@@ -257,6 +257,8 @@ fn serve_answers_stubs_as_the_design_says() {
             .unwrap_or_else(|| panic!("{key} in {out}"))
     };
     assert!(stat("cache-bytes ") > 0 && stat("cache-bytes ") <= stat("cache-budget "), "{out}");
+    assert!(stat("cache-answer-bytes ") + stat("cache-rrset-bytes ") <= stat("cache-bytes "), "{out}");
+    assert!(stat("cache-rrsets ") > 0 && stat("cache-rrset-bytes ") > 0, "{out}");
     assert!(stat("cache-misses ") > 0, "{out}");
     assert_eq!(control(&["flush"]).0, Some(0));
     let (code, out) = control(&["nta", "frobnicate"]);

@@ -58,18 +58,24 @@ async fn verdict<T: candor_resolver::Transport, C: Clock>(
 ) -> Verdict {
     match &r.security {
         Security::Secure => Verdict { word: "secure", kind: "valid".to_owned(), exit: EXIT_SECURE, failure: None },
-        Security::Insecure(Some(f)) => {
-            Verdict { word: "insecure", kind: f.kind.id().to_owned(), exit: EXIT_INSECURE, failure: Some(f.clone()) }
-        }
+        Security::Insecure(Some(f)) => Verdict {
+            word: "insecure",
+            kind: f.kind.id().to_owned(),
+            exit: EXIT_INSECURE,
+            failure: Some((**f).clone()),
+        },
         Security::Insecure(None) => {
             Verdict { word: "insecure", kind: insecure_kind(resolver, links).await, exit: EXIT_INSECURE, failure: None }
         }
         Security::Bogus(f) => {
-            Verdict { word: "bogus", kind: f.kind.id().to_owned(), exit: EXIT_BOGUS, failure: Some(f.clone()) }
+            Verdict { word: "bogus", kind: f.kind.id().to_owned(), exit: EXIT_BOGUS, failure: Some((**f).clone()) }
         }
-        Security::Servfail(f) => {
-            Verdict { word: "no answer", kind: f.kind.id().to_owned(), exit: EXIT_NO_ANSWER, failure: Some(f.clone()) }
-        }
+        Security::Servfail(f) => Verdict {
+            word: "no answer",
+            kind: f.kind.id().to_owned(),
+            exit: EXIT_NO_ANSWER,
+            failure: Some((**f).clone()),
+        },
     }
 }
 

@@ -95,7 +95,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             // walked from the cache by the next name that joins it; the
             // last link's are kept with the whole answer.
             if fresh && !ends && work.trace.is_none() {
-                self.cache.keep_rrsets(&r, self.clock.monotonic(), self.clock.unix());
+                self.cache.keep_rrsets(&r, None, self.clock.monotonic(), self.clock.unix());
             }
             if ends || carried.is_some() {
                 // A carried proof is secure: the verdicts so far stand.
@@ -132,7 +132,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             rcode: Rcode::SERVFAIL,
             answers,
             authority: Vec::new(),
-            security: Security::Servfail(f),
+            security: Security::servfail(f),
             from_cache: false,
             additional: Vec::new(),
         }

@@ -258,7 +258,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
         if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
             let bogus = matches!(r.security, Security::Bogus(_));
-            self.failures.keep(qname, qtype, KeptFailure { at: self.clock.unix(), bogus, failure: f.clone() });
+            self.failures.keep(qname, qtype, KeptFailure { at: self.clock.unix(), bogus, failure: (**f).clone() });
         }
         r
     }

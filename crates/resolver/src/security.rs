@@ -15,11 +15,29 @@ pub enum Security {
     Secure,
     /// Provably not signed, or signed only in ways this resolver does not
     /// validate; the failure value (if any) carries the informational EDE.
-    Insecure(Option<Failure>),
+    Insecure(Option<Box<Failure>>),
     /// Validation failed.
-    Bogus(Failure),
+    Bogus(Box<Failure>),
     /// No answer could be had at all.
-    Servfail(Failure),
+    Servfail(Box<Failure>),
+}
+
+impl Security {
+    /// Bogus, failing with `f` (boxed: a verdict is kept with every cached
+    /// answer and RRset, and most carry no failure at all).
+    pub fn bogus(f: Failure) -> Security {
+        Security::Bogus(Box::new(f))
+    }
+
+    /// No answer, failing with `f`.
+    pub fn servfail(f: Failure) -> Security {
+        Security::Servfail(Box::new(f))
+    }
+
+    /// Insecure, with `f` (an informational EDE).
+    pub fn insecure_with(f: Failure) -> Security {
+        Security::Insecure(Some(Box::new(f)))
+    }
 }
 
 /// The outcome of one resolution.
@@ -47,7 +65,7 @@ impl Resolution {
             rcode: Rcode::SERVFAIL,
             answers: Vec::new(),
             authority: Vec::new(),
-            security: Security::Servfail(f),
+            security: Security::servfail(f),
             from_cache: false,
             additional: Vec::new(),
         }

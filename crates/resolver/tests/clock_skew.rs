@@ -77,7 +77,7 @@ async fn failure(
     let out = r.resolve(&n(&format!("www.z{zone}.")), RType::A).await;
     let Security::Bogus(f) = out.security else { panic!("z{zone}: {:?}", out.security) };
     assert_eq!(f.kind, FailureKind::SignatureExpired, "z{zone}");
-    f
+    *f
 }
 
 #[tokio::test]

@@ -67,6 +67,9 @@ async fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) 
             Ok(vec![
                 format!("cache-entries {}", c.entries),
                 format!("cache-bytes {}", c.bytes),
+                format!("cache-answer-bytes {}", c.answer_bytes),
+                format!("cache-rrsets {}", c.rrsets),
+                format!("cache-rrset-bytes {}", c.rrset_bytes),
                 format!("cache-budget {}", resolver.config().cache.memory),
                 format!("cache-evictions {}", c.evictions),
                 format!("cache-hits {}", c.hits),

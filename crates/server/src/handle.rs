@@ -169,7 +169,7 @@ mod tests {
     fn any_gets_the_names_real_negative_or_failure_and_a_positive_one_hinfo() {
         let m = respond(&any(), &resolution(Rcode::NXDOMAIN, "", Security::Secure));
         assert_eq!((m.header.rcode, m.answers.len()), (Rcode::NXDOMAIN, 0));
-        let bogus = Security::Bogus(Failure::new(FailureKind::SignatureInvalid, "example.".parse().unwrap(), 0));
+        let bogus = Security::bogus(Failure::new(FailureKind::SignatureInvalid, "example.".parse().unwrap(), 0));
         let m = respond(&any(), &resolution(Rcode::NOERROR, "www.example. 300 A 192.0.2.1\n", bogus));
         assert_eq!(m.header.rcode, Rcode::SERVFAIL);
         let m = respond(&any(), &resolution(Rcode::NOERROR, "www.example. 300 A 192.0.2.1\n", Security::Secure));

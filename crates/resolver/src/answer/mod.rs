@@ -26,8 +26,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let Admitted { msg, dropped } = scrub(&cut.zone, qname, qtype, msg);
         let rcode = msg.header.rcode;
         let security = match &cut.trust {
-            Trust::Bogus(f) => Security::Bogus(f.clone()),
-            Trust::Insecure(f) => Security::Insecure(f.clone()),
+            Trust::Bogus(f) => Security::bogus(f.clone()),
+            Trust::Insecure(f) => Security::Insecure(f.clone().map(Box::new)),
             Trust::Secure(keys) => self.validate_answer(keys, qname, qtype, &msg, work, now),
         };
         let security = blame_malformed(security, &msg.answers, &work.scrubbed, &cut.zone, now);

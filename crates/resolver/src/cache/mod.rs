@@ -30,8 +30,9 @@ pub struct CacheLimits {
     pub capacity: usize,
     /// Estimated bytes all caches may hold together (answers, RRsets,
     /// denials, zone cuts with their keys), shared out in fixed parts:
-    /// answers 45 %, RRsets 25 %, NSEC records 10 %, secure NXDOMAINs 5 %,
-    /// proof groups 5 %, zone cuts 10 %.
+    /// answers 52 %, RRsets 15 %, NSEC records 10 %, secure NXDOMAINs 5 %,
+    /// proof groups 5 %, zone cuts 10 %, the rest for signature verdicts
+    /// and failures ([`MemoryShares`]).
     pub memory: usize,
     /// Longest TTL kept.
     pub max_ttl: Duration,
@@ -72,6 +73,13 @@ pub struct CacheStats {
     /// Estimated bytes held by the answer, RRset, NXDOMAIN and proof
     /// caches.
     pub bytes: u64,
+    /// Of [`CacheStats::bytes`], the answers' (the entries').
+    pub answer_bytes: u64,
+    /// RRsets held by owner and type (each answer's, for other questions
+    /// they answer).
+    pub rrsets: u64,
+    /// Of [`CacheStats::bytes`], the RRsets'.
+    pub rrset_bytes: u64,
 }
 
 /// How the memory budget is shared out, in parts of 100: answers, RRsets,
@@ -82,13 +90,14 @@ pub(crate) struct MemoryShares;
 
 impl MemoryShares {
     /// Answers.
-    pub(crate) const ANSWERS: usize = 42;
+    pub(crate) const ANSWERS: usize = 52;
     /// Signature verdicts (at [`crate::validator::verdicts::VERDICT_BYTES`] each).
     pub(crate) const VERDICTS: usize = 1;
     /// The last failures, for `candor control why`.
     pub(crate) const FAILURES: usize = 2;
-    /// RRsets.
-    pub(crate) const RRSETS: usize = 25;
+    /// RRsets (beside the answers: an answer that is one RRset is not
+    /// kept here again, so this holds chain links, NS RRsets, addresses).
+    pub(crate) const RRSETS: usize = 15;
     /// NSEC and NSEC3 records (RFC 8198).
     pub(crate) const NSECS: usize = 10;
     /// Secure NXDOMAIN names.
@@ -121,7 +130,9 @@ pub struct Cache {
     nsecs: Mutex<NsecStore>,
     /// The RRsets of secure and insecure answers, by owner and type, for
     /// other questions they answer (a CNAME asked for itself, a DNAME
-    /// rewriting other names, a chain's target).
+    /// rewriting other names, a chain's target); not an answer that is
+    /// itself one RRset of its question (the answer holds it, and
+    /// [`Cache::rrset`] looks there too).
     rrsets: Mutex<ByteLru<Key, RrsetEntry>>,
     /// Verified NSEC and NSEC3 RRsets (with their RRSIGs) that secure
     /// positive answers carried in their authority section, per signing
@@ -234,8 +245,11 @@ impl Cache {
         if self.limits.aggressive_nsec {
             lock(&self.nsecs).learn(r, now, ttl);
         }
-        self.keep_rrsets(r, now, unix_now);
-        lock(self.shard(&key)).put(key, entry);
+        // The answer goes in first: an RRset it holds is not kept twice,
+        // and lookups find it there.
+        let shard = self.shard(&key);
+        lock(shard).put(key.clone(), entry);
+        self.keep_rrsets(r, Some(&key), now, unix_now);
     }
 
     fn ttl(&self, r: &Resolution, unix_now: u64) -> Duration {
@@ -311,11 +325,13 @@ impl Cache {
             evictions += s.evictions();
             bytes += s.bytes();
         }
-        {
+        let answer_bytes = bytes;
+        let (rrsets, rrset_bytes) = {
             let r = lock(&self.rrsets);
             evictions += r.evictions();
-            bytes += r.bytes();
-        }
+            (r.len(), r.bytes())
+        };
+        bytes += rrset_bytes;
         {
             let nx = lock(&self.nxdomains);
             evictions += nx.evictions();
@@ -328,6 +344,9 @@ impl Cache {
             entries,
             evictions,
             bytes: bytes as u64,
+            answer_bytes: answer_bytes as u64,
+            rrsets: rrsets as u64,
+            rrset_bytes: rrset_bytes as u64,
         }
     }
 }

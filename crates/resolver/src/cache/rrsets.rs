@@ -16,9 +16,11 @@ use crate::sync::lock;
 impl Cache {
     /// Keep each RRset of a secure or insecure answer on its own, with its
     /// verdict. Left out: RRsets expanded from a wildcard (their proof is
-    /// the answer's, not theirs) and CNAMEs synthesised from a DNAME (the
-    /// DNAME is kept).
-    pub(crate) fn keep_rrsets(&self, r: &Resolution, now: Duration, unix_now: u64) {
+    /// the answer's, not theirs), CNAMEs synthesised from a DNAME (the
+    /// DNAME is kept), and the answer to `question` itself when it is that
+    /// one RRset (the answer cache holds it, and [`Cache::rrset`] finds it
+    /// there: most answers are, so each is held once, not twice).
+    pub(crate) fn keep_rrsets(&self, r: &Resolution, question: Option<&Key>, now: Duration, unix_now: u64) {
         let secure = match r.security {
             Security::Secure => true,
             Security::Insecure(_) => false,
@@ -28,6 +30,7 @@ impl Cache {
             return;
         }
         let mut kept: Vec<(Key, RrsetEntry)> = Vec::new();
+        let answered = question.filter(|q| plain_rrset(r, q));
         // The answer's RRsets; of the other sections, only what a
         // non-minimal answer validated for the zone: its NS RRset and the
         // name servers' addresses (for referrals built from the cache).
@@ -40,7 +43,7 @@ impl Cache {
         for (section, wanted) in sections {
             for rr in section.iter().filter(|rr| rr.rtype() != RType::RRSIG && wanted(rr.rtype())) {
                 let key = (rr.owner.to_lowercase(), rr.rtype());
-                if kept.iter().any(|(k, _)| *k == key) {
+                if kept.iter().any(|(k, _)| *k == key) || answered == Some(&key) {
                     continue;
                 }
                 let covers = |x: &Record| match &x.data {
@@ -69,11 +72,33 @@ impl Cache {
                 }
             }
         }
+        // An insecure RRset does not shadow a secure answer held as the
+        // answer to its own question (looked at before the RRsets' lock:
+        // one lock at a time).
+        kept.retain(|(key, e)| e.security == Security::Secure || !self.secure_answer(key, now));
         let mut rrsets = lock(&self.rrsets);
+        if let Some(q) = answered {
+            // The answer cache now holds this RRset; an older copy here
+            // would be found first. Kept only where it is secure and the
+            // new answer is not (validated data outranks unvalidated).
+            let secure_held = rrsets.peek(q).is_some_and(|e| e.expires > now && e.security == Security::Secure);
+            if r.security == Security::Secure || !secure_held {
+                rrsets.pop(q);
+            }
+        }
         for (key, entry) in kept {
             self.note_dname(&key);
             put_credibly(&mut rrsets, key, entry, now);
         }
+    }
+
+    /// Whether the answer cache holds a live secure answer to `key` that is
+    /// that one RRset.
+    fn secure_answer(&self, key: &Key, now: Duration) -> bool {
+        let shard = lock(self.shard(key));
+        shard.peek(key).is_some_and(|e| {
+            e.expires > now && e.resolution.security == Security::Secure && plain_rrset(&e.resolution, key)
+        })
     }
 
     fn note_dname(&self, key: &Key) {
@@ -108,6 +133,9 @@ impl Cache {
         if ttl.is_zero() {
             return None;
         }
+        if security != Security::Secure && self.secure_answer(&key, now) {
+            return None;
+        }
         let entry = RrsetEntry { records: records.to_vec(), security, stored: now, expires: now + ttl };
         self.note_dname(&key);
         put_credibly(&mut lock(&self.rrsets), key, entry, now).then_some(ttl)
@@ -117,19 +145,63 @@ impl Cache {
     /// down), its verdict, and how much longer it is kept.
     pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, Security, Duration)> {
         let key = (owner.clone(), rtype);
-        let mut rrsets = lock(&self.rrsets);
-        let e = rrsets.get(&key)?;
-        if e.expires <= now {
-            rrsets.pop(&key);
-            return None;
+        {
+            let mut rrsets = lock(&self.rrsets);
+            if let Some(e) = rrsets.get(&key) {
+                if e.expires > now {
+                    let left = e.expires - now;
+                    return Some((counted_down(&e.records, e.stored, now), e.security.clone(), left));
+                }
+                rrsets.pop(&key);
+            }
         }
-        let elapsed = now.saturating_sub(e.stored).as_secs() as u32;
-        let mut records = e.records.clone();
-        for rr in &mut records {
-            rr.ttl = rr.ttl.saturating_sub(elapsed);
-        }
-        Some((records, e.security.clone(), e.expires - now))
+        // The answer to the RRset's own question, when it is that RRset.
+        let mut shard = lock(self.shard(&key));
+        let e = shard.get(&key).filter(|e| e.expires > now && plain_rrset(&e.resolution, &key))?;
+        Some((counted_down(&e.resolution.answers, e.stored, now), e.resolution.security.clone(), e.expires - now))
     }
+}
+
+/// `records` kept since `stored`, their TTLs counted down to `now`.
+fn counted_down(records: &[Record], stored: Duration, now: Duration) -> Vec<Record> {
+    let elapsed = now.saturating_sub(stored).as_secs() as u32;
+    let mut records = records.to_vec();
+    for rr in &mut records {
+        rr.ttl = rr.ttl.saturating_sub(elapsed);
+    }
+    records
+}
+
+/// Whether `r` answers with exactly the RRset `key` (and its RRSIGs) as
+/// [`Cache::keep_rrsets`] would keep it: NOERROR, secure and signed or
+/// insecure (without a failure) and unsigned, not expanded from a
+/// wildcard.
+fn plain_rrset(r: &Resolution, key: &Key) -> bool {
+    let secure = match r.security {
+        Security::Secure => true,
+        Security::Insecure(None) => false,
+        _ => return false,
+    };
+    if r.rcode != Rcode::NOERROR || r.answers.is_empty() {
+        return false;
+    }
+    let mut signed = false;
+    for x in &r.answers {
+        if x.owner != key.0 {
+            return false;
+        }
+        match &x.data {
+            RData::Rrsig(s) if s.type_covered == key.1 => {
+                if usize::from(s.labels) < x.owner.rrsig_label_count() {
+                    return false;
+                }
+                signed = true;
+            }
+            _ if x.rtype() == key.1 && key.1 != RType::RRSIG => {}
+            _ => return false,
+        }
+    }
+    signed == secure && r.answers.iter().any(|x| x.rtype() == key.1)
 }
 
 /// Keep `entry`, unless it is unvalidated and a live secure entry holds

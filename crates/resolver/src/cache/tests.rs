@@ -39,7 +39,68 @@ fn positive_answers_live_for_their_ttl_counted_down() {
     assert_eq!(hit.answers.iter().map(|r| r.ttl).collect::<Vec<_>>(), [270, 70]);
     assert!(c.get(&n("a.example."), RType::A, 110 * S).is_none(), "gone after the smallest TTL");
     assert!(c.get(&n("a.example."), RType::AAAA, 40 * S).is_none());
-    assert_eq!(c.stats(), CacheStats { hits: 1, misses: 2, entries: 0, evictions: 0, bytes: c.stats().bytes });
+    let st = c.stats();
+    assert_eq!((st.hits, st.misses, st.entries, st.evictions), (1, 2, 0, 0), "{st:?}");
+}
+
+#[test]
+fn stats_count_answers_and_rrsets_apart() {
+    let c = Cache::new(CacheLimits::default());
+    assert_eq!(c.stats(), CacheStats::default());
+    let r = res(
+        Rcode::NOERROR,
+        &format!("a.example. 300 A 192.0.2.1\n{}", sig("a.example.", "A", 2)),
+        "",
+        Security::Secure,
+    );
+    c.put(&n("a.example."), RType::A, &r, S, 0);
+    // The answer is one RRset: held once, as the answer, and found there
+    // as the RRset too.
+    let st = c.stats();
+    assert_eq!((st.entries, st.rrsets), (1, 0), "{st:?}");
+    assert!(st.answer_bytes > 40, "the owner and the records' data at least: {st:?}");
+    assert_eq!(st.bytes, st.answer_bytes, "nothing else is held: {st:?}");
+    let (records, security, _) = c.rrset(&n("a.example."), RType::A, 11 * S).unwrap();
+    assert_eq!(security, Security::Secure);
+    assert_eq!(records.iter().map(|r| r.ttl).collect::<Vec<_>>(), [290, 290], "counted down");
+    // A chain's answer keeps its links apart: the CNAME and the target.
+    let chain =
+        format!("b.example. 300 CNAME a.example.\n{}{r}", sig("b.example.", "CNAME", 2), r = sig("a.example.", "A", 2));
+    let chain = format!("{chain}a.example. 300 A 192.0.2.1\n");
+    c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, &chain, "", Security::Secure), S, 0);
+    let st = c.stats();
+    assert_eq!((st.entries, st.rrsets), (2, 2), "{st:?}");
+    assert_eq!(st.bytes, st.answer_bytes + st.rrset_bytes, "{st:?}");
+    assert!(c.rrset(&n("b.example."), RType::CNAME, S).is_some());
+    // Other answers are not RRsets of their question: a wildcard's
+    // expansion, a CNAME's.
+    assert!(c.rrset(&n("b.example."), RType::A, S).is_none());
+    let expanded = format!("w.example. 300 A 192.0.2.7\n{}", sig("w.example.", "A", 1));
+    c.put(&n("w.example."), RType::A, &res(Rcode::NOERROR, &expanded, "", Security::Secure), S, 0);
+    assert!(c.rrset(&n("w.example."), RType::A, S).is_none());
+}
+
+#[test]
+fn an_insecure_answer_to_its_own_question_leaves_a_secure_rrset_in_place() {
+    let c = Cache::new(CacheLimits::default());
+    // A secure chain's target kept as an RRset...
+    let chain = format!(
+        "b.example. 300 CNAME a.example.\n{}a.example. 300 A 192.0.2.1\n{}",
+        sig("b.example.", "CNAME", 2),
+        sig("a.example.", "A", 2)
+    );
+    c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, &chain, "", Security::Secure), S, 0);
+    // ...then the target asked for itself, answered unsigned.
+    let forged = "a.example. 300 A 203.0.113.66\n";
+    c.put(&n("a.example."), RType::A, &res(Rcode::NOERROR, forged, "", Security::Insecure(None)), 2 * S, 0);
+    let (records, security, _) = c.rrset(&n("a.example."), RType::A, 3 * S).unwrap();
+    assert_eq!(security, Security::Secure, "{records:?}");
+    // A secure answer to it replaces the older RRset.
+    let signed = format!("a.example. 300 A 192.0.2.2\n{}", sig("a.example.", "A", 2));
+    c.put(&n("a.example."), RType::A, &res(Rcode::NOERROR, &signed, "", Security::Secure), 4 * S, 0);
+    let (records, security, _) = c.rrset(&n("a.example."), RType::A, 5 * S).unwrap();
+    assert_eq!(security, Security::Secure);
+    assert!(records.iter().any(|r| r.data.to_string() == "192.0.2.2"), "{records:?}");
 }
 
 #[test]
@@ -65,14 +126,14 @@ fn negative_bogus_and_servfail_lifetimes() {
     assert!(c.get(&n("x.example."), RType::A, 299 * S).is_some());
     assert!(c.get(&n("x.example."), RType::A, 301 * S).is_none(), "SOA minimum (RFC 2308)");
     let f = Failure::new(FailureKind::SignatureExpired, n("example."), 0);
-    c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, "", "", Security::Bogus(f.clone())), Duration::ZERO, 0);
+    c.put(&n("b.example."), RType::A, &res(Rcode::NOERROR, "", "", Security::bogus(f.clone())), Duration::ZERO, 0);
     let hit = c.get(&n("b.example."), RType::A, 59 * S).unwrap();
     // The cached verdict says how old it is and when it goes.
     let cached = f.clone().with(crate::evidence::Evidence::Cached { age: 59, retry: 1 });
-    assert_eq!(hit.security, Security::Bogus(cached.clone()));
+    assert_eq!(hit.security, Security::bogus(cached.clone()));
     // Kept again as it came from the cache (a CNAME link's verdict inside
     // a chain), it still says its age once.
-    c.put(&n("c.example."), RType::A, &res(Rcode::NOERROR, "", "", Security::Bogus(cached)), Duration::ZERO, 0);
+    c.put(&n("c.example."), RType::A, &res(Rcode::NOERROR, "", "", Security::bogus(cached)), Duration::ZERO, 0);
     let hit = c.get(&n("c.example."), RType::A, 10 * S).unwrap();
     let Security::Bogus(f) = hit.security else { panic!("{:?}", hit.security) };
     assert_eq!(f.evidence, [crate::evidence::Evidence::Cached { age: 10, retry: 50 }]);
@@ -139,7 +200,7 @@ fn answer_rrsets_are_kept_on_their_own_with_their_verdict() {
     c.put(
         &n("v.example."),
         RType::A,
-        &res(Rcode::NOERROR, "v.example. 300 A 192.0.2.8\n", "", Security::Bogus(f)),
+        &res(Rcode::NOERROR, "v.example. 300 A 192.0.2.8\n", "", Security::bogus(f)),
         Duration::ZERO,
         0,
     );
@@ -259,7 +320,8 @@ fn the_caches_hold_their_memory_budget_and_push_out_the_oldest_not_everything() 
     }
     let st = c.stats();
     assert!(st.bytes as usize <= memory, "{} bytes held, budget {memory}", st.bytes);
-    assert!(st.bytes as usize > memory / 2, "the budget is used: {}", st.bytes);
+    let answers = MemoryShares::of(memory, MemoryShares::ANSWERS);
+    assert!(st.answer_bytes as usize > answers * 9 / 10, "the answers' share is used: {st:?}");
     assert!(st.evictions > 0);
     // The newest are there, the oldest went; the NXDOMAIN map kept its
     // newest names instead of starting afresh.

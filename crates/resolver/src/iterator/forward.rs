@@ -64,7 +64,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 match r.security {
                     Security::Secure if !ds.is_empty() => self.zone_keys(&cut, &ds, &[], work).await?,
                     Security::Secure | Security::Insecure(_) => Trust::Insecure(None),
-                    Security::Bogus(f) => Trust::Bogus(f),
+                    Security::Bogus(f) => Trust::Bogus(*f),
                     Security::Servfail(_) => {
                         Trust::Bogus(Failure::new(FailureKind::DnskeyMissing, stub.zone.clone(), now))
                     }
@@ -208,7 +208,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     child: name.clone(),
                     ds: ds_of(&ds_set),
                     rrsigs: sigs_of(&msg.answers, &name, RType::DS),
-                    state: verified.as_ref().err().map_or(Security::Secure, |f| Security::Bogus(f.clone())),
+                    state: verified.as_ref().err().map_or(Security::Secure, |f| Security::bogus(f.clone())),
                 });
                 if let Err(f) = verified {
                     return Ok((zone, Trust::Bogus(self.blame_upstream(f, fwd))));
@@ -281,7 +281,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let cut = Cut { zone, servers: Vec::new(), trust, pending: Vec::new() };
         let mut r = self.finish(&cut, qname, qtype, msg, work);
         if let Security::Bogus(f) = &mut r.security {
-            *f = self.blame_upstream(f.clone(), fwd);
+            **f = self.blame_upstream((**f).clone(), fwd);
         }
         Ok(r)
     }

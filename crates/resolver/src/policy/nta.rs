@@ -25,7 +25,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             tracing::warn!(%zone, "negative trust anchor hides a failure of {qname}: EDE {code}: {text}");
         }
         let info = self.cfg.nta_ede.then(|| Failure::new(FailureKind::NegativeTrustAnchor, zone, now));
-        r.security = Security::Insecure(info);
+        r.security = Security::Insecure(info.map(Box::new));
     }
 
     /// Turn validation off at and below `zone` for `seconds` from now.

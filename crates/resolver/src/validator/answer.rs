@@ -38,9 +38,9 @@ pub(crate) fn blame_malformed(
             Security::Bogus(f)
         }
         Security::Insecure(None) => match answers.iter().find(|r| lost(&r.owner, r.rtype())) {
-            Some(r) => Security::Insecure(Some(
+            Some(r) => Security::insecure_with(
                 Failure::new(FailureKind::MalformedRecord, zone.clone(), now).rrset(&r.owner, r.rtype()),
-            )),
+            ),
             None => Security::Insecure(None),
         },
         s => s,
@@ -101,18 +101,18 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                                 work.learned.push(Learned::Rrset(records));
                             }
                             let f = Failure::new(FailureKind::SignatureInvalid, keys.zone.clone(), now);
-                            return Security::Bogus(f.rrset(&owner, RType::CNAME));
+                            return Security::bogus(f.rrset(&owner, RType::CNAME));
                         }
                         None => {}
                     }
                 }
                 if let Err(f) = self.cfg.validator.verify_rrset(&set, &sigs, keys, now, &mut work.budget.spent) {
-                    return Security::Bogus(f);
+                    return Security::bogus(f);
                 }
                 let expanded = sigs.iter().map(|s| s.labels).find(|l| usize::from(*l) < owner.rrsig_label_count());
                 if rtype == RType::DNAME && expanded.is_some() {
                     let f = Failure::new(FailureKind::WildcardDname, keys.zone.clone(), now);
-                    return Security::Bogus(f.rrset(&owner, RType::DNAME));
+                    return Security::bogus(f.rrset(&owner, RType::DNAME));
                 }
                 if let Some(l) = expanded {
                     wildcard_labels = Some((owner.clone(), l));
@@ -123,11 +123,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     candor_denial::wildcard_answer(&owner, labels, &keys.zone, recs, h, lim)
                 }) {
                     Ok(p) if !p.is_insecure() => Security::Secure,
-                    Ok(Proof::Insecure(i)) => Security::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
+                    Ok(Proof::Insecure(i)) => Security::insecure_with(insecure_failure(&i, &keys.zone, now)),
                     Ok(_) => Security::Insecure(None),
                     // A proof record's own failure names that record.
-                    Err(f) if f.rrset.is_some() => Security::Bogus(f.with(proving(&owner, qtype))),
-                    Err(f) => Security::Bogus(f.rrset(&owner, qtype)),
+                    Err(f) if f.rrset.is_some() => Security::bogus(f.with(proving(&owner, qtype))),
+                    Err(f) => Security::bogus(f.rrset(&owner, qtype)),
                 };
             }
             if !nx_chain {
@@ -149,12 +149,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             })
         };
         match proof {
-            Ok(Proof::Insecure(i)) => Security::Insecure(Some(insecure_failure(&i, &keys.zone, now))),
+            Ok(Proof::Insecure(i)) => Security::insecure_with(insecure_failure(&i, &keys.zone, now)),
             Ok(Proof::OptOut) => Security::Insecure(None),
             Ok(_) => Security::Secure,
             // A proof record's own failure (its signature) names that record.
-            Err(f) if f.rrset.is_some() => Security::Bogus(f.with(proving(qname, qtype))),
-            Err(f) => Security::Bogus(f.rrset(qname, qtype)),
+            Err(f) if f.rrset.is_some() => Security::bogus(f.with(proving(qname, qtype))),
+            Err(f) => Security::bogus(f.rrset(qname, qtype)),
         }
     }
 

@@ -254,7 +254,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             child: child.zone.clone(),
             ds: ds_of(ds_set),
             rrsigs: sigs_of(section, &child.zone, RType::DS),
-            state: verified.as_ref().err().map_or(Security::Secure, |f| Security::Bogus(f.clone())),
+            state: verified.as_ref().err().map_or(Security::Secure, |f| Security::bogus(f.clone())),
         });
         match verified {
             Err(f) => Trust::Bogus(f),

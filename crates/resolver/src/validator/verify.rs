@@ -139,8 +139,8 @@ impl Trust {
     pub fn security(&self) -> Security {
         match self {
             Trust::Secure(_) => Security::Secure,
-            Trust::Insecure(f) => Security::Insecure(f.clone()),
-            Trust::Bogus(f) => Security::Bogus(f.clone()),
+            Trust::Insecure(f) => Security::Insecure(f.clone().map(Box::new)),
+            Trust::Bogus(f) => Security::bogus(f.clone()),
         }
     }
 }
