@@ -46,10 +46,11 @@ impl Name {
         finish(wire)
     }
 
-    /// Take uncompressed wire form that has already been checked: labels of
-    /// 1..=63 octets, a final root label, at most 255 octets.
-    pub(crate) fn from_checked_wire(wire: Vec<u8>) -> Name {
-        Name { wire: wire.into_boxed_slice() }
+    /// Copy uncompressed wire form that has already been checked: labels
+    /// of 1..=63 octets, a final root label, at most 255 octets (one
+    /// allocation of their size).
+    pub(crate) fn from_checked_slice(wire: &[u8]) -> Name {
+        Name { wire: Box::from(wire) }
     }
 
     /// Parse presentation form relative to `origin` (`None`: the text must

@@ -97,7 +97,11 @@ impl<'a> Reader<'a> {
     /// always ends; the expanded name may not exceed 255 octets.
     pub(crate) fn name(&mut self) -> Result<Name, WireError> {
         let start = self.pos;
-        let mut wire = Vec::with_capacity(32);
+        // Gathered on the stack, then allocated once at its size (a
+        // growing Vec shrunk to a box cost a realloc per name: most of the
+        // allocator's time in parsing a large response).
+        let mut wire = [0u8; MAX_NAME_LEN];
+        let mut len_so_far = 0usize;
         // Where to read the next label; `self.pos` stops after the first pointer.
         let mut at = self.pos;
         let mut jumped = false;
@@ -115,16 +119,17 @@ impl<'a> Reader<'a> {
                         .get(at..at + 1 + n)
                         .filter(|_| at + 1 + n <= limit)
                         .ok_or(WireError::Truncated { offset: limit, what: "domain name" })?;
-                    wire.extend_from_slice(label);
-                    if wire.len() > MAX_NAME_LEN {
-                        return Err(WireError::NameTooLong { offset: start });
-                    }
+                    let dst = wire
+                        .get_mut(len_so_far..len_so_far + label.len())
+                        .ok_or(WireError::NameTooLong { offset: start })?;
+                    dst.copy_from_slice(label);
+                    len_so_far += label.len();
                     at += 1 + n;
                     if !jumped {
                         self.pos = at;
                     }
                     if n == 0 {
-                        return Ok(Name::from_checked_wire(wire));
+                        return Ok(Name::from_checked_slice(wire.get(..len_so_far).unwrap_or(&[0])));
                     }
                 }
                 0xc0 => {
@@ -168,6 +173,50 @@ mod tests {
         let mut v = vec![0u8; 12];
         v.extend_from_slice(rest);
         v
+    }
+
+    /// Labels of these lengths, then the root label.
+    fn labels(lens: &[usize]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for &n in lens {
+            v.push(n as u8);
+            v.extend(std::iter::repeat_n(b'a', n));
+        }
+        v.push(0);
+        v
+    }
+
+    #[test]
+    fn names_may_have_255_octets_and_no_more() {
+        // 3 x 64 + 62 + 1 = 255 octets.
+        let msg = header_then(&labels(&[63, 63, 63, 61]));
+        let mut r = Reader::message(&msg);
+        r.pos = 12;
+        assert_eq!(r.name().unwrap().wire_len(), 255);
+        let msg = header_then(&labels(&[63, 63, 63, 62]));
+        let mut r = Reader::message(&msg);
+        r.pos = 12;
+        assert!(matches!(r.name(), Err(WireError::NameTooLong { offset: 12 })));
+        // Too long through a pointer: 64 + 63 octets, then the 129 of the
+        // name at offset 12.
+        let mut msg = header_then(&labels(&[63, 63]));
+        let at = msg.len();
+        msg.push(63);
+        msg.extend(std::iter::repeat_n(b'b', 63));
+        msg.push(62);
+        msg.extend(std::iter::repeat_n(b'b', 62));
+        msg.extend_from_slice(&[0xc0, 12]);
+        let mut r = Reader::message(&msg);
+        r.pos = at;
+        assert!(matches!(r.name(), Err(WireError::NameTooLong { .. })));
+        // One octet less fits.
+        let len = msg.len();
+        msg[at + 64] = 61;
+        msg.remove(at + 65);
+        assert_eq!(msg.len(), len - 1);
+        let mut r = Reader::message(&msg);
+        r.pos = at;
+        assert_eq!(r.name().unwrap().wire_len(), 255);
     }
 
     #[test]
