@@ -135,6 +135,7 @@ async fn tcp_loop(listener: TcpListener, auth: Shared) {
 
 async fn tcp_conn(mut stream: TcpStream, auth: Arc<Authority>) -> std::io::Result<()> {
     let mut buf = vec![0u8; MAX_TCP];
+    let mut out = Vec::new();
     loop {
         let mut len = [0u8; 2];
         match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut len)).await {
@@ -146,7 +147,12 @@ async fn tcp_conn(mut stream: TcpStream, auth: Arc<Authority>) -> std::io::Resul
         stream.read_exact(q).await?;
         let Some(resp) = respond(&auth, q, false) else { continue };
         let Ok(rlen) = u16::try_from(resp.len()) else { continue };
-        stream.write_all(&rlen.to_be_bytes()).await?;
-        stream.write_all(&resp).await?;
+        // Length and message in one write, as name servers do: two would
+        // leave the message waiting on the length's acknowledgement
+        // (Nagle) once a connection serves more than one question.
+        out.clear();
+        out.extend_from_slice(&rlen.to_be_bytes());
+        out.extend_from_slice(&resp);
+        stream.write_all(&out).await?;
     }
 }
