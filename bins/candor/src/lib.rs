@@ -6,7 +6,10 @@
 //! (`config`), and the set-up every resolving subcommand shares
 //! (`upstream`: hints, anchors, upstream flags, the clock). The serving
 //! itself (listeners, ACL, request checks, shaping, truncation, the reply
-//! cache, the control socket) is `candor-server`'s.
+//! cache, the control socket) is `candor-server`'s. The executable
+//! allocates through mimalloc (`main.rs`): a validated name's parsing and
+//! caching make many small allocations, and glibc's malloc took a third of
+//! the CPU of a flood of bogus signatures.
 //!
 //! **Must not know about**: resolver internals; it uses the resolver's and
 //! the server's public APIs only. The `lab`, `demo`, `bench` and `replay`
