@@ -10,6 +10,7 @@
 # question's latency right after each burst.
 # With unbound installed, Unbound is measured on the same bursts (the lab
 # listens on port 53 then: Unbound iterates to port 53 only; needs root).
+# BASE=path/to/candor adds that build of candor (an A/B in one sitting).
 # Usage: sudo bash benches/attack.sh   (BURST=200 PARALLEL=20 ROUNDS=3 UNBOUND=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ BURST="${BURST:-200}"
 PARALLEL="${PARALLEL:-20}"
 ROUNDS="${ROUNDS:-3}"
 UNBOUND="${UNBOUND:-1}"
+BASE="${BASE:-}"
 command -v dnsperf >/dev/null || { echo "needs dnsperf (apt-get install dnsperf)" >&2; exit 1; }
 command -v unbound >/dev/null || UNBOUND=0
 cargo build --release -q
@@ -47,12 +49,13 @@ names() { # family -> BURST names, one per line
 cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; } # clock ticks are 1/100 s here
 ready() { until dig +short +time=1 +tries=1 @127.0.0.1 -p "$1" valid.test. A | grep -q 192.0.2.1; do sleep 0.2; done; }
 
-start_candor() {
-  target/release/candor serve --listen 127.0.0.1:5310 --root-hints "$work/lab/root.hints" \
+start_candor() { # [binary] [port]
+  "${1:-target/release/candor}" serve --listen "127.0.0.1:${2:-5310}" --root-hints "$work/lab/root.hints" \
     --trust-anchor "$work/lab/root.key" --outbound-allow 127.0.0.0/8 --workers 1 \
     --no-rfc5011 --log-level error >/dev/null 2>&1 &
   echo $!
 }
+start_base() { start_candor "$BASE" 5312; }
 start_unbound() {
   unbound_conf "$work/unbound.conf" "$work" 5311 1 "$work/lab"
   unbound -d -c "$work/unbound.conf" >/dev/null 2>&1 &
@@ -76,11 +79,12 @@ burst() { # resolver port family -> "cpu-seconds latency-ms"
 }
 
 resolvers=(candor)
+[ -n "$BASE" ] && resolvers+=(base)
 [ "$UNBOUND" = 1 ] && resolvers+=(unbound)
 printf '%-10s %-8s %s\n' family resolver "cpu-s per burst (rounds) / ms for a normal question after it"
 for family in keytrap sigflood nsec3 cname; do
   for r in "${resolvers[@]}"; do
-    port=5310; [ "$r" = unbound ] && port=5311
+    case "$r" in candor) port=5310 ;; unbound) port=5311 ;; base) port=5312 ;; esac
     line=""
     for _ in $(seq 1 "$ROUNDS"); do line="$line $(burst "$r" "$port" "$family" | tr ' ' /)"; done
     printf '%-10s %-8s %s\n' "$family" "$r" "$line"
