@@ -34,7 +34,8 @@
 //! [`Validator`] steps; the [`Cache`]; the [`Outbound`] address policy;
 //! the budgets; [`Failure`] with its EDE code and operator extra-text; the
 //! [`Clock`] and [`Transport`] seams with their production implementations
-//! (`socket_pool`: the upstream UDP sockets, reused from random slots).
+//! (`socket_pool`: the upstream UDP sockets, reused from random slots;
+//! `tcp_pool`: upstream TCP connections kept for the next question).
 //!
 //! **Must not know about**: listening sockets, clients, ACLs and response
 //! shaping (`candor-server`'s); the lab and replay crates (test
@@ -74,6 +75,7 @@ mod security;
 mod skew;
 mod socket_pool;
 mod sync;
+mod tcp_pool;
 pub mod time_text;
 mod trace;
 mod trace_lines;

@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::socket_pool::SocketPool;
+use crate::tcp_pool::TcpPool;
 
 /// UDP or TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,7 +66,8 @@ pub trait Transport: Send + Sync {
 /// The production transport: a UDP socket drawn at random from a large
 /// pool or fresh (see `socket_pool`: 10 bits of port entropy against a
 /// spoofer who has learnt every pooled port, 14.8 against one who has
-/// not), a fresh TCP connection, and a fresh random ID for every query; a
+/// not), a TCP connection kept from the last question to the same server
+/// or fresh (`tcp_pool`), and a fresh random ID for every query; a
 /// UDP response is taken only from the address and port asked, with the
 /// same ID and question.
 ///
@@ -87,6 +89,8 @@ pub struct NetTransport {
     sockets: tokio::sync::Semaphore,
     /// UDP sockets for reuse, drawn at random.
     pool: SocketPool,
+    /// TCP connections kept for the next question to the same server.
+    tcp: TcpPool,
 }
 
 /// Answers over TCP without the case echoed before a server is exempted.
@@ -121,6 +125,7 @@ impl NetTransport {
             exempt: std::sync::Mutex::new(lru::LruCache::new(kept)),
             sockets: tokio::sync::Semaphore::new(MAX_SOCKETS),
             pool: SocketPool::new(),
+            tcp: TcpPool::new(),
         }
     }
 
@@ -209,6 +214,37 @@ fn answers(query: &[u8], resp: &[u8], any_case: bool) -> bool {
     same_id && qr && same_question
 }
 
+impl NetTransport {
+    /// Send the `framed` query on `s` and read until its answer comes
+    /// (anything else on the connection is skipped); the connection is
+    /// kept for the next question to `server`.
+    async fn tcp_exchange(
+        &self,
+        mut s: TcpStream,
+        server: SocketAddr,
+        framed: &[u8],
+        q: &[u8],
+        mixed: bool,
+    ) -> std::io::Result<Vec<u8>> {
+        s.write_all(framed).await?;
+        loop {
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).await?;
+            let mut resp = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            s.read_exact(&mut resp).await?;
+            // Nobody off the path speaks on this connection: the case
+            // need not be echoed, but it is noted.
+            if answers(q, &resp, true) {
+                if mixed && !matches_query(q, &resp) {
+                    self.no_echo_over_tcp(server.ip());
+                }
+                self.tcp.give_back(server, s);
+                return Ok(resp);
+            }
+        }
+    }
+}
+
 impl Transport for NetTransport {
     async fn query(
         &self,
@@ -261,25 +297,18 @@ impl Transport for NetTransport {
                     }
                 }
                 Protocol::Tcp => {
-                    let mut s = TcpStream::connect(server).await.map_err(unreachable)?;
                     let len = u16::try_from(q.len()).map_err(|_| TransportError::BadQuery)?;
-                    let mut out = len.to_be_bytes().to_vec();
-                    out.extend_from_slice(&q);
-                    s.write_all(&out).await.map_err(unreachable)?;
-                    loop {
-                        let mut len = [0u8; 2];
-                        s.read_exact(&mut len).await.map_err(unreachable)?;
-                        let mut resp = vec![0u8; usize::from(u16::from_be_bytes(len))];
-                        s.read_exact(&mut resp).await.map_err(unreachable)?;
-                        // Nobody off the path speaks on this connection:
-                        // the case need not be echoed, but it is noted.
-                        if answers(&q, &resp, true) {
-                            if mixed && !matches_query(&q, &resp) {
-                                self.no_echo_over_tcp(server.ip());
-                            }
-                            return Ok(resp);
-                        }
+                    let mut framed = len.to_be_bytes().to_vec();
+                    framed.extend_from_slice(&q);
+                    // A kept connection first; one the server has closed
+                    // meanwhile fails at once, and a fresh one is opened.
+                    if let Some(kept) = self.tcp.take(server)
+                        && let Ok(resp) = self.tcp_exchange(kept, server, &framed, &q, mixed).await
+                    {
+                        return Ok(resp);
                     }
+                    let fresh = TcpStream::connect(server).await.map_err(unreachable)?;
+                    self.tcp_exchange(fresh, server, &framed, &q, mixed).await.map_err(unreachable)
                 }
             }
         };
@@ -433,6 +462,66 @@ mod tests {
         let sent = seen.lock().unwrap();
         assert!(sent[..sent.len() - 1].iter().all(|s| s[12..] != q[12..]), "mixed case before the exemption");
         assert_eq!(sent[sent.len() - 1][12..], q[12..], "plain case after it");
+    }
+
+    /// A TCP server on loopback answering every query (case kept) and,
+    /// with `one_each`, closing each connection after one answer; how many
+    /// connections it accepted.
+    async fn tcp_server(one_each: bool) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&accepted);
+        tokio::spawn(async move {
+            loop {
+                let (mut s, _) = tcp.accept().await.unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    loop {
+                        let mut len = [0u8; 2];
+                        if s.read_exact(&mut len).await.is_err() {
+                            return;
+                        }
+                        let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+                        s.read_exact(&mut q).await.unwrap();
+                        let r = reply_to(&q, false);
+                        let mut out = (r.len() as u16).to_be_bytes().to_vec();
+                        out.extend_from_slice(&r);
+                        s.write_all(&out).await.unwrap();
+                        if one_each {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_tcp_connection_is_kept_for_the_next_question() {
+        let (addr, accepted) = tcp_server(false).await;
+        let t = NetTransport::new();
+        let wait = Duration::from_secs(2);
+        for name in ["a.example.", "b.example.", "c.example."] {
+            let resp = t.query(addr, Protocol::Tcp, &query_for(name), wait).await.unwrap();
+            assert_eq!(&resp[12..], &query_for(name)[12..]);
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "one connection for three questions");
+        assert_eq!(t.tcp.idle(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_the_server_closed_gives_way_to_a_fresh_one() {
+        let (addr, accepted) = tcp_server(true).await;
+        let t = NetTransport::new();
+        let wait = Duration::from_secs(2);
+        for name in ["a.example.", "b.example.", "c.example."] {
+            let resp = t.query(addr, Protocol::Tcp, &query_for(name), wait).await.unwrap();
+            assert_eq!(&resp[12..], &query_for(name)[12..], "{name}");
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
