@@ -79,14 +79,7 @@ mod tests {
     fn a_verdicts(lab: &Lab, origin: &str, now: u64) -> Vec<(String, bool)> {
         let origin: Name = origin.parse().unwrap();
         let zone = lab.zones.iter().find(|z| z.origin == origin).expect("the zone is built");
-        let keys: Vec<_> = zone
-            .records
-            .iter()
-            .filter_map(|r| match &r.data {
-                RData::Dnskey(k) => Some(k.clone()),
-                _ => None,
-            })
-            .collect();
+        let keys = zone.dnskeys();
         let mut out = Vec::new();
         for sig in &zone.records {
             let RData::Rrsig(s) = &sig.data else { continue };

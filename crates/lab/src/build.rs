@@ -73,6 +73,19 @@ pub struct LabZone {
     pub behavior: Behavior,
 }
 
+impl LabZone {
+    /// The zone's own DNSKEYs (none when it is unsigned).
+    pub fn dnskeys(&self) -> Vec<candor_wire::Dnskey> {
+        self.records
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::Dnskey(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// The whole lab: zones, the root's trust anchor and the case list.
 #[derive(Debug, Clone)]
 pub struct Lab {

@@ -28,14 +28,7 @@ fn ask(lab: &Lab, qname: &Name, qtype: RType) -> (Name, Message) {
 /// Verify every RRSIG in `section` with the zone's DNSKEYs.
 fn verify_section(lab: &Lab, zone: &Name, section: &[Record]) {
     let z = lab.zones.iter().find(|z| z.origin == *zone).unwrap();
-    let keys: Vec<_> = z
-        .records
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::Dnskey(k) => Some(k.clone()),
-            _ => None,
-        })
-        .collect();
+    let keys = z.dnskeys();
     for r in section {
         let RData::Rrsig(sig) = &r.data else { continue };
         let rrset: Vec<Record> =

@@ -133,8 +133,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         if let Some(hit) = self.cache.get_with_lifetime(qname, qtype, now) {
             return Some(hit);
         }
+        // The answer cache was just asked: the RRset store alone is left.
         if !matches!(qtype, RType::ANY | RType::RRSIG)
-            && let Some((answers, secure, left)) = self.cache.rrset(qname, qtype, now)
+            && let Some((answers, secure, left)) = self.cache.kept_rrset(qname, qtype, now)
         {
             return Some((Resolution::cached(Rcode::NOERROR, answers, secure), left));
         }

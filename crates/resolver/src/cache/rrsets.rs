@@ -144,21 +144,34 @@ impl Cache {
     /// The cached RRset `owner`/`rtype` (with its RRSIGs, TTLs counted
     /// down), its verdict, and how much longer it is kept.
     pub fn rrset(&self, owner: &Name, rtype: RType, now: Duration) -> Option<(Vec<Record>, Security, Duration)> {
-        let key = (owner.clone(), rtype);
-        {
-            let mut rrsets = lock(&self.rrsets);
-            if let Some(e) = rrsets.get(&key) {
-                if e.expires > now {
-                    let left = e.expires - now;
-                    return Some((counted_down(&e.records, e.stored, now), e.security.clone(), left));
-                }
-                rrsets.pop(&key);
-            }
+        if let Some(kept) = self.kept_rrset(owner, rtype, now) {
+            return Some(kept);
         }
         // The answer to the RRset's own question, when it is that RRset.
+        let key = (owner.clone(), rtype);
         let mut shard = lock(self.shard(&key));
         let e = shard.get(&key).filter(|e| e.expires > now && plain_rrset(&e.resolution, &key))?;
         Some((counted_down(&e.resolution.answers, e.stored, now), e.resolution.security.clone(), e.expires - now))
+    }
+}
+
+impl Cache {
+    /// [`Cache::rrset`] from the RRset store alone, for a caller that has
+    /// just looked for the answer to the same question.
+    pub(crate) fn kept_rrset(
+        &self,
+        owner: &Name,
+        rtype: RType,
+        now: Duration,
+    ) -> Option<(Vec<Record>, Security, Duration)> {
+        let key = (owner.clone(), rtype);
+        let mut rrsets = lock(&self.rrsets);
+        let e = rrsets.get(&key)?;
+        if e.expires <= now {
+            rrsets.pop(&key);
+            return None;
+        }
+        Some((counted_down(&e.records, e.stored, now), e.security.clone(), e.expires - now))
     }
 }
 
