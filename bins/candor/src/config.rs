@@ -45,6 +45,8 @@ pub struct FileConfig {
     pub log_json: Option<bool>,
     /// The control socket.
     pub control_socket: Option<PathBuf>,
+    /// Where Prometheus metrics are served over HTTP (off when absent).
+    pub metrics_listen: Option<SocketAddr>,
     /// Negative trust anchors.
     pub negative_trust_anchor: Option<Vec<NegativeAnchor>>,
     /// Forward zones.

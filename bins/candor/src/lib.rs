@@ -133,10 +133,11 @@ pub struct BenchArgs {
 /// `candor control`.
 #[derive(Debug, Args)]
 pub struct ControlArgs {
-    /// The server's control socket (default as `candor serve`'s).
-    #[arg(long)]
+    /// The server's control socket, as given to `candor serve --control`
+    /// (default as `candor serve`'s; `--socket` is the older spelling).
+    #[arg(long = "control", alias = "socket")]
     pub socket: Option<PathBuf>,
-    /// flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats | why NAME [TYPE] [--json] [--trace]
+    /// flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | why NAME [TYPE] [--json] [--trace]
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
@@ -197,6 +198,10 @@ pub struct ServeArgs {
     /// $XDG_RUNTIME_DIR/candor/control.sock).
     #[arg(long)]
     pub control: Option<PathBuf>,
+    /// Serve Prometheus metrics over HTTP on this address (`/metrics`;
+    /// off by default), e.g. 127.0.0.1:9153.
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,

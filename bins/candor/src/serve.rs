@@ -184,6 +184,19 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
+        let metrics = match args.metrics_listen.or(file.metrics_listen) {
+            Some(addr) => match candor_server::serve_metrics(Arc::clone(&current), addr).await {
+                Ok((bound, task)) => {
+                    tracing::info!("metrics at http://{bound}/metrics");
+                    Some(task)
+                }
+                Err(e) => {
+                    eprintln!("candor serve: cannot serve metrics on {addr}: {e}");
+                    return 1;
+                }
+            },
+            None => None,
+        };
         // Which root keys are trusted, and from where: the anchor, and the
         // RFC 5011 state when one is kept (a refused state is logged).
         let tags: Vec<String> = current.get().root_key_tags().iter().map(ToString::to_string).collect();
@@ -227,6 +240,9 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
         }
         listeners.stop();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         if let Some(c) = control {
             c.abort();
             let _ = std::fs::remove_file(&control_path);

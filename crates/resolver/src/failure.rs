@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use candor_wire::{Algorithm, Name, RType};
 
+pub use crate::budget_kind::BudgetKind;
 use crate::evidence::{DsSource, Evidence, Outcome, Written, ago, ds_advice, iso};
 
 /// RFC 8914 info-code 13, Cached Error.
@@ -92,6 +93,77 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
+    /// Every kind (the metrics count verdicts by kind).
+    pub const ALL: [FailureKind; 30] = [
+        FailureKind::SignatureExpired,
+        FailureKind::SignatureNotYetValid,
+        FailureKind::ClockAhead,
+        FailureKind::ClockBehind,
+        FailureKind::ExpirationBeforeInception,
+        FailureKind::DsNoMatchingKey,
+        FailureKind::DsUnsignedZone,
+        FailureKind::DnskeyMissing,
+        FailureKind::DnskeyUnavailable,
+        FailureKind::RrsigsMissing,
+        FailureKind::NoZoneKeyBit,
+        FailureKind::NsecMissing,
+        FailureKind::Nsec3Gap,
+        FailureKind::Nsec3ParameterMismatch,
+        FailureKind::NsecBitmapHasType,
+        FailureKind::SignatureInvalid,
+        FailureKind::WildcardDname,
+        FailureKind::KeySentinel,
+        FailureKind::AlgorithmMissing,
+        FailureKind::NotADelegation,
+        FailureKind::MalformedRecord,
+        FailureKind::UnsupportedAlgorithm,
+        FailureKind::UnsupportedDigest,
+        FailureKind::Nsec3IterationsAboveCap,
+        FailureKind::NoReachableAuthority,
+        FailureKind::AuthorityError,
+        FailureKind::ValidationBudget,
+        FailureKind::ResolutionBudget,
+        FailureKind::Overloaded,
+        FailureKind::NegativeTrustAnchor,
+    ];
+
+    /// This kind's place in [`FailureKind::ALL`].
+    pub fn index(self) -> usize {
+        use FailureKind::*;
+        match self {
+            SignatureExpired => 0,
+            SignatureNotYetValid => 1,
+            ClockAhead => 2,
+            ClockBehind => 3,
+            ExpirationBeforeInception => 4,
+            DsNoMatchingKey => 5,
+            DsUnsignedZone => 6,
+            DnskeyMissing => 7,
+            DnskeyUnavailable => 8,
+            RrsigsMissing => 9,
+            NoZoneKeyBit => 10,
+            NsecMissing => 11,
+            Nsec3Gap => 12,
+            Nsec3ParameterMismatch => 13,
+            NsecBitmapHasType => 14,
+            SignatureInvalid => 15,
+            WildcardDname => 16,
+            KeySentinel => 17,
+            AlgorithmMissing => 18,
+            NotADelegation => 19,
+            MalformedRecord => 20,
+            UnsupportedAlgorithm => 21,
+            UnsupportedDigest => 22,
+            Nsec3IterationsAboveCap => 23,
+            NoReachableAuthority => 24,
+            AuthorityError => 25,
+            ValidationBudget => 26,
+            ResolutionBudget => 27,
+            Overloaded => 28,
+            NegativeTrustAnchor => 29,
+        }
+    }
+
     /// No server of the zone gave a usable answer: none answered
     /// ([`NoReachableAuthority`](FailureKind::NoReachableAuthority)) or
     /// those that did answered with errors
@@ -242,33 +314,6 @@ pub struct Failure {
     pub evidence: Vec<Evidence>,
 }
 
-/// The budgets that bound the work of one client query (DESIGN.md
-/// "Bounded work"); each names itself in the EDE extra-text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum BudgetKind {
-    /// Queries sent to authorities or upstreams (NXNS).
-    UpstreamQueries,
-    /// Referrals followed for one name.
-    ReferralDepth,
-    /// Wall time of one resolution (monotonic clock).
-    ResolutionTime,
-    /// CNAME/DNAME links followed.
-    CnameChain,
-    /// RRSIG verifications (KeyTrap, CVE-2023-50387).
-    Verifications,
-    /// NSEC3 hash work per response, in SHA-1 blocks (CVE-2023-50868).
-    Nsec3Hashes,
-    /// Records in one RRset of a response.
-    RrsetRecords,
-    /// Records in one response.
-    ResponseRecords,
-    /// Client questions being resolved at once.
-    InFlight,
-    /// Client questions being resolved at once for one client.
-    InFlightPerClient,
-}
-
 impl BudgetKind {
     /// What running out of it is: a validation budget makes the answer
     /// bogus (EDE 6), a resolution budget leaves no answer (EDE 0).
@@ -278,23 +323,6 @@ impl BudgetKind {
             BudgetKind::InFlight | BudgetKind::InFlightPerClient => FailureKind::Overloaded,
             _ => FailureKind::ResolutionBudget,
         }
-    }
-}
-
-impl std::fmt::Display for BudgetKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            BudgetKind::UpstreamQueries => "upstream queries",
-            BudgetKind::ReferralDepth => "referral depth",
-            BudgetKind::ResolutionTime => "time per resolution (s)",
-            BudgetKind::CnameChain => "CNAME chain length",
-            BudgetKind::Verifications => "signature verifications per query",
-            BudgetKind::Nsec3Hashes => "NSEC3 hash blocks per response",
-            BudgetKind::RrsetRecords => "records per RRset",
-            BudgetKind::ResponseRecords => "records per response",
-            BudgetKind::InFlight => "questions in flight",
-            BudgetKind::InFlightPerClient => "questions in flight per client",
-        })
     }
 }
 

@@ -20,7 +20,10 @@
 //! - `commit`: what validation proved, written to the caches in one step;
 //! - `cache`: answers, RRsets with their verdict, negative knowledge and
 //!   the RFC 8198 store (`cache::{rrsets, negative, aggressive}`);
-//! - `security` (the verdict), `budget` (one [`BudgetKind`] per budget),
+//! - `security` (the verdict), `budget` (the work one question may
+//!   spend; `budget_kind`: one [`BudgetKind`] per budget), `counters`
+//!   (upstream outcomes, round-trip times, verdicts, budget trips, for the
+//!   operator's metrics),
 //!   `failure` ([`Failure`], its EDEs and the sentences of its text),
 //!   `evidence` (the records, keys, hashes and servers a failure names),
 //!   `why` (the last failure per question, for `control why`), `skew`
@@ -56,12 +59,14 @@
 
 mod answer;
 mod budget;
+mod budget_kind;
 mod bytes;
 mod cache;
 mod chain;
 mod clock;
 mod commit;
 mod config;
+mod counters;
 mod evidence;
 mod failure;
 mod hints;
@@ -88,6 +93,7 @@ pub use answer::scrub::DropReason;
 pub use cache::{Cache, CacheLimits, CacheStats};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Forward};
+pub use counters::{Counters, Histogram, Upstream, VERDICTS};
 pub use evidence::{DsMismatch, DsRef, DsSource, Evidence, KeyRef, Outcome, ServerTry, SigRef};
 pub use failure::{BudgetKind, Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};

@@ -55,6 +55,8 @@ pub struct Resolver<T: Transport, C: Clock> {
     /// Public-key operations performed since start (remembered verdicts
     /// not counted).
     pub(crate) verified: std::sync::atomic::AtomicU64,
+    /// What the operator's metrics read (kept across reloads).
+    pub(crate) counters: std::sync::Arc<crate::counters::Counters>,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -87,7 +89,20 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             root_window: Default::default(),
             verdicts: std::sync::Arc::new(verdicts),
             verified: std::sync::atomic::AtomicU64::new(0),
+            counters: Default::default(),
         }
+    }
+
+    /// The same resolver counting into `counters` (a reloaded resolver
+    /// takes over its predecessor's, so the metrics do not start again).
+    pub fn with_counters(mut self, counters: std::sync::Arc<crate::counters::Counters>) -> Resolver<T, C> {
+        self.counters = counters;
+        self
+    }
+
+    /// Upstream outcomes, round-trip times, verdicts and budget trips.
+    pub fn counters(&self) -> &std::sync::Arc<crate::counters::Counters> {
+        &self.counters
     }
 
     /// The configuration in force.
@@ -257,6 +272,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             self.suspect_clock(f);
         }
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
+        self.counters.verdict(&r.security);
         if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
             let bogus = matches!(r.security, Security::Bogus(_));
             self.failures.keep(qname, qtype, KeptFailure { at: self.clock.unix(), bogus, failure: (**f).clone() });

@@ -1,18 +1,19 @@
 //! The control socket: an operator who fixed a zone flushes it, or puts a
 //! negative trust anchor on one, without restarting (`candor control ...`).
 //! One line in (`flush [NAME]`, `nta add ZONE [SECONDS]`, `nta list`,
-//! `nta remove ZONE`, `stats`, `why NAME [TYPE] [--json] [--trace]`), lines out, the
+//! `nta remove ZONE`, `stats [--json]`, `why NAME [TYPE] [--json] [--trace]`), lines out, the
 //! last `ok` or `error: ...`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use candor_resolver::{Clock, Resolver, Transport};
+use candor_resolver::{Clock, Transport};
 use candor_wire::Name;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 
 use crate::current::Current;
+use crate::metrics::Snapshot;
 
 /// How long `nta add` holds without a duration: one day.
 const DEFAULT_NTA_SECONDS: u64 = 86_400;
@@ -36,7 +37,8 @@ pub fn default_socket() -> PathBuf {
 }
 
 /// Carry out one command line against the resolver.
-async fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) -> Vec<String> {
+async fn execute<T: Transport, C: Clock>(current: &Current<T, C>, line: &str) -> Vec<String> {
+    let resolver = &*current.get();
     let words: Vec<&str> = line.split_whitespace().collect();
     let name = |s: &str| s.parse::<Name>().map_err(|e| format!("error: {s}: {e}"));
     let result: Result<Vec<String>, String> = match words.as_slice() {
@@ -61,24 +63,8 @@ async fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) 
                 Ok(vec![format!("negative trust anchor {z} for {secs} s")])
             })
         }
-        ["stats"] => {
-            let c = resolver.cache().stats();
-            let (merged, running) = resolver.merged_questions();
-            Ok(vec![
-                format!("cache-entries {}", c.entries),
-                format!("cache-bytes {}", c.bytes),
-                format!("cache-answer-bytes {}", c.answer_bytes),
-                format!("cache-rrsets {}", c.rrsets),
-                format!("cache-rrset-bytes {}", c.rrset_bytes),
-                format!("cache-budget {}", resolver.config().cache.memory),
-                format!("cache-evictions {}", c.evictions),
-                format!("cache-hits {}", c.hits),
-                format!("cache-misses {}", c.misses),
-                format!("questions-merged {merged}"),
-                format!("resolutions-running {running}"),
-                format!("verifications {}", resolver.verifications()),
-            ])
-        }
+        ["stats"] => Ok(Snapshot::read(current).lines(false)),
+        ["stats", "--json"] => Ok(Snapshot::read(current).lines(true)),
         ["why", rest @ ..] => crate::why::why(resolver, rest).await,
         ["nta", "list"] => Ok(resolver.negative_anchors().into_iter().map(|(z, left)| format!("{z} {left}")).collect()),
         ["nta", "remove", n] => name(n).and_then(|z| {
@@ -90,7 +76,7 @@ async fn execute<T: Transport, C: Clock>(resolver: &Resolver<T, C>, line: &str) 
             }
         }),
         _ => {
-            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats | why NAME [TYPE] [--json] [--trace]"
+            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | why NAME [TYPE] [--json] [--trace]"
                 .to_owned())
         }
     };
@@ -119,13 +105,13 @@ where
     Ok(tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
-            let r = resolver.get();
+            let current = Arc::clone(&resolver);
             tokio::spawn(async move {
                 let (rd, mut wr) = stream.into_split();
                 let mut lines = BufReader::new(rd).lines();
                 if let Ok(Some(line)) = lines.next_line().await {
                     tracing::info!("control: {line}");
-                    for out in execute(&r, &line).await {
+                    for out in execute(&current, &line).await {
                         let _ = wr.write_all(format!("{out}\n").as_bytes()).await;
                     }
                 }

@@ -1,41 +1,60 @@
-//! The resolver in service, swapped whole on a reload.
+//! The resolver in service, swapped whole on a reload, and the server's
+//! metrics, which outlive it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use candor_resolver::{Clock, Resolver, Transport};
 
+use crate::tally::ServerMetrics;
+
 /// The resolver in service; replaced whole when the configuration is
-/// reloaded (SIGHUP), while queries in flight finish on the old one.
-pub struct Current<T: Transport, C: Clock>(std::sync::RwLock<Arc<Resolver<T, C>>>, AtomicU64);
+/// reloaded (SIGHUP), while queries in flight finish on the old one. The
+/// server's metrics, and the resolver's counters handed from one resolver
+/// to the next, count on across reloads.
+pub struct Current<T: Transport, C: Clock> {
+    resolver: std::sync::RwLock<Arc<Resolver<T, C>>>,
+    version: AtomicU64,
+    metrics: Arc<ServerMetrics>,
+}
 
 impl<T: Transport, C: Clock> Current<T, C> {
     /// Serve with `r`.
     pub fn new(r: Resolver<T, C>) -> Arc<Current<T, C>> {
-        Arc::new(Current(std::sync::RwLock::new(Arc::new(r)), AtomicU64::new(0)))
+        Arc::new(Current {
+            resolver: std::sync::RwLock::new(Arc::new(r)),
+            version: AtomicU64::new(0),
+            metrics: Arc::default(),
+        })
     }
 
     /// The resolver to use now.
     pub fn get(&self) -> Arc<Resolver<T, C>> {
-        match self.0.read() {
+        match self.resolver.read() {
             Ok(g) => Arc::clone(&g),
             Err(p) => Arc::clone(&p.into_inner()),
         }
     }
 
-    /// Put `r` in service.
+    /// Put `r` in service (it counts on where its predecessor stopped).
     pub fn set(&self, r: Resolver<T, C>) {
-        match self.0.write() {
+        let r = r.with_counters(Arc::clone(self.get().counters()));
+        match self.resolver.write() {
             Ok(mut g) => *g = Arc::new(r),
             Err(p) => *p.into_inner() = Arc::new(r),
         }
-        self.1.fetch_add(1, Ordering::Release);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// Changes with every [`Current::set`]: a worker keeps the resolver it
     /// got and asks for it again only when this moved (a load of a value
     /// nobody writes between reloads: nothing contended per query).
     pub fn version(&self) -> u64 {
-        self.1.load(Ordering::Acquire)
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Arc<ServerMetrics> {
+        &self.metrics
     }
 }

@@ -13,6 +13,7 @@ use crate::reply::{EDE_NOT_AUTHORITATIVE, add_ede, reply_to};
 use crate::request::{Request, check};
 use crate::shape::{minimal_any, shape};
 use crate::slots::{Full, Slot, Slots};
+use crate::tally::{ServerMetrics, Tally};
 use crate::truncate::to_udp;
 
 /// What [`immediate`] decided about a request.
@@ -83,6 +84,21 @@ pub async fn resolve_and_reply<T: Transport, C: Clock>(
     if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
 }
 
+/// [`resolve_and_reply`], counted: the reply in `tally`, the time it
+/// took in `metrics`.
+pub(crate) async fn resolve_counted<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    q: Message,
+    udp: bool,
+    (tally, metrics): (&Tally, &ServerMetrics),
+) -> Option<Vec<u8>> {
+    let start = std::time::Instant::now();
+    let reply = resolve_and_reply(resolver, q, udp).await;
+    metrics.resolutions.observe(start.elapsed());
+    tally.sent(reply.as_deref());
+    reply
+}
+
 /// A slot for resolving `q` for `client`, or, past the in-flight limits
 /// (in all, or for this client), the reply that says so at once: SERVFAIL
 /// with an EDE naming the limit.
@@ -102,6 +118,7 @@ pub(crate) fn admit<T: Transport, C: Clock>(
         Full::Total => (BudgetKind::InFlight, cfg.max_in_flight),
         Full::Client => (BudgetKind::InFlightPerClient, cfg.max_in_flight_per_client),
     };
+    resolver.counters().budget_trip(kind);
     let refused = flights.refused();
     // Counted; logged the first time and every thousandth after.
     if refused % 1000 == 1 {

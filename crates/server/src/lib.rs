@@ -15,9 +15,12 @@
 //! worker's cache of finished responses for repeated plain questions
 //! ([`replies`]: no lock, no allocation on a hit), batched UDP on sockets
 //! bound to one address (`recvmmsg`/`sendmmsg`), the
-//! resolver in service and its reload ([`Current`]), and the server side
+//! resolver in service and its reload ([`Current`]), the server side
 //! of the control socket ([`control`], with `why`: a question's last
-//! failure and, on request, its chain walked afresh).
+//! failure and, on request, its chain walked afresh), and the metrics:
+//! each worker's own counters ([`tally`]), read with the resolver's into
+//! one [`metrics::Snapshot`] for `control stats` and the Prometheus
+//! endpoint ([`serve_metrics`], HTTP through hyper).
 //!
 //! **Must not know about**: resolver internals (it uses the resolver's
 //! public API only); the lab and replay crates (test infrastructure: the
@@ -40,13 +43,16 @@ pub mod control;
 mod current;
 mod handle;
 mod listen;
+pub mod metrics;
 mod pktinfo;
 pub mod replies;
 mod reply;
 mod request;
+mod scrape;
 mod shape;
 mod slots;
 mod sync;
+pub mod tally;
 mod tcp;
 #[cfg(test)]
 mod testutil;
@@ -60,6 +66,7 @@ pub use handle::{Immediate, handle, immediate, resolve_and_reply};
 pub use listen::{Listeners, listen};
 pub use reply::MAX_UDP;
 pub use request::{Request, check};
+pub use scrape::serve_metrics;
 pub use shape::{minimal_any, shape};
 pub use truncate::to_udp;
 pub use why::json_string;

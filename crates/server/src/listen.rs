@@ -159,6 +159,7 @@ pub(crate) fn spawn_worker<T, C>(
         } else {
             tasks.spawn(worker.serve_batched(udp));
         }
+        let tally = shared.resolver.metrics().tally(true);
         tasks.spawn(async move {
             loop {
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
@@ -169,11 +170,11 @@ pub(crate) fn spawn_worker<T, C>(
                 }
                 // With every slot taken, the connection idle the longest
                 // is closed to make room (slow clients must not hold all).
-                let shared = shared.clone();
+                let (shared, tally) = (shared.clone(), Arc::clone(&tally));
                 tokio::spawn(async move {
                     let tcp = Arc::clone(&shared.tcp);
                     let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
-                    let parts = (shared.resolver, shared.acl, shared.flights);
+                    let parts = (shared.resolver, shared.acl, shared.flights, tally);
                     let _ = tcp_conn(stream, peer.ip(), &slot, parts).await;
                     drop(slot);
                 });

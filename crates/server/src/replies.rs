@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use lru::LruCache;
 
+use crate::tally::Summary;
+
 /// Longest key: a 255-octet name, type and class, the two flag octets, an
 /// EDNS marker, the clamped EDNS size and the OPT's TTL field.
 pub const KEY_MAX: usize = 255 + 4 + 2 + 1 + 2 + 4;
@@ -100,6 +102,7 @@ pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX]) -> Option<Plain> {
 
 struct Entry {
     wire: Vec<u8>,
+    summary: Summary,
     ttls: Vec<(usize, u32)>,
     stored: Duration,
     expires: Duration,
@@ -128,11 +131,11 @@ impl Replies {
         p: Plain,
         (now, generation): (Duration, u64),
         out: &mut Vec<u8>,
-    ) -> bool {
-        let Some(e) = self.lru.get(key) else { return false };
+    ) -> Option<Summary> {
+        let e = self.lru.get(key)?;
         if e.generation != generation || e.expires <= now {
             self.lru.pop(key);
-            return false;
+            return None;
         }
         out.clear();
         out.extend_from_slice(&e.wire);
@@ -145,18 +148,26 @@ impl Replies {
         // The query's ID and its spelling of the name (the key is lower case).
         match (out.get_mut(..2), query.get(..2)) {
             (Some(id), Some(q)) => id.copy_from_slice(q),
-            _ => return false,
+            _ => return None,
         }
         match (out.get_mut(12..p.name_end), query.get(12..p.name_end)) {
             (Some(name), Some(q)) => name.copy_from_slice(q),
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(e.summary)
     }
 
-    /// Keep `wire`, the response to the query with `key`, for `lifetime`
-    /// from `now` (capped by its smallest TTL).
-    pub fn put(&mut self, key: &[u8], wire: &[u8], now: Duration, lifetime: Duration, generation: u64) {
+    /// Keep `wire`, the response to the query with `key` (and what it is,
+    /// `summary`, for the counters), for `lifetime` from `now` (capped by
+    /// its smallest TTL).
+    pub fn put(
+        &mut self,
+        key: &[u8],
+        wire: &[u8],
+        summary: Summary,
+        (now, lifetime): (Duration, Duration),
+        generation: u64,
+    ) {
         let Ok(offsets) = candor_wire::Message::ttl_offsets(wire) else { return };
         let mut ttls = Vec::with_capacity(offsets.len());
         for at in offsets {
@@ -168,7 +179,14 @@ impl Replies {
         if lifetime.is_zero() {
             return;
         }
-        let entry = Entry { wire: wire.to_vec(), ttls, stored: now, expires: now.saturating_add(lifetime), generation };
+        let entry = Entry {
+            wire: wire.to_vec(),
+            summary,
+            ttls,
+            stored: now,
+            expires: now.saturating_add(lifetime),
+            generation,
+        };
         self.lru.put(key.to_vec(), entry);
     }
 }
@@ -267,21 +285,21 @@ mod tests {
         let mut r = Replies::new(64);
         let s = Duration::from_secs(1);
         let mut out = Vec::new();
-        r.put(key, &wire, 10 * s, 1000 * s, 7);
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 1000 * s), 7);
         let mut q2 = query("A.EXAMPLE.", RType::A, None);
         q2[..2].copy_from_slice(&[0xab, 0xcd]);
-        assert!(r.get(key, &q2, p, (110 * s, 7), &mut out));
+        assert_eq!(r.get(key, &q2, p, (110 * s, 7), &mut out), Some(Summary::of(&wire)));
         let hit = Message::from_wire(&out).unwrap();
         assert_eq!(hit.header.id, 0xabcd);
         assert_eq!(hit.questions[0].name.to_string(), "A.EXAMPLE.");
         assert_eq!(hit.answers[0].ttl, 200);
         let capacity = out.capacity();
-        assert!(r.get(key, &q2, p, (111 * s, 7), &mut out));
+        assert!(r.get(key, &q2, p, (111 * s, 7), &mut out).is_some());
         assert_eq!(out.capacity(), capacity, "the buffer is reused");
-        assert!(!r.get(key, &q2, p, (111 * s, 8), &mut out), "another generation: stale");
-        r.put(key, &wire, 10 * s, 1000 * s, 7);
-        assert!(!r.get(key, &q2, p, (310 * s, 7), &mut out), "no longer than the smallest TTL");
-        r.put(key, &wire, 10 * s, 5 * s, 7);
-        assert!(!r.get(key, &q2, p, (16 * s, 7), &mut out), "no longer than the resolver's entry");
+        assert!(r.get(key, &q2, p, (111 * s, 8), &mut out).is_none(), "another generation: stale");
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 1000 * s), 7);
+        assert!(r.get(key, &q2, p, (310 * s, 7), &mut out).is_none(), "no longer than the smallest TTL");
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 5 * s), 7);
+        assert!(r.get(key, &q2, p, (16 * s, 7), &mut out).is_none(), "no longer than the resolver's entry");
     }
 }

@@ -17,9 +17,10 @@ use tokio::sync::Notify;
 
 use crate::acl::Acl;
 use crate::current::Current;
-use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
+use crate::handle::{Immediate, admit, immediate, resolve_counted};
 use crate::slots::{Full, Slot, Slots};
 use crate::sync::lock;
+use crate::tally::Tally;
 
 /// Queries one TCP connection may have in flight at once.
 pub(crate) const TCP_PIPELINE: usize = 32;
@@ -123,6 +124,10 @@ async fn read_or_close<R: AsyncRead + Unpin>(rd: &mut R, buf: &mut [u8], conn: &
     }
 }
 
+/// What a connection's task holds: the resolver in service, the ACL, the
+/// slots of questions being resolved, the listener's tally.
+pub(crate) type ConnParts<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<Slots>, Arc<Tally>);
+
 /// One TCP connection (RFC 7766): several queries, each answered as soon
 /// as it is resolved, so answers may come out of order; a connection that
 /// stalls in a read or write for [`TCP_IO_TIMEOUT`], or is evicted while
@@ -131,7 +136,7 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
     s: TcpStream,
     peer: IpAddr,
     slot: &TcpSlot<'_>,
-    (current, acl, flights): (Arc<Current<T, C>>, Arc<Acl>, Arc<Slots>),
+    (current, acl, flights, tally): ConnParts<T, C>,
 ) -> std::io::Result<()> {
     let (mut rd, mut wr) = s.into_split();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TCP_PIPELINE);
@@ -163,18 +168,28 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
         let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else { break };
         conn.busy.fetch_add(1, Ordering::Relaxed);
         let (r, tx, busy) = (current.get(), tx.clone(), Arc::clone(&conn));
-        let (acl, flights) = (Arc::clone(&acl), Arc::clone(&flights));
+        let (acl, flights, tally, metrics) =
+            (Arc::clone(&acl), Arc::clone(&flights), Arc::clone(&tally), Arc::clone(current.metrics()));
         tokio::spawn(async move {
             let reply = match immediate(&r, &q, peer, &acl, false) {
-                Immediate::Reply(reply) => reply,
-                Immediate::Reusable(wire, _) => Some(wire),
+                Immediate::Reply(reply) => {
+                    tally.sent(reply.as_deref());
+                    reply
+                }
+                Immediate::Reusable(wire, _) => {
+                    tally.sent(Some(&wire));
+                    Some(wire)
+                }
                 Immediate::Resolve(q) => match admit(&r, &flights, peer, &q, false) {
                     Ok(slot) => {
-                        let reply = resolve_and_reply(&r, q, false).await;
+                        let reply = resolve_counted(&r, q, false, (&tally, &metrics)).await;
                         drop(slot);
                         reply
                     }
-                    Err(refusal) => refusal,
+                    Err(refusal) => {
+                        tally.sent(refusal.as_deref());
+                        refusal
+                    }
                 },
             };
             if let Some(resp) = reply {

@@ -15,9 +15,10 @@ use tokio::net::UdpSocket;
 use crate::acl::Acl;
 use crate::batch::{Outgoing, Received};
 use crate::current::Current;
-use crate::handle::{Immediate, admit, immediate, resolve_and_reply};
+use crate::handle::{Immediate, admit, immediate, resolve_counted};
 use crate::replies::{self, Replies};
 use crate::slots::Slots;
+use crate::tally::{Summary, Tally};
 
 /// What one worker keeps between queries.
 pub(crate) struct Worker<T: Transport, C: Clock> {
@@ -28,6 +29,7 @@ pub(crate) struct Worker<T: Transport, C: Clock> {
     flights: Arc<Slots>,
     replies: Replies,
     key: [u8; replies::KEY_MAX],
+    tally: Arc<Tally>,
 }
 
 /// What became of one query.
@@ -45,7 +47,9 @@ enum Handled<T: Transport, C: Clock> {
 impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
     pub(crate) fn new(current: Arc<Current<T, C>>, acl: Arc<Acl>, flights: Arc<Slots>, replies: usize) -> Self {
         let (resolver, version) = (current.get(), current.version());
-        Worker { current, resolver, version, acl, flights, replies: Replies::new(replies), key: [0; replies::KEY_MAX] }
+        let tally = current.metrics().tally(false);
+        let replies = Replies::new(replies);
+        Worker { current, resolver, version, acl, flights, replies, key: [0; replies::KEY_MAX], tally }
     }
 
     /// Answer `query` from `peer`: a response-cache hit is written into `out`.
@@ -59,26 +63,37 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
         let now = resolver.monotonic();
         let generation = resolver.cache().generation();
         if let Some(p) = plain
-            && self.replies.get(self.key.get(..p.key_len).unwrap_or(&[]), query, p, (now, generation), out)
+            && let Some(summary) =
+                self.replies.get(self.key.get(..p.key_len).unwrap_or(&[]), query, p, (now, generation), out)
         {
+            self.tally.reply_hit(&summary);
             return Handled::Hit;
         }
         // Cache hits are answered here, without a task per query.
-        match immediate(resolver, query, peer.ip(), &self.acl, true) {
+        let handled = match immediate(resolver, query, peer.ip(), &self.acl, true) {
             Immediate::Reply(Some(reply)) => Handled::Reply(reply),
             Immediate::Reply(None) => Handled::Nothing,
             Immediate::Reusable(wire, lifetime) => {
+                let summary = Summary::of(&wire);
+                self.tally.answered(&summary);
                 if let Some(p) = plain {
-                    self.replies.put(self.key.get(..p.key_len).unwrap_or(&[]), &wire, now, lifetime, generation);
+                    let key = self.key.get(..p.key_len).unwrap_or(&[]);
+                    self.replies.put(key, &wire, summary, (now, lifetime), generation);
                 }
-                Handled::Reply(wire)
+                return Handled::Reply(wire);
             }
             Immediate::Resolve(q) => match admit(resolver, &self.flights, peer.ip(), &q, true) {
-                Ok(slot) => Handled::Resolve(Arc::clone(resolver), q, slot),
+                // Counted when resolved.
+                Ok(slot) => return Handled::Resolve(Arc::clone(resolver), q, slot),
                 Err(Some(refusal)) => Handled::Reply(refusal),
                 Err(None) => Handled::Nothing,
             },
+        };
+        match &handled {
+            Handled::Reply(reply) => self.tally.sent(Some(reply)),
+            _ => self.tally.sent(None),
         }
+        handled
     }
 
     /// Serve a socket bound to one address, in batches.
@@ -138,8 +153,9 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             }
             Handled::Resolve(resolver, q, slot) => {
                 let u = Arc::clone(udp);
+                let (tally, metrics) = (Arc::clone(&self.tally), Arc::clone(self.current.metrics()));
                 tokio::spawn(async move {
-                    if let Some(resp) = resolve_and_reply(&resolver, q, true).await {
+                    if let Some(resp) = resolve_counted(&resolver, q, true, (&tally, &metrics)).await {
                         let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
                     }
                     drop(slot);

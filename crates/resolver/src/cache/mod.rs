@@ -66,6 +66,11 @@ pub struct CacheStats {
     pub hits: u64,
     /// Lookups not answered.
     pub misses: u64,
+    /// Client questions the answer cache missed that the RRset store
+    /// answered.
+    pub rrset_hits: u64,
+    /// Client questions neither the answer cache nor the RRset store had.
+    pub rrset_misses: u64,
     /// Entries now held.
     pub entries: u64,
     /// Entries pushed out by capacity (entries or bytes).
@@ -119,6 +124,10 @@ pub struct Cache {
     limits: CacheLimits,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Client questions the answer cache missed, looked up in the RRset
+    /// store: found, not found.
+    rrset_hits: AtomicU64,
+    rrset_misses: AtomicU64,
     hasher: std::collections::hash_map::RandomState,
     /// Changes whenever entries are dropped before their time (flushes):
     /// copies of answers kept elsewhere are stale when it moved.
@@ -174,6 +183,8 @@ impl Cache {
             limits,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            rrset_hits: AtomicU64::new(0),
+            rrset_misses: AtomicU64::new(0),
             hasher: std::collections::hash_map::RandomState::new(),
             generation: AtomicU64::new(INSTANCES.fetch_add(1, Ordering::Relaxed) << 32),
             nxdomains: Mutex::new(ByteLru::new(MAX_NXDOMAINS, bytes(MemoryShares::NXDOMAINS), |n, e| {
@@ -341,6 +352,8 @@ impl Cache {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
+            rrset_hits: self.rrset_hits.load(Ordering::Relaxed),
+            rrset_misses: self.rrset_misses.load(Ordering::Relaxed),
             entries,
             evictions,
             bytes: bytes as u64,

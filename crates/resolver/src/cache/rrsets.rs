@@ -166,12 +166,19 @@ impl Cache {
     ) -> Option<(Vec<Record>, Security, Duration)> {
         let key = (owner.clone(), rtype);
         let mut rrsets = lock(&self.rrsets);
-        let e = rrsets.get(&key)?;
-        if e.expires <= now {
-            rrsets.pop(&key);
-            return None;
-        }
-        Some((counted_down(&e.records, e.stored, now), e.security.clone(), e.expires - now))
+        let hit = match rrsets.get(&key) {
+            Some(e) if e.expires > now => {
+                Some((counted_down(&e.records, e.stored, now), e.security.clone(), e.expires - now))
+            }
+            Some(_) => {
+                rrsets.pop(&key);
+                None
+            }
+            None => None,
+        };
+        let counter = if hit.is_some() { &self.rrset_hits } else { &self.rrset_misses };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        hit
     }
 }
 

@@ -9,6 +9,7 @@ use candor_wire::{Ds, Edns, EdnsOption, Message, Name, Question, RData, RType, R
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::config::Forward;
+use crate::counters::Upstream;
 use crate::evidence::{Evidence, LIST_CAP, Outcome, ServerTry, add_server, safe_text};
 use crate::failure::{Failure, FailureKind};
 use crate::iterator::cuts::{CUT_TTL, Cut};
@@ -103,26 +104,43 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let mut outcome = Outcome::Broken;
             for _ in 0..2 {
                 work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
+                let sent = self.clock.monotonic();
                 let bytes = match self.transport.query(*server, proto, &wire, self.cfg.timeout).await {
                     Ok(bytes) => bytes,
                     // The name's case not echoed (0x20): TCP settles it.
                     Err(TransportError::CaseMismatch(_)) if proto == Protocol::Udp => {
+                        self.counters.upstream(Upstream::CaseMismatch);
                         proto = Protocol::Tcp;
                         continue;
                     }
                     Err(TransportError::Timeout(_)) => {
+                        self.counters.upstream(Upstream::Timeout);
                         outcome = Outcome::Timeouts(1);
                         break;
                     }
                     Err(TransportError::Unreachable { .. }) => {
+                        self.counters.upstream(Upstream::Unreachable);
                         outcome = Outcome::Unreachable;
                         break;
                     }
-                    Err(_) => break,
+                    Err(_) => {
+                        self.counters.upstream(Upstream::Malformed);
+                        break;
+                    }
                 };
+                self.counters.rtt.observe(self.clock.monotonic().saturating_sub(sent));
                 let Some(msg) = scrubbed(&bytes, *server, self.cfg.validator.budget.sigs_per_rrset, work) else {
+                    self.counters.upstream(Upstream::Malformed);
                     break;
                 };
+                self.counters.upstream(match (msg.header.flags.tc, proto, msg.header.rcode) {
+                    (true, Protocol::Udp, _) => Upstream::Truncated,
+                    (true, _, _) => Upstream::Malformed,
+                    (_, _, Rcode::NOERROR | Rcode::NXDOMAIN) => Upstream::Answer,
+                    (_, _, Rcode::REFUSED) => Upstream::Refused,
+                    (_, _, Rcode::SERVFAIL) => Upstream::Servfail,
+                    _ => Upstream::ErrorRcode,
+                });
                 if let Some(kind) = over_cap(&msg, &self.cfg) {
                     return Err(exhausted(kind, &self.cfg, qname, now));
                 }

@@ -10,6 +10,7 @@ use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode, Record};
 use crate::budget::exhausted;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::counters::Upstream;
 use crate::evidence::{Evidence, Outcome, ServerTry, add_server, name_servers};
 use crate::failure::{BudgetKind, Failure, FailureKind};
 use crate::iterator::cuts::Cut;
@@ -280,6 +281,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
                     Ok(b) => b,
                     Err(TransportError::Timeout(_)) => {
+                        self.counters.upstream(Upstream::Timeout);
                         self.stats.timed_out(*server, self.cfg.timeout);
                         outcome = Outcome::Timeouts(1);
                         break;
@@ -287,22 +289,31 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     // A reply that did not echo the name's case (0x20):
                     // a spoofer's, or a server that does not; TCP settles it.
                     Err(TransportError::CaseMismatch(_)) if proto == Protocol::Udp => {
+                        self.counters.upstream(Upstream::CaseMismatch);
                         proto = Protocol::Tcp;
                         continue;
                     }
                     Err(TransportError::Unreachable { kind, .. }) => {
+                        self.counters.upstream(Upstream::Unreachable);
                         if server.is_ipv6() && kind == std::io::ErrorKind::NetworkUnreachable {
                             self.stats.v6_unreachable(self.clock.monotonic());
                         }
                         outcome = Outcome::Unreachable;
                         break;
                     }
-                    Err(_) => break,
+                    Err(_) => {
+                        self.counters.upstream(Upstream::Malformed);
+                        break;
+                    }
                 };
-                self.stats.answered(*server, self.clock.monotonic().saturating_sub(sent));
+                let rtt = self.clock.monotonic().saturating_sub(sent);
+                self.stats.answered(*server, rtt);
+                self.counters.rtt.observe(rtt);
                 let Some(msg) = scrubbed(&bytes, *server, self.cfg.validator.budget.sigs_per_rrset, work) else {
+                    self.counters.upstream(Upstream::Malformed);
                     break;
                 };
+                self.counters.upstream(upstream_outcome(&msg, proto, zone, qname));
                 if let Some(kind) = over_cap(&msg, &self.cfg) {
                     tracing::debug!(%server, %qname, %kind, "a response past its cap");
                     return Err(exhausted(kind, &self.cfg, qname, now));
@@ -376,6 +387,23 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     pub(crate) fn servers(&self, addrs: &[IpAddr]) -> Vec<SocketAddr> {
         addrs.iter().filter(|a| self.cfg.outbound.permits(**a)).map(|a| SocketAddr::new(*a, self.cfg.port)).collect()
+    }
+}
+
+/// How the metrics count a reply that passed the gate.
+fn upstream_outcome(msg: &Message, proto: Protocol, zone: &Name, qname: &Name) -> Upstream {
+    if msg.header.flags.tc {
+        return if proto == Protocol::Udp { Upstream::Truncated } else { Upstream::Malformed };
+    }
+    match msg.header.rcode {
+        Rcode::REFUSED => Upstream::Refused,
+        Rcode::SERVFAIL => Upstream::Servfail,
+        Rcode::NOERROR | Rcode::NXDOMAIN => match classify(msg, zone, qname) {
+            Some(Kind::Answer) => Upstream::Answer,
+            Some(Kind::Referral(_)) => Upstream::Referral,
+            None => Upstream::Lame,
+        },
+        _ => Upstream::ErrorRcode,
     }
 }
 

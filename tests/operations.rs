@@ -1,0 +1,195 @@
+//! Operating `candor serve` (issue 20), end to end through its sockets:
+//! the Prometheus endpoint scraped over HTTP, its format checked by
+//! `promtool`, its values checked after known queries, and `control
+//! stats` telling the same.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    // Free for UDP and TCP alike (candor binds both on its port).
+    loop {
+        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn dig(port: u16, args: &[&str]) -> String {
+    let out = Command::new("dig")
+        .args(["@127.0.0.1", "-p", &port.to_string(), "+time=5", "+tries=1"])
+        .args(args)
+        .output()
+        .expect("dig");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not come up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// One HTTP/1.1 request; the response head and the body.
+fn http(port: u16, request_line: &str) -> (String, String) {
+    http_with(port, request_line, "")
+}
+
+fn http_with(port: u16, request_line: &str, headers: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "{request_line}\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n").unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    (head.to_owned(), body.to_owned())
+}
+
+/// The value of the sample `series` (name and labels, as written) in an
+/// exposition; 0 when absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+fn control(sock: &Path, line: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["control", "--control"])
+        .arg(sock)
+        .args(line.split_whitespace())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The lab served on `lab_port` and candor on `port`, with `extra` flags.
+fn start(dir: &Path, lab_port: u16, port: u16, extra: &[&str]) -> (Guard, Guard) {
+    let candor = env!("CARGO_BIN_EXE_candor");
+    let lab = Guard(
+        Command::new(candor)
+            .args(["lab", "--serve", "--block", "127.65.0.0", "--port", &lab_port.to_string(), "--out"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the lab", || dir.join("cases.tsv").exists() && dir.join("root.key").exists());
+    std::thread::sleep(Duration::from_millis(500));
+    let serve = Guard(
+        Command::new(candor)
+            .args(["serve", "--log-level", "warn", "--listen", &format!("127.0.0.1:{port}"), "--root-hints"])
+            .arg(dir.join("root.hints"))
+            .arg("--trust-anchor")
+            .arg(dir.join("root.key"))
+            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
+            .arg("--control")
+            .arg(dir.join("control.sock"))
+            .args(extra)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("candor serve", || dig(port, &["valid.test.", "A"]).contains("status: NOERROR"));
+    (lab, serve)
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig, the lab's tools and promtool (apt-get install prometheus)")]
+fn metrics_are_scraped_over_http_and_count_what_was_asked() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("candor-metrics-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (lab_port, port, metrics_port) = (free_port(), free_port(), free_port());
+    let listen = format!("127.0.0.1:{metrics_port}");
+    let _running = start(&dir, lab_port, port, &["--metrics-listen", &listen]);
+
+    let (head, before) = http(metrics_port, "GET /metrics HTTP/1.1");
+    assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/plain; version=0.0.4"), "{head}");
+    // Known questions: a secure name five times over UDP (the first may
+    // resolve, the others come from the caches), once over TCP, and an
+    // expired signature (SERVFAIL with EDE 7 and 6).
+    // (No cookie: only plain questions are kept as finished responses.)
+    for _ in 0..5 {
+        let r = dig(port, &["+dnssec", "+nocookie", "valid.test.", "A"]);
+        assert!(r.contains(" ad;") || r.contains(" ad "), "{r}");
+    }
+    assert!(dig(port, &["+tcp", "+dnssec", "valid.test.", "A"]).contains("status: NOERROR"));
+    let r = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(r.contains("status: SERVFAIL") && r.contains("EDE: 7"), "{r}");
+    let (_, after) = http(metrics_port, "GET /metrics HTTP/1.1");
+    let delta = |series: &str| sample(&after, series) - sample(&before, series);
+
+    assert_eq!(delta("candor_queries_total{transport=\"udp\"}"), 6.0, "{after}");
+    assert_eq!(delta("candor_queries_total{transport=\"tcp\"}"), 1.0);
+    assert_eq!(delta("candor_responses_total{rcode=\"NOERROR\"}"), 6.0);
+    assert_eq!(delta("candor_responses_total{rcode=\"SERVFAIL\"}"), 1.0);
+    assert_eq!(delta("candor_responses_authenticated_total"), 6.0);
+    assert_eq!(delta("candor_responses_ede_total{code=\"7\"}"), 1.0);
+    assert_eq!(delta("candor_responses_ede_total{code=\"6\"}"), 1.0);
+    assert!(delta("candor_reply_cache_hits_total") >= 3.0, "repeated plain UDP questions: {after}");
+    assert_eq!(delta("candor_verdicts_total{verdict=\"bogus\",kind=\"signature-expired\"}"), 1.0);
+    assert!(delta("candor_upstream_queries_total{outcome=\"answer\"}") >= 1.0);
+    assert!(delta("candor_upstream_rtt_seconds_count") >= 1.0);
+    assert!(delta("candor_resolution_seconds_count") >= 1.0);
+    assert!(sample(&after, "candor_cache_entries{cache=\"answers\"}") >= 2.0);
+    assert!(sample(&after, "candor_cache_budget_bytes") > 0.0);
+    assert!(after.contains("# TYPE candor_queries_total counter"), "the classic format by default: {after}");
+    // OpenMetrics to a scraper that asks for it (as Prometheus does).
+    let (head, open) = http_with(metrics_port, "GET /metrics HTTP/1.1", "Accept: application/openmetrics-text\r\n");
+    assert!(head.contains("application/openmetrics-text"), "{head}");
+    assert!(open.contains("# TYPE candor_queries counter") && open.trim_end().ends_with("# EOF"), "{open}");
+
+    // The format, as Prometheus's own checker reads it.
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    check.stdin.take().unwrap().write_all(after.as_bytes()).unwrap();
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Only /metrics, only GET and HEAD.
+    assert!(http(metrics_port, "GET / HTTP/1.1").0.starts_with("HTTP/1.1 404"));
+    assert!(http(metrics_port, "POST /metrics HTTP/1.1").0.starts_with("HTTP/1.1 405"));
+    let (head, body) = http(metrics_port, "HEAD /metrics HTTP/1.1");
+    assert!(head.starts_with("HTTP/1.1 200") && body.is_empty(), "{head} {body}");
+
+    // `control stats` counts the same.
+    let sock = dir.join("control.sock");
+    let stats = control(&sock, "stats");
+    let line = |name: &str| -> u64 {
+        stats.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' '))).unwrap().parse().unwrap()
+    };
+    assert_eq!(line("queries-tcp"), sample(&after, "candor_queries_total{transport=\"tcp\"}") as u64, "{stats}");
+    assert_eq!(line("verdict-bogus-signature-expired"), 1, "{stats}");
+    let json = control(&sock, "stats --json");
+    let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(v["responses-servfail"], 1, "{json}");
+    assert_eq!(json.lines().last(), Some("ok"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
