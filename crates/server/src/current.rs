@@ -58,3 +58,25 @@ impl<T: Transport, C: Clock> Current<T, C> {
         &self.metrics
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_resolver::{Config, ManualClock, NetTransport, Upstream};
+
+    fn resolver() -> Resolver<NetTransport, ManualClock> {
+        let cfg = Config::new(vec!["127.0.0.1".parse().unwrap()], candor_anchor::Anchors::empty());
+        Resolver::new(cfg, NetTransport::with_case_randomisation(false), ManualClock::at(1_800_000_000))
+    }
+
+    #[test]
+    fn a_reloaded_resolver_counts_on_where_the_last_one_stopped() {
+        let current = Current::new(resolver());
+        current.get().counters().upstream(Upstream::Timeout);
+        current.metrics().tally(false).dropped();
+        current.set(resolver());
+        assert_eq!(current.version(), 1);
+        assert_eq!(current.get().counters().upstream_count(Upstream::Timeout), 1, "the resolver's counters");
+        assert_eq!(current.metrics().totals().dropped, 1, "the server's");
+    }
+}

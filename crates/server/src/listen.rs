@@ -218,9 +218,9 @@ mod tests {
         };
         cfg.timeout = Duration::from_secs(5);
         cfg.max_in_flight_per_client = 2;
-        let resolver = Resolver::new(cfg, Silent, ManualClock::at(1_800_000_000));
+        let current = Current::new(Resolver::new(cfg, Silent, ManualClock::at(1_800_000_000)));
         let l = listen(
-            Current::new(resolver),
+            Arc::clone(&current),
             &["127.0.0.1:0".parse().unwrap()],
             Acl::new(vec!["127.0.0.0/8".parse().unwrap()]),
             1,
@@ -252,6 +252,11 @@ mod tests {
         assert_eq!(ede.len(), 1, "{ede:?}");
         assert_eq!(ede[0].0, 0);
         assert!(ede[0].1.contains("questions in flight per client (limit 2)"), "{}", ede[0].1);
+        // Counted as a budget trip, and as a SERVFAIL with EDE 0.
+        let trips: Vec<_> = current.get().counters().budget_trips().filter(|(_, n)| *n > 0).collect();
+        assert_eq!(trips, vec![(candor_resolver::BudgetKind::InFlightPerClient, 1)]);
+        let t = current.metrics().totals();
+        assert_eq!((t.queries_udp, t.rcodes[2], t.edes[0]), (1, 1, 1), "{t:?}");
         l.stop();
     }
 

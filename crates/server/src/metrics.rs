@@ -229,7 +229,7 @@ impl prometheus_client::collector::Collector for Snapshot {
         counters(
             e,
             "candor_queries",
-            "Client queries received, by transport.",
+            "Client queries done with (answered or dropped), by transport.",
             "transport",
             [("udp".to_owned(), t.queries_udp), ("tcp".to_owned(), t.queries_tcp)],
         )?;
