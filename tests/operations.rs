@@ -1,7 +1,7 @@
 //! Operating `candor serve` (issue 20), end to end through its sockets:
 //! the Prometheus endpoint scraped over HTTP, its format checked by
-//! `promtool`, its values checked after known queries, and `control
-//! stats` telling the same.
+//! `promtool`, its values checked after known queries, the query log's
+//! lines, and `control stats` telling the same.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -118,7 +118,8 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
     std::fs::create_dir_all(&dir).unwrap();
     let (lab_port, port, metrics_port) = (free_port(), free_port(), free_port());
     let listen = format!("127.0.0.1:{metrics_port}");
-    let _running = start(&dir, lab_port, port, &["--metrics-listen", &listen]);
+    let log = dir.join("queries.jsonl");
+    let _running = start(&dir, lab_port, port, &["--metrics-listen", &listen, "--query-log", log.to_str().unwrap()]);
 
     let (head, before) = http(metrics_port, "GET /metrics HTTP/1.1");
     assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/plain; version=0.0.4"), "{head}");
@@ -179,6 +180,26 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
     let (head, body) = http(metrics_port, "HEAD /metrics HTTP/1.1");
     assert!(head.starts_with("HTTP/1.1 200") && body.is_empty(), "{head} {body}");
 
+    // The query log: a JSON line per answered query, written off the
+    // query path (waited for).
+    let mut lines: Vec<serde_json::Value> = Vec::new();
+    wait_for("the query log", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        lines = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        lines.iter().any(|v| v["qname"] == "rrsig-exp-a.test.")
+    });
+    let bogus = lines.iter().find(|v| v["qname"] == "rrsig-exp-a.test.").unwrap();
+    assert_eq!((bogus["rcode"].as_str(), bogus["qtype"].as_str()), (Some("SERVFAIL"), Some("A")), "{bogus}");
+    assert_eq!(bogus["ede"], serde_json::json!([7, 6]), "{bogus}");
+    assert_eq!((bogus["cached"].as_bool(), bogus["ad"].as_bool()), (Some(false), Some(false)), "{bogus}");
+    assert!(bogus["upstream"].as_u64().unwrap() >= 1 && bogus["latency_us"].as_u64().unwrap() > 0, "{bogus}");
+    assert_eq!(bogus["client"], "127.0.0.1");
+    assert!(bogus["time"].as_str().unwrap().ends_with('Z'), "{bogus}");
+    let hits: Vec<_> = lines.iter().filter(|v| v["qname"] == "valid.test." && v["cached"] == true).collect();
+    assert!(hits.len() >= 5, "{lines:?}");
+    assert!(hits.iter().all(|v| v["upstream"] == 0 && v["rcode"] == "NOERROR"), "{hits:?}");
+    assert!(hits.iter().filter(|v| v["ad"] == true).count() >= 5, "{hits:?}");
+
     // `control stats` counts the same.
     let sock = dir.join("control.sock");
     let stats = control(&sock, "stats");
@@ -190,6 +211,7 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
     let json = control(&sock, "stats --json");
     let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(v["responses-servfail"], 1, "{json}");
+    assert!(v["query-log-lines"].as_u64().unwrap() >= 7 && v["query-log-dropped"] == 0, "{json}");
     assert_eq!(json.lines().last(), Some("ok"));
     let _ = std::fs::remove_dir_all(&dir);
 }

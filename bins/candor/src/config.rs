@@ -47,6 +47,10 @@ pub struct FileConfig {
     pub control_socket: Option<PathBuf>,
     /// Where Prometheus metrics are served over HTTP (off when absent).
     pub metrics_listen: Option<SocketAddr>,
+    /// The query log: a file, or `-` for stderr (off when absent).
+    pub query_log: Option<PathBuf>,
+    /// The fraction of queries logged.
+    pub query_log_sample: Option<f64>,
     /// Negative trust anchors.
     pub negative_trust_anchor: Option<Vec<NegativeAnchor>>,
     /// Forward zones.

@@ -202,6 +202,13 @@ pub struct ServeArgs {
     /// off by default), e.g. 127.0.0.1:9153.
     #[arg(long)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Log every answered query as a JSON line to this file (`-`: stderr;
+    /// off by default).
+    #[arg(long)]
+    pub query_log: Option<PathBuf>,
+    /// The fraction of queries the query log keeps (default 1: all).
+    #[arg(long)]
+    pub query_log_sample: Option<f64>,
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,

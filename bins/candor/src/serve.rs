@@ -162,6 +162,19 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
             Resolver::new(cfg, transport, clock.clone())
         });
+        if let Some(path) = args.query_log.as_ref().or(file.query_log.as_ref()) {
+            let sink = candor_server::querylog::Sink::parse(path);
+            let sample = args.query_log_sample.or(file.query_log_sample).unwrap_or(1.0);
+            match candor_server::querylog::QueryLog::open(&sink, sample) {
+                Ok(log) => {
+                    current.metrics().log_queries(log);
+                }
+                Err(e) => {
+                    eprintln!("candor serve: query log {}: {e}", path.display());
+                    return EXIT_CONFIG;
+                }
+            }
+        }
         let control_path = args
             .control
             .clone()

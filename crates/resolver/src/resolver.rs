@@ -241,21 +241,28 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// The same question asked again while it is being resolved waits for
     /// that resolution (one upstream query for all of them).
     pub async fn resolve(&self, qname: &Name, qtype: RType) -> Resolution {
+        self.resolve_costed(qname, qtype).await.0
+    }
+
+    /// [`Resolver::resolve`], and the queries it sent upstream (none for
+    /// an answer from the cache, or one an identical question under way
+    /// gave: those were that question's).
+    pub async fn resolve_costed(&self, qname: &Name, qtype: RType) -> (Resolution, u32) {
         // A follower whose leader was cancelled joins again (at most a few
         // times: then it resolves on its own).
         for _ in 0..3 {
             if let Some(now) = self.answer_now(qname, qtype) {
-                return now;
+                return (now, 0);
             }
             match self.in_flight.join(qname, qtype) {
                 Join::Lead(leader) => {
-                    let r = self.resolve_and_keep(qname, qtype).await;
+                    let (r, queries) = self.resolve_and_keep(qname, qtype).await;
                     leader.finish(&r);
-                    return r;
+                    return (r, queries);
                 }
                 Join::Follow(rx) => {
                     if let Some(r) = outcome(rx).await {
-                        return r;
+                        return (r, 0);
                     }
                 }
             }
@@ -263,9 +270,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         self.resolve_and_keep(qname, qtype).await
     }
 
-    /// Resolve past the cache, and cache the result.
-    async fn resolve_and_keep(&self, qname: &Name, qtype: RType) -> Resolution {
-        let mut r = self.resolve_uncached(qname, qtype).await;
+    /// Resolve past the cache, and cache the result; the queries sent.
+    async fn resolve_and_keep(&self, qname: &Name, qtype: RType) -> (Resolution, u32) {
+        let (mut r, queries) = self.resolve_uncached(qname, qtype).await;
         self.key_sentinel(qname, qtype, &mut r);
         self.apply_negative_anchor(qname, &mut r);
         if let Security::Bogus(f) = &mut r.security {
@@ -277,7 +284,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             let bogus = matches!(r.security, Security::Bogus(_));
             self.failures.keep(qname, qtype, KeptFailure { at: self.clock.unix(), bogus, failure: (**f).clone() });
         }
-        r
+        (r, queries)
     }
 
     /// A signature-window failure votes on the local clock; when enough
@@ -327,11 +334,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         (r, work.trace.unwrap_or_default())
     }
 
-    pub(crate) async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> Resolution {
+    pub(crate) async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> (Resolution, u32) {
         let mut work = Work { budget: self.budget(), ..Work::default() };
         let r = self.resolve_with(qname, qtype, &mut work).await;
         self.verified.fetch_add(u64::from(work.budget.spent.verifications), std::sync::atomic::Ordering::Relaxed);
-        r
+        (r, work.budget.queries)
     }
 
     /// Signature verifications (public-key operations) performed since

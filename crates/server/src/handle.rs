@@ -13,7 +13,7 @@ use crate::reply::{EDE_NOT_AUTHORITATIVE, add_ede, reply_to};
 use crate::request::{Request, check};
 use crate::shape::{minimal_any, shape};
 use crate::slots::{Full, Slot, Slots};
-use crate::tally::{ServerMetrics, Tally};
+use crate::tally::{Served, ServerMetrics, Tally};
 use crate::truncate::to_udp;
 
 /// What [`immediate`] decided about a request.
@@ -77,25 +77,43 @@ pub async fn resolve_and_reply<T: Transport, C: Clock>(
     q: Message,
     udp: bool,
 ) -> Option<Vec<u8>> {
-    let qd = q.question()?;
-    let r = resolver.resolve(&qd.name, qd.qtype).await;
-    log_failure(&qd.name, qd.qtype, &r);
-    let m = respond(&q, &r);
-    if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
+    resolve_costed(resolver, q, udp).await.0
 }
 
-/// [`resolve_and_reply`], counted: the reply in `tally`, the time it
-/// took in `metrics`.
-pub(crate) async fn resolve_counted<T: Transport, C: Clock>(
+/// [`resolve_and_reply`], and the queries sent upstream for it.
+async fn resolve_costed<T: Transport, C: Clock>(
     resolver: &Resolver<T, C>,
     q: Message,
     udp: bool,
+) -> (Option<Vec<u8>>, u32) {
+    let Some(qd) = q.question() else { return (None, 0) };
+    let (r, upstream) = resolver.resolve_costed(&qd.name, qd.qtype).await;
+    log_failure(&qd.name, qd.qtype, &r);
+    let m = respond(&q, &r);
+    (if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }, upstream)
+}
+
+/// [`resolve_and_reply`] for `client`, counted: the reply in `tally`, the
+/// time it took in `metrics`, and a line in the query log when one is kept.
+pub(crate) async fn resolve_counted<T: Transport, C: Clock>(
+    resolver: &Resolver<T, C>,
+    q: Message,
+    (udp, client): (bool, IpAddr),
     (tally, metrics): (&Tally, &ServerMetrics),
 ) -> Option<Vec<u8>> {
     let start = std::time::Instant::now();
-    let reply = resolve_and_reply(resolver, q, udp).await;
+    // The question, kept for the log only when there is one.
+    let question = metrics.query_log().and(q.question()).map(|qd| (qd.name.clone(), qd.qtype.0));
+    let (reply, upstream) = resolve_costed(resolver, q, udp).await;
     metrics.resolutions.observe(start.elapsed());
-    tally.sent(reply.as_deref());
+    let served = Served {
+        client,
+        question: question.as_ref().map_or((&[][..], 0), |(n, t)| (n.as_wire(), *t)),
+        cached: upstream == 0,
+        upstream,
+        start: question.as_ref().map(|_| start),
+    };
+    metrics.finish(tally, reply.as_deref(), &served);
     reply
 }
 

@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub running: u64,
     /// Signature verifications performed.
     pub verifications: u64,
+    /// Query-log lines queued and dropped (`None`: no query log).
+    pub query_log: Option<(u64, u64)>,
 }
 
 impl Snapshot {
@@ -56,6 +58,7 @@ impl Snapshot {
             merged,
             running: running as u64,
             verifications: r.verifications(),
+            query_log: m.query_log().map(crate::querylog::QueryLog::counts),
         }
     }
 
@@ -116,6 +119,10 @@ impl Snapshot {
         }
         for (b, n) in self.counters.budget_trips().filter(|(_, n)| *n > 0) {
             pairs.push((format!("budget-trips-{}", b.id()), n));
+        }
+        if let Some((lines, dropped)) = self.query_log {
+            pairs.push(("query-log-lines".into(), lines));
+            pairs.push(("query-log-dropped".into(), dropped));
         }
         if json {
             let mut s = String::from("{");
@@ -335,6 +342,10 @@ impl prometheus_client::collector::Collector for Snapshot {
         )?;
         gauge(e, "candor_cache_budget_bytes", "The cache's memory budget.", self.cache_budget)?;
         counter(e, "candor_cache_evictions", "Entries pushed out by capacity.", c.evictions)?;
+        if let Some((lines, dropped)) = self.query_log {
+            counter(e, "candor_query_log_lines", "Query-log lines queued for writing.", lines)?;
+            counter(e, "candor_query_log_dropped", "Query-log lines dropped: the writer was behind.", dropped)?;
+        }
         Ok(())
     }
 }

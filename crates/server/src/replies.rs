@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use lru::LruCache;
 
-use crate::tally::Summary;
+use crate::summary::Summary;
 
 /// Longest key: a 255-octet name, type and class, the two flag octets, an
 /// EDNS marker, the clamped EDNS size and the OPT's TTL field.

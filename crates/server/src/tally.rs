@@ -1,14 +1,20 @@
 //! Per-worker counters of what was answered: each worker (a UDP socket's
 //! task, a TCP listener's connections) bumps its own [`Tally`], so the
 //! hottest path touches no line another worker writes; a scrape adds the
-//! tallies up ([`ServerMetrics::totals`]). What a reply was
-//! (rcode, AD, EDE codes) is read off its wire form once ([`Summary::of`])
-//! and kept with a response-cache entry, so a hit counts without parsing.
+//! tallies up ([`ServerMetrics::totals`]). What a reply was comes from its
+//! [`Summary`], kept with a response-cache entry so a hit counts without
+//! parsing. [`ServerMetrics`] also holds the query log, fed from the same
+//! places ([`ServerMetrics::finish`]).
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use candor_resolver::Histogram;
+
+use crate::querylog::{Answered, QueryLog};
+pub use crate::summary::Summary;
 
 /// Rcodes counted one by one (0 to 15, the header's); the extended ones
 /// (BADVERS and above) share the last slot.
@@ -16,85 +22,6 @@ pub const RCODE_SLOTS: usize = 17;
 
 /// EDE info-codes counted one by one (0 to 33); higher ones share the last slot.
 pub const EDE_SLOTS: usize = 35;
-
-/// EDE options counted per reply at most (a reply rarely has more than
-/// two; any further ones go uncounted).
-const EDES_KEPT: usize = 4;
-
-/// What one reply was, for the counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// The full (extended) rcode.
-    pub rcode: u16,
-    /// The AD bit.
-    pub ad: bool,
-    edes: [u16; EDES_KEPT],
-    n_edes: u8,
-}
-
-impl Summary {
-    /// Read a reply's rcode, AD bit and first few EDE codes from its wire
-    /// form (a reply we built: a malformed one reads as far as it goes).
-    pub fn of(wire: &[u8]) -> Summary {
-        let mut s = Summary::default();
-        let (Some(&b3), Some(counts)) = (wire.get(3), wire.get(4..12)) else { return s };
-        s.rcode = u16::from(b3 & 0x0f);
-        s.ad = b3 & 0x20 != 0;
-        let count = |i: usize| usize::from(u16::from_be_bytes([counts[i], counts[i + 1]]));
-        let (qd, rrs, ar) = (count(0), count(2) + count(4), count(6));
-        let mut at = 12;
-        for _ in 0..qd {
-            let Some(end) = skip_name(wire, at) else { return s };
-            at = end + 4;
-        }
-        for i in 0..rrs + ar {
-            let Some(end) = skip_name(wire, at) else { return s };
-            let Some(fixed) = wire.get(end..end + 10) else { return s };
-            let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
-            let rdlen = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
-            let Some(rdata) = wire.get(end + 10..end + 10 + rdlen) else { return s };
-            if i >= rrs && rtype == 41 {
-                s.rcode |= u16::from(fixed[4]) << 4;
-                s.read_edes(rdata);
-            }
-            at = end + 10 + rdlen;
-        }
-        s
-    }
-
-    fn read_edes(&mut self, mut options: &[u8]) {
-        while let Some(&[c0, c1, l0, l1]) = options.get(..4) {
-            let len = usize::from(u16::from_be_bytes([l0, l1]));
-            let Some(data) = options.get(4..4 + len) else { return };
-            if u16::from_be_bytes([c0, c1]) == 15
-                && let Some(&[i0, i1]) = data.get(..2)
-                && let Some(slot) = self.edes.get_mut(usize::from(self.n_edes))
-            {
-                *slot = u16::from_be_bytes([i0, i1]);
-                self.n_edes += 1;
-            }
-            options = options.get(4 + len..).unwrap_or(&[]);
-        }
-    }
-
-    /// The EDE codes read (at most four).
-    pub fn edes(&self) -> &[u16] {
-        self.edes.get(..usize::from(self.n_edes)).unwrap_or(&[])
-    }
-}
-
-/// Where the name starting at `at` ends (past its last label or pointer).
-fn skip_name(wire: &[u8], mut at: usize) -> Option<usize> {
-    loop {
-        let len = *wire.get(at)?;
-        match len {
-            0 => return Some(at + 1),
-            l if l & 0xc0 == 0xc0 => return Some(at + 2),
-            l if l > 63 => return None,
-            l => at += usize::from(l) + 1,
-        }
-    }
-}
 
 /// One worker's counters.
 #[derive(Debug)]
@@ -133,14 +60,6 @@ impl Tally {
             if let Some(c) = self.edes.get(usize::from(code).min(EDE_SLOTS - 1)) {
                 c.fetch_add(1, Relaxed);
             }
-        }
-    }
-
-    /// A reply went out (`Some`), or none did.
-    pub(crate) fn sent(&self, reply: Option<&[u8]>) {
-        match reply {
-            Some(wire) => self.answered(&Summary::of(wire)),
-            None => self.dropped(),
         }
     }
 
@@ -218,6 +137,23 @@ pub struct ServerMetrics {
     /// Whole resolutions (questions the caches could not answer), from
     /// admission to the reply.
     pub(crate) resolutions: Histogram,
+    /// The query log, when one is kept (set once, at start).
+    query_log: std::sync::OnceLock<QueryLog>,
+}
+
+/// Where a reply came from and what it cost, for the query log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Served<'a> {
+    /// Who asked.
+    pub client: IpAddr,
+    /// The question: its name in wire form and its type.
+    pub question: (&'a [u8], u16),
+    /// Answered without asking anyone.
+    pub cached: bool,
+    /// Queries sent upstream for it.
+    pub upstream: u32,
+    /// When handling it began (`None` when no query log is kept).
+    pub start: Option<Instant>,
 }
 
 impl ServerMetrics {
@@ -226,6 +162,57 @@ impl ServerMetrics {
         let t = Arc::new(Tally::new(tcp));
         crate::sync::lock(&self.tallies).push(Arc::clone(&t));
         t
+    }
+
+    /// Keep a query log from now on (`false`: one is kept already).
+    pub fn log_queries(&self, log: QueryLog) -> bool {
+        self.query_log.set(log).is_ok()
+    }
+
+    /// The query log, when one is kept.
+    pub fn query_log(&self) -> Option<&QueryLog> {
+        self.query_log.get()
+    }
+
+    /// The instant a query's handling starts, when a query log is kept
+    /// (it says how long each took); `None` costs nothing.
+    pub(crate) fn started(&self) -> Option<Instant> {
+        self.query_log.get().map(|_| Instant::now())
+    }
+
+    /// A query is done with: `reply` went out (or none did). Counted in
+    /// `tally`, and logged when a query log is kept.
+    pub(crate) fn finish(&self, tally: &Tally, reply: Option<&[u8]>, served: &Served<'_>) {
+        match reply {
+            Some(wire) => self.finish_with(tally, &Summary::of(wire), served),
+            None => tally.dropped(),
+        }
+    }
+
+    /// [`ServerMetrics::finish`] for a reply already summed up.
+    pub(crate) fn finish_with(&self, tally: &Tally, summary: &Summary, served: &Served<'_>) {
+        tally.answered(summary);
+        self.log(summary, served);
+    }
+
+    /// A reply from a worker's response cache went out.
+    pub(crate) fn finish_hit(&self, tally: &Tally, summary: &Summary, served: &Served<'_>) {
+        tally.reply_hit(summary);
+        self.log(summary, served);
+    }
+
+    fn log(&self, summary: &Summary, s: &Served<'_>) {
+        if let (Some(log), Some(start)) = (self.query_log.get(), s.start) {
+            log.record(&Answered {
+                client: s.client,
+                qname: s.question.0,
+                qtype: s.question.1,
+                summary,
+                cached: s.cached,
+                upstream: s.upstream,
+                latency: start.elapsed(),
+            });
+        }
     }
 
     /// Every worker's tally added up.
@@ -241,33 +228,8 @@ impl ServerMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_wire::{Edns, EdnsOption, Message, Name, Question, RType, Rcode};
-
-    fn reply(rcode: Rcode, ad: bool, edes: &[u16]) -> Vec<u8> {
-        let mut m = Message::query(7, Question::new("www.example.".parse::<Name>().unwrap(), RType::A));
-        m.header.flags.qr = true;
-        m.header.flags.ad = ad;
-        m.header.rcode = rcode;
-        let mut e = Edns::default();
-        for &code in edes {
-            e.options.push(EdnsOption::Ede(candor_wire::ExtendedError { code, text: "why".to_owned() }));
-        }
-        m.answers = candor_wire::text::parse_zone("www.example. 300 IN A 192.0.2.1\n", None).unwrap();
-        m.edns = Some(e);
-        m.to_wire().unwrap()
-    }
-
-    #[test]
-    fn a_reply_is_read_for_rcode_ad_and_ede_codes() {
-        let s = Summary::of(&reply(Rcode::SERVFAIL, false, &[7, 13]));
-        assert_eq!((s.rcode, s.ad, s.edes()), (2, false, &[7u16, 13][..]));
-        let s = Summary::of(&reply(Rcode::NOERROR, true, &[]));
-        assert_eq!((s.rcode, s.ad, s.edes()), (0, true, &[][..]));
-        // BADVERS (16): four bits in the header, the rest in the OPT's TTL.
-        let s = Summary::of(&reply(Rcode::BADVERS, false, &[]));
-        assert_eq!(s.rcode, 16);
-        assert_eq!(Summary::of(&[0u8; 5]), Summary::default(), "cut short: what could be read");
-    }
+    use crate::summary::tests::reply;
+    use candor_wire::Rcode;
 
     #[test]
     fn tallies_add_up_by_transport() {

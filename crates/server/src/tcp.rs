@@ -20,7 +20,7 @@ use crate::current::Current;
 use crate::handle::{Immediate, admit, immediate, resolve_counted};
 use crate::slots::{Full, Slot, Slots};
 use crate::sync::lock;
-use crate::tally::Tally;
+use crate::tally::{Served, Tally};
 
 /// Queries one TCP connection may have in flight at once.
 pub(crate) const TCP_PIPELINE: usize = 32;
@@ -171,23 +171,31 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
         let (acl, flights, tally, metrics) =
             (Arc::clone(&acl), Arc::clone(&flights), Arc::clone(&tally), Arc::clone(current.metrics()));
         tokio::spawn(async move {
+            let start = metrics.started();
+            let served = Served {
+                client: peer,
+                question: if start.is_some() { crate::querylog::question(&q) } else { (&[], 0) },
+                cached: true,
+                upstream: 0,
+                start,
+            };
             let reply = match immediate(&r, &q, peer, &acl, false) {
                 Immediate::Reply(reply) => {
-                    tally.sent(reply.as_deref());
+                    metrics.finish(&tally, reply.as_deref(), &served);
                     reply
                 }
                 Immediate::Reusable(wire, _) => {
-                    tally.sent(Some(&wire));
+                    metrics.finish(&tally, Some(&wire), &served);
                     Some(wire)
                 }
                 Immediate::Resolve(q) => match admit(&r, &flights, peer, &q, false) {
                     Ok(slot) => {
-                        let reply = resolve_counted(&r, q, false, (&tally, &metrics)).await;
+                        let reply = resolve_counted(&r, q, (false, peer), (&tally, &metrics)).await;
                         drop(slot);
                         reply
                     }
                     Err(refusal) => {
-                        tally.sent(refusal.as_deref());
+                        metrics.finish(&tally, refusal.as_deref(), &served);
                         refusal
                     }
                 },

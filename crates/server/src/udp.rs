@@ -18,7 +18,7 @@ use crate::current::Current;
 use crate::handle::{Immediate, admit, immediate, resolve_counted};
 use crate::replies::{self, Replies};
 use crate::slots::Slots;
-use crate::tally::{Summary, Tally};
+use crate::tally::{Served, Summary, Tally};
 
 /// What one worker keeps between queries.
 pub(crate) struct Worker<T: Transport, C: Clock> {
@@ -58,6 +58,15 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             (self.resolver, self.version) = (self.current.get(), self.current.version());
         }
         let resolver = &self.resolver;
+        let metrics = self.current.metrics();
+        let start = metrics.started();
+        let served = Served {
+            client: peer.ip(),
+            question: if start.is_some() { crate::querylog::question(query) } else { (&[], 0) },
+            cached: true,
+            upstream: 0,
+            start,
+        };
         // A repeated plain question: the response as it was sent last time.
         let plain = replies::plain(query, &mut self.key).filter(|_| self.acl.allows(peer.ip()));
         let now = resolver.monotonic();
@@ -66,7 +75,7 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             && let Some(summary) =
                 self.replies.get(self.key.get(..p.key_len).unwrap_or(&[]), query, p, (now, generation), out)
         {
-            self.tally.reply_hit(&summary);
+            metrics.finish_hit(&self.tally, &summary, &served);
             return Handled::Hit;
         }
         // Cache hits are answered here, without a task per query.
@@ -75,7 +84,7 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             Immediate::Reply(None) => Handled::Nothing,
             Immediate::Reusable(wire, lifetime) => {
                 let summary = Summary::of(&wire);
-                self.tally.answered(&summary);
+                metrics.finish_with(&self.tally, &summary, &served);
                 if let Some(p) = plain {
                     let key = self.key.get(..p.key_len).unwrap_or(&[]);
                     self.replies.put(key, &wire, summary, (now, lifetime), generation);
@@ -89,10 +98,11 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
                 Err(None) => Handled::Nothing,
             },
         };
-        match &handled {
-            Handled::Reply(reply) => self.tally.sent(Some(reply)),
-            _ => self.tally.sent(None),
-        }
+        let reply = match &handled {
+            Handled::Reply(reply) => Some(reply.as_slice()),
+            _ => None,
+        };
+        metrics.finish(&self.tally, reply, &served);
         handled
     }
 
@@ -155,7 +165,8 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
                 let u = Arc::clone(udp);
                 let (tally, metrics) = (Arc::clone(&self.tally), Arc::clone(self.current.metrics()));
                 tokio::spawn(async move {
-                    if let Some(resp) = resolve_counted(&resolver, q, true, (&tally, &metrics)).await {
+                    let counted = (&*tally, &*metrics);
+                    if let Some(resp) = resolve_counted(&resolver, q, (true, peer.ip()), counted).await {
                         let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
                     }
                     drop(slot);
