@@ -327,6 +327,23 @@ impl BudgetKind {
 }
 
 impl Failure {
+    /// The server most to blame, when known: the upstream the data came
+    /// through, else the last server that answered with an error, else the
+    /// first server tried.
+    pub fn server(&self) -> Option<std::net::SocketAddr> {
+        if let Some(u) = &self.upstream {
+            return Some(**u);
+        }
+        if let Some(a) = &self.answered {
+            return Some(a.0);
+        }
+        self.evidence.iter().find_map(|e| match e {
+            Evidence::Servers(tried) => tried.first().map(|t| t.addr),
+            Evidence::Upstream { server, .. } => Some(*server),
+            _ => None,
+        })
+    }
+
     /// The budget `kind` (whose limit is `limit`) ran out in `zone` at `now`.
     pub fn exhausted(kind: BudgetKind, limit: u64, zone: Name, now: u64) -> Failure {
         let mut f = Failure::new(kind.failure_kind(), zone, now);

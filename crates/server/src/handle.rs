@@ -9,6 +9,7 @@ use candor_resolver::{BudgetKind, Clock, Failure, Resolution, Resolver, Security
 use candor_wire::{Message, RType, Rcode};
 
 use crate::acl::Acl;
+use crate::failure_log::FailureLog;
 use crate::reply::{EDE_NOT_AUTHORITATIVE, add_ede, reply_to};
 use crate::request::{Request, check};
 use crate::shape::{minimal_any, shape};
@@ -77,18 +78,22 @@ pub async fn resolve_and_reply<T: Transport, C: Clock>(
     q: Message,
     udp: bool,
 ) -> Option<Vec<u8>> {
-    resolve_costed(resolver, q, udp).await.0
+    resolve_costed(resolver, q, udp, None).await.0
 }
 
-/// [`resolve_and_reply`], and the queries sent upstream for it.
+/// [`resolve_and_reply`], and the queries sent upstream for it; a failure
+/// logged in `failures` when given.
 async fn resolve_costed<T: Transport, C: Clock>(
     resolver: &Resolver<T, C>,
     q: Message,
     udp: bool,
+    failures: Option<&FailureLog>,
 ) -> (Option<Vec<u8>>, u32) {
     let Some(qd) = q.question() else { return (None, 0) };
     let (r, upstream) = resolver.resolve_costed(&qd.name, qd.qtype).await;
-    log_failure(&qd.name, qd.qtype, &r);
+    if let Some(log) = failures {
+        log.report(&qd.name, qd.qtype, &r);
+    }
     let m = respond(&q, &r);
     (if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }, upstream)
 }
@@ -104,7 +109,7 @@ pub(crate) async fn resolve_counted<T: Transport, C: Clock>(
     let start = std::time::Instant::now();
     // The question, kept for the log only when there is one.
     let question = metrics.query_log().and(q.question()).map(|qd| (qd.name.clone(), qd.qtype.0));
-    let (reply, upstream) = resolve_costed(resolver, q, udp).await;
+    let (reply, upstream) = resolve_costed(resolver, q, udp, Some(&metrics.failures)).await;
     metrics.resolutions.observe(start.elapsed());
     let served = Served {
         client,
@@ -160,16 +165,6 @@ pub async fn handle<T: Transport, C: Clock>(
         Immediate::Reply(reply) => reply,
         Immediate::Reusable(wire, _) => Some(wire),
         Immediate::Resolve(q) => resolve_and_reply(resolver, q, udp).await,
-    }
-}
-
-pub(crate) fn log_failure(qname: &candor_wire::Name, qtype: RType, r: &Resolution) {
-    if r.from_cache {
-        return;
-    }
-    if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
-        let (code, text) = f.ede();
-        tracing::warn!(kind = f.kind.id(), ede = code, "validating {qname}/{qtype}: {text}");
     }
 }
 

@@ -41,6 +41,7 @@ mod acl;
 mod batch;
 pub mod control;
 mod current;
+mod failure_log;
 mod handle;
 mod listen;
 pub mod metrics;

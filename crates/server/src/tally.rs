@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use candor_resolver::Histogram;
 
+use crate::failure_log::FailureLog;
 use crate::querylog::{Answered, QueryLog};
 pub use crate::summary::Summary;
 
@@ -139,6 +140,8 @@ pub struct ServerMetrics {
     pub(crate) resolutions: Histogram,
     /// The query log, when one is kept (set once, at start).
     query_log: std::sync::OnceLock<QueryLog>,
+    /// Failed questions' WARN lines, rate-limited per zone and kind.
+    pub(crate) failures: FailureLog,
 }
 
 /// Where a reply came from and what it cost, for the query log.
