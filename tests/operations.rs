@@ -79,11 +79,10 @@ fn control(sock: &Path, line: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The lab served on `lab_port` and candor on `port`, with `extra` flags.
-fn start(dir: &Path, lab_port: u16, port: u16, extra: &[&str]) -> (Guard, Guard) {
-    let candor = env!("CARGO_BIN_EXE_candor");
+/// The lab served on `lab_port`, written to `dir`.
+fn start_lab(dir: &Path, lab_port: u16) -> Guard {
     let lab = Guard(
-        Command::new(candor)
+        Command::new(env!("CARGO_BIN_EXE_candor"))
             .args(["lab", "--serve", "--block", "127.65.0.0", "--port", &lab_port.to_string(), "--out"])
             .arg(dir)
             .stdout(Stdio::null())
@@ -92,17 +91,15 @@ fn start(dir: &Path, lab_port: u16, port: u16, extra: &[&str]) -> (Guard, Guard)
     );
     wait_for("the lab", || dir.join("cases.tsv").exists() && dir.join("root.key").exists());
     std::thread::sleep(Duration::from_millis(500));
-    let serve = Guard(
-        Command::new(candor)
-            .args([
-                "serve",
-                "--log-level",
-                "warn",
-                "--log-json",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--root-hints",
-            ])
+    lab
+}
+
+/// `candor serve` on the lab of `dir`, with `extra` flags, logging JSON
+/// to `dir/serve.log`.
+fn start_serve(dir: &Path, lab_port: u16, extra: &[&str]) -> Guard {
+    Guard(
+        Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["serve", "--log-level", "info", "--log-json", "--root-hints"])
             .arg(dir.join("root.hints"))
             .arg("--trust-anchor")
             .arg(dir.join("root.key"))
@@ -114,9 +111,24 @@ fn start(dir: &Path, lab_port: u16, port: u16, extra: &[&str]) -> (Guard, Guard)
             .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
             .spawn()
             .unwrap(),
-    );
+    )
+}
+
+/// The lab served on `lab_port` and candor on `port`, with `extra` flags.
+fn start(dir: &Path, lab_port: u16, port: u16, extra: &[&str]) -> (Guard, Guard) {
+    let lab = start_lab(dir, lab_port);
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = vec!["--listen", &listen];
+    args.extend_from_slice(extra);
+    let serve = start_serve(dir, lab_port, &args);
     wait_for("candor serve", || dig(port, &["valid.test.", "A"]).contains("status: NOERROR"));
     (lab, serve)
+}
+
+/// `name value` from `control stats`.
+fn stat(sock: &Path, name: &str) -> u64 {
+    let stats = control(sock, "stats");
+    stats.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' '))).map_or(0, |v| v.parse().unwrap())
 }
 
 #[test]
@@ -241,5 +253,50 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
     assert_eq!(v["responses-servfail"], 5, "{json}");
     assert!(v["query-log-lines"].as_u64().unwrap() >= 7 && v["query-log-dropped"] == 0, "{json}");
     assert_eq!(json.lines().last(), Some("ok"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
+fn a_reload_applies_listen_and_allow_and_keeps_the_cache_and_runtime_anchors() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("candor-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (lab_port, a, b) = (free_port(), free_port(), free_port());
+    let _lab = start_lab(&dir, lab_port);
+    let conf = dir.join("candor.toml");
+    let write = |listen: u16, allow: &str, workers: u32| {
+        let text = format!("listen = [\"127.0.0.1:{listen}\"]\nallow = [\"{allow}\"]\nworkers = {workers}\n");
+        std::fs::write(&conf, text).unwrap();
+    };
+    write(a, "127.0.0.0/8", 1);
+    let serve = start_serve(&dir, lab_port, &["--config", conf.to_str().unwrap()]);
+    wait_for("candor serve", || dig(a, &["valid.test.", "A"]).contains("status: NOERROR"));
+    let sock = dir.join("control.sock");
+    assert!(control(&sock, "nta add rrsig-exp-a.test. 600").contains("ok"));
+    let asked = stat(&sock, "upstream-answer");
+    let hup = || {
+        let pid = serve.0.id().to_string();
+        assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    };
+
+    // Another port, and a setting that needs a restart.
+    write(b, "127.0.0.0/8", 2);
+    hup();
+    wait_for("the new address", || dig(b, &["valid.test.", "A"]).contains("status: NOERROR"));
+    assert!(!dig(a, &["valid.test.", "A"]).contains("status:"), "the old address is closed");
+    assert_eq!(stat(&sock, "upstream-answer"), asked, "answered from the cache kept over the reload");
+    assert!(control(&sock, "nta list").contains("rrsig-exp-a.test. "), "the runtime NTA survives");
+    assert!(dig(b, &["rrsig-exp-a.test.", "A"]).contains("status: NOERROR"), "and still applies");
+
+    // Another ACL: refused from loopback now.
+    write(b, "192.0.2.0/24", 2);
+    hup();
+    wait_for("the new ACL", || dig(b, &["valid.test.", "A"]).contains("status: REFUSED"));
+
+    let log = std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    assert!(log.contains("reload: not applied until candor restarts: workers"), "{log}");
+    assert!(log.contains("the cache and negative trust anchors kept"), "{log}");
+    assert!(log.contains(&format!("reload: no longer listening on 127.0.0.1:{a}")), "{log}");
     let _ = std::fs::remove_dir_all(&dir);
 }

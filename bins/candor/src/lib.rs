@@ -33,6 +33,7 @@ mod control;
 mod demo;
 mod lab;
 mod loadgen;
+mod reload;
 pub mod replay;
 mod report;
 mod serve;

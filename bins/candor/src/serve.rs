@@ -1,7 +1,6 @@
 //! `candor serve`: the resolver behind the stub-facing server, configured
 //! from flags and a TOML file (flags win).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,8 +8,9 @@ use candor_resolver::{Clock, Config, NetTransport, Resolver};
 
 use crate::ServeArgs;
 use crate::config::FileConfig;
-use crate::upstream::{AnyClock, apply_upstream_flags, base_config, prefixes};
-use candor_server::{Acl, Current, listen};
+use crate::reload::Outside;
+use crate::upstream::{AnyClock, apply_upstream_flags, base_config};
+use candor_server::{Current, listen};
 
 /// Exit status for a configuration error (sysexits `EX_CONFIG`).
 const EXIT_CONFIG: u8 = 78;
@@ -41,7 +41,12 @@ fn default_anchor_state() -> Option<std::path::PathBuf> {
 }
 
 /// Build the resolver's configuration: flags, then the file, then defaults.
-fn config(args: &ServeArgs, file: &FileConfig, file_path: &std::path::Path, now: u64) -> Result<Config, String> {
+pub(crate) fn config(
+    args: &ServeArgs,
+    file: &FileConfig,
+    file_path: &std::path::Path,
+    now: u64,
+) -> Result<Config, String> {
     let up = &args.upstream;
     let mut cfg = base_config(
         up.root_hints.as_deref().or(file.root_hints.as_deref()),
@@ -123,29 +128,21 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         }
     };
     let created_state_dir = prepare_state_dir(&mut cfg);
-    let allow = if args.allow.is_empty() { file.allow.clone().unwrap_or_default() } else { args.allow.clone() };
-    let acl = match prefixes(&allow, "allow") {
-        Ok(p) if p.is_empty() => Acl::default(),
-        Ok(p) => Acl::new(p),
+    let mut running = Outside::of(args, &file);
+    let acl = match running.acl() {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("candor serve: {e}");
             return if args.allow.is_empty() { EXIT_CONFIG } else { crate::EXIT_USAGE };
         }
     };
-    let listen_on = if !args.listen.is_empty() {
-        args.listen.clone()
-    } else if let Some(l) = file.listen.clone().filter(|l| !l.is_empty()) {
-        l
-    } else {
-        vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53), SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53)]
-    };
-    let workers = args.workers.or(file.workers);
-    let level = args.log_level.clone().or_else(|| file.log_level.clone()).unwrap_or_else(|| "info".to_owned());
+    let workers = running.workers;
+    let level = running.log.0.clone();
     if !["error", "warn", "info", "debug"].contains(&level.as_str()) {
         eprintln!("candor serve: --log-level {level}: expected error, warn, info or debug");
         return crate::EXIT_USAGE;
     }
-    crate::init_logging(&level, args.log_json || file.log_json == Some(true));
+    crate::init_logging(&level, running.log.1);
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(w) = workers {
         rt.worker_threads(w.max(1));
@@ -162,10 +159,9 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
             Resolver::new(cfg, transport, clock.clone())
         });
-        if let Some(path) = args.query_log.as_ref().or(file.query_log.as_ref()) {
+        if let Some((path, sample)) = &running.query_log {
             let sink = candor_server::querylog::Sink::parse(path);
-            let sample = args.query_log_sample.or(file.query_log_sample).unwrap_or(1.0);
-            match candor_server::querylog::QueryLog::open(&sink, sample) {
+            match candor_server::querylog::QueryLog::open(&sink, *sample) {
                 Ok(log) => {
                     current.metrics().log_queries(log);
                 }
@@ -175,11 +171,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
                 }
             }
         }
-        let control_path = args
-            .control
-            .clone()
-            .or_else(|| file.control_socket.clone())
-            .unwrap_or_else(candor_server::control::default_socket);
+        let control_path = running.control.clone();
         let control = match candor_server::control::listen(Arc::clone(&current), &control_path) {
             Ok(h) => Some(h),
             Err(e) => {
@@ -188,16 +180,16 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
         };
         let per_address = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let listeners = match listen(Arc::clone(&current), &listen_on, acl, per_address).await {
+        let mut listeners = match listen(Arc::clone(&current), &running.listen, acl, per_address).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("candor serve: cannot listen on {listen_on:?}: {e}");
+                eprintln!("candor serve: cannot listen on {:?}: {e}", running.listen);
                 return 1;
             }
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
-        let metrics = match args.metrics_listen.or(file.metrics_listen) {
+        let metrics = match running.metrics {
             Some(addr) => match candor_server::serve_metrics(Arc::clone(&current), addr).await {
                 Ok((bound, task)) => {
                     tracing::info!("metrics at http://{bound}/metrics");
@@ -249,7 +241,14 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
-                _ = hup.recv() => reload(args, &file_path, &current, &clock),
+                _ = hup.recv() => crate::reload::reload(crate::reload::Serving {
+                    args,
+                    file_path: &file_path,
+                    current: &current,
+                    clock: &clock,
+                    listeners: &mut listeners,
+                    running: &mut running,
+                }),
             }
         }
         listeners.stop();
@@ -288,32 +287,6 @@ async fn clock_check(checker: Arc<Resolver<NetTransport, AnyClock>>, clock: AnyC
             (false, text) => tracing::warn!("clock check: {text}"),
         }
         break;
-    }
-}
-
-/// SIGHUP: read the file and the anchors again; a fresh resolver takes
-/// over (listen addresses and ACL stay). A configuration that does not
-/// load leaves the running one in place.
-fn reload(args: &ServeArgs, file_path: &std::path::Path, current: &Current<NetTransport, AnyClock>, clock: &AnyClock) {
-    let file = match &args.config {
-        Some(p) => match crate::config::load(p) {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::error!("reload failed, keeping the running configuration: {e}");
-                return;
-            }
-        },
-        None => FileConfig::default(),
-    };
-    match config(args, &file, file_path, clock.unix()) {
-        Ok(cfg) => {
-            current.set({
-                let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
-                Resolver::new(cfg, transport, clock.clone())
-            });
-            tracing::info!("configuration and anchors reloaded");
-        }
-        Err(e) => tracing::error!("reload failed, keeping the running configuration: {e}"),
     }
 }
 

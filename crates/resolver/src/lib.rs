@@ -75,6 +75,7 @@ mod iterator;
 mod outbound;
 mod policy;
 mod records;
+mod reload;
 mod resolver;
 mod security;
 mod skew;
@@ -98,6 +99,7 @@ pub use evidence::{DsMismatch, DsRef, DsSource, Evidence, KeyRef, Outcome, Serve
 pub use failure::{BudgetKind, Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
+pub use reload::TakeOver;
 pub use resolver::Resolver;
 pub use security::{Resolution, Security};
 pub use skew::{Direction, Suspicion};

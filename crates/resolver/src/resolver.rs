@@ -28,11 +28,11 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) cfg: Config,
     pub(crate) transport: T,
     pub(crate) clock: C,
-    pub(crate) cache: Cache,
-    pub(crate) stats: ServerStats,
-    pub(crate) cuts: Cuts,
+    pub(crate) cache: std::sync::Arc<Cache>,
+    pub(crate) stats: std::sync::Arc<ServerStats>,
+    pub(crate) cuts: std::sync::Arc<Cuts>,
     /// Referral glue, by name server, for server addresses only.
-    pub(crate) glue: GlueCache,
+    pub(crate) glue: std::sync::Arc<GlueCache>,
     /// Negative trust anchors (changed at run time by the operator).
     pub(crate) ntas: std::sync::Mutex<Anchors>,
     /// The RFC 5011 state as last read or written (`None`: not read yet):
@@ -44,7 +44,7 @@ pub struct Resolver<T: Transport, C: Clock> {
     /// written (writes run off the runtime; an older one never lands last).
     pub(crate) anchor_writes: (std::sync::atomic::AtomicU64, std::sync::Arc<std::sync::Mutex<u64>>),
     /// The last failure of each question that failed (`control why`).
-    pub(crate) failures: crate::why::Failures,
+    pub(crate) failures: std::sync::Arc<crate::why::Failures>,
     /// Recent signature-window failures by zone, for the clock check.
     pub(crate) clock_votes: std::sync::Mutex<crate::skew::Votes>,
     /// The validity window (inception, expiration) of the root DNSKEY
@@ -76,15 +76,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             cfg,
             transport,
             clock,
-            cache,
-            stats,
-            cuts,
-            glue: GlueCache::default(),
+            cache: cache.into(),
+            stats: stats.into(),
+            cuts: cuts.into(),
+            glue: Default::default(),
             ntas: ntas.into(),
             anchor_state: std::sync::Mutex::new(None),
             in_flight: InFlight::default(),
             anchor_writes: Default::default(),
-            failures,
+            failures: failures.into(),
             clock_votes: Default::default(),
             root_window: Default::default(),
             verdicts: std::sync::Arc::new(verdicts),

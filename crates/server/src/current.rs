@@ -1,11 +1,12 @@
-//! The resolver in service, swapped whole on a reload, and the server's
-//! metrics, which outlive it.
+//! The resolver and the ACL in service, each swapped whole on a reload,
+//! and the server's metrics, which outlive them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use candor_resolver::{Clock, Resolver, Transport};
 
+use crate::acl::Acl;
 use crate::tally::ServerMetrics;
 
 /// The resolver in service; replaced whole when the configuration is
@@ -14,6 +15,8 @@ use crate::tally::ServerMetrics;
 /// to the next, count on across reloads.
 pub struct Current<T: Transport, C: Clock> {
     resolver: std::sync::RwLock<Arc<Resolver<T, C>>>,
+    /// Who may query: swapped whole on a reload, like the resolver.
+    acl: std::sync::RwLock<Arc<Acl>>,
     version: AtomicU64,
     metrics: Arc<ServerMetrics>,
 }
@@ -23,6 +26,7 @@ impl<T: Transport, C: Clock> Current<T, C> {
     pub fn new(r: Resolver<T, C>) -> Arc<Current<T, C>> {
         Arc::new(Current {
             resolver: std::sync::RwLock::new(Arc::new(r)),
+            acl: std::sync::RwLock::new(Arc::new(Acl::default())),
             version: AtomicU64::new(0),
             metrics: Arc::default(),
         })
@@ -46,7 +50,25 @@ impl<T: Transport, C: Clock> Current<T, C> {
         self.version.fetch_add(1, Ordering::Release);
     }
 
-    /// Changes with every [`Current::set`]: a worker keeps the resolver it
+    /// Who may query now.
+    pub fn acl(&self) -> Arc<Acl> {
+        match self.acl.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        }
+    }
+
+    /// Put `acl` in force (for UDP questions from now on, and for TCP
+    /// connections accepted from now on and their questions).
+    pub fn set_acl(&self, acl: Acl) {
+        match self.acl.write() {
+            Ok(mut g) => *g = Arc::new(acl),
+            Err(p) => *p.into_inner() = Arc::new(acl),
+        }
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Changes with every [`Current::set`] and [`Current::set_acl`]: a worker keeps the resolver it
     /// got and asks for it again only when this moved (a load of a value
     /// nobody writes between reloads: nothing contended per query).
     pub fn version(&self) -> u64 {

@@ -22,17 +22,66 @@ pub(crate) const MAX_TCP_CONNECTIONS: usize = 256;
 /// with a small cache budget: a tenth of it at 1,400 octets a reply).
 pub(crate) const REPLY_CACHE_ENTRIES: usize = 65_536;
 
-/// Running listeners.
+/// What [`Listeners::reconcile`] did: the addresses opened and closed, and
+/// those that could not be bound, with why.
+pub type Reconciled = (Vec<SocketAddr>, Vec<SocketAddr>, Vec<(SocketAddr, std::io::Error)>);
+
+/// Binds an address and starts its workers: the address bound and their tasks.
+type BindFn = dyn Fn(SocketAddr) -> std::io::Result<(SocketAddr, JoinSet<()>)> + Send + Sync;
+
+/// Running listeners: one group of workers per address, so a reload can
+/// open and close addresses one by one.
 pub struct Listeners {
-    tasks: JoinSet<()>,
-    /// The addresses bound.
+    groups: Vec<(SocketAddr, JoinSet<()>)>,
+    /// The addresses bound (port 0 resolved), in the order asked.
     pub bound: Vec<SocketAddr>,
+    /// The addresses asked for, beside `bound`.
+    requested: Vec<SocketAddr>,
+    /// What the workers of a new address get.
+    spawn: Box<BindFn>,
 }
 
 impl Listeners {
     /// Stop listening.
     pub fn stop(mut self) {
-        self.tasks.abort_all();
+        for (_, tasks) in &mut self.groups {
+            tasks.abort_all();
+        }
+    }
+
+    /// Listen on exactly `addrs` from now on: new addresses bound (with
+    /// the same number of workers), addresses no longer listed closed.
+    /// The addresses opened and closed; an address that cannot be bound
+    /// is an error, and leaves every other change made.
+    pub fn reconcile(&mut self, addrs: &[SocketAddr]) -> Reconciled {
+        let (mut opened, mut closed, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < self.requested.len() {
+            if addrs.contains(&self.requested[i]) {
+                i += 1;
+                continue;
+            }
+            let (bound, mut tasks) = self.groups.remove(i);
+            tasks.abort_all();
+            self.requested.remove(i);
+            self.bound.remove(i);
+            closed.push(bound);
+        }
+        for addr in addrs {
+            if self.requested.contains(addr) {
+                continue;
+            }
+            match (self.spawn)(*addr) {
+                Ok((bound, tasks)) => {
+                    self.groups.push((bound, tasks));
+                    self.requested.push(*addr);
+                    self.bound.push(bound);
+                    opened.push(bound);
+                }
+                Err(e) => failed.push((*addr, e)),
+            }
+        }
+        (opened, closed, failed)
     }
 }
 
@@ -56,7 +105,8 @@ pub(crate) fn reuse_socket(addr: SocketAddr, tcp: bool) -> std::io::Result<socke
 }
 
 /// Listen on `addrs` (UDP and TCP each) with `workers` sockets per address
-/// and protocol, and answer with `resolver`.
+/// and protocol, and answer with `resolver` those `acl` allows (the ACL is
+/// put in service in `resolver`, where a reload can swap it).
 pub async fn listen<T, C>(
     resolver: Arc<Current<T, C>>,
     addrs: &[SocketAddr],
@@ -67,61 +117,82 @@ where
     T: Transport + 'static,
     C: Clock + 'static,
 {
+    resolver.set_acl(acl);
     let cfg = resolver.get().config().clone();
     let shared = Shared {
         resolver,
-        acl: Arc::new(acl),
         tcp: Arc::new(TcpSlots::new(MAX_TCP_CONNECTIONS, TCP_PER_CLIENT)),
         flights: Arc::new(Slots::new(cfg.max_in_flight as usize, cfg.max_in_flight_per_client as usize)),
         // At the largest UDP reply, at most a tenth of the cache budget,
         // shared out among the workers (each keeps its own).
         replies: (cfg.cache.memory / 10 / 1400).clamp(1024, REPLY_CACHE_ENTRIES) / workers.max(1),
     };
-    let mut tasks = JoinSet::new();
-    let mut bound = Vec::new();
+    let mut l = Listeners {
+        groups: Vec::new(),
+        bound: Vec::new(),
+        requested: Vec::new(),
+        spawn: Box::new(move |requested| bind_address(&shared, requested, workers)),
+    };
     for requested in addrs {
-        // Port 0: the first socket picks the port, the others share it.
-        let wildcard = requested.ip().is_unspecified();
-        let udp_socket = |addr: SocketAddr| -> std::io::Result<UdpSocket> {
-            let s = reuse_socket(addr, false)?;
-            if wildcard {
-                crate::pktinfo::enable(&s, addr.is_ipv6())?;
-            }
-            UdpSocket::from_std(s.into())
-        };
-        // The port UDP picked may be taken for TCP (another process's
-        // connection): then another port, a few times.
-        let mut attempts = if requested.port() == 0 { 16 } else { 1 };
-        let (first, addr, tcp) = loop {
-            attempts -= 1;
-            let first = udp_socket(*requested)?;
-            let addr = first.local_addr()?;
-            match reuse_socket(addr, true) {
-                Ok(tcp) => break (first, addr, tcp),
-                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 0 => continue,
-                Err(e) => return Err(e),
-            }
-        };
-        bound.push(addr);
-        let mut udps = vec![first];
-        let mut tcps = vec![TcpListener::from_std(tcp.into())?];
-        for _ in 1..workers.max(1) {
-            udps.push(udp_socket(addr)?);
-            tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
-        }
-        for (udp, tcp) in udps.into_iter().zip(tcps) {
-            spawn_worker(&mut tasks, shared.clone(), (Arc::new(udp), wildcard), tcp);
-        }
+        let (bound, tasks) = (l.spawn)(*requested)?;
+        l.groups.push((bound, tasks));
+        l.requested.push(*requested);
+        l.bound.push(bound);
     }
-    Ok(Listeners { tasks, bound })
+    Ok(l)
 }
 
-/// What all workers share: the resolver, the ACL, the TCP connection
+/// Bind `requested` (UDP and TCP, `workers` sockets each) and start its
+/// workers: the address bound and the workers' tasks.
+fn bind_address<T, C>(
+    shared: &Shared<T, C>,
+    requested: SocketAddr,
+    workers: usize,
+) -> std::io::Result<(SocketAddr, JoinSet<()>)>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    let mut tasks = JoinSet::new();
+    // Port 0: the first socket picks the port, the others share it.
+    let wildcard = requested.ip().is_unspecified();
+    let udp_socket = |addr: SocketAddr| -> std::io::Result<UdpSocket> {
+        let s = reuse_socket(addr, false)?;
+        if wildcard {
+            crate::pktinfo::enable(&s, addr.is_ipv6())?;
+        }
+        UdpSocket::from_std(s.into())
+    };
+    // The port UDP picked may be taken for TCP (another process's
+    // connection): then another port, a few times.
+    let mut attempts = if requested.port() == 0 { 16 } else { 1 };
+    let (first, addr, tcp) = loop {
+        attempts -= 1;
+        let first = udp_socket(requested)?;
+        let addr = first.local_addr()?;
+        match reuse_socket(addr, true) {
+            Ok(tcp) => break (first, addr, tcp),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 0 => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let mut udps = vec![first];
+    let mut tcps = vec![TcpListener::from_std(tcp.into())?];
+    for _ in 1..workers.max(1) {
+        udps.push(udp_socket(addr)?);
+        tcps.push(TcpListener::from_std(reuse_socket(addr, true)?.into())?);
+    }
+    for (udp, tcp) in udps.into_iter().zip(tcps) {
+        spawn_worker(&mut tasks, shared.clone(), (Arc::new(udp), wildcard), tcp);
+    }
+    Ok((addr, tasks))
+}
+
+/// What all workers share: the resolver and ACL in service, the TCP connection
 /// slots, the slots of questions being resolved; and the size of each
 /// worker's own response cache.
 pub(crate) struct Shared<T: Transport, C: Clock> {
     pub(crate) resolver: Arc<Current<T, C>>,
-    pub(crate) acl: Arc<Acl>,
     pub(crate) tcp: Arc<TcpSlots>,
     pub(crate) flights: Arc<Slots>,
     pub(crate) replies: usize,
@@ -131,7 +202,6 @@ impl<T: Transport, C: Clock> Clone for Shared<T, C> {
     fn clone(&self) -> Self {
         Shared {
             resolver: Arc::clone(&self.resolver),
-            acl: Arc::clone(&self.acl),
             tcp: Arc::clone(&self.tcp),
             flights: Arc::clone(&self.flights),
             replies: self.replies,
@@ -152,8 +222,8 @@ pub(crate) fn spawn_worker<T, C>(
     C: Clock + 'static,
 {
     {
-        let Shared { resolver: r, acl: a, replies, flights, .. } = shared.clone();
-        let worker = crate::udp::Worker::new(r, a, flights, replies);
+        let Shared { resolver: r, replies, flights, .. } = shared.clone();
+        let worker = crate::udp::Worker::new(r, flights, replies);
         if wildcard {
             tasks.spawn(worker.serve_wildcard(udp));
         } else {
@@ -165,7 +235,8 @@ pub(crate) fn spawn_worker<T, C>(
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
                 // A client outside the ACL, or past its share of the slots
                 // (or with none left), is closed at once: it holds nothing.
-                if !shared.acl.allows(peer.ip()) {
+                let acl = shared.resolver.acl();
+                if !acl.allows(peer.ip()) {
                     continue;
                 }
                 // With every slot taken, the connection idle the longest
@@ -174,7 +245,7 @@ pub(crate) fn spawn_worker<T, C>(
                 tokio::spawn(async move {
                     let tcp = Arc::clone(&shared.tcp);
                     let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
-                    let parts = (shared.resolver, shared.acl, shared.flights, tally);
+                    let parts = (shared.resolver, acl, shared.flights, tally);
                     let _ = tcp_conn(stream, peer.ip(), &slot, parts).await;
                     drop(slot);
                 });
@@ -273,6 +344,54 @@ mod tests {
         let mut buf = [0u8; 1];
         let read = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await;
         assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "closed without a word: {read:?}");
+        l.stop();
+    }
+
+    /// A query for localhost./A (a locally served zone: answered at once)
+    /// from a fresh socket to `to`: the rcode, or `None` without a reply.
+    async fn ask_localhost(to: SocketAddr) -> Option<candor_wire::Rcode> {
+        use candor_wire::{Message, Name, Question, RType};
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let q = Message::query(9, Question::new("localhost.".parse::<Name>().unwrap(), RType::A));
+        client.send_to(&q.to_wire().unwrap(), to).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        match tokio::time::timeout(Duration::from_millis(500), client.recv_from(&mut buf)).await {
+            Ok(Ok((n, _))) => Some(Message::from_wire(&buf[..n]).unwrap().header.rcode),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reload_swaps_the_acl_and_opens_and_closes_addresses() {
+        use candor_wire::Rcode;
+        let resolver = Resolver::new(
+            Config::new(Vec::new(), candor_anchor::Anchors::empty()),
+            NetTransport::new(),
+            ManualClock::at(0),
+        );
+        let current = Current::new(resolver);
+        let loopback = || Acl::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        let first: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut l = listen(Arc::clone(&current), &[first], loopback(), 2).await.unwrap();
+        let at = l.bound[0];
+        assert_eq!(ask_localhost(at).await, Some(Rcode::NOERROR));
+        // Another ACL: the same workers refuse.
+        current.set_acl(Acl::new(vec!["192.0.2.0/24".parse().unwrap()]));
+        assert_eq!(ask_localhost(at).await, Some(Rcode::REFUSED));
+        current.set_acl(loopback());
+        // Another address in place of the first.
+        let second: SocketAddr = "127.0.0.2:0".parse().unwrap();
+        let (opened, closed, failed) = l.reconcile(&[second]);
+        assert!(failed.is_empty(), "{failed:?}");
+        assert_eq!((opened.len(), closed), (1, vec![at]));
+        assert_eq!(l.bound, opened);
+        assert_eq!(ask_localhost(opened[0]).await, Some(Rcode::NOERROR), "the new address answers");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(ask_localhost(at).await, None, "the old one is closed");
+        // Listed again: unchanged; an address that cannot be bound is reported.
+        let (opened, closed, failed) = l.reconcile(&[second, "192.0.2.1:53".parse().unwrap()]);
+        assert!(opened.is_empty() && closed.is_empty());
+        assert_eq!(failed.len(), 1);
         l.stop();
     }
 }

@@ -45,8 +45,8 @@ enum Handled<T: Transport, C: Clock> {
 }
 
 impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
-    pub(crate) fn new(current: Arc<Current<T, C>>, acl: Arc<Acl>, flights: Arc<Slots>, replies: usize) -> Self {
-        let (resolver, version) = (current.get(), current.version());
+    pub(crate) fn new(current: Arc<Current<T, C>>, flights: Arc<Slots>, replies: usize) -> Self {
+        let (version, resolver, acl) = (current.version(), current.get(), current.acl());
         let tally = current.metrics().tally(false);
         let replies = Replies::new(replies);
         Worker { current, resolver, version, acl, flights, replies, key: [0; replies::KEY_MAX], tally }
@@ -55,7 +55,8 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
     /// Answer `query` from `peer`: a response-cache hit is written into `out`.
     fn handle(&mut self, query: &[u8], peer: SocketAddr, out: &mut Vec<u8>) -> Handled<T, C> {
         if self.current.version() != self.version {
-            (self.resolver, self.version) = (self.current.get(), self.current.version());
+            self.version = self.current.version();
+            (self.resolver, self.acl) = (self.current.get(), self.current.acl());
         }
         let resolver = &self.resolver;
         let metrics = self.current.metrics();

@@ -1,0 +1,169 @@
+//! SIGHUP for `candor serve`: the file and the anchors read again, and
+//! every setting applied that can be without a restart: a fresh resolver
+//! takes over the caches and negative trust anchors of the running one
+//! (`Resolver::take_over`), the ACL is swapped, addresses no longer listed
+//! are closed and new ones opened. What cannot change in a running process
+//! (workers, the metrics address, the query log, the control socket,
+//! logging, the user) is named in one WARN line and keeps its value until
+//! a restart. A file that does not load changes nothing.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use candor_resolver::{Clock, NetTransport, Resolver};
+use candor_server::{Acl, Current, Listeners};
+
+use crate::ServeArgs;
+use crate::config::FileConfig;
+use crate::upstream::{AnyClock, prefixes};
+
+/// The settings of `serve` that live outside the resolver's configuration,
+/// as flags and the file give them (flags win).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Outside {
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) allow: Vec<String>,
+    pub(crate) workers: Option<usize>,
+    pub(crate) metrics: Option<SocketAddr>,
+    pub(crate) query_log: Option<(PathBuf, f64)>,
+    pub(crate) control: PathBuf,
+    pub(crate) log: (String, bool),
+}
+
+impl Outside {
+    pub(crate) fn of(args: &ServeArgs, file: &FileConfig) -> Outside {
+        let listen = if !args.listen.is_empty() {
+            args.listen.clone()
+        } else if let Some(l) = file.listen.clone().filter(|l| !l.is_empty()) {
+            l
+        } else {
+            vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53),
+            ]
+        };
+        let allow = if args.allow.is_empty() { file.allow.clone().unwrap_or_default() } else { args.allow.clone() };
+        let query_log = args.query_log.clone().or_else(|| file.query_log.clone()).map(|p| {
+            let sample = args.query_log_sample.or(file.query_log_sample).unwrap_or(1.0);
+            (p, sample)
+        });
+        Outside {
+            listen,
+            allow,
+            workers: args.workers.or(file.workers),
+            metrics: args.metrics_listen.or(file.metrics_listen),
+            query_log,
+            control: args
+                .control
+                .clone()
+                .or_else(|| file.control_socket.clone())
+                .unwrap_or_else(candor_server::control::default_socket),
+            log: (
+                args.log_level.clone().or_else(|| file.log_level.clone()).unwrap_or_else(|| "info".to_owned()),
+                args.log_json || file.log_json == Some(true),
+            ),
+        }
+    }
+
+    /// The ACL of `allow` (empty: loopback and the private ranges).
+    pub(crate) fn acl(&self) -> Result<Acl, String> {
+        prefixes(&self.allow, "allow").map(|p| if p.is_empty() { Acl::default() } else { Acl::new(p) })
+    }
+
+    /// The settings that differ from `other` and take a restart to change.
+    fn needs_restart(&self, other: &Outside) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.workers != other.workers {
+            out.push("workers");
+        }
+        if self.metrics != other.metrics {
+            out.push("metrics-listen");
+        }
+        if self.query_log != other.query_log {
+            out.push("query-log");
+        }
+        if self.control != other.control {
+            out.push("control-socket");
+        }
+        if self.log != other.log {
+            out.push("log-level, log-json");
+        }
+        out
+    }
+}
+
+/// What the serve loop hands a reload.
+pub(crate) struct Serving<'a> {
+    pub(crate) args: &'a ServeArgs,
+    pub(crate) file_path: &'a Path,
+    pub(crate) current: &'a Current<NetTransport, AnyClock>,
+    pub(crate) clock: &'a AnyClock,
+    pub(crate) listeners: &'a mut Listeners,
+    /// The outside settings in force (updated with what the reload applied).
+    pub(crate) running: &'a mut Outside,
+}
+
+/// SIGHUP: see the module's documentation.
+pub(crate) fn reload(s: Serving<'_>) {
+    let fail = |e: &dyn std::fmt::Display| tracing::error!("reload failed, nothing changed: {e}");
+    let file = match &s.args.config {
+        Some(p) => match crate::config::load(p) {
+            Ok(f) => f,
+            Err(e) => return fail(&e),
+        },
+        None => FileConfig::default(),
+    };
+    let wanted = Outside::of(s.args, &file);
+    let acl = match wanted.acl() {
+        Ok(a) => a,
+        Err(e) => return fail(&e),
+    };
+    let cfg = match crate::serve::config(s.args, &file, s.file_path, s.clock.unix()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
+    let (fresh, report) = Resolver::new(cfg, transport, s.clock.clone()).take_over(&s.current.get());
+    s.current.set(fresh);
+    if wanted.allow != s.running.allow {
+        s.current.set_acl(acl);
+        tracing::info!(
+            "reload: ACL now {}",
+            if wanted.allow.is_empty() { "the default".to_owned() } else { wanted.allow.join(", ") }
+        );
+    }
+    let (opened, closed, failed) = s.listeners.reconcile(&wanted.listen);
+    for addr in &opened {
+        tracing::info!("reload: listening on {addr}");
+    }
+    for addr in &closed {
+        tracing::info!("reload: no longer listening on {addr}");
+    }
+    for (addr, e) in &failed {
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            " (a port below 1024 needs CAP_NET_BIND_SERVICE, which a process that dropped to --user no longer has: restart candor)"
+        } else {
+            ""
+        };
+        tracing::error!("reload: cannot listen on {addr}: {e}{hint}");
+    }
+    match report.cache_kept {
+        Ok(()) => tracing::info!(
+            negative_anchors = report.negative_anchors,
+            "configuration and anchors reloaded; the cache and negative trust anchors kept"
+        ),
+        Err(why) => tracing::warn!(
+            negative_anchors = report.negative_anchors,
+            "configuration and anchors reloaded; the cache was flushed: {why}"
+        ),
+    }
+    let mut later: Vec<&str> = report.needs_restart.clone();
+    later.extend(wanted.needs_restart(s.running));
+    if !later.is_empty() {
+        tracing::warn!("reload: not applied until candor restarts: {}", later.join("; "));
+    }
+    // What is in force now: the listen set as reconciled, the ACL; the rest
+    // as it was.
+    s.running.allow = wanted.allow;
+    s.running.listen = wanted.listen.into_iter().filter(|a| !failed.iter().any(|(f, _)| f == a)).collect();
+}
