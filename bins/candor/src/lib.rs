@@ -37,6 +37,7 @@ mod reload;
 pub mod replay;
 mod report;
 mod serve;
+mod settings;
 mod trace;
 mod upstream;
 mod verify_zone;

@@ -7,90 +7,15 @@
 //! logging, the user) is named in one WARN line and keeps its value until
 //! a restart. A file that does not load changes nothing.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candor_resolver::{Clock, NetTransport, Resolver};
-use candor_server::{Acl, Current, Listeners};
+use candor_server::{Current, Listeners};
 
 use crate::ServeArgs;
 use crate::config::FileConfig;
-use crate::upstream::{AnyClock, prefixes};
-
-/// The settings of `serve` that live outside the resolver's configuration,
-/// as flags and the file give them (flags win).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Outside {
-    pub(crate) listen: Vec<SocketAddr>,
-    pub(crate) allow: Vec<String>,
-    pub(crate) workers: Option<usize>,
-    pub(crate) metrics: Option<SocketAddr>,
-    pub(crate) query_log: Option<(PathBuf, f64)>,
-    pub(crate) control: PathBuf,
-    pub(crate) log: (String, bool),
-}
-
-impl Outside {
-    pub(crate) fn of(args: &ServeArgs, file: &FileConfig) -> Outside {
-        let listen = if !args.listen.is_empty() {
-            args.listen.clone()
-        } else if let Some(l) = file.listen.clone().filter(|l| !l.is_empty()) {
-            l
-        } else {
-            vec![
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53),
-                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53),
-            ]
-        };
-        let allow = if args.allow.is_empty() { file.allow.clone().unwrap_or_default() } else { args.allow.clone() };
-        let query_log = args.query_log.clone().or_else(|| file.query_log.clone()).map(|p| {
-            let sample = args.query_log_sample.or(file.query_log_sample).unwrap_or(1.0);
-            (p, sample)
-        });
-        Outside {
-            listen,
-            allow,
-            workers: args.workers.or(file.workers),
-            metrics: args.metrics_listen.or(file.metrics_listen),
-            query_log,
-            control: args
-                .control
-                .clone()
-                .or_else(|| file.control_socket.clone())
-                .unwrap_or_else(candor_server::control::default_socket),
-            log: (
-                args.log_level.clone().or_else(|| file.log_level.clone()).unwrap_or_else(|| "info".to_owned()),
-                args.log_json || file.log_json == Some(true),
-            ),
-        }
-    }
-
-    /// The ACL of `allow` (empty: loopback and the private ranges).
-    pub(crate) fn acl(&self) -> Result<Acl, String> {
-        prefixes(&self.allow, "allow").map(|p| if p.is_empty() { Acl::default() } else { Acl::new(p) })
-    }
-
-    /// The settings that differ from `other` and take a restart to change.
-    fn needs_restart(&self, other: &Outside) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.workers != other.workers {
-            out.push("workers");
-        }
-        if self.metrics != other.metrics {
-            out.push("metrics-listen");
-        }
-        if self.query_log != other.query_log {
-            out.push("query-log");
-        }
-        if self.control != other.control {
-            out.push("control-socket");
-        }
-        if self.log != other.log {
-            out.push("log-level, log-json");
-        }
-        out
-    }
-}
+use crate::settings::Outside;
+use crate::upstream::AnyClock;
 
 /// What the serve loop hands a reload.
 pub(crate) struct Serving<'a> {
@@ -118,7 +43,7 @@ pub(crate) fn reload(s: Serving<'_>) {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
-    let cfg = match crate::serve::config(s.args, &file, s.file_path, s.clock.unix()) {
+    let cfg = match crate::settings::config(s.args, &file, s.file_path, s.clock.unix()) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };

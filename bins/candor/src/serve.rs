@@ -8,8 +8,8 @@ use candor_resolver::{Clock, Config, NetTransport, Resolver};
 
 use crate::ServeArgs;
 use crate::config::FileConfig;
-use crate::reload::Outside;
-use crate::upstream::{AnyClock, apply_upstream_flags, base_config};
+use crate::settings::{Outside, config};
+use crate::upstream::AnyClock;
 use candor_server::{Current, listen};
 
 /// Exit status for a configuration error (sysexits `EX_CONFIG`).
@@ -18,55 +18,6 @@ const EXIT_CONFIG: u8 = 78;
 /// Tries of the start-up clock check before it reports that it could not
 /// fetch the root's signatures.
 const CLOCK_CHECK_ATTEMPTS: u32 = 5;
-
-/// Running as root? (Linux: the real UID in /proc/self/status.)
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
-
-/// The default place of the RFC 5011 state: a state directory when root,
-/// the user's state directory otherwise.
-fn default_anchor_state() -> Option<std::path::PathBuf> {
-    let dir = if is_root() {
-        std::path::PathBuf::from("/var/lib/candor")
-    } else if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
-        std::path::PathBuf::from(x).join("candor")
-    } else {
-        std::path::PathBuf::from(std::env::var_os("HOME")?).join(".local/state/candor")
-    };
-    Some(dir.join("root-anchor.state"))
-}
-
-/// Build the resolver's configuration: flags, then the file, then defaults.
-pub(crate) fn config(
-    args: &ServeArgs,
-    file: &FileConfig,
-    file_path: &std::path::Path,
-    now: u64,
-) -> Result<Config, String> {
-    let up = &args.upstream;
-    let mut cfg = base_config(
-        up.root_hints.as_deref().or(file.root_hints.as_deref()),
-        up.trust_anchor.as_deref().or(file.trust_anchor.as_deref()),
-    )?;
-    file.apply(file_path, &mut cfg, now).map_err(|e| e.to_string())?;
-    apply_upstream_flags(up, &mut cfg)?;
-    if !args.no_rfc5011 && file.rfc5011 != Some(false) {
-        // The default state file tracks the IANA root anchor: a run with
-        // other hints or another anchor (a lab) never touches it, unless
-        // a state file is named explicitly.
-        let own_root = up.root_hints.is_some()
-            || file.root_hints.is_some()
-            || up.trust_anchor.is_some()
-            || file.trust_anchor.is_some();
-        let default = if own_root { None } else { default_anchor_state() };
-        cfg.anchor_state = args.anchor_state.clone().or_else(|| file.anchor_state.clone()).or(default);
-    }
-    Ok(cfg)
-}
 
 /// Make the directory of the RFC 5011 state when it does not exist, and
 /// say so: only a directory candor created is handed to `--user` (never an
@@ -293,40 +244,6 @@ async fn clock_check(checker: Arc<Resolver<NetTransport, AnyClock>>, clock: AnyC
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    fn serve_args(extra: &[&str]) -> ServeArgs {
-        let mut argv = vec!["candor", "serve"];
-        argv.extend_from_slice(extra);
-        match crate::Cli::try_parse_from(argv).unwrap().command {
-            crate::Command::Serve(a) => a,
-            _ => unreachable!("parsed as serve"),
-        }
-    }
-
-    #[test]
-    fn a_run_with_its_own_root_never_uses_the_default_anchor_state() {
-        let dir = std::env::temp_dir().join(format!("candor-serve-state-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let hints = dir.join("root.hints");
-        let anchor = dir.join("root.key");
-        std::fs::write(&hints, ". 3600000 NS a.root.lab.\na.root.lab. 3600000 A 127.53.0.1\n").unwrap();
-        std::fs::write(&anchor, format!(". 300 IN DS 12345 13 2 {}\n", "00".repeat(32))).unwrap();
-        let (h, a) = (hints.to_str().unwrap(), anchor.to_str().unwrap());
-        let none = std::path::Path::new("(no file)");
-        for flags in [vec!["--root-hints", h], vec!["--trust-anchor", a], vec!["--root-hints", h, "--trust-anchor", a]]
-        {
-            let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
-            assert_eq!(cfg.anchor_state, None, "{flags:?}");
-        }
-        // Named explicitly, a state file is used with any anchor.
-        let state = dir.join("lab.state");
-        let flags = ["--trust-anchor", a, "--anchor-state", state.to_str().unwrap()];
-        let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
-        assert_eq!(cfg.anchor_state, Some(state));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
     #[test]
     fn only_a_state_directory_candor_made_is_reported_for_handing_over() {
         let base = std::env::temp_dir().join(format!("candor-serve-dir-{}", std::process::id()));

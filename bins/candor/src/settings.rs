@@ -1,0 +1,176 @@
+//! What `candor serve` runs with, from flags and the file (flags win):
+//! the resolver's [`Config`] and the settings that live outside it
+//! ([`Outside`]: addresses, ACL, workers, metrics, query log, control
+//! socket, logging). Read at start and again on every reload.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+
+use candor_resolver::Config;
+use candor_server::Acl;
+
+use crate::ServeArgs;
+use crate::config::FileConfig;
+use crate::upstream::{apply_upstream_flags, base_config, prefixes};
+
+/// Running as root? (Linux: the real UID in /proc/self/status.)
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+/// The default place of the RFC 5011 state: a state directory when root,
+/// the user's state directory otherwise.
+fn default_anchor_state() -> Option<std::path::PathBuf> {
+    let dir = if is_root() {
+        std::path::PathBuf::from("/var/lib/candor")
+    } else if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
+        std::path::PathBuf::from(x).join("candor")
+    } else {
+        std::path::PathBuf::from(std::env::var_os("HOME")?).join(".local/state/candor")
+    };
+    Some(dir.join("root-anchor.state"))
+}
+
+/// Build the resolver's configuration: flags, then the file, then defaults.
+pub(crate) fn config(
+    args: &ServeArgs,
+    file: &FileConfig,
+    file_path: &std::path::Path,
+    now: u64,
+) -> Result<Config, String> {
+    let up = &args.upstream;
+    let mut cfg = base_config(
+        up.root_hints.as_deref().or(file.root_hints.as_deref()),
+        up.trust_anchor.as_deref().or(file.trust_anchor.as_deref()),
+    )?;
+    file.apply(file_path, &mut cfg, now).map_err(|e| e.to_string())?;
+    apply_upstream_flags(up, &mut cfg)?;
+    if !args.no_rfc5011 && file.rfc5011 != Some(false) {
+        // The default state file tracks the IANA root anchor: a run with
+        // other hints or another anchor (a lab) never touches it, unless
+        // a state file is named explicitly.
+        let own_root = up.root_hints.is_some()
+            || file.root_hints.is_some()
+            || up.trust_anchor.is_some()
+            || file.trust_anchor.is_some();
+        let default = if own_root { None } else { default_anchor_state() };
+        cfg.anchor_state = args.anchor_state.clone().or_else(|| file.anchor_state.clone()).or(default);
+    }
+    Ok(cfg)
+}
+
+/// The settings of `serve` that live outside the resolver's configuration,
+/// as flags and the file give them (flags win).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Outside {
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) allow: Vec<String>,
+    pub(crate) workers: Option<usize>,
+    pub(crate) metrics: Option<SocketAddr>,
+    pub(crate) query_log: Option<(PathBuf, f64)>,
+    pub(crate) control: PathBuf,
+    pub(crate) log: (String, bool),
+}
+
+impl Outside {
+    pub(crate) fn of(args: &ServeArgs, file: &FileConfig) -> Outside {
+        let listen = if !args.listen.is_empty() {
+            args.listen.clone()
+        } else if let Some(l) = file.listen.clone().filter(|l| !l.is_empty()) {
+            l
+        } else {
+            vec![
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 53),
+                SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 53),
+            ]
+        };
+        let allow = if args.allow.is_empty() { file.allow.clone().unwrap_or_default() } else { args.allow.clone() };
+        let query_log = args.query_log.clone().or_else(|| file.query_log.clone()).map(|p| {
+            let sample = args.query_log_sample.or(file.query_log_sample).unwrap_or(1.0);
+            (p, sample)
+        });
+        Outside {
+            listen,
+            allow,
+            workers: args.workers.or(file.workers),
+            metrics: args.metrics_listen.or(file.metrics_listen),
+            query_log,
+            control: args
+                .control
+                .clone()
+                .or_else(|| file.control_socket.clone())
+                .unwrap_or_else(candor_server::control::default_socket),
+            log: (
+                args.log_level.clone().or_else(|| file.log_level.clone()).unwrap_or_else(|| "info".to_owned()),
+                args.log_json || file.log_json == Some(true),
+            ),
+        }
+    }
+
+    /// The ACL of `allow` (empty: loopback and the private ranges).
+    pub(crate) fn acl(&self) -> Result<Acl, String> {
+        prefixes(&self.allow, "allow").map(|p| if p.is_empty() { Acl::default() } else { Acl::new(p) })
+    }
+
+    /// The settings that differ from `other` and take a restart to change.
+    pub(crate) fn needs_restart(&self, other: &Outside) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.workers != other.workers {
+            out.push("workers");
+        }
+        if self.metrics != other.metrics {
+            out.push("metrics-listen");
+        }
+        if self.query_log != other.query_log {
+            out.push("query-log");
+        }
+        if self.control != other.control {
+            out.push("control-socket");
+        }
+        if self.log != other.log {
+            out.push("log-level, log-json");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn serve_args(extra: &[&str]) -> ServeArgs {
+        let mut argv = vec!["candor", "serve"];
+        argv.extend_from_slice(extra);
+        match crate::Cli::try_parse_from(argv).unwrap().command {
+            crate::Command::Serve(a) => a,
+            _ => unreachable!("parsed as serve"),
+        }
+    }
+
+    #[test]
+    fn a_run_with_its_own_root_never_uses_the_default_anchor_state() {
+        let dir = std::env::temp_dir().join(format!("candor-serve-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hints = dir.join("root.hints");
+        let anchor = dir.join("root.key");
+        std::fs::write(&hints, ". 3600000 NS a.root.lab.\na.root.lab. 3600000 A 127.53.0.1\n").unwrap();
+        std::fs::write(&anchor, format!(". 300 IN DS 12345 13 2 {}\n", "00".repeat(32))).unwrap();
+        let (h, a) = (hints.to_str().unwrap(), anchor.to_str().unwrap());
+        let none = std::path::Path::new("(no file)");
+        for flags in [vec!["--root-hints", h], vec!["--trust-anchor", a], vec!["--root-hints", h, "--trust-anchor", a]]
+        {
+            let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
+            assert_eq!(cfg.anchor_state, None, "{flags:?}");
+        }
+        // Named explicitly, a state file is used with any anchor.
+        let state = dir.join("lab.state");
+        let flags = ["--trust-anchor", a, "--anchor-state", state.to_str().unwrap()];
+        let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
+        assert_eq!(cfg.anchor_state, Some(state));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
