@@ -97,21 +97,25 @@ fn start_lab(dir: &Path, lab_port: u16) -> Guard {
 /// `candor serve` on the lab of `dir`, with `extra` flags, logging JSON
 /// to `dir/serve.log`.
 fn start_serve(dir: &Path, lab_port: u16, extra: &[&str]) -> Guard {
-    Guard(
-        Command::new(env!("CARGO_BIN_EXE_candor"))
-            .args(["serve", "--log-level", "info", "--log-json", "--root-hints"])
-            .arg(dir.join("root.hints"))
-            .arg("--trust-anchor")
-            .arg(dir.join("root.key"))
-            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
-            .arg("--control")
-            .arg(dir.join("control.sock"))
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
-            .spawn()
-            .unwrap(),
-    )
+    Guard(serve_command(dir, lab_port, extra).stderr(log_file(dir)).spawn().unwrap())
+}
+
+fn log_file(dir: &Path) -> std::fs::File {
+    std::fs::File::create(dir.join("serve.log")).unwrap()
+}
+
+fn serve_command(dir: &Path, lab_port: u16, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_candor"));
+    c.args(["serve", "--log-level", "info", "--log-json", "--root-hints"])
+        .arg(dir.join("root.hints"))
+        .arg("--trust-anchor")
+        .arg(dir.join("root.key"))
+        .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
+        .arg("--control")
+        .arg(dir.join("control.sock"))
+        .args(extra)
+        .stdout(Stdio::null());
+    c
 }
 
 /// The lab served on `lab_port` and candor on `port`, with `extra` flags.
@@ -270,8 +274,23 @@ fn a_reload_applies_listen_and_allow_and_keeps_the_cache_and_runtime_anchors() {
         std::fs::write(&conf, text).unwrap();
     };
     write(a, "127.0.0.0/8", 1);
-    let serve = start_serve(&dir, lab_port, &["--config", conf.to_str().unwrap()]);
-    wait_for("candor serve", || dig(a, &["valid.test.", "A"]).contains("status: NOERROR"));
+    // As systemd would start it (Type=notify): READY=1 once it listens.
+    let notify = std::os::unix::net::UnixDatagram::bind(dir.join("notify.sock")).unwrap();
+    notify.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let said = || {
+        let mut buf = [0u8; 256];
+        let n = notify.recv(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let serve = Guard(
+        serve_command(&dir, lab_port, &["--config", conf.to_str().unwrap()])
+            .env("NOTIFY_SOCKET", dir.join("notify.sock"))
+            .stderr(log_file(&dir))
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(said(), "READY=1");
+    assert!(dig(a, &["valid.test.", "A"]).contains("status: NOERROR"), "ready means answering");
     let sock = dir.join("control.sock");
     assert!(control(&sock, "nta add rrsig-exp-a.test. 600").contains("ok"));
     let asked = stat(&sock, "upstream-answer");
@@ -283,7 +302,9 @@ fn a_reload_applies_listen_and_allow_and_keeps_the_cache_and_runtime_anchors() {
     // Another port, and a setting that needs a restart.
     write(b, "127.0.0.0/8", 2);
     hup();
-    wait_for("the new address", || dig(b, &["valid.test.", "A"]).contains("status: NOERROR"));
+    assert!(said().starts_with("RELOADING=1\nMONOTONIC_USEC="));
+    assert_eq!(said(), "READY=1");
+    assert!(dig(b, &["valid.test.", "A"]).contains("status: NOERROR"), "the new address, once ready");
     assert!(!dig(a, &["valid.test.", "A"]).contains("status:"), "the old address is closed");
     assert_eq!(stat(&sock, "upstream-answer"), asked, "answered from the cache kept over the reload");
     assert!(control(&sock, "nta list").contains("rrsig-exp-a.test. "), "the runtime NTA survives");
@@ -292,11 +313,54 @@ fn a_reload_applies_listen_and_allow_and_keeps_the_cache_and_runtime_anchors() {
     // Another ACL: refused from loopback now.
     write(b, "192.0.2.0/24", 2);
     hup();
-    wait_for("the new ACL", || dig(b, &["valid.test.", "A"]).contains("status: REFUSED"));
+    assert!(said().starts_with("RELOADING=1"));
+    assert_eq!(said(), "READY=1");
+    assert!(dig(b, &["valid.test.", "A"]).contains("status: REFUSED"), "the new ACL, once ready");
+
+    // A second candor with the same control socket refuses to start (it
+    // would share the port, and take the socket over).
+    let second = serve_command(&dir, lab_port, &["--listen", &format!("127.0.0.1:{}", free_port())])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("another candor answers on this control socket"));
+    assert!(control(&sock, "nta list").contains("ok"), "the first keeps its socket");
+    let pid = serve.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_eq!(said(), "STOPPING=1");
 
     let log = std::fs::read_to_string(dir.join("serve.log")).unwrap();
     assert!(log.contains("reload: not applied until candor restarts: workers"), "{log}");
     assert!(log.contains("the cache and negative trust anchors kept"), "{log}");
     assert!(log.contains(&format!("reload: no longer listening on 127.0.0.1:{a}")), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs systemd-analyze (apt-get install systemd)")]
+fn the_shipped_unit_verifies_and_the_example_configuration_loads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let unit = std::fs::read_to_string(root.join("deploy/candor.service")).unwrap();
+    for line in
+        ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "RuntimeDirectory=candor", "StateDirectory=candor"]
+    {
+        assert!(unit.lines().any(|l| l == line), "{line}");
+    }
+    // systemd-analyze wants the binary where ExecStart says: this build's.
+    let dir = std::env::temp_dir().join(format!("candor-unit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let here = unit.replace("/usr/local/bin/candor", env!("CARGO_BIN_EXE_candor"));
+    std::fs::write(dir.join("candor.service"), here).unwrap();
+    let out = Command::new("systemd-analyze").arg("verify").arg(dir.join("candor.service")).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && !said.contains("candor.service"), "systemd-analyze verify: {said}");
+    // The example a LAN host starts from loads, and its ACL parses.
+    let f = candor::config::load(&root.join("deploy/candor.toml")).unwrap();
+    assert!(f.listen.unwrap().iter().any(|a| a.to_string() == "192.168.1.53:53"));
+    for p in f.allow.unwrap() {
+        assert!(p.parse::<candor_resolver::Prefix>().is_ok(), "{p}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

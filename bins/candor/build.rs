@@ -9,8 +9,10 @@ use std::path::PathBuf;
 
 /// The external tools the lab, serve and operations tests drive: BIND's
 /// verifier, resolver, dig and delv, Knot's kdig, ldns's verifier,
-/// setpriv, and Prometheus's promtool (the metrics' format).
-const TOOLS: [&str; 8] = ["dig", "delv", "kdig", "dnssec-verify", "named", "ldns-verify-zone", "setpriv", "promtool"];
+/// setpriv, Prometheus's promtool (the metrics' format) and systemd-analyze
+/// (the shipped unit).
+const TOOLS: [&str; 9] =
+    ["dig", "delv", "kdig", "dnssec-verify", "named", "ldns-verify-zone", "setpriv", "promtool", "systemd-analyze"];
 
 fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
@@ -31,11 +33,11 @@ fn tools() {
         println!("cargo::rustc-cfg=candor_tools");
     } else if std::env::var("CANDOR_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
         panic!(
-            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus)"
+            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd)"
         );
     } else {
         println!(
-            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus)"
+            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd)"
         );
     }
 }

@@ -14,7 +14,8 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FileConfig {
-    /// Addresses to listen on.
+    /// Addresses to listen on (port 53 when left out).
+    #[serde(default, deserialize_with = "listen_addrs")]
     pub listen: Option<Vec<SocketAddr>>,
     /// Networks allowed to query.
     pub allow: Option<Vec<String>>,
@@ -79,6 +80,23 @@ pub struct FileConfig {
     pub policy: Option<PolicySection>,
     /// Budgets.
     pub budgets: Option<Budgets>,
+}
+
+/// An address to listen on: `IP:PORT`, `[IPv6]:PORT`, or an address
+/// alone (`192.168.1.53`, `::1`, `[::1]`) for port 53.
+pub fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let bare = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
+    bare.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 53)).map_err(|_| {
+        format!("{s}: expected an address, with or without a port (192.168.1.53, 127.0.0.1:5300, ::1, [::1]:5300)")
+    })
+}
+
+fn listen_addrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<SocketAddr>>, D::Error> {
+    let texts: Option<Vec<String>> = Option::deserialize(d)?;
+    texts.map(|v| v.iter().map(|t| listen_addr(t).map_err(serde::de::Error::custom)).collect()).transpose()
 }
 
 /// A `[[negative-trust-anchor]]` entry.
@@ -334,5 +352,25 @@ mod tests {
         }
         assert!(memory_size(&toml::Value::Integer(-1)).is_err());
         assert!(memory_size(&toml::Value::Boolean(true)).is_err());
+    }
+
+    #[test]
+    fn a_listen_address_may_leave_out_port_53() {
+        let a = |s: &str| listen_addr(s).map(|a| a.to_string());
+        assert_eq!(a("192.168.1.53"), Ok("192.168.1.53:53".to_owned()));
+        assert_eq!(a("127.0.0.1:5300"), Ok("127.0.0.1:5300".to_owned()));
+        assert_eq!(a("::1"), Ok("[::1]:53".to_owned()));
+        assert_eq!(a("[::1]"), Ok("[::1]:53".to_owned()));
+        assert_eq!(a("[::1]:5300"), Ok("[::1]:5300".to_owned()));
+        for bad in ["", "localhost", "127.0.0.1:", "1.2.3.4:99999", "[::1"] {
+            assert!(a(bad).is_err(), "{bad}");
+        }
+        let f: FileConfig = toml::from_str("listen = [\"192.168.1.53\", \"[::1]:5300\"]").unwrap();
+        assert_eq!(
+            f.listen.unwrap().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["192.168.1.53:53", "[::1]:5300"]
+        );
+        assert!(toml::from_str::<FileConfig>("listen = [\"nowhere\"]").is_err());
+        assert_eq!(toml::from_str::<FileConfig>("").unwrap().listen, None);
     }
 }

@@ -2,7 +2,7 @@
 //! control socket ([`candor_server::control`] serves it), its answer
 //! printed; exit 0 when the last line is `ok`.
 
-use candor_server::control::default_socket;
+use candor_server::control::{candidates, default_socket};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
@@ -16,7 +16,11 @@ pub(crate) fn run(args: &ControlArgs) -> u8 {
         );
         return crate::EXIT_USAGE;
     }
-    let path = args.socket.clone().unwrap_or_else(default_socket);
+    // Without --control: the first place where a socket exists (root
+    // finds a user's server and the reverse), else the default.
+    let tried = candidates();
+    let path =
+        args.socket.clone().or_else(|| tried.iter().find(|p| p.exists()).cloned()).unwrap_or_else(default_socket);
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -28,7 +32,13 @@ pub(crate) fn run(args: &ControlArgs) -> u8 {
         let mut s = match UnixStream::connect(&path).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("candor control: {}: {e} (is candor serve running?)", path.display());
+                let looked = if args.socket.is_some() {
+                    String::new()
+                } else {
+                    let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+                    format!("; looked in {}; give the server's with --control PATH", list.join(", "))
+                };
+                eprintln!("candor control: {}: {e} (is candor serve running?){looked}", path.display());
                 return 1;
             }
         };

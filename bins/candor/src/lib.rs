@@ -33,6 +33,7 @@ mod control;
 mod demo;
 mod lab;
 mod loadgen;
+mod notify;
 mod reload;
 pub mod replay;
 mod report;
@@ -167,8 +168,10 @@ pub struct UpstreamArgs {
 /// `candor serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Addresses to listen on; default 127.0.0.1:53 and [::1]:53.
-    #[arg(long)]
+    /// Addresses to listen on, each with or without a port (53 when
+    /// left out): 192.168.1.53, 127.0.0.1:5300, ::1, [::1]:5300; default
+    /// 127.0.0.1 and ::1.
+    #[arg(long, value_parser = config::listen_addr)]
     pub listen: Vec<SocketAddr>,
     /// Configuration file (TOML).
     #[arg(long)]

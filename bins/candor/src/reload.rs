@@ -30,6 +30,12 @@ pub(crate) struct Serving<'a> {
 
 /// SIGHUP: see the module's documentation.
 pub(crate) fn reload(s: Serving<'_>) {
+    crate::notify::reloading();
+    apply(s);
+    crate::notify::notify("READY=1");
+}
+
+fn apply(s: Serving<'_>) {
     let fail = |e: &dyn std::fmt::Display| tracing::error!("reload failed, nothing changed: {e}");
     let file = match &s.args.config {
         Some(p) => match crate::config::load(p) {

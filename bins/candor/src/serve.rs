@@ -125,6 +125,12 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         let control_path = running.control.clone();
         let control = match candor_server::control::listen(Arc::clone(&current), &control_path) {
             Ok(h) => Some(h),
+            // Another candor runs with this socket: two servers would
+            // share the port too (SO_REUSEPORT), each with its own cache.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                eprintln!("candor serve: control socket {}: {e}", control_path.display());
+                return 1;
+            }
             Err(e) => {
                 tracing::warn!("no control socket at {}: {e}", control_path.display());
                 None
@@ -180,6 +186,8 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
             tracing::info!("running as {name}");
         }
+        // Every listener is bound: ready for systemd (Type=notify).
+        crate::notify::notify("READY=1");
         use tokio::signal::unix::{SignalKind, signal};
         let (mut term, mut hup) = match (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
             (Ok(t), Ok(h)) => (t, h),
@@ -202,13 +210,13 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
                 }),
             }
         }
+        crate::notify::notify("STOPPING=1");
         listeners.stop();
         if let Some(m) = metrics {
             m.abort();
         }
         if let Some(c) = control {
-            c.abort();
-            let _ = std::fs::remove_file(&control_path);
+            c.close();
         }
         // Drain: queries in flight hold the resolver; give them 2 s.
         let deadline = std::time::Instant::now() + Duration::from_secs(2);

@@ -18,22 +18,43 @@ use crate::metrics::Snapshot;
 /// How long `nta add` holds without a duration: one day.
 const DEFAULT_NTA_SECONDS: u64 = 86_400;
 
-/// The default control socket: /run/candor/control.sock as root, else in
-/// the user's runtime (or state) directory.
+/// The default control socket: in the service's runtime directory when
+/// systemd made one (`RuntimeDirectory=`, `$RUNTIME_DIRECTORY`), else
+/// /run/candor/control.sock as root, else in the user's runtime (or
+/// state) directory.
 pub fn default_socket() -> PathBuf {
+    candidates().into_iter().next().unwrap_or_else(|| PathBuf::from("/run/candor/control.sock"))
+}
+
+/// Where a control socket may be, most likely first: `$RUNTIME_DIRECTORY`
+/// (systemd's), /run/candor (as root), the user's runtime directory, the
+/// user's state directory. `candor control` without `--control` uses the
+/// first that exists, so root finds the socket of a server run by a user
+/// and a user finds the service's.
+pub fn candidates() -> Vec<PathBuf> {
     let root = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
         .unwrap_or(false);
-    if root {
-        return PathBuf::from("/run/candor/control.sock");
+    let var = |k: &str| std::env::var_os(k).filter(|x| !x.is_empty()).map(PathBuf::from);
+    let mut out = Vec::new();
+    // systemd may list several directories, colon-separated: the first is ours.
+    if let Some(dirs) = std::env::var("RUNTIME_DIRECTORY").ok().filter(|x| !x.is_empty())
+        && let Some(first) = dirs.split(':').next()
+    {
+        out.push(PathBuf::from(first).join("control.sock"));
     }
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|x| !x.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("candor").join("control.sock")
+    let system = PathBuf::from("/run/candor/control.sock");
+    if root {
+        out.push(system.clone());
+    }
+    out.extend(var("XDG_RUNTIME_DIR").map(|d| d.join("candor/control.sock")));
+    out.extend(var("HOME").map(|h| h.join(".local/state/candor/control.sock")));
+    if !root {
+        out.push(std::env::temp_dir().join("candor/control.sock"));
+        out.push(system);
+    }
+    out
 }
 
 /// Carry out one command line against the resolver.
@@ -89,8 +110,35 @@ async fn execute<T: Transport, C: Clock>(current: &Current<T, C>, line: &str) ->
     }
 }
 
-/// Listen on `path` for control commands (the old socket file is replaced).
-pub fn listen<T, C>(resolver: Arc<Current<T, C>>, path: &Path) -> std::io::Result<tokio::task::JoinHandle<()>>
+/// The control socket being served; [`ControlSocket::close`] removes the
+/// file only while it is still this one (not a later instance's).
+#[derive(Debug)]
+pub struct ControlSocket {
+    task: tokio::task::JoinHandle<()>,
+    path: PathBuf,
+    /// Device and inode of the socket file bound.
+    identity: (u64, u64),
+}
+
+impl ControlSocket {
+    /// Stop serving, and remove the socket file if it is still ours.
+    pub fn close(self) {
+        self.task.abort();
+        if identity(&self.path).is_some_and(|id| id == self.identity) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Listen on `path` for control commands. A socket file another live
+/// candor answers on is left alone (an error: two servers must not share
+/// one socket); a stale one (nobody listening) is replaced.
+pub fn listen<T, C>(resolver: Arc<Current<T, C>>, path: &Path) -> std::io::Result<ControlSocket>
 where
     T: Transport + 'static,
     C: Clock + 'static,
@@ -98,11 +146,27 @@ where
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "another candor answers on this control socket (give this one its own: --control PATH)",
+        ));
+    }
     let _ = std::fs::remove_file(path);
     let listener = UnixListener::bind(path)?;
     // Only the owner may steer the resolver.
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    Ok(tokio::spawn(async move {
+    let identity = identity(path).unwrap_or_default();
+    let task = serve(resolver, listener);
+    Ok(ControlSocket { task, path: path.to_path_buf(), identity })
+}
+
+fn serve<T, C>(resolver: Arc<Current<T, C>>, listener: UnixListener) -> tokio::task::JoinHandle<()>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
             let current = Arc::clone(&resolver);
@@ -117,5 +181,38 @@ where
                 }
             });
         }
-    }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_resolver::{Config, ManualClock, NetTransport, Resolver};
+
+    fn current() -> Arc<Current<NetTransport, ManualClock>> {
+        let cfg = Config::new(Vec::new(), candor_anchor::Anchors::empty());
+        Current::new(Resolver::new(cfg, NetTransport::new(), ManualClock::at(0)))
+    }
+
+    #[tokio::test]
+    async fn a_live_socket_is_not_taken_over_and_only_our_own_file_is_removed() {
+        let dir = std::env::temp_dir().join(format!("candor-control-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("control.sock");
+        let first = listen(current(), &path).unwrap();
+        let second = listen(current(), &path).unwrap_err();
+        assert_eq!(second.kind(), std::io::ErrorKind::AddrInUse);
+        assert!(std::os::unix::net::UnixStream::connect(&path).is_ok(), "the first still answers");
+        first.close();
+        assert!(!path.exists(), "closed: its file removed");
+        // A stale file (nobody listening) is replaced.
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        let mine = listen(current(), &path).unwrap();
+        // Someone else's socket at the path by the time we close: left alone.
+        std::fs::remove_file(&path).unwrap();
+        let _theirs = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        mine.close();
+        assert!(path.exists(), "not ours: kept");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
