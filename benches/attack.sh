@@ -52,7 +52,7 @@ ready() { until dig +short +time=1 +tries=1 @127.0.0.1 -p "$1" valid.test. A | g
 start_candor() { # [binary] [port]
   "${1:-target/release/candor}" serve --listen "127.0.0.1:${2:-5310}" --root-hints "$work/lab/root.hints" \
     --trust-anchor "$work/lab/root.key" --outbound-allow 127.0.0.0/8 --workers 1 \
-    --no-rfc5011 --log-level error >/dev/null 2>&1 &
+    --no-rfc5011 --log-level error --control "$work/control-${2:-5310}.sock" >/dev/null 2>&1 &
   echo $!
 }
 start_base() { start_candor "$BASE" 5312; }

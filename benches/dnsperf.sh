@@ -12,7 +12,11 @@
 # (taskset); with two nothing is pinned (2 cores: dnsperf shares them).
 # The lab listens on port 53 (Unbound iterates to port 53 only): needs root.
 # Then the attack bursts (benches/attack.sh) unless ATTACKS=0.
-# Usage: sudo bash benches/dnsperf.sh   (ROUNDS=3 NAMES=240000 SECONDS_CACHED=10 WORKERS="1 2" BASE= ATTACKS=1)
+# CANDOR_FLAGS and BASE_FLAGS add serve flags to candor and to the base
+# ({work} is replaced by the run's scratch directory): the overhead of the
+# metrics and the query log is BASE=target/release/candor (a copy) with
+# CANDOR_FLAGS="--metrics-listen 127.0.0.1:9153 --query-log {work}/q.jsonl".
+# Usage: sudo bash benches/dnsperf.sh   (ROUNDS=3 NAMES=240000 SECONDS_CACHED=10 WORKERS="1 2" BASE= ATTACKS=1 CANDOR_FLAGS= BASE_FLAGS=)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/unbound-conf.sh
@@ -22,6 +26,8 @@ SECONDS_CACHED="${SECONDS_CACHED:-10}"
 WORKERS="${WORKERS:-1 2}"
 BASE="${BASE:-}"
 ATTACKS="${ATTACKS:-1}"
+CANDOR_FLAGS="${CANDOR_FLAGS:-}"
+BASE_FLAGS="${BASE_FLAGS:-}"
 if ! command -v dnsperf >/dev/null || ! command -v unbound >/dev/null; then
   [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf unbound >/dev/null
@@ -57,11 +63,13 @@ start() { # name workers port -> pid
   [ "$2" = 1 ] && pin="taskset -c 0"
   case "$1" in
     candor|base)
-      local bin=target/release/candor
-      [ "$1" = base ] && bin="$BASE"
+      local bin=target/release/candor flags="$CANDOR_FLAGS"
+      [ "$1" = base ] && bin="$BASE" && flags="$BASE_FLAGS"
+      flags="${flags//\{work\}/$work}"
+      # shellcheck disable=SC2086 # the extra flags are words
       $pin "$bin" serve --listen "127.0.0.1:$3" --root-hints "$work/lab/root.hints" \
         --trust-anchor "$work/lab/root.key" --outbound-allow 127.0.0.0/8 --workers "$2" \
-        --no-rfc5011 --log-level error >/dev/null 2>&1 &
+        --no-rfc5011 --log-level error --control "$work/control-$1.sock" $flags >/dev/null 2>&1 &
       ;;
     unbound)
       unbound_conf "$work/unbound.conf" "$work" "$3" "$2" "$work/lab"

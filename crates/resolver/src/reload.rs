@@ -74,9 +74,23 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 "the trust anchors, root hints, validation policy, forward or stub zones, glue rules or locally served zones changed",
             );
         }
-        let ntas = carried_ntas(&self.cfg.anchors, &old.cfg.anchors, &lock(&old.ntas));
+        let before = lock(&old.ntas).clone();
+        let ntas = carried_ntas(&self.cfg.anchors, &old.cfg.anchors, &before);
         report.negative_anchors = ntas.negatives().len();
+        // What was cached under a zone whose anchor came or went was
+        // validated the other way: it goes (as `nta add` flushes).
+        let listed = |set: &Anchors, z: &candor_wire::Name| set.negatives().iter().any(|n| n.zone == *z);
+        let changed: Vec<candor_wire::Name> = ntas
+            .negatives()
+            .iter()
+            .filter(|n| !listed(&before, &n.zone))
+            .chain(before.negatives().iter().filter(|n| !listed(&ntas, &n.zone)))
+            .map(|n| n.zone.clone())
+            .collect();
         *lock(&self.ntas) = ntas;
+        for zone in &changed {
+            self.flush(zone);
+        }
         // Copies of answers made under the old anchors are stale.
         self.cache.invalidate_copies();
         (self, report)
@@ -181,8 +195,27 @@ mod tests {
         let (new, report) = Resolver::new(cfg, Nowhere, clock.clone()).take_over(&old);
         assert!(report.cache_kept.is_err());
         assert!(!cached(&new), "answers from before the forwarder are gone");
+        // (Negative anchors that came or went flush their zones: below.)
         assert!(report.needs_restart.is_empty(), "a fresh cache takes the new budget");
         assert_eq!(new.negative_anchors(), vec![("new.test.".parse().unwrap(), 100)]);
+    }
+
+    #[test]
+    fn a_negative_anchor_that_comes_with_a_reload_flushes_its_zone() {
+        let clock = ManualClock::at(1_800_000_000);
+        let old = Resolver::new(config(&[]), Nowhere, clock.clone());
+        let mut r = Resolution::cached(Rcode::NOERROR, Vec::new(), Security::Secure);
+        r.answers = candor_wire::text::parse_zone("www.example. 300 A 192.0.2.1\n", None).unwrap();
+        old.cache.put(&"www.example.".parse().unwrap(), RType::A, &r, clock.monotonic(), clock.unix());
+        let (new, report) =
+            Resolver::new(config(&[("example.", 1_800_000_600)]), Nowhere, clock.clone()).take_over(&old);
+        assert_eq!(report.cache_kept, Ok(()));
+        assert!(!cached(&new), "cached before the anchor: gone");
+        // And gone again when the anchor goes.
+        old.cache.put(&"www.example.".parse().unwrap(), RType::A, &r, clock.monotonic(), clock.unix());
+        assert!(cached(&new), "shared cache");
+        let (newer, _) = Resolver::new(config(&[]), Nowhere, clock).take_over(&new);
+        assert!(!cached(&newer));
     }
 
     #[test]
