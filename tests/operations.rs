@@ -364,3 +364,34 @@ fn the_shipped_unit_verifies_and_the_example_configuration_loads() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
+fn with_the_authority_gone_an_expired_answer_is_served_stale_with_ede_3() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("candor-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (lab_port, port) = (free_port(), free_port());
+    let log = dir.join("queries.jsonl");
+    let (lab, _serve) = start(&dir, lab_port, port, &["--query-log", log.to_str().unwrap()]);
+    let r = dig(port, &["+dnssec", "short.short-ttl.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && r.contains(" ad;") && !r.contains("EDE"), "{r}");
+    // The authority goes away; the answer's 5 s run out.
+    drop(lab);
+    std::thread::sleep(Duration::from_secs(6));
+    let r = dig(port, &["+dnssec", "short.short-ttl.test.", "A"]);
+    assert!(r.contains("status: NOERROR") && r.contains("192.0.2.5"), "{r}");
+    assert!(r.contains("EDE: 3 (Stale Answer): (stale answer: the data expired "), "{r}");
+    assert!(r.contains(" ad;"), "its signatures still hold: {r}");
+    assert!(r.lines().any(|l| l.starts_with("short.short-ttl.test.") && l.contains("\t30\tIN\tA\t")), "TTL 30: {r}");
+    let sock = dir.join("control.sock");
+    assert_eq!(stat(&sock, "stale-answers"), 1);
+    // A name never cached is not made up: SERVFAIL.
+    assert!(dig(port, &["www.valid-15.test.", "A"]).contains("status: SERVFAIL"));
+    let mut lines = Vec::new();
+    wait_for("the query log", || {
+        lines = std::fs::read_to_string(&log).unwrap_or_default().lines().map(str::to_owned).collect();
+        lines.iter().any(|l| l.contains("\"stale\":true"))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

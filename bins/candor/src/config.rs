@@ -74,6 +74,13 @@ pub struct FileConfig {
     pub case_randomisation: Option<bool>,
     /// Answer from validated NSEC records what they already deny (RFC 8198).
     pub aggressive_nsec: Option<bool>,
+    /// Serve expired answers when their refresh fails (RFC 8767).
+    pub serve_stale: Option<bool>,
+    /// How long past its expiry an answer may be served stale, in seconds.
+    pub serve_stale_max: Option<u64>,
+    /// How long a client waits for a refresh before the stale answer, in
+    /// seconds.
+    pub stale_answer_client_timeout: Option<f64>,
     /// EDE 33 on answers under a negative trust anchor.
     pub nta_ede: Option<bool>,
     /// Algorithm policy.
@@ -247,6 +254,20 @@ impl FileConfig {
         }
         if let Some(b) = self.aggressive_nsec {
             cfg.cache.aggressive_nsec = b;
+        }
+        if let Some(max) = self.serve_stale_max {
+            cfg.cache.serve_stale = cfg.cache.serve_stale.map(|_| Duration::from_secs(max));
+        }
+        if self.serve_stale == Some(false) {
+            cfg.cache.serve_stale = None;
+        }
+        if let Some(t) = self.stale_answer_client_timeout {
+            cfg.stale_client_timeout =
+                Duration::try_from_secs_f64(t).ok().filter(|d| !d.is_zero()).ok_or_else(|| ConfigError::Value {
+                    path: path.to_path_buf(),
+                    key: "stale-answer-client-timeout",
+                    message: format!("{t}: expected seconds above 0"),
+                })?;
         }
         if let Some(b) = self.minimal_responses {
             cfg.minimal_responses = b;

@@ -273,6 +273,15 @@ pub fn cases() -> Vec<Case> {
             .build(signed(Algorithm::ED25519)),
         case("valid-csk", Secure, None, "valid", "a healthy zone signed with one combined signing key")
             .build(Build::Signed { algorithm: Algorithm::ECDSAP256SHA256, csk: true, nsec3: None }),
+        case(
+            "short-ttl",
+            Secure,
+            None,
+            "valid",
+            "a healthy zone whose answer lives 5 s (serve-stale and prefetch tests)",
+        )
+        .extra("short 5 A 192.0.2.5\n")
+        .q("short", RType::A),
         case("nsec-nxdomain", Secure, None, "valid", "a proven NXDOMAIN from an NSEC zone").q("nosuch", RType::A),
         case("nsec-nodata", Secure, None, "valid", "a proven NODATA from an NSEC zone").q("www", RType::MX),
         case("nsec3-nxdomain", Secure, None, "valid", "a proven NXDOMAIN from an NSEC3 zone")

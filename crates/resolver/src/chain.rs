@@ -135,6 +135,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             security: Security::servfail(f),
             from_cache: false,
             additional: Vec::new(),
+            stale: None,
         }
     }
 
@@ -172,6 +173,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             security: Security::Secure,
             from_cache: false,
             additional: Vec::new(),
+            stale: None,
         };
         work.learned.push(Learned::Negative { name: target.clone(), qtype, resolution: negative });
         Some(records)

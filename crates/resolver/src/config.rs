@@ -93,6 +93,10 @@ pub struct Config {
     /// Zones whose authoritative servers are given here instead of found
     /// through referrals (the chain of trust still comes from the parent).
     pub stubs: Vec<Forward>,
+    /// How long a client waits for the refresh of an expired answer before
+    /// it gets the stale one (RFC 8767's client response timer; serve-stale
+    /// itself is [`CacheLimits::serve_stale`](crate::CacheLimits)).
+    pub stale_client_timeout: Duration,
 }
 
 impl Config {
@@ -129,6 +133,7 @@ impl Config {
             server_exploration: true,
             forwards: Vec::new(),
             stubs: Vec::new(),
+            stale_client_timeout: Duration::from_millis(1800),
         }
     }
 }

@@ -101,7 +101,7 @@ pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
 pub use reload::TakeOver;
 pub use resolver::Resolver;
-pub use security::{Resolution, Security};
+pub use security::{Resolution, Security, Stale};
 pub use skew::{Direction, Suspicion};
 pub use trace::Link;
 pub use transport::{NetTransport, Protocol, Transport, TransportError, matches_query};

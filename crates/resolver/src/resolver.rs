@@ -254,6 +254,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             if let Some(now) = self.answer_now(qname, qtype) {
                 return (now, 0);
             }
+            // Its refresh failed moments ago: stale, without asking again.
+            if let Some(stale) = self.cache.stale(qname, qtype, (self.clock.monotonic(), self.clock.unix()), true) {
+                return (stale, 0);
+            }
             match self.in_flight.join(qname, qtype) {
                 Join::Lead(leader) => {
                     let (r, queries) = self.resolve_and_keep(qname, qtype).await;
@@ -273,6 +277,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Resolve past the cache, and cache the result; the queries sent.
     async fn resolve_and_keep(&self, qname: &Name, qtype: RType) -> (Resolution, u32) {
         let (mut r, queries) = self.resolve_uncached(qname, qtype).await;
+        // No answer could be had: the expired one, if there is one (RFC
+        // 8767), and the failure kept for `control why`.
+        if let Security::Servfail(f) = &r.security
+            && let Some(stale) = self.refresh_failed(qname, qtype, f)
+        {
+            return (stale, queries);
+        }
         self.key_sentinel(qname, qtype, &mut r);
         self.apply_negative_anchor(qname, &mut r);
         if let Security::Bogus(f) = &mut r.security {
@@ -285,6 +296,28 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             self.failures.keep(qname, qtype, KeptFailure { at: self.clock.unix(), bogus, failure: (**f).clone() });
         }
         (r, queries)
+    }
+
+    /// The refresh of `qname`/`qtype` failed with `f`: its expired answer
+    /// (served stale, and without asking again for a while), if it has one.
+    fn refresh_failed(&self, qname: &Name, qtype: RType, f: &crate::Failure) -> Option<Resolution> {
+        let now = (self.clock.monotonic(), self.clock.unix());
+        self.cache.stale(qname, qtype, now, false)?;
+        let why = format!("refreshing it failed: {}", f.ede().1);
+        self.cache.refresh_failed(qname, qtype, now.0, why);
+        self.failures.keep(qname, qtype, KeptFailure { at: now.1, bogus: false, failure: f.clone() });
+        self.cache.stale(qname, qtype, now, true)
+    }
+
+    /// The expired answer to the question, served stale because its
+    /// refresh is taking longer than the client should wait (RFC 8767's
+    /// client response timer); the refresh goes on.
+    pub fn stale_answer(&self, qname: &Name, qtype: RType) -> Option<Resolution> {
+        let mut r = self.cache.stale(qname, qtype, (self.clock.monotonic(), self.clock.unix()), false)?;
+        if let Some(s) = r.stale.as_mut().filter(|s| s.why.is_empty()) {
+            s.why = "its refresh is still under way".to_owned();
+        }
+        Some(r)
     }
 
     /// A signature-window failure votes on the local clock; when enough

@@ -56,6 +56,19 @@ pub struct Resolution {
     /// Additional records (name-server addresses), only when responses
     /// are not minimal ([`Config::minimal_responses`] off).
     pub additional: Vec<Record>,
+    /// Expired data served because its refresh failed (RFC 8767): the
+    /// server adds EDE 3 (19 for a negative answer) saying since when and why.
+    pub stale: Option<Box<Stale>>,
+}
+
+/// What a stale answer tells the client about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    /// When the data expired, in seconds since the epoch.
+    pub expired_at: u64,
+    /// Why it was not refreshed: the refresh's failure, or that it is
+    /// still under way.
+    pub why: String,
 }
 
 impl Resolution {
@@ -68,12 +81,21 @@ impl Resolution {
             security: Security::servfail(f),
             from_cache: false,
             additional: Vec::new(),
+            stale: None,
         }
     }
 
     /// An answer made of cached RRsets (secure or insecure).
     pub(crate) fn cached(rcode: Rcode, answers: Vec<Record>, security: Security) -> Resolution {
-        Resolution { rcode, answers, authority: Vec::new(), security, from_cache: true, additional: Vec::new() }
+        Resolution {
+            rcode,
+            answers,
+            authority: Vec::new(),
+            security,
+            from_cache: true,
+            additional: Vec::new(),
+            stale: None,
+        }
     }
 }
 

@@ -3,10 +3,11 @@
 //! shaped; failures logged.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use candor_resolver::{BudgetKind, Clock, Failure, Resolution, Resolver, Security, Transport};
-use candor_wire::{Message, RType, Rcode};
+use candor_resolver::{BudgetKind, Clock, Failure, FailureKind, Resolution, Resolver, Security, Transport};
+use candor_wire::{Message, Name, RType, Rcode};
 
 use crate::acl::Acl;
 use crate::failure_log::FailureLog;
@@ -91,17 +92,50 @@ async fn resolve_costed<T: Transport, C: Clock>(
 ) -> (Option<Vec<u8>>, u32) {
     let Some(qd) = q.question() else { return (None, 0) };
     let (r, upstream) = resolver.resolve_costed(&qd.name, qd.qtype).await;
+    (reply(&q, &r, udp, failures), upstream)
+}
+
+/// The reply to `q` from `r` (a failure logged in `failures` when given).
+fn reply(q: &Message, r: &Resolution, udp: bool, failures: Option<&FailureLog>) -> Option<Vec<u8>> {
+    let qd = q.question()?;
     if let Some(log) = failures {
-        log.report(&qd.name, qd.qtype, &r);
+        log.report(&qd.name, qd.qtype, r);
     }
-    let m = respond(&q, &r);
-    (if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }, upstream)
+    let m = respond(q, r);
+    if udp { to_udp(q.edns.as_ref(), m) } else { m.to_wire().ok() }
+}
+
+/// Resolve for a client: with an expired answer at hand, the client waits
+/// at most the stale-answer client timeout (RFC 8767) and then gets the
+/// stale answer while the refresh goes on (a task of its own).
+async fn resolve_for_client<T: Transport + 'static, C: Clock + 'static>(
+    resolver: &Arc<Resolver<T, C>>,
+    qname: &Name,
+    qtype: RType,
+) -> (Resolution, u32) {
+    let wait = resolver.config().stale_client_timeout;
+    if resolver.config().cache.serve_stale.is_none() || resolver.stale_answer(qname, qtype).is_none() {
+        return resolver.resolve_costed(qname, qtype).await;
+    }
+    let (r, name) = (Arc::clone(resolver), qname.clone());
+    let mut refresh = tokio::spawn(async move { r.resolve_costed(&name, qtype).await });
+    let done = match tokio::time::timeout(wait, &mut refresh).await {
+        Ok(done) => done,
+        Err(_) => match resolver.stale_answer(qname, qtype) {
+            Some(stale) => return (stale, 0),
+            None => refresh.await,
+        },
+    };
+    done.unwrap_or_else(|_| {
+        let f = Failure::new(FailureKind::ResolutionBudget, qname.clone(), resolver.unix_now());
+        (Resolution::servfail(f), 0)
+    })
 }
 
 /// [`resolve_and_reply`] for `client`, counted: the reply in `tally`, the
 /// time it took in `metrics`, and a line in the query log when one is kept.
-pub(crate) async fn resolve_counted<T: Transport, C: Clock>(
-    resolver: &Resolver<T, C>,
+pub(crate) async fn resolve_counted<T: Transport + 'static, C: Clock + 'static>(
+    resolver: &Arc<Resolver<T, C>>,
     q: Message,
     (udp, client): (bool, IpAddr),
     (tally, metrics): (&Tally, &ServerMetrics),
@@ -109,7 +143,13 @@ pub(crate) async fn resolve_counted<T: Transport, C: Clock>(
     let start = std::time::Instant::now();
     // The question, kept for the log only when there is one.
     let question = metrics.query_log().and(q.question()).map(|qd| (qd.name.clone(), qd.qtype.0));
-    let (reply, upstream) = resolve_costed(resolver, q, udp, Some(&metrics.failures)).await;
+    let (reply, upstream) = match q.question() {
+        Some(qd) => {
+            let (r, upstream) = resolve_for_client(resolver, &qd.name, qd.qtype).await;
+            (reply(&q, &r, udp, Some(&metrics.failures)), upstream)
+        }
+        None => (None, 0),
+    };
     metrics.resolutions.observe(start.elapsed());
     let served = Served {
         client,

@@ -93,6 +93,7 @@ impl Snapshot {
             pairs.push((format!("responses-ede-{}", ede_label(i)), *n));
         }
         pairs.push(("reply-cache-hits".into(), t.reply_hits));
+        pairs.push(("stale-answers".into(), stale(t)));
         let c = &self.cache;
         pairs.extend([
             ("cache-entries".into(), c.entries),
@@ -135,6 +136,11 @@ impl Snapshot {
             pairs.into_iter().map(|(k, v)| format!("{k} {v}")).collect()
         }
     }
+}
+
+/// Stale answers sent: EDE 3 (Stale Answer) and 19 (Stale NXDOMAIN Answer).
+fn stale(t: &Totals) -> u64 {
+    t.edes.get(3).copied().unwrap_or(0) + t.edes.get(19).copied().unwrap_or(0)
 }
 
 /// OpenMetrics text made Prometheus 0.0.4 text (see [`Snapshot::prometheus`]).
@@ -261,6 +267,12 @@ impl prometheus_client::collector::Collector for Snapshot {
             "candor_reply_cache_hits",
             "Replies sent from a worker's cache of finished responses.",
             t.reply_hits,
+        )?;
+        counter(
+            e,
+            "candor_stale_answers",
+            "Expired answers served because their refresh failed or took too long (RFC 8767; EDE 3 or 19).",
+            stale(t),
         )?;
         let c = &self.cache;
         {

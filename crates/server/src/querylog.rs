@@ -1,6 +1,8 @@
 //! The query log (`query-log = "FILE"`, `--query-log FILE`, `-` for
 //! stderr; off by default): one JSON line per answered query, sampled at
-//! `query-log-sample` (a fraction, 1 = every query).
+//! `query-log-sample` (a fraction, 1 = every query): time, client, qname,
+//! qtype, rcode, AD, EDE codes, answered from a cache, served stale,
+//! upstream queries spent, latency.
 //!
 //! The query path never waits for it: a worker copies what the line needs
 //! (no allocation: the name stays in wire form) into a bounded queue and
@@ -208,13 +210,14 @@ fn format_line(e: &Entry, line: &mut String) {
     let edes: Vec<String> = e.summary.edes().iter().map(u16::to_string).collect();
     let _ = writeln!(
         line,
-        "{{\"time\":\"{time}\",\"client\":\"{}\",\"qname\":{},\"qtype\":\"{}\",\"rcode\":\"{rcode}\",\"ad\":{},\"ede\":[{}],\"cached\":{},\"upstream\":{},\"latency_us\":{}}}",
+        "{{\"time\":\"{time}\",\"client\":\"{}\",\"qname\":{},\"qtype\":\"{}\",\"rcode\":\"{rcode}\",\"ad\":{},\"ede\":[{}],\"cached\":{},\"stale\":{},\"upstream\":{},\"latency_us\":{}}}",
         e.client,
         crate::why::json_string(&qname),
         RType(e.qtype),
         e.summary.ad,
         edes.join(","),
         e.cached,
+        e.summary.edes().iter().any(|c| *c == 3 || *c == 19),
         e.upstream,
         e.latency.as_micros(),
     );
@@ -274,6 +277,7 @@ mod tests {
         assert_eq!(v["qname"], "we\\\"ird.test.");
         assert_eq!((v["qtype"].as_str(), v["rcode"].as_str()), (Some("AAAA"), Some("SERVFAIL")));
         assert_eq!((v["ad"].as_bool(), v["cached"].as_bool()), (Some(false), Some(false)));
+        assert_eq!(v["stale"].as_bool(), Some(false));
         assert_eq!((v["upstream"].as_u64(), v["latency_us"].as_u64()), (Some(3), Some(1234)));
         assert!(line.ends_with("}\n"));
     }

@@ -8,6 +8,12 @@ use candor_wire::{Message, RData, RType, Rcode, Record};
 
 use crate::reply::{EDE_CACHED_ERROR, add_ede, reply_to};
 
+/// RFC 8914 info-code 3, Stale Answer.
+const EDE_STALE: u16 = 3;
+
+/// RFC 8914 info-code 19, Stale NXDOMAIN Answer.
+const EDE_STALE_NXDOMAIN: u16 = 19;
+
 /// Shape a resolution into the response to `q` (DESIGN.md "Answers to stubs").
 pub fn shape(q: &Message, r: &Resolution) -> Message {
     let do_bit = q.edns.as_ref().is_some_and(|e| e.dnssec_ok);
@@ -24,6 +30,14 @@ pub fn shape(q: &Message, r: &Resolution) -> Message {
         m.authority = r.authority.iter().filter(keep).cloned().collect();
         m.additional = r.additional.iter().filter(keep).cloned().collect();
     };
+    // Expired data served because its refresh failed (RFC 8767): EDE 3,
+    // or 19 for a negative answer, saying since when and why.
+    if let Some(stale) = &r.stale {
+        let code = if r.rcode == Rcode::NXDOMAIN { EDE_STALE_NXDOMAIN } else { EDE_STALE };
+        let since = candor_resolver::time_text::iso(u32::try_from(stale.expired_at).unwrap_or(u32::MAX));
+        let why = if stale.why.is_empty() { String::new() } else { format!("; {}", stale.why) };
+        add_ede(&mut m, code, format!("stale answer: the data expired {since}{why}"));
+    }
     match &r.security {
         Security::Secure => {
             with_data(&mut m);
@@ -88,5 +102,28 @@ mod tests {
         let m = shape(&query(RType::RRSIG, false), &sigs);
         assert_eq!(m.answers.len(), 1, "RRSIG asked for: RFC 4035 §3.2.1");
         assert!(!m.header.flags.ad);
+    }
+
+    #[test]
+    fn a_stale_answer_says_since_when_and_why_and_a_stale_nxdomain_says_so_apart() {
+        let mut r = resolution(Rcode::NOERROR, "example. 30 SOA ns.example. h.example. 1 2 3 4 5\n", Security::Secure);
+        r.stale = Some(Box::new(candor_resolver::Stale {
+            expired_at: 1_800_000_000,
+            why: "refreshing it failed: no server answered".to_owned(),
+        }));
+        let m = shape(&query(RType::SOA, true), &r);
+        let edes = m.edns.as_ref().unwrap().options.to_vec();
+        assert_eq!(edes.len(), 1, "{edes:?}");
+        let candor_wire::EdnsOption::Ede(e) = &edes[0] else { panic!("{edes:?}") };
+        assert_eq!(e.code, 3);
+        assert_eq!(
+            e.text,
+            "stale answer: the data expired 2027-01-15T08:00:00Z; refreshing it failed: no server answered"
+        );
+        assert!(m.header.flags.ad, "secure stale data keeps AD");
+        r.rcode = Rcode::NXDOMAIN;
+        let m = shape(&query(RType::SOA, true), &r);
+        let Some(candor_wire::EdnsOption::Ede(e)) = m.edns.as_ref().unwrap().options.first() else { panic!() };
+        assert_eq!(e.code, 19);
     }
 }

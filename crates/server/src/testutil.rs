@@ -21,5 +21,6 @@ pub(crate) fn resolution(rcode: Rcode, answers: &str, security: Security) -> Res
         security,
         from_cache: false,
         additional: Vec::new(),
+        stale: None,
     }
 }

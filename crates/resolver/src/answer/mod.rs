@@ -55,7 +55,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         let (authority, additional) =
             self.sections(cut, qname, qtype, rcode, &msg.answers, msg.authority, &msg.additional, work);
-        Resolution { rcode, answers: msg.answers, authority, security, from_cache: false, additional }
+        Resolution { rcode, answers: msg.answers, authority, security, from_cache: false, additional, stale: None }
     }
 
     /// The NSEC/NSEC3 RRsets of a secure positive answer's authority

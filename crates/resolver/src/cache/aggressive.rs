@@ -271,6 +271,7 @@ impl NsecStore {
             security: Security::Secure,
             from_cache: true,
             additional: Vec::new(),
+            stale: None,
         };
         Some((r, left))
     }
@@ -501,6 +502,7 @@ example. 3600 RRSIG SOA 13 1 3600 2000000000 1000000000 1 example. AAAA
             security: Security::Secure,
             from_cache: false,
             additional: Vec::new(),
+            stale: None,
         }
     }
 

@@ -14,6 +14,23 @@ pub(crate) struct Entry {
     pub(crate) resolution: Resolution,
     pub(crate) stored: Duration,
     pub(crate) expires: Duration,
+    /// When a refresh of this (expired) entry last failed, and why: it is
+    /// served stale without asking again for a while (RFC 8767's recheck
+    /// timer).
+    pub(crate) refresh_failed: Option<(Duration, String)>,
+}
+
+impl Entry {
+    pub(crate) fn new(resolution: Resolution, stored: Duration, expires: Duration) -> Entry {
+        Entry { resolution, stored, expires, refresh_failed: None }
+    }
+
+    /// May it be served stale (expired, within `window` of its expiry)?
+    /// Never a failure: bogus data and SERVFAILs are not served stale.
+    pub(crate) fn servable_stale(&self, now: Duration, window: Option<Duration>) -> bool {
+        let ok = matches!(self.resolution.security, Security::Secure | Security::Insecure(_));
+        ok && window.is_some_and(|w| now < self.expires.saturating_add(w))
+    }
 }
 
 /// One cached RRset with its RRSIGs.

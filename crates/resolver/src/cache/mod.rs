@@ -9,6 +9,7 @@ pub(crate) mod aggressive;
 pub(crate) mod entry;
 mod negative;
 mod rrsets;
+mod stale;
 
 use std::hash::BuildHasher;
 use std::sync::Mutex;
@@ -44,6 +45,9 @@ pub struct CacheLimits {
     /// and from a validated wildcard the names they prove it covers (RFC
     /// 8198), without asking.
     pub aggressive_nsec: bool,
+    /// Serve-stale (RFC 8767): how long past its expiry an answer is kept
+    /// to be served when its refresh fails (`None`: not at all).
+    pub serve_stale: Option<Duration>,
 }
 
 impl Default for CacheLimits {
@@ -55,6 +59,7 @@ impl Default for CacheLimits {
             bogus_ttl: Duration::from_secs(60),
             servfail_ttl: Duration::from_secs(5),
             aggressive_nsec: true,
+            serve_stale: Some(Duration::from_secs(86_400)),
         }
     }
 }
@@ -230,6 +235,8 @@ impl Cache {
                 }
                 Some((r, e.expires - now))
             }
+            // Expired: kept while it may still be served stale.
+            Some(e) if e.servable_stale(now, self.limits.serve_stale) => None,
             Some(_) => {
                 shard.pop(&key);
                 None
@@ -249,9 +256,9 @@ impl Cache {
             return;
         }
         let key = (qname.to_lowercase(), qtype);
-        let entry = Entry { resolution: r.clone(), stored: now, expires: now + ttl };
+        let entry = Entry::new(r.clone(), now, now + ttl);
         if r.rcode == Rcode::NXDOMAIN && r.security == Security::Secure && r.answers.is_empty() {
-            lock(&self.nxdomains).put(key.0.clone(), Entry { resolution: r.clone(), stored: now, expires: now + ttl });
+            lock(&self.nxdomains).put(key.0.clone(), Entry::new(r.clone(), now, now + ttl));
         }
         if self.limits.aggressive_nsec {
             lock(&self.nsecs).learn(r, now, ttl);

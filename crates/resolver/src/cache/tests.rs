@@ -18,6 +18,7 @@ fn res(rcode: Rcode, answers: &str, authority: &str, security: Security) -> Reso
         security,
         from_cache: false,
         additional: Vec::new(),
+        stale: None,
     }
 }
 
@@ -40,7 +41,12 @@ fn positive_answers_live_for_their_ttl_counted_down() {
     assert!(c.get(&n("a.example."), RType::A, 110 * S).is_none(), "gone after the smallest TTL");
     assert!(c.get(&n("a.example."), RType::AAAA, 40 * S).is_none());
     let st = c.stats();
-    assert_eq!((st.hits, st.misses, st.entries, st.evictions), (1, 2, 0, 0), "{st:?}");
+    assert_eq!((st.hits, st.misses, st.entries, st.evictions), (1, 2, 1, 0), "kept to be served stale: {st:?}");
+    // Without serve-stale an expired entry goes at once.
+    let c = Cache::new(CacheLimits { serve_stale: None, ..CacheLimits::default() });
+    c.put(&n("a.example."), RType::A, &r, 10 * S, 0);
+    assert!(c.get(&n("a.example."), RType::A, 110 * S).is_none());
+    assert_eq!(c.stats().entries, 0);
 }
 
 #[test]

@@ -68,6 +68,7 @@ pub(crate) fn answer(qname: &Name, qtype: RType, off: &[Name]) -> Option<Resolut
         security: Security::Insecure(None),
         from_cache: false,
         additional: Vec::new(),
+        stale: None,
     };
     if qname.is_subdomain_of(localhost) && !off.contains(localhost) {
         let data = match qtype {
