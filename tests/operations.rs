@@ -395,3 +395,37 @@ fn with_the_authority_gone_an_expired_answer_is_served_stale_with_ede_3() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
+fn an_answer_asked_for_near_its_expiry_is_refreshed_before_it() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("candor-prefetch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (lab_port, port) = (free_port(), free_port());
+    let (_lab, _serve) = start(&dir, lab_port, port, &[]);
+    let sock = dir.join("control.sock");
+    // Through the resolver's cache (dig's cookie) and through a worker's
+    // response cache (no cookie): each is refreshed in its last second.
+    for (name, extra) in [("short.short-ttl.test.", "+cookie"), ("short.short-ttl.test.", "+nocookie")] {
+        control(&sock, "flush");
+        let t0 = Instant::now();
+        assert!(dig(port, &[extra, name, "A"]).contains("status: NOERROR"));
+        let (asked, prefetched) = (stat(&sock, "upstream-answer"), stat(&sock, "prefetches"));
+        // A second ask early on: no refresh.
+        assert!(dig(port, &[extra, name, "A"]).contains("status: NOERROR"));
+        std::thread::sleep(Duration::from_millis(4300).saturating_sub(t0.elapsed()));
+        // In the last second of its 5: answered, and refreshed meanwhile.
+        assert!(dig(port, &[extra, name, "A"]).contains("status: NOERROR"));
+        wait_for("the refresh", || stat(&sock, "prefetches") > prefetched);
+        let refreshed = stat(&sock, "upstream-answer");
+        assert!(refreshed > asked, "{extra}: the refresh asked the authority");
+        // Past the first answer's expiry: the refreshed one, no query.
+        std::thread::sleep(Duration::from_millis(5600).saturating_sub(t0.elapsed()));
+        let r = dig(port, &[extra, name, "A"]);
+        assert!(r.contains("status: NOERROR") && !r.contains("EDE"), "{r}");
+        assert_eq!(stat(&sock, "upstream-answer"), refreshed, "{extra}: no query at the old expiry");
+        assert_eq!(stat(&sock, "prefetches"), prefetched + 1, "{extra}: once");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -74,6 +74,8 @@ pub struct FileConfig {
     pub case_randomisation: Option<bool>,
     /// Answer from validated NSEC records what they already deny (RFC 8198).
     pub aggressive_nsec: Option<bool>,
+    /// Refresh answers asked for in their last tenth ahead of expiry.
+    pub prefetch: Option<bool>,
     /// Serve expired answers when their refresh fails (RFC 8767).
     pub serve_stale: Option<bool>,
     /// How long past its expiry an answer may be served stale, in seconds.
@@ -257,6 +259,9 @@ impl FileConfig {
         }
         if let Some(max) = self.serve_stale_max {
             cfg.cache.serve_stale = cfg.cache.serve_stale.map(|_| Duration::from_secs(max));
+        }
+        if let Some(b) = self.prefetch {
+            cfg.cache.prefetch = b;
         }
         if self.serve_stale == Some(false) {
             cfg.cache.serve_stale = None;

@@ -199,8 +199,9 @@ fn config(sc: &Scenario) -> Result<(Config, Option<u64>), String> {
     cfg.harden_glue = !sc.values("harden-glue").any(|v| matches!(v.trim(), "no" | "off"));
     cfg.harden_unverified_glue = sc.values("harden-unverified-glue").any(|v| matches!(v.trim(), "yes" | "on"));
     cfg.cache.aggressive_nsec = !sc.values("aggressive-nsec").any(|v| v.trim() == "no");
-    // The corpus assumes Unbound's defaults: `serve-expired: no`.
+    // The corpus assumes Unbound's defaults: `serve-expired: no`, `prefetch: no`.
     cfg.cache.serve_stale = None;
+    cfg.cache.prefetch = false;
     let qmin = sc.values("qname-minimisation").chain(sc.values("query-minimization")).last();
     cfg.qname_minimisation = qmin.is_none_or(|v| matches!(v, "yes" | "on"));
     let mut date = sc.values("val-override-date").chain(sc.values("val-override-timestamp")).find_map(parse_date);

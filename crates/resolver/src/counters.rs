@@ -138,6 +138,7 @@ pub struct Counters {
     /// place in [`FailureKind::ALL`], the last slot for none).
     verdicts: [[AtomicU64; FailureKind::ALL.len() + 1]; VERDICTS.len()],
     budgets: [AtomicU64; BudgetKind::ALL.len()],
+    prefetches: AtomicU64,
 }
 
 impl Default for Counters {
@@ -147,6 +148,7 @@ impl Default for Counters {
             rtt: Histogram::default(),
             verdicts: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
             budgets: std::array::from_fn(|_| AtomicU64::new(0)),
+            prefetches: AtomicU64::new(0),
         }
     }
 }
@@ -179,6 +181,16 @@ impl Counters {
         if let Some(b) = f.and_then(|f| f.budget.as_deref()) {
             self.budget_trip(b.0);
         }
+    }
+
+    /// Count one answer refreshed ahead of its expiry.
+    pub fn prefetched(&self) {
+        self.prefetches.fetch_add(1, Relaxed);
+    }
+
+    /// Answers refreshed ahead of their expiry.
+    pub fn prefetches(&self) -> u64 {
+        self.prefetches.load(Relaxed)
     }
 
     /// Count one budget that ran out.

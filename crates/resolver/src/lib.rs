@@ -74,6 +74,7 @@ mod inflight;
 mod iterator;
 mod outbound;
 mod policy;
+mod prefetch;
 mod records;
 mod reload;
 mod resolver;

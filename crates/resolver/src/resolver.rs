@@ -57,6 +57,8 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) verified: std::sync::atomic::AtomicU64,
     /// What the operator's metrics read (kept across reloads).
     pub(crate) counters: std::sync::Arc<crate::counters::Counters>,
+    /// Questions to refresh ahead of expiry (set when prefetching runs).
+    pub(crate) prefetch: std::sync::OnceLock<tokio::sync::mpsc::Sender<(Name, RType)>>,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -90,6 +92,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             verdicts: std::sync::Arc::new(verdicts),
             verified: std::sync::atomic::AtomicU64::new(0),
             counters: Default::default(),
+            prefetch: std::sync::OnceLock::new(),
         }
     }
 
@@ -145,8 +148,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             return Some((local, Duration::MAX));
         }
         let now = self.clock.monotonic();
-        if let Some(hit) = self.cache.get_with_lifetime(qname, qtype, now) {
-            return Some(hit);
+        if let Some((hit, left, due)) = self.cache.get_prefetching(qname, qtype, now) {
+            if due {
+                self.prefetch(qname, qtype);
+            }
+            return Some((hit, left));
         }
         // The answer cache was just asked: the RRset store alone is left.
         if !matches!(qtype, RType::ANY | RType::RRSIG)
@@ -260,7 +266,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             match self.in_flight.join(qname, qtype) {
                 Join::Lead(leader) => {
-                    let (r, queries) = self.resolve_and_keep(qname, qtype).await;
+                    let (r, queries) = self.resolve_and_keep(qname, qtype, true).await;
                     leader.finish(&r);
                     return (r, queries);
                 }
@@ -271,12 +277,17 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 }
             }
         }
-        self.resolve_and_keep(qname, qtype).await
+        self.resolve_and_keep(qname, qtype, true).await
     }
 
-    /// Resolve past the cache, and cache the result; the queries sent.
-    async fn resolve_and_keep(&self, qname: &Name, qtype: RType) -> (Resolution, u32) {
+    /// Resolve past the cache, and cache the result (a failure only when
+    /// `failures`: a prefetch that fails leaves the live answer in place);
+    /// the queries sent.
+    pub(crate) async fn resolve_and_keep(&self, qname: &Name, qtype: RType, failures: bool) -> (Resolution, u32) {
         let (mut r, queries) = self.resolve_uncached(qname, qtype).await;
+        if !failures && matches!(r.security, Security::Servfail(_)) {
+            return (r, queries);
+        }
         // No answer could be had: the expired one, if there is one (RFC
         // 8767), and the failure kept for `control why`.
         if let Security::Servfail(f) = &r.security

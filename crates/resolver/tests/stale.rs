@@ -109,3 +109,40 @@ async fn switched_off_an_expired_answer_is_not_served() {
     assert!(out.stale.is_none());
     assert_eq!(out.rcode, Rcode::SERVFAIL);
 }
+
+#[tokio::test]
+async fn an_answer_asked_for_in_its_last_tenth_is_refreshed_before_it_expires() {
+    let (r, _down, clock, _) = setup(b"prefetch", |_| {});
+    let r = Arc::new(r);
+    assert!(r.start_prefetching());
+    let www = n("www.example.");
+    r.resolve(&www, RType::A).await;
+    let asked = r.transport().asked().len();
+    // Not yet due: no refresh.
+    clock.advance(Duration::from_secs(200));
+    r.resolve(&www, RType::A).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(r.transport().asked().len(), asked);
+    // In its last 30 s: answered from the cache, and refreshed meanwhile.
+    clock.advance(Duration::from_secs(75));
+    let hit = r.resolve(&www, RType::A).await;
+    assert!(hit.from_cache && hit.answers.iter().all(|rr| rr.ttl <= 25), "{:?}", hit.answers);
+    for _ in 0..100 {
+        if r.counters().prefetches() > 0 && r.transport().asked().len() > asked {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(r.counters().prefetches(), 1);
+    let refreshed = r.transport().asked().len();
+    assert!(refreshed > asked, "the refresh asked the authority");
+    // Once per entry: asked again in the window, no second refresh.
+    r.resolve(&www, RType::A).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(r.counters().prefetches(), 1);
+    // Past the old expiry: the refreshed answer, from the cache.
+    clock.advance(Duration::from_secs(40));
+    let after = r.resolve(&www, RType::A).await;
+    assert!(after.from_cache && after.answers.iter().any(|rr| rr.ttl > 250), "{:?}", after.answers);
+    assert_eq!(r.transport().asked().len(), refreshed, "no query at the old expiry");
+}

@@ -21,33 +21,39 @@ pub struct Current<T: Transport, C: Clock> {
     metrics: Arc<ServerMetrics>,
 }
 
-impl<T: Transport, C: Clock> Current<T, C> {
+impl<T: Transport + 'static, C: Clock + 'static> Current<T, C> {
     /// Serve with `r`.
     pub fn new(r: Resolver<T, C>) -> Arc<Current<T, C>> {
+        let r = Arc::new(r);
+        // Answers due are refreshed ahead of expiry (on this runtime).
+        r.start_prefetching();
         Arc::new(Current {
-            resolver: std::sync::RwLock::new(Arc::new(r)),
+            resolver: std::sync::RwLock::new(r),
             acl: std::sync::RwLock::new(Arc::new(Acl::default())),
             version: AtomicU64::new(0),
             metrics: Arc::default(),
         })
     }
 
+    /// Put `r` in service (it counts on where its predecessor stopped).
+    pub fn set(&self, r: Resolver<T, C>) {
+        let r = Arc::new(r.with_counters(Arc::clone(self.get().counters())));
+        r.start_prefetching();
+        match self.resolver.write() {
+            Ok(mut g) => *g = r,
+            Err(p) => *p.into_inner() = r,
+        }
+        self.version.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl<T: Transport, C: Clock> Current<T, C> {
     /// The resolver to use now.
     pub fn get(&self) -> Arc<Resolver<T, C>> {
         match self.resolver.read() {
             Ok(g) => Arc::clone(&g),
             Err(p) => Arc::clone(&p.into_inner()),
         }
-    }
-
-    /// Put `r` in service (it counts on where its predecessor stopped).
-    pub fn set(&self, r: Resolver<T, C>) {
-        let r = r.with_counters(Arc::clone(self.get().counters()));
-        match self.resolver.write() {
-            Ok(mut g) => *g = Arc::new(r),
-            Err(p) => *p.into_inner() = Arc::new(r),
-        }
-        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// Who may query now.

@@ -108,6 +108,7 @@ impl Snapshot {
             ("rrset-hits".into(), c.rrset_hits),
             ("rrset-misses".into(), c.rrset_misses),
             ("questions-merged".into(), self.merged),
+            ("prefetches".into(), self.counters.prefetches()),
             ("resolutions-running".into(), self.running),
             ("resolutions".into(), self.resolutions.0),
             ("verifications".into(), self.verifications),
@@ -330,6 +331,12 @@ impl prometheus_client::collector::Collector for Snapshot {
             self.counters.budget_trips().map(|(b, n)| (b.id().to_owned(), n)),
         )?;
         gauge(e, "candor_resolutions_in_flight", "Resolutions under way.", self.running)?;
+        counter(
+            e,
+            "candor_prefetches",
+            "Answers refreshed ahead of their expiry (asked for in their last tenth).",
+            self.counters.prefetches(),
+        )?;
         counter(e, "candor_questions_merged", "Questions that waited for an identical one under way.", self.merged)?;
         counter(
             e,

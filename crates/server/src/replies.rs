@@ -103,6 +103,10 @@ pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX]) -> Option<Plain> {
 struct Entry {
     wire: Vec<u8>,
     summary: Summary,
+    /// From when a hit asks the resolver to refresh the answer ahead of
+    /// its expiry (prefetch), and whether one did.
+    prefetch_at: Duration,
+    prefetch_asked: bool,
     ttls: Vec<(usize, u32)>,
     stored: Duration,
     expires: Duration,
@@ -131,8 +135,8 @@ impl Replies {
         p: Plain,
         (now, generation): (Duration, u64),
         out: &mut Vec<u8>,
-    ) -> Option<Summary> {
-        let e = self.lru.get(key)?;
+    ) -> Option<(Summary, bool)> {
+        let e = self.lru.get_mut(key)?;
         if e.generation != generation || e.expires <= now {
             self.lru.pop(key);
             return None;
@@ -154,7 +158,10 @@ impl Replies {
             (Some(name), Some(q)) => name.copy_from_slice(q),
             _ => return None,
         }
-        Some(e.summary)
+        // The first hit in the answer's last tenth refreshes it.
+        let prefetch = now >= e.prefetch_at && !e.prefetch_asked;
+        e.prefetch_asked |= prefetch;
+        Some((e.summary, prefetch))
     }
 
     /// Keep `wire`, the response to the query with `key` (and what it is,
@@ -179,9 +186,13 @@ impl Replies {
         if lifetime.is_zero() {
             return;
         }
+        let window = (lifetime / 10).max(Duration::from_secs(1)).min(lifetime / 2);
+        let prefetch_at = now.saturating_add(lifetime - window);
         let entry = Entry {
             wire: wire.to_vec(),
             summary,
+            prefetch_at,
+            prefetch_asked: false,
             ttls,
             stored: now,
             expires: now.saturating_add(lifetime),
@@ -288,7 +299,7 @@ mod tests {
         r.put(key, &wire, Summary::of(&wire), (10 * s, 1000 * s), 7);
         let mut q2 = query("A.EXAMPLE.", RType::A, None);
         q2[..2].copy_from_slice(&[0xab, 0xcd]);
-        assert_eq!(r.get(key, &q2, p, (110 * s, 7), &mut out), Some(Summary::of(&wire)));
+        assert_eq!(r.get(key, &q2, p, (110 * s, 7), &mut out), Some((Summary::of(&wire), false)));
         let hit = Message::from_wire(&out).unwrap();
         assert_eq!(hit.header.id, 0xabcd);
         assert_eq!(hit.questions[0].name.to_string(), "A.EXAMPLE.");
@@ -301,5 +312,11 @@ mod tests {
         assert!(r.get(key, &q2, p, (310 * s, 7), &mut out).is_none(), "no longer than the smallest TTL");
         r.put(key, &wire, Summary::of(&wire), (10 * s, 5 * s), 7);
         assert!(r.get(key, &q2, p, (16 * s, 7), &mut out).is_none(), "no longer than the resolver's entry");
+        // Prefetch: the first hit in the last tenth (at least the last
+        // second) asks for a refresh, once.
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 100 * s), 7);
+        assert_eq!(r.get(key, &q2, p, (90 * s, 7), &mut out).map(|(_, p)| p), Some(false));
+        assert_eq!(r.get(key, &q2, p, (101 * s, 7), &mut out).map(|(_, p)| p), Some(true));
+        assert_eq!(r.get(key, &q2, p, (102 * s, 7), &mut out).map(|(_, p)| p), Some(false), "once");
     }
 }

@@ -73,10 +73,16 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
         let now = resolver.monotonic();
         let generation = resolver.cache().generation();
         if let Some(p) = plain
-            && let Some(summary) =
+            && let Some((summary, prefetch)) =
                 self.replies.get(self.key.get(..p.key_len).unwrap_or(&[]), query, p, (now, generation), out)
         {
             metrics.finish_hit(&self.tally, &summary, &served);
+            if prefetch
+                && let Some(qd) =
+                    candor_wire::Message::from_wire(query).ok().and_then(|m| m.questions.into_iter().next())
+            {
+                resolver.prefetch(&qd.name, qd.qtype);
+            }
             return Handled::Hit;
         }
         // Cache hits are answered here, without a task per query.

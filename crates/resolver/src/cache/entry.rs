@@ -18,11 +18,24 @@ pub(crate) struct Entry {
     /// served stale without asking again for a while (RFC 8767's recheck
     /// timer).
     pub(crate) refresh_failed: Option<(Duration, String)>,
+    /// A prefetch of it was started (once per entry).
+    pub(crate) prefetched: std::sync::atomic::AtomicBool,
 }
 
 impl Entry {
     pub(crate) fn new(resolution: Resolution, stored: Duration, expires: Duration) -> Entry {
-        Entry { resolution, stored, expires, refresh_failed: None }
+        Entry { resolution, stored, expires, refresh_failed: None, prefetched: Default::default() }
+    }
+
+    /// Is `now` in the last tenth of its life (at least its last second,
+    /// at most its second half), when a client's question refreshes it
+    /// ahead of expiry?
+    pub(crate) fn due_for_prefetch(&self, now: Duration) -> bool {
+        let life = self.expires.saturating_sub(self.stored);
+        let window = (life / 10).max(Duration::from_secs(1)).min(life / 2);
+        matches!(self.resolution.security, Security::Secure | Security::Insecure(_))
+            && now < self.expires
+            && now.saturating_add(window) >= self.expires
     }
 
     /// May it be served stale (expired, within `window` of its expiry)?

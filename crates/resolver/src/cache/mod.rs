@@ -48,6 +48,9 @@ pub struct CacheLimits {
     /// Serve-stale (RFC 8767): how long past its expiry an answer is kept
     /// to be served when its refresh fails (`None`: not at all).
     pub serve_stale: Option<Duration>,
+    /// Prefetch: an answer asked for in the last tenth of its life is
+    /// refreshed ahead of its expiry, once.
+    pub prefetch: bool,
 }
 
 impl Default for CacheLimits {
@@ -60,6 +63,7 @@ impl Default for CacheLimits {
             servfail_ttl: Duration::from_secs(5),
             aggressive_nsec: true,
             serve_stale: Some(Duration::from_secs(86_400)),
+            prefetch: true,
         }
     }
 }
@@ -219,10 +223,35 @@ impl Cache {
 
     /// [`Cache::get`], and how much longer the entry will be kept.
     pub fn get_with_lifetime(&self, qname: &Name, qtype: RType, now: Duration) -> Option<(Resolution, Duration)> {
+        self.lookup(qname, qtype, now, false).map(|(r, left, _)| (r, left))
+    }
+
+    /// [`Cache::get_with_lifetime`], and whether this question should
+    /// refresh the entry ahead of its expiry (prefetch: asked in its last
+    /// tenth; true once per entry).
+    pub(crate) fn get_prefetching(
+        &self,
+        qname: &Name,
+        qtype: RType,
+        now: Duration,
+    ) -> Option<(Resolution, Duration, bool)> {
+        self.lookup(qname, qtype, now, self.limits.prefetch)
+    }
+
+    fn lookup(
+        &self,
+        qname: &Name,
+        qtype: RType,
+        now: Duration,
+        prefetch: bool,
+    ) -> Option<(Resolution, Duration, bool)> {
         let key = (qname.to_lowercase(), qtype);
         let mut shard = lock(self.shard(&key));
         let hit = match shard.get(&key) {
             Some(e) if e.expires > now => {
+                let due = prefetch
+                    && e.due_for_prefetch(now)
+                    && !e.prefetched.swap(true, std::sync::atomic::Ordering::Relaxed);
                 let elapsed = (now.saturating_sub(e.stored)).as_secs() as u32;
                 let mut r = e.resolution.clone();
                 for rr in r.answers.iter_mut().chain(r.authority.iter_mut()).chain(r.additional.iter_mut()) {
@@ -233,7 +262,7 @@ impl Cache {
                 if let Security::Bogus(f) | Security::Servfail(f) = &mut r.security {
                     f.set_cached(elapsed, (e.expires - now).as_secs() as u32);
                 }
-                Some((r, e.expires - now))
+                Some((r, e.expires - now, due))
             }
             // Expired: kept while it may still be served stale.
             Some(e) if e.servable_stale(now, self.limits.serve_stale) => None,

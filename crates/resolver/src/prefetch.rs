@@ -1,0 +1,65 @@
+//! Prefetch: an answer a client asks for in the last tenth of its life
+//! (at least its last second) is refreshed in the background, once, so
+//! popular names never expire under their clients. The cache says when an
+//! entry is due ([`crate::Cache`] marks it, once); the question goes into
+//! a bounded queue (a full queue drops it: a prefetch is an optimisation)
+//! and a task refreshes it: resolved past the cache, and cached unless the
+//! refresh failed (the live answer stays). The task holds the resolver
+//! weakly and ends with it. The server's response cache signals its own
+//! hits the same way ([`Resolver::prefetch`]).
+
+use std::sync::Arc;
+
+use candor_wire::{Name, RType};
+
+use crate::clock::Clock;
+use crate::inflight::Join;
+use crate::resolver::Resolver;
+use crate::transport::Transport;
+
+/// Questions waiting to be refreshed at most.
+const QUEUE: usize = 1024;
+
+impl<T: Transport + 'static, C: Clock + 'static> Resolver<T, C> {
+    /// Start refreshing answers ahead of their expiry (on the current tokio
+    /// runtime; false when there is none, or it runs already, or the
+    /// configuration has prefetch off).
+    pub fn start_prefetching(self: &Arc<Self>) -> bool {
+        if !self.cfg.cache.prefetch {
+            return false;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return false };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(Name, RType)>(QUEUE);
+        if self.prefetch.set(tx).is_err() {
+            return false;
+        }
+        let weak = Arc::downgrade(self);
+        rt.spawn(async move {
+            while let Some((name, qtype)) = rx.recv().await {
+                let Some(r) = weak.upgrade() else { break };
+                tokio::spawn(async move { r.refresh(&name, qtype).await });
+            }
+        });
+        true
+    }
+}
+
+impl<T: Transport, C: Clock> Resolver<T, C> {
+    /// Refresh `qname`/`qtype` in the background, if prefetching runs (and
+    /// its queue has room).
+    pub fn prefetch(&self, qname: &Name, qtype: RType) {
+        if let Some(tx) = self.prefetch.get() {
+            let _ = tx.try_send((qname.clone(), qtype));
+        }
+    }
+
+    /// Resolve `qname`/`qtype` past the cache and keep the result unless it
+    /// failed (unless the same question is being resolved already).
+    pub(crate) async fn refresh(&self, qname: &Name, qtype: RType) {
+        if let Join::Lead(leader) = self.in_flight.join(qname, qtype) {
+            let (r, _) = self.resolve_and_keep(qname, qtype, false).await;
+            self.counters.prefetched();
+            leader.finish(&r);
+        }
+    }
+}
