@@ -244,6 +244,20 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
     assert!(f["message"].as_str().unwrap().starts_with("DNSSEC validation failed: "), "{f}");
     assert_eq!(warns[0]["level"], "WARN");
 
+    // A zone whose signatures end in 10 hours: one WARN line, the metric,
+    // and first in `control expiring`.
+    assert!(dig(port, &["+dnssec", "rrsig-exp-soon.test.", "A"]).contains(" ad;"));
+    let text = std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    let warned: Vec<&str> =
+        text.lines().filter(|l| l.contains("zone rrsig-exp-soon.test.: RRSIGs expire in ")).collect();
+    assert_eq!(warned.len(), 1, "{text}");
+    assert!(warned[0].contains("re-sign before then, the signer may have stopped"), "{}", warned[0]);
+    let (_, scraped) = http(metrics_port, "GET /metrics HTTP/1.1");
+    let left = sample(&scraped, "candor_rrsig_expiry_seconds{zone=\"rrsig-exp-soon.test.\"}");
+    assert!(left > 9.0 * 3600.0 && left <= 10.0 * 3600.0, "{left}: {scraped}");
+    let expiring = control(&dir.join("control.sock"), "expiring");
+    assert!(expiring.lines().next().unwrap().starts_with("rrsig-exp-soon.test. "), "{expiring}");
+
     // `control stats` counts the same.
     let sock = dir.join("control.sock");
     let stats = control(&sock, "stats");

@@ -76,6 +76,9 @@ pub struct FileConfig {
     pub aggressive_nsec: Option<bool>,
     /// Refresh answers asked for in their last tenth ahead of expiry.
     pub prefetch: Option<bool>,
+    /// Warn when a zone's signatures seen in live traffic expire within
+    /// this many seconds.
+    pub expiry_warning: Option<u64>,
     /// Serve expired answers when their refresh fails (RFC 8767).
     pub serve_stale: Option<bool>,
     /// How long past its expiry an answer may be served stale, in seconds.
@@ -262,6 +265,9 @@ impl FileConfig {
         }
         if let Some(b) = self.prefetch {
             cfg.cache.prefetch = b;
+        }
+        if let Some(secs) = self.expiry_warning {
+            cfg.expiry_warning = Duration::from_secs(secs);
         }
         if self.serve_stale == Some(false) {
             cfg.cache.serve_stale = None;

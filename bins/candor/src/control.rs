@@ -12,7 +12,7 @@ use crate::ControlArgs;
 pub(crate) fn run(args: &ControlArgs) -> u8 {
     if args.command.is_empty() {
         eprintln!(
-            "candor control: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | why NAME [TYPE] [--json] [--trace]"
+            "candor control: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | expiring | why NAME [TYPE] [--json] [--trace]"
         );
         return crate::EXIT_USAGE;
     }

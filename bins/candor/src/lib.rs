@@ -140,7 +140,7 @@ pub struct ControlArgs {
     /// (default as `candor serve`'s; `--socket` is the older spelling).
     #[arg(long = "control", alias = "socket")]
     pub socket: Option<PathBuf>,
-    /// flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | why NAME [TYPE] [--json] [--trace]
+    /// flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | expiring | why NAME [TYPE] [--json] [--trace]
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }

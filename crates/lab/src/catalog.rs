@@ -371,6 +371,14 @@ pub fn cases() -> Vec<Case> {
             "every signature in the zone has expired; re-sign the zone",
         )
         .brk(Breakage::Window { rtype: None, inception: -60 * DAY, expiration: -30 * DAY }),
+        case(
+            "rrsig-exp-soon",
+            Secure,
+            None,
+            "valid",
+            "the A RRset's signature expires in 10 hours (the expiry warning)",
+        )
+        .brk(Breakage::Window { rtype: Some(RType::A), inception: -DAY, expiration: 10 * 3600 }),
         case("rrsig-exp-a", Bogus, Some(7), "signature-expired", "the A RRset's signature has expired")
             .brk(Breakage::Window { rtype: Some(RType::A), inception: -60 * DAY, expiration: -30 * DAY }),
         case(

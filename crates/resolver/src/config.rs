@@ -97,6 +97,9 @@ pub struct Config {
     /// it gets the stale one (RFC 8767's client response timer; serve-stale
     /// itself is [`CacheLimits::serve_stale`](crate::CacheLimits)).
     pub stale_client_timeout: Duration,
+    /// Warn when a zone's signatures seen in live traffic expire within
+    /// this long (`candor control expiring` lists the soonest).
+    pub expiry_warning: Duration,
 }
 
 impl Config {
@@ -134,6 +137,7 @@ impl Config {
             forwards: Vec::new(),
             stubs: Vec::new(),
             stale_client_timeout: Duration::from_millis(1800),
+            expiry_warning: Duration::from_secs(48 * 3600),
         }
     }
 }

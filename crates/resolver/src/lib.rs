@@ -68,6 +68,7 @@ mod commit;
 mod config;
 mod counters;
 mod evidence;
+mod expiry;
 mod failure;
 mod hints;
 mod inflight;

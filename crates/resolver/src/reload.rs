@@ -58,6 +58,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut report = TakeOver { cache_kept: Ok(()), needs_restart: Vec::new(), negative_anchors: 0 };
         self.stats = Arc::clone(&old.stats);
         self.counters = Arc::clone(&old.counters);
+        self.expiring = Arc::clone(&old.expiring);
         if accepted_under(&self.cfg) == accepted_under(&old.cfg) {
             self.cache = Arc::clone(&old.cache);
             self.cuts = Arc::clone(&old.cuts);

@@ -59,6 +59,8 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) counters: std::sync::Arc<crate::counters::Counters>,
     /// Questions to refresh ahead of expiry (set when prefetching runs).
     pub(crate) prefetch: std::sync::OnceLock<tokio::sync::mpsc::Sender<(Name, RType)>>,
+    /// The earliest signature expiration seen per zone (early warning).
+    pub(crate) expiring: std::sync::Arc<crate::expiry::Expiring>,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -93,6 +95,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             verified: std::sync::atomic::AtomicU64::new(0),
             counters: Default::default(),
             prefetch: std::sync::OnceLock::new(),
+            expiring: Default::default(),
         }
     }
 
@@ -302,6 +305,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         }
         self.cache.put(qname, qtype, &r, self.clock.monotonic(), self.clock.unix());
         self.counters.verdict(&r.security);
+        self.watch_expiry(&r);
         if let Security::Bogus(f) | Security::Servfail(f) = &r.security {
             let bogus = matches!(r.security, Security::Bogus(_));
             self.failures.keep(qname, qtype, KeptFailure { at: self.clock.unix(), bogus, failure: (**f).clone() });
@@ -329,6 +333,27 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             s.why = "its refresh is still under way".to_owned();
         }
         Some(r)
+    }
+
+    /// Note a secure answer's signature expirations; warn (once per zone
+    /// and expiration) about a zone whose signatures end soon.
+    fn watch_expiry(&self, r: &Resolution) {
+        let now = self.clock.unix();
+        for (zone, exp) in self.expiring.observe(r, now, self.cfg.expiry_warning.as_secs()) {
+            let left = crate::time_text::span(crate::time_text::until(exp, now));
+            let at = crate::time_text::iso(exp);
+            tracing::warn!(
+                zone = %zone,
+                expires = %at,
+                "zone {zone}: RRSIGs expire in {left} ({at}); re-sign before then, the signer may have stopped"
+            );
+        }
+    }
+
+    /// The zones seen in secure answers of the last two days whose
+    /// signatures expire soonest, at most `n`: (zone, expiration, unix).
+    pub fn expiring(&self, n: usize) -> Vec<(Name, u32)> {
+        self.expiring.soonest(self.clock.unix(), n)
     }
 
     /// A signature-window failure votes on the local clock; when enough

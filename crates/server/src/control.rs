@@ -1,7 +1,8 @@
 //! The control socket: an operator who fixed a zone flushes it, or puts a
 //! negative trust anchor on one, without restarting (`candor control ...`).
 //! One line in (`flush [NAME]`, `nta add ZONE [SECONDS]`, `nta list`,
-//! `nta remove ZONE`, `stats [--json]`, `why NAME [TYPE] [--json] [--trace]`), lines out, the
+//! `nta remove ZONE`, `stats [--json]`, `expiring` (the zones whose signatures
+//! expire soonest, from live traffic), `why NAME [TYPE] [--json] [--trace]`), lines out, the
 //! last `ok` or `error: ...`.
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,9 @@ use tokio::net::UnixListener;
 
 use crate::current::Current;
 use crate::metrics::Snapshot;
+
+/// Zones `expiring` lists at most.
+const EXPIRING_LISTED: usize = 50;
 
 /// How long `nta add` holds without a duration: one day.
 const DEFAULT_NTA_SECONDS: u64 = 86_400;
@@ -87,6 +91,17 @@ async fn execute<T: Transport, C: Clock>(current: &Current<T, C>, line: &str) ->
         ["stats"] => Ok(Snapshot::read(current).lines(false)),
         ["stats", "--json"] => Ok(Snapshot::read(current).lines(true)),
         ["why", rest @ ..] => crate::why::why(resolver, rest).await,
+        ["expiring"] => {
+            let now = resolver.unix_now();
+            Ok(resolver
+                .expiring(EXPIRING_LISTED)
+                .into_iter()
+                .map(|(zone, exp)| {
+                    let left = candor_resolver::time_text::span(candor_resolver::time_text::until(exp, now));
+                    format!("{zone} {} in {left}", candor_resolver::time_text::iso(exp))
+                })
+                .collect())
+        }
         ["nta", "list"] => Ok(resolver.negative_anchors().into_iter().map(|(z, left)| format!("{z} {left}")).collect()),
         ["nta", "remove", n] => name(n).and_then(|z| {
             if resolver.remove_negative_anchor(&z) {
@@ -97,7 +112,7 @@ async fn execute<T: Transport, C: Clock>(current: &Current<T, C>, line: &str) ->
             }
         }),
         _ => {
-            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | why NAME [TYPE] [--json] [--trace]"
+            Err("error: expected flush [NAME] | nta add ZONE [SECONDS] | nta list | nta remove ZONE | stats [--json] | expiring | why NAME [TYPE] [--json] [--trace]"
                 .to_owned())
         }
     };

@@ -41,6 +41,8 @@ pub struct Snapshot {
     pub verifications: u64,
     /// Query-log lines queued and dropped (`None`: no query log).
     pub query_log: Option<(u64, u64)>,
+    /// The zones whose signatures expire soonest, seconds left.
+    pub expiring: Vec<(String, u64)>,
 }
 
 impl Snapshot {
@@ -59,6 +61,11 @@ impl Snapshot {
             running: running as u64,
             verifications: r.verifications(),
             query_log: m.query_log().map(crate::querylog::QueryLog::counts),
+            expiring: r
+                .expiring(EXPIRING_SHOWN)
+                .into_iter()
+                .map(|(z, exp)| (z.to_string(), candor_resolver::time_text::until(exp, r.unix_now()).max(0) as u64))
+                .collect(),
         }
     }
 
@@ -138,6 +145,9 @@ impl Snapshot {
         }
     }
 }
+
+/// Zones the expiry metric shows at most (a bounded label set).
+const EXPIRING_SHOWN: usize = 10;
 
 /// Stale answers sent: EDE 3 (Stale Answer) and 19 (Stale NXDOMAIN Answer).
 fn stale(t: &Totals) -> u64 {
@@ -361,6 +371,16 @@ impl prometheus_client::collector::Collector for Snapshot {
         )?;
         gauge(e, "candor_cache_budget_bytes", "The cache's memory budget.", self.cache_budget)?;
         counter(e, "candor_cache_evictions", "Entries pushed out by capacity.", c.evictions)?;
+        let mut m = e.encode_descriptor(
+            "candor_rrsig_expiry_seconds",
+            "Seconds until the earliest RRSIG expiration seen in the last day, for the zones expiring soonest.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (zone, left) in &self.expiring {
+            let labels = [("zone", zone.as_str())];
+            ConstGauge::new(i64::try_from(*left).unwrap_or(i64::MAX)).encode(m.encode_family(&labels)?)?;
+        }
         if let Some((lines, dropped)) = self.query_log {
             counter(e, "candor_query_log_lines", "Query-log lines queued for writing.", lines)?;
             counter(e, "candor_query_log_dropped", "Query-log lines dropped: the writer was behind.", dropped)?;

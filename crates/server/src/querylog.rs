@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use candor_wire::{Name, RType, Rcode};
+use candor_wire::{RType, Rcode};
 
 use crate::summary::Summary;
 
@@ -182,11 +182,12 @@ fn random() -> u32 {
 fn write_lines(rx: &Receiver<Entry>, out: Box<dyn Write + Send>) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     let mut line = String::with_capacity(256);
+    let mut clock = Seconds::default();
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
         while let Some(e) = next {
             line.clear();
-            format_line(&e, &mut line);
+            format_line(&e, &mut line, &mut clock);
             if out.write_all(line.as_bytes()).is_err() {
                 return;
             }
@@ -198,52 +199,96 @@ fn write_lines(rx: &Receiver<Entry>, out: Box<dyn Write + Send>) {
     }
 }
 
-/// One entry as a JSON line.
-fn format_line(e: &Entry, line: &mut String) {
+/// The last second formatted (`YYYY-MM-DDTHH:MM:SS`): lines come many a
+/// second, so the date is written once per second, not per line.
+#[derive(Default)]
+struct Seconds(u64, String);
+
+impl Seconds {
+    fn text(&mut self, secs: u64) -> &str {
+        if self.1.is_empty() || self.0 != secs {
+            let iso = candor_wire::Timestamp(u32::try_from(secs).unwrap_or(u32::MAX)).iso8601();
+            self.1 = iso.trim_end_matches('Z').to_owned();
+            self.0 = secs;
+        }
+        &self.1
+    }
+}
+
+/// One entry as a JSON line (written piece by piece: no allocation once
+/// `line` has grown).
+fn format_line(e: &Entry, line: &mut String, clock: &mut Seconds) {
     use std::fmt::Write as _;
-    let secs = u32::try_from(e.at.as_secs()).unwrap_or(u32::MAX);
-    let iso = candor_wire::Timestamp(secs).iso8601();
-    let time = format!("{}.{:06}Z", iso.trim_end_matches('Z'), e.at.subsec_micros());
-    let wire = e.name.get(..usize::from(e.name_len)).unwrap_or(&[]);
-    let qname = name_text(wire);
-    let rcode = Rcode(e.summary.rcode);
-    let edes: Vec<String> = e.summary.edes().iter().map(u16::to_string).collect();
+    let _ = write!(
+        line,
+        "{{\"time\":\"{}.{:06}Z\",\"client\":\"{}\",\"qname\":\"",
+        clock.text(e.at.as_secs()),
+        e.at.subsec_micros(),
+        e.client
+    );
+    name_json(e.name.get(..usize::from(e.name_len)).unwrap_or(&[]), line);
+    let _ = write!(
+        line,
+        "\",\"qtype\":\"{}\",\"rcode\":\"{}\",\"ad\":{},\"ede\":[",
+        RType(e.qtype),
+        Rcode(e.summary.rcode),
+        e.summary.ad
+    );
+    for (i, code) in e.summary.edes().iter().enumerate() {
+        let _ = write!(line, "{}{code}", if i > 0 { "," } else { "" });
+    }
+    let stale = e.summary.edes().iter().any(|c| *c == 3 || *c == 19);
     let _ = writeln!(
         line,
-        "{{\"time\":\"{time}\",\"client\":\"{}\",\"qname\":{},\"qtype\":\"{}\",\"rcode\":\"{rcode}\",\"ad\":{},\"ede\":[{}],\"cached\":{},\"stale\":{},\"upstream\":{},\"latency_us\":{}}}",
-        e.client,
-        crate::why::json_string(&qname),
-        RType(e.qtype),
-        e.summary.ad,
-        edes.join(","),
+        "],\"cached\":{},\"stale\":{stale},\"upstream\":{},\"latency_us\":{}}}",
         e.cached,
-        e.summary.edes().iter().any(|c| *c == 3 || *c == 19),
         e.upstream,
-        e.latency.as_micros(),
+        e.latency.as_micros()
     );
 }
 
-/// A wire-form name in presentation form (`?` when it does not parse).
-fn name_text(wire: &[u8]) -> String {
-    let mut labels = Vec::new();
+/// A wire-form name in presentation form, escaped for a JSON string
+/// (letters, digits, `-`, `_` and `*` as they are; anything else with its
+/// zone-file escape, whose backslash JSON doubles); `?` when it does not
+/// parse.
+fn name_json(wire: &[u8], line: &mut String) {
+    use std::fmt::Write as _;
     let mut at = 0;
+    let mut any = false;
     while let Some(&len) = wire.get(at) {
         if len == 0 {
             break;
         }
-        match wire.get(at + 1..at + 1 + usize::from(len)) {
-            Some(l) => labels.push(l),
-            None => return "?".to_owned(),
+        let Some(label) = wire.get(at + 1..at + 1 + usize::from(len)) else {
+            line.push('?');
+            return;
+        };
+        for &b in label {
+            // The zone-file escape (`\.`, `\\`, `\"`, `\DDD`), its
+            // backslash doubled for JSON.
+            match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'*' => line.push(char::from(b)),
+                b'.' => line.push_str("\\\\."),
+                b'\\' => line.push_str("\\\\\\\\"),
+                b'"' => line.push_str("\\\\\\\""),
+                _ => {
+                    let _ = write!(line, "\\\\{b:03}");
+                }
+            }
         }
+        line.push('.');
+        any = true;
         at += 1 + usize::from(len);
     }
-    Name::from_labels(labels).map_or_else(|_| "?".to_owned(), |n| n.to_string())
+    if !any {
+        line.push('.');
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_wire::{Message, Question};
+    use candor_wire::{Message, Name, Question};
 
     #[test]
     fn a_line_carries_every_field_and_escapes_the_name() {
@@ -270,7 +315,7 @@ mod tests {
             latency: Duration::from_micros(1234),
         };
         let mut line = String::new();
-        format_line(&e, &mut line);
+        format_line(&e, &mut line, &mut Seconds::default());
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["time"], "2027-01-15T08:00:00.000042Z");
         assert_eq!(v["client"], "192.168.1.20");
@@ -280,6 +325,18 @@ mod tests {
         assert_eq!(v["stale"].as_bool(), Some(false));
         assert_eq!((v["upstream"].as_u64(), v["latency_us"].as_u64()), (Some(3), Some(1234)));
         assert!(line.ends_with("}\n"));
+    }
+
+    #[test]
+    fn a_name_reads_in_the_log_as_it_is_written_in_a_zone_file() {
+        for labels in [vec![&b"a.b"[..], b"c\\d", b"\x07", b"Q\"x"], vec![&b"*"[..], b"under_score"], vec![]] {
+            let name = Name::from_labels(labels.iter().copied()).unwrap();
+            let mut line = String::from("\"");
+            name_json(name.as_wire(), &mut line);
+            line.push('"');
+            let decoded: String = serde_json::from_str(&line).unwrap();
+            assert_eq!(decoded, name.to_string(), "{line}");
+        }
     }
 
     #[test]
