@@ -266,11 +266,17 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
     };
     assert_eq!(line("queries-tcp"), sample(&after, "candor_queries_total{transport=\"tcp\"}") as u64, "{stats}");
     assert!(line("verdict-bogus-signature-expired") >= 2, "{stats}");
+    // The last hour's most failing zones, most first.
+    let first = stats.lines().find(|l| l.starts_with("bogus-zone ")).unwrap();
+    assert!(first.starts_with("bogus-zone rrsig-exp-all.test. "), "{stats}");
+    assert!(first.rsplit(' ').next().unwrap().parse::<u64>().unwrap() >= 4, "{stats}");
+    assert!(stats.contains("bogus-zone rrsig-exp-a.test. 1"), "{stats}");
     let json = control(&sock, "stats --json");
     let v: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
     assert_eq!(v["responses-servfail"], 5, "{json}");
     assert!(v["query-log-lines"].as_u64().unwrap() >= 7 && v["query-log-dropped"] == 0, "{json}");
     assert_eq!(json.lines().last(), Some("ok"));
+    assert_eq!(v["bogus-zones"][0]["bogus-zone"], "rrsig-exp-all.test.", "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

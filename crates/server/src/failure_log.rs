@@ -22,12 +22,15 @@ const KEPT: usize = 1024;
 #[derive(Debug)]
 pub(crate) struct FailureLog {
     recent: std::sync::Mutex<LruCache<(Name, FailureKind), (Instant, u64)>>,
+    /// The zones and servers failing most in the last hour.
+    pub(crate) top: crate::top::Top,
 }
 
 impl Default for FailureLog {
     fn default() -> FailureLog {
         FailureLog {
             recent: std::sync::Mutex::new(LruCache::new(NonZeroUsize::new(KEPT).unwrap_or(NonZeroUsize::MIN))),
+            top: crate::top::Top::default(),
         }
     }
 }
@@ -44,6 +47,7 @@ impl FailureLog {
             Security::Servfail(f) => (f, false),
             _ => return,
         };
+        self.top.note(f, bogus, Instant::now());
         let Some(held_back) = self.admit(&f.zone, f.kind, Instant::now()) else { return };
         let (code, text) = f.ede();
         // Left out when not known (the failure names no server).

@@ -59,6 +59,7 @@ pub mod tally;
 mod tcp;
 #[cfg(test)]
 mod testutil;
+mod top;
 mod truncate;
 mod udp;
 mod why;

@@ -43,6 +43,10 @@ pub struct Snapshot {
     pub query_log: Option<(u64, u64)>,
     /// The zones whose signatures expire soonest, seconds left.
     pub expiring: Vec<(String, u64)>,
+    /// The zones with the most validation failures in the last hour.
+    pub bogus_zones: Vec<(String, u64)>,
+    /// The servers that failed to answer most in the last hour.
+    pub failing_servers: Vec<(String, u64)>,
 }
 
 impl Snapshot {
@@ -51,6 +55,7 @@ impl Snapshot {
         let r = current.get();
         let m = current.metrics();
         let (merged, running) = r.merged_questions();
+        let now = std::time::Instant::now();
         Snapshot {
             totals: m.totals(),
             resolutions: m.resolutions.snapshot(),
@@ -66,6 +71,8 @@ impl Snapshot {
                 .into_iter()
                 .map(|(z, exp)| (z.to_string(), candor_resolver::time_text::until(exp, r.unix_now()).max(0) as u64))
                 .collect(),
+            bogus_zones: m.failures.top.zones(now, TOP).into_iter().map(|(z, n)| (z.to_string(), n)).collect(),
+            failing_servers: m.failures.top.servers(now, TOP).into_iter().map(|(a, n)| (a.to_string(), n)).collect(),
         }
     }
 
@@ -133,18 +140,35 @@ impl Snapshot {
             pairs.push(("query-log-lines".into(), lines));
             pairs.push(("query-log-dropped".into(), dropped));
         }
+        let lists = [("bogus-zone", &self.bogus_zones), ("failing-server", &self.failing_servers)];
         if json {
             let mut s = String::from("{");
             for (i, (k, v)) in pairs.iter().enumerate() {
                 let _ = write!(s, "{}\"{k}\":{v}", if i > 0 { "," } else { "" });
             }
+            // The last hour's most failing zones and servers, most first.
+            for (name, list) in lists {
+                let _ = write!(s, ",\"{name}s\":[");
+                for (i, (what, n)) in list.iter().enumerate() {
+                    let sep = if i > 0 { "," } else { "" };
+                    let _ = write!(s, "{sep}{{\"{name}\":{},\"failures\":{n}}}", crate::why::json_string(what));
+                }
+                s.push(']');
+            }
             s.push('}');
             vec![s]
         } else {
-            pairs.into_iter().map(|(k, v)| format!("{k} {v}")).collect()
+            let mut lines: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k} {v}")).collect();
+            for (name, list) in lists {
+                lines.extend(list.iter().map(|(what, n)| format!("{name} {what} {n}")));
+            }
+            lines
         }
     }
 }
+
+/// Zones and servers `control stats` lists as failing most.
+const TOP: usize = 10;
 
 /// Zones the expiry metric shows at most (a bounded label set).
 const EXPIRING_SHOWN: usize = 10;
