@@ -3,48 +3,13 @@
 //! `promtool`, its values checked after known queries, the query log's
 //! lines, and `control stats` telling the same.
 
+mod common;
+use common::{Guard, dig, free_port, scratch, wait_for};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    // Free for UDP and TCP alike (candor binds both on its port).
-    loop {
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = u.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn dig(port: u16, args: &[&str]) -> String {
-    let out = Command::new("dig")
-        .args(["@127.0.0.1", "-p", &port.to_string(), "+time=5", "+tries=1"])
-        .args(args)
-        .output()
-        .expect("dig");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not come up");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// One HTTP/1.1 request; the response head and the body.
 fn http(port: u16, request_line: &str) -> (String, String) {
@@ -138,9 +103,7 @@ fn stat(sock: &Path, name: &str) -> u64 {
 #[test]
 #[cfg_attr(not(candor_tools), ignore = "needs dig, the lab's tools and promtool (apt-get install prometheus)")]
 fn metrics_are_scraped_over_http_and_count_what_was_asked() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("candor-metrics-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("metrics");
     let (lab_port, port, metrics_port) = (free_port(), free_port(), free_port());
     let listen = format!("127.0.0.1:{metrics_port}");
     let log = dir.join("queries.jsonl");
@@ -283,9 +246,7 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
 #[test]
 #[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
 fn a_reload_applies_listen_and_allow_and_keeps_the_cache_and_runtime_anchors() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("candor-reload-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("reload");
     let (lab_port, a, b) = (free_port(), free_port(), free_port());
     let _lab = start_lab(&dir, lab_port);
     let conf = dir.join("candor.toml");
@@ -388,9 +349,7 @@ fn the_shipped_unit_verifies_and_the_example_configuration_loads() {
 #[test]
 #[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
 fn with_the_authority_gone_an_expired_answer_is_served_stale_with_ede_3() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("candor-stale-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("stale");
     let (lab_port, port) = (free_port(), free_port());
     let log = dir.join("queries.jsonl");
     let (lab, _serve) = start(&dir, lab_port, port, &["--query-log", log.to_str().unwrap()]);
@@ -419,9 +378,7 @@ fn with_the_authority_gone_an_expired_answer_is_served_stale_with_ede_3() {
 #[test]
 #[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
 fn an_answer_asked_for_near_its_expiry_is_refreshed_before_it() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("candor-prefetch-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("prefetch");
     let (lab_port, port) = (free_port(), free_port());
     let (_lab, _serve) = start(&dir, lab_port, port, &[]);
     let sock = dir.join("control.sock");

@@ -3,40 +3,12 @@
 //! the data with +cd, TCP, the cached-error code, and 10,000 bad packets
 //! that change nothing.
 
+mod common;
+use common::{Guard, dig, free_port, wait_for};
 use std::net::UdpSocket;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn dig(port: u16, args: &[&str]) -> String {
-    let out = Command::new("dig")
-        .args(["@127.0.0.1", "-p", &port.to_string(), "+time=5", "+tries=1"])
-        .args(args)
-        .output()
-        .expect("dig");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not come up");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 #[test]
 #[cfg_attr(not(candor_tools), ignore = "needs dig, delv, kdig, dnssec-verify, named, ldns-verify-zone and setpriv")]

@@ -23,7 +23,10 @@
 //! - `security` (the verdict), `budget` (the work one question may
 //!   spend; `budget_kind`: one [`BudgetKind`] per budget), `counters`
 //!   (upstream outcomes, round-trip times, verdicts, budget trips, for the
-//!   operator's metrics),
+//!   operator's metrics), `reload` (what a reloaded resolver takes over),
+//!   `prefetch` (answers refreshed ahead of expiry), `expiry` (the zones
+//!   whose signatures end soon, from live traffic), `cache::stale`
+//!   (serve-stale, RFC 8767),
 //!   `failure` ([`Failure`], its EDEs and the sentences of its text),
 //!   `evidence` (the records, keys, hashes and servers a failure names),
 //!   `why` (the last failure per question, for `control why`), `skew`
@@ -54,7 +57,10 @@
 //! (a forwarder's 0x20 shows there). The RRset cache look-up still copies
 //! its key. Failure evidence names servers by name only when a referral's
 //! glue or a look-up gave the name (the root hints' are not named); the
-//! kept failures hold evidence, not the links of the resolution.
+//! kept failures hold evidence, not the links of the resolution. Only the
+//! answer cache serves stale data (not the RRset store or the RFC 8198
+//! proofs); DNSKEY and DS RRsets are not prefetched; a bogus failure does
+//! not name the server that sent the data.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod answer;

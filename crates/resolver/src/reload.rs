@@ -149,6 +149,13 @@ mod tests {
         Config::new(vec!["127.0.0.1".parse().unwrap()], anchors)
     }
 
+    /// Cache www.example./A (secure) in `r` at the clock's time.
+    fn cache_www(r: &Resolver<Nowhere, ManualClock>, clock: &ManualClock) {
+        let mut a = Resolution::cached(Rcode::NOERROR, Vec::new(), Security::Secure);
+        a.answers = candor_wire::text::parse_zone("www.example. 300 A 192.0.2.1\n", None).unwrap();
+        r.cache.put(&"www.example.".parse().unwrap(), RType::A, &a, clock.monotonic(), clock.unix());
+    }
+
     fn cached(r: &Resolver<Nowhere, ManualClock>) -> bool {
         r.answer_now(&"www.example.".parse::<Name>().unwrap(), RType::A).is_some()
     }
@@ -157,9 +164,7 @@ mod tests {
     fn the_cache_and_the_anchors_survive_a_reload_that_changes_neither() {
         let clock = ManualClock::at(1_800_000_000);
         let old = Resolver::new(config(&[("cfg.test.", 1_800_003_600)]), Nowhere, clock.clone());
-        let mut r = Resolution::cached(Rcode::NOERROR, Vec::new(), Security::Secure);
-        r.answers = candor_wire::text::parse_zone("www.example. 300 A 192.0.2.1\n", None).unwrap();
-        old.cache.put(&"www.example.".parse().unwrap(), RType::A, &r, clock.monotonic(), clock.unix());
+        cache_www(&old, &clock);
         old.add_negative_anchor("runtime.test.".parse().unwrap(), 600);
         assert!(cached(&old));
         // An hour later the configured anchor would restart its timer if
@@ -183,9 +188,7 @@ mod tests {
     fn a_new_anchor_or_forwarder_flushes_and_a_removed_nta_stays_removed() {
         let clock = ManualClock::at(1_800_000_000);
         let old = Resolver::new(config(&[("cfg.test.", 1_800_003_600)]), Nowhere, clock.clone());
-        let mut r = Resolution::cached(Rcode::NOERROR, Vec::new(), Security::Secure);
-        r.answers = candor_wire::text::parse_zone("www.example. 300 A 192.0.2.1\n", None).unwrap();
-        old.cache.put(&"www.example.".parse().unwrap(), RType::A, &r, clock.monotonic(), clock.unix());
+        cache_www(&old, &clock);
         assert!(old.remove_negative_anchor(&"cfg.test.".parse().unwrap()));
         let mut cfg = config(&[("cfg.test.", 1_800_003_600), ("new.test.", 1_800_000_100)]);
         cfg.forwards.push(crate::config::Forward {
@@ -205,15 +208,13 @@ mod tests {
     fn a_negative_anchor_that_comes_with_a_reload_flushes_its_zone() {
         let clock = ManualClock::at(1_800_000_000);
         let old = Resolver::new(config(&[]), Nowhere, clock.clone());
-        let mut r = Resolution::cached(Rcode::NOERROR, Vec::new(), Security::Secure);
-        r.answers = candor_wire::text::parse_zone("www.example. 300 A 192.0.2.1\n", None).unwrap();
-        old.cache.put(&"www.example.".parse().unwrap(), RType::A, &r, clock.monotonic(), clock.unix());
+        cache_www(&old, &clock);
         let (new, report) =
             Resolver::new(config(&[("example.", 1_800_000_600)]), Nowhere, clock.clone()).take_over(&old);
         assert_eq!(report.cache_kept, Ok(()));
         assert!(!cached(&new), "cached before the anchor: gone");
         // And gone again when the anchor goes.
-        old.cache.put(&"www.example.".parse().unwrap(), RType::A, &r, clock.monotonic(), clock.unix());
+        cache_www(&old, &clock);
         assert!(cached(&new), "shared cache");
         let (newer, _) = Resolver::new(config(&[]), Nowhere, clock).take_over(&new);
         assert!(!cached(&newer));

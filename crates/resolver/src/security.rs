@@ -54,7 +54,7 @@ pub struct Resolution {
     /// Served from the cache (a cached bogus result adds EDE 13).
     pub from_cache: bool,
     /// Additional records (name-server addresses), only when responses
-    /// are not minimal ([`Config::minimal_responses`] off).
+    /// are not minimal ([`crate::Config::minimal_responses`] off).
     pub additional: Vec<Record>,
     /// Expired data served because its refresh failed (RFC 8767): the
     /// server adds EDE 3 (19 for a negative answer) saying since when and why.

@@ -108,8 +108,7 @@ impl QueryLog {
         };
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
         std::thread::Builder::new().name("candor-query-log".into()).spawn(move || write_lines(&rx, out))?;
-        let threshold = if sample >= 1.0 { u32::MAX } else { (sample * f64::from(u32::MAX)) as u32 };
-        Ok(QueryLog { tx, threshold, logged: AtomicU64::new(0), dropped: AtomicU64::new(0) })
+        Ok(QueryLog { tx, threshold: threshold(sample), logged: AtomicU64::new(0), dropped: AtomicU64::new(0) })
     }
 
     /// Log `a` (if sampled); never waits.
@@ -160,6 +159,11 @@ pub(crate) fn question(query: &[u8]) -> (&[u8], u16) {
         (Some(name), Some(&[a, b])) if at - 12 < 255 && query.get(at) == Some(&0) => (name, u16::from_be_bytes([a, b])),
         _ => (&[], 0),
     }
+}
+
+/// The sampling threshold for the fraction `sample` (see [`QueryLog`]).
+fn threshold(sample: f64) -> u32 {
+    if sample >= 1.0 { u32::MAX } else { (sample * f64::from(u32::MAX)) as u32 }
 }
 
 /// A cheap per-thread random number for sampling (xorshift; not for keys).
@@ -349,13 +353,15 @@ mod tests {
         assert_eq!(question(&compressed), (&[][..], 0));
     }
 
-    #[test]
-    fn a_full_queue_drops_and_counts_instead_of_waiting() {
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        let log = QueryLog { tx, threshold: u32::MAX, logged: AtomicU64::new(0), dropped: AtomicU64::new(0) };
+    /// A log whose queue holds `room` entries, keeping `sample` of them
+    /// (its receiving end, to hold it open), and `times` records of one
+    /// answered query.
+    fn record_many(room: usize, sample: f64, times: usize) -> (QueryLog, Receiver<Entry>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(room);
+        let log = QueryLog { tx, threshold: threshold(sample), logged: AtomicU64::new(0), dropped: AtomicU64::new(0) };
         let q = Message::query(1, Question::new("a.test.".parse::<Name>().unwrap(), RType::A)).to_wire().unwrap();
-        let summary = Summary::default();
         let (qname, qtype) = question(&q);
+        let summary = Summary::default();
         let a = Answered {
             client: "127.0.0.1".parse().unwrap(),
             qname,
@@ -365,37 +371,21 @@ mod tests {
             upstream: 0,
             latency: Duration::ZERO,
         };
-        for _ in 0..5 {
+        for _ in 0..times {
             log.record(&a);
         }
+        (log, rx)
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        let (log, _rx) = record_many(2, 1.0, 5);
         assert_eq!(log.counts(), (2, 3));
-        drop(rx);
     }
 
     #[test]
     fn sampling_logs_about_the_fraction_asked() {
-        let (tx, rx) = std::sync::mpsc::sync_channel(100_000);
-        let log = QueryLog {
-            tx,
-            threshold: (0.1 * f64::from(u32::MAX)) as u32,
-            logged: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-        };
-        let q = Message::query(1, Question::new("a.test.".parse::<Name>().unwrap(), RType::A)).to_wire().unwrap();
-        let summary = Summary::default();
-        let (qname, qtype) = question(&q);
-        let a = Answered {
-            client: "127.0.0.1".parse().unwrap(),
-            qname,
-            qtype,
-            summary: &summary,
-            cached: true,
-            upstream: 0,
-            latency: Duration::ZERO,
-        };
-        for _ in 0..20_000 {
-            log.record(&a);
-        }
+        let (log, rx) = record_many(100_000, 0.1, 20_000);
         let (logged, _) = log.counts();
         assert!((1_600..2_400).contains(&logged), "{logged} of 20,000 at 10 %");
         drop(rx);

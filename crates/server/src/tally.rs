@@ -4,7 +4,7 @@
 //! tallies up ([`ServerMetrics::totals`]). What a reply was comes from its
 //! [`Summary`], kept with a response-cache entry so a hit counts without
 //! parsing. [`ServerMetrics`] also holds the query log, fed from the same
-//! places ([`ServerMetrics::finish`]).
+//! places (its `finish`).
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
