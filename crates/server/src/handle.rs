@@ -226,8 +226,7 @@ fn respond(q: &Message, r: &Resolution) -> Message {
 mod tests {
     use super::*;
     use crate::testutil::resolution;
-    use candor_resolver::{Failure, FailureKind};
-    use candor_wire::{Edns, Name, Question};
+    use candor_wire::{Edns, Question};
 
     fn any() -> Message {
         let mut q = Message::query(1, Question::new("www.example.".parse::<Name>().unwrap(), RType::ANY));
@@ -245,5 +244,52 @@ mod tests {
         let m = respond(&any(), &resolution(Rcode::NOERROR, "www.example. 300 A 192.0.2.1\n", Security::Secure));
         assert_eq!((m.header.rcode, m.header.flags.ad), (Rcode::NOERROR, false));
         assert!(m.answers.len() == 1 && m.answers[0].rtype() == RType::HINFO, "{:?}", m.answers);
+    }
+
+    /// Authorities that answer nothing: every query waits out its timeout.
+    struct Slow;
+
+    impl Transport for Slow {
+        async fn query(
+            &self,
+            server: std::net::SocketAddr,
+            _: candor_resolver::Protocol,
+            _: &[u8],
+            timeout: std::time::Duration,
+        ) -> Result<Vec<u8>, candor_resolver::TransportError> {
+            tokio::time::sleep(timeout).await;
+            Err(candor_resolver::TransportError::Timeout(server))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_waits_the_stale_timeout_and_gets_the_stale_answer_while_the_refresh_goes_on() {
+        use std::time::Duration;
+        let mut cfg = candor_resolver::Config::new(vec!["127.0.0.1".parse().unwrap()], candor_anchor::Anchors::empty());
+        cfg.outbound = candor_resolver::Outbound {
+            allow: Some(vec!["127.0.0.0/8".parse().unwrap()]),
+            ..candor_resolver::Outbound::default()
+        };
+        cfg.timeout = Duration::from_millis(400);
+        cfg.stale_client_timeout = Duration::from_millis(100);
+        let clock = candor_resolver::ManualClock::at(1_800_000_000);
+        let r = Arc::new(Resolver::new(cfg, Slow, clock.clone()));
+        let www: Name = "www.example.".parse().unwrap();
+        let cached = resolution(Rcode::NOERROR, "www.example. 60 A 192.0.2.1\n", Security::Insecure(None));
+        r.cache().put(&www, RType::A, &cached, r.monotonic(), r.unix_now());
+        clock.advance(Duration::from_secs(61));
+        let started = std::time::Instant::now();
+        let (out, upstream) = resolve_for_client(&r, &www, RType::A).await;
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(100) && waited < Duration::from_millis(350), "{waited:?}");
+        assert_eq!((out.rcode, upstream), (Rcode::NOERROR, 0));
+        let stale = out.stale.expect("stale");
+        assert_eq!(stale.why, "its refresh is still under way");
+        assert!(out.answers.iter().all(|rr| rr.ttl == 30));
+        // Nothing expired at hand: the client waits for the resolution.
+        let other: Name = "other.example.".parse().unwrap();
+        let (out, _) = resolve_for_client(&r, &other, RType::A).await;
+        assert_eq!(out.rcode, Rcode::SERVFAIL);
+        assert!(started.elapsed() >= Duration::from_millis(400), "waited for its own timeouts");
     }
 }
