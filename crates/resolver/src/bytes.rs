@@ -175,6 +175,12 @@ impl<K: Hash + Eq, V> ByteLru<K, V> {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.lru.iter().map(|(k, (v, _))| (k, v))
     }
+
+    /// The entries, least recently used first (put back in this order,
+    /// they keep their order).
+    pub(crate) fn iter_oldest_first(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.lru.iter().rev().map(|(k, (v, _))| (k, v))
+    }
 }
 
 #[cfg(test)]

@@ -80,6 +80,7 @@ mod hints;
 mod inflight;
 mod iterator;
 mod outbound;
+mod persist;
 mod policy;
 mod prefetch;
 mod records;
@@ -107,6 +108,7 @@ pub use evidence::{DsMismatch, DsRef, DsSource, Evidence, KeyRef, Outcome, Serve
 pub use failure::{BudgetKind, Failure, FailureKind};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
+pub use persist::{MAX_FILE, PersistError, Restored, Saved, key_path};
 pub use reload::TakeOver;
 pub use resolver::Resolver;
 pub use security::{Resolution, Security, Stale};

@@ -9,6 +9,7 @@ pub(crate) mod aggressive;
 pub(crate) mod entry;
 mod negative;
 mod rrsets;
+pub(crate) mod saved;
 mod stale;
 
 use std::hash::BuildHasher;
@@ -280,7 +281,11 @@ impl Cache {
     /// Keep `r` for the question, for as long as its kind allows.
     /// `unix_now` caps secure data at its signatures' expiration.
     pub fn put(&self, qname: &Name, qtype: RType, r: &Resolution, now: Duration, unix_now: u64) {
-        let ttl = self.ttl(r, unix_now);
+        self.put_for(qname, qtype, r, self.ttl(r, unix_now), now, unix_now);
+    }
+
+    /// [`Cache::put`], kept for `ttl`.
+    fn put_for(&self, qname: &Name, qtype: RType, r: &Resolution, ttl: Duration, now: Duration, unix_now: u64) {
         if ttl.is_zero() {
             return;
         }

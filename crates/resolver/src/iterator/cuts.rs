@@ -60,7 +60,10 @@ impl Cuts {
 /// The estimated size of a kept cut.
 fn weigh_cut(zone: &Name, k: &KeptCut) -> usize {
     let keys = match &k.cut.trust {
-        Trust::Secure(keys) => keys.dnskeys().map(|d| d.public_key.len() + 96).sum(),
+        Trust::Secure(keys) => {
+            let sigs: usize = keys.signatures().iter().map(|s| s.signature.len() + s.signer.wire_len() + 24).sum();
+            keys.dnskeys().map(|d| d.public_key.len() + 96).sum::<usize>() + sigs
+        }
         _ => 0,
     };
     let pending: usize = k.cut.pending.iter().map(|n| n.wire_len() + 24).sum();
@@ -117,6 +120,17 @@ impl Cuts {
             let left = k.expires - now;
             k.trust_expires = now + if matches!(trust, Trust::Bogus(_)) { left.min(BOGUS_CUT_TTL) } else { left };
         });
+    }
+
+    /// The live cuts whose trust is current and secure or plainly
+    /// insecure, with the time their servers have left (a saved cache).
+    pub(crate) fn saved(&self, now: Duration) -> Vec<(Cut, Duration)> {
+        let m = self.lock();
+        m.iter_oldest_first()
+            .filter(|(_, k)| k.expires > now && k.trust_expires > now)
+            .filter(|(_, k)| matches!(k.cut.trust, Trust::Secure(_) | Trust::Insecure(None)))
+            .map(|(_, k)| (k.cut.clone(), k.expires - now))
+            .collect()
     }
 
     pub(crate) fn flush(&self, zone: &Name) {

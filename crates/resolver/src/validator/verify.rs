@@ -111,12 +111,29 @@ pub struct TrustedKeys {
     /// ([`Validator::all_algorithms`]; empty when off).
     /// With the key tag of a DS (or anchor) that named each.
     required: Vec<(Algorithm, u16)>,
+    /// The RRSIGs over the DNSKEY RRset as it was validated (shared: a
+    /// cut's trust is cloned per resolution), so the proof can be
+    /// checked again later (a saved cache, at load).
+    signatures: Arc<[Rrsig]>,
 }
 
 impl TrustedKeys {
     /// The keys of the RRset.
     pub fn dnskeys(&self) -> impl Iterator<Item = &Dnskey> {
         self.keys.iter().map(|(k, _, _)| k)
+    }
+
+    /// The RRSIGs over the DNSKEY RRset that was validated.
+    pub fn signatures(&self) -> &[Rrsig] {
+        &self.signatures
+    }
+
+    /// The DNSKEY RRset with its RRSIGs, as validated, every record with
+    /// TTL `ttl` (the signatures carry the original TTL).
+    pub fn dnskey_rrset(&self, ttl: u32) -> Vec<Record> {
+        let keys = self.dnskeys().map(|k| Record::new(self.zone.clone(), ttl, RData::Dnskey(k.clone())));
+        let sigs = self.signatures.iter().map(|s| Record::new(self.zone.clone(), ttl, RData::Rrsig(s.clone())));
+        keys.chain(sigs).collect()
     }
 }
 
@@ -261,7 +278,8 @@ impl Validator {
                             .iter()
                             .map(|k| ((*k).clone(), key_tag(k), PublicKey::from_dnskey(k, self.policy)))
                             .collect();
-                        let mut trusted = TrustedKeys { zone: zone.clone(), keys, required: Vec::new() };
+                        let signatures = rrsigs.iter().map(|s| (*s).clone()).collect();
+                        let mut trusted = TrustedKeys { zone: zone.clone(), keys, required: Vec::new(), signatures };
                         if self.all_algorithms {
                             let mut required: Vec<(Algorithm, u16)> = usable
                                 .iter()
@@ -279,6 +297,7 @@ impl Validator {
                                     .map(|k| ((*k).clone(), key_tag(k), PublicKey::from_dnskey(k, self.policy)))
                                     .collect(),
                                 required: Vec::new(),
+                                signatures: Arc::from([]),
                             };
                             if let Err(f) = self.every_algorithm(
                                 dnskeys,
