@@ -406,3 +406,45 @@ fn an_answer_asked_for_near_its_expiry_is_refreshed_before_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
+fn a_restarted_server_answers_a_cached_name_without_asking_and_keeps_its_verdict() {
+    let dir = scratch("restart");
+    let (lab_port, port) = (free_port(), free_port());
+    std::fs::create_dir_all(dir.join("state")).unwrap();
+    let state = dir.join("state/cache.state");
+    let log = dir.join("queries.jsonl");
+    let listen = format!("127.0.0.1:{port}");
+    let flags = ["--cache-state", state.to_str().unwrap(), "--query-log", log.to_str().unwrap()];
+    let (_lab, mut serve) = start(&dir, lab_port, port, &flags);
+    let before = dig(port, &["+dnssec", "valid.test.", "A"]);
+    assert!(before.contains(" ad;") && before.contains("status: NOERROR"), "{before}");
+    // Stopped as systemd stops it: the cache is saved.
+    let pid = serve.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(serve.0.wait().unwrap().success());
+    let logged = std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    assert!(logged.contains("cache saved to") && logged.contains("(shutdown)"), "{logged}");
+    // Started again: read back before it says it is ready.
+    let log = dir.join("queries-after.jsonl");
+    let args = ["--listen", &listen, "--cache-state", state.to_str().unwrap(), "--query-log", log.to_str().unwrap()];
+    let _serve = start_serve(&dir, lab_port, &args);
+    wait_for("the restored cache", || {
+        std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default().contains("cache restored from")
+    });
+    let logged = std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    assert!(logged.contains("0 did not verify again"), "{logged}");
+    let after = dig(port, &["+dnssec", "valid.test.", "A"]);
+    assert!(after.contains(" ad;") && after.contains("status: NOERROR"), "{after}");
+    let answer = |r: &str| r.lines().filter(|l| l.starts_with("valid.test.") && l.contains("\tA\t")).count();
+    assert_eq!(answer(&after), answer(&before));
+    let mut line = String::new();
+    wait_for("the query log", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        line = text.lines().rfind(|l| l.contains("\"qname\":\"valid.test.\"")).unwrap_or_default().to_owned();
+        line.contains("\"cached\":true")
+    });
+    assert!(line.contains("\"upstream\":0") && line.contains("\"ad\":true"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

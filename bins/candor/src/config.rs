@@ -52,6 +52,8 @@ pub struct FileConfig {
     pub query_log: Option<PathBuf>,
     /// The fraction of queries logged.
     pub query_log_sample: Option<f64>,
+    /// The saved cache (`""`: none).
+    pub cache_state: Option<PathBuf>,
     /// Negative trust anchors.
     pub negative_trust_anchor: Option<Vec<NegativeAnchor>>,
     /// Forward zones.

@@ -37,6 +37,7 @@ mod notify;
 mod reload;
 pub mod replay;
 mod report;
+mod saved_cache;
 mod serve;
 mod settings;
 mod trace;
@@ -214,6 +215,14 @@ pub struct ServeArgs {
     /// The fraction of queries the query log keeps (default 1: all).
     #[arg(long)]
     pub query_log_sample: Option<f64>,
+    /// Save the cache to this file every 5 minutes and at shutdown, and
+    /// read it back at start-up (default: `cache.state` beside the RFC
+    /// 5011 state, when one is kept).
+    #[arg(long, conflicts_with = "no_cache_state")]
+    pub cache_state: Option<PathBuf>,
+    /// Start with an empty cache and never save it.
+    #[arg(long)]
+    pub no_cache_state: bool,
     /// Upstream settings.
     #[command(flatten)]
     pub upstream: UpstreamArgs,

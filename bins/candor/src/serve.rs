@@ -80,6 +80,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
     };
     let created_state_dir = prepare_state_dir(&mut cfg);
     let mut running = Outside::of(args, &file);
+    let cache_state = running.cache_state.path(&cfg);
     let acl = match running.acl() {
         Ok(a) => a,
         Err(e) => {
@@ -174,9 +175,13 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             // The state file and the control socket it must keep writing,
             // and the state's directory only when candor made it.
             let state = current.get().config().anchor_state.clone().filter(|p| p.exists());
+            let saved =
+                cache_state.iter().flat_map(|p| [p.clone(), candor_resolver::key_path(p)]).filter(|p| p.exists());
+            let saved: Vec<std::path::PathBuf> = saved.collect();
             let own: Vec<&std::path::Path> = created_state_dir
                 .iter()
                 .chain(state.iter())
+                .chain(saved.iter())
                 .map(|p| p.as_path())
                 .chain([control_path.as_path()])
                 .collect();
@@ -186,6 +191,15 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
             tracing::info!("running as {name}");
         }
+        // The saved cache, read back (as the user that will save it)
+        // before candor says it is ready.
+        let saver = match &cache_state {
+            Some(path) => {
+                crate::saved_cache::restore(&current, path).await;
+                Some(crate::saved_cache::every_few_minutes(Arc::clone(&current), path.clone()))
+            }
+            None => None,
+        };
         // Every listener is bound: ready for systemd (Type=notify).
         crate::notify::notify("READY=1");
         use tokio::signal::unix::{SignalKind, signal};
@@ -222,6 +236,10 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
         while Arc::strong_count(&current.get()) > 2 && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let (Some(path), Some(saver)) = (&cache_state, saver) {
+            saver.abort();
+            crate::saved_cache::save(&current, path, "shutdown").await;
         }
         tracing::info!("stopped");
         0

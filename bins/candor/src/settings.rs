@@ -73,6 +73,29 @@ pub(crate) struct Outside {
     pub(crate) query_log: Option<(PathBuf, f64)>,
     pub(crate) control: PathBuf,
     pub(crate) log: (String, bool),
+    pub(crate) cache_state: CacheState,
+}
+
+/// Where the cache is saved between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CacheState {
+    /// Not at all.
+    Off,
+    /// In this file.
+    At(PathBuf),
+    /// In `cache.state` beside the RFC 5011 state (none when no state is kept).
+    BesideAnchorState,
+}
+
+impl CacheState {
+    /// The file, given the resolver's configuration.
+    pub(crate) fn path(&self, cfg: &candor_resolver::Config) -> Option<PathBuf> {
+        match self {
+            CacheState::Off => None,
+            CacheState::At(p) => Some(p.clone()),
+            CacheState::BesideAnchorState => cfg.anchor_state.as_ref().map(|p| p.with_file_name("cache.state")),
+        }
+    }
 }
 
 impl Outside {
@@ -92,7 +115,15 @@ impl Outside {
             let sample = args.query_log_sample.or(file.query_log_sample).unwrap_or(1.0);
             (p, sample)
         });
+        let cache_state = match (&args.cache_state, &file.cache_state) {
+            _ if args.no_cache_state => CacheState::Off,
+            (Some(p), _) => CacheState::At(p.clone()),
+            (None, Some(p)) if p.as_os_str().is_empty() => CacheState::Off,
+            (None, Some(p)) => CacheState::At(p.clone()),
+            (None, None) => CacheState::BesideAnchorState,
+        };
         Outside {
+            cache_state,
             listen,
             allow,
             workers: args.workers.or(file.workers),
@@ -133,6 +164,9 @@ impl Outside {
         if self.log != other.log {
             out.push("log-level, log-json");
         }
+        if self.cache_state != other.cache_state {
+            out.push("cache-state");
+        }
         out
     }
 }
@@ -172,5 +206,27 @@ mod tests {
         let cfg = config(&serve_args(&flags), &FileConfig::default(), none, 0).unwrap();
         assert_eq!(cfg.anchor_state, Some(state));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_cache_is_saved_beside_the_anchor_state_unless_placed_or_switched_off() {
+        let mut cfg = candor_resolver::Config::new(Vec::new(), candor_anchor::Anchors::empty());
+        let file = |text: &str| -> FileConfig { toml::from_str(text).unwrap() };
+        let beside = Outside::of(&serve_args(&[]), &FileConfig::default()).cache_state;
+        assert_eq!(beside, CacheState::BesideAnchorState);
+        assert_eq!(beside.path(&cfg), None, "no RFC 5011 state, no saved cache");
+        cfg.anchor_state = Some("/var/lib/candor/root-anchor.state".into());
+        assert_eq!(beside.path(&cfg), Some("/var/lib/candor/cache.state".into()));
+        let placed = Outside::of(&serve_args(&["--cache-state", "/tmp/c.state"]), &file("cache-state = \"/x\""));
+        assert_eq!(placed.cache_state.path(&cfg), Some("/tmp/c.state".into()), "the flag wins");
+        assert_eq!(
+            Outside::of(&serve_args(&[]), &file("cache-state = \"/x\"")).cache_state.path(&cfg),
+            Some("/x".into())
+        );
+        assert_eq!(Outside::of(&serve_args(&[]), &file("cache-state = \"\"")).cache_state, CacheState::Off);
+        assert_eq!(
+            Outside::of(&serve_args(&["--no-cache-state"]), &file("cache-state = \"/x\"")).cache_state,
+            CacheState::Off
+        );
     }
 }

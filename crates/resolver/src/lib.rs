@@ -24,7 +24,10 @@
 //!   spend; `budget_kind`: one [`BudgetKind`] per budget), `counters`
 //!   (upstream outcomes, round-trip times, verdicts, budget trips, for the
 //!   operator's metrics), `reload` (what a reloaded resolver takes over),
-//!   `prefetch` (answers refreshed ahead of expiry), `expiry` (the zones
+//!   `prefetch` (answers refreshed ahead of expiry), `persist` (the
+//!   caches saved to an authenticated file and read back, secure data
+//!   verified again; `cache::saved` says what of the cache is kept),
+//!   `expiry` (the zones
 //!   whose signatures end soon, from live traffic), `cache::stale`
 //!   (serve-stale, RFC 8767),
 //!   `failure` ([`Failure`], its EDEs and the sentences of its text),
@@ -60,7 +63,10 @@
 //! kept failures hold evidence, not the links of the resolution. Only the
 //! answer cache serves stale data (not the RRset store or the RFC 8198
 //! proofs); DNSKEY and DS RRsets are not prefetched; a bogus failure does
-//! not name the server that sent the data.
+//! not name the server that sent the data. A saved cache is read back in
+//! one pass that verifies every secure entry again (a large cache takes
+//! its verifications' time before start-up completes); insecure entries
+//! rest on the file's authentication alone.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod answer;
