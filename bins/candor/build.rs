@@ -9,10 +9,20 @@ use std::path::PathBuf;
 
 /// The external tools the lab, serve and operations tests drive: BIND's
 /// verifier, resolver, dig and delv, Knot's kdig, ldns's verifier,
-/// setpriv, Prometheus's promtool (the metrics' format) and systemd-analyze
-/// (the shipped unit).
-const TOOLS: [&str; 9] =
-    ["dig", "delv", "kdig", "dnssec-verify", "named", "ldns-verify-zone", "setpriv", "promtool", "systemd-analyze"];
+/// setpriv, Prometheus's promtool (the metrics' format), systemd-analyze
+/// (the shipped unit) and dnsdist (the shipped load-balancer set-up).
+const TOOLS: [&str; 10] = [
+    "dig",
+    "delv",
+    "kdig",
+    "dnssec-verify",
+    "named",
+    "ldns-verify-zone",
+    "setpriv",
+    "promtool",
+    "systemd-analyze",
+    "dnsdist",
+];
 
 fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
@@ -33,11 +43,11 @@ fn tools() {
         println!("cargo::rustc-cfg=candor_tools");
     } else if std::env::var("CANDOR_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
         panic!(
-            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd)"
+            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist)"
         );
     } else {
         println!(
-            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd)"
+            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist)"
         );
     }
 }

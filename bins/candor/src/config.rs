@@ -19,6 +19,8 @@ pub struct FileConfig {
     pub listen: Option<Vec<SocketAddr>>,
     /// Networks allowed to query.
     pub allow: Option<Vec<String>>,
+    /// Trusted proxies sending PROXY v2 headers.
+    pub proxy_allow: Option<Vec<String>>,
     /// Worker threads.
     pub workers: Option<usize>,
     /// Cache entries (answers, and RRsets), a cap beside `cache-memory`.

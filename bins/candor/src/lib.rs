@@ -60,7 +60,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve stub resolvers over UDP and TCP.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the built-in broken-zone lab and a resolver against it, offline.
     Demo(DemoArgs),
     /// Write (and optionally serve) the broken-zone lab.
@@ -186,6 +186,11 @@ pub struct ServeArgs {
     /// Networks allowed to query (repeatable); default loopback and private ranges.
     #[arg(long, value_name = "CIDR")]
     pub allow: Vec<String>,
+    /// Load balancers (dnsdist with `useProxyProtocol`) whose queries
+    /// carry a PROXY v2 header naming the real client (repeatable;
+    /// prefixes). The ACL, per-client limits and logs see that client.
+    #[arg(long, value_name = "CIDR")]
+    pub proxy_allow: Vec<String>,
     /// Where the RFC 5011 trust-anchor state is kept; default
     /// /var/lib/candor/root-anchor.state as root, else
     /// $XDG_STATE_HOME/candor/root-anchor.state (~/.local/state/...).

@@ -56,11 +56,12 @@ fn apply(s: Serving<'_>) {
     let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
     let (fresh, report) = Resolver::new(cfg, transport, s.clock.clone()).take_over(&s.current.get());
     s.current.set(fresh);
-    if wanted.allow != s.running.allow {
+    if wanted.allow != s.running.allow || wanted.proxies != s.running.proxies {
         s.current.set_acl(acl);
         tracing::info!(
-            "reload: ACL now {}",
-            if wanted.allow.is_empty() { "the default".to_owned() } else { wanted.allow.join(", ") }
+            "reload: ACL now {}; trusted proxies {}",
+            if wanted.allow.is_empty() { "the default".to_owned() } else { wanted.allow.join(", ") },
+            if wanted.proxies.is_empty() { "none".to_owned() } else { wanted.proxies.join(", ") }
         );
     }
     let (opened, closed, failed) = s.listeners.reconcile(&wanted.listen);
@@ -96,5 +97,6 @@ fn apply(s: Serving<'_>) {
     // What is in force now: the listen set as reconciled, the ACL; the rest
     // as it was.
     s.running.allow = wanted.allow;
+    s.running.proxies = wanted.proxies;
     s.running.listen = wanted.listen.into_iter().filter(|a| !failed.iter().any(|(f, _)| f == a)).collect();
 }

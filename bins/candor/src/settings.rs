@@ -68,6 +68,7 @@ pub(crate) fn config(
 pub(crate) struct Outside {
     pub(crate) listen: Vec<SocketAddr>,
     pub(crate) allow: Vec<String>,
+    pub(crate) proxies: Vec<String>,
     pub(crate) workers: Option<usize>,
     pub(crate) metrics: Option<SocketAddr>,
     pub(crate) query_log: Option<(PathBuf, f64)>,
@@ -122,7 +123,13 @@ impl Outside {
             (None, Some(p)) => CacheState::At(p.clone()),
             (None, None) => CacheState::BesideAnchorState,
         };
+        let proxies = if args.proxy_allow.is_empty() {
+            file.proxy_allow.clone().unwrap_or_default()
+        } else {
+            args.proxy_allow.clone()
+        };
         Outside {
+            proxies,
             cache_state,
             listen,
             allow,
@@ -141,9 +148,11 @@ impl Outside {
         }
     }
 
-    /// The ACL of `allow` (empty: loopback and the private ranges).
+    /// The ACL of `allow` (empty: loopback and the private ranges), with
+    /// the trusted proxies of `proxy-allow`.
     pub(crate) fn acl(&self) -> Result<Acl, String> {
-        prefixes(&self.allow, "allow").map(|p| if p.is_empty() { Acl::default() } else { Acl::new(p) })
+        let acl = prefixes(&self.allow, "allow").map(|p| if p.is_empty() { Acl::default() } else { Acl::new(p) })?;
+        Ok(acl.with_proxies(prefixes(&self.proxies, "proxy-allow")?))
     }
 
     /// The settings that differ from `other` and take a restart to change.
@@ -180,7 +189,7 @@ mod tests {
         let mut argv = vec!["candor", "serve"];
         argv.extend_from_slice(extra);
         match crate::Cli::try_parse_from(argv).unwrap().command {
-            crate::Command::Serve(a) => a,
+            crate::Command::Serve(a) => *a,
             _ => unreachable!("parsed as serve"),
         }
     }

@@ -23,7 +23,10 @@
 //! endpoint ([`serve_metrics`], HTTP through hyper), the query log
 //! ([`querylog`]), failed questions' rate-limited WARN lines and the last
 //! hour's most failing zones and servers, and serve-stale's client timer
-//! (the refresh runs as a task while the client gets the stale answer).
+//! (the refresh runs as a task while the client gets the stale answer);
+//! the PROXY v2 header of trusted load balancers ([`proxy`]: read before
+//! each UDP query and at the start of each TCP connection from an address
+//! of `proxy-allow`, so the ACL, the limits and the log see the client).
 //!
 //! **Must not know about**: resolver internals (it uses the resolver's
 //! public API only); the lab and replay crates (test infrastructure: the
@@ -41,7 +44,10 @@
 //! kept once per worker; no DoT/DoH, cookies or rate limiting yet. The
 //! query log's writer thread shares the workers' cores (a full log of
 //! every query costs about a quarter of cached throughput on one core);
-//! the counters cannot be switched off.
+//! the counters cannot be switched off. A trusted proxy's TCP connections
+//! count against its own per-client share of the TCP slots (16), not its
+//! clients'; the response to a proxied UDP query is not sent with a
+//! PROXY header (dnsdist needs none).
 
 mod acl;
 mod batch;
@@ -52,6 +58,7 @@ mod handle;
 mod listen;
 pub mod metrics;
 mod pktinfo;
+pub mod proxy;
 pub mod querylog;
 pub mod replies;
 mod reply;

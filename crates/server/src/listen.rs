@@ -235,8 +235,10 @@ pub(crate) fn spawn_worker<T, C>(
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
                 // A client outside the ACL, or past its share of the slots
                 // (or with none left), is closed at once: it holds nothing.
+                // A trusted proxy's clients are checked once its header
+                // names them.
                 let acl = shared.resolver.acl();
-                if !acl.allows(peer.ip()) {
+                if !acl.allows(peer.ip()) && !acl.proxied(peer.ip()) {
                     continue;
                 }
                 // With every slot taken, the connection idle the longest

@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use crate::acl::Acl;
 use crate::current::Current;
 use crate::handle::{Immediate, admit, immediate, resolve_counted};
+use crate::proxy::ProxyError;
 use crate::slots::{Full, Slot, Slots};
 use crate::sync::lock;
 use crate::tally::{Served, Tally};
@@ -124,6 +125,21 @@ async fn read_or_close<R: AsyncRead + Unpin>(rd: &mut R, buf: &mut [u8], conn: &
     }
 }
 
+/// The PROXY v2 header at the start of a connection.
+async fn read_proxy_header<R: AsyncRead + Unpin>(rd: &mut R, conn: &Conn) -> Result<crate::proxy::Header, ProxyError> {
+    let mut fixed = [0u8; crate::proxy::FIXED];
+    if !read_or_close(rd, &mut fixed, conn).await {
+        return Err(ProxyError::Truncated);
+    }
+    let mut header = vec![0u8; crate::proxy::total_len(&fixed)?];
+    let (head, rest) = header.split_at_mut(crate::proxy::FIXED);
+    head.copy_from_slice(&fixed);
+    if !read_or_close(rd, rest, conn).await {
+        return Err(ProxyError::Truncated);
+    }
+    crate::proxy::parse(&header)
+}
+
 /// What a connection's task holds: the resolver in service, the ACL, the
 /// slots of questions being resolved, the listener's tally.
 pub(crate) type ConnParts<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<Slots>, Arc<Tally>);
@@ -139,6 +155,19 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
     (current, acl, flights, tally): ConnParts<T, C>,
 ) -> std::io::Result<()> {
     let (mut rd, mut wr) = s.into_split();
+    // A trusted proxy's connection starts with a PROXY v2 header naming
+    // the client; without a good one the connection is closed.
+    let peer = if acl.proxied(peer) {
+        match read_proxy_header(&mut rd, &slot.conn).await {
+            Ok(h) => h.source.map_or(peer, |s| s.ip()),
+            Err(_) => {
+                tally.dropped();
+                return Ok(());
+            }
+        }
+    } else {
+        peer
+    };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(TCP_PIPELINE);
     let conn = Arc::clone(&slot.conn);
     let writer = tokio::spawn(async move {

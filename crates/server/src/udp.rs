@@ -38,8 +38,8 @@ enum Handled<T: Transport, C: Clock> {
     Hit,
     /// This reply to send.
     Reply(Vec<u8>),
-    /// To be resolved by a task holding this slot.
-    Resolve(Arc<Resolver<T, C>>, candor_wire::Message, crate::slots::Slot),
+    /// To be resolved for this client by a task holding this slot.
+    Resolve(Arc<Resolver<T, C>>, candor_wire::Message, crate::slots::Slot, IpAddr),
     /// Nothing to send.
     Nothing,
 }
@@ -52,24 +52,38 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
         Worker { current, resolver, version, acl, flights, replies, key: [0; replies::KEY_MAX], tally }
     }
 
-    /// Answer `query` from `peer`: a response-cache hit is written into `out`.
+    /// Answer `query` from `peer`: a response-cache hit is written into
+    /// `out`. From a trusted proxy, the query follows a PROXY v2 header
+    /// naming the client it is answered for (the reply still goes to
+    /// `peer`); without one it is dropped.
     fn handle(&mut self, query: &[u8], peer: SocketAddr, out: &mut Vec<u8>) -> Handled<T, C> {
         if self.current.version() != self.version {
             self.version = self.current.version();
             (self.resolver, self.acl) = (self.current.get(), self.current.acl());
         }
+        let (query, client) = if self.acl.proxied(peer.ip()) {
+            match crate::proxy::parse(query) {
+                Ok(h) => (query.get(h.len..).unwrap_or(&[]), h.source.map_or(peer.ip(), |s| s.ip())),
+                Err(_) => {
+                    self.tally.dropped();
+                    return Handled::Nothing;
+                }
+            }
+        } else {
+            (query, peer.ip())
+        };
         let resolver = &self.resolver;
         let metrics = self.current.metrics();
         let start = metrics.started();
         let served = Served {
-            client: peer.ip(),
+            client,
             question: if start.is_some() { crate::querylog::question(query) } else { (&[], 0) },
             cached: true,
             upstream: 0,
             start,
         };
         // A repeated plain question: the response as it was sent last time.
-        let plain = replies::plain(query, &mut self.key).filter(|_| self.acl.allows(peer.ip()));
+        let plain = replies::plain(query, &mut self.key).filter(|_| self.acl.allows(client));
         let now = resolver.monotonic();
         let generation = resolver.cache().generation();
         if let Some(p) = plain
@@ -86,7 +100,7 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             return Handled::Hit;
         }
         // Cache hits are answered here, without a task per query.
-        let handled = match immediate(resolver, query, peer.ip(), &self.acl, true) {
+        let handled = match immediate(resolver, query, client, &self.acl, true) {
             Immediate::Reply(Some(reply)) => Handled::Reply(reply),
             Immediate::Reply(None) => Handled::Nothing,
             Immediate::Reusable(wire, lifetime) => {
@@ -98,9 +112,9 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
                 }
                 return Handled::Reply(wire);
             }
-            Immediate::Resolve(q) => match admit(resolver, &self.flights, peer.ip(), &q, true) {
+            Immediate::Resolve(q) => match admit(resolver, &self.flights, client, &q, true) {
                 // Counted when resolved.
-                Ok(slot) => return Handled::Resolve(Arc::clone(resolver), q, slot),
+                Ok(slot) => return Handled::Resolve(Arc::clone(resolver), q, slot, client),
                 Err(Some(refusal)) => Handled::Reply(refusal),
                 Err(None) => Handled::Nothing,
             },
@@ -168,12 +182,12 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             Handled::Reply(resp) => {
                 let _ = send_udp(udp, &resp, peer, dst, wildcard).await;
             }
-            Handled::Resolve(resolver, q, slot) => {
+            Handled::Resolve(resolver, q, slot, client) => {
                 let u = Arc::clone(udp);
                 let (tally, metrics) = (Arc::clone(&self.tally), Arc::clone(self.current.metrics()));
                 tokio::spawn(async move {
                     let counted = (&*tally, &*metrics);
-                    if let Some(resp) = resolve_counted(&resolver, q, (true, peer.ip()), counted).await {
+                    if let Some(resp) = resolve_counted(&resolver, q, (true, client), counted).await {
                         let _ = send_udp(&u, &resp, peer, dst, wildcard).await;
                     }
                     drop(slot);
