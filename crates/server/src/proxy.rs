@@ -35,7 +35,7 @@ pub enum ProxyError {
     /// An address family and transport it does not carry for DNS.
     #[error("PROXY v2 family {0:#04x} not TCP or UDP over IPv4 or IPv6")]
     Family(u8),
-    /// More address and TLV octets than [`MAX_PAYLOAD`], or fewer than
+    /// More address and TLV octets than 512, or fewer than
     /// the addresses need.
     #[error("PROXY v2 length {0}")]
     Length(usize),
