@@ -24,7 +24,7 @@
 //!   spend; `budget_kind`: one [`BudgetKind`] per budget), `counters`
 //!   (upstream outcomes, round-trip times, verdicts, budget trips, for the
 //!   operator's metrics), `reload` (what a reloaded resolver takes over),
-//!   `prefetch` (answers refreshed ahead of expiry), `persist` (the
+//!   `prefetch` (answers and zone cuts refreshed ahead of expiry), `persist` (the
 //!   caches saved to an authenticated file and read back, secure data
 //!   verified again; `cache::saved` says what of the cache is kept),
 //!   `expiry` (the zones
@@ -62,8 +62,9 @@
 //! glue or a look-up gave the name (the root hints' are not named); the
 //! kept failures hold evidence, not the links of the resolution. Only the
 //! answer cache serves stale data (not the RRset store or the RFC 8198
-//! proofs); DNSKEY and DS RRsets are not prefetched; a bogus failure does
-//! not name the server that sent the data. A saved cache is read back in
+//! proofs); key prefetch refreshes a zone cut as a whole (servers, DS,
+//! DNSKEY), not the DS or DNSKEY RRset alone; a bogus failure does not
+//! name the server that sent the data. A saved cache is read back in
 //! one pass that verifies every secure entry again (a large cache takes
 //! its verifications' time before start-up completes); insecure entries
 //! rest on the file's authentication alone.
@@ -90,6 +91,7 @@ mod persist;
 mod policy;
 mod prefetch;
 mod records;
+mod refresh;
 mod reload;
 mod resolver;
 mod security;

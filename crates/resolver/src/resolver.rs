@@ -58,7 +58,7 @@ pub struct Resolver<T: Transport, C: Clock> {
     /// What the operator's metrics read (kept across reloads).
     pub(crate) counters: std::sync::Arc<crate::counters::Counters>,
     /// Questions to refresh ahead of expiry (set when prefetching runs).
-    pub(crate) prefetch: std::sync::OnceLock<tokio::sync::mpsc::Sender<(Name, RType)>>,
+    pub(crate) prefetch: std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::refresh::Refresh>>,
     /// The earliest signature expiration seen per zone (early warning).
     pub(crate) expiring: std::sync::Arc<crate::expiry::Expiring>,
 }
@@ -418,7 +418,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     /// A fresh budget for one client question, starting now, with the
     /// shared signature verdicts.
-    fn budget(&self) -> Budget {
+    pub(crate) fn budget(&self) -> Budget {
         let mut b = Budget::starting(self.clock.monotonic());
         b.spent.memo = Some(std::sync::Arc::clone(&self.verdicts));
         b

@@ -27,6 +27,10 @@ pub(crate) struct Work {
     /// the commit step ([`crate::Resolver`]'s `commit`), never from inside
     /// a validation function.
     pub(crate) learned: Vec<Learned>,
+    /// Refreshing a zone cut (key prefetch): the walk starts above the
+    /// asked name, so the parent's referral, DS and the zone's DNSKEY
+    /// RRset are fetched again.
+    pub(crate) refreshing_cut: bool,
 }
 
 /// Something validation proved that the caches keep for other questions.

@@ -80,6 +80,10 @@ pub(crate) struct KeptCut {
     pub(crate) cut: Cut,
     pub(crate) expires: Duration,
     pub(crate) trust_expires: Duration,
+    /// When it was kept (its life runs from here to `expires`).
+    pub(crate) stored: Duration,
+    /// A refresh of it ahead of expiry was started (key prefetch; once).
+    pub(crate) prefetched: std::sync::atomic::AtomicBool,
 }
 
 /// How long a bogus link of the chain is believed.
@@ -106,7 +110,31 @@ impl Cuts {
         let mut kept = cut.clone();
         kept.servers.truncate(MAX_CUT_SERVERS);
         self.deepest.fetch_max(cut.zone.label_count(), std::sync::atomic::Ordering::Relaxed);
-        self.lock().put(cut.zone.clone(), KeptCut { cut: kept, expires: now + ttl, trust_expires: now + trust_ttl });
+        let kept = KeptCut {
+            cut: kept,
+            expires: now + ttl,
+            trust_expires: now + trust_ttl,
+            stored: now,
+            prefetched: Default::default(),
+        };
+        self.lock().put(cut.zone.clone(), kept);
+    }
+
+    /// Is the kept cut of `zone`, just used, in the last tenth of its life
+    /// (at least its last second, at most its second half) with a secure
+    /// trust, and not refreshed yet? True once per kept cut: its servers,
+    /// DS and DNSKEY RRsets are then refreshed in the background (key
+    /// prefetch), so no client question waits for them at expiry.
+    pub(crate) fn due_for_refresh(&self, zone: &Name, now: Duration) -> bool {
+        let m = self.lock();
+        m.peek(zone).is_some_and(|k| {
+            let life = k.expires.saturating_sub(k.stored);
+            let window = (life / 10).max(Duration::from_secs(1)).min(life / 2);
+            matches!(k.cut.trust, Trust::Secure(_))
+                && now < k.expires
+                && now.saturating_add(window) >= k.expires.min(k.trust_expires)
+                && !k.prefetched.swap(true, std::sync::atomic::Ordering::Relaxed)
+        })
     }
 
     /// A kept cut's trust established again; its servers keep their lifetime.

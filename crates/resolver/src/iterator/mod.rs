@@ -38,6 +38,9 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         loop {
             let (cut, fresh) = self.cuts.closest(&from, now)?;
             if fresh {
+                if self.cfg.cache.prefetch && self.cuts.due_for_refresh(&cut.zone, now) {
+                    self.prefetch_cut(&cut.zone);
+                }
                 return Some(cut);
             }
             let parent = cut.zone.parent()?;
@@ -182,7 +185,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// stub zone's configured servers (unless a deeper cut is known), or the
     /// root. A DS lives on the parent side of a cut: it starts above the name.
     async fn start_cut(&self, qname: &Name, qtype: RType, work: &mut Work) -> Result<Cut, Failure> {
-        let start = if qtype == RType::DS { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
+        let above = qtype == RType::DS || work.refreshing_cut;
+        let start = if above { qname.parent().unwrap_or_else(Name::root) } else { qname.clone() };
         let stub = self.stub_for(&start);
         // A trace walks the chain from the root, whatever cuts are kept
         // (a live resolver's `control why --trace`); later steps of the
@@ -206,7 +210,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// primed (RFC 8109), and the root's keys trusted from the anchors and
     /// the RFC 5011 state (a validated key set feeds RFC 5011 in turn; a
     /// root whose signatures fail the time check blames the local clock).
-    async fn root_cut(&self, work: &mut Work) -> Result<Cut, Failure> {
+    pub(crate) async fn root_cut(&self, work: &mut Work) -> Result<Cut, Failure> {
         let root = Name::root();
         let hints = Cut {
             zone: root.clone(),
