@@ -191,15 +191,9 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
             tracing::info!("running as {name}");
         }
-        // The saved cache, read back (as the user that will save it)
-        // before candor says it is ready.
-        let saver = match &cache_state {
-            Some(path) => {
-                crate::saved_cache::restore(&current, path).await;
-                Some(crate::saved_cache::every_few_minutes(Arc::clone(&current), path.clone()))
-            }
-            None => None,
-        };
+        // The saved cache, read back in the background (as the user that
+        // will save it) while candor serves.
+        let saved = cache_state.map(|path| crate::saved_cache::SavedCache::start(Arc::clone(&current), path));
         // Every listener is bound: ready for systemd (Type=notify).
         crate::notify::notify("READY=1");
         use tokio::signal::unix::{SignalKind, signal};
@@ -237,9 +231,8 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         while Arc::strong_count(&current.get()) > 2 && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if let (Some(path), Some(saver)) = (&cache_state, saver) {
-            saver.abort();
-            crate::saved_cache::save(&current, path, "shutdown").await;
+        if let Some(saved) = saved {
+            saved.stop(&current).await;
         }
         tracing::info!("stopped");
         0

@@ -207,3 +207,21 @@ async fn a_forged_secure_record_signed_again_with_the_files_key_is_still_not_bel
     assert_eq!(data(&again), data(&first[0]), "the real address");
     assert_eq!(again.security, Security::Secure);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_resolved_anew_before_the_restore_reaches_it_is_kept() {
+    let (lab, _running, config) = lab_and_config(78).await;
+    let dir = scratch("newer");
+    let path = dir.join("cache.state");
+    let clock = ManualClock::at(NOW);
+    saved(&config, &lab, &clock, &path).await;
+    clock.advance(Duration::from_secs(100));
+    // Serving started before the restore: valid.test. is resolved anew.
+    let r: Net = Resolver::new(config.clone(), NetTransport::new(), clock.clone());
+    let fresh = r.resolve(&qname(&lab, "valid"), RType::A).await;
+    let back = r.restore_cache(&path).unwrap();
+    assert!(back.newer >= 2, "the answer and the cuts resolved anew: {back:?}");
+    let again = r.resolve(&qname(&lab, "valid"), RType::A).await;
+    let ttl = |x: &Resolution| x.answers.iter().map(|rr| rr.ttl).min();
+    assert_eq!(ttl(&again), ttl(&fresh), "the fresh answer, not the saved one (100 s older)");
+}

@@ -87,6 +87,13 @@ impl Cache {
             .collect()
     }
 
+    /// Is there a live answer to the question (a saved one is not put
+    /// over it)?
+    pub(crate) fn holds(&self, qname: &Name, qtype: RType, now: Duration) -> bool {
+        let key = (qname.to_lowercase(), qtype);
+        lock(self.shard(&key)).peek(&key).is_some_and(|e| e.expires > now)
+    }
+
     /// Put a saved answer back (already checked), kept for what it had
     /// left (`a.left`, aged by the caller) and never longer than its
     /// records and signatures allow now.
@@ -100,7 +107,13 @@ impl Cache {
     }
 
     /// Put a saved RRset back (already checked).
+    /// Not over a live RRset kept since start-up.
     pub(crate) fn restore_rrset(&self, r: &SavedRrset, now: Duration, unix_now: u64) -> bool {
+        let Some(first) = r.records.iter().find(|x| x.rtype() != RType::RRSIG) else { return false };
+        let key = (first.owner.to_lowercase(), first.rtype());
+        if lock(&self.rrsets).peek(&key).is_some_and(|e| e.expires > now) {
+            return false;
+        }
         self.keep_rrset(&r.records, r.security.clone(), now, unix_now).is_some()
     }
 }

@@ -137,6 +137,11 @@ impl Cuts {
         })
     }
 
+    /// Is a live cut of `zone` kept?
+    pub(crate) fn holds(&self, zone: &Name, now: Duration) -> bool {
+        self.lock().peek(zone).is_some_and(|k| k.expires > now)
+    }
+
     /// A kept cut's trust established again; its servers keep their lifetime.
     pub(crate) fn retrust(&self, zone: &Name, trust: &Trust, now: Duration) {
         let mut m = self.lock();

@@ -33,7 +33,7 @@ use std::time::Duration;
 use candor_wire::{Name, RData};
 use ring::hmac;
 
-use crate::cache::saved::age;
+use crate::cache::saved::{SavedAnswer, age};
 use crate::clock::Clock;
 use crate::iterator::cuts::Cut;
 use crate::persist::format::{Contents, SavedCut, TAG_LEN, Writer};
@@ -72,6 +72,9 @@ pub struct Restored {
     /// Secure entries left out because they did not verify again (an
     /// expired signature, a chain no longer reaching the anchors).
     pub unverified: usize,
+    /// Entries left out because the question had been answered anew
+    /// (queries are served while the saved cache is read back).
+    pub newer: usize,
     /// Seconds between the save and the load.
     pub downtime: u64,
 }
@@ -171,6 +174,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                 },
             };
+            if self.cuts.holds(&cut.zone, now) {
+                out.newer += 1;
+                continue;
+            }
             let cut = Cut { zone: cut.zone, servers: cut.servers, trust, pending: cut.pending };
             self.cuts.put(&cut, left, now);
             out.cuts += 1;
@@ -193,19 +200,56 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             }
             out.rrsets += usize::from(self.cache.restore_rrset(&r, now, unix));
         }
-        for mut a in std::mem::take(&mut c.answers) {
+        // The answers' signatures are most of the work: verified on every
+        // core, each thread with its share.
+        let mut answers = std::mem::take(&mut c.answers);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let per = answers.len().div_ceil(threads).max(1);
+        let trusted = &trusted;
+        let shares: Vec<Restored> = std::thread::scope(|s| {
+            let handles: Vec<_> = answers
+                .chunks_mut(per)
+                .map(|share| s.spawn(move || self.put_back_answers(share, (gone, aged), trusted, now, unix)))
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        for r in shares {
+            out.answers += r.answers;
+            out.expired += r.expired;
+            out.unverified += r.unverified;
+            out.newer += r.newer;
+        }
+        out
+    }
+
+    /// [`Self::put_back`] for a share of the answers.
+    fn put_back_answers(
+        &self,
+        share: &mut [SavedAnswer],
+        (gone, aged): (Duration, u32),
+        trusted: &check::Trusted,
+        now: Duration,
+        unix: u64,
+    ) -> Restored {
+        let mut out = Restored::default();
+        for a in share {
             let Some(left) = a.left.checked_sub(gone).filter(|l| !l.is_zero()) else {
                 out.expired += 1;
                 continue;
             };
             a.left = left;
+            // Resolved anew since start-up: the newer answer stays.
+            if self.cache.holds(&a.qname, a.qtype, now) {
+                out.newer += 1;
+                continue;
+            }
             let r = &mut a.resolution;
             age(&mut r.answers, aged);
             age(&mut r.authority, aged);
             age(&mut r.additional, aged);
             if r.security == Security::Secure {
-                let answers = self.checked_again(&r.answers, &trusted, unix, true);
-                let authority = self.checked_again(&r.authority, &trusted, unix, false);
+                let answers = self.checked_again(&r.answers, trusted, unix, true);
+                let authority = self.checked_again(&r.authority, trusted, unix, false);
                 match (answers, authority) {
                     (Some(_), Some(authority)) => r.authority = authority,
                     _ => {
@@ -214,7 +258,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     }
                 }
             }
-            out.answers += usize::from(self.cache.restore_answer(&a, now, unix));
+            out.answers += usize::from(self.cache.restore_answer(a, now, unix));
         }
         out
     }
