@@ -204,6 +204,7 @@ fn metrics_are_scraped_over_http_and_count_what_was_asked() {
     let f = &warns[0]["fields"];
     assert_eq!((f["qname"].as_str(), f["qtype"].as_str()), (Some("rrsig-exp-all.test."), Some("A")), "{f}");
     assert_eq!((f["kind"].as_str(), f["ede"].as_u64()), (Some("signature-expired"), Some(7)), "{f}");
+    assert!(f["server"].as_str().is_some_and(|s| s.starts_with("127.65.")), "the zone's server: {f}");
     assert!(f["message"].as_str().unwrap().starts_with("DNSSEC validation failed: "), "{f}");
     assert_eq!(warns[0]["level"], "WARN");
 

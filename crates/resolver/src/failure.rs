@@ -306,8 +306,10 @@ pub struct Failure {
     pub now: u64,
     /// The budget that ran out, and its limit.
     pub budget: Option<Box<(BudgetKind, u64)>>,
-    /// The upstream resolver the data came through, when forwarding.
-    pub upstream: Option<Box<std::net::SocketAddr>>,
+    /// Where the failing data came from, when known: the upstream
+    /// resolver it came through (forwarding), or the authority that
+    /// answered last (a verdict on its data).
+    pub source: Option<Box<Source>>,
     /// The last server that answered with an error, and its rcode.
     pub answered: Option<Box<(std::net::SocketAddr, candor_wire::Rcode)>>,
     /// The records, keys, hashes and servers involved.
@@ -326,13 +328,33 @@ impl BudgetKind {
     }
 }
 
+/// Where failing data came from ([`Failure::source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The upstream resolver it came through (forwarding).
+    Upstream(std::net::SocketAddr),
+    /// The authority that answered last.
+    Authority(std::net::SocketAddr),
+}
+
 impl Failure {
+    /// The upstream resolver the data came through, when forwarding.
+    pub fn upstream(&self) -> Option<std::net::SocketAddr> {
+        match self.source.as_deref() {
+            Some(Source::Upstream(a)) => Some(*a),
+            _ => None,
+        }
+    }
+
     /// The server most to blame, when known: the upstream the data came
-    /// through, else the last server that answered with an error, else the
-    /// first server tried.
+    /// through, else the server whose data failed validation, else the
+    /// last server that answered with an error, else the first server
+    /// tried.
     pub fn server(&self) -> Option<std::net::SocketAddr> {
-        if let Some(u) = &self.upstream {
-            return Some(**u);
+        if let Some(s) = self.source.as_deref() {
+            return Some(match *s {
+                Source::Upstream(a) | Source::Authority(a) => a,
+            });
         }
         if let Some(a) = &self.answered {
             return Some(a.0);
@@ -361,7 +383,7 @@ impl Failure {
             window: None,
             now,
             budget: None,
-            upstream: None,
+            source: None,
             answered: None,
             evidence: Vec::new(),
         }
@@ -431,7 +453,7 @@ impl Failure {
     /// what to do.
     pub fn text(&self) -> String {
         let mut t = self.account();
-        if self.upstream.is_none() {
+        if self.upstream().is_none() {
             let _ = write!(t, "; {}", self.advice());
         }
         t
@@ -522,7 +544,7 @@ impl Failure {
         if let Some((server, rcode)) = self.answered.as_deref().filter(|_| !servers_listed) {
             let _ = write!(t, "; {server} answered {rcode}");
         }
-        if let Some(up) = &self.upstream {
+        if let Some(up) = self.upstream() {
             let _ = write!(
                 t,
                 "; the upstream resolver {up} is not DNSSEC-aware (it strips RRSIGs); forward to one that is, or resolve directly"

@@ -63,8 +63,9 @@
 //! kept failures hold evidence, not the links of the resolution. Only the
 //! answer cache serves stale data (not the RRset store or the RFC 8198
 //! proofs); key prefetch refreshes a zone cut as a whole (servers, DS,
-//! DNSKEY), not the DS or DNSKEY RRset alone; a bogus failure does not
-//! name the server that sent the data. A saved cache is read back in
+//! DNSKEY), not the DS or DNSKEY RRset alone; a bogus failure names the
+//! server that sent the data as the one that answered last (its
+//! [`Failure::server`], for logs and metrics), not in its extra-text. A saved cache is read back in
 //! one pass that verifies every secure entry again (a large cache takes
 //! its verifications' time before start-up completes); insecure entries
 //! rest on the file's authentication alone.
@@ -113,7 +114,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Forward};
 pub use counters::{Counters, Histogram, Upstream, VERDICTS};
 pub use evidence::{DsMismatch, DsRef, DsSource, Evidence, KeyRef, Outcome, ServerTry, SigRef};
-pub use failure::{BudgetKind, Failure, FailureKind};
+pub use failure::{BudgetKind, Failure, FailureKind, Source};
 pub use hints::{HintsError, IANA_ROOT_HINTS, RootHints};
 pub use outbound::{Outbound, Prefix};
 pub use persist::{MAX_FILE, PersistError, Restored, Saved, key_path};

@@ -405,7 +405,13 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
 
     pub(crate) async fn resolve_uncached(&self, qname: &Name, qtype: RType) -> (Resolution, u32) {
         let mut work = Work { budget: self.budget(), ..Work::default() };
-        let r = self.resolve_with(qname, qtype, &mut work).await;
+        let mut r = self.resolve_with(qname, qtype, &mut work).await;
+        // Bogus data came from the server that answered last.
+        if let Security::Bogus(f) = &mut r.security
+            && f.server().is_none()
+        {
+            f.source = work.last_server.map(|a| Box::new(crate::failure::Source::Authority(a)));
+        }
         self.verified.fetch_add(u64::from(work.budget.spent.verifications), std::sync::atomic::Ordering::Relaxed);
         (r, work.budget.queries)
     }

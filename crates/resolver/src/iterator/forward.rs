@@ -190,7 +190,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// Mark a missing-signature failure as the upstream's doing.
     pub(crate) fn blame_upstream(&self, mut f: Failure, fwd: &Forward) -> Failure {
         if f.kind == FailureKind::RrsigsMissing {
-            f.upstream = fwd.servers.first().copied().map(Box::new);
+            f.source = fwd.servers.first().copied().map(|a| Box::new(crate::failure::Source::Upstream(a)));
         }
         f
     }
