@@ -70,8 +70,15 @@ fn log_file(dir: &Path) -> std::fs::File {
 }
 
 fn serve_command(dir: &Path, lab_port: u16, extra: &[&str]) -> Command {
+    let mut c = serve_command_without_level(dir, lab_port, extra);
+    c.args(["--log-level", "info"]);
+    c
+}
+
+/// [`serve_command`] leaving the log level to the configuration file.
+fn serve_command_without_level(dir: &Path, lab_port: u16, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_candor"));
-    c.args(["serve", "--log-level", "info", "--log-json", "--root-hints"])
+    c.args(["serve", "--log-json", "--root-hints"])
         .arg(dir.join("root.hints"))
         .arg("--trust-anchor")
         .arg(dir.join("root.key"))
@@ -447,5 +454,51 @@ fn a_restarted_server_answers_a_cached_name_without_asking_and_keeps_its_verdict
         line.contains("\"cached\":true")
     });
     assert!(line.contains("\"upstream\":0") && line.contains("\"ad\":true"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
+fn a_reload_changes_the_log_level() {
+    let dir = scratch("log-level");
+    let (lab_port, port) = (free_port(), free_port());
+    let _lab = start_lab(&dir, lab_port);
+    let conf = dir.join("candor.toml");
+    let write = |level: &str| {
+        std::fs::write(&conf, format!("listen = [\"127.0.0.1:{port}\"]\nlog-level = \"{level}\"\n")).unwrap();
+    };
+    write("info");
+    let serve = Guard(
+        serve_command_without_level(&dir, lab_port, &["--config", conf.to_str().unwrap()])
+            .stderr(log_file(&dir))
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("candor serve", || dig(port, &["valid.test.", "A"]).contains("status: NOERROR"));
+    let log = || std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    let reloaded = |log: &str| log.matches("configuration and anchors reloaded").count();
+    let hup = || {
+        let pid = serve.0.id().to_string();
+        assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    };
+    // To warn: said (at WARN), and the INFO lines of the next reload are gone.
+    write("warn");
+    hup();
+    wait_for("the new level", || log().contains("reload: log level now warn"));
+    assert_eq!(reloaded(&log()), 1, "this reload's INFO line came before the change");
+    hup();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(reloaded(&log()), 1, "no INFO line at warn");
+    // A level it does not know: refused, the current one kept.
+    write("loud");
+    hup();
+    wait_for("the refusal", || log().contains("reload failed, nothing changed: ") && log().contains("log-level: loud"));
+    // Back to info.
+    write("info");
+    hup();
+    wait_for("info again", || log().contains("reload: log level now info"));
+    hup();
+    wait_for("INFO lines again", || reloaded(&log()) == 2);
+    assert!(!log().contains("not applied until candor restarts"), "{}", log());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -346,8 +346,40 @@ pub fn init_logging(level: &str, json: bool) {
         // A log that cannot be written (stderr closed) must not cost an
         // answer: the subscriber's own report of it would panic the task.
         .log_internal_errors(false);
-    // A second initialisation (tests) keeps the first subscriber.
-    let _ = if json { b.json().try_init() } else { b.try_init() };
+    // A second initialisation (tests) keeps the first subscriber. The
+    // filter can be changed later (a reload's `log-level`).
+    let set: SetLevel = if json {
+        let b = b.json().with_filter_reloading();
+        let handle = b.reload_handle();
+        if b.try_init().is_err() {
+            return;
+        }
+        Box::new(move |l| handle.reload(tracing_subscriber::EnvFilter::new(l)).map_err(|e| e.to_string()))
+    } else {
+        let b = b.with_filter_reloading();
+        let handle = b.reload_handle();
+        if b.try_init().is_err() {
+            return;
+        }
+        Box::new(move |l| handle.reload(tracing_subscriber::EnvFilter::new(l)).map_err(|e| e.to_string()))
+    };
+    let _ = LOG_LEVEL.set(set);
+}
+
+/// The log levels `log-level` takes.
+pub(crate) const LOG_LEVELS: [&str; 4] = ["error", "warn", "info", "debug"];
+
+/// Changes the log filter of the subscriber [`init_logging`] installed.
+type SetLevel = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+static LOG_LEVEL: std::sync::OnceLock<SetLevel> = std::sync::OnceLock::new();
+
+/// Log at `level` from now on (error, warn, info, debug).
+pub(crate) fn set_log_level(level: &str) -> Result<(), String> {
+    match LOG_LEVEL.get() {
+        Some(set) => set(level),
+        None => Err("logging was not set up".to_owned()),
+    }
 }
 
 /// Parse the arguments and run; returns the process exit status.

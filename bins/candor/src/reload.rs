@@ -89,6 +89,15 @@ fn apply(s: Serving<'_>) {
             "configuration and anchors reloaded; the cache was flushed: {why}"
         ),
     }
+    // (The file's loader has checked the level's name.)
+    if wanted.log.0 != s.running.log.0 {
+        if let Err(e) = crate::set_log_level(&wanted.log.0) {
+            tracing::error!("reload: log-level {}: {e}", wanted.log.0);
+        } else {
+            tracing::warn!("reload: log level now {}", wanted.log.0);
+            s.running.log.0.clone_from(&wanted.log.0);
+        }
+    }
     let mut later: Vec<&str> = report.needs_restart.clone();
     later.extend(wanted.needs_restart(s.running));
     if !later.is_empty() {

@@ -90,7 +90,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
     };
     let workers = running.workers;
     let level = running.log.0.clone();
-    if !["error", "warn", "info", "debug"].contains(&level.as_str()) {
+    if !crate::LOG_LEVELS.contains(&level.as_str()) {
         eprintln!("candor serve: --log-level {level}: expected error, warn, info or debug");
         return crate::EXIT_USAGE;
     }

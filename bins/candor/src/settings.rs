@@ -170,8 +170,8 @@ impl Outside {
         if self.control != other.control {
             out.push("control-socket");
         }
-        if self.log != other.log {
-            out.push("log-level, log-json");
+        if self.log.1 != other.log.1 {
+            out.push("log-json");
         }
         if self.cache_state != other.cache_state {
             out.push("cache-state");
