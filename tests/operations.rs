@@ -44,19 +44,9 @@ fn control(sock: &Path, line: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The lab served on `lab_port`, written to `dir`.
+/// The lab served on `lab_port` of 127.65/16, written to `dir`.
 fn start_lab(dir: &Path, lab_port: u16) -> Guard {
-    let lab = Guard(
-        Command::new(env!("CARGO_BIN_EXE_candor"))
-            .args(["lab", "--serve", "--block", "127.65.0.0", "--port", &lab_port.to_string(), "--out"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("the lab", || dir.join("cases.tsv").exists() && dir.join("root.key").exists());
-    std::thread::sleep(Duration::from_millis(500));
-    lab
+    common::start_lab(dir, "127.65.0.0", lab_port)
 }
 
 /// `candor serve` on the lab of `dir`, with `extra` flags, logging JSON

@@ -7,7 +7,7 @@
 //! 127.75/16 and 127.76/16, clients at 127.0.0.2.
 
 mod common;
-use common::{Guard, dig, free_port, scratch, wait_for};
+use common::{Guard, dig, free_port, scratch, start_lab, wait_for};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
@@ -15,20 +15,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use candor_wire::{Message, Question, RType, Rcode};
-
-fn start_lab(dir: &Path, block: &str, port: u16) -> Guard {
-    let lab = Guard(
-        Command::new(env!("CARGO_BIN_EXE_candor"))
-            .args(["lab", "--serve", "--block", block, "--port", &port.to_string(), "--out"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for("the lab", || dir.join("cases.tsv").exists() && dir.join("root.key").exists());
-    std::thread::sleep(Duration::from_millis(500));
-    lab
-}
 
 /// A candor node on `port` over the lab in `dir`, trusting 127.0.0.1 as
 /// a proxy, logging queries to `dir/q-PORT.jsonl`.

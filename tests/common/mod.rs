@@ -68,3 +68,19 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `candor lab --serve` on `port` of the loopback block `block` (e.g.
+/// "127.65.0.0"), written to `dir`; back once its files are there.
+pub(crate) fn start_lab(dir: &std::path::Path, block: &str, port: u16) -> Guard {
+    let lab = Guard(
+        Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["lab", "--serve", "--block", block, "--port", &port.to_string(), "--out"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the lab", || dir.join("cases.tsv").exists() && dir.join("root.key").exists());
+    std::thread::sleep(Duration::from_millis(500));
+    lab
+}
