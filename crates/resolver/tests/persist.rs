@@ -6,6 +6,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use candor_resolver::{ManualClock, NetTransport, PersistError, Resolution, Resolver, key_path};
 
@@ -157,6 +158,11 @@ async fn a_file_that_is_not_authentic_private_or_ours_creates_no_entry() {
     let _ = std::fs::remove_file(&path);
     std::os::unix::fs::symlink(dir.join("real"), &path).unwrap();
     assert!(matches!(fresh().restore_cache(&path), Err(PersistError::Unsafe { .. })));
+    // Nor is a FIFO waited on.
+    std::fs::remove_file(&path).unwrap();
+    assert!(Command::new("mkfifo").arg(&path).status().unwrap().success());
+    let e = fresh().restore_cache(&path).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
     // And the untouched file still loads.
     std::fs::remove_file(&path).unwrap();
     std::fs::write(&path, &original).unwrap();

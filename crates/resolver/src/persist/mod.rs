@@ -128,15 +128,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     /// otherwise every entry aged by the downtime and every secure one
     /// verified again before it is put back.
     pub fn restore_cache(&self, path: &Path) -> Result<Restored, PersistError> {
-        let meta = match std::fs::symlink_metadata(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(PersistError::Missing(path.into())),
-            m => m.map_err(|source| PersistError::Io { path: path.into(), source })?,
+        let file = match read_private(path, MAX_FILE) {
+            Err(PersistError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Err(PersistError::Missing(path.into()));
+            }
+            f => f?,
         };
-        private(path, &meta)?;
-        if meta.len() > MAX_FILE {
-            return Err(PersistError::TooLarge(meta.len()));
-        }
-        let file = std::fs::read(path).map_err(|source| PersistError::Io { path: path.into(), source })?;
         format::check_version(&file)?;
         let key = load_key(&key_path(path), false)?;
         let split = file.len().checked_sub(TAG_LEN).ok_or(PersistError::Truncated)?;
@@ -316,12 +313,38 @@ fn private(path: &Path, meta: &std::fs::Metadata) -> Result<(), PersistError> {
     Ok(())
 }
 
+/// The contents of `path`, opened without following a symbolic link and
+/// checked on the open file (no window between the check and the read):
+/// a regular file of ours that no one else may read, at most `max` octets.
+fn read_private(path: &Path, max: u64) -> Result<Vec<u8>, PersistError> {
+    use std::io::Read;
+    let io = |source| PersistError::Io { path: path.into(), source };
+    // Not through a symbolic link; and a FIFO put there must not block the
+    // open (it is refused as no regular file right after).
+    let flags = (nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK).bits();
+    let mut f = match std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path) {
+        // ELOOP: the last component is a symbolic link.
+        Err(e) if e.raw_os_error() == Some(nix::errno::Errno::ELOOP as i32) => {
+            return Err(PersistError::Unsafe { path: path.into(), why: "a symbolic link".into() });
+        }
+        f => f.map_err(io)?,
+    };
+    let meta = f.metadata().map_err(io)?;
+    private(path, &meta)?;
+    if meta.len() > max {
+        return Err(PersistError::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    Read::take(&mut f, max).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
 /// The key in `path` (checked like the cache file); made when absent and
 /// `make` (32 random octets, mode 0600).
 fn load_key(path: &Path, make: bool) -> Result<hmac::Key, PersistError> {
     let io = |source| PersistError::Io { path: path.into(), source };
-    let meta = match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && make => {
+    let bytes = match read_private(path, 32) {
+        Err(PersistError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound && make => {
             let mut bytes = [0u8; 32];
             ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
                 .map_err(|_| io(std::io::Error::other("no randomness for a key")))?;
@@ -329,21 +352,18 @@ fn load_key(path: &Path, make: bool) -> Result<hmac::Key, PersistError> {
             f.write_all(&bytes).and_then(|()| f.sync_all()).map_err(io)?;
             return Ok(hmac::Key::new(hmac::HMAC_SHA256, &bytes));
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(PersistError::Unsafe {
-                path: path.into(),
-                why: "the key that authenticates it is gone".into(),
-            });
+        Err(PersistError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            let why = "the key that authenticates it is gone".into();
+            return Err(PersistError::Unsafe { path: path.into(), why });
         }
-        m => m.map_err(io)?,
+        Err(PersistError::TooLarge(n)) => {
+            return Err(PersistError::Unsafe { path: path.into(), why: format!("a key of {n} octets, not 32") });
+        }
+        b => b?,
     };
-    private(path, &meta)?;
-    let bytes = std::fs::read(path).map_err(io)?;
     if bytes.len() != 32 {
-        return Err(PersistError::Unsafe {
-            path: path.into(),
-            why: format!("a key of {} octets, not 32", bytes.len()),
-        });
+        let why = format!("a key of {} octets, not 32", bytes.len());
+        return Err(PersistError::Unsafe { path: path.into(), why });
     }
     Ok(hmac::Key::new(hmac::HMAC_SHA256, &bytes))
 }
