@@ -10,8 +10,9 @@ use std::path::PathBuf;
 /// The external tools the lab, serve and operations tests drive: BIND's
 /// verifier, resolver, dig and delv, Knot's kdig, ldns's verifier,
 /// setpriv, Prometheus's promtool (the metrics' format), systemd-analyze
-/// (the shipped unit) and dnsdist (the shipped load-balancer set-up).
-const TOOLS: [&str; 10] = [
+/// (the shipped unit), dnsdist (the shipped load-balancer set-up) and
+/// openssl (certificates for DNS over TLS, and its client).
+const TOOLS: [&str; 11] = [
     "dig",
     "delv",
     "kdig",
@@ -22,6 +23,7 @@ const TOOLS: [&str; 10] = [
     "promtool",
     "systemd-analyze",
     "dnsdist",
+    "openssl",
 ];
 
 fn on_path(tool: &str) -> bool {
@@ -43,11 +45,11 @@ fn tools() {
         println!("cargo::rustc-cfg=candor_tools");
     } else if std::env::var("CANDOR_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
         panic!(
-            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist)"
+            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist openssl)"
         );
     } else {
         println!(
-            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist)"
+            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist openssl)"
         );
     }
 }

@@ -17,6 +17,13 @@ pub struct FileConfig {
     /// Addresses to listen on (port 53 when left out).
     #[serde(default, deserialize_with = "listen_addrs")]
     pub listen: Option<Vec<SocketAddr>>,
+    /// Addresses to serve DNS over TLS on (port 853 when left out).
+    #[serde(default, deserialize_with = "tls_listen_addrs")]
+    pub tls_listen: Option<Vec<SocketAddr>>,
+    /// The certificate chain for DNS over TLS (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub tls_key: Option<PathBuf>,
     /// Networks allowed to query.
     pub allow: Option<Vec<String>>,
     /// Trusted proxies sending PROXY v2 headers.
@@ -101,13 +108,27 @@ pub struct FileConfig {
 /// An address to listen on: `IP:PORT`, `[IPv6]:PORT`, or an address
 /// alone (`192.168.1.53`, `::1`, `[::1]`) for port 53.
 pub fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    addr_with_port(s, 53)
+}
+
+/// An address for DNS over TLS, port 853 when left out.
+pub fn tls_listen_addr(s: &str) -> Result<SocketAddr, String> {
+    addr_with_port(s, 853)
+}
+
+fn addr_with_port(s: &str, port: u16) -> Result<SocketAddr, String> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
     }
     let bare = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
-    bare.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 53)).map_err(|_| {
+    bare.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, port)).map_err(|_| {
         format!("{s}: expected an address, with or without a port (192.168.1.53, 127.0.0.1:5300, ::1, [::1]:5300)")
     })
+}
+
+fn tls_listen_addrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<SocketAddr>>, D::Error> {
+    let texts: Option<Vec<String>> = Option::deserialize(d)?;
+    texts.map(|v| v.iter().map(|t| tls_listen_addr(t).map_err(serde::de::Error::custom)).collect()).transpose()
 }
 
 fn listen_addrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<SocketAddr>>, D::Error> {

@@ -174,6 +174,16 @@ pub struct ServeArgs {
     /// 127.0.0.1 and ::1.
     #[arg(long, value_parser = config::listen_addr)]
     pub listen: Vec<SocketAddr>,
+    /// Serve DNS over TLS on this address (repeatable; port 853 when left
+    /// out); needs --tls-cert and --tls-key.
+    #[arg(long, value_parser = config::tls_listen_addr)]
+    pub tls_listen: Vec<SocketAddr>,
+    /// The certificate chain for DNS over TLS (PEM; read again on SIGHUP).
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key for DNS over TLS (PEM; read again on SIGHUP).
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
     /// Configuration file (TOML).
     #[arg(long)]
     pub config: Option<PathBuf>,

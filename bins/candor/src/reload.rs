@@ -2,9 +2,10 @@
 //! every setting applied that can be without a restart: a fresh resolver
 //! takes over the caches and negative trust anchors of the running one
 //! (`Resolver::take_over`), the ACL is swapped, addresses no longer listed
-//! are closed and new ones opened. What cannot change in a running process
+//! are closed and new ones opened, the TLS certificate and key are read
+//! again. What cannot change in a running process
 //! (workers, the metrics address, the query log, the control socket,
-//! logging, the user) is named in one WARN line and keeps its value until
+//! JSON logging, the TLS addresses, the user) is named in one WARN line and keeps its value until
 //! a restart. A file that does not load changes nothing.
 
 use std::path::Path;
@@ -26,6 +27,8 @@ pub(crate) struct Serving<'a> {
     pub(crate) listeners: &'a mut Listeners,
     /// The outside settings in force (updated with what the reload applied).
     pub(crate) running: &'a mut Outside,
+    /// The DNS-over-TLS certificate and key in service, when served.
+    pub(crate) tls: Option<&'a candor_server::tls::TlsKeys>,
 }
 
 /// SIGHUP: see the module's documentation.
@@ -47,6 +50,10 @@ fn apply(s: Serving<'_>) {
     let wanted = Outside::of(s.args, &file);
     let acl = match wanted.acl() {
         Ok(a) => a,
+        Err(e) => return fail(&e),
+    };
+    let tls_files = match wanted.tls.files() {
+        Ok(f) => f,
         Err(e) => return fail(&e),
     };
     let cfg = match crate::settings::config(s.args, &file, s.file_path, s.clock.unix()) {
@@ -88,6 +95,14 @@ fn apply(s: Serving<'_>) {
             negative_anchors = report.negative_anchors,
             "configuration and anchors reloaded; the cache was flushed: {why}"
         ),
+    }
+    // The certificate and key read again (renewed on disk): the next
+    // handshakes use them, connections already open keep theirs.
+    if let (Some(keys), Some((cert, key))) = (s.tls, tls_files) {
+        match keys.replace(cert, key) {
+            Ok(()) => tracing::info!("reload: TLS certificate from {}", cert.display()),
+            Err(e) => tracing::error!("reload: TLS certificate kept: {e}"),
+        }
     }
     // (The file's loader has checked the level's name.)
     if wanted.log.0 != s.running.log.0 {

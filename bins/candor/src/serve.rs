@@ -88,6 +88,21 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             return if args.allow.is_empty() { EXIT_CONFIG } else { crate::EXIT_USAGE };
         }
     };
+    // The TLS certificate and key, read while still privileged.
+    let tls_keys = match running.tls.files() {
+        Ok(None) => None,
+        Ok(Some((cert, key))) => match candor_server::tls::TlsKeys::load(cert, key) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                eprintln!("candor serve: {e}");
+                return EXIT_CONFIG;
+            }
+        },
+        Err(e) => {
+            eprintln!("candor serve: {e}");
+            return EXIT_CONFIG;
+        }
+    };
     let workers = running.workers;
     let level = running.log.0.clone();
     if !crate::LOG_LEVELS.contains(&level.as_str()) {
@@ -147,6 +162,18 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         };
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
+        if let Some(keys) = &tls_keys {
+            match listeners.listen_tls(&running.tls.listen, keys) {
+                Ok(tls) => {
+                    let tls: Vec<String> = tls.iter().map(ToString::to_string).collect();
+                    tracing::info!("DNS over TLS on {}", tls.join(", "));
+                }
+                Err(e) => {
+                    eprintln!("candor serve: cannot listen for DNS over TLS on {:?}: {e}", running.tls.listen);
+                    return 1;
+                }
+            }
+        }
         let metrics = match running.metrics {
             Some(addr) => match candor_server::serve_metrics(Arc::clone(&current), addr).await {
                 Ok((bound, task)) => {
@@ -215,6 +242,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
                     clock: &clock,
                     listeners: &mut listeners,
                     running: &mut running,
+                    tls: tls_keys.as_deref(),
                 }),
             }
         }

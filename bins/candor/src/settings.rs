@@ -75,6 +75,28 @@ pub(crate) struct Outside {
     pub(crate) control: PathBuf,
     pub(crate) log: (String, bool),
     pub(crate) cache_state: CacheState,
+    /// DNS over TLS: where, and the certificate chain and key files.
+    pub(crate) tls: Tls,
+}
+
+/// The DNS-over-TLS settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Tls {
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) cert: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
+}
+
+impl Tls {
+    /// The certificate and key files, when DNS over TLS is served; an
+    /// error when it is asked for without them.
+    pub(crate) fn files(&self) -> Result<Option<(&std::path::Path, &std::path::Path)>, String> {
+        match (self.listen.is_empty(), &self.cert, &self.key) {
+            (true, _, _) => Ok(None),
+            (false, Some(c), Some(k)) => Ok(Some((c.as_path(), k.as_path()))),
+            _ => Err("tls-listen needs tls-cert and tls-key (PEM files)".to_owned()),
+        }
+    }
 }
 
 /// Where the cache is saved between runs.
@@ -128,7 +150,17 @@ impl Outside {
         } else {
             args.proxy_allow.clone()
         };
+        let tls = Tls {
+            listen: if args.tls_listen.is_empty() {
+                file.tls_listen.clone().unwrap_or_default()
+            } else {
+                args.tls_listen.clone()
+            },
+            cert: args.tls_cert.clone().or_else(|| file.tls_cert.clone()),
+            key: args.tls_key.clone().or_else(|| file.tls_key.clone()),
+        };
         Outside {
+            tls,
             proxies,
             cache_state,
             listen,
@@ -175,6 +207,9 @@ impl Outside {
         }
         if self.cache_state != other.cache_state {
             out.push("cache-state");
+        }
+        if self.tls.listen != other.tls.listen {
+            out.push("tls-listen");
         }
         out
     }

@@ -24,7 +24,9 @@
 //! ([`querylog`]), failed questions' rate-limited WARN lines and the last
 //! hour's most failing zones and servers, and serve-stale's client timer
 //! (the refresh runs as a task while the client gets the stale answer);
-//! the PROXY v2 header of trusted load balancers ([`proxy`]: read before
+//! DNS over TLS ([`tls`]: rustls, the certificate swapped on a reload,
+//! connections served like TCP's with RFC 8467 padding); the PROXY v2
+//! header of trusted load balancers ([`proxy`]: read before
 //! each UDP query and at the start of each TCP connection from an address
 //! of `proxy-allow`, so the ACL, the limits and the log see the client).
 //!
@@ -41,7 +43,8 @@
 //! socket bound to one address is dropped unread (the batch buffers; no
 //! plain query comes near it); each worker's response cache holds its
 //! share of the entries, so a question asked through several workers is
-//! kept once per worker; no DoT/DoH, cookies or rate limiting yet. The
+//! kept once per worker; no DoH, cookies or rate limiting yet, and DoT
+//! queries are counted as TCP's in the metrics. The
 //! query log's writer thread shares the workers' cores (a full log of
 //! every query costs about a quarter of cached throughput on one core);
 //! the counters cannot be switched off. A trusted proxy's TCP connections
@@ -57,6 +60,7 @@ mod failure_log;
 mod handle;
 mod listen;
 pub mod metrics;
+mod padding;
 mod pktinfo;
 pub mod proxy;
 pub mod querylog;
@@ -72,6 +76,7 @@ pub mod tally;
 mod tcp;
 #[cfg(test)]
 mod testutil;
+pub mod tls;
 mod top;
 mod truncate;
 mod udp;

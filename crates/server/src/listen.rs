@@ -39,14 +39,38 @@ pub struct Listeners {
     requested: Vec<SocketAddr>,
     /// What the workers of a new address get.
     spawn: Box<BindFn>,
+    /// DNS over TLS: the addresses bound and their tasks.
+    tls: Vec<(SocketAddr, JoinSet<()>)>,
+    /// Binds an address for DNS over TLS.
+    spawn_tls: Box<TlsBindFn>,
 }
+
+/// Binds an address for DNS over TLS with these keys.
+type TlsBindFn =
+    dyn Fn(SocketAddr, &Arc<crate::tls::TlsKeys>) -> std::io::Result<(SocketAddr, JoinSet<()>)> + Send + Sync;
 
 impl Listeners {
     /// Stop listening.
     pub fn stop(mut self) {
-        for (_, tasks) in &mut self.groups {
+        for (_, tasks) in self.groups.iter_mut().chain(self.tls.iter_mut()) {
             tasks.abort_all();
         }
+    }
+
+    /// Serve DNS over TLS on `addrs` too, with `keys` (a reload swaps the
+    /// keys, not these listeners): the addresses bound.
+    pub fn listen_tls(
+        &mut self,
+        addrs: &[SocketAddr],
+        keys: &Arc<crate::tls::TlsKeys>,
+    ) -> std::io::Result<Vec<SocketAddr>> {
+        let mut bound = Vec::new();
+        for addr in addrs {
+            let (addr, tasks) = (self.spawn_tls)(*addr, keys)?;
+            self.tls.push((addr, tasks));
+            bound.push(addr);
+        }
+        Ok(bound)
     }
 
     /// Listen on exactly `addrs` from now on: new addresses bound (with
@@ -127,11 +151,14 @@ where
         // shared out among the workers (each keeps its own).
         replies: (cfg.cache.memory / 10 / 1400).clamp(1024, REPLY_CACHE_ENTRIES) / workers.max(1),
     };
+    let for_tls = shared.clone();
     let mut l = Listeners {
         groups: Vec::new(),
         bound: Vec::new(),
         requested: Vec::new(),
         spawn: Box::new(move |requested| bind_address(&shared, requested, workers)),
+        tls: Vec::new(),
+        spawn_tls: Box::new(move |requested, keys| crate::tls::bind_tls(&for_tls, requested, keys)),
     };
     for requested in addrs {
         let (bound, tasks) = (l.spawn)(*requested)?;
@@ -248,7 +275,7 @@ pub(crate) fn spawn_worker<T, C>(
                     let tcp = Arc::clone(&shared.tcp);
                     let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
                     let parts = (shared.resolver, acl, shared.flights, tally);
-                    let _ = tcp_conn(stream, peer.ip(), &slot, parts).await;
+                    let _ = tcp_conn(stream.into_split(), peer.ip(), &slot, parts, false).await;
                     drop(slot);
                 });
             }

@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use candor_resolver::{Clock, Transport};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 
 use crate::acl::Acl;
@@ -148,13 +147,19 @@ pub(crate) type ConnParts<T, C> = (Arc<Current<T, C>>, Arc<Acl>, Arc<Slots>, Arc
 /// as it is resolved, so answers may come out of order; a connection that
 /// stalls in a read or write for [`TCP_IO_TIMEOUT`], or is evicted while
 /// idle, is closed.
-pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
-    s: TcpStream,
+pub(crate) async fn tcp_conn<T, C, R, W>(
+    (mut rd, mut wr): (R, W),
     peer: IpAddr,
     slot: &TcpSlot<'_>,
     (current, acl, flights, tally): ConnParts<T, C>,
-) -> std::io::Result<()> {
-    let (mut rd, mut wr) = s.into_split();
+    encrypted: bool,
+) -> std::io::Result<()>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     // A trusted proxy's connection starts with a PROXY v2 header naming
     // the client; without a good one the connection is closed.
     let peer = if acl.proxied(peer) {
@@ -230,6 +235,8 @@ pub(crate) async fn tcp_conn<T: Transport + 'static, C: Clock + 'static>(
                 },
             };
             if let Some(resp) = reply {
+                // Over TLS, a padded query gets a padded answer (RFC 8467).
+                let resp = if encrypted { crate::padding::pad_reply(&q, resp) } else { resp };
                 let _ = tx.send(resp).await;
             }
             *lock(&busy.last_active) = Instant::now();

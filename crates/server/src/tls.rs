@@ -1,0 +1,143 @@
+//! DNS over TLS (RFC 7858, RFC 8310's profile): the certificate and key
+//! from PEM files ([`TlsKeys`], swapped whole on a reload while listeners
+//! keep running), TLS 1.3 and 1.2 through rustls with its AWS-LC provider
+//! installed explicitly, ALPN `dot`; each connection checked against the
+//! ACL and given a TCP slot before its handshake, the handshake bounded in
+//! time, then served like a TCP connection (RFC 7766: pipelined, answers
+//! out of order, idle timeout) with padded answers to padded queries.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use candor_resolver::{Clock, Transport};
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::listen::Shared;
+use crate::tcp::tcp_conn;
+
+/// How long a client may take to finish its TLS handshake.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a certificate or key could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The file could not be read or holds no PEM object of its kind.
+    #[error("{path}: {why}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// rustls refused the pair (a key that does not match the
+    /// certificate, an unsupported key type).
+    #[error("certificate {cert} with key {key}: {why}")]
+    Pair {
+        /// The certificate chain's file.
+        cert: PathBuf,
+        /// The key's file.
+        key: PathBuf,
+        /// rustls's reason.
+        why: String,
+    },
+}
+
+/// The certificate chain and key in service; a reload swaps them whole.
+pub struct TlsKeys {
+    config: RwLock<Arc<ServerConfig>>,
+}
+
+impl std::fmt::Debug for TlsKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsKeys")
+    }
+}
+
+impl TlsKeys {
+    /// The chain in `cert` and the key in `key` (PEM).
+    pub fn load(cert: &Path, key: &Path) -> Result<Arc<TlsKeys>, TlsError> {
+        Ok(Arc::new(TlsKeys { config: RwLock::new(server_config(cert, key)?) }))
+    }
+
+    /// Serve the chain in `cert` and the key in `key` from the next
+    /// handshake on; on error the ones in service stay.
+    pub fn replace(&self, cert: &Path, key: &Path) -> Result<(), TlsError> {
+        let config = server_config(cert, key)?;
+        *self.config.write().unwrap_or_else(std::sync::PoisonError::into_inner) = config;
+        Ok(())
+    }
+
+    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let config = self.config.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tokio_rustls::TlsAcceptor::from(Arc::clone(&config))
+    }
+}
+
+/// A rustls server configuration for the pair, ALPN `dot`.
+fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+    let file = |path: &Path, why: String| TlsError::File { path: path.to_owned(), why };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| file(cert, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| file(cert, e.to_string()))?;
+    if chain.is_empty() {
+        return Err(file(cert, "no CERTIFICATE in it".to_owned()));
+    }
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| file(key, e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let pair = |why: String| TlsError::Pair { cert: cert.to_owned(), key: key.to_owned(), why };
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| pair(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, private)
+        .map_err(|e| pair(e.to_string()))?;
+    config.alpn_protocols = vec![b"dot".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Bind `requested` for DNS over TLS and start accepting: the address
+/// bound and its task.
+pub(crate) fn bind_tls<T, C>(
+    shared: &Shared<T, C>,
+    requested: SocketAddr,
+    keys: &Arc<TlsKeys>,
+) -> std::io::Result<(SocketAddr, JoinSet<()>)>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    let listener = TcpListener::from_std(crate::listen::reuse_socket(requested, true)?.into())?;
+    let addr = listener.local_addr()?;
+    let (shared, keys) = (shared.clone(), Arc::clone(keys));
+    let tally = shared.resolver.metrics().tally(true);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(async move {
+        loop {
+            let Ok((stream, peer)) = listener.accept().await else { continue };
+            // Outside the ACL: closed before any TLS work.
+            let acl = shared.resolver.acl();
+            if !acl.allows(peer.ip()) {
+                continue;
+            }
+            let (shared, tally, acceptor) = (shared.clone(), Arc::clone(&tally), keys.acceptor());
+            tokio::spawn(async move {
+                let tcp = Arc::clone(&shared.tcp);
+                let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
+                let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await else {
+                    return;
+                };
+                let parts = (shared.resolver, acl, shared.flights, tally);
+                let _ = tcp_conn(tokio::io::split(tls), peer.ip(), &slot, parts, true).await;
+                drop(slot);
+            });
+        }
+    });
+    Ok((addr, tasks))
+}

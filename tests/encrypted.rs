@@ -1,0 +1,151 @@
+//! DNS over TLS end to end, with real clients on loopback: `kdig +tls`
+//! and `dig +tls` get the same AD and EDE as over UDP, a padded query a
+//! padded answer, `openssl s_client` the certificate (ALPN `dot`), and a
+//! certificate replaced on disk is served after SIGHUP. The lab at
+//! 127.79/16; certificates made by `openssl req` for the test.
+
+mod common;
+use common::{Guard, dig, free_port, scratch, start_lab, wait_for};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// A self-signed P-256 certificate for `name` (and 127.0.0.1) with its key.
+fn make_cert(dir: &Path, name: &str) {
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"])
+        .args(["-subj", &format!("/CN={name}"), "-addext", "subjectAltName=IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "openssl req");
+}
+
+fn kdig(port: u16, args: &[&str]) -> String {
+    let out = Command::new("kdig")
+        .args(["@127.0.0.1", "-p", &port.to_string(), "+tls", "+time=5", "+retry=0"])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What `openssl s_client` says of the server's certificate and ALPN.
+fn s_client(port: u16) -> String {
+    let out = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-alpn", "dot"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The EDE lines of a dig answer.
+fn ede_lines(r: &str) -> Vec<String> {
+    r.lines().filter(|l| l.starts_with("; EDE:")).map(str::to_owned).collect()
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs kdig, dig, openssl and the lab's tools")]
+fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
+    let dir = scratch("dot");
+    make_cert(&dir, "candor-one.test");
+    let (lab_port, port, tls_port) = (free_port(), free_port(), free_port());
+    let _lab = start_lab(&dir, "127.79.0.0", lab_port);
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+    let serve = Guard(
+        Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["serve", "--log-level", "info", "--root-hints"])
+            .arg(dir.join("root.hints"))
+            .arg("--trust-anchor")
+            .arg(dir.join("root.key"))
+            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
+            .args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--tls-listen", &format!("127.0.0.1:{tls_port}")])
+            .arg("--tls-cert")
+            .arg(dir.join("cert.pem"))
+            .arg("--tls-key")
+            .arg(dir.join("key.pem"))
+            .arg("--control")
+            .arg(dir.join("control.sock"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("candor serve", || kdig(tls_port, &["valid.test.", "A"]).contains("status: NOERROR"));
+
+    // kdig: TLS 1.3, AD, and a padded answer to a padded query.
+    let r = kdig(tls_port, &["+dnssec", "+padding", "valid.test.", "A"]);
+    assert!(r.contains("TLS1.3") && r.contains("status: NOERROR"), "{r}");
+    assert!(r.lines().any(|l| l.starts_with(";; Flags:") && l.contains(" ad")), "AD over TLS: {r}");
+    assert!(r.contains(";; PADDING: "), "{r}");
+    let received: usize = r
+        .lines()
+        .find_map(|l| l.strip_prefix(";; Received ").and_then(|x| x.strip_suffix(" B")))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(received % 468, 0, "padded to 468-octet blocks: {r}");
+    // An unpadded query (kdig pads over TLS unless told not to): none.
+    assert!(!kdig(tls_port, &["+dnssec", "+nopadding", "valid.test.", "A"]).contains("PADDING"));
+
+    // dig over TLS: the same SERVFAIL and EDE texts as over UDP.
+    let tls = dig(tls_port, &["+tls", "+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(tls.contains("status: SERVFAIL") && tls.contains("(TLS)"), "{tls}");
+    let udp = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
+    let (over_tls, over_udp) = (ede_lines(&tls), ede_lines(&udp));
+    assert!(over_tls.iter().any(|l| l.starts_with("; EDE: 7 (Signature Expired)")), "{tls}");
+    // Asked second, the UDP answer comes from the cache and says so (EDE
+    // 13); the rest is the same.
+    let head = |v: &[String]| v.iter().filter(|l| !l.starts_with("; EDE: 13 ")).cloned().collect::<Vec<_>>();
+    assert_eq!(head(&over_tls), head(&over_udp));
+
+    // The certificate, and ALPN dot.
+    let c = s_client(tls_port);
+    assert!(c.contains("CN = candor-one.test") || c.contains("CN=candor-one.test"), "{c}");
+    assert!(c.contains("ALPN protocol: dot"), "{c}");
+
+    // Renewed on disk, then SIGHUP: the next handshake shows it.
+    make_cert(&dir, "candor-two.test");
+    let pid = serve.0.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    wait_for("the reload", || {
+        std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default().contains("reload: TLS certificate from")
+    });
+    let c = s_client(tls_port);
+    assert!(c.contains("CN = candor-two.test") || c.contains("CN=candor-two.test"), "{c}");
+    assert!(kdig(tls_port, &["valid.test.", "A"]).contains("status: NOERROR"));
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tls_listen_without_a_certificate_is_a_configuration_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--no-cache-state", "--no-rfc5011"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tls-listen needs tls-cert and tls-key"));
+    let dir = scratch("dot-bad");
+    std::fs::write(dir.join("cert.pem"), "not a certificate\n").unwrap();
+    std::fs::write(dir.join("key.pem"), "not a key\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--no-cache-state", "--no-rfc5011"])
+        .arg("--tls-cert")
+        .arg(dir.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.join("key.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cert.pem") && err.contains("no CERTIFICATE"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
