@@ -158,7 +158,7 @@ where
         requested: Vec::new(),
         spawn: Box::new(move |requested| bind_address(&shared, requested, workers)),
         tls: Vec::new(),
-        spawn_tls: Box::new(move |requested, keys| crate::tls::bind_tls(&for_tls, requested, keys)),
+        spawn_tls: Box::new(move |requested, keys| bind_tls(&for_tls, requested, keys)),
     };
     for requested in addrs {
         let (bound, tasks) = (l.spawn)(*requested)?;
@@ -212,6 +212,47 @@ where
     for (udp, tcp) in udps.into_iter().zip(tcps) {
         spawn_worker(&mut tasks, shared.clone(), (Arc::new(udp), wildcard), tcp);
     }
+    Ok((addr, tasks))
+}
+
+/// Bind `requested` for DNS over TLS and start accepting: the address
+/// bound and its task.
+pub(crate) fn bind_tls<T, C>(
+    shared: &Shared<T, C>,
+    requested: SocketAddr,
+    keys: &Arc<crate::tls::TlsKeys>,
+) -> std::io::Result<(SocketAddr, JoinSet<()>)>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
+    let listener = TcpListener::from_std(reuse_socket(requested, true)?.into())?;
+    let addr = listener.local_addr()?;
+    let (shared, keys) = (shared.clone(), Arc::clone(keys));
+    let tally = shared.resolver.metrics().tally(true);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(async move {
+        loop {
+            let Ok((stream, peer)) = listener.accept().await else { continue };
+            // Outside the ACL: closed before any TLS work.
+            let acl = shared.resolver.acl();
+            if !acl.allows(peer.ip()) {
+                continue;
+            }
+            let (shared, tally, acceptor) = (shared.clone(), Arc::clone(&tally), keys.acceptor());
+            tokio::spawn(async move {
+                let tcp = Arc::clone(&shared.tcp);
+                let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
+                let Ok(Ok(tls)) = tokio::time::timeout(crate::tls::HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                else {
+                    return;
+                };
+                let parts = (shared.resolver, acl, shared.flights, tally);
+                let _ = tcp_conn(tokio::io::split(tls), peer.ip(), &slot, parts, true).await;
+                drop(slot);
+            });
+        }
+    });
     Ok((addr, tasks))
 }
 

@@ -1,25 +1,19 @@
 //! DNS over TLS (RFC 7858, RFC 8310's profile): the certificate and key
 //! from PEM files ([`TlsKeys`], swapped whole on a reload while listeners
 //! keep running), TLS 1.3 and 1.2 through rustls with its AWS-LC provider
-//! installed explicitly, ALPN `dot`; each connection checked against the
-//! ACL and given a TCP slot before its handshake, the handshake bounded in
-//! time, then served like a TCP connection (RFC 7766: pipelined, answers
-//! out of order, idle timeout) with padded answers to padded queries.
+//! installed explicitly, ALPN `dot`. The listener itself is
+//! [`crate::listen`]'s: each connection checked against the ACL and given
+//! a TCP slot before its handshake, the handshake bounded in time, then
+//! served like a TCP connection (RFC 7766: pipelined, answers out of
+//! order, idle timeout) with padded answers to padded queries.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use candor_resolver::{Clock, Transport};
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
-use tokio::task::JoinSet;
-
-use crate::listen::Shared;
-use crate::tcp::tcp_conn;
 
 /// How long a client may take to finish its TLS handshake.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,7 +67,7 @@ impl TlsKeys {
         Ok(())
     }
 
-    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+    pub(crate) fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
         let config = self.config.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         tokio_rustls::TlsAcceptor::from(Arc::clone(&config))
     }
@@ -100,44 +94,4 @@ fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError>
         .map_err(|e| pair(e.to_string()))?;
     config.alpn_protocols = vec![b"dot".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// Bind `requested` for DNS over TLS and start accepting: the address
-/// bound and its task.
-pub(crate) fn bind_tls<T, C>(
-    shared: &Shared<T, C>,
-    requested: SocketAddr,
-    keys: &Arc<TlsKeys>,
-) -> std::io::Result<(SocketAddr, JoinSet<()>)>
-where
-    T: Transport + 'static,
-    C: Clock + 'static,
-{
-    let listener = TcpListener::from_std(crate::listen::reuse_socket(requested, true)?.into())?;
-    let addr = listener.local_addr()?;
-    let (shared, keys) = (shared.clone(), Arc::clone(keys));
-    let tally = shared.resolver.metrics().tally(true);
-    let mut tasks = JoinSet::new();
-    tasks.spawn(async move {
-        loop {
-            let Ok((stream, peer)) = listener.accept().await else { continue };
-            // Outside the ACL: closed before any TLS work.
-            let acl = shared.resolver.acl();
-            if !acl.allows(peer.ip()) {
-                continue;
-            }
-            let (shared, tally, acceptor) = (shared.clone(), Arc::clone(&tally), keys.acceptor());
-            tokio::spawn(async move {
-                let tcp = Arc::clone(&shared.tcp);
-                let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
-                let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await else {
-                    return;
-                };
-                let parts = (shared.resolver, acl, shared.flights, tally);
-                let _ = tcp_conn(tokio::io::split(tls), peer.ip(), &slot, parts, true).await;
-                drop(slot);
-            });
-        }
-    });
-    Ok((addr, tasks))
 }
