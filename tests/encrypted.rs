@@ -106,6 +106,18 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
     let head = |v: &[String]| v.iter().filter(|l| !l.starts_with("; EDE: 13 ")).cloned().collect::<Vec<_>>();
     assert_eq!(head(&over_tls), head(&over_udp));
 
+    // Counted as TLS.
+    let stats = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["control", "--control"])
+        .arg(dir.join("control.sock"))
+        .arg("stats")
+        .output()
+        .unwrap();
+    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
+    let tls_queries: u64 =
+        stats.lines().find_map(|l| l.strip_prefix("queries-tls ")).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(tls_queries >= 4, "{stats}");
+
     // The certificate, and ALPN dot.
     let c = s_client(tls_port);
     assert!(c.contains("CN = candor-one.test") || c.contains("CN=candor-one.test"), "{c}");

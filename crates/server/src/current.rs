@@ -101,7 +101,7 @@ mod tests {
     fn a_reloaded_resolver_counts_on_where_the_last_one_stopped() {
         let current = Current::new(resolver());
         current.get().counters().upstream(Upstream::Timeout);
-        current.metrics().tally(false).dropped();
+        current.metrics().tally(crate::tally::Via::Udp).dropped();
         current.set(resolver());
         assert_eq!(current.version(), 1);
         assert_eq!(current.get().counters().upstream_count(Upstream::Timeout), 1, "the resolver's counters");

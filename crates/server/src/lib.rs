@@ -43,8 +43,7 @@
 //! socket bound to one address is dropped unread (the batch buffers; no
 //! plain query comes near it); each worker's response cache holds its
 //! share of the entries, so a question asked through several workers is
-//! kept once per worker; no DoH, cookies or rate limiting yet, and DoT
-//! queries are counted as TCP's in the metrics. The
+//! kept once per worker; no DoH, cookies or rate limiting yet. The
 //! query log's writer thread shares the workers' cores (a full log of
 //! every query costs about a quarter of cached throughput on one core);
 //! the counters cannot be switched off. A trusted proxy's TCP connections

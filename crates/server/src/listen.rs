@@ -229,7 +229,7 @@ where
     let listener = TcpListener::from_std(reuse_socket(requested, true)?.into())?;
     let addr = listener.local_addr()?;
     let (shared, keys) = (shared.clone(), Arc::clone(keys));
-    let tally = shared.resolver.metrics().tally(true);
+    let tally = shared.resolver.metrics().tally(crate::tally::Via::Tls);
     let mut tasks = JoinSet::new();
     tasks.spawn(async move {
         loop {
@@ -297,7 +297,7 @@ pub(crate) fn spawn_worker<T, C>(
         } else {
             tasks.spawn(worker.serve_batched(udp));
         }
-        let tally = shared.resolver.metrics().tally(true);
+        let tally = shared.resolver.metrics().tally(crate::tally::Via::Tcp);
         tasks.spawn(async move {
             loop {
                 let Ok((stream, peer)) = tcp.accept().await else { continue };

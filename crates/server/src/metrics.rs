@@ -98,6 +98,7 @@ impl Snapshot {
         let t = &self.totals;
         pairs.push(("queries-udp".into(), t.queries_udp));
         pairs.push(("queries-tcp".into(), t.queries_tcp));
+        pairs.push(("queries-tls".into(), t.queries_tls));
         pairs.push(("queries-dropped".into(), t.dropped));
         for (i, n) in t.rcodes.iter().enumerate().filter(|(_, n)| **n > 0) {
             pairs.push((format!("responses-{}", rcode_label(i).to_lowercase()), *n));
@@ -279,7 +280,7 @@ impl prometheus_client::collector::Collector for Snapshot {
             "candor_queries",
             "Client queries done with (answered or dropped), by transport.",
             "transport",
-            [("udp".to_owned(), t.queries_udp), ("tcp".to_owned(), t.queries_tcp)],
+            [("udp".to_owned(), t.queries_udp), ("tcp".to_owned(), t.queries_tcp), ("tls".to_owned(), t.queries_tls)],
         )?;
         counter(e, "candor_queries_dropped", "Client queries that got no reply (malformed).", t.dropped)?;
         counters(

@@ -27,8 +27,8 @@ pub const EDE_SLOTS: usize = 35;
 /// One worker's counters.
 #[derive(Debug)]
 pub struct Tally {
-    /// TCP (else UDP).
-    pub(crate) tcp: bool,
+    /// The transport its queries came over.
+    pub(crate) via: Via,
     rcodes: [AtomicU64; RCODE_SLOTS],
     ad: AtomicU64,
     edes: [AtomicU64; EDE_SLOTS],
@@ -36,10 +36,21 @@ pub struct Tally {
     dropped: AtomicU64,
 }
 
+/// The transport a worker or listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Plain UDP.
+    Udp,
+    /// Plain TCP.
+    Tcp,
+    /// DNS over TLS.
+    Tls,
+}
+
 impl Tally {
-    pub(crate) fn new(tcp: bool) -> Tally {
+    pub(crate) fn new(via: Via) -> Tally {
         Tally {
-            tcp,
+            via,
             rcodes: std::array::from_fn(|_| AtomicU64::new(0)),
             ad: AtomicU64::new(0),
             edes: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -87,10 +98,10 @@ impl Tally {
             *sum += c.load(Relaxed);
         }
         let queries = replies + self.dropped.load(Relaxed);
-        if self.tcp {
-            t.queries_tcp += queries;
-        } else {
-            t.queries_udp += queries;
+        match self.via {
+            Via::Udp => t.queries_udp += queries,
+            Via::Tcp => t.queries_tcp += queries,
+            Via::Tls => t.queries_tls += queries,
         }
         t.ad += self.ad.load(Relaxed);
         t.reply_hits += self.reply_hits.load(Relaxed);
@@ -105,6 +116,8 @@ pub struct Totals {
     pub queries_udp: u64,
     /// Queries received over TCP.
     pub queries_tcp: u64,
+    /// Queries received over TLS.
+    pub queries_tls: u64,
     /// Replies by rcode ([`RCODE_SLOTS`]: the last for extended rcodes).
     pub rcodes: [u64; RCODE_SLOTS],
     /// Replies with AD set.
@@ -122,6 +135,7 @@ impl Default for Totals {
         Totals {
             queries_udp: 0,
             queries_tcp: 0,
+            queries_tls: 0,
             rcodes: [0; RCODE_SLOTS],
             ad: 0,
             edes: [0; EDE_SLOTS],
@@ -161,8 +175,8 @@ pub(crate) struct Served<'a> {
 
 impl ServerMetrics {
     /// A new worker's tally (registered for the scrapes).
-    pub(crate) fn tally(&self, tcp: bool) -> Arc<Tally> {
-        let t = Arc::new(Tally::new(tcp));
+    pub(crate) fn tally(&self, via: Via) -> Arc<Tally> {
+        let t = Arc::new(Tally::new(via));
         crate::sync::lock(&self.tallies).push(Arc::clone(&t));
         t
     }
@@ -236,7 +250,7 @@ mod tests {
 
     #[test]
     fn tallies_add_up_by_transport() {
-        let (udp, tcp) = (Tally::new(false), Tally::new(true));
+        let (udp, tcp) = (Tally::new(Via::Udp), Tally::new(Via::Tcp));
         let bogus = Summary::of(&reply(Rcode::SERVFAIL, false, &[6]));
         let fine = Summary::of(&reply(Rcode::NOERROR, true, &[]));
         udp.answered(&bogus);

@@ -47,7 +47,7 @@ enum Handled<T: Transport, C: Clock> {
 impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
     pub(crate) fn new(current: Arc<Current<T, C>>, flights: Arc<Slots>, replies: usize) -> Self {
         let (version, resolver, acl) = (current.version(), current.get(), current.acl());
-        let tally = current.metrics().tally(false);
+        let tally = current.metrics().tally(crate::tally::Via::Udp);
         let replies = Replies::new(replies);
         Worker { current, resolver, version, acl, flights, replies, key: [0; replies::KEY_MAX], tally }
     }
