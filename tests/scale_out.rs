@@ -41,7 +41,9 @@ fn start_node(dir: &Path, lab_port: u16, port: u16, extra: &[&str]) -> Guard {
 }
 
 fn query(name: &str) -> Vec<u8> {
-    Message::query(0x4242, Question::new(name.parse().unwrap(), RType::A)).to_wire().unwrap()
+    let mut q = Message::query(0x4242, Question::new(name.parse().unwrap(), RType::A));
+    q.edns = Some(candor_wire::Edns::default());
+    q.to_wire().unwrap()
 }
 
 /// Send `payload` over UDP from 127.0.0.1 to `port`: the reply, if any.
@@ -72,7 +74,8 @@ fn a_trusted_proxys_header_names_the_client_the_acl_and_the_log_see() {
     let dir = scratch("proxy-v2");
     let (lab_port, port) = (free_port(), free_port());
     let _lab = start_lab(&dir, "127.75.0.0", lab_port);
-    let _node = start_node(&dir, lab_port, port, &["--allow", "192.0.2.0/24"]);
+    let acl = ["--allow", "192.0.2.0/24", "--refuse", "192.0.2.66/32", "--drop", "192.0.2.128/25"];
+    let _node = start_node(&dir, lab_port, port, &acl);
     wait_for("candor serve", || udp(port, &proxied("192.0.2.7:5353", port, true, &query("valid.test."))).is_some());
     // For an allowed client: answered (to the proxy).
     let r = udp(port, &proxied("192.0.2.7:5353", port, true, &query("valid.test."))).unwrap();
@@ -82,6 +85,13 @@ fn a_trusted_proxys_header_names_the_client_the_acl_and_the_log_see() {
     // trusted.
     let r = udp(port, &proxied("198.51.100.1:5353", port, true, &query("valid.test."))).unwrap();
     assert_eq!(r.header.rcode, Rcode::REFUSED);
+    // The ACL's other actions, for the client the header names: a host
+    // refused inside the allowed range (with EDE 18), a range dropped.
+    let r = udp(port, &proxied("192.0.2.66:5353", port, true, &query("valid.test."))).unwrap();
+    assert_eq!(r.header.rcode, Rcode::REFUSED);
+    let ede = r.edns.as_ref().and_then(|e| e.ede()).map(|e| e.code);
+    assert_eq!(ede, Some(18), "Prohibited");
+    assert!(udp(port, &proxied("192.0.2.200:5353", port, true, &query("valid.test."))).is_none(), "dropped");
     // The proxy without a header: dropped, it could be anyone's query.
     assert!(udp(port, &query("valid.test.")).is_none(), "dropped");
     // Over TCP the header opens the connection.

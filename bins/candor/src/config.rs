@@ -26,6 +26,10 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     /// Networks allowed to query.
     pub allow: Option<Vec<String>>,
+    /// Networks refused (REFUSED + EDE 18).
+    pub refuse: Option<Vec<String>>,
+    /// Networks dropped silently.
+    pub drop: Option<Vec<String>>,
     /// Trusted proxies sending PROXY v2 headers.
     pub proxy_allow: Option<Vec<String>>,
     /// Worker threads.

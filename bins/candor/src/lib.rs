@@ -196,6 +196,13 @@ pub struct ServeArgs {
     /// Networks allowed to query (repeatable); default loopback and private ranges.
     #[arg(long, value_name = "CIDR")]
     pub allow: Vec<String>,
+    /// Networks refused (REFUSED + EDE 18) even inside an allowed one
+    /// (repeatable; the longest prefix decides).
+    #[arg(long, value_name = "CIDR")]
+    pub refuse: Vec<String>,
+    /// Networks whose queries are dropped without an answer (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    pub drop: Vec<String>,
     /// Load balancers (dnsdist with `useProxyProtocol`) whose queries
     /// carry a PROXY v2 header naming the real client (repeatable;
     /// prefixes). The ACL, per-client limits and logs see that client.

@@ -63,12 +63,17 @@ fn apply(s: Serving<'_>) {
     let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
     let (fresh, report) = Resolver::new(cfg, transport, s.clock.clone()).take_over(&s.current.get());
     s.current.set(fresh);
-    if wanted.allow != s.running.allow || wanted.proxies != s.running.proxies {
+    let acl_changed = (&wanted.allow, &wanted.refuse, &wanted.drop, &wanted.proxies)
+        != (&s.running.allow, &s.running.refuse, &s.running.drop, &s.running.proxies);
+    if acl_changed {
         s.current.set_acl(acl);
+        let list = |v: &[String], none: &str| if v.is_empty() { none.to_owned() } else { v.join(", ") };
         tracing::info!(
-            "reload: ACL now {}; trusted proxies {}",
-            if wanted.allow.is_empty() { "the default".to_owned() } else { wanted.allow.join(", ") },
-            if wanted.proxies.is_empty() { "none".to_owned() } else { wanted.proxies.join(", ") }
+            "reload: ACL now allow {}, refuse {}, drop {}; trusted proxies {}",
+            list(&wanted.allow, "the default"),
+            list(&wanted.refuse, "none"),
+            list(&wanted.drop, "none"),
+            list(&wanted.proxies, "none")
         );
     }
     let (opened, closed, failed) = s.listeners.reconcile(&wanted.listen);
@@ -122,5 +127,7 @@ fn apply(s: Serving<'_>) {
     // as it was.
     s.running.allow = wanted.allow;
     s.running.proxies = wanted.proxies;
+    s.running.refuse = wanted.refuse;
+    s.running.drop = wanted.drop;
     s.running.listen = wanted.listen.into_iter().filter(|a| !failed.iter().any(|(f, _)| f == a)).collect();
 }

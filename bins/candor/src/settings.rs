@@ -69,6 +69,9 @@ pub(crate) struct Outside {
     pub(crate) listen: Vec<SocketAddr>,
     pub(crate) allow: Vec<String>,
     pub(crate) proxies: Vec<String>,
+    /// Networks refused and dropped.
+    pub(crate) refuse: Vec<String>,
+    pub(crate) drop: Vec<String>,
     pub(crate) workers: Option<usize>,
     pub(crate) metrics: Option<SocketAddr>,
     pub(crate) query_log: Option<(PathBuf, f64)>,
@@ -159,7 +162,12 @@ impl Outside {
             cert: args.tls_cert.clone().or_else(|| file.tls_cert.clone()),
             key: args.tls_key.clone().or_else(|| file.tls_key.clone()),
         };
+        let pick = |flag: &Vec<String>, key: &Option<Vec<String>>| {
+            if flag.is_empty() { key.clone().unwrap_or_default() } else { flag.clone() }
+        };
         Outside {
+            refuse: pick(&args.refuse, &file.refuse),
+            drop: pick(&args.drop, &file.drop),
             tls,
             proxies,
             cache_state,
@@ -184,6 +192,7 @@ impl Outside {
     /// the trusted proxies of `proxy-allow`.
     pub(crate) fn acl(&self) -> Result<Acl, String> {
         let acl = prefixes(&self.allow, "allow").map(|p| if p.is_empty() { Acl::default() } else { Acl::new(p) })?;
+        let acl = acl.with_actions(prefixes(&self.refuse, "refuse")?, prefixes(&self.drop, "drop")?);
         Ok(acl.with_proxies(prefixes(&self.proxies, "proxy-allow")?))
     }
 

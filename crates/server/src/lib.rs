@@ -81,7 +81,7 @@ mod truncate;
 mod udp;
 mod why;
 
-pub use acl::Acl;
+pub use acl::{Acl, Action};
 pub use current::Current;
 pub use handle::{Immediate, handle, immediate, resolve_and_reply};
 pub use listen::{Listeners, Reconciled, listen};

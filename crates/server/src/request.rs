@@ -28,9 +28,13 @@ const MAILB: u16 = 253;
 const MAILA: u16 = 254;
 
 /// Check a request: parse errors (FORMERR), opcodes (NOTIMP), EDNS
-/// version (BADVERS), the ACL (REFUSED + EDE 18). `None` when not even
-/// an ID can be read (nothing is sent back).
+/// version (BADVERS), the ACL (REFUSED + EDE 18). `None` when nothing is
+/// sent back: the ACL drops the client, or not even an ID can be read.
 pub fn check(bytes: &[u8], client: IpAddr, acl: &Acl) -> Option<Request> {
+    // A client the ACL drops gets nothing back, not even a FORMERR.
+    if acl.action(client) == crate::acl::Action::Drop {
+        return None;
+    }
     let q = match Message::from_wire(bytes) {
         Ok(q) => q,
         Err(e) => {
