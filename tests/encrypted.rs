@@ -1,8 +1,10 @@
-//! DNS over TLS end to end, with real clients on loopback: `kdig +tls`
-//! and `dig +tls` get the same AD and EDE as over UDP, a padded query a
-//! padded answer, `openssl s_client` the certificate (ALPN `dot`), and a
-//! certificate replaced on disk is served after SIGHUP. The lab at
-//! 127.79/16; certificates made by `openssl req` for the test.
+//! Encrypted and protected serving end to end, with real clients on
+//! loopback: over DNS over TLS `kdig +tls` and `dig +tls` get the same AD
+//! and EDE as over UDP, a padded query a padded answer, `openssl
+//! s_client` the certificate (ALPN `dot`), and a certificate replaced on
+//! disk is served after SIGHUP; a UDP flood from one network is rate-
+//! limited while another network is answered. The lab at 127.79/16 and
+//! 127.81/16; certificates made by `openssl req` for the test.
 
 mod common;
 use common::{Guard, dig, free_port, scratch, start_lab, wait_for};
@@ -159,5 +161,60 @@ fn tls_listen_without_a_certificate_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cert.pem") && err.contains("no CERTIFICATE"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
+fn a_udp_flood_from_one_network_is_rate_limited_while_another_is_answered() {
+    use candor_wire::{Message, Question, RType, Rcode};
+    let dir = scratch("rrl");
+    let (lab_port, port) = (free_port(), free_port());
+    let _lab = start_lab(&dir, "127.81.0.0", lab_port);
+    let _serve = Guard(
+        Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["serve", "--log-level", "info", "--root-hints"])
+            .arg(dir.join("root.hints"))
+            .arg("--trust-anchor")
+            .arg(dir.join("root.key"))
+            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
+            .args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}"), "--rate-limit", "20"])
+            .arg("--control")
+            .arg(dir.join("control.sock"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("candor serve", || dig(port, &["+tcp", "valid.test.", "A"]).contains("status: NOERROR"));
+    std::thread::sleep(Duration::from_secs(1));
+    // 200 questions at once from 127.0.0.1.
+    let flood = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for id in 0..200u16 {
+        let q = Message::query(id, Question::new("valid.test.".parse().unwrap(), RType::A));
+        flood.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
+    }
+    flood.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+    let (mut answered, mut truncated) = (0, 0);
+    let mut buf = [0u8; 2048];
+    while let Ok(n) = flood.recv(&mut buf) {
+        let m = Message::from_wire(&buf[..n]).unwrap();
+        if m.header.flags.tc {
+            truncated += 1;
+        } else if m.header.rcode == Rcode::NOERROR && !m.answers.is_empty() {
+            answered += 1;
+        }
+    }
+    assert!((20..=40).contains(&answered), "the burst and a little refill: {answered}");
+    assert!(truncated >= 60 && answered + truncated < 200, "{answered} answered, {truncated} truncated");
+    // Another /24 is not touched, nor is TCP from the flooding one.
+    let other = std::net::UdpSocket::bind("127.0.1.1:0").unwrap();
+    other.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let q = Message::query(7, Question::new("valid.test.".parse().unwrap(), RType::A));
+    other.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
+    let n = other.recv(&mut buf).unwrap();
+    let m = Message::from_wire(&buf[..n]).unwrap();
+    assert!(m.header.rcode == Rcode::NOERROR && !m.answers.is_empty() && !m.header.flags.tc);
+    assert!(dig(port, &["+tcp", "valid.test.", "A"]).contains("status: NOERROR"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -30,6 +30,10 @@ pub struct FileConfig {
     pub refuse: Option<Vec<String>>,
     /// Networks dropped silently.
     pub drop: Option<Vec<String>>,
+    /// UDP answers per second per client network (absent or 0: off).
+    pub rate_limit: Option<u32>,
+    /// Every N-th limited query gets TC=1 (default 2).
+    pub rate_limit_slip: Option<u32>,
     /// Trusted proxies sending PROXY v2 headers.
     pub proxy_allow: Option<Vec<String>>,
     /// Worker threads.

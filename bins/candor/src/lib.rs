@@ -203,6 +203,15 @@ pub struct ServeArgs {
     /// Networks whose queries are dropped without an answer (repeatable).
     #[arg(long, value_name = "CIDR")]
     pub drop: Vec<String>,
+    /// Answers per second over UDP per client network (/24, /56); off by
+    /// default (a LAN behind NAT is many hosts at one address); turn it on
+    /// for a resolver reachable from outside.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Every N-th query over the rate gets an empty truncated answer
+    /// (TC=1, to retry over TCP) instead of none (default 2; 0: none).
+    #[arg(long, value_name = "N")]
+    pub rate_limit_slip: Option<u32>,
     /// Load balancers (dnsdist with `useProxyProtocol`) whose queries
     /// carry a PROXY v2 header naming the real client (repeatable;
     /// prefixes). The ACL, per-client limits and logs see that client.

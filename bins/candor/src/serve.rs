@@ -126,6 +126,15 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
             Resolver::new(cfg, transport, clock.clone())
         });
+        if let Some((per_second, slip)) = running.rate_limit {
+            current.limit_rate(candor_server::ratelimit::RateLimit::new(per_second, slip));
+            let over = if slip == 0 {
+                "the rest dropped".to_owned()
+            } else {
+                format!("one in {slip} of the rest answered empty with TC=1, the others dropped")
+            };
+            tracing::info!("UDP answers limited to {per_second}/s per client network (/24, /56); {over}");
+        }
         if let Some((path, sample)) = &running.query_log {
             let sink = candor_server::querylog::Sink::parse(path);
             match candor_server::querylog::QueryLog::open(&sink, *sample) {

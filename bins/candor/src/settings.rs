@@ -72,6 +72,8 @@ pub(crate) struct Outside {
     /// Networks refused and dropped.
     pub(crate) refuse: Vec<String>,
     pub(crate) drop: Vec<String>,
+    /// UDP answers per second per client network, and the slip (None: off).
+    pub(crate) rate_limit: Option<(u32, u32)>,
     pub(crate) workers: Option<usize>,
     pub(crate) metrics: Option<SocketAddr>,
     pub(crate) query_log: Option<(PathBuf, f64)>,
@@ -165,7 +167,13 @@ impl Outside {
         let pick = |flag: &Vec<String>, key: &Option<Vec<String>>| {
             if flag.is_empty() { key.clone().unwrap_or_default() } else { flag.clone() }
         };
+        let rate_limit = args
+            .rate_limit
+            .or(file.rate_limit)
+            .filter(|n| *n > 0)
+            .map(|n| (n, args.rate_limit_slip.or(file.rate_limit_slip).unwrap_or(2)));
         Outside {
+            rate_limit,
             refuse: pick(&args.refuse, &file.refuse),
             drop: pick(&args.drop, &file.drop),
             tls,
@@ -219,6 +227,9 @@ impl Outside {
         }
         if self.tls.listen != other.tls.listen {
             out.push("tls-listen");
+        }
+        if self.rate_limit != other.rate_limit {
+            out.push("rate-limit");
         }
         out
     }

@@ -19,6 +19,8 @@ pub struct Current<T: Transport, C: Clock> {
     acl: std::sync::RwLock<Arc<Acl>>,
     version: AtomicU64,
     metrics: Arc<ServerMetrics>,
+    /// UDP response rate limiting, when on (set once, at start).
+    rate_limit: std::sync::OnceLock<Arc<crate::ratelimit::RateLimit>>,
 }
 
 impl<T: Transport + 'static, C: Clock + 'static> Current<T, C> {
@@ -32,6 +34,7 @@ impl<T: Transport + 'static, C: Clock + 'static> Current<T, C> {
             acl: std::sync::RwLock::new(Arc::new(Acl::default())),
             version: AtomicU64::new(0),
             metrics: Arc::default(),
+            rate_limit: std::sync::OnceLock::new(),
         })
     }
 
@@ -48,6 +51,17 @@ impl<T: Transport + 'static, C: Clock + 'static> Current<T, C> {
 }
 
 impl<T: Transport, C: Clock> Current<T, C> {
+    /// Limit UDP answers per client network from now on (before the
+    /// listeners start; false when a limit is set already).
+    pub fn limit_rate(&self, rl: crate::ratelimit::RateLimit) -> bool {
+        self.rate_limit.set(Arc::new(rl)).is_ok()
+    }
+
+    /// The UDP rate limit, when on.
+    pub(crate) fn rate_limit(&self) -> Option<Arc<crate::ratelimit::RateLimit>> {
+        self.rate_limit.get().cloned()
+    }
+
     /// The resolver to use now.
     pub fn get(&self) -> Arc<Resolver<T, C>> {
         match self.resolver.read() {

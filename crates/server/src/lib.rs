@@ -43,7 +43,8 @@
 //! socket bound to one address is dropped unread (the batch buffers; no
 //! plain query comes near it); each worker's response cache holds its
 //! share of the entries, so a question asked through several workers is
-//! kept once per worker; no DoH, cookies or rate limiting yet. The
+//! kept once per worker; no DoH or cookies yet (so rate limiting, in
+//! [`ratelimit`], exempts no one). The
 //! query log's writer thread shares the workers' cores (a full log of
 //! every query costs about a quarter of cached throughput on one core);
 //! the counters cannot be switched off. A trusted proxy's TCP connections
@@ -63,6 +64,7 @@ mod padding;
 mod pktinfo;
 pub mod proxy;
 pub mod querylog;
+pub mod ratelimit;
 pub mod replies;
 mod reply;
 mod request;

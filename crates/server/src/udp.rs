@@ -30,6 +30,7 @@ pub(crate) struct Worker<T: Transport, C: Clock> {
     replies: Replies,
     key: [u8; replies::KEY_MAX],
     tally: Arc<Tally>,
+    rate_limit: Option<Arc<crate::ratelimit::RateLimit>>,
 }
 
 /// What became of one query.
@@ -49,7 +50,8 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
         let (version, resolver, acl) = (current.version(), current.get(), current.acl());
         let tally = current.metrics().tally(crate::tally::Via::Udp);
         let replies = Replies::new(replies);
-        Worker { current, resolver, version, acl, flights, replies, key: [0; replies::KEY_MAX], tally }
+        let rate_limit = current.rate_limit();
+        Worker { current, resolver, version, acl, flights, replies, key: [0; replies::KEY_MAX], tally, rate_limit }
     }
 
     /// Answer `query` from `peer`: a response-cache hit is written into
@@ -82,6 +84,22 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             upstream: 0,
             start,
         };
+        // Past its network's rate: nothing, or now and then an empty
+        // truncated answer (to go to TCP).
+        if let Some(rl) = &self.rate_limit {
+            match rl.check(client, std::time::Instant::now()) {
+                crate::ratelimit::Verdict::Answer => {}
+                crate::ratelimit::Verdict::Slip => {
+                    let reply = crate::ratelimit::slip_reply(query);
+                    metrics.finish(&self.tally, reply.as_deref(), &served);
+                    return reply.map_or(Handled::Nothing, Handled::Reply);
+                }
+                crate::ratelimit::Verdict::Drop => {
+                    metrics.finish(&self.tally, None, &served);
+                    return Handled::Nothing;
+                }
+            }
+        }
         // A repeated plain question: the response as it was sent last time.
         let plain = replies::plain(query, &mut self.key).filter(|_| self.acl.allows(client));
         let now = resolver.monotonic();
