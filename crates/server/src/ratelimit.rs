@@ -96,7 +96,7 @@ impl RateLimit {
             return Verdict::Answer;
         }
         b.limited = b.limited.wrapping_add(1);
-        if self.slip > 0 && b.limited % self.slip == 0 { Verdict::Slip } else { Verdict::Drop }
+        if self.slip > 0 && b.limited.is_multiple_of(self.slip) { Verdict::Slip } else { Verdict::Drop }
     }
 }
 
