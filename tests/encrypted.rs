@@ -7,7 +7,7 @@
 //! 127.81/16; certificates made by `openssl req` for the test.
 
 mod common;
-use common::{Guard, dig, free_port, scratch, start_lab, wait_for};
+use common::{Guard, dig, free_port, scratch, serve_over_lab, start_lab, wait_for};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -62,13 +62,8 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
     let _lab = start_lab(&dir, "127.79.0.0", lab_port);
     let log = std::fs::File::create(dir.join("serve.log")).unwrap();
     let serve = Guard(
-        Command::new(env!("CARGO_BIN_EXE_candor"))
-            .args(["serve", "--log-level", "info", "--root-hints"])
-            .arg(dir.join("root.hints"))
-            .arg("--trust-anchor")
-            .arg(dir.join("root.key"))
-            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
-            .args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
+        serve_over_lab(&dir, lab_port)
+            .args(["--log-level", "info", "--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--tls-listen", &format!("127.0.0.1:{tls_port}")])
             .arg("--tls-cert")
             .arg(dir.join("cert.pem"))
@@ -172,12 +167,7 @@ fn a_udp_flood_from_one_network_is_rate_limited_while_another_is_answered() {
     let (lab_port, port) = (free_port(), free_port());
     let _lab = start_lab(&dir, "127.81.0.0", lab_port);
     let _serve = Guard(
-        Command::new(env!("CARGO_BIN_EXE_candor"))
-            .args(["serve", "--log-level", "info", "--root-hints"])
-            .arg(dir.join("root.hints"))
-            .arg("--trust-anchor")
-            .arg(dir.join("root.key"))
-            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
+        serve_over_lab(&dir, lab_port)
             .args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}"), "--rate-limit", "20"])
             .arg("--control")
             .arg(dir.join("control.sock"))

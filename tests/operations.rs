@@ -67,16 +67,8 @@ fn serve_command(dir: &Path, lab_port: u16, extra: &[&str]) -> Command {
 
 /// [`serve_command`] leaving the log level to the configuration file.
 fn serve_command_without_level(dir: &Path, lab_port: u16, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_candor"));
-    c.args(["serve", "--log-json", "--root-hints"])
-        .arg(dir.join("root.hints"))
-        .arg("--trust-anchor")
-        .arg(dir.join("root.key"))
-        .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
-        .arg("--control")
-        .arg(dir.join("control.sock"))
-        .args(extra)
-        .stdout(Stdio::null());
+    let mut c = common::serve_over_lab(dir, lab_port);
+    c.arg("--log-json").arg("--control").arg(dir.join("control.sock")).args(extra);
     c
 }
 

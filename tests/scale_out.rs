@@ -7,7 +7,7 @@
 //! 127.75/16 and 127.76/16, clients at 127.0.0.2.
 
 mod common;
-use common::{Guard, dig, free_port, scratch, start_lab, wait_for};
+use common::{Guard, dig, free_port, scratch, serve_over_lab, start_lab, wait_for};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::Path;
@@ -21,19 +21,13 @@ use candor_wire::{Message, Question, RType, Rcode};
 fn start_node(dir: &Path, lab_port: u16, port: u16, extra: &[&str]) -> Guard {
     let log = std::fs::File::create(dir.join(format!("serve-{port}.log"))).unwrap();
     Guard(
-        Command::new(env!("CARGO_BIN_EXE_candor"))
-            .args(["serve", "--log-level", "info", "--root-hints"])
-            .arg(dir.join("root.hints"))
-            .arg("--trust-anchor")
-            .arg(dir.join("root.key"))
-            .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
-            .args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}"), "--proxy-allow", "127.0.0.1/32"])
-            .arg("--control")
+        serve_over_lab(dir, lab_port)
+            .args(["--log-level", "info", "--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--proxy-allow", "127.0.0.1/32", "--control"])
             .arg(dir.join(format!("control-{port}.sock")))
             .arg("--query-log")
             .arg(dir.join(format!("q-{port}.jsonl")))
             .args(extra)
-            .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .unwrap(),

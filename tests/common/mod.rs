@@ -84,3 +84,17 @@ pub(crate) fn start_lab(dir: &std::path::Path, block: &str, port: u16) -> Guard 
     std::thread::sleep(Duration::from_millis(500));
     lab
 }
+
+/// `candor serve` resolving through the lab written to `dir` (its hints
+/// and anchor, its port, loopback servers allowed, no RFC 5011 state);
+/// the caller adds where it listens and the rest.
+pub(crate) fn serve_over_lab(dir: &std::path::Path, lab_port: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_candor"));
+    c.args(["serve", "--root-hints"])
+        .arg(dir.join("root.hints"))
+        .arg("--trust-anchor")
+        .arg(dir.join("root.key"))
+        .args(["--authority-port", &lab_port.to_string(), "--outbound-allow", "127.0.0.0/8", "--no-rfc5011"])
+        .stdout(std::process::Stdio::null());
+    c
+}
