@@ -65,7 +65,7 @@
 //! proofs); key prefetch refreshes a zone cut as a whole (servers, DS,
 //! DNSKEY), not the DS or DNSKEY RRset alone; a bogus failure names the
 //! server that sent the data as the one that answered last (its
-//! [`Failure::server`], for logs and metrics), not in its extra-text. A saved cache is read back in
+//! [`Failure::server`], for the logs), not in its extra-text. A saved cache is read back in
 //! one pass that verifies every secure entry again (a large cache takes
 //! its verifications' time before start-up completes); insecure entries
 //! rest on the file's authentication alone.
