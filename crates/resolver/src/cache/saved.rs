@@ -46,6 +46,13 @@ pub(crate) fn age(records: &mut [Record], elapsed: u32) {
     }
 }
 
+/// Count the TTLs of every section of `r` down by `elapsed` seconds.
+pub(crate) fn age_resolution(r: &mut Resolution, elapsed: u32) {
+    age(&mut r.answers, elapsed);
+    age(&mut r.authority, elapsed);
+    age(&mut r.additional, elapsed);
+}
+
 impl Cache {
     /// The answers to save, one shard at a time (each shard is copied
     /// under its lock and handed to `sink` after the lock is let go).
@@ -61,9 +68,7 @@ impl Cache {
                         let elapsed = now.saturating_sub(e.stored).as_secs() as u32;
                         let mut r = e.resolution.clone();
                         r.from_cache = false;
-                        age(&mut r.answers, elapsed);
-                        age(&mut r.authority, elapsed);
-                        age(&mut r.additional, elapsed);
+                        age_resolution(&mut r, elapsed);
                         SavedAnswer { qname: qname.clone(), qtype: *qtype, resolution: r, left: e.expires - now }
                     })
                     .collect()

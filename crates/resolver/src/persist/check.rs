@@ -128,6 +128,7 @@ fn verify_rrset_again<T: Transport, C: Clock>(
     let Some(first) = set.first() else { return false };
     let sigs = rrsigs_for(section, &first.owner, first.rtype());
     let mut signers: Vec<Name> = sigs.iter().map(|s| s.signer.to_lowercase()).collect();
+    signers.sort_unstable_by(|a, b| a.as_wire().cmp(b.as_wire()));
     signers.dedup();
     signers
         .iter()

@@ -33,7 +33,7 @@ use std::time::Duration;
 use candor_wire::{Name, RData};
 use ring::hmac;
 
-use crate::cache::saved::{SavedAnswer, age};
+use crate::cache::saved::{SavedAnswer, age, age_resolution};
 use crate::clock::Clock;
 use crate::iterator::cuts::Cut;
 use crate::persist::format::{Contents, SavedCut, TAG_LEN, Writer};
@@ -157,7 +157,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let aged = downtime.min(u64::from(u32::MAX)) as u32;
         let trusted = self.trusted_again(&c, unix);
         for cut in std::mem::take(&mut c.cuts) {
-            let Some(left) = cut.left.checked_sub(gone).filter(|l| !l.is_zero()) else {
+            let Some(left) = still_left(cut.left, gone) else {
                 out.expired += 1;
                 continue;
             };
@@ -180,7 +180,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             out.cuts += 1;
         }
         for mut r in std::mem::take(&mut c.rrsets) {
-            let Some(left) = r.left.checked_sub(gone).filter(|l| !l.is_zero()) else {
+            let Some(left) = still_left(r.left, gone) else {
                 out.expired += 1;
                 continue;
             };
@@ -230,7 +230,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
     ) -> Restored {
         let mut out = Restored::default();
         for a in share {
-            let Some(left) = a.left.checked_sub(gone).filter(|l| !l.is_zero()) else {
+            let Some(left) = still_left(a.left, gone) else {
                 out.expired += 1;
                 continue;
             };
@@ -241,9 +241,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 continue;
             }
             let r = &mut a.resolution;
-            age(&mut r.answers, aged);
-            age(&mut r.authority, aged);
-            age(&mut r.additional, aged);
+            age_resolution(r, aged);
             if r.security == Security::Secure {
                 let answers = self.checked_again(&r.answers, trusted, unix, true);
                 let authority = self.checked_again(&r.authority, trusted, unix, false);
@@ -311,6 +309,12 @@ fn private(path: &Path, meta: &std::fs::Metadata) -> Result<(), PersistError> {
         return unsafe_file(format!("mode {:o}", meta.mode() & 0o777));
     }
     Ok(())
+}
+
+/// What an entry that had `left` when saved has left after `gone`
+/// (`None`: it ran out meanwhile).
+fn still_left(left: Duration, gone: Duration) -> Option<Duration> {
+    left.checked_sub(gone).filter(|l| !l.is_zero())
 }
 
 /// The contents of `path`, opened without following a symbolic link and
