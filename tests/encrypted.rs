@@ -2,9 +2,12 @@
 //! loopback: over DNS over TLS `kdig +tls` and `dig +tls` get the same AD
 //! and EDE as over UDP, a padded query a padded answer, `openssl
 //! s_client` the certificate (ALPN `dot`), and a certificate replaced on
-//! disk is served after SIGHUP; a UDP flood from one network is rate-
-//! limited while another network is answered. The lab at 127.79/16 and
-//! 127.81/16; certificates made by `openssl req` for the test.
+//! disk is served after SIGHUP; over DNS over HTTPS `kdig +https`, `dig
+//! +https` (POST and GET) and `curl` likewise, bad requests get their HTTP
+//! errors, and `curl --doh-url` fetches a page at a lab name's loopback
+//! address; a UDP flood from one network is rate-limited while another
+//! network is answered. The lab at 127.79/16, 127.81/16 and 127.84/16;
+//! certificates made by `openssl req` for the test.
 
 mod common;
 use common::{Guard, dig, free_port, scratch, serve_over_lab, start_lab, wait_for};
@@ -136,12 +139,15 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
 
 #[test]
 fn tls_listen_without_a_certificate_is_a_configuration_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_candor"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--no-cache-state", "--no-rfc5011"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(78));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("tls-listen needs tls-cert and tls-key"));
+    for listen in ["--tls-listen", "--https-listen"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["serve", "--listen", "127.0.0.1:0", listen, "127.0.0.1:0", "--no-cache-state", "--no-rfc5011"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(78));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("tls-listen and https-listen need tls-cert and tls-key"), "{listen}: {err}");
+    }
     let dir = scratch("dot-bad");
     std::fs::write(dir.join("cert.pem"), "not a certificate\n").unwrap();
     std::fs::write(dir.join("key.pem"), "not a key\n").unwrap();
@@ -206,5 +212,137 @@ fn a_udp_flood_from_one_network_is_rate_limited_while_another_is_answered() {
     let m = Message::from_wire(&buf[..n]).unwrap();
     assert!(m.header.rcode == Rcode::NOERROR && !m.answers.is_empty() && !m.header.flags.tc);
     assert!(dig(port, &["+tcp", "valid.test.", "A"]).contains("status: NOERROR"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The HTTP status line and headers `curl` got for `url` (`extra` before it).
+fn curl_head(extra: &[&str], url: &str) -> String {
+    let out = Command::new("curl").args(["-sk", "-o", "/dev/null", "-D", "-"]).args(extra).arg(url).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).to_lowercase()
+}
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs kdig, dig, curl, openssl and the lab's tools")]
+fn dns_over_https_answers_kdig_dig_and_curl_like_udp_and_refuses_bad_requests() {
+    use std::io::{Read, Write};
+    let dir = scratch("doh");
+    make_cert(&dir, "candor-doh.test");
+    let (lab_port, port, https_port) = (free_port(), free_port(), free_port());
+    let _lab = start_lab(&dir, "127.84.0.0", lab_port);
+    let _serve = Guard(
+        serve_over_lab(&dir, lab_port)
+            .args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--https-listen", &format!("127.0.0.1:{https_port}")])
+            .arg("--tls-cert")
+            .arg(dir.join("cert.pem"))
+            .arg("--tls-key")
+            .arg(dir.join("key.pem"))
+            .arg("--control")
+            .arg(dir.join("control.sock"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ca = format!("+tls-ca={}", dir.join("cert.pem").display());
+    let kdig_https = |args: &[&str]| kdig(https_port, &[&["+https", &ca], args].concat());
+    wait_for("candor serve", || kdig_https(&["valid.test.", "A"]).contains("status: NOERROR"));
+
+    // kdig: HTTP/2 POST and GET, AD, a padded answer to a padded query.
+    let r = kdig_https(&["+dnssec", "+padding", "valid.test.", "A"]);
+    assert!(r.contains("(HTTP/2-POST)") && r.contains("(status: 200)"), "{r}");
+    assert!(r.lines().any(|l| l.starts_with(";; Flags:") && l.contains(" ad")), "AD over HTTPS: {r}");
+    let received: usize = r
+        .lines()
+        .find_map(|l| l.strip_prefix(";; Received ").and_then(|x| x.strip_suffix(" B")))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(received % 468, 0, "padded to 468-octet blocks: {r}");
+    // (kdig pads over TLS unless told not to.)
+    let r = kdig(https_port, &["+https-get", &ca, "+nopadding", "+dnssec", "valid.test.", "A"]);
+    assert!(r.contains("(HTTP/2-GET)") && r.contains("status: NOERROR") && !r.contains("PADDING"), "{r}");
+
+    // dig over HTTPS (POST and GET): the same SERVFAIL and EDE texts as over UDP.
+    let https = dig(https_port, &["+https", "+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(https.contains("status: SERVFAIL") && https.contains("(HTTPS)"), "{https}");
+    let get = dig(https_port, &["+https-get", "+dnssec", "rrsig-exp-a.test.", "A"]);
+    assert!(get.contains("status: SERVFAIL") && get.contains("(HTTPS-GET)"), "{get}");
+    let udp = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
+    let head = |r: &str| ede_lines(r).into_iter().filter(|l| !l.starts_with("; EDE: 13 ")).collect::<Vec<_>>();
+    assert!(head(&https).iter().any(|l| l.starts_with("; EDE: 7 (Signature Expired)")), "{https}");
+    assert_eq!(head(&https), head(&udp));
+    assert_eq!(head(&get), head(&udp));
+
+    // curl: the HTTP side. A GET (ID 0, RFC 8484 §4.1) for valid.test/A.
+    let base = format!("https://127.0.0.1:{https_port}/dns-query");
+    let get = curl_head(&[], &format!("{base}?dns=AAABAAABAAAAAAAABXZhbGlkBHRlc3QAAAEAAQ"));
+    assert!(get.starts_with("http/2 200"), "{get}");
+    assert!(get.contains("content-type: application/dns-message"), "{get}");
+    let max_age: u32 = get
+        .lines()
+        .find_map(|l| l.strip_prefix("cache-control: max-age="))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    assert!((1..=300).contains(&max_age), "the smallest TTL, counted down: {get}");
+    // HTTP/1.1 too; then the errors.
+    assert!(
+        curl_head(&["--http1.1"], &format!("{base}?dns=AAABAAABAAAAAAAABXZhbGlkBHRlc3QAAAEAAQ"))
+            .starts_with("http/1.1 200")
+    );
+    assert!(curl_head(&[], &format!("{base}?dns=not+base64")).starts_with("http/2 400"));
+    assert!(curl_head(&[], &base).starts_with("http/2 400"), "no dns variable");
+    assert!(curl_head(&[], &format!("https://127.0.0.1:{https_port}/")).starts_with("http/2 404"));
+    let put = curl_head(&["-X", "PUT"], &base);
+    assert!(put.starts_with("http/2 405") && put.contains("allow: get, post"), "{put}");
+    let text = curl_head(&["-H", "content-type: text/plain", "--data-binary", "hello"], &base);
+    assert!(text.starts_with("http/2 415"), "{text}");
+    let big = dir.join("big");
+    std::fs::write(&big, vec![0u8; 70_000]).unwrap();
+    let big = format!("@{}", big.display());
+    let too_big = curl_head(&["-H", "content-type: application/dns-message", "--data-binary", &big], &base);
+    assert!(too_big.starts_with("http/2 413"), "{too_big}");
+
+    // curl --doh-url: a page at a lab name's loopback address, found
+    // through candor (ns.valid.test. has the lab's 127.84.x address).
+    let ns = dig(port, &["+short", "ns.valid.test.", "A"]).trim().to_owned();
+    assert!(ns.starts_with("127.84."), "{ns}");
+    let web = std::net::TcpListener::bind((ns.as_str(), 0)).unwrap();
+    let web_port = web.local_addr().unwrap().port();
+    let page = std::thread::spawn(move || {
+        let (mut s, _) = web.accept().unwrap();
+        let mut req = [0u8; 1024];
+        let n = s.read(&mut req).unwrap();
+        let host = String::from_utf8_lossy(&req[..n]).lines().find(|l| l.starts_with("Host:")).map(str::to_owned);
+        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 19\r\nconnection: close\r\n\r\nhello from the lab\n").unwrap();
+        host
+    });
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "10", "--doh-url", &base, "--cacert"])
+        .arg(dir.join("cert.pem"))
+        .arg(format!("http://ns.valid.test:{web_port}/"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from the lab\n", "{out:?}");
+    assert_eq!(page.join().unwrap().as_deref(), Some(format!("Host: ns.valid.test:{web_port}").as_str()));
+
+    // The certificate, ALPN h2; the queries counted as HTTPS.
+    let c = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{https_port}"), "-alpn", "h2"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let c = String::from_utf8_lossy(&c.stdout);
+    assert!(c.contains("ALPN protocol: h2") && c.contains("candor-doh.test"), "{c}");
+    let stats = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["control", "--control"])
+        .arg(dir.join("control.sock"))
+        .arg("stats")
+        .output()
+        .unwrap();
+    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
+    let https_queries: u64 =
+        stats.lines().find_map(|l| l.strip_prefix("queries-https ")).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(https_queries >= 8, "{stats}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// setpriv, Prometheus's promtool (the metrics' format), systemd-analyze
 /// (the shipped unit), dnsdist (the shipped load-balancer set-up) and
 /// openssl (certificates for DNS over TLS, and its client).
-const TOOLS: [&str; 11] = [
+const TOOLS: [&str; 12] = [
     "dig",
     "delv",
     "kdig",
@@ -24,6 +24,7 @@ const TOOLS: [&str; 11] = [
     "systemd-analyze",
     "dnsdist",
     "openssl",
+    "curl",
 ];
 
 fn on_path(tool: &str) -> bool {
@@ -45,7 +46,7 @@ fn tools() {
         println!("cargo::rustc-cfg=candor_tools");
     } else if std::env::var("CANDOR_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
         panic!(
-            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist openssl)"
+            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist openssl curl)"
         );
     } else {
         println!(

@@ -20,7 +20,10 @@ pub struct FileConfig {
     /// Addresses to serve DNS over TLS on (port 853 when left out).
     #[serde(default, deserialize_with = "tls_listen_addrs")]
     pub tls_listen: Option<Vec<SocketAddr>>,
-    /// The certificate chain for DNS over TLS (PEM).
+    /// Addresses to serve DNS over HTTPS on (port 443 when left out).
+    #[serde(default, deserialize_with = "https_listen_addrs")]
+    pub https_listen: Option<Vec<SocketAddr>>,
+    /// The certificate chain for DNS over TLS and HTTPS (PEM).
     pub tls_cert: Option<PathBuf>,
     /// Its private key (PEM).
     pub tls_key: Option<PathBuf>,
@@ -124,6 +127,11 @@ pub fn tls_listen_addr(s: &str) -> Result<SocketAddr, String> {
     addr_with_port(s, 853)
 }
 
+/// An address for DNS over HTTPS, port 443 when left out.
+pub fn https_listen_addr(s: &str) -> Result<SocketAddr, String> {
+    addr_with_port(s, 443)
+}
+
 fn addr_with_port(s: &str, port: u16) -> Result<SocketAddr, String> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Ok(a);
@@ -137,6 +145,11 @@ fn addr_with_port(s: &str, port: u16) -> Result<SocketAddr, String> {
 fn tls_listen_addrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<SocketAddr>>, D::Error> {
     let texts: Option<Vec<String>> = Option::deserialize(d)?;
     texts.map(|v| v.iter().map(|t| tls_listen_addr(t).map_err(serde::de::Error::custom)).collect()).transpose()
+}
+
+fn https_listen_addrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<SocketAddr>>, D::Error> {
+    let texts: Option<Vec<String>> = Option::deserialize(d)?;
+    texts.map(|v| v.iter().map(|t| https_listen_addr(t).map_err(serde::de::Error::custom)).collect()).transpose()
 }
 
 fn listen_addrs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<SocketAddr>>, D::Error> {

@@ -178,10 +178,15 @@ pub struct ServeArgs {
     /// out); needs --tls-cert and --tls-key.
     #[arg(long, value_parser = config::tls_listen_addr)]
     pub tls_listen: Vec<SocketAddr>,
-    /// The certificate chain for DNS over TLS (PEM; read again on SIGHUP).
+    /// Serve DNS over HTTPS (RFC 8484, `/dns-query`, HTTP/2 and HTTP/1.1)
+    /// on this address (repeatable; port 443 when left out); needs
+    /// --tls-cert and --tls-key.
+    #[arg(long, value_parser = config::https_listen_addr)]
+    pub https_listen: Vec<SocketAddr>,
+    /// The certificate chain for DNS over TLS and HTTPS (PEM; read again on SIGHUP).
     #[arg(long)]
     pub tls_cert: Option<PathBuf>,
-    /// The private key for DNS over TLS (PEM; read again on SIGHUP).
+    /// The private key for DNS over TLS and HTTPS (PEM; read again on SIGHUP).
     #[arg(long)]
     pub tls_key: Option<PathBuf>,
     /// Configuration file (TOML).

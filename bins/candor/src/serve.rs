@@ -172,14 +172,21 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
         let bound: Vec<String> = listeners.bound.iter().map(ToString::to_string).collect();
         tracing::info!("listening on {}", bound.join(", "));
         if let Some(keys) = &tls_keys {
-            match listeners.listen_tls(&running.tls.listen, keys) {
-                Ok(tls) => {
-                    let tls: Vec<String> = tls.iter().map(ToString::to_string).collect();
-                    tracing::info!("DNS over TLS on {}", tls.join(", "));
-                }
-                Err(e) => {
-                    eprintln!("candor serve: cannot listen for DNS over TLS on {:?}: {e}", running.tls.listen);
-                    return 1;
+            let (tls, https) = (&running.tls.listen, &running.tls.https);
+            for (what, addrs, bound) in [
+                ("DNS over TLS", tls, listeners.listen_tls(tls, keys)),
+                ("DNS over HTTPS", https, listeners.listen_https(https, keys)),
+            ] {
+                match bound {
+                    Ok(bound) if bound.is_empty() => {}
+                    Ok(bound) => {
+                        let bound: Vec<String> = bound.iter().map(ToString::to_string).collect();
+                        tracing::info!("{what} on {}", bound.join(", "));
+                    }
+                    Err(e) => {
+                        eprintln!("candor serve: cannot listen for {what} on {addrs:?}: {e}");
+                        return 1;
+                    }
                 }
             }
         }

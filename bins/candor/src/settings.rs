@@ -84,22 +84,23 @@ pub(crate) struct Outside {
     pub(crate) tls: Tls,
 }
 
-/// The DNS-over-TLS settings.
+/// The settings of DNS over TLS and over HTTPS (one certificate for both).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Tls {
     pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) https: Vec<SocketAddr>,
     pub(crate) cert: Option<PathBuf>,
     pub(crate) key: Option<PathBuf>,
 }
 
 impl Tls {
-    /// The certificate and key files, when DNS over TLS is served; an
-    /// error when it is asked for without them.
+    /// The certificate and key files, when DNS over TLS or HTTPS is
+    /// served; an error when it is asked for without them.
     pub(crate) fn files(&self) -> Result<Option<(&std::path::Path, &std::path::Path)>, String> {
-        match (self.listen.is_empty(), &self.cert, &self.key) {
+        match (self.listen.is_empty() && self.https.is_empty(), &self.cert, &self.key) {
             (true, _, _) => Ok(None),
             (false, Some(c), Some(k)) => Ok(Some((c.as_path(), k.as_path()))),
-            _ => Err("tls-listen needs tls-cert and tls-key (PEM files)".to_owned()),
+            _ => Err("tls-listen and https-listen need tls-cert and tls-key (PEM files)".to_owned()),
         }
     }
 }
@@ -160,6 +161,11 @@ impl Outside {
                 file.tls_listen.clone().unwrap_or_default()
             } else {
                 args.tls_listen.clone()
+            },
+            https: if args.https_listen.is_empty() {
+                file.https_listen.clone().unwrap_or_default()
+            } else {
+                args.https_listen.clone()
             },
             cert: args.tls_cert.clone().or_else(|| file.tls_cert.clone()),
             key: args.tls_key.clone().or_else(|| file.tls_key.clone()),
@@ -227,6 +233,9 @@ impl Outside {
         }
         if self.tls.listen != other.tls.listen {
             out.push("tls-listen");
+        }
+        if self.tls.https != other.tls.https {
+            out.push("https-listen");
         }
         if self.rate_limit != other.rate_limit {
             out.push("rate-limit");

@@ -25,7 +25,9 @@
 //! hour's most failing zones and servers, and serve-stale's client timer
 //! (the refresh runs as a task while the client gets the stale answer);
 //! DNS over TLS ([`tls`]: rustls, the certificate swapped on a reload,
-//! connections served like TCP's with RFC 8467 padding); the PROXY v2
+//! connections served like TCP's with RFC 8467 padding); DNS over HTTPS
+//! ([`doh`]: hyper's HTTP/2 and HTTP/1.1, each request answered like a
+//! TCP question; stream, reset, head and body limits); the PROXY v2
 //! header of trusted load balancers ([`proxy`]: read before
 //! each UDP query and at the start of each TCP connection from an address
 //! of `proxy-allow`, so the ACL, the limits and the log see the client).
@@ -43,7 +45,7 @@
 //! socket bound to one address is dropped unread (the batch buffers; no
 //! plain query comes near it); each worker's response cache holds its
 //! share of the entries, so a question asked through several workers is
-//! kept once per worker; no DoH or cookies yet (so rate limiting, in
+//! kept once per worker; no cookies yet (so rate limiting, in
 //! [`ratelimit`], exempts no one). The
 //! query log's writer thread shares the workers' cores (a full log of
 //! every query costs about a quarter of cached throughput on one core);
@@ -56,6 +58,7 @@ mod acl;
 mod batch;
 pub mod control;
 mod current;
+mod doh;
 mod failure_log;
 mod handle;
 mod listen;

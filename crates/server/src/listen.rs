@@ -14,6 +14,7 @@ use crate::acl::Acl;
 use crate::current::Current;
 use crate::slots::Slots;
 use crate::tcp::{TcpSlots, tcp_conn};
+use crate::tls::Service;
 
 /// TCP connections served at once; more wait for a free slot.
 pub(crate) const MAX_TCP_CONNECTIONS: usize = 256;
@@ -39,15 +40,15 @@ pub struct Listeners {
     requested: Vec<SocketAddr>,
     /// What the workers of a new address get.
     spawn: Box<BindFn>,
-    /// DNS over TLS: the addresses bound and their tasks.
+    /// DNS over TLS and over HTTPS: the addresses bound and their tasks.
     tls: Vec<(SocketAddr, JoinSet<()>)>,
-    /// Binds an address for DNS over TLS.
+    /// Binds an address for DNS over TLS or over HTTPS.
     spawn_tls: Box<TlsBindFn>,
 }
 
-/// Binds an address for DNS over TLS with these keys.
+/// Binds an address for DNS over TLS or HTTPS with these keys.
 type TlsBindFn =
-    dyn Fn(SocketAddr, &Arc<crate::tls::TlsKeys>) -> std::io::Result<(SocketAddr, JoinSet<()>)> + Send + Sync;
+    dyn Fn(SocketAddr, &Arc<crate::tls::TlsKeys>, Service) -> std::io::Result<(SocketAddr, JoinSet<()>)> + Send + Sync;
 
 impl Listeners {
     /// Stop listening.
@@ -64,9 +65,28 @@ impl Listeners {
         addrs: &[SocketAddr],
         keys: &Arc<crate::tls::TlsKeys>,
     ) -> std::io::Result<Vec<SocketAddr>> {
+        self.listen_encrypted(addrs, keys, Service::Dot)
+    }
+
+    /// Serve DNS over HTTPS on `addrs` too, with `keys` (the same
+    /// certificate as DNS over TLS): the addresses bound.
+    pub fn listen_https(
+        &mut self,
+        addrs: &[SocketAddr],
+        keys: &Arc<crate::tls::TlsKeys>,
+    ) -> std::io::Result<Vec<SocketAddr>> {
+        self.listen_encrypted(addrs, keys, Service::Https)
+    }
+
+    fn listen_encrypted(
+        &mut self,
+        addrs: &[SocketAddr],
+        keys: &Arc<crate::tls::TlsKeys>,
+        service: Service,
+    ) -> std::io::Result<Vec<SocketAddr>> {
         let mut bound = Vec::new();
         for addr in addrs {
-            let (addr, tasks) = (self.spawn_tls)(*addr, keys)?;
+            let (addr, tasks) = (self.spawn_tls)(*addr, keys, service)?;
             self.tls.push((addr, tasks));
             bound.push(addr);
         }
@@ -158,7 +178,7 @@ where
         requested: Vec::new(),
         spawn: Box::new(move |requested| bind_address(&shared, requested, workers)),
         tls: Vec::new(),
-        spawn_tls: Box::new(move |requested, keys| bind_tls(&for_tls, requested, keys)),
+        spawn_tls: Box::new(move |requested, keys, service| bind_tls(&for_tls, requested, keys, service)),
     };
     for requested in addrs {
         let (bound, tasks) = (l.spawn)(*requested)?;
@@ -215,12 +235,15 @@ where
     Ok((addr, tasks))
 }
 
-/// Bind `requested` for DNS over TLS and start accepting: the address
-/// bound and its task.
+/// Bind `requested` for DNS over TLS or over HTTPS and start accepting:
+/// the address bound and its task. A connection is checked against the
+/// ACL and given a TCP slot (the client's share of them) before any TLS
+/// work, and its handshake is bounded in time.
 pub(crate) fn bind_tls<T, C>(
     shared: &Shared<T, C>,
     requested: SocketAddr,
     keys: &Arc<crate::tls::TlsKeys>,
+    service: Service,
 ) -> std::io::Result<(SocketAddr, JoinSet<()>)>
 where
     T: Transport + 'static,
@@ -229,7 +252,11 @@ where
     let listener = TcpListener::from_std(reuse_socket(requested, true)?.into())?;
     let addr = listener.local_addr()?;
     let (shared, keys) = (shared.clone(), Arc::clone(keys));
-    let tally = shared.resolver.metrics().tally(crate::tally::Via::Tls);
+    let via = match service {
+        Service::Dot => crate::tally::Via::Tls,
+        Service::Https => crate::tally::Via::Https,
+    };
+    let tally = shared.resolver.metrics().tally(via);
     let mut tasks = JoinSet::new();
     tasks.spawn(async move {
         loop {
@@ -239,7 +266,7 @@ where
             if !acl.allows(peer.ip()) {
                 continue;
             }
-            let (shared, tally, acceptor) = (shared.clone(), Arc::clone(&tally), keys.acceptor());
+            let (shared, tally, acceptor) = (shared.clone(), Arc::clone(&tally), keys.acceptor(service));
             tokio::spawn(async move {
                 let tcp = Arc::clone(&shared.tcp);
                 let Some(slot) = tcp.take_or_evict(peer.ip()).await else { return };
@@ -248,7 +275,12 @@ where
                     return;
                 };
                 let parts = (shared.resolver, acl, shared.flights, tally);
-                let _ = tcp_conn(tokio::io::split(tls), peer.ip(), &slot, parts, true).await;
+                match service {
+                    Service::Dot => {
+                        let _ = tcp_conn(tokio::io::split(tls), peer.ip(), &slot, parts, true).await;
+                    }
+                    Service::Https => crate::doh::serve_conn(tls, peer.ip(), &slot, parts).await,
+                }
                 drop(slot);
             });
         }

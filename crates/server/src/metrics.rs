@@ -99,6 +99,7 @@ impl Snapshot {
         pairs.push(("queries-udp".into(), t.queries_udp));
         pairs.push(("queries-tcp".into(), t.queries_tcp));
         pairs.push(("queries-tls".into(), t.queries_tls));
+        pairs.push(("queries-https".into(), t.queries_https));
         pairs.push(("queries-dropped".into(), t.dropped));
         for (i, n) in t.rcodes.iter().enumerate().filter(|(_, n)| **n > 0) {
             pairs.push((format!("responses-{}", rcode_label(i).to_lowercase()), *n));
@@ -280,7 +281,12 @@ impl prometheus_client::collector::Collector for Snapshot {
             "candor_queries",
             "Client queries done with (answered or dropped), by transport.",
             "transport",
-            [("udp".to_owned(), t.queries_udp), ("tcp".to_owned(), t.queries_tcp), ("tls".to_owned(), t.queries_tls)],
+            [
+                ("udp".to_owned(), t.queries_udp),
+                ("tcp".to_owned(), t.queries_tcp),
+                ("tls".to_owned(), t.queries_tls),
+                ("https".to_owned(), t.queries_https),
+            ],
         )?;
         counter(e, "candor_queries_dropped", "Client queries that got no reply (malformed).", t.dropped)?;
         counters(

@@ -45,6 +45,8 @@ pub enum Via {
     Tcp,
     /// DNS over TLS.
     Tls,
+    /// DNS over HTTPS.
+    Https,
 }
 
 impl Tally {
@@ -102,6 +104,7 @@ impl Tally {
             Via::Udp => t.queries_udp += queries,
             Via::Tcp => t.queries_tcp += queries,
             Via::Tls => t.queries_tls += queries,
+            Via::Https => t.queries_https += queries,
         }
         t.ad += self.ad.load(Relaxed);
         t.reply_hits += self.reply_hits.load(Relaxed);
@@ -118,6 +121,8 @@ pub struct Totals {
     pub queries_tcp: u64,
     /// Queries received over TLS.
     pub queries_tls: u64,
+    /// Queries received over HTTPS.
+    pub queries_https: u64,
     /// Replies by rcode ([`RCODE_SLOTS`]: the last for extended rcodes).
     pub rcodes: [u64; RCODE_SLOTS],
     /// Replies with AD set.
@@ -136,6 +141,7 @@ impl Default for Totals {
             queries_udp: 0,
             queries_tcp: 0,
             queries_tls: 0,
+            queries_https: 0,
             rcodes: [0; RCODE_SLOTS],
             ad: 0,
             edes: [0; EDE_SLOTS],

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use candor_resolver::{Clock, Transport};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -109,6 +111,52 @@ impl TcpSlots {
     }
 }
 
+impl TcpSlot<'_> {
+    /// The connection's state, for a task that serves it on its own
+    /// terms (DNS over HTTPS).
+    pub(crate) fn conn(&self) -> Arc<Conn> {
+        Arc::clone(&self.conn)
+    }
+}
+
+impl Conn {
+    /// A question of this connection is being answered: it is busy (not
+    /// evicted, not idle) until the guard is dropped.
+    pub(crate) fn busy(self: &Arc<Self>) -> BusyGuard {
+        *lock(&self.last_active) = Instant::now();
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        BusyGuard(Arc::clone(self))
+    }
+
+    /// Returns once the connection is told to close (evicted), or once it
+    /// has been idle (nothing in flight) for `idle`.
+    pub(crate) async fn closing(&self, idle: Duration) {
+        let idle_long_enough = async {
+            loop {
+                let since = lock(&self.last_active).elapsed();
+                if since >= idle && self.busy.load(Ordering::Relaxed) == 0 {
+                    return;
+                }
+                tokio::time::sleep(idle.saturating_sub(since).max(Duration::from_millis(100))).await;
+            }
+        };
+        tokio::select! {
+            () = idle_long_enough => {}
+            () = self.close.notified() => {}
+        }
+    }
+}
+
+/// A question in progress on a connection (see [`Conn::busy`]).
+pub(crate) struct BusyGuard(Arc<Conn>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        *lock(&self.0.last_active) = Instant::now();
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Drop for TcpSlot<'_> {
     fn drop(&mut self) {
         lock(&self.owner.conns).remove(&self.id);
@@ -205,35 +253,7 @@ where
         let (acl, flights, tally, metrics) =
             (Arc::clone(&acl), Arc::clone(&flights), Arc::clone(&tally), Arc::clone(current.metrics()));
         tokio::spawn(async move {
-            let start = metrics.started();
-            let served = Served {
-                client: peer,
-                question: if start.is_some() { crate::querylog::question(&q) } else { (&[], 0) },
-                cached: true,
-                upstream: 0,
-                start,
-            };
-            let reply = match immediate(&r, &q, peer, &acl, false) {
-                Immediate::Reply(reply) => {
-                    metrics.finish(&tally, reply.as_deref(), &served);
-                    reply
-                }
-                Immediate::Reusable(wire, _) => {
-                    metrics.finish(&tally, Some(&wire), &served);
-                    Some(wire)
-                }
-                Immediate::Resolve(q) => match admit(&r, &flights, peer, &q, false) {
-                    Ok(slot) => {
-                        let reply = resolve_counted(&r, q, (false, peer), (&tally, &metrics)).await;
-                        drop(slot);
-                        reply
-                    }
-                    Err(refusal) => {
-                        metrics.finish(&tally, refusal.as_deref(), &served);
-                        refusal
-                    }
-                },
-            };
+            let reply = answer(&r, &q, peer, (&acl, &flights, &tally, &metrics)).await;
             if let Some(resp) = reply {
                 // Over TLS, a padded query gets a padded answer (RFC 8467).
                 let resp = if encrypted { crate::padding::pad_reply(&q, resp) } else { resp };
@@ -247,6 +267,47 @@ where
     drop(tx);
     let _ = writer.await;
     Ok(())
+}
+
+/// One question of a stream transport (TCP, TLS, HTTPS) from `peer`,
+/// answered: what needs no network at once, the rest resolved within the
+/// client's share of the slots; counted in `tally` and logged. `None`:
+/// nothing to send (a message the request checks drop).
+pub(crate) async fn answer<T: Transport + 'static, C: Clock + 'static>(
+    r: &Arc<candor_resolver::Resolver<T, C>>,
+    q: &[u8],
+    peer: IpAddr,
+    (acl, flights, tally, metrics): (&Acl, &Slots, &Arc<Tally>, &Arc<crate::tally::ServerMetrics>),
+) -> Option<Vec<u8>> {
+    let start = metrics.started();
+    let served = Served {
+        client: peer,
+        question: if start.is_some() { crate::querylog::question(q) } else { (&[], 0) },
+        cached: true,
+        upstream: 0,
+        start,
+    };
+    match immediate(r, q, peer, acl, false) {
+        Immediate::Reply(reply) => {
+            metrics.finish(tally, reply.as_deref(), &served);
+            reply
+        }
+        Immediate::Reusable(wire, _) => {
+            metrics.finish(tally, Some(&wire), &served);
+            Some(wire)
+        }
+        Immediate::Resolve(q) => match admit(r, flights, peer, &q, false) {
+            Ok(slot) => {
+                let reply = resolve_counted(r, q, (false, peer), (tally, metrics)).await;
+                drop(slot);
+                reply
+            }
+            Err(refusal) => {
+                metrics.finish(tally, refusal.as_deref(), &served);
+                refusal
+            }
+        },
+    }
 }
 
 #[cfg(test)]

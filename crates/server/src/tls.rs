@@ -1,4 +1,5 @@
-//! DNS over TLS (RFC 7858, RFC 8310's profile): the certificate and key
+//! DNS over TLS (RFC 7858, RFC 8310's profile) and the TLS of DNS over
+//! HTTPS ([`crate::doh`]): the certificate and key
 //! from PEM files ([`TlsKeys`], swapped whole on a reload while listeners
 //! keep running), TLS 1.3 and 1.2 through rustls with its AWS-LC provider
 //! installed explicitly, ALPN `dot`. The listener itself is
@@ -43,8 +44,19 @@ pub enum TlsError {
 }
 
 /// The certificate chain and key in service; a reload swaps them whole.
+/// One rustls configuration per service: DNS over TLS (ALPN `dot`) and
+/// DNS over HTTPS (ALPN `h2`, `http/1.1`).
 pub struct TlsKeys {
-    config: RwLock<Arc<ServerConfig>>,
+    config: RwLock<[Arc<ServerConfig>; 2]>,
+}
+
+/// What a TLS listener serves: its ALPN protocols.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Service {
+    /// DNS over TLS (RFC 7858): ALPN `dot`.
+    Dot,
+    /// DNS over HTTPS (RFC 8484): ALPN `h2`, then `http/1.1`.
+    Https,
 }
 
 impl std::fmt::Debug for TlsKeys {
@@ -67,14 +79,14 @@ impl TlsKeys {
         Ok(())
     }
 
-    pub(crate) fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+    pub(crate) fn acceptor(&self, service: Service) -> tokio_rustls::TlsAcceptor {
         let config = self.config.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        tokio_rustls::TlsAcceptor::from(Arc::clone(&config))
+        tokio_rustls::TlsAcceptor::from(Arc::clone(&config[service as usize]))
     }
 }
 
-/// A rustls server configuration for the pair, ALPN `dot`.
-fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+/// rustls server configurations for the pair: one per [`Service`].
+fn server_config(cert: &Path, key: &Path) -> Result<[Arc<ServerConfig>; 2], TlsError> {
     let file = |path: &Path, why: String| TlsError::File { path: path.to_owned(), why };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| file(cert, e.to_string()))?
@@ -92,6 +104,8 @@ fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError>
         .with_no_client_auth()
         .with_single_cert(chain, private)
         .map_err(|e| pair(e.to_string()))?;
+    let mut https = config.clone();
     config.alpn_protocols = vec![b"dot".to_vec()];
-    Ok(Arc::new(config))
+    https.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok([Arc::new(config), Arc::new(https)])
 }
