@@ -138,7 +138,7 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
 }
 
 #[test]
-fn tls_listen_without_a_certificate_is_a_configuration_error() {
+fn tls_listen_without_a_certificate_or_a_bad_cookie_secret_is_a_configuration_error() {
     for listen in ["--tls-listen", "--https-listen"] {
         let out = Command::new(env!("CARGO_BIN_EXE_candor"))
             .args(["serve", "--listen", "127.0.0.1:0", listen, "127.0.0.1:0", "--no-cache-state", "--no-rfc5011"])
@@ -162,12 +162,19 @@ fn tls_listen_without_a_certificate_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cert.pem") && err.contains("no CERTIFICATE"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--cookie-secret", "abc", "--no-cache-state", "--no-rfc5011"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cookie-secret: expected 32 hex digits"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 #[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
-fn a_udp_flood_from_one_network_is_rate_limited_while_another_is_answered() {
+fn a_udp_flood_from_one_network_is_rate_limited_while_another_and_valid_cookies_are_answered() {
     use candor_wire::{Message, Question, RType, Rcode};
     let dir = scratch("rrl");
     let (lab_port, port) = (free_port(), free_port());
@@ -212,6 +219,56 @@ fn a_udp_flood_from_one_network_is_rate_limited_while_another_is_answered() {
     let m = Message::from_wire(&buf[..n]).unwrap();
     assert!(m.header.rcode == Rcode::NOERROR && !m.answers.is_empty() && !m.header.flags.tc);
     assert!(dig(port, &["+tcp", "valid.test.", "A"]).contains("status: NOERROR"));
+
+    // Cookies: a client that has a valid server cookie is exempt from the
+    // limit; one with only a client cookie gets BADCOOKIE and a fresh
+    // cookie where others would slip (TC=1).
+    const CLIENT: [u8; 8] = *b"cookie!!";
+    let cookied = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    cookied.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let ask = |id: u16, server: Vec<u8>| {
+        let mut q = Message::query(id, Question::new("valid.test.".parse().unwrap(), RType::A));
+        let cookie = candor_wire::EdnsOption::Cookie { client: CLIENT, server };
+        q.edns = Some(candor_wire::Edns { options: vec![cookie], ..candor_wire::Edns::default() });
+        cookied.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
+    };
+    let server_cookie = |m: &Message| {
+        m.edns.as_ref().and_then(|e| {
+            e.options.iter().find_map(|o| match o {
+                candor_wire::EdnsOption::Cookie { client: CLIENT, server } => Some(server.clone()),
+                _ => None,
+            })
+        })
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    ask(1000, Vec::new());
+    let n = cookied.recv(&mut buf).unwrap();
+    let first = Message::from_wire(&buf[..n]).unwrap();
+    let valid = server_cookie(&first).expect("a server cookie");
+    assert_eq!(valid.len(), 16, "RFC 9018: version, reserved, timestamp, hash");
+    // The network floods again; then both kinds of cookie ask.
+    for id in 0..200u16 {
+        let q = Message::query(id, Question::new("valid.test.".parse().unwrap(), RType::A));
+        flood.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
+    }
+    for id in 0..4 {
+        ask(2000 + id, Vec::new());
+        ask(3000 + id, valid.clone());
+    }
+    let (mut exempt, mut bad_cookie) = (0, 0);
+    while let Ok(n) = cookied.recv(&mut buf) {
+        let m = Message::from_wire(&buf[..n]).unwrap();
+        match m.header.id {
+            3000..=3003 if m.header.rcode == Rcode::NOERROR && !m.answers.is_empty() => exempt += 1,
+            2000..=2003 if m.header.rcode == Rcode::BADCOOKIE => {
+                assert_eq!(server_cookie(&m).map(|c| c.len()), Some(16), "a fresh cookie with BADCOOKIE");
+                bad_cookie += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(exempt, 4, "every query with a valid server cookie answered in full");
+    assert!(bad_cookie >= 1, "BADCOOKIE where a query without a valid server cookie slips");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -344,5 +401,21 @@ fn dns_over_https_answers_kdig_dig_and_curl_like_udp_and_refuses_bad_requests() 
     let https_queries: u64 =
         stats.lines().find_map(|l| l.strip_prefix("queries-https ")).and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(https_queries >= 8, "{stats}");
+
+    // DNS cookies: dig gets a server cookie, and candor accepts it when
+    // it comes back (the same cookie returned, not a new one); a forged
+    // one is replaced; over TLS the same.
+    let cookie = |r: &str| r.lines().find_map(|l| l.strip_prefix("; COOKIE: ")).map(str::to_owned);
+    let first = cookie(&dig(port, &["+cookie", "valid.test.", "A"])).unwrap();
+    assert!(first.ends_with(" (good)"), "{first}");
+    let first = first.trim_end_matches(" (good)").to_owned();
+    assert_eq!(first.len(), 48, "8 octets of client cookie, 16 of server cookie: {first}");
+    let again = cookie(&dig(port, &[&format!("+cookie={first}"), "valid.test.", "A"])).unwrap();
+    assert_eq!(again, format!("{first} (good)"), "accepted as it is");
+    let forged = format!("{}0100000000000000{}", &first[..16], "00".repeat(8));
+    let replaced = cookie(&dig(port, &[&format!("+cookie={forged}"), "valid.test.", "A"])).unwrap();
+    assert!(replaced.starts_with(&first[..16]) && !replaced.contains(&forged[16..]), "{replaced}");
+    let r = kdig_https(&["+cookie", "valid.test.", "A"]);
+    assert!(r.contains("COOKIE:") && r.contains("status: NOERROR"), "{r}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -37,6 +37,10 @@ pub struct FileConfig {
     pub rate_limit: Option<u32>,
     /// Every N-th limited query gets TC=1 (default 2).
     pub rate_limit_slip: Option<u32>,
+    /// The server cookies' secret (32 hex digits), shared by nodes.
+    pub cookie_secret: Option<String>,
+    /// Answer DNS cookies (default true).
+    pub cookies: Option<bool>,
     /// Trusted proxies sending PROXY v2 headers.
     pub proxy_allow: Option<Vec<String>>,
     /// Worker threads.

@@ -217,6 +217,14 @@ pub struct ServeArgs {
     /// (TC=1, to retry over TCP) instead of none (default 2; 0: none).
     #[arg(long, value_name = "N")]
     pub rate_limit_slip: Option<u32>,
+    /// The secret of server cookies (RFC 7873, RFC 9018): 32 hex digits,
+    /// the same on every node behind one address (anycast, dnsdist);
+    /// default: drawn at start and rolled over daily.
+    #[arg(long, value_name = "HEX")]
+    pub cookie_secret: Option<String>,
+    /// Answer no DNS cookies (they are answered by default).
+    #[arg(long)]
+    pub no_cookies: bool,
     /// Load balancers (dnsdist with `useProxyProtocol`) whose queries
     /// carry a PROXY v2 header naming the real client (repeatable;
     /// prefixes). The ACL, per-client limits and logs see that client.

@@ -29,6 +29,8 @@ pub(crate) struct Serving<'a> {
     pub(crate) running: &'a mut Outside,
     /// The DNS-over-TLS certificate and key in service, when served.
     pub(crate) tls: Option<&'a candor_server::tls::TlsKeys>,
+    /// The server cookies (their secret survives reloads).
+    pub(crate) cookies: &'a std::sync::Arc<candor_server::cookies::ServerCookies>,
 }
 
 /// SIGHUP: see the module's documentation.
@@ -48,7 +50,7 @@ fn apply(s: Serving<'_>) {
         None => FileConfig::default(),
     };
     let wanted = Outside::of(s.args, &file);
-    let acl = match wanted.acl() {
+    let acl = match wanted.acl(s.cookies) {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
@@ -63,8 +65,16 @@ fn apply(s: Serving<'_>) {
     let transport = NetTransport::with_case_randomisation(cfg.case_randomisation);
     let (fresh, report) = Resolver::new(cfg, transport, s.clock.clone()).take_over(&s.current.get());
     s.current.set(fresh);
-    let acl_changed = (&wanted.allow, &wanted.refuse, &wanted.drop, &wanted.proxies)
-        != (&s.running.allow, &s.running.refuse, &s.running.drop, &s.running.proxies);
+    let acl_changed = (&wanted.allow, &wanted.refuse, &wanted.drop, &wanted.proxies, &wanted.cookies)
+        != (&s.running.allow, &s.running.refuse, &s.running.drop, &s.running.proxies, &s.running.cookies);
+    // A new configured secret: cookies made with the old one stay valid
+    // for their hour (checked by acl() above).
+    if wanted.cookies != s.running.cookies
+        && let Ok(Some(secret)) = wanted.cookies.secret()
+    {
+        s.cookies.set_secret(secret);
+        tracing::info!("reload: a new cookie secret (cookies made with the one before stay valid for their hour)");
+    }
     if acl_changed {
         s.current.set_acl(acl);
         let list = |v: &[String], none: &str| if v.is_empty() { none.to_owned() } else { v.join(", ") };
@@ -128,6 +138,7 @@ fn apply(s: Serving<'_>) {
     s.running.allow = wanted.allow;
     s.running.proxies = wanted.proxies;
     s.running.refuse = wanted.refuse;
+    s.running.cookies = wanted.cookies;
     s.running.drop = wanted.drop;
     s.running.listen = wanted.listen.into_iter().filter(|a| !failed.iter().any(|(f, _)| f == a)).collect();
 }

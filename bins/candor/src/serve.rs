@@ -81,7 +81,14 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
     let created_state_dir = prepare_state_dir(&mut cfg);
     let mut running = Outside::of(args, &file);
     let cache_state = running.cache_state.path(&cfg);
-    let acl = match running.acl() {
+    let cookies = match running.server_cookies() {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("candor serve: {e}");
+            return EXIT_CONFIG;
+        }
+    };
+    let acl = match running.acl(&cookies) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("candor serve: {e}");
@@ -259,6 +266,7 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
                     listeners: &mut listeners,
                     running: &mut running,
                     tls: tls_keys.as_deref(),
+                    cookies: &cookies,
                 }),
             }
         }

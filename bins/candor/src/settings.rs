@@ -82,6 +82,7 @@ pub(crate) struct Outside {
     pub(crate) cache_state: CacheState,
     /// DNS over TLS: where, and the certificate chain and key files.
     pub(crate) tls: Tls,
+    pub(crate) cookies: Cookies,
 }
 
 /// The settings of DNS over TLS and over HTTPS (one certificate for both).
@@ -101,6 +102,29 @@ impl Tls {
             (true, _, _) => Ok(None),
             (false, Some(c), Some(k)) => Ok(Some((c.as_path(), k.as_path()))),
             _ => Err("tls-listen and https-listen need tls-cert and tls-key (PEM files)".to_owned()),
+        }
+    }
+}
+
+/// DNS cookies toward clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cookies {
+    /// Not answered.
+    Off,
+    /// Answered with a secret drawn at start.
+    Drawn,
+    /// Answered with this configured secret (hex), shared by nodes.
+    Shared(String),
+}
+
+impl Cookies {
+    /// The configured secret, checked: `Ok(None)` when none is configured.
+    pub(crate) fn secret(&self) -> Result<Option<[u8; 16]>, String> {
+        match self {
+            Cookies::Shared(hex) => candor_server::cookies::parse_secret(hex)
+                .map(Some)
+                .ok_or_else(|| "cookie-secret: expected 32 hex digits (16 octets)".to_owned()),
+            _ => Ok(None),
         }
     }
 }
@@ -178,7 +202,13 @@ impl Outside {
             .or(file.rate_limit)
             .filter(|n| *n > 0)
             .map(|n| (n, args.rate_limit_slip.or(file.rate_limit_slip).unwrap_or(2)));
+        let cookies = match (&args.cookie_secret, &file.cookie_secret) {
+            _ if args.no_cookies || file.cookies == Some(false) => Cookies::Off,
+            (Some(hex), _) | (None, Some(hex)) => Cookies::Shared(hex.clone()),
+            (None, None) => Cookies::Drawn,
+        };
         Outside {
+            cookies,
             rate_limit,
             refuse: pick(&args.refuse, &file.refuse),
             drop: pick(&args.drop, &file.drop),
@@ -203,11 +233,22 @@ impl Outside {
     }
 
     /// The ACL of `allow` (empty: loopback and the private ranges), with
-    /// the trusted proxies of `proxy-allow`.
-    pub(crate) fn acl(&self) -> Result<Acl, String> {
+    /// the trusted proxies of `proxy-allow`, answering cookies with
+    /// `cookies` unless they are off.
+    pub(crate) fn acl(&self, cookies: &std::sync::Arc<candor_server::cookies::ServerCookies>) -> Result<Acl, String> {
         let acl = prefixes(&self.allow, "allow").map(|p| if p.is_empty() { Acl::default() } else { Acl::new(p) })?;
         let acl = acl.with_actions(prefixes(&self.refuse, "refuse")?, prefixes(&self.drop, "drop")?);
-        Ok(acl.with_proxies(prefixes(&self.proxies, "proxy-allow")?))
+        let acl = acl.with_proxies(prefixes(&self.proxies, "proxy-allow")?);
+        self.cookies.secret()?;
+        Ok(if self.cookies == Cookies::Off { acl } else { acl.with_cookies(std::sync::Arc::clone(cookies)) })
+    }
+
+    /// The server cookies these settings start with.
+    pub(crate) fn server_cookies(&self) -> Result<candor_server::cookies::ServerCookies, String> {
+        Ok(match self.cookies.secret()? {
+            Some(secret) => candor_server::cookies::ServerCookies::shared(secret),
+            None => candor_server::cookies::ServerCookies::drawn(),
+        })
     }
 
     /// The settings that differ from `other` and take a restart to change.

@@ -1,8 +1,12 @@
 //! Who may query: an allow-list of prefixes (default: loopback and the
-//! private ranges, so a LAN drop-in is not an open resolver); and which
-//! load balancers may say, in a PROXY v2 header, whom they query for.
+//! private ranges, so a LAN drop-in is not an open resolver); which
+//! load balancers may say, in a PROXY v2 header, whom they query for; and
+//! the server cookies a client proves its address with.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::cookies::ServerCookies;
 
 use candor_resolver::Prefix;
 
@@ -18,6 +22,8 @@ pub struct Acl {
     /// Trusted proxies: their queries carry a PROXY v2 header naming the
     /// real client, which the allow-list is then applied to.
     proxies: Vec<Prefix>,
+    /// DNS cookies (RFC 7873): answered when set.
+    cookies: Option<Arc<ServerCookies>>,
 }
 
 impl Default for Acl {
@@ -28,14 +34,26 @@ impl Default for Acl {
                 .iter()
                 .filter_map(|p| p.parse().ok())
                 .collect();
-        Acl { allow, refuse: Vec::new(), drop: Vec::new(), proxies: Vec::new() }
+        Acl { allow, refuse: Vec::new(), drop: Vec::new(), proxies: Vec::new(), cookies: None }
     }
 }
 
 impl Acl {
     /// An ACL allowing exactly these networks.
     pub fn new(allow: Vec<Prefix>) -> Acl {
-        Acl { allow, refuse: Vec::new(), drop: Vec::new(), proxies: Vec::new() }
+        Acl { allow, refuse: Vec::new(), drop: Vec::new(), proxies: Vec::new(), cookies: None }
+    }
+
+    /// The same, answering DNS cookies with server cookies made by
+    /// `cookies` (kept across reloads, so its secret is).
+    pub fn with_cookies(mut self, cookies: Arc<ServerCookies>) -> Acl {
+        self.cookies = Some(cookies);
+        self
+    }
+
+    /// The server cookies, when cookies are answered.
+    pub fn cookies(&self) -> Option<&ServerCookies> {
+        self.cookies.as_deref()
     }
 
     /// The same, with queries from `proxies` read through their PROXY v2

@@ -27,7 +27,9 @@
 //! DNS over TLS ([`tls`]: rustls, the certificate swapped on a reload,
 //! connections served like TCP's with RFC 8467 padding); DNS over HTTPS
 //! ([`doh`]: hyper's HTTP/2 and HTTP/1.1, each request answered like a
-//! TCP question; stream, reset, head and body limits); the PROXY v2
+//! TCP question; stream, reset, head and body limits); DNS cookies
+//! ([`cookies`]: RFC 9018 server cookies, BADCOOKIE and the rate limit's
+//! exemption for a proven address); the PROXY v2
 //! header of trusted load balancers ([`proxy`]: read before
 //! each UDP query and at the start of each TCP connection from an address
 //! of `proxy-allow`, so the ACL, the limits and the log see the client).
@@ -45,8 +47,8 @@
 //! socket bound to one address is dropped unread (the batch buffers; no
 //! plain query comes near it); each worker's response cache holds its
 //! share of the entries, so a question asked through several workers is
-//! kept once per worker; no cookies yet (so rate limiting, in
-//! [`ratelimit`], exempts no one). The
+//! kept once per worker; queries with DNS cookies ([`cookies`]) skip the
+//! response cache (a cookie is not patched in like the ID yet). The
 //! query log's writer thread shares the workers' cores (a full log of
 //! every query costs about a quarter of cached throughput on one core);
 //! the counters cannot be switched off. A trusted proxy's TCP connections
@@ -57,6 +59,7 @@
 mod acl;
 mod batch;
 pub mod control;
+pub mod cookies;
 mod current;
 mod doh;
 mod failure_log;

@@ -30,7 +30,15 @@ pub(crate) fn reply_to(q: &Message, rcode: Rcode) -> Message {
     m.header.flags.z = false;
     m.header.rcode = rcode;
     if let Some(e) = &q.edns {
-        m.edns = Some(Edns { udp_size: MAX_UDP, dnssec_ok: e.dnssec_ok, ..Edns::default() });
+        // The query's cookie, once the request checks have put the server
+        // cookie to answer with in it (RFC 7873 §5.2).
+        let cookie = e.options.iter().find(|o| matches!(o, EdnsOption::Cookie { .. })).cloned();
+        m.edns = Some(Edns {
+            udp_size: MAX_UDP,
+            dnssec_ok: e.dnssec_ok,
+            options: cookie.into_iter().collect(),
+            ..Edns::default()
+        });
     }
     m
 }

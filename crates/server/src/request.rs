@@ -55,6 +55,10 @@ pub fn check(bytes: &[u8], client: IpAddr, acl: &Acl) -> Option<Request> {
     if q.header.flags.qr {
         return None;
     }
+    let mut q = q;
+    if let Some(cookies) = acl.cookies() {
+        crate::cookies::answer_with(cookies, &mut q, client, crate::cookies::unix_now());
+    }
     if q.header.opcode != Opcode::QUERY {
         return Some(Request::Done(reply_to(&q, Rcode::NOTIMP)));
     }

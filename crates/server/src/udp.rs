@@ -86,15 +86,29 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
         };
         // Past its network's rate: nothing, or now and then an empty
         // truncated answer (to go to TCP).
+        // A valid server cookie proves the address: exempt. A cookie
+        // without one gets BADCOOKIE and a fresh cookie where others
+        // would slip (RFC 7873 §5.4).
         if let Some(rl) = &self.rate_limit {
-            match rl.check(client, std::time::Instant::now()) {
-                crate::ratelimit::Verdict::Answer => {}
-                crate::ratelimit::Verdict::Slip => {
+            let verdict = rl.check(client, std::time::Instant::now());
+            let cookie = match (verdict, self.acl.cookies()) {
+                (crate::ratelimit::Verdict::Answer, _) | (_, None) => None,
+                (_, Some(cookies)) => {
+                    Some(crate::cookies::over_limit(cookies, query, client, crate::cookies::unix_now()))
+                }
+            };
+            match (verdict, cookie) {
+                (crate::ratelimit::Verdict::Answer, _) | (_, Some(crate::cookies::OverLimit::Exempt)) => {}
+                (crate::ratelimit::Verdict::Slip, Some(crate::cookies::OverLimit::BadCookie(reply))) => {
+                    metrics.finish(&self.tally, Some(&reply), &served);
+                    return Handled::Reply(reply);
+                }
+                (crate::ratelimit::Verdict::Slip, _) => {
                     let reply = crate::ratelimit::slip_reply(query);
                     metrics.finish(&self.tally, reply.as_deref(), &served);
                     return reply.map_or(Handled::Nothing, Handled::Reply);
                 }
-                crate::ratelimit::Verdict::Drop => {
+                (crate::ratelimit::Verdict::Drop, _) => {
                     metrics.finish(&self.tally, None, &served);
                     return Handled::Nothing;
                 }
