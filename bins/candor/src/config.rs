@@ -98,6 +98,8 @@ pub struct FileConfig {
     pub harden_glue: Option<bool>,
     /// Upstream query names in random case, echoed back (0x20).
     pub case_randomisation: Option<bool>,
+    /// DNS cookies toward authoritative servers (RFC 7873).
+    pub client_cookies: Option<bool>,
     /// Answer from validated NSEC records what they already deny (RFC 8198).
     pub aggressive_nsec: Option<bool>,
     /// Refresh answers asked for in their last tenth ahead of expiry.
@@ -338,6 +340,9 @@ impl FileConfig {
         }
         if let Some(b) = self.case_randomisation {
             cfg.case_randomisation = b;
+        }
+        if let Some(b) = self.client_cookies {
+            cfg.client_cookies = b;
         }
         if let Some(b) = self.harden_glue {
             cfg.harden_glue = b;

@@ -247,7 +247,8 @@ impl Outside {
     pub(crate) fn server_cookies(&self) -> Result<candor_server::cookies::ServerCookies, String> {
         Ok(match self.cookies.secret()? {
             Some(secret) => candor_server::cookies::ServerCookies::shared(secret),
-            None => candor_server::cookies::ServerCookies::drawn(),
+            None => candor_server::cookies::ServerCookies::drawn()
+                .ok_or_else(|| "cannot draw a cookie secret: the system's random number generator failed".to_owned())?,
         })
     }
 

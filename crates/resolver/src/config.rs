@@ -45,6 +45,9 @@ pub struct Config {
     /// echo it (0x20); a setting of the transport ([`crate::NetTransport`]),
     /// kept here with the rest of the configuration.
     pub case_randomisation: bool,
+    /// Send DNS cookies to authoritative servers and discard replies
+    /// that do not carry ours (RFC 7873).
+    pub client_cookies: bool,
     /// Client questions being resolved at once, in all (enforced by the
     /// server that takes them; past it: SERVFAIL at once).
     pub max_in_flight: u32,
@@ -120,6 +123,7 @@ impl Config {
             max_cnames: 8,
             max_time: Duration::from_secs(10),
             case_randomisation: true,
+            client_cookies: true,
             max_in_flight: 4096,
             max_in_flight_per_client: 256,
             max_rrset_records: 256,

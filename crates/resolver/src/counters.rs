@@ -38,11 +38,16 @@ pub enum Upstream {
     Truncated,
     /// A reply that did not echo the name's case (0x20; asked again over TCP).
     CaseMismatch,
+    /// A reply without our DNS cookie from a server that sends them, or
+    /// with another client cookie (discarded; asked again over TCP).
+    CookieMismatch,
+    /// BADCOOKIE (asked again with the server cookie it taught).
+    BadCookie,
 }
 
 impl Upstream {
     /// Every outcome, in the order the metrics list them.
-    pub const ALL: [Upstream; 11] = [
+    pub const ALL: [Upstream; 13] = [
         Upstream::Answer,
         Upstream::Referral,
         Upstream::Timeout,
@@ -54,6 +59,8 @@ impl Upstream {
         Upstream::Malformed,
         Upstream::Truncated,
         Upstream::CaseMismatch,
+        Upstream::CookieMismatch,
+        Upstream::BadCookie,
     ];
 
     /// The metric label.
@@ -70,6 +77,8 @@ impl Upstream {
             Upstream::Malformed => "malformed",
             Upstream::Truncated => "truncated",
             Upstream::CaseMismatch => "case-mismatch",
+            Upstream::CookieMismatch => "cookie-mismatch",
+            Upstream::BadCookie => "badcookie",
         }
     }
 

@@ -44,7 +44,9 @@
 //! the budgets; [`Failure`] with its EDE code and operator extra-text; the
 //! [`Clock`] and [`Transport`] seams with their production implementations
 //! (`socket_pool`: the upstream UDP sockets, reused from random slots;
-//! `tcp_pool`: upstream TCP connections kept for the next question).
+//! `tcp_pool`: upstream TCP connections kept for the next question;
+//! `cookies`: DNS cookies toward authorities, a client cookie per server
+//! and the server cookies learnt).
 //!
 //! **Must not know about**: listening sockets, clients, ACLs and response
 //! shaping (`candor-server`'s); the lab and replay crates (test
@@ -80,6 +82,7 @@ mod chain;
 mod clock;
 mod commit;
 mod config;
+mod cookies;
 mod counters;
 mod evidence;
 mod expiry;

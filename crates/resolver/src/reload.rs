@@ -59,6 +59,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         self.stats = Arc::clone(&old.stats);
         self.counters = Arc::clone(&old.counters);
         self.expiring = Arc::clone(&old.expiring);
+        self.cookies = Arc::clone(&old.cookies);
         if accepted_under(&self.cfg) == accepted_under(&old.cfg) {
             self.cache = Arc::clone(&old.cache);
             self.cuts = Arc::clone(&old.cuts);

@@ -61,6 +61,8 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) prefetch: std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::refresh::Refresh>>,
     /// The earliest signature expiration seen per zone (early warning).
     pub(crate) expiring: std::sync::Arc<crate::expiry::Expiring>,
+    /// DNS cookies toward authoritative servers (kept across reloads).
+    pub(crate) cookies: std::sync::Arc<crate::cookies::ClientCookies>,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -96,6 +98,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             counters: Default::default(),
             prefetch: std::sync::OnceLock::new(),
             expiring: Default::default(),
+            cookies: std::sync::Arc::new(crate::cookies::ClientCookies::new()),
         }
     }
 

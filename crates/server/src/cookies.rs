@@ -68,20 +68,19 @@ impl std::fmt::Debug for ServerCookies {
     }
 }
 
-/// A fresh random secret.
-fn draw() -> [u8; 16] {
+/// A fresh random secret; `None` if the system's generator fails.
+fn draw() -> Option<[u8; 16]> {
     use ring::rand::SecureRandom;
     let mut s = [0u8; 16];
-    // The system's generator failing leaves no safe secret to use.
-    ring::rand::SystemRandom::new().fill(&mut s).expect("the system random number generator");
-    s
+    ring::rand::SystemRandom::new().fill(&mut s).ok().map(|()| s)
 }
 
 impl ServerCookies {
-    /// A secret of this process's own, rolled over daily.
-    pub fn drawn() -> ServerCookies {
-        let secrets = Secrets { current: draw(), previous: None, drawn: Some(Instant::now()) };
-        ServerCookies { secrets: RwLock::new(secrets) }
+    /// A secret of this process's own, rolled over daily; `None` if the
+    /// system's random number generator fails.
+    pub fn drawn() -> Option<ServerCookies> {
+        let secrets = Secrets { current: draw()?, previous: None, drawn: Some(Instant::now()) };
+        Some(ServerCookies { secrets: RwLock::new(secrets) })
     }
 
     /// A configured secret (shared by the nodes behind one address).
@@ -108,9 +107,12 @@ impl ServerCookies {
         };
         if due {
             let mut s = self.secrets.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // (If the generator fails, the secret in use stays a day more.)
             if s.drawn.is_some_and(|at| at.elapsed() >= ROLL_EVERY) {
-                s.previous = Some(s.current);
-                s.current = draw();
+                if let Some(fresh) = draw() {
+                    s.previous = Some(s.current);
+                    s.current = fresh;
+                }
                 s.drawn = Some(Instant::now());
             }
         }
@@ -290,7 +292,7 @@ mod tests {
         let (_, from_a) = a.check(&client, &[], ip, t0);
         assert_eq!(b.check(&client, &from_a, ip, t0).0, Verdict::Valid);
         // Another node's own secret does not know it.
-        assert_eq!(ServerCookies::drawn().check(&client, &from_a, ip, t0).0, Verdict::Invalid);
+        assert_eq!(ServerCookies::drawn().unwrap().check(&client, &from_a, ip, t0).0, Verdict::Invalid);
         // A new secret: the old cookie stays valid, and is renewed.
         b.set_secret(parse_secret("00112233445566778899aabbccddeeff").unwrap());
         let (v, renewed) = b.check(&client, &from_a, ip, t0 + 10);

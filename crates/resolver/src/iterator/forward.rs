@@ -95,11 +95,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.header.flags.rd = true;
         q.header.flags.cd = true;
         q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
-        let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
         let mut server_error = false;
         let mut tried: Vec<ServerTry> = Vec::new();
         let mut upstream_edes = Vec::new();
         for server in &fwd.servers {
+            // A cookie of its own for each upstream (RFC 7873).
+            if let (true, Some(e)) = (self.cfg.client_cookies, q.edns.as_mut()) {
+                e.options = self.cookies.option(server.ip()).into_iter().collect();
+            }
+            let wire = q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now))?;
             let mut proto = Protocol::Udp;
             let mut outcome = Outcome::Broken;
             for _ in 0..2 {
@@ -133,6 +137,22 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     self.counters.upstream(Upstream::Malformed);
                     break;
                 };
+                // Without our cookie (or BADCOOKIE): TCP settles it.
+                if self.cfg.client_cookies {
+                    let check = self.cookies.check(server.ip(), &msg, proto == Protocol::Udp);
+                    if check != crate::cookies::Check::Fine {
+                        self.counters.upstream(if check == crate::cookies::Check::Spoofed {
+                            Upstream::CookieMismatch
+                        } else {
+                            Upstream::BadCookie
+                        });
+                        if proto == Protocol::Tcp {
+                            break;
+                        }
+                        proto = Protocol::Tcp;
+                        continue;
+                    }
+                }
                 self.counters.upstream(match (msg.header.flags.tc, proto, msg.header.rcode) {
                     (true, Protocol::Udp, _) => Upstream::Truncated,
                     (true, _, _) => Upstream::Malformed,

@@ -264,20 +264,33 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
         let encode =
             |q: &Message| q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now));
-        let with_edns = encode(&q)?;
-        q.edns = None;
+        let mut with_edns = encode(&q)?;
+        let edns = q.edns.take();
         let without_edns = encode(&q)?;
+        q.edns = edns;
         let mut answered = None;
         let mut server_error = false;
         let mut weak = None;
         let mut tried: Vec<ServerTry> = Vec::new();
         for server in &self.stats.order(servers, self.clock.monotonic()) {
             let mut proto = Protocol::Udp;
-            let mut wire = &with_edns;
+            let mut use_edns = true;
             let mut outcome = Outcome::Broken;
+            let mut bad_cookie = false;
+            // A cookie of its own for each server (RFC 7873).
+            let cookie = |q: &mut Message| {
+                if let Some(e) = q.edns.as_mut() {
+                    e.options = self.cookies.option(server.ip()).into_iter().collect();
+                }
+                encode(q)
+            };
+            if self.cfg.client_cookies {
+                with_edns = cookie(&mut q)?;
+            }
             for _ in 0..3 {
                 work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
                 let sent = self.clock.monotonic();
+                let wire = if use_edns { &with_edns } else { &without_edns };
                 let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
                     Ok(b) => b,
                     Err(TransportError::Timeout(_)) => {
@@ -313,6 +326,30 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     self.counters.upstream(Upstream::Malformed);
                     break;
                 };
+                // Not carrying our cookie: discarded, asked again over TCP;
+                // BADCOOKIE: asked again once with the server cookie learnt.
+                if self.cfg.client_cookies && use_edns {
+                    match self.cookies.check(server.ip(), &msg, proto == Protocol::Udp) {
+                        crate::cookies::Check::Fine => {}
+                        crate::cookies::Check::Spoofed => {
+                            self.counters.upstream(Upstream::CookieMismatch);
+                            if proto == Protocol::Tcp {
+                                break;
+                            }
+                            proto = Protocol::Tcp;
+                            continue;
+                        }
+                        crate::cookies::Check::BadCookie => {
+                            self.counters.upstream(Upstream::BadCookie);
+                            if bad_cookie {
+                                proto = Protocol::Tcp;
+                            }
+                            bad_cookie = true;
+                            with_edns = cookie(&mut q)?;
+                            continue;
+                        }
+                    }
+                }
                 self.counters.upstream(upstream_outcome(&msg, proto, zone, qname));
                 if let Some(kind) = over_cap(&msg, &self.cfg) {
                     tracing::debug!(%server, %qname, %kind, "a response past its cap");
@@ -329,8 +366,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 // A server that rejects EDNS is asked again without it (its
                 // answers then carry no DNSSEC records: validation decides).
                 let rejects_edns = matches!(msg.header.rcode, Rcode::FORMERR | Rcode::NOTIMP) && msg.edns.is_none();
-                if rejects_edns && std::ptr::eq(wire, &with_edns) {
-                    wire = &without_edns;
+                if rejects_edns && use_edns {
+                    use_edns = false;
                     continue;
                 }
                 match classify(&msg, zone, qname) {
