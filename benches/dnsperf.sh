@@ -11,12 +11,16 @@
 # With one worker the resolver is pinned to CPU 0 and dnsperf to CPU 1
 # (taskset); with two nothing is pinned (2 cores: dnsperf shares them).
 # The lab listens on port 53 (Unbound iterates to port 53 only): needs root.
+# Then, unless ENCRYPTED=0, the cached workload over UDP, DNS over TLS and
+# DNS over HTTPS (dnsperf -m udp|dot|doh, 8 connections), candor beside
+# Unbound's DoT and DoH, one worker/thread each, pinned as above, with a
+# self-signed P-256 certificate made for the run.
 # Then the attack bursts (benches/attack.sh) unless ATTACKS=0.
 # CANDOR_FLAGS and BASE_FLAGS add serve flags to candor and to the base
 # ({work} is replaced by the run's scratch directory): the overhead of the
 # metrics and the query log is BASE=target/release/candor (a copy) with
 # CANDOR_FLAGS="--metrics-listen 127.0.0.1:9153 --query-log {work}/q.jsonl".
-# Usage: sudo bash benches/dnsperf.sh   (ROUNDS=3 NAMES=240000 SECONDS_CACHED=10 WORKERS="1 2" BASE= ATTACKS=1 CANDOR_FLAGS= BASE_FLAGS=)
+# Usage: sudo bash benches/dnsperf.sh   (ROUNDS=3 NAMES=240000 SECONDS_CACHED=10 WORKERS="1 2" BASE= ATTACKS=1 ENCRYPTED=1 CANDOR_FLAGS= BASE_FLAGS=)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/unbound-conf.sh
@@ -26,6 +30,7 @@ SECONDS_CACHED="${SECONDS_CACHED:-10}"
 WORKERS="${WORKERS:-1 2}"
 BASE="${BASE:-}"
 ATTACKS="${ATTACKS:-1}"
+ENCRYPTED="${ENCRYPTED:-1}"
 CANDOR_FLAGS="${CANDOR_FLAGS:-}"
 BASE_FLAGS="${BASE_FLAGS:-}"
 if ! command -v dnsperf >/dev/null || ! command -v unbound >/dev/null; then
@@ -117,6 +122,56 @@ for w in $WORKERS; do
   done
 done
 echo "(rounds: $ROUNDS, interleaved, cold starts; validation: $per distinct signed names per resolver and round)"
+if [ "$ENCRYPTED" = 1 ]; then
+  echo
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.test \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  declare -A enc
+  for round in $(seq 1 "$ROUNDS"); do
+    for r in candor unbound; do
+      case "$r" in
+        candor)
+          taskset -c 0 target/release/candor serve --listen 127.0.0.1:5300 --tls-listen 127.0.0.1:8853 \
+            --https-listen 127.0.0.1:8443 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
+            --root-hints "$work/lab/root.hints" --trust-anchor "$work/lab/root.key" --outbound-allow 127.0.0.0/8 \
+            --workers 1 --no-rfc5011 --log-level error --control "$work/control-enc.sock" >/dev/null 2>&1 &
+          ;;
+        unbound)
+          unbound_conf "$work/unbound.conf" "$work" 5300 1 "$work/lab"
+          cat >> "$work/unbound.conf" <<CONF
+server:
+  interface: 127.0.0.1@8853
+  interface: 127.0.0.1@8443
+  tls-port: 8853
+  https-port: 8443
+  tls-service-key: "$work/key.pem"
+  tls-service-pem: "$work/cert.pem"
+CONF
+          taskset -c 0 unbound -d -c "$work/unbound.conf" >/dev/null 2>&1 &
+          ;;
+      esac
+      pid=$!
+      pids+=("$pid")
+      tries=0
+      until dig +short +time=1 +tries=1 @127.0.0.1 -p 5300 valid.test. A | grep -q 192.0.2.1; do
+        tries=$((tries + 1)); [ "$tries" -lt 60 ] || { echo "$r never answered valid.test." >&2; exit 1; }; sleep 0.5
+      done
+      u=$(qps 1 5300 -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000)
+      t=$(qps 1 8853 -m dot -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000)
+      h=$(qps 1 8443 -m doh -O doh-uri=https://127.0.0.1:8443/dns-query -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000)
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      enc[$r,udp]="${enc[$r,udp]:-} $u"; enc[$r,dot]="${enc[$r,dot]:-} $t"; enc[$r,doh]="${enc[$r,doh]:-} $h"
+      printf 'encrypted round %s %-8s cached UDP %10.0f  DoT %10.0f  DoH %10.0f\n' "$round" "$r" "$u" "${t:-0}" "${h:-0}"
+    done
+  done
+  echo
+  printf '%-9s %14s %14s %14s\n' transport "candor median" "Unbound median" "candor/unb."
+  for m in udp dot doh; do
+    c=$(echo "${enc[candor,$m]}" | median); u=$(echo "${enc[unbound,$m]}" | median)
+    printf '%-9s %14.0f %14.0f %14.2f\n' "$m" "${c:-0}" "${u:-0}" "$(echo "${c:-0} / ${u:-1}" | bc -l)"
+  done
+  echo "(cached valid.test./A, 1 worker/thread pinned to CPU 0, dnsperf on CPU 1, 8 connections; rounds: $ROUNDS)"
+fi
 if [ "$ATTACKS" = 1 ]; then
   kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
   echo

@@ -71,6 +71,7 @@ mod pktinfo;
 pub mod proxy;
 pub mod querylog;
 pub mod ratelimit;
+mod records;
 pub mod replies;
 mod reply;
 mod request;
