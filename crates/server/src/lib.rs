@@ -27,7 +27,8 @@
 //! DNS over TLS ([`tls`]: rustls, the certificate swapped on a reload,
 //! connections served like TCP's with RFC 8467 padding); DNS over HTTPS
 //! ([`doh`]: hyper's HTTP/2 and HTTP/1.1, each request answered like a
-//! TCP question; stream, reset, head and body limits); DNS cookies
+//! TCP question; stream, reset, head and body limits; each HTTP/2
+//! response in a TLS record of its own, `records`); DNS cookies
 //! ([`cookies`]: RFC 9018 server cookies, BADCOOKIE and the rate limit's
 //! exemption for a proven address); the PROXY v2
 //! header of trusted load balancers ([`proxy`]: read before
