@@ -195,7 +195,7 @@ fn check_ds(title: &str, records: &[Record]) {
 
 #[test]
 #[cfg_attr(not(candor_shared), ignore = "needs the shared corpora (../shared or CANDOR_SHARED)")]
-fn rfc8080_ed25519_with_erratum_4935() {
+fn rfc8080_ed25519_and_ed448_with_erratum_4935() {
     let now = 1_438_387_200;
     let secs = sections("rfc8080.txt");
     let mut ed25519 = 0;
@@ -204,18 +204,13 @@ fn rfc8080_ed25519_with_erratum_4935() {
         let cs = cases(records, records);
         assert_eq!(cs.len(), 1, "{title}");
         let c = &cs[0];
-        if c.key.algorithm == Algorithm::ED448 {
-            // No well-kept stable crate verifies Ed448: unsupported, so insecure.
-            assert_eq!(
-                PublicKey::from_dnskey(&c.key, Policy::PRODUCTION),
-                Err(KeyError::Unsupported(Unsupported::Algorithm(Algorithm::ED448)))
-            );
-            ed448 += 1;
-            continue;
-        }
         verify_and_damage(title, c, now, Policy::PRODUCTION);
         check_ds(title, records);
-        ed25519 += 1;
+        if c.key.algorithm == Algorithm::ED448 {
+            ed448 += 1;
+        } else {
+            ed25519 += 1;
+        }
 
         // The published RRSIG (labels 3 for a 2-label owner) is rejected.
         let published = body
@@ -233,8 +228,12 @@ fn rfc8080_ed25519_with_erratum_4935() {
         // EdDSA is deterministic: our signer, given the published private
         // key, makes the corrected signature byte for byte.
         let secret = body.lines().find_map(|l| l.strip_prefix("; PrivateKey: ")).unwrap();
-        let secret: [u8; 32] = base64_decode(secret.trim()).unwrap().try_into().unwrap();
-        let signer = SigningKey::ed25519_from_secret(&secret);
+        let secret = base64_decode(secret.trim()).unwrap();
+        let signer = if c.key.algorithm == Algorithm::ED448 {
+            SigningKey::ed448_from_secret(&secret.try_into().unwrap()).unwrap()
+        } else {
+            SigningKey::ed25519_from_secret(&secret.try_into().unwrap())
+        };
         assert_eq!(signer.dnskey(c.key.flags), c.key, "{title}: the private key derives the DNSKEY");
         let mine = signer.sign_rrset(&c.rrset, &c.owner, c.key.flags, c.sig.inception, c.sig.expiration).unwrap();
         assert_eq!(mine, c.sig, "{title}");
@@ -319,4 +318,53 @@ fn rfc5155_zone_signatures_and_hashes() {
         checked += 1;
     }
     assert_eq!(checked, 12);
+}
+
+/// Ed448 against OpenSSL's command line, both ways: what candor's signer
+/// makes, `openssl pkeyutl -verify` accepts; what `openssl pkeyutl -sign`
+/// makes with a key of its own, candor verifies (and not once altered).
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs openssl")]
+fn ed448_agrees_with_openssl_both_ways() {
+    use std::process::Command;
+    let dir = std::env::temp_dir().join(format!("candor-ed448-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(&dir).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    // SubjectPublicKeyInfo for Ed448 (RFC 8410): the OID 1.3.101.113, then the 57 octets.
+    let spki =
+        |key: &[u8]| [&[0x30, 0x43, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71, 0x03, 0x3a, 0x00][..], key].concat();
+    let message = b"the octets an RRSIG covers".to_vec();
+    std::fs::write(dir.join("msg"), &message).unwrap();
+
+    // candor signs, OpenSSL verifies.
+    let ours = SigningKey::from_seed(Algorithm::ED448, b"openssl oracle").unwrap();
+    std::fs::write(dir.join("ours.der"), spki(&ours.public_key())).unwrap();
+    std::fs::write(dir.join("ours.sig"), ours.sign(&message).unwrap()).unwrap();
+    openssl(&["pkey", "-pubin", "-inform", "DER", "-in", "ours.der", "-out", "ours.pem"]);
+    let verdict = openssl(&[
+        "pkeyutl", "-verify", "-pubin", "-inkey", "ours.pem", "-rawin", "-in", "msg", "-sigfile", "ours.sig",
+    ]);
+    assert!(String::from_utf8_lossy(&verdict).contains("Signature Verified Successfully"));
+
+    // OpenSSL signs with its own key, candor verifies with every backend.
+    openssl(&["genpkey", "-algorithm", "ed448", "-out", "theirs.pem"]);
+    openssl(&["pkey", "-in", "theirs.pem", "-pubout", "-outform", "DER", "-out", "theirs.der"]);
+    openssl(&["pkeyutl", "-sign", "-inkey", "theirs.pem", "-rawin", "-in", "msg", "-out", "theirs.sig"]);
+    let der = std::fs::read(dir.join("theirs.der")).unwrap();
+    let key = Dnskey { flags: 257, protocol: 3, algorithm: Algorithm::ED448, public_key: der[12..].to_vec() };
+    let sig = std::fs::read(dir.join("theirs.sig")).unwrap();
+    assert_eq!((key.public_key.len(), sig.len()), (57, 114));
+    let parsed = PublicKey::from_dnskey(&key, Policy::PRODUCTION).unwrap();
+    for backend in [&RING, &RUST_CRYPTO, &candor_crypto::AWS_LC, &candor_crypto::PRODUCTION] {
+        assert!(parsed.verify(backend, &message, &sig), "{backend:?}");
+        let mut bad = sig.clone();
+        bad[7] ^= 0x10;
+        assert!(!parsed.verify(backend, &message, &bad), "{backend:?}: an altered signature");
+        assert!(!parsed.verify(backend, b"other octets", &sig), "{backend:?}: other data");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -60,6 +60,9 @@ pub struct Backend {
     pub p384: fn(&[u8], &[u8], &[u8]) -> bool,
     /// Ed25519: key, message, signature.
     pub ed25519: fn(&[u8], &[u8], &[u8]) -> bool,
+    /// Ed448: key, message, signature (`ed448-goldilocks` in every table:
+    /// neither ring nor AWS-LC has Ed448).
+    pub ed448: fn(&[u8], &[u8], &[u8]) -> bool,
 }
 
 impl std::fmt::Debug for Backend {
@@ -76,6 +79,7 @@ pub static RING: Backend = Backend {
     p256: |p, m, s| rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_FIXED, p).verify(m, s).is_ok(),
     p384: |p, m, s| rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_FIXED, p).verify(m, s).is_ok(),
     ed25519: |k, m, s| rs::UnparsedPublicKey::new(&rs::ED25519, k).verify(m, s).is_ok(),
+    ed448: rustcrypto_ed448,
 };
 
 /// The pure-Rust backend.
@@ -106,7 +110,16 @@ pub static RUST_CRYPTO: Backend = Backend {
         };
         ed25519_dalek::VerifyingKey::from_bytes(k).is_ok_and(|key| key.verify(m, &s).is_ok())
     },
+    ed448: rustcrypto_ed448,
 };
+
+/// Ed448 (RFC 8032 "Ed448", empty context) by `ed448-goldilocks`.
+fn rustcrypto_ed448(k: &[u8], m: &[u8], s: &[u8]) -> bool {
+    let (Ok(k), Ok(s)) = (<&[u8; 57]>::try_from(k), ed448_goldilocks::Signature::try_from(s)) else {
+        return false;
+    };
+    ed448_goldilocks::VerifyingKey::from_bytes(k).is_ok_and(|key| key.verify_raw(&s, m).is_ok())
+}
 
 /// AWS-LC throughout, RSA keys parsed once.
 pub static AWS_LC: Backend = Backend {
@@ -116,6 +129,7 @@ pub static AWS_LC: Backend = Backend {
     p256: |p, m, s| aws::UnparsedPublicKey::new(&aws::ECDSA_P256_SHA256_FIXED, p).verify(m, s).is_ok(),
     p384: |p, m, s| aws::UnparsedPublicKey::new(&aws::ECDSA_P384_SHA384_FIXED, p).verify(m, s).is_ok(),
     ed25519: |k, m, s| aws::UnparsedPublicKey::new(&aws::ED25519, k).verify(m, s).is_ok(),
+    ed448: rustcrypto_ed448,
 };
 
 /// What the validator uses: RSA from AWS-LC with keys parsed once, the
@@ -127,6 +141,7 @@ pub static PRODUCTION: Backend = Backend {
     p256: |p, m, s| rs::UnparsedPublicKey::new(&rs::ECDSA_P256_SHA256_FIXED, p).verify(m, s).is_ok(),
     p384: |p, m, s| rs::UnparsedPublicKey::new(&rs::ECDSA_P384_SHA384_FIXED, p).verify(m, s).is_ok(),
     ed25519: |k, m, s| rs::UnparsedPublicKey::new(&rs::ED25519, k).verify(m, s).is_ok(),
+    ed448: rustcrypto_ed448,
 };
 
 /// Moduli of 1024 bits or more (what ring and AWS-LC take).

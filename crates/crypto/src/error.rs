@@ -8,7 +8,7 @@ use candor_wire::{Algorithm, Name, RType, Timestamp};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Unsupported {
-    /// Not implemented here (RSAMD5, DSA, GOST, Ed448, unassigned numbers).
+    /// Not implemented here (RSAMD5, DSA, GOST, unassigned numbers).
     #[error("algorithm {0} ({n}) is not supported", n = .0.0)]
     Algorithm(Algorithm),
     /// RSASHA1 and RSASHA1-NSEC3-SHA1: implemented, but off by policy (RFC 9905).

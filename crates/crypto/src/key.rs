@@ -59,6 +59,8 @@ pub enum PublicKey {
     EcdsaP384(Vec<u8>),
     /// Ed25519.
     Ed25519([u8; 32]),
+    /// Ed448 (RFC 8080: 57 octets).
+    Ed448(Box<[u8; 57]>),
     /// DSA (legacy policy only): p, q, g, y, big-endian.
     Dsa([Vec<u8>; 4]),
 }
@@ -149,6 +151,7 @@ impl PublicKey {
                 Ok(if want == 64 { PublicKey::EcdsaP256(point) } else { PublicKey::EcdsaP384(point) })
             }
             Algorithm::ED25519 => Ok(PublicKey::Ed25519(pk.try_into().map_err(|_| malformed("not 32 octets"))?)),
+            Algorithm::ED448 => Ok(PublicKey::Ed448(Box::new(pk.try_into().map_err(|_| malformed("not 57 octets"))?))),
             Algorithm::DSA | Algorithm::DSA_NSEC3_SHA1 if policy.dsa => {
                 Ok(PublicKey::Dsa(crate::dsa::parse_key(pk).ok_or_else(|| malformed("not an RFC 2536 DSA key"))?))
             }
@@ -170,6 +173,7 @@ impl PublicKey {
             PublicKey::EcdsaP256(p) => (backend.p256)(p, msg, sig),
             PublicKey::EcdsaP384(p) => (backend.p384)(p, msg, sig),
             PublicKey::Ed25519(k) => (backend.ed25519)(k, msg, sig),
+            PublicKey::Ed448(k) => (backend.ed448)(&k[..], msg, sig),
             PublicKey::Dsa(k) => crate::dsa::verify(k, msg, sig),
         }
     }
@@ -191,7 +195,8 @@ pub fn algorithm_supported(alg: Algorithm, policy: Policy) -> bool {
         | Algorithm::RSASHA512
         | Algorithm::ECDSAP256SHA256
         | Algorithm::ECDSAP384SHA384
-        | Algorithm::ED25519 => true,
+        | Algorithm::ED25519
+        | Algorithm::ED448 => true,
         Algorithm::RSASHA1 | Algorithm::RSASHA1_NSEC3_SHA1 => policy.rsasha1,
         Algorithm::DSA | Algorithm::DSA_NSEC3_SHA1 => policy.dsa,
         _ => false,

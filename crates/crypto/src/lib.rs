@@ -5,7 +5,8 @@
 //! digests, key tags, NSEC3 hashing, and signing for the lab.
 //!
 //! **Owns**: algorithms 8 and 10 (RSA 1024-8192 bits), 13 and 14 (ECDSA),
-//! 15 (Ed25519) through backend tables: [`PRODUCTION`] (RSA by AWS-LC,
+//! 15 (Ed25519) and 16 (Ed448, by `ed448-goldilocks` in every table: ring
+//! and AWS-LC have none) through backend tables: [`PRODUCTION`] (RSA by AWS-LC,
 //! `aws-lc-rs`, with each key parsed once and kept with it; the curves by
 //! `ring`), [`RING`] and [`AWS_LC`] whole, and the RustCrypto crates
 //! ([`RUST_CRYPTO`]), which cross-check the others in tests and verify the
@@ -17,9 +18,11 @@
 //! errors). Time is an input (`now`, seconds since the epoch), never read
 //! from the system clock.
 //!
-//! **Known limitations**: Ed448 (16), DSA (3, 6), GOST (12) and RSAMD5 (1)
-//! are "unsupported" (a zone using only them is insecure); no well-kept
-//! stable crate verifies Ed448 today.
+//! **Known limitations**: DSA (3, 6, unless the policy allows it), GOST
+//! (12) and RSAMD5 (1) are "unsupported" (a zone using only them is
+//! insecure). Ed448 rests on a pre-release of `ed448-goldilocks` (pinned
+//! exactly; no stable crate verifies Ed448 today), checked against the
+//! RFC 8080 examples and OpenSSL.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod backend;

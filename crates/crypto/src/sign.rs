@@ -1,6 +1,6 @@
 //! Signing, for the lab: deterministic keys from a seed and RRSIG creation
-//! for algorithms 8, 10 (`rsa`), 13 (`p256`), 14 (`p384`) and 15
-//! (`ed25519-dalek`). RSASHA1 (5, 7) keys can be made too, for test zones
+//! for algorithms 8, 10 (`rsa`), 13 (`p256`), 14 (`p384`), 15
+//! (`ed25519-dalek`) and 16 (`ed448-goldilocks`). RSASHA1 (5, 7) keys can be made too, for test zones
 //! that exercise the deprecated-algorithm policy.
 
 use candor_wire::{Algorithm, Dnskey, Name, Record, Rrsig};
@@ -54,6 +54,8 @@ pub enum SigningKey {
     P384(p384::ecdsa::SigningKey),
     /// Ed25519 (15).
     Ed25519(ed25519_dalek::SigningKey),
+    /// Ed448 (16).
+    Ed448(Box<ed448_goldilocks::SigningKey>),
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -100,6 +102,12 @@ impl SigningKey {
             Algorithm::ED25519 => {
                 Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&derive(seed, b"ed25519", 0))))
             }
+            Algorithm::ED448 => {
+                let mut secret = [0u8; 57];
+                secret[..32].copy_from_slice(&derive(seed, b"ed448a", 0));
+                secret[32..].copy_from_slice(&derive(seed, b"ed448b", 0)[..25]);
+                SigningKey::ed448_from_secret(&secret)
+            }
             other => Err(SignError::Algorithm(other)),
         }
     }
@@ -116,6 +124,13 @@ impl SigningKey {
         SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(secret))
     }
 
+    /// An Ed448 key from its 57-octet secret (RFC 8032 seed).
+    pub fn ed448_from_secret(secret: &[u8; 57]) -> Result<SigningKey, SignError> {
+        let key =
+            ed448_goldilocks::SigningKey::try_from(&secret[..]).map_err(|_| SignError::Algorithm(Algorithm::ED448))?;
+        Ok(SigningKey::Ed448(Box::new(key)))
+    }
+
     /// The DNSSEC algorithm.
     pub fn algorithm(&self) -> Algorithm {
         match self {
@@ -123,6 +138,7 @@ impl SigningKey {
             SigningKey::P256(_) => Algorithm::ECDSAP256SHA256,
             SigningKey::P384(_) => Algorithm::ECDSAP384SHA384,
             SigningKey::Ed25519(_) => Algorithm::ED25519,
+            SigningKey::Ed448(_) => Algorithm::ED448,
         }
     }
 
@@ -152,6 +168,7 @@ impl SigningKey {
                 k.verifying_key().to_encoded_point(false).as_bytes().get(1..).unwrap_or(&[]).to_vec()
             }
             SigningKey::Ed25519(k) => k.verifying_key().to_bytes().to_vec(),
+            SigningKey::Ed448(k) => k.verifying_key().to_bytes().to_vec(),
         }
     }
 
@@ -202,6 +219,7 @@ impl SigningKey {
                 use ed25519_dalek::Signer;
                 Ok(k.sign(data).to_bytes().to_vec())
             }
+            SigningKey::Ed448(k) => Ok(k.sign_raw(data).to_bytes().to_vec()),
         }
     }
 

@@ -479,14 +479,8 @@ pub fn cases() -> Vec<Case> {
             "the only KSK is revoked (RFC 5011): no usable key matches the DS",
         )
         .brk(Breakage::RevokeKsk),
-        case(
-            "ed448",
-            Insecure,
-            Some(1),
-            "unsupported-algorithm",
-            "Ed448 (16): placeholder keys and signatures; unsupported here",
-        )
-        .brk(Breakage::PlaceholderAlgorithm(16)),
+        case("ed448", Secure, None, "valid", "a healthy zone signed with Ed448 (algorithm 16)")
+            .build(signed(Algorithm::ED448)),
         case(
             "rsamd5",
             Insecure,

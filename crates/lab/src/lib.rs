@@ -17,8 +17,8 @@
 //! **Must not know about**: the resolver. It answers like any
 //! authoritative server, misbehaving only where a case says so.
 //!
-//! **Known limitations**: algorithms no chosen crate signs (Ed448, RSAMD5,
-//! DSA) get placeholder keys and signatures, which no validator can verify;
+//! **Known limitations**: algorithms no chosen crate signs (RSAMD5, DSA)
+//! get placeholder keys and signatures, which no validator can verify;
 //! signatures are made once at build time (a long-running lab is rebuilt
 //! by its caller); ECDSA signing (`p256`, deterministic) is slow, about
 //! 0.35 ms a signature, so a 10,000-name benchmark zone takes seconds.
