@@ -40,10 +40,26 @@ fn kdig(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// What `openssl s_client` says of the server's certificate and ALPN.
-fn s_client(port: u16) -> String {
+/// The queries `candor control stats` counts over `transport` (tls,
+/// https), and the whole of what it printed.
+fn queries_over(dir: &Path, transport: &str) -> (u64, String) {
+    let stats = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["control", "--control"])
+        .arg(dir.join("control.sock"))
+        .arg("stats")
+        .output()
+        .unwrap();
+    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
+    let prefix = format!("queries-{transport} ");
+    let n = stats.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|n| n.parse().ok()).unwrap_or(0);
+    (n, stats)
+}
+
+/// What `openssl s_client` says of the server's certificate and ALPN,
+/// offering `alpn`.
+fn s_client(port: u16, alpn: &str) -> String {
     let out = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-alpn", "dot"])
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-alpn", alpn])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -107,19 +123,11 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
     assert_eq!(head(&over_tls), head(&over_udp));
 
     // Counted as TLS.
-    let stats = Command::new(env!("CARGO_BIN_EXE_candor"))
-        .args(["control", "--control"])
-        .arg(dir.join("control.sock"))
-        .arg("stats")
-        .output()
-        .unwrap();
-    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
-    let tls_queries: u64 =
-        stats.lines().find_map(|l| l.strip_prefix("queries-tls ")).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let (tls_queries, stats) = queries_over(&dir, "tls");
     assert!(tls_queries >= 4, "{stats}");
 
     // The certificate, and ALPN dot.
-    let c = s_client(tls_port);
+    let c = s_client(tls_port, "dot");
     assert!(c.contains("CN = candor-one.test") || c.contains("CN=candor-one.test"), "{c}");
     assert!(c.contains("ALPN protocol: dot"), "{c}");
 
@@ -130,7 +138,7 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
     wait_for("the reload", || {
         std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default().contains("reload: TLS certificate from")
     });
-    let c = s_client(tls_port);
+    let c = s_client(tls_port, "dot");
     assert!(c.contains("CN = candor-two.test") || c.contains("CN=candor-two.test"), "{c}");
     assert!(kdig(tls_port, &["valid.test.", "A"]).contains("status: NOERROR"));
     std::thread::sleep(Duration::from_millis(100));
@@ -383,23 +391,9 @@ fn dns_over_https_answers_kdig_dig_and_curl_like_udp_and_refuses_bad_requests() 
     assert_eq!(page.join().unwrap().as_deref(), Some(format!("Host: ns.valid.test:{web_port}").as_str()));
 
     // The certificate, ALPN h2; the queries counted as HTTPS.
-    let c = Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{https_port}"), "-alpn", "h2"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    let c = String::from_utf8_lossy(&c.stdout);
+    let c = s_client(https_port, "h2");
     assert!(c.contains("ALPN protocol: h2") && c.contains("candor-doh.test"), "{c}");
-    let stats = Command::new(env!("CARGO_BIN_EXE_candor"))
-        .args(["control", "--control"])
-        .arg(dir.join("control.sock"))
-        .arg("stats")
-        .output()
-        .unwrap();
-    let stats = String::from_utf8_lossy(&stats.stdout).into_owned();
-    let https_queries: u64 =
-        stats.lines().find_map(|l| l.strip_prefix("queries-https ")).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let (https_queries, stats) = queries_over(&dir, "https");
     assert!(https_queries >= 8, "{stats}");
 
     // DNS cookies: dig gets a server cookie, and candor accepts it when
