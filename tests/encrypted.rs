@@ -259,8 +259,11 @@ fn a_udp_flood_from_one_network_is_rate_limited_while_another_and_valid_cookies_
         let q = Message::query(id, Question::new("valid.test.".parse().unwrap(), RType::A));
         flood.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
     }
+    // (Four in a row: with a slip of 2, two of them slip.)
     for id in 0..4 {
         ask(2000 + id, Vec::new());
+    }
+    for id in 0..4 {
         ask(3000 + id, valid.clone());
     }
     let (mut exempt, mut bad_cookie) = (0, 0);
