@@ -72,6 +72,28 @@ fn ede_lines(r: &str) -> Vec<String> {
     r.lines().filter(|l| l.starts_with("; EDE:")).map(str::to_owned).collect()
 }
 
+/// The EDE lines of a dig answer but "from the cache" (EDE 13), which only
+/// a question asked a second time gets.
+fn ede_lines_but_cached(r: &str) -> Vec<String> {
+    ede_lines(r).into_iter().filter(|l| !l.starts_with("; EDE: 13 ")).collect()
+}
+
+/// `candor serve` over the lab with plain DNS on `port` and an encrypted
+/// listener (`--tls-listen` or `--https-listen`, and its port), the
+/// certificate `make_cert` left in `dir`, the control socket in `dir`.
+fn serve_encrypted(dir: &Path, lab_port: u16, port: u16, (flag, enc_port): (&str, u16)) -> Command {
+    let mut c = serve_over_lab(dir, lab_port);
+    c.args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
+        .args([flag, &format!("127.0.0.1:{enc_port}")])
+        .arg("--tls-cert")
+        .arg(dir.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.join("key.pem"))
+        .arg("--control")
+        .arg(dir.join("control.sock"));
+    c
+}
+
 #[test]
 #[cfg_attr(not(candor_tools), ignore = "needs kdig, dig, openssl and the lab's tools")]
 fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
@@ -81,16 +103,8 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
     let _lab = start_lab(&dir, "127.79.0.0", lab_port);
     let log = std::fs::File::create(dir.join("serve.log")).unwrap();
     let serve = Guard(
-        serve_over_lab(&dir, lab_port)
-            .args(["--log-level", "info", "--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--tls-listen", &format!("127.0.0.1:{tls_port}")])
-            .arg("--tls-cert")
-            .arg(dir.join("cert.pem"))
-            .arg("--tls-key")
-            .arg(dir.join("key.pem"))
-            .arg("--control")
-            .arg(dir.join("control.sock"))
-            .stdout(Stdio::null())
+        serve_encrypted(&dir, lab_port, port, ("--tls-listen", tls_port))
+            .args(["--log-level", "info"])
             .stderr(log)
             .spawn()
             .unwrap(),
@@ -115,12 +129,10 @@ fn dns_over_tls_answers_like_udp_pads_and_takes_a_new_certificate_on_sighup() {
     let tls = dig(tls_port, &["+tls", "+dnssec", "rrsig-exp-a.test.", "A"]);
     assert!(tls.contains("status: SERVFAIL") && tls.contains("(TLS)"), "{tls}");
     let udp = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
-    let (over_tls, over_udp) = (ede_lines(&tls), ede_lines(&udp));
-    assert!(over_tls.iter().any(|l| l.starts_with("; EDE: 7 (Signature Expired)")), "{tls}");
+    assert!(ede_lines(&tls).iter().any(|l| l.starts_with("; EDE: 7 (Signature Expired)")), "{tls}");
     // Asked second, the UDP answer comes from the cache and says so (EDE
     // 13); the rest is the same.
-    let head = |v: &[String]| v.iter().filter(|l| !l.starts_with("; EDE: 13 ")).cloned().collect::<Vec<_>>();
-    assert_eq!(head(&over_tls), head(&over_udp));
+    assert_eq!(ede_lines_but_cached(&tls), ede_lines_but_cached(&udp));
 
     // Counted as TLS.
     let (tls_queries, stats) = queries_over(&dir, "tls");
@@ -298,19 +310,7 @@ fn dns_over_https_answers_kdig_dig_and_curl_like_udp_and_refuses_bad_requests() 
     let (lab_port, port, https_port) = (free_port(), free_port(), free_port());
     let _lab = start_lab(&dir, "127.84.0.0", lab_port);
     let _serve = Guard(
-        serve_over_lab(&dir, lab_port)
-            .args(["--no-cache-state", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--https-listen", &format!("127.0.0.1:{https_port}")])
-            .arg("--tls-cert")
-            .arg(dir.join("cert.pem"))
-            .arg("--tls-key")
-            .arg(dir.join("key.pem"))
-            .arg("--control")
-            .arg(dir.join("control.sock"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+        serve_encrypted(&dir, lab_port, port, ("--https-listen", https_port)).stderr(Stdio::null()).spawn().unwrap(),
     );
     let ca = format!("+tls-ca={}", dir.join("cert.pem").display());
     let kdig_https = |args: &[&str]| kdig(https_port, &[&["+https", &ca], args].concat());
@@ -336,10 +336,9 @@ fn dns_over_https_answers_kdig_dig_and_curl_like_udp_and_refuses_bad_requests() 
     let get = dig(https_port, &["+https-get", "+dnssec", "rrsig-exp-a.test.", "A"]);
     assert!(get.contains("status: SERVFAIL") && get.contains("(HTTPS-GET)"), "{get}");
     let udp = dig(port, &["+dnssec", "rrsig-exp-a.test.", "A"]);
-    let head = |r: &str| ede_lines(r).into_iter().filter(|l| !l.starts_with("; EDE: 13 ")).collect::<Vec<_>>();
-    assert!(head(&https).iter().any(|l| l.starts_with("; EDE: 7 (Signature Expired)")), "{https}");
-    assert_eq!(head(&https), head(&udp));
-    assert_eq!(head(&get), head(&udp));
+    assert!(ede_lines_but_cached(&https).iter().any(|l| l.starts_with("; EDE: 7 (Signature Expired)")), "{https}");
+    assert_eq!(ede_lines_but_cached(&https), ede_lines_but_cached(&udp));
+    assert_eq!(ede_lines_but_cached(&get), ede_lines_but_cached(&udp));
 
     // curl: the HTTP side. A GET (ID 0, RFC 8484 §4.1) for valid.test/A.
     let base = format!("https://127.0.0.1:{https_port}/dns-query");

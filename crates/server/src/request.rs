@@ -35,7 +35,7 @@ pub fn check(bytes: &[u8], client: IpAddr, acl: &Acl) -> Option<Request> {
     if acl.action(client) == crate::acl::Action::Drop {
         return None;
     }
-    let q = match Message::from_wire(bytes) {
+    let mut q = match Message::from_wire(bytes) {
         Ok(q) => q,
         Err(e) => {
             let id = u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]);
@@ -55,7 +55,6 @@ pub fn check(bytes: &[u8], client: IpAddr, acl: &Acl) -> Option<Request> {
     if q.header.flags.qr {
         return None;
     }
-    let mut q = q;
     if let Some(cookies) = acl.cookies() {
         crate::cookies::answer_with(cookies, &mut q, client, crate::cookies::unix_now());
     }
