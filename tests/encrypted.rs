@@ -266,32 +266,45 @@ fn a_udp_flood_from_one_network_is_rate_limited_while_another_and_valid_cookies_
     let first = Message::from_wire(&buf[..n]).unwrap();
     let valid = server_cookie(&first).expect("a server cookie");
     assert_eq!(valid.len(), 16, "RFC 9018: version, reserved, timestamp, hash");
-    // The network floods again; then both kinds of cookie ask.
-    for id in 0..200u16 {
-        let q = Message::query(id, Question::new("valid.test.".parse().unwrap(), RType::A));
-        flood.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
-    }
-    // (Four in a row: with a slip of 2, two of them slip.)
-    for id in 0..4 {
-        ask(2000 + id, Vec::new());
-    }
-    for id in 0..4 {
-        ask(3000 + id, valid.clone());
-    }
-    let (mut exempt, mut bad_cookie) = (0, 0);
-    while let Ok(n) = cookied.recv(&mut buf) {
-        let m = Message::from_wire(&buf[..n]).unwrap();
-        match m.header.id {
-            3000..=3003 if m.header.rcode == Rcode::NOERROR && !m.answers.is_empty() => exempt += 1,
-            2000..=2003 if m.header.rcode == Rcode::BADCOOKIE => {
-                assert_eq!(server_cookie(&m).map(|c| c.len()), Some(16), "a fresh cookie with BADCOOKIE");
-                bad_cookie += 1;
-            }
-            _ => {}
+    // The network floods again; then both kinds of cookie ask. The
+    // bucket refills while candor works through the flood, so on a loaded
+    // machine the cookie-only queries may still fit in the rate: a round
+    // repeats (at most five) until one of them is limited. A query with a
+    // valid server cookie is answered in full in every round, and no
+    // cookie-only query is ever told to retry over TCP (TC=1).
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        for id in 0..60u16 {
+            let q = Message::query(id, Question::new("valid.test.".parse().unwrap(), RType::A));
+            flood.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
         }
+        // (Four in a row: with a slip of 2, two of them slip if limited.)
+        for id in 0..4 {
+            ask(2000 + id, Vec::new());
+        }
+        for id in 0..4 {
+            ask(3000 + id, valid.clone());
+        }
+        let (mut exempt, mut bad_cookie) = (0, 0);
+        while let Ok(n) = cookied.recv(&mut buf) {
+            let m = Message::from_wire(&buf[..n]).unwrap();
+            match m.header.id {
+                3000..=3003 if m.header.rcode == Rcode::NOERROR && !m.answers.is_empty() => exempt += 1,
+                2000..=2003 if m.header.rcode == Rcode::BADCOOKIE => {
+                    assert_eq!(server_cookie(&m).map(|c| c.len()), Some(16), "a fresh cookie with BADCOOKIE");
+                    bad_cookie += 1;
+                }
+                2000..=2003 => assert!(!m.header.flags.tc, "a cookie-only query slips as BADCOOKIE, not TC=1"),
+                _ => {}
+            }
+        }
+        assert_eq!(exempt, 4, "round {rounds}: every query with a valid server cookie answered in full");
+        if bad_cookie >= 1 {
+            break;
+        }
+        assert!(rounds < 5, "BADCOOKIE where a query without a valid server cookie slips: none in {rounds} rounds");
     }
-    assert_eq!(exempt, 4, "every query with a valid server cookie answered in full");
-    assert!(bad_cookie >= 1, "BADCOOKIE where a query without a valid server cookie slips");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
