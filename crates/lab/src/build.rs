@@ -566,6 +566,7 @@ fn apply(cfg: &LabConfig, zone: &mut SignedZone, b: &Breakage, qname: &Name) -> 
         Breakage::PlaceholderAlgorithm(alg) => return placeholder(zone, *alg).map(Some),
         Breakage::KeyTrap { keys, sigs } => crate::attack::key_trap(zone, *keys, *sigs)?,
         Breakage::SigFlood(sigs) => crate::attack::flood_sigs(zone, *sigs),
+        Breakage::Rollover(state) => return crate::rollover::apply(zone, *state),
     }
     Ok(None)
 }

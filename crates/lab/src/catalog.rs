@@ -30,6 +30,11 @@ impl Verdict {
             Verdict::Servfail => "servfail",
         }
     }
+
+    /// The verdict a word of `cases.tsv` names.
+    pub fn parse(word: &str) -> Option<Verdict> {
+        [Verdict::Secure, Verdict::Insecure, Verdict::Bogus, Verdict::Servfail].into_iter().find(|v| v.as_str() == word)
+    }
 }
 
 /// Which key of a zone a breakage touches.
@@ -109,6 +114,8 @@ pub enum Breakage {
     /// Every RRset but the DNSKEY RRset carries this many RRSIGs by the
     /// data signer's tag, none valid.
     SigFlood(usize),
+    /// Put the zone in a state of a key rollover.
+    Rollover(crate::rollover::Rollover),
 }
 
 /// What the parent publishes for a case zone.
@@ -167,6 +174,9 @@ pub struct Case {
     pub verdict: Verdict,
     /// The expected EDE info-code, if any.
     pub ede: Option<u16>,
+    /// The verdict and EDE code under `harden-algo-downgrade` (every
+    /// algorithm the DS set lists must sign), where that policy changes them.
+    pub hardened: Option<(Verdict, Option<u16>)>,
     /// A stable identifier of the failure for tools to match on.
     pub kind: &'static str,
     /// The root cause in an operator's words.
@@ -210,6 +220,7 @@ pub(crate) fn case(name: &str, verdict: Verdict, ede: Option<u16>, kind: &'stati
         qtype: RType::A,
         verdict,
         ede,
+        hardened: None,
         kind,
         description: description.to_owned(),
         clock_offset: 0,
@@ -229,7 +240,7 @@ impl Case {
         self.ds = d;
         self
     }
-    fn brk(mut self, b: Breakage) -> Case {
+    pub(crate) fn brk(mut self, b: Breakage) -> Case {
         self.breakage.push(b);
         self
     }
@@ -665,6 +676,7 @@ pub fn cases() -> Vec<Case> {
         v.push(case(name, Bogus, Some(ede), kind, what).clock(offset));
     }
     v.extend(attack_cases());
+    v.extend(crate::rollover::rollover_cases());
     for n in [0u16, 1, 50, 51, 100, 150, 151, 500, 2500] {
         let name = format!("nsec3-iter-{n}");
         let (verdict, ede, kind) =

@@ -30,21 +30,27 @@ pub fn write_files(lab: &Lab, dir: &Path) -> Result<(), LabError> {
         write(&zones, &file, &text)?;
     }
     write_anchor_files(lab, dir)?;
-    let mut tsv = String::from("case\tqname\tqtype\tverdict\tede\tkind\tdescription\tclock_offset\tevidence\n");
+    let mut tsv =
+        String::from("case\tqname\tqtype\tverdict\tede\tkind\tdescription\tclock_offset\tevidence\tglue\thardened\n");
+    let ede = |e: Option<u16>| e.map_or_else(|| "-".to_owned(), |e| e.to_string());
     for (c, qname) in &lab.cases {
         let _ = writeln!(
             tsv,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             c.name,
             qname,
             c.qtype,
             c.verdict.as_str(),
-            c.ede.map_or_else(|| "-".to_owned(), |e| e.to_string()),
+            ede(c.ede),
             c.kind,
             c.description,
             c.clock_offset,
             // What the case's extra-text must contain, " | " between items.
-            lab.evidence(c, qname).join(" | ")
+            lab.evidence(c, qname).join(" | "),
+            // A special-purpose glue address a resolver must never query.
+            c.glue.unwrap_or("-"),
+            // The verdict/EDE under harden-algo-downgrade, where it differs.
+            c.hardened.map_or_else(|| "-".to_owned(), |(v, e)| format!("{}/{}", v.as_str(), ede(e)))
         );
     }
     write(dir, "cases.tsv", &tsv)

@@ -32,6 +32,8 @@ mod catalog;
 mod evidence;
 mod files;
 mod resign;
+mod resolvers;
+mod rollover;
 mod server;
 mod signer;
 
@@ -41,6 +43,8 @@ pub use bench::{BENCH_BOGUS, BENCH_NSEC3, BENCH_ZONES, BENCH8, BENCH13, BENCH15,
 pub use build::{Lab, LabConfig, LabZone};
 pub use catalog::{Breakage, Build, Case, DsSpec, KeyRole, Verdict, cases};
 pub use files::{write_anchor_files, write_files};
+pub use resolvers::{DIFFERENCES, write_resolver_configs};
+pub use rollover::Rollover;
 pub use server::{Running, respond, serve};
 pub use signer::{Denial, KeyLayout, SignOptions, SignedZone, ZoneKeys, sign_rrset, sign_zone};
 
