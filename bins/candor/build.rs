@@ -12,12 +12,17 @@ use std::path::PathBuf;
 /// setpriv, Prometheus's promtool (the metrics' format), systemd-analyze
 /// (the shipped unit), dnsdist (the shipped load-balancer set-up) and
 /// openssl (certificates for DNS over TLS, and its client).
-const TOOLS: [&str; 12] = [
+const TOOLS: [&str; 17] = [
     "dig",
     "delv",
     "kdig",
     "dnssec-verify",
     "named",
+    "named-checkconf",
+    "unbound",
+    "unbound-checkconf",
+    "kresd",
+    "pdns_recursor",
     "ldns-verify-zone",
     "setpriv",
     "promtool",
@@ -46,11 +51,11 @@ fn tools() {
         println!("cargo::rustc-cfg=candor_tools");
     } else if std::env::var("CANDOR_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
         panic!(
-            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist openssl curl)"
+            "CANDOR_REQUIRE_TOOLS=1 but these tools are missing: {missing:?} (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils unbound knot-resolver pdns-recursor prometheus systemd dnsdist openssl curl)"
         );
     } else {
         println!(
-            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils prometheus systemd dnsdist openssl)"
+            "cargo::warning=missing {missing:?}: the lab tests that drive BIND and ldns are IGNORED (apt-get install bind9 bind9-utils bind9-dnsutils ldnsutils knot-dnsutils unbound knot-resolver pdns-recursor prometheus systemd dnsdist openssl curl)"
         );
     }
 }

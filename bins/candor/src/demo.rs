@@ -7,48 +7,20 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use candor_anchor::Anchors;
-use candor_lab::{Lab, LabConfig, Verdict, serve};
+use candor_lab::{Lab, LabConfig, serve};
 use candor_resolver::{Config, ManualClock, NetTransport, Outbound, Resolver};
-use candor_wire::{Edns, EdnsOption, Message, Name, Question, RData, RType, Rcode, Record};
-use tokio::net::UdpSocket;
+use candor_wire::{Name, RData, Record};
 
 use crate::DemoArgs;
+use crate::lab_check::{Compare, Seen, judge, stub_query};
 use candor_server::{Acl, listen};
-
-/// One stub query over UDP (DO set, EDNS 1232), falling back to TCP on TC.
-async fn stub_query(server: SocketAddr, qname: &Name, qtype: RType) -> Option<Message> {
-    let mut q = Message::query(0x5151, Question::new(qname.clone(), qtype));
-    q.edns = Some(Edns { dnssec_ok: true, ..Edns::default() });
-    let wire = q.to_wire().ok()?;
-    let sock = UdpSocket::bind("127.0.0.1:0").await.ok()?;
-    sock.send_to(&wire, server).await.ok()?;
-    let mut buf = vec![0u8; 65_535];
-    let n = tokio::time::timeout(Duration::from_secs(10), sock.recv(&mut buf)).await.ok()?.ok()?;
-    Message::from_wire(buf.get(..n)?).ok()
-}
 
 struct Row {
     case: String,
-    rcode: Rcode,
-    ad: bool,
-    ede: Option<(u16, String)>,
+    seen: Option<Seen>,
     expected: String,
-    ok: bool,
-    /// Evidence the catalogue derives from the broken zone that the
-    /// extra-texts lack.
-    missing: Vec<String>,
-}
-
-/// Does a stub's view match the catalogue's expectation?
-fn judge(m: &Message, verdict: Verdict, ede: Option<u16>) -> bool {
-    let got_ede = m.edns.as_ref().and_then(|e| e.ede()).map(|e| e.code);
-    let servfail = m.header.rcode == Rcode::SERVFAIL;
-    let verdict_ok = match verdict {
-        Verdict::Secure => m.header.flags.ad && !servfail,
-        Verdict::Insecure => !m.header.flags.ad && !servfail,
-        Verdict::Bogus | Verdict::Servfail => servfail,
-    };
-    verdict_ok && got_ede == ede
+    /// Why the answer does not match the catalogue, if it does not.
+    wrong: Option<String>,
 }
 
 pub(crate) fn run(args: &DemoArgs) -> u8 {
@@ -103,25 +75,29 @@ async fn demo(args: &DemoArgs) -> u8 {
     };
     config.timeout = Duration::from_millis(400);
 
-    // One resolver, and one server socket, per clock offset.
-    let mut offsets: Vec<i64> = lab.cases.iter().map(|(c, _)| c.clock_offset).collect();
-    offsets.sort_unstable();
-    offsets.dedup();
-    let mut servers: BTreeMap<i64, SocketAddr> = BTreeMap::new();
+    // One resolver, and one server socket, per clock offset, and one for
+    // the cases whose verdict harden-algo-downgrade changes.
+    let mut setups: Vec<(i64, bool)> = lab.cases.iter().map(|(c, _)| (c.clock_offset, false)).collect();
+    setups.extend(lab.cases.iter().filter(|(c, _)| c.hardened.is_some()).map(|(c, _)| (c.clock_offset, true)));
+    setups.sort_unstable();
+    setups.dedup();
+    let mut servers: BTreeMap<(i64, bool), SocketAddr> = BTreeMap::new();
     let mut listeners = Vec::new();
-    for (i, off) in offsets.iter().enumerate() {
+    for (off, hardened) in setups {
         let clock = ManualClock::at((now as i64 + off) as u64);
+        let mut config = config.clone();
+        config.validator.all_algorithms = hardened;
         let resolver = candor_server::Current::new(Resolver::new(
             config.clone(),
             NetTransport::with_case_randomisation(config.case_randomisation),
             clock,
         ));
-        let port = if *off == 0 { args.port } else { 0 };
+        let port = if (off, hardened) == (0, false) { args.port } else { 0 };
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
         match listen(resolver, &[addr], Acl::default(), 1).await {
             Ok(l) => {
                 if let Some(b) = l.bound.first() {
-                    servers.insert(*off, *b);
+                    servers.insert((off, hardened), *b);
                 }
                 listeners.push(l);
             }
@@ -130,77 +106,58 @@ async fn demo(args: &DemoArgs) -> u8 {
                 return 1;
             }
         }
-        let _ = i;
     }
     println!(
         "candor demo: lab of {} zones on {}:{}, resolver on {}",
         lab.zones.len(),
         args.block,
         args.lab_port,
-        servers.get(&0).map_or_else(String::new, |a| a.to_string())
+        servers.get(&(0, false)).map_or_else(String::new, |a| a.to_string())
     );
     let mut rows = Vec::new();
-    for (case, qname) in &lab.cases {
-        let Some(server) = servers.get(&case.clock_offset) else { continue };
-        let expected = format!("{}/{}", case.verdict.as_str(), case.ede.map_or("-".to_owned(), |e| e.to_string()));
-        let row = match stub_query(*server, qname, case.qtype).await {
-            Some(m) => {
-                let edes: Vec<(u16, String)> = m
-                    .edns
-                    .as_ref()
-                    .map(|e| {
-                        e.options
-                            .iter()
-                            .filter_map(|o| match o {
-                                EdnsOption::Ede(x) => Some((x.code, x.text.clone())),
-                                _ => None,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let texts: String = edes.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" | ");
-                let missing: Vec<String> =
-                    lab.evidence(case, qname).into_iter().filter(|e| !texts.contains(e.as_str())).collect();
-                Row {
-                    case: case.name.clone(),
-                    rcode: m.header.rcode,
-                    ad: m.header.flags.ad,
-                    ede: edes.first().map(|(c, _)| (*c, texts.clone())),
-                    expected,
-                    ok: judge(&m, case.verdict, case.ede) && missing.is_empty(),
-                    missing,
-                }
-            }
-            None => Row {
-                case: case.name.clone(),
-                rcode: Rcode::SERVFAIL,
-                ad: false,
-                ede: None,
-                expected,
-                ok: false,
-                missing: Vec::new(),
-            },
+    let mut asks: Vec<(&candor_lab::Case, &Name, bool)> = lab.cases.iter().map(|(c, q)| (c, q, false)).collect();
+    asks.extend(lab.cases.iter().filter(|(c, _)| c.hardened.is_some()).map(|(c, q)| (c, q, true)));
+    for (case, qname, hardened) in asks {
+        let Some(server) = servers.get(&(case.clock_offset, hardened)) else { continue };
+        let (verdict, ede) = match case.hardened {
+            Some(h) if hardened => h,
+            _ => (case.verdict, case.ede),
         };
-        rows.push(row);
+        let expected = format!("{}/{}", verdict.as_str(), ede.map_or("-".to_owned(), |e| e.to_string()));
+        let name = if hardened { format!("{} (hardened)", case.name) } else { case.name.clone() };
+        let seen = stub_query(*server, qname, case.qtype, Duration::from_secs(10)).await.map(|m| Seen::of(&m));
+        let verdict_of = match &seen {
+            Some(s) => judge(s, verdict, ede, &lab.evidence(case, qname), Compare::Evidence),
+            None => Err("no answer".to_owned()),
+        };
+        rows.push(Row { case: name, seen, expected, wrong: verdict_of.err() });
     }
     println!("{:<32} {:<9} {:<3} {:<5} {:<16} {:<5} extra-text", "case", "rcode", "AD", "EDE", "expected", "");
     for r in &rows {
-        let (code, text) = r.ede.clone().map_or(("-".to_owned(), String::new()), |(c, t)| (c.to_string(), t));
+        let (rcode, ad, code, text) = match &r.seen {
+            Some(s) => (
+                s.rcode.to_string(),
+                if s.ad { "ad" } else { "-" },
+                s.edes.first().map_or("-".to_owned(), |(c, _)| c.to_string()),
+                s.texts(),
+            ),
+            None => ("-".to_owned(), "-", "-".to_owned(), String::new()),
+        };
         println!(
             "{:<32} {:<9} {:<3} {:<5} {:<16} {:<5} {}",
             r.case,
-            r.rcode.to_string(),
-            if r.ad { "ad" } else { "-" },
+            rcode,
+            ad,
             code,
             r.expected,
-            if r.ok { "OK" } else { "WRONG" },
+            if r.wrong.is_none() { "OK" } else { "WRONG" },
             text
         );
-        if !r.missing.is_empty() {
-            println!("{:<32} the extra-text lacks: {}", "", r.missing.join(" | "));
+        if let Some(why) = &r.wrong {
+            println!("{:<32} {why}", "");
         }
     }
-    let wrong = rows.iter().filter(|r| !r.ok).count();
+    let wrong = rows.iter().filter(|r| r.wrong.is_some()).count();
     println!("demo: {} passed, {} failed", rows.len() - wrong, wrong);
     for l in listeners {
         l.stop();

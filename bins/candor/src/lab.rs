@@ -1,7 +1,7 @@
 //! `candor lab`: write the broken-zone lab's files and, with `--serve`,
 //! serve it on loopback until interrupted.
 
-use candor_lab::{BENCH_ZONES, BenchZone, Lab, LabConfig, serve, write_files};
+use candor_lab::{BENCH_ZONES, BenchZone, Lab, LabConfig, serve, write_files, write_resolver_configs};
 
 use crate::LabArgs;
 
@@ -23,6 +23,13 @@ pub(crate) fn parse_now(text: Option<&str>) -> Result<u64, String> {
 }
 
 pub(crate) fn run(args: &LabArgs) -> u8 {
+    if let Some(crate::LabAction::Check(check)) = &args.action {
+        return crate::lab_check::run(check);
+    }
+    let Some(out) = args.out.as_deref() else {
+        eprintln!("candor lab: --out DIR is required");
+        return crate::EXIT_USAGE;
+    };
     let now = match parse_now(args.now.as_deref()) {
         Ok(n) => n,
         Err(e) => {
@@ -57,12 +64,20 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
             return 1;
         }
     };
-    if let Err(e) = write_files(&lab, &args.out) {
+    if let Err(e) = write_files(&lab, out).and_then(|()| write_resolver_configs(&lab, out, args.resolver_listen)) {
         eprintln!("candor lab: {e}");
         return 1;
     }
     let listening = lab.zones.iter().filter(|z| z.addr.is_some()).count();
-    println!("candor lab: wrote {} zones and {} cases to {}", lab.zones.len(), lab.cases.len(), args.out.display());
+    println!("candor lab: wrote {} zones and {} cases to {}", lab.zones.len(), lab.cases.len(), out.display());
+    println!(
+        "candor lab: configurations for Unbound, BIND named, Knot Resolver and PowerDNS Recursor listening on {} \
+         in {}; check one with `candor lab check --server {} --lab {}`",
+        args.resolver_listen,
+        out.join("resolvers").display(),
+        args.resolver_listen,
+        out.display()
+    );
     if !args.serve {
         return 0;
     }
@@ -99,7 +114,7 @@ pub(crate) fn run(args: &LabArgs) -> u8 {
                     match Lab::build(cfg) {
                         Ok(fresh) => {
                             running.reload(&fresh);
-                            if let Err(e) = write_files(&fresh, &args.out) {
+                            if let Err(e) = write_files(&fresh, out) {
                                 eprintln!("candor lab: re-signed, but {e}");
                             }
                             println!("candor lab: re-signed every zone");

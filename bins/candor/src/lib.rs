@@ -32,6 +32,8 @@ pub mod config;
 mod control;
 mod demo;
 mod lab;
+mod lab_check;
+mod lab_report;
 mod loadgen;
 mod notify;
 mod reload;
@@ -288,10 +290,19 @@ pub struct DemoArgs {
 
 /// `candor lab`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct LabArgs {
-    /// Directory for the zone files, hints, anchors and case list.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// Check a resolver against a served lab instead.
+    #[command(subcommand)]
+    pub action: Option<LabAction>,
+    /// Directory for the zone files, hints, anchors, case list and the
+    /// ready configurations of other resolvers.
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
+    /// Where the other resolvers' configurations written under DIR/resolvers
+    /// listen (their stub-facing address).
+    #[arg(long, default_value = "127.0.0.1:5300")]
+    pub resolver_listen: SocketAddr,
     /// Port the lab's servers listen on (53 needs privileges).
     #[arg(long, default_value_t = 53)]
     pub port: u16,
@@ -316,6 +327,54 @@ pub struct LabArgs {
     /// bench-bogus).
     #[arg(long, value_delimiter = ',', value_name = "LABELS")]
     pub bench_zones: Vec<String>,
+}
+
+/// What `candor lab` does besides writing and serving the lab.
+#[derive(Debug, Subcommand)]
+pub enum LabAction {
+    /// Ask a resolver pointed at a served lab every case, as a stub, and
+    /// compare its answers with the catalogue.
+    Check(LabCheckArgs),
+}
+
+/// `candor lab check`.
+#[derive(Debug, Args)]
+pub struct LabCheckArgs {
+    /// The resolver to check: ADDR or ADDR:PORT (port 53 when left out).
+    #[arg(long)]
+    pub server: String,
+    /// The directory `candor lab --out` wrote (its cases.tsv is read).
+    #[arg(long, default_value = "lab")]
+    pub lab: PathBuf,
+    /// What must match: the verdict (rcode and AD), also the EDE code, or
+    /// also the evidence in the extra-text.
+    #[arg(long, value_enum, default_value_t = lab_check::Compare::Ede)]
+    pub compare: lab_check::Compare,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = lab_report::Format::Table)]
+    pub format: lab_report::Format,
+    /// Only the cases whose names match one of these globs (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub cases: Vec<String>,
+    /// Differences accepted, one a line: a case name (or glob) and the reason.
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
+    /// The resolver's clock runs this many seconds off the lab's time: the
+    /// cases that need that offset are asked, the others skipped.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    pub clock_offset: i64,
+    /// Also ask the cases whose glue is a special-purpose address outside
+    /// loopback (a resolver that does not refuse them sends queries there).
+    #[arg(long)]
+    pub offnet_glue: bool,
+    /// The resolver signs off only RRsets signed by every algorithm of the
+    /// DS set (Unbound's harden-algo-downgrade): expect that policy's verdicts.
+    #[arg(long)]
+    pub harden_algo_downgrade: bool,
+    /// Seconds to wait for each answer (some resolvers take more than ten
+    /// on an unreachable zone).
+    #[arg(long, default_value_t = 20)]
+    pub timeout: u64,
 }
 
 /// `candor replay`.
