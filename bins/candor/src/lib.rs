@@ -1,6 +1,7 @@
 //! # candor (the binary's library)
 //!
-//! The command line: one module per subcommand (`serve`, `demo`, `lab`,
+//! The command line: one module per subcommand (`serve`, `demo`, `lab`
+//! with `lab check` in `lab_check` and its report formats in `lab_report`,
 //! `replay`, `trace`, `verify-zone`, `control`, `bench` with its load
 //! generator `loadgen` and its `report`), the configuration file
 //! (`config`), and the set-up every resolving subcommand shares

@@ -4,13 +4,17 @@
 //! cases, and loopback authoritative servers for them. Users regression-test
 //! resolvers against it; candor's own tests and `candor demo` stand on it.
 //!
-//! **Owns**: signing zones (KSK+ZSK or CSK; algorithms 8, 10, 13, 14, 15;
+//! **Owns**: signing zones (KSK+ZSK or CSK; algorithms 8, 10, 13, 14, 15, 16;
 //! NSEC or NSEC3 with salt, iterations and opt-out), the catalogue
 //! ([`cases`]) with each case's expected verdict, EDE code and failure kind,
 //! the lab hierarchy (a root, `test.`, `com.`, `net.` and one zone per case,
 //! each on its own loopback address), authoritative answering
 //! ([`Authority`]) and serving over UDP and TCP ([`serve`]), and the files
-//! `candor lab --out` writes ([`write_files`]), and the benchmark zones
+//! `candor lab --out` writes ([`write_files`]: the zones, hints, anchors,
+//! `cases.tsv`; [`write_resolver_configs`]: ready configurations of
+//! Unbound, named, kresd and the Recursor with their allow-files of
+//! measured policy differences, [`DIFFERENCES`]), the key-rollover states
+//! ([`Rollover`]), and the benchmark zones
 //! of `candor bench` ([`BENCH_ZONES`]: one per algorithm, NSEC3, bogus;
 //! large zones are signed on every core).
 //!
@@ -22,6 +26,8 @@
 //! signatures are made once at build time (a long-running lab is rebuilt
 //! by its caller); ECDSA signing (`p256`, deterministic) is slow, about
 //! 0.35 ms a signature, so a 10,000-name benchmark zone takes seconds.
+//! The other resolvers' configurations and allow-files are for, and were
+//! measured with, the Debian 12 versions; other versions may differ.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod attack;
