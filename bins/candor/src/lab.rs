@@ -24,7 +24,14 @@ pub(crate) fn parse_now(text: Option<&str>) -> Result<u64, String> {
 
 pub(crate) fn run(args: &LabArgs) -> u8 {
     if let Some(crate::LabAction::Check(check)) = &args.action {
-        return crate::lab_check::run(check);
+        return match crate::lab_check::run(check) {
+            Ok((server, outcomes)) => {
+                print!("{}", crate::lab_report::report(check.format, server, check.compare, &outcomes));
+                let wrong = outcomes.iter().any(|o| matches!(o.status, crate::lab_check::Status::Wrong(_)));
+                u8::from(wrong)
+            }
+            Err(code) => code,
+        };
     }
     let Some(out) = args.out.as_deref() else {
         eprintln!("candor lab: --out DIR is required");

@@ -15,7 +15,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
 use crate::LabCheckArgs;
-use crate::lab_report::report;
 
 /// What can be wrong with the check's own inputs.
 #[derive(Debug, thiserror::Error)]
@@ -346,12 +345,14 @@ pub(crate) fn parse_server(text: &str) -> Result<SocketAddr, CheckError> {
     text.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 53)).map_err(|_| CheckError::Server(text.to_owned()))
 }
 
-pub(crate) fn run(args: &LabCheckArgs) -> u8 {
+/// Ask every chosen case: the server and what became of each case, or
+/// the exit status when the check could not run (the error printed).
+pub(crate) fn run(args: &LabCheckArgs) -> Result<(SocketAddr, Vec<Outcome>), u8> {
     let server = match parse_server(&args.server) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("candor lab check: {e}");
-            return crate::EXIT_USAGE;
+            return Err(crate::EXIT_USAGE);
         }
     };
     let tsv = args.lab.join("cases.tsv");
@@ -360,7 +361,7 @@ pub(crate) fn run(args: &LabCheckArgs) -> u8 {
         Ok(x) => x,
         Err(e) => {
             eprintln!("candor lab check: {e}");
-            return crate::EXIT_USAGE;
+            return Err(crate::EXIT_USAGE);
         }
     };
     let allow = allow.unwrap_or_default();
@@ -370,20 +371,20 @@ pub(crate) fn run(args: &LabCheckArgs) -> u8 {
         .collect();
     if chosen.is_empty() {
         eprintln!("candor lab check: no case of {} matches --cases {}", tsv.display(), args.cases.join(","));
-        return crate::EXIT_USAGE;
+        return Err(crate::EXIT_USAGE);
     }
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("candor lab check: cannot start the runtime: {e}");
-            return 1;
+            return Err(1);
         }
     };
     let timeout = Duration::from_secs(args.timeout.max(1));
     // A resolver that answers nothing fails once, not once per case.
     if rt.block_on(stub_query(server, &Name::root(), RType::NS, timeout)).is_none() {
         eprintln!("candor lab check: {server} does not answer (asked ./NS for {} s)", timeout.as_secs());
-        return 1;
+        return Err(1);
     }
     let outcomes = rt.block_on(check(server, chosen, args, &allow, timeout));
     let stale: Vec<&(String, String)> =
@@ -391,9 +392,7 @@ pub(crate) fn run(args: &LabCheckArgs) -> u8 {
     for (g, _) in &stale {
         eprintln!("candor lab check: the allow-file's {g} names no case checked");
     }
-    print!("{}", report(args.format, server, args.compare, &outcomes));
-    let wrong = outcomes.iter().filter(|o| matches!(o.status, Status::Wrong(_))).count();
-    u8::from(wrong > 0)
+    Ok((server, outcomes))
 }
 
 async fn check(

@@ -10,7 +10,8 @@ use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record};
 use crate::LabError;
 use crate::authority::Behavior;
 use crate::bench::{BENCH13, BenchZone};
-use crate::catalog::{Breakage, Build, Case, DsSpec, KeyRole, case, cases};
+use crate::cases::cases;
+use crate::catalog::{Breakage, Build, Case, DsSpec, KeyRole, case};
 use crate::resign::{covered, dnskey_signers, resign};
 use crate::signer::{Denial, KeyLayout, SignOptions, SignedZone, ZoneKeys, sign_zone};
 

@@ -11,36 +11,9 @@ use candor_crypto::{SigningKey, make_ds};
 use candor_wire::{Algorithm, Dnskey, Ds, Name, RData, RType, Record};
 
 use crate::LabError;
-use crate::catalog::{Breakage, Case, Verdict, case};
+use crate::catalog::{Breakage, Case, Rollover, Verdict, case};
 use crate::resign::{covered, resign};
 use crate::signer::SignedZone;
-
-/// Where a zone stands in a key rollover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rollover {
-    /// ZSK pre-publication: the new ZSK is in the DNSKEY RRset, the old
-    /// one still signs everything.
-    ZskPrepublish,
-    /// ZSK double signature: both ZSKs published, both sign every RRset.
-    ZskDoubleSignature,
-    /// KSK double-DS: the parent lists the old and the new KSK's DS; the
-    /// new KSK alone is published and signs the DNSKEY RRset.
-    KskDoubleDs,
-    /// KSK double-KSK: both KSKs published and signing the DNSKEY RRset;
-    /// the parent still lists the old one's DS only.
-    KskDoubleKsk,
-    /// The old KSK removed before the new one's DS reached the parent:
-    /// the parent's DS names a key the zone no longer has.
-    KskRemovedEarly,
-    /// A standby KSK: published, with a DS at the parent, signing nothing.
-    StandbyKsk,
-    /// Algorithm rollover in progress (RFC 6781 §4.1.4): keys of both
-    /// algorithms published, DS for both, every RRset signed by both.
-    AlgorithmInProgress,
-    /// Algorithm rollover done too early: keys and DS of both algorithms,
-    /// but the RRsets other than DNSKEY signed by the old algorithm only.
-    AlgorithmTooEarly,
-}
 
 /// The rollover cases of the catalogue.
 pub(crate) fn rollover_cases() -> Vec<Case> {
