@@ -428,3 +428,65 @@ fn dns_over_https_answers_kdig_dig_and_curl_like_udp_and_refuses_bad_requests() 
     assert!(r.contains("COOKIE:") && r.contains("status: NOERROR"), "{r}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[cfg_attr(not(candor_tools), ignore = "needs dig and the lab's tools")]
+fn cookie_queries_are_answered_from_the_reply_cache_each_with_its_own_server_cookie() {
+    use candor_wire::{Edns, EdnsOption, Message, Question, RType, Rcode};
+    let dir = scratch("cookie-hits");
+    let (lab_port, port) = (free_port(), free_port());
+    let _lab = start_lab(&dir, "127.88.0.0", lab_port);
+    let _serve = Guard(
+        serve_over_lab(&dir, lab_port)
+            // One worker: one reply cache, whatever socket the kernel picks.
+            .args(["--no-cache-state", "--workers", "1", "--listen", &format!("127.0.0.1:{port}"), "--control"])
+            .arg(dir.join("control.sock"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("candor serve", || dig(port, &["+tcp", "valid.test.", "A"]).contains("status: NOERROR"));
+    let hits = || {
+        let (_, stats) = queries_over(&dir, "udp");
+        stats.lines().find_map(|l| l.strip_prefix("reply-cache-hits ")).and_then(|n| n.parse::<u64>().ok()).unwrap()
+    };
+    // One query with `client`'s cookie (and `server`'s, if any) from `from`:
+    // the reply's rcode, answer count and server cookie.
+    let ask = |from: &str, client: [u8; 8], server: Vec<u8>| {
+        let sock = std::net::UdpSocket::bind((from, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut q = Message::query(0x4242, Question::new("valid.test.".parse().unwrap(), RType::A));
+        q.header.flags.rd = true;
+        q.edns = Some(Edns { options: vec![EdnsOption::Cookie { client, server }], ..Edns::default() });
+        sock.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
+        let mut buf = [0u8; 2048];
+        let n = sock.recv(&mut buf).unwrap();
+        let m = Message::from_wire(&buf[..n]).unwrap();
+        let cookie = m.edns.as_ref().and_then(|e| {
+            e.options.iter().find_map(|o| match o {
+                EdnsOption::Cookie { client: c, server } if *c == client => Some(server.clone()),
+                _ => None,
+            })
+        });
+        (m.header.rcode, m.answers.len(), cookie.expect("the client's cookie comes back with a server cookie"))
+    };
+    // The first asks fill the cache; then the reply cache answers.
+    let (a, b) = (*b"client-a", *b"client-b");
+    for _ in 0..3 {
+        assert_eq!(ask("127.0.0.1", a, Vec::new()).0, Rcode::NOERROR);
+    }
+    let before = hits();
+    // Another client, from another address: its own client cookie and a
+    // server cookie made for it, from the reply cache.
+    let (rcode, answers, theirs) = ask("127.0.0.2", b, Vec::new());
+    assert_eq!((rcode, answers, theirs.len()), (Rcode::NOERROR, 1, 16));
+    // That cookie is valid for that client: sent back, it comes back as it
+    // is (a fresh one is not renewed), again from the reply cache.
+    let (_, _, again) = ask("127.0.0.2", b, theirs.clone());
+    assert_eq!(again, theirs, "a valid server cookie is echoed, not replaced");
+    // The same cookie from another address is not valid there: a new one.
+    let (_, _, elsewhere) = ask("127.0.0.1", b, theirs.clone());
+    assert_ne!(elsewhere, theirs, "a server cookie is bound to the client's address");
+    assert_eq!(hits() - before, 3, "all three answered from the reply cache");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,9 +7,12 @@
 //! workers (each worker has its own cache, as it has its own socket; the
 //! kernel keeps a client on one socket).
 //!
-//! Only plain queries qualify (one question, no records but an option-free
-//! OPT), and only answers the server built from the resolver's cache for
-//! secure or insecure data. An entry lives no longer than the resolver's
+//! Only plain queries qualify (one question, no records but an OPT that is
+//! option-free or, when the server answers DNS cookies, holds a COOKIE
+//! option alone), and only answers the server built from the resolver's
+//! cache for secure or insecure data. A cookie query's response is kept
+//! with the COOKIE option last; a hit writes this client's cookie and the
+//! server cookie made for it over the kept one, like the ID. An entry lives no longer than the resolver's
 //! entry it was built from, and dies with every flush or negative trust
 //! anchor change (the resolver cache's generation).
 
@@ -31,13 +34,24 @@ pub struct Plain {
     pub key_len: usize,
     /// Where the question name ends in the query (it starts at 12).
     pub name_end: usize,
+    /// Where the COOKIE option's data (client cookie, then any server
+    /// cookie) lies in the query, and its length.
+    pub cookie: Option<(usize, usize)>,
 }
+
+/// The COOKIE option a cookie query's response ends with: code 10,
+/// length 24 (client cookie and a 16-octet server cookie).
+const COOKIE_HEAD: [u8; 4] = [0, 10, 0, 24];
+
+/// Octets of the client and server cookies a hit writes.
+pub const COOKIE_LEN: usize = 24;
 
 /// Read a query cheaply: `Some` when it is a plain one (QR=0, QUERY,
 /// RD=1, one question, no answer or authority records, at most one
-/// additional record which is an option-free OPT, nothing after it), with
-/// its normalised key written to `key`.
-pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX]) -> Option<Plain> {
+/// additional record which is an OPT without options, or with a COOKIE
+/// option alone when `cookies` are answered; nothing after it), with its
+/// normalised key written to `key`.
+pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX], cookies: bool) -> Option<Plain> {
     let header = query.get(..12)?;
     let flags = [*header.get(2)?, *header.get(3)?];
     // QR=0, opcode QUERY, RD=1.
@@ -69,6 +83,7 @@ pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX]) -> Option<Plain> {
         return None;
     }
     let name_end = at;
+    let mut cookie = None;
     // Type and class, then the flags (ID left out).
     for &b in query.get(at..at + 4)?.iter().chain(&flags) {
         *key.get_mut(k)? = b;
@@ -81,23 +96,39 @@ pub fn plain(query: &[u8], key: &mut [u8; KEY_MAX]) -> Option<Plain> {
             k += 1;
         }
         1 => {
-            // Root owner, type OPT, size, extended rcode/version/flags, RDLENGTH 0.
+            // Root owner, type OPT, size, extended rcode/version/flags,
+            // RDLENGTH 0 or one COOKIE option (a client cookie, and a server
+            // cookie of 8 to 32 octets or none: RFC 7873 §4).
             let opt = query.get(at..at + 11)?;
-            if opt.first() != Some(&0) || opt.get(1..3)? != [0, 41] || opt.get(9..11)? != [0, 0] {
+            if opt.first() != Some(&0) || opt.get(1..3)? != [0, 41] {
                 return None;
             }
+            let rdlen = usize::from(u16::from_be_bytes([*opt.get(9)?, *opt.get(10)?]));
+            if rdlen != 0 {
+                let option = query.get(at + 11..at + 15)?;
+                let len = usize::from(u16::from_be_bytes([*option.get(2)?, *option.get(3)?]));
+                if !cookies
+                    || option.get(..2)? != [0, 10]
+                    || rdlen != len + 4
+                    || !(len == 8 || (16..=40).contains(&len))
+                {
+                    return None;
+                }
+                cookie = Some((at + 15, len));
+            }
             let size = u16::from_be_bytes([*opt.get(3)?, *opt.get(4)?]).clamp(512, crate::reply::MAX_UDP);
-            *key.get_mut(k)? = 1;
+            // A cookie query's response is 28 octets longer: its own entry.
+            *key.get_mut(k)? = if cookie.is_some() { 2 } else { 1 };
             k += 1;
             for &b in size.to_be_bytes().iter().chain(opt.get(5..9)?) {
                 *key.get_mut(k)? = b;
                 k += 1;
             }
-            at += 11;
+            at += 11 + rdlen;
         }
         _ => return None,
     }
-    (at == query.len()).then_some(Plain { key_len: k, name_end })
+    (at == query.len()).then_some(Plain { key_len: k, name_end, cookie })
 }
 
 struct Entry {
@@ -111,6 +142,9 @@ struct Entry {
     stored: Duration,
     expires: Duration,
     generation: u64,
+    /// The response ends with a COOKIE option ([`COOKIE_HEAD`]) whose
+    /// data a hit overwrites.
+    cookie: bool,
 }
 
 /// One worker's response cache.
@@ -126,19 +160,24 @@ impl Replies {
 
     /// The response to `query` (whose [`plain`] reading is `p` and key
     /// `key`), written into `out`, if one is kept for this generation and
-    /// still alive at `now`. `out`'s capacity is reused: no allocation once
-    /// it has held a response this large.
+    /// still alive at `now`; for a cookie query, with `cookie` (the
+    /// client's cookie and the server cookie to answer with) in its COOKIE
+    /// option. `out`'s capacity is reused: no allocation once it has held
+    /// a response this large.
     pub fn get(
         &mut self,
         key: &[u8],
         query: &[u8],
-        p: Plain,
+        (p, cookie): (Plain, Option<&[u8; COOKIE_LEN]>),
         (now, generation): (Duration, u64),
         out: &mut Vec<u8>,
     ) -> Option<(Summary, bool)> {
         let e = self.lru.get_mut(key)?;
         if e.generation != generation || e.expires <= now {
             self.lru.pop(key);
+            return None;
+        }
+        if e.cookie != cookie.is_some() {
             return None;
         }
         out.clear();
@@ -158,6 +197,10 @@ impl Replies {
             (Some(name), Some(q)) => name.copy_from_slice(q),
             _ => return None,
         }
+        if let Some(cookie) = cookie {
+            let at = out.len().checked_sub(COOKIE_LEN)?;
+            out.get_mut(at..)?.copy_from_slice(cookie);
+        }
         // The first hit in the answer's last tenth refreshes it.
         let prefetch = now >= e.prefetch_at && !e.prefetch_asked;
         e.prefetch_asked |= prefetch;
@@ -166,15 +209,19 @@ impl Replies {
 
     /// Keep `wire`, the response to the query with `key` (and what it is,
     /// `summary`, for the counters), for `lifetime` from `now` (capped by
-    /// its smallest TTL).
+    /// its smallest TTL). The response to a `cookie` query is kept only if
+    /// it ends with its COOKIE option (OPT last, the option last in it).
     pub fn put(
         &mut self,
         key: &[u8],
         wire: &[u8],
         summary: Summary,
         (now, lifetime): (Duration, Duration),
-        generation: u64,
+        (generation, cookie): (u64, bool),
     ) {
+        if cookie && !ends_with_cookie(wire) {
+            return;
+        }
         let Ok(offsets) = candor_wire::Message::ttl_offsets(wire) else { return };
         let mut ttls = Vec::with_capacity(offsets.len());
         for at in offsets {
@@ -197,9 +244,24 @@ impl Replies {
             stored: now,
             expires: now.saturating_add(lifetime),
             generation,
+            cookie,
         };
         self.lru.put(key.to_vec(), entry);
     }
+}
+
+/// Whether `wire`'s last record is its OPT and the last option in it a
+/// COOKIE option with a 16-octet server cookie, so that the response's
+/// last [`COOKIE_LEN`] octets are the cookies.
+fn ends_with_cookie(wire: &[u8]) -> bool {
+    let Some(head) = wire.len().checked_sub(COOKIE_LEN + 4).and_then(|at| wire.get(at..at + 4)) else { return false };
+    if head != COOKIE_HEAD {
+        return false;
+    }
+    let Ok(m) = candor_wire::Message::from_wire(wire) else { return false };
+    let last = m.edns.as_ref().and_then(|e| e.options.last());
+    let Some(candor_wire::EdnsOption::Cookie { client, server }) = last else { return false };
+    server.len() == COOKIE_LEN - 8 && wire.get(wire.len() - COOKIE_LEN..) == Some(&[&client[..], server].concat()[..])
 }
 
 #[cfg(test)]
@@ -220,8 +282,8 @@ mod tests {
         let a = query("www.Example.", RType::A, None);
         let mut b = query("WWW.example.", RType::A, None);
         b[0] = 0x99;
-        let pa = plain(&a, &mut k1).unwrap();
-        let pb = plain(&b, &mut k2).unwrap();
+        let pa = plain(&a, &mut k1, false).unwrap();
+        let pb = plain(&b, &mut k2, false).unwrap();
         assert_eq!(k1[..pa.key_len], k2[..pb.key_len]);
         assert_eq!(pa.name_end, 12 + 13);
     }
@@ -230,7 +292,7 @@ mod tests {
     fn what_changes_the_response_changes_the_key() {
         let key = |q: &[u8]| {
             let mut k = [0; KEY_MAX];
-            let p = plain(q, &mut k).unwrap();
+            let p = plain(q, &mut k, false).unwrap();
             k[..p.key_len].to_vec()
         };
         let base = key(&query("a.example.", RType::A, None));
@@ -259,27 +321,34 @@ mod tests {
     fn only_plain_queries_qualify() {
         let mut k = [0; KEY_MAX];
         let good = query("a.example.", RType::A, None);
-        assert!(plain(&good, &mut k).is_some());
+        assert!(plain(&good, &mut k, false).is_some());
         let mut no_rd = good.clone();
         no_rd[2] &= !0x01;
-        assert!(plain(&no_rd, &mut k).is_none(), "RD=0 answers from the cache differently");
+        assert!(plain(&no_rd, &mut k, false).is_none(), "RD=0 answers from the cache differently");
         let mut response = good.clone();
         response[2] |= 0x80;
-        assert!(plain(&response, &mut k).is_none());
+        assert!(plain(&response, &mut k, false).is_none());
         let mut notify = good.clone();
         notify[2] |= 4 << 3;
-        assert!(plain(&notify, &mut k).is_none());
+        assert!(plain(&notify, &mut k, false).is_none());
         let mut trailing = good.clone();
         trailing.push(0);
-        assert!(plain(&trailing, &mut k).is_none());
-        assert!(plain(&good[..good.len() - 1], &mut k).is_none());
+        assert!(plain(&trailing, &mut k, false).is_none());
+        assert!(plain(&good[..good.len() - 1], &mut k, false).is_none());
         let cookie = Edns {
             options: vec![candor_wire::EdnsOption::Cookie { client: [1; 8], server: Vec::new() }],
             ..Edns::default()
         };
-        assert!(plain(&query("a.example.", RType::A, Some(cookie)), &mut k).is_none());
+        let with_cookie = query("a.example.", RType::A, Some(cookie));
+        assert!(plain(&with_cookie, &mut k, false).is_none(), "cookies not answered: not plain");
+        assert!(plain(&with_cookie, &mut k, true).is_some());
+        let other = Edns { options: vec![candor_wire::EdnsOption::Padding(4)], ..Edns::default() };
+        assert!(plain(&query("a.example.", RType::A, Some(other)), &mut k, true).is_none());
+        for n in 0..with_cookie.len() {
+            let _ = plain(&with_cookie[..n], &mut k, true); // never panics
+        }
         for n in 0..good.len() {
-            let _ = plain(&good[..n], &mut k); // never panics
+            let _ = plain(&good[..n], &mut k, false); // never panics
         }
     }
 
@@ -287,7 +356,7 @@ mod tests {
     fn hits_patch_id_name_and_ttls_and_die_with_the_generation() {
         let q = query("a.Example.", RType::A, None);
         let mut k = [0; KEY_MAX];
-        let p = plain(&q, &mut k).unwrap();
+        let p = plain(&q, &mut k, false).unwrap();
         let key = &k[..p.key_len];
         let mut resp = Message::from_wire(&q).unwrap();
         resp.header.flags.qr = true;
@@ -296,27 +365,81 @@ mod tests {
         let mut r = Replies::new(64);
         let s = Duration::from_secs(1);
         let mut out = Vec::new();
-        r.put(key, &wire, Summary::of(&wire), (10 * s, 1000 * s), 7);
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 1000 * s), (7, false));
         let mut q2 = query("A.EXAMPLE.", RType::A, None);
         q2[..2].copy_from_slice(&[0xab, 0xcd]);
-        assert_eq!(r.get(key, &q2, p, (110 * s, 7), &mut out), Some((Summary::of(&wire), false)));
+        assert_eq!(r.get(key, &q2, (p, None), (110 * s, 7), &mut out), Some((Summary::of(&wire), false)));
         let hit = Message::from_wire(&out).unwrap();
         assert_eq!(hit.header.id, 0xabcd);
         assert_eq!(hit.questions[0].name.to_string(), "A.EXAMPLE.");
         assert_eq!(hit.answers[0].ttl, 200);
         let capacity = out.capacity();
-        assert!(r.get(key, &q2, p, (111 * s, 7), &mut out).is_some());
+        assert!(r.get(key, &q2, (p, None), (111 * s, 7), &mut out).is_some());
         assert_eq!(out.capacity(), capacity, "the buffer is reused");
-        assert!(r.get(key, &q2, p, (111 * s, 8), &mut out).is_none(), "another generation: stale");
-        r.put(key, &wire, Summary::of(&wire), (10 * s, 1000 * s), 7);
-        assert!(r.get(key, &q2, p, (310 * s, 7), &mut out).is_none(), "no longer than the smallest TTL");
-        r.put(key, &wire, Summary::of(&wire), (10 * s, 5 * s), 7);
-        assert!(r.get(key, &q2, p, (16 * s, 7), &mut out).is_none(), "no longer than the resolver's entry");
+        assert!(r.get(key, &q2, (p, None), (111 * s, 8), &mut out).is_none(), "another generation: stale");
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 1000 * s), (7, false));
+        assert!(r.get(key, &q2, (p, None), (310 * s, 7), &mut out).is_none(), "no longer than the smallest TTL");
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 5 * s), (7, false));
+        assert!(r.get(key, &q2, (p, None), (16 * s, 7), &mut out).is_none(), "no longer than the resolver's entry");
         // Prefetch: the first hit in the last tenth (at least the last
         // second) asks for a refresh, once.
-        r.put(key, &wire, Summary::of(&wire), (10 * s, 100 * s), 7);
-        assert_eq!(r.get(key, &q2, p, (90 * s, 7), &mut out).map(|(_, p)| p), Some(false));
-        assert_eq!(r.get(key, &q2, p, (101 * s, 7), &mut out).map(|(_, p)| p), Some(true));
-        assert_eq!(r.get(key, &q2, p, (102 * s, 7), &mut out).map(|(_, p)| p), Some(false), "once");
+        r.put(key, &wire, Summary::of(&wire), (10 * s, 100 * s), (7, false));
+        assert_eq!(r.get(key, &q2, (p, None), (90 * s, 7), &mut out).map(|(_, p)| p), Some(false));
+        assert_eq!(r.get(key, &q2, (p, None), (101 * s, 7), &mut out).map(|(_, p)| p), Some(true));
+        assert_eq!(r.get(key, &q2, (p, None), (102 * s, 7), &mut out).map(|(_, p)| p), Some(false), "once");
+    }
+
+    /// A cookie query: `client`'s cookie, and `server` (none, or one).
+    fn cookie_query(name: &str, client: [u8; 8], server: &[u8]) -> Vec<u8> {
+        let cookie = candor_wire::EdnsOption::Cookie { client, server: server.to_vec() };
+        query(name, RType::A, Some(Edns { options: vec![cookie], ..Edns::default() }))
+    }
+
+    #[test]
+    fn cookie_queries_share_an_entry_and_each_hit_carries_its_own_cookies() {
+        let (mut k, mut k2, mut k3) = ([0; KEY_MAX], [0; KEY_MAX], [0; KEY_MAX]);
+        let q = cookie_query("a.example.", [1; 8], &[]);
+        let p = plain(&q, &mut k, true).unwrap();
+        assert_eq!(p.cookie, Some((q.len() - 8, 8)));
+        let key = k[..p.key_len].to_vec();
+        // Another client, with a server cookie: the same entry.
+        let q2 = cookie_query("a.example.", [2; 8], &[9; 16]);
+        let p2 = plain(&q2, &mut k2, true).unwrap();
+        assert_eq!(k2[..p2.key_len], key[..]);
+        assert_eq!(p2.cookie, Some((q2.len() - 24, 24)));
+        // Without a cookie: another entry (the response is shorter).
+        let bare = query("a.example.", RType::A, Some(Edns::default()));
+        let pb = plain(&bare, &mut k3, true).unwrap();
+        assert_ne!(k3[..pb.key_len], key[..]);
+
+        // The response as built for the first client (its server cookie last).
+        let mut resp = Message::from_wire(&q).unwrap();
+        resp.header.flags.qr = true;
+        resp.answers = candor_wire::text::parse_zone("a.example. 300 A 192.0.2.1\n", None).unwrap();
+        if let Some(candor_wire::EdnsOption::Cookie { server, .. }) =
+            resp.edns.as_mut().and_then(|e| e.options.first_mut())
+        {
+            *server = vec![7; 16];
+        }
+        let wire = resp.to_wire().unwrap();
+        let s = Duration::from_secs(1);
+        let mut r = Replies::new(8);
+        r.put(&key, &wire, Summary::of(&wire), (s, 100 * s), (1, true));
+        let mut out = Vec::new();
+        let mine: [u8; COOKIE_LEN] = [[2u8; 8].as_slice(), &[5u8; 16]].concat().try_into().unwrap();
+        assert!(r.get(&key, &q2, (p2, Some(&mine)), (2 * s, 1), &mut out).is_some());
+        let hit = Message::from_wire(&out).unwrap();
+        let cookie = hit.edns.unwrap().options;
+        assert_eq!(cookie, vec![candor_wire::EdnsOption::Cookie { client: [2; 8], server: vec![5; 16] }]);
+        // A hit without cookies to write is no hit on a cookie entry.
+        assert!(r.get(&key, &q2, (p2, None), (2 * s, 1), &mut out).is_none());
+        // A response that does not end with its COOKIE option is not kept.
+        let mut padded = resp.clone();
+        padded.edns.as_mut().unwrap().options.push(candor_wire::EdnsOption::Padding(8));
+        let key2 = [key.clone(), vec![0]].concat();
+        r.put(&key2, &padded.to_wire().unwrap(), Summary::of(&wire), (s, 100 * s), (1, true));
+        assert!(r.get(&key2, &q2, (p2, Some(&mine)), (2 * s, 1), &mut out).is_none());
+        r.put(&key2, &bare, Summary::of(&wire), (s, 100 * s), (1, true));
+        assert!(r.get(&key2, &q2, (p2, Some(&mine)), (2 * s, 1), &mut out).is_none());
     }
 }

@@ -115,12 +115,23 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             }
         }
         // A repeated plain question: the response as it was sent last time.
-        let plain = replies::plain(query, &mut self.key).filter(|_| self.acl.allows(client));
+        let cookies = self.acl.cookies();
+        let plain = replies::plain(query, &mut self.key, cookies.is_some()).filter(|_| self.acl.allows(client));
         let now = resolver.monotonic();
         let generation = resolver.cache().generation();
+        // A cookie query's hit carries the server cookie made for this client.
+        let cookie = match (plain.and_then(|p| p.cookie), cookies) {
+            (Some((at, len)), Some(cookies)) => hit_cookie(cookies, query, (at, len), client),
+            _ => None,
+        };
         if let Some(p) = plain
-            && let Some((summary, prefetch)) =
-                self.replies.get(self.key.get(..p.key_len).unwrap_or(&[]), query, p, (now, generation), out)
+            && let Some((summary, prefetch)) = self.replies.get(
+                self.key.get(..p.key_len).unwrap_or(&[]),
+                query,
+                (p, cookie.as_ref()),
+                (now, generation),
+                out,
+            )
         {
             metrics.finish_hit(&self.tally, &summary, &served);
             if prefetch
@@ -140,7 +151,7 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
                 metrics.finish_with(&self.tally, &summary, &served);
                 if let Some(p) = plain {
                     let key = self.key.get(..p.key_len).unwrap_or(&[]);
-                    self.replies.put(key, &wire, summary, (now, lifetime), generation);
+                    self.replies.put(key, &wire, summary, (now, lifetime), (generation, p.cookie.is_some()));
                 }
                 return Handled::Reply(wire);
             }
@@ -228,6 +239,23 @@ impl<T: Transport + 'static, C: Clock + 'static> Worker<T, C> {
             Handled::Hit | Handled::Nothing => {}
         }
     }
+}
+
+/// The client cookie at `at` in `query` (`len` octets with the server
+/// cookie it brought) and the server cookie to answer it with.
+fn hit_cookie(
+    cookies: &crate::cookies::ServerCookies,
+    query: &[u8],
+    (at, len): (usize, usize),
+    client: IpAddr,
+) -> Option<[u8; replies::COOKIE_LEN]> {
+    let theirs: [u8; 8] = query.get(at..at + 8)?.try_into().ok()?;
+    let server = query.get(at + 8..at + len)?;
+    let (_, fresh) = cookies.check(&theirs, server, client, crate::cookies::unix_now());
+    let mut out = [0u8; replies::COOKIE_LEN];
+    out.get_mut(..8)?.copy_from_slice(&theirs);
+    out.get_mut(8..)?.copy_from_slice(&fresh);
+    Some(out)
 }
 
 /// Send one UDP reply, from the address the query came to on a wildcard socket.
