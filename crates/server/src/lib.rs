@@ -48,8 +48,10 @@
 //! socket bound to one address is dropped unread (the batch buffers; no
 //! plain query comes near it); each worker's response cache holds its
 //! share of the entries, so a question asked through several workers is
-//! kept once per worker; queries with DNS cookies ([`cookies`]) skip the
-//! response cache (a cookie is not patched in like the ID yet). The
+//! kept once per worker; a query with a DNS cookie ([`cookies`]) is
+//! answered from it only when the cookie is its OPT's one option (the
+//! cookies are patched in like the ID), and every hit takes the secret's
+//! read lock, shared by the workers, to make the server cookie. The
 //! query log's writer thread shares the workers' cores (a full log of
 //! every query costs about a quarter of cached throughput on one core);
 //! the counters cannot be switched off. A trusted proxy's TCP connections
