@@ -4,6 +4,9 @@
 # 2 workers/threads, ROUNDS interleaved rounds, every resolver started cold
 # each round; prints each round and the medians with their ratios:
 #   cached QPS: one name asked over and over (answers from the cache);
+#   cookie QPS: the same with a client cookie in every query (dnsperf -E;
+#   most stubs send one, and candor answers it with a server cookie;
+#   Unbound 1.17 has no answer-cookie, 1.18 does: it ignores the option);
 #   validation QPS: distinct, explicitly signed names of the lab's
 #   bench.test. zone, each asked once, so each answer needs one upstream
 #   query and a fresh signature check (no wildcard: aggressive NSEC cannot
@@ -92,7 +95,7 @@ qps() { # workers port args... -> QPS
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A cached valid
+declare -A cached valid cookie
 for w in $WORKERS; do
   for round in $(seq 1 "$ROUNDS"); do
     for r in "${resolvers[@]}"; do
@@ -104,21 +107,27 @@ for w in $WORKERS; do
         tries=$((tries + 1)); [ "$tries" -lt 60 ] || { echo "$r never answered valid.test." >&2; exit 1; }; sleep 0.5
       done
       c=$(qps "$w" "$port" -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000)
+      k=$(qps "$w" "$port" -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000 -E 10:0102030405060708)
       v=$(qps "$w" "$port" -d "$(next_names)" -n 1 -c 8 -q 200 -t 10)
       kill "$pid"; wait "$pid" 2>/dev/null || true
       cached[$r,$w]="${cached[$r,$w]:-} $c"
+      cookie[$r,$w]="${cookie[$r,$w]:-} $k"
       valid[$r,$w]="${valid[$r,$w]:-} $v"
-      printf 'workers %s round %s %-8s cached %10.0f  validation %8.0f\n' "$w" "$round" "$r" "$c" "$v"
+      printf 'workers %s round %s %-8s cached %10.0f  cookie %10.0f  validation %8.0f\n' "$w" "$round" "$r" "$c" "$k" "$v"
     done
   done
 done
 echo
-printf '%-8s %-8s %14s %14s %12s %12s\n' workers resolver "cached median" "valid. median" "cached/unb." "valid./unb."
+printf '%-8s %-8s %14s %14s %14s %12s %12s %12s\n' workers resolver "cached median" "cookie median" "valid. median" \
+  "cached/unb." "cookie/unb." "valid./unb."
 for w in $WORKERS; do
   uc=$(echo "${cached[unbound,$w]}" | median); uv=$(echo "${valid[unbound,$w]}" | median)
+  uk=$(echo "${cookie[unbound,$w]}" | median)
   for r in "${resolvers[@]}"; do
     mc=$(echo "${cached[$r,$w]}" | median); mv=$(echo "${valid[$r,$w]}" | median)
-    printf '%-8s %-8s %14.0f %14.0f %12.2f %12.2f\n' "$w" "$r" "$mc" "$mv" "$(echo "$mc / $uc" | bc -l)" "$(echo "$mv / $uv" | bc -l)"
+    mk=$(echo "${cookie[$r,$w]}" | median)
+    printf '%-8s %-8s %14.0f %14.0f %14.0f %12.2f %12.2f %12.2f\n' "$w" "$r" "$mc" "$mk" "$mv" \
+      "$(echo "$mc / $uc" | bc -l)" "$(echo "$mk / $uk" | bc -l)" "$(echo "$mv / $uv" | bc -l)"
   done
 done
 echo "(rounds: $ROUNDS, interleaved, cold starts; validation: $per distinct signed names per resolver and round)"
