@@ -1,6 +1,8 @@
 //! Key-rollover states (RFC 6781 §4.1, RFC 7583) as catalogue cases: a
 //! zone caught in the middle of a ZSK, KSK or algorithm rollover, done
-//! right (secure) or with a step taken too early.
+//! right (secure) or with a step taken too early; with them, the zone
+//! whose signatures are about to run out (the other thing an operator's
+//! prevention checklist watches).
 //!
 //! Each state is applied to a zone signed the usual way (KSK + ZSK of
 //! algorithm 13): the keys of the rollover are drawn from the lab's seed
