@@ -176,7 +176,7 @@ pub fn write_resolver_configs(lab: &Lab, dir: &Path, listen: SocketAddr) -> Resu
 
     let mut kresd = format!(
         "-- Knot Resolver 5.6 as a validating resolver over the candor lab in {d}.\n\
-         -- Start: kresd -n -c {r}/kresd.conf {r}/kresd   (a run directory it can write)\n\
+         -- Start: kresd -n -c {r}/kresd.conf {r}/kresd   (its run directory, written here)\n\
          -- Check: {check} --compare verdict --allow {r}/kresd.allow\n"
     );
     kresd.push_str(&port_53_note(lab, "--"));
@@ -200,6 +200,9 @@ pub fn write_resolver_configs(lab: &Lab, dir: &Path, listen: SocketAddr) -> Resu
          cache.ns_tout(1000)\n"
     );
     write(&out, "kresd.conf", &kresd)?;
+    // kresd's run directory (its cache and control socket).
+    let run = out.join("kresd");
+    std::fs::create_dir_all(&run).map_err(|e| LabError::Write { path: run, kind: e.kind() })?;
 
     let mut recursor = format!(
         "# PowerDNS Recursor 4.8 as a validating resolver over the candor lab in {d}.\n\
