@@ -12,16 +12,9 @@ use candor_resolver::{Config, ManualClock, NetTransport, Outbound, Resolver};
 use candor_wire::{Name, RData, Record};
 
 use crate::DemoArgs;
-use crate::lab_check::{Compare, Seen, judge, stub_query};
+use crate::lab_check::{Compare, Expected, Outcome, Seen, Status, judge, stub_query};
+use crate::lab_report::{Format, report};
 use candor_server::{Acl, listen};
-
-struct Row {
-    case: String,
-    seen: Option<Seen>,
-    expected: String,
-    /// Why the answer does not match the catalogue, if it does not.
-    wrong: Option<String>,
-}
 
 pub(crate) fn run(args: &DemoArgs) -> u8 {
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -119,45 +112,22 @@ async fn demo(args: &DemoArgs) -> u8 {
     asks.extend(lab.cases.iter().filter(|(c, _)| c.hardened.is_some()).map(|(c, q)| (c, q, true)));
     for (case, qname, hardened) in asks {
         let Some(server) = servers.get(&(case.clock_offset, hardened)) else { continue };
-        let (verdict, ede) = match case.hardened {
-            Some(h) if hardened => h,
-            _ => (case.verdict, case.ede),
-        };
-        let expected = format!("{}/{}", verdict.as_str(), ede.map_or("-".to_owned(), |e| e.to_string()));
-        let name = if hardened { format!("{} (hardened)", case.name) } else { case.name.clone() };
+        let mut expected = Expected::of(case, qname, lab.evidence(case, qname));
+        if let (true, Some((verdict, ede))) = (hardened, case.hardened) {
+            (expected.name, expected.verdict, expected.ede) = (format!("{} (hardened)", case.name), verdict, ede);
+        }
         let seen = stub_query(*server, qname, case.qtype, Duration::from_secs(10)).await.map(|m| Seen::of(&m));
-        let verdict_of = match &seen {
-            Some(s) => judge(s, verdict, ede, &lab.evidence(case, qname), Compare::Evidence),
+        let status = match &seen {
+            Some(s) => judge(s, expected.verdict, expected.ede, &expected.evidence, Compare::Evidence),
             None => Err("no answer".to_owned()),
         };
-        rows.push(Row { case: name, seen, expected, wrong: verdict_of.err() });
+        let status = status.map_or_else(Status::Wrong, |()| Status::Ok);
+        let shown = format!("{}/{}", expected.verdict.as_str(), expected.ede.map_or("-".to_owned(), |e| e.to_string()));
+        rows.push(Outcome { case: expected, expected: shown, seen, status });
     }
-    println!("{:<32} {:<9} {:<3} {:<5} {:<16} {:<5} extra-text", "case", "rcode", "AD", "EDE", "expected", "");
-    for r in &rows {
-        let (rcode, ad, code, text) = match &r.seen {
-            Some(s) => (
-                s.rcode.to_string(),
-                if s.ad { "ad" } else { "-" },
-                s.edes.first().map_or("-".to_owned(), |(c, _)| c.to_string()),
-                s.texts(),
-            ),
-            None => ("-".to_owned(), "-", "-".to_owned(), String::new()),
-        };
-        println!(
-            "{:<32} {:<9} {:<3} {:<5} {:<16} {:<5} {}",
-            r.case,
-            rcode,
-            ad,
-            code,
-            r.expected,
-            if r.wrong.is_none() { "OK" } else { "WRONG" },
-            text
-        );
-        if let Some(why) = &r.wrong {
-            println!("{:<32} {why}", "");
-        }
-    }
-    let wrong = rows.iter().filter(|r| r.wrong.is_some()).count();
+    let main = servers.get(&(0, false)).copied().unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+    print!("{}", report(Format::Table, main, Compare::Evidence, &rows));
+    let wrong = rows.iter().filter(|r| matches!(r.status, Status::Wrong(_))).count();
     println!("demo: {} passed, {} failed", rows.len() - wrong, wrong);
     for l in listeners {
         l.stop();

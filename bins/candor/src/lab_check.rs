@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use candor_lab::Verdict;
 use candor_wire::{Edns, EdnsOption, Message, Name, Question, RType, Rcode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::UdpSocket;
 
 use crate::LabCheckArgs;
 
@@ -59,6 +58,24 @@ pub(crate) struct Expected {
     pub glue: Option<String>,
     /// The verdict and EDE under harden-algo-downgrade, where they differ.
     pub hardened: Option<(Verdict, Option<u16>)>,
+}
+
+impl Expected {
+    /// A case of a lab built in this process, asked as `qname`, whose
+    /// extra-text must hold `evidence`.
+    pub(crate) fn of(case: &candor_lab::Case, qname: &Name, evidence: Vec<String>) -> Expected {
+        Expected {
+            name: case.name.clone(),
+            qname: qname.clone(),
+            qtype: case.qtype,
+            verdict: case.verdict,
+            ede: case.ede,
+            clock_offset: case.clock_offset,
+            evidence,
+            glue: case.glue.map(str::to_owned),
+            hardened: case.hardened,
+        }
+    }
 }
 
 fn parse_ede(word: &str) -> Option<Option<u16>> {
@@ -269,17 +286,9 @@ pub(crate) async fn stub_query(server: SocketAddr, qname: &Name, qtype: RType, t
     if !reply.header.flags.tc {
         return Some(reply);
     }
-    let tcp = async {
-        let mut s = TcpStream::connect(server).await.ok()?;
-        let len = u16::try_from(wire.len()).ok()?.to_be_bytes();
-        s.write_all(&[&len[..], &wire].concat()).await.ok()?;
-        let mut len = [0u8; 2];
-        s.read_exact(&mut len).await.ok()?;
-        let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        s.read_exact(&mut body).await.ok()?;
-        Message::from_wire(&body).ok()
-    };
-    tokio::time::timeout_at(deadline, tcp).await.ok().flatten()
+    let tcp = crate::loadgen::over_tcp(Ok(server), &wire);
+    let body = tokio::time::timeout_at(deadline, tcp).await.ok()?.ok()?;
+    Message::from_wire(&body).ok()
 }
 
 /// A query ID that differs between names (each query has its own socket).

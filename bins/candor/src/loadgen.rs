@@ -229,7 +229,7 @@ async fn client(
 }
 
 /// One query over a new TCP connection to where `sock` is connected.
-async fn over_tcp(peer: std::io::Result<SocketAddr>, wire: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) async fn over_tcp(peer: std::io::Result<SocketAddr>, wire: &[u8]) -> std::io::Result<Vec<u8>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(peer?).await?;
     let len = u16::try_from(wire.len()).map_err(|_| std::io::ErrorKind::InvalidInput)?;
