@@ -456,7 +456,6 @@ fn cookie_queries_are_answered_from_the_reply_cache_each_with_its_own_server_coo
         let sock = std::net::UdpSocket::bind((from, 0)).unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let mut q = Message::query(0x4242, Question::new("valid.test.".parse().unwrap(), RType::A));
-        q.header.flags.rd = true;
         q.edns = Some(Edns { options: vec![EdnsOption::Cookie { client, server }], ..Edns::default() });
         sock.send_to(&q.to_wire().unwrap(), ("127.0.0.1", port)).unwrap();
         let mut buf = [0u8; 2048];
