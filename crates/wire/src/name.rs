@@ -142,9 +142,11 @@ impl Name {
             return false;
         }
         let want = self.wire.len() - other.wire.len();
-        self.suffix_offsets()
-            .find(|&off| off >= want)
-            .is_some_and(|off| off == want && self.wire.get(off..).is_some_and(|s| s.eq_ignore_ascii_case(&other.wire)))
+        // The octets first (the common case is a mismatch, found in a
+        // comparison as long as `other`), then whether they start a label
+        // (a walk as long as `self`, only for a match).
+        self.wire.get(want..).is_some_and(|s| s.eq_ignore_ascii_case(&other.wire))
+            && self.suffix_offsets().find(|&off| off >= want) == Some(want)
     }
 
     /// Copy with every ASCII letter lowercased: the canonical form (RFC 4034 §6.2).
@@ -475,6 +477,9 @@ mod tests {
         assert!(name.is_subdomain_of(&Name::root()));
         assert!(!n("xexample.").is_subdomain_of(&n("example.")));
         assert!(!n("example.").is_subdomain_of(&n("a.example.")));
+        // The octets of `example.` end this name, but inside a label.
+        assert!(!n("b\\007example.").is_subdomain_of(&n("example.")));
+        assert!(n("x.b\\007example.").is_subdomain_of(&n("b\\007EXAMPLE.")));
         assert_eq!(n("a.b.example.").common_label_count(&n("c.B.example.")), 2);
         assert_eq!(n("example.").wildcard().unwrap(), n("*.example."));
         assert!(Name::root().parent().is_none());

@@ -1,6 +1,7 @@
 //! Building wire data into a caller-owned buffer, with name compression.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::name::Name;
 
@@ -18,7 +19,28 @@ pub struct Writer {
     buf: Vec<u8>,
     /// Fingerprint of a lowercased suffix -> offset where it was written
     /// (a match is confirmed against the buffer before a pointer is made).
-    targets: HashMap<u64, u16>,
+    targets: HashMap<u64, u16, BuildHasherDefault<Fingerprint>>,
+}
+
+/// The hasher of the target table: its keys are already FNV-1a
+/// fingerprints, so hashing them again (SipHash) was pure cost; a key is
+/// its own hash. Collisions only cost a comparison: a match is confirmed
+/// against the buffer before a pointer is written.
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 /// Labels in a name at most (255 octets, two per label at least).
@@ -28,7 +50,7 @@ impl Writer {
     /// A writer that appends to `buf` (offsets count from its current start,
     /// so pass an empty buffer for a message).
     pub fn new(buf: Vec<u8>) -> Writer {
-        Writer { buf, targets: HashMap::new() }
+        Writer { buf, targets: HashMap::default() }
     }
 
     /// The bytes written so far.
@@ -115,6 +137,9 @@ impl Writer {
                 *p = print;
             }
         }
+        // At most one growth of the table per name (a deep name inserts a
+        // target per label).
+        self.targets.reserve(n);
         for i in 0..n {
             let at = starts.get(i).copied().unwrap_or(0);
             let suffix = wire.get(at..).unwrap_or(&[0]);

@@ -264,10 +264,10 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
         let encode =
             |q: &Message| q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now));
-        let mut with_edns = encode(&q)?;
-        let edns = q.edns.take();
-        let without_edns = encode(&q)?;
-        q.edns = edns;
+        // Encoded once per server when it gets a cookie of its own, else
+        // once here; without EDNS only for a server that rejects it.
+        let mut with_edns = if self.cfg.client_cookies { Vec::new() } else { encode(&q)? };
+        let mut without_edns: Option<Vec<u8>> = None;
         let mut answered = None;
         let mut server_error = false;
         let mut weak = None;
@@ -290,7 +290,16 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             for _ in 0..3 {
                 work.budget.charge_query(&self.cfg, self.clock.monotonic(), qname, now)?;
                 let sent = self.clock.monotonic();
-                let wire = if use_edns { &with_edns } else { &without_edns };
+                let wire = match (&without_edns, use_edns) {
+                    (_, true) => &with_edns,
+                    (Some(w), false) => w,
+                    (None, false) => {
+                        let edns = q.edns.take();
+                        let w = encode(&q);
+                        q.edns = edns;
+                        &*without_edns.insert(w?)
+                    }
+                };
                 let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
                     Ok(b) => b,
                     Err(TransportError::Timeout(_)) => {
