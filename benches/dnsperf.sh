@@ -7,6 +7,10 @@
 #   cookie QPS: the same with a client cookie in every query (dnsperf -E;
 #   most stubs send one, and candor answers it with a server cookie;
 #   Unbound 1.17 has no answer-cookie, 1.18 does: it ignores the option);
+#   user/system µs: the resolver's CPU per cached query, read from /proc
+#   around the cached run (on loopback the system part also carries the
+#   client's receive path, for every resolver alike: it bounds the QPS
+#   ratio, the user part is where resolvers differ);
 #   validation QPS: distinct, explicitly signed names of the lab's
 #   bench.test. zone, each asked once, so each answer needs one upstream
 #   query and a fresh signature check (no wildcard: aggressive NSEC cannot
@@ -93,9 +97,16 @@ qps() { # workers port args... -> QPS
   $pin dnsperf -s 127.0.0.1 -p "$2" "${@:3}" 2>&1 | awk '/Queries per second:/ {print $4}'
 }
 
+ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # user and system clock ticks (1/100 s)
+per_query() { # ticks-before ticks-after qps seconds -> "user-µs system-µs"
+  local b=($1) a=($2)
+  echo "$(( (${a[0]} - ${b[0]}) * 10000 )) / ($3 * $4)" | bc -l | xargs printf '%.2f '
+  echo "$(( (${a[1]} - ${b[1]}) * 10000 )) / ($3 * $4)" | bc -l | xargs printf '%.2f\n'
+}
+
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A cached valid cookie
+declare -A cached valid cookie user sys
 for w in $WORKERS; do
   for round in $(seq 1 "$ROUNDS"); do
     for r in "${resolvers[@]}"; do
@@ -106,27 +117,33 @@ for w in $WORKERS; do
       until dig +short +time=1 +tries=1 @127.0.0.1 -p "$port" valid.test. A | grep -q 192.0.2.1; do
         tries=$((tries + 1)); [ "$tries" -lt 60 ] || { echo "$r never answered valid.test." >&2; exit 1; }; sleep 0.5
       done
+      t0=$(ticks "$pid")
       c=$(qps "$w" "$port" -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000)
+      read -r us sy < <(per_query "$t0" "$(ticks "$pid")" "$c" "$SECONDS_CACHED")
       k=$(qps "$w" "$port" -d "$work/cached.txt" -l "$SECONDS_CACHED" -c 8 -Q 500000 -E 10:0102030405060708)
       v=$(qps "$w" "$port" -d "$(next_names)" -n 1 -c 8 -q 200 -t 10)
       kill "$pid"; wait "$pid" 2>/dev/null || true
       cached[$r,$w]="${cached[$r,$w]:-} $c"
       cookie[$r,$w]="${cookie[$r,$w]:-} $k"
       valid[$r,$w]="${valid[$r,$w]:-} $v"
-      printf 'workers %s round %s %-8s cached %10.0f  cookie %10.0f  validation %8.0f\n' "$w" "$round" "$r" "$c" "$k" "$v"
+      user[$r,$w]="${user[$r,$w]:-} $us"
+      sys[$r,$w]="${sys[$r,$w]:-} $sy"
+      printf 'workers %s round %s %-8s cached %10.0f (µs user %5.2f system %5.2f)  cookie %10.0f  validation %8.0f\n' \
+        "$w" "$round" "$r" "$c" "$us" "$sy" "$k" "$v"
     done
   done
 done
 echo
-printf '%-8s %-8s %14s %14s %14s %12s %12s %12s\n' workers resolver "cached median" "cookie median" "valid. median" \
-  "cached/unb." "cookie/unb." "valid./unb."
+printf '%-8s %-8s %14s %10s %10s %14s %14s %12s %12s %12s\n' workers resolver "cached median" "user µs/q" "sys µs/q" \
+  "cookie median" "valid. median" "cached/unb." "cookie/unb." "valid./unb."
 for w in $WORKERS; do
   uc=$(echo "${cached[unbound,$w]}" | median); uv=$(echo "${valid[unbound,$w]}" | median)
   uk=$(echo "${cookie[unbound,$w]}" | median)
   for r in "${resolvers[@]}"; do
     mc=$(echo "${cached[$r,$w]}" | median); mv=$(echo "${valid[$r,$w]}" | median)
     mk=$(echo "${cookie[$r,$w]}" | median)
-    printf '%-8s %-8s %14.0f %14.0f %14.0f %12.2f %12.2f %12.2f\n' "$w" "$r" "$mc" "$mk" "$mv" \
+    mu=$(echo "${user[$r,$w]}" | median); ms=$(echo "${sys[$r,$w]}" | median)
+    printf '%-8s %-8s %14.0f %10.2f %10.2f %14.0f %14.0f %12.2f %12.2f %12.2f\n' "$w" "$r" "$mc" "$mu" "$ms" "$mk" "$mv" \
       "$(echo "$mc / $uc" | bc -l)" "$(echo "$mk / $uk" | bc -l)" "$(echo "$mv / $uv" | bc -l)"
   done
 done
