@@ -10,7 +10,7 @@ use crate::ServeArgs;
 use crate::config::FileConfig;
 use crate::settings::{Outside, config};
 use crate::upstream::AnyClock;
-use candor_server::{Current, listen};
+use candor_server::{Current, listen_held};
 
 /// Exit status for a configuration error (sysexits `EX_CONFIG`).
 const EXIT_CONFIG: u8 = 78;
@@ -169,7 +169,8 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
         };
         let per_address = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let mut listeners = match listen(Arc::clone(&current), &running.listen, acl, per_address).await {
+        // Bound now, answering only once privileges are dropped (below).
+        let mut listeners = match listen_held(Arc::clone(&current), &running.listen, acl, per_address).await {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("candor serve: cannot listen on {:?}: {e}", running.listen);
@@ -241,6 +242,9 @@ pub(crate) fn run(args: &ServeArgs) -> u8 {
             }
             tracing::info!("running as {name}");
         }
+        // What clients send is read from here on, never as root when
+        // `--user` was given.
+        listeners.open();
         // The saved cache, read back in the background (as the user that
         // will save it) while candor serves.
         let saved = cache_state.map(|path| crate::saved_cache::SavedCache::start(Arc::clone(&current), path));

@@ -96,7 +96,7 @@ mod why;
 pub use acl::{Acl, Action};
 pub use current::Current;
 pub use handle::{Immediate, handle, immediate, resolve_and_reply};
-pub use listen::{Listeners, Reconciled, listen};
+pub use listen::{Listeners, Reconciled, listen, listen_held};
 pub use reply::MAX_UDP;
 pub use request::{Request, check};
 pub use scrape::serve_metrics;

@@ -44,6 +44,8 @@ pub struct Listeners {
     tls: Vec<(SocketAddr, JoinSet<()>)>,
     /// Binds an address for DNS over TLS or over HTTPS.
     spawn_tls: Box<TlsBindFn>,
+    /// Whether the workers answer yet (see [`listen_held`]).
+    open: tokio::sync::watch::Sender<bool>,
 }
 
 /// Binds an address for DNS over TLS or HTTPS with these keys.
@@ -51,6 +53,12 @@ type TlsBindFn =
     dyn Fn(SocketAddr, &Arc<crate::tls::TlsKeys>, Service) -> std::io::Result<(SocketAddr, JoinSet<()>)> + Send + Sync;
 
 impl Listeners {
+    /// Start answering on every address bound (those bound later answer
+    /// at once). Until then queries wait in the sockets' queues.
+    pub fn open(&self) {
+        self.open.send_replace(true);
+    }
+
     /// Stop listening.
     pub fn stop(mut self) {
         for (_, tasks) in self.groups.iter_mut().chain(self.tls.iter_mut()) {
@@ -161,7 +169,26 @@ where
     T: Transport + 'static,
     C: Clock + 'static,
 {
+    let l = listen_held(resolver, addrs, acl, workers).await?;
+    l.open();
+    Ok(l)
+}
+
+/// [`listen`], but nothing is read from the sockets until
+/// [`Listeners::open`]: a server started as root binds its privileged
+/// ports, gives up root, and only then parses what clients send.
+pub async fn listen_held<T, C>(
+    resolver: Arc<Current<T, C>>,
+    addrs: &[SocketAddr],
+    acl: Acl,
+    workers: usize,
+) -> std::io::Result<Listeners>
+where
+    T: Transport + 'static,
+    C: Clock + 'static,
+{
     resolver.set_acl(acl);
+    let (open, opened) = tokio::sync::watch::channel(false);
     let cfg = resolver.get().config().clone();
     let shared = Shared {
         resolver,
@@ -170,6 +197,7 @@ where
         // At the largest UDP reply, at most a tenth of the cache budget,
         // shared out among the workers (each keeps its own).
         replies: (cfg.cache.memory / 10 / 1400).clamp(1024, REPLY_CACHE_ENTRIES) / workers.max(1),
+        opened,
     };
     let for_tls = shared.clone();
     let mut l = Listeners {
@@ -179,6 +207,7 @@ where
         spawn: Box::new(move |requested| bind_address(&shared, requested, workers)),
         tls: Vec::new(),
         spawn_tls: Box::new(move |requested, keys, service| bind_tls(&for_tls, requested, keys, service)),
+        open,
     };
     for requested in addrs {
         let (bound, tasks) = (l.spawn)(*requested)?;
@@ -259,6 +288,9 @@ where
     let tally = shared.resolver.metrics().tally(via);
     let mut tasks = JoinSet::new();
     tasks.spawn(async move {
+        if !shared.opened().await {
+            return;
+        }
         loop {
             let Ok((stream, peer)) = listener.accept().await else { continue };
             // Outside the ACL: closed before any TLS work.
@@ -306,6 +338,16 @@ pub(crate) struct Shared<T: Transport, C: Clock> {
     pub(crate) tcp: Arc<TcpSlots>,
     pub(crate) flights: Arc<Slots>,
     pub(crate) replies: usize,
+    /// True once the listeners are open ([`Listeners::open`]).
+    pub(crate) opened: tokio::sync::watch::Receiver<bool>,
+}
+
+impl<T: Transport, C: Clock> Shared<T, C> {
+    /// Wait until the listeners are open: false when they were dropped
+    /// before that (the task ends).
+    pub(crate) async fn opened(&self) -> bool {
+        self.opened.clone().wait_for(|open| *open).await.is_ok()
+    }
 }
 
 impl<T: Transport, C: Clock> Clone for Shared<T, C> {
@@ -315,6 +357,7 @@ impl<T: Transport, C: Clock> Clone for Shared<T, C> {
             tcp: Arc::clone(&self.tcp),
             flights: Arc::clone(&self.flights),
             replies: self.replies,
+            opened: self.opened.clone(),
         }
     }
 }
@@ -334,13 +377,22 @@ pub(crate) fn spawn_worker<T, C>(
     {
         let Shared { resolver: r, replies, flights, .. } = shared.clone();
         let worker = crate::udp::Worker::new(r, flights, replies);
-        if wildcard {
-            tasks.spawn(worker.serve_wildcard(udp));
-        } else {
-            tasks.spawn(worker.serve_batched(udp));
-        }
+        let gate = shared.clone();
+        tasks.spawn(async move {
+            if !gate.opened().await {
+                return;
+            }
+            if wildcard {
+                worker.serve_wildcard(udp).await;
+            } else {
+                worker.serve_batched(udp).await;
+            }
+        });
         let tally = shared.resolver.metrics().tally(crate::tally::Via::Tcp);
         tasks.spawn(async move {
+            if !shared.opened().await {
+                return;
+            }
             loop {
                 let Ok((stream, peer)) = tcp.accept().await else { continue };
                 // A client outside the ACL, or past its share of the slots
@@ -371,7 +423,7 @@ mod tests {
     use super::*;
     use candor_resolver::{Config, ManualClock, NetTransport, Resolver};
     use std::time::Duration;
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
     /// A transport whose servers never answer (each query waits for its
@@ -471,6 +523,40 @@ mod tests {
             Ok(Ok((n, _))) => Some(Message::from_wire(&buf[..n]).unwrap().header.rcode),
             _ => None,
         }
+    }
+
+    #[tokio::test]
+    async fn held_listeners_read_nothing_until_opened_then_answer_what_waited() {
+        use candor_wire::{Message, Name, Question, RType, Rcode};
+        let resolver = Resolver::new(
+            Config::new(Vec::new(), candor_anchor::Anchors::empty()),
+            NetTransport::new(),
+            ManualClock::at(0),
+        );
+        let acl = Acl::new(vec!["127.0.0.0/8".parse().unwrap()]);
+        let l = listen_held(Current::new(resolver), &["127.0.0.1:0".parse().unwrap()], acl, 1).await.unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let q = Message::query(7, Question::new("localhost.".parse::<Name>().unwrap(), RType::A));
+        client.send_to(&q.to_wire().unwrap(), l.bound[0]).await.unwrap();
+        let mut tcp = TcpStream::connect(l.bound[0]).await.unwrap();
+        let wire = q.to_wire().unwrap();
+        tcp.write_all(&[&(wire.len() as u16).to_be_bytes()[..], &wire].concat()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let early = tokio::time::timeout(Duration::from_millis(400), client.recv_from(&mut buf)).await;
+        assert!(early.is_err(), "answered over UDP before the listeners were opened");
+        let mut len = [0u8; 2];
+        let early = tokio::time::timeout(Duration::from_millis(100), tcp.read_exact(&mut len)).await;
+        assert!(early.is_err(), "answered over TCP before the listeners were opened: {early:?}");
+        l.open();
+        // The queries that waited in the sockets' queues are answered now.
+        let (n, _) = tokio::time::timeout(Duration::from_secs(2), client.recv_from(&mut buf)).await.unwrap().unwrap();
+        let m = Message::from_wire(&buf[..n]).unwrap();
+        assert_eq!((m.header.id, m.header.rcode), (7, Rcode::NOERROR));
+        tokio::time::timeout(Duration::from_secs(2), tcp.read_exact(&mut len)).await.unwrap().unwrap();
+        let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        tcp.read_exact(&mut reply).await.unwrap();
+        assert_eq!(Message::from_wire(&reply).unwrap().header.id, 7);
+        l.stop();
     }
 
     #[tokio::test]
