@@ -135,6 +135,57 @@ async fn truncated_udp_is_retried_over_tcp() {
 }
 
 #[tokio::test]
+async fn a_server_that_truncates_is_asked_over_tcp_first_until_an_answer_would_fit_udp() {
+    // Over UDP every answer is truncated; over TCP the names under big.
+    // get 100 addresses (more than 1232 octets), the others one.
+    let big: String = (1..=100).map(|i| format!("{{name}} 300 A 192.0.2.{i}\n")).collect();
+    let t = Scripted::new(move |_, proto, q| {
+        let name = q.question().unwrap().name.to_string();
+        if proto == Protocol::Udp {
+            let mut m = resp(true, Rcode::NOERROR, "", "", "");
+            m.header.flags.tc = true;
+            return Ok(m);
+        }
+        let answer = match name.ends_with(".big.example.") {
+            true => big.replace("{name}", &name),
+            false => format!("{name} 300 A 192.0.2.1\n"),
+        };
+        Ok(resp(true, Rcode::NOERROR, &answer, "", ""))
+    });
+    let clock = ManualClock::at(1_800_000_000);
+    let mut cfg = Config::new(vec![addr(1).ip()], Anchors::empty());
+    cfg.outbound = Outbound { allow: Some(vec!["127.0.0.0/8".parse().unwrap()]), ..Outbound::default() };
+    (cfg.qname_minimisation, cfg.priming) = (false, false);
+    let r = Resolver::new(cfg, t, clock.clone());
+    for name in ["a.big.example.", "b.big.example.", "small.example.", "c.big.example.", "d.big.example."] {
+        if name == "d.big.example." {
+            // A minute on, the memory of c.big.'s truncation is gone.
+            clock.advance(Duration::from_secs(61));
+        }
+        let out = r.resolve(&n(name), RType::A).await;
+        assert_eq!(out.rcode, Rcode::NOERROR, "{name}");
+    }
+    let protocols: Vec<(String, Protocol)> =
+        r.transport().asked().iter().map(|(_, p, q)| (q.split(' ').next().unwrap().to_owned(), *p)).collect();
+    let (udp, tcp) = (Protocol::Udp, Protocol::Tcp);
+    let want = [
+        // Truncated over UDP, asked again over TCP: a large answer.
+        ("a.big.example.", udp),
+        ("a.big.example.", tcp),
+        // Remembered: TCP at once (the answer is large again).
+        ("b.big.example.", tcp),
+        // TCP at once; this answer would have fit: UDP first next time.
+        ("small.example.", tcp),
+        ("c.big.example.", udp),
+        ("c.big.example.", tcp),
+        ("d.big.example.", udp),
+        ("d.big.example.", tcp),
+    ];
+    let want: Vec<(String, Protocol)> = want.iter().map(|(n, p)| (n.to_string(), *p)).collect();
+    assert_eq!(protocols, want);
+}
+
+#[tokio::test]
 async fn truncated_over_tcp_too_is_a_broken_server() {
     let t = Scripted::new(|_, _, _| {
         let mut m = resp(true, Rcode::NOERROR, ANSWER, "", "");

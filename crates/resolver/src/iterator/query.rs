@@ -19,6 +19,10 @@ use crate::resolver::Resolver;
 use crate::transport::{Protocol, Transport, TransportError};
 use crate::work::Work;
 
+/// The UDP payload size advertised upstream (1232 octets, DNS Flag Day 2020): an
+/// answer over TCP no larger would have come over UDP whole.
+const UDP_SIZE: u16 = 1232;
+
 /// How deep name-server address lookups may nest (an NS name whose zone's
 /// NS names need lookups of their own, ...).
 pub(crate) const MAX_NS_DEPTH: u8 = 3;
@@ -261,7 +265,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut q = Message::query(0, Question::new(qname.clone(), qtype));
         q.header.flags.rd = false;
         q.header.flags.cd = true;
-        q.edns = Some(Edns { udp_size: 1232, dnssec_ok: true, ..Edns::default() });
+        q.edns = Some(Edns { udp_size: UDP_SIZE, dnssec_ok: true, ..Edns::default() });
         let encode =
             |q: &Message| q.to_wire().map_err(|_| Failure::new(FailureKind::ResolutionBudget, qname.clone(), now));
         // Encoded once per server when it gets a cookie of its own, else
@@ -273,7 +277,11 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut weak = None;
         let mut tried: Vec<ServerTry> = Vec::new();
         for server in &self.stats.order(servers, self.clock.monotonic()) {
-            let mut proto = Protocol::Udp;
+            // A server whose answers for this zone come truncated: TCP at once.
+            let mut proto = match self.stats.tcp_first(*server, zone, self.clock.monotonic()) {
+                true => Protocol::Tcp,
+                false => Protocol::Udp,
+            };
             let mut use_edns = true;
             let mut outcome = Outcome::Broken;
             let mut bad_cookie = false;
@@ -365,8 +373,14 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     return Err(exhausted(kind, &self.cfg, qname, now));
                 }
                 if msg.header.flags.tc && proto == Protocol::Udp {
+                    self.stats.truncation(*server, zone, self.clock.monotonic(), true);
                     proto = Protocol::Tcp;
                     continue;
+                }
+                // An answer over TCP that UDP would have carried: UDP
+                // first again (only when TCP was chosen for truncation).
+                if proto == Protocol::Tcp && bytes.len() <= usize::from(UDP_SIZE) && !msg.header.flags.tc {
+                    self.stats.truncation(*server, zone, self.clock.monotonic(), false);
                 }
                 // Truncated over TCP: a broken server, nothing to take.
                 if msg.header.flags.tc {

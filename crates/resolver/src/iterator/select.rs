@@ -1,8 +1,11 @@
 //! Server selection: a smoothed RTT per server address, fastest first,
 //! with some exploration so a recovered server is noticed; timeouts back a
 //! server off; an unreachable IPv6 network is remembered so AAAA-only paths
-//! do not cost a timeout per query on an IPv4-only host.
+//! do not cost a timeout per query on an IPv4-only host; a server whose
+//! answers for a zone come truncated over UDP is asked over TCP first for
+//! a while, so each question does not pay a UDP exchange for nothing.
 
+use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -10,6 +13,8 @@ use std::time::Duration;
 
 use lru::LruCache;
 use ring::rand::{SecureRandom, SystemRandom};
+
+use candor_wire::Name;
 
 use crate::sync::lock;
 
@@ -25,6 +30,13 @@ const EXPLORE_ONE_IN: u8 = 20;
 /// Servers whose RTT is remembered at most.
 const MAX_SERVERS: usize = 20_000;
 
+/// How long a server whose answer for a zone came truncated over UDP is
+/// asked over TCP first for that zone (renewed by each truncated answer).
+const TCP_FIRST_FOR: Duration = Duration::from_secs(60);
+
+/// Server and zone pairs remembered as truncating, at most.
+const MAX_TRUNCATING: usize = 4_096;
+
 /// Per-server statistics shared by all resolutions.
 #[derive(Debug)]
 pub(crate) struct ServerStats {
@@ -32,6 +44,10 @@ pub(crate) struct ServerStats {
     /// [`MAX_SERVERS`] (a forgotten server starts again as unknown).
     srtt: Mutex<LruCache<IpAddr, Duration>>,
     v6_down_until: Mutex<Option<Duration>>,
+    /// A server and zone (hashed with `keyed`) whose answers come
+    /// truncated over UDP -> until when TCP is tried first.
+    truncating: Mutex<LruCache<u64, Duration>>,
+    keyed: RandomState,
     rng: SystemRandom,
     /// Put a random server first now and then (off: deterministic order,
     /// for replays).
@@ -51,6 +67,8 @@ impl ServerStats {
         ServerStats {
             srtt: Mutex::new(LruCache::new(cap)),
             v6_down_until: Mutex::default(),
+            truncating: Mutex::new(LruCache::new(NonZeroUsize::new(MAX_TRUNCATING).unwrap_or(NonZeroUsize::MIN))),
+            keyed: RandomState::new(),
             rng: SystemRandom::new(),
             explore,
         }
@@ -97,6 +115,26 @@ impl ServerStats {
     /// Record that the IPv6 network is unreachable at monotonic time `now`.
     pub(crate) fn v6_unreachable(&self, now: Duration) {
         *lock(&self.v6_down_until) = Some(now + V6_BACKOFF);
+    }
+
+    /// Whether `server` is to be asked over TCP first for `zone` at
+    /// monotonic time `now` (its answers for it came truncated lately).
+    pub(crate) fn tcp_first(&self, server: SocketAddr, zone: &Name, now: Duration) -> bool {
+        let key = self.keyed.hash_one((server.ip(), zone));
+        lock(&self.truncating).peek(&key).is_some_and(|until| now < *until)
+    }
+
+    /// Record an answer of `server` for `zone`: truncated over UDP (TCP
+    /// first from now on), or one over TCP small enough for UDP (`fits`:
+    /// UDP first again). A spoofed truncation only moves questions to TCP.
+    pub(crate) fn truncation(&self, server: SocketAddr, zone: &Name, now: Duration, truncated: bool) {
+        let key = self.keyed.hash_one((server.ip(), zone));
+        let mut m = lock(&self.truncating);
+        if truncated {
+            m.put(key, now + TCP_FIRST_FOR);
+        } else {
+            m.pop(&key);
+        }
     }
 }
 
