@@ -63,6 +63,8 @@ pub struct Resolver<T: Transport, C: Clock> {
     pub(crate) expiring: std::sync::Arc<crate::expiry::Expiring>,
     /// DNS cookies toward authoritative servers (kept across reloads).
     pub(crate) cookies: std::sync::Arc<crate::cookies::ClientCookies>,
+    /// Minimised names that got an NXDOMAIN ending nothing, lately.
+    pub(crate) dead_ends: crate::iterator::dead_ends::DeadEnds,
 }
 
 impl<T: Transport, C: Clock> Resolver<T, C> {
@@ -99,6 +101,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
             prefetch: std::sync::OnceLock::new(),
             expiring: Default::default(),
             cookies: std::sync::Arc::new(crate::cookies::ClientCookies::new()),
+            dead_ends: Default::default(),
         }
     }
 
@@ -129,6 +132,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         self.cache.clear();
         lock(&self.cuts.map).clear();
         lock(&self.glue.map).clear();
+        self.dead_ends.clear();
     }
 
     /// What [`Resolver::resolve`] would answer without sending a query (a

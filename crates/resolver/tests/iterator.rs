@@ -429,16 +429,32 @@ async fn qname_minimisation_falls_back_on_nxdomain_for_a_minimised_name() {
         match (server.ip().to_string().as_str(), asked.as_str()) {
             ("127.0.0.1", _) => Ok(referral("example.", "ns.example.", "ns.example. 3600 A 127.0.0.10\n")),
             ("127.0.0.10", "b.example. NS") => Ok(resp(true, Rcode::NXDOMAIN, "", "", "")),
-            ("127.0.0.10", "a.b.example. A") => {
-                Ok(resp(true, Rcode::NOERROR, "a.b.example. 300 A 192.0.2.9\n", "", ""))
+            ("127.0.0.10", name) if name.ends_with(".b.example. A") => {
+                Ok(resp(true, Rcode::NOERROR, &format!("{} 300 A 192.0.2.9\n", qd.name), "", ""))
             }
             (ip, a) => panic!("{ip} asked {a}"),
         }
     });
     let cfg = loopback_config(Anchors::empty());
-    let r = Resolver::new(cfg, t, ManualClock::at(1_800_000_000));
+    let clock = ManualClock::at(1_800_000_000);
+    let r = Resolver::new(cfg, t, clock.clone());
     let out = r.resolve(&n("a.b.example."), RType::A).await;
     assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1));
+    // The next names below b.example. skip the minimised question that
+    // led nowhere (for a minute), and ask it again after that.
+    let out = r.resolve(&n("c.b.example."), RType::A).await;
+    assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1));
+    clock.advance(Duration::from_secs(61));
+    r.resolve(&n("d.b.example."), RType::A).await;
+    let asked: Vec<String> = asked_lines(&r).into_iter().filter(|l| l.starts_with("127.0.0.10")).collect();
+    let want = [
+        "127.0.0.10 b.example. NS",
+        "127.0.0.10 a.b.example. A",
+        "127.0.0.10 c.b.example. A",
+        "127.0.0.10 b.example. NS",
+        "127.0.0.10 d.b.example. A",
+    ];
+    assert_eq!(asked, want);
 }
 
 #[tokio::test]

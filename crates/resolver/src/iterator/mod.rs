@@ -3,6 +3,7 @@
 //! minimisation (RFC 9156), then the answer validated, asked again of other
 //! servers when bogus.
 pub(crate) mod cuts;
+pub(crate) mod dead_ends;
 pub(crate) mod forward;
 pub(crate) mod query;
 pub(crate) mod referral;
@@ -101,6 +102,12 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         while steps < self.cfg.max_referrals + 8 {
             steps += 1;
             let full = !minimise || labels >= qname.label_count();
+            // Minimising here got an NXDOMAIN that ended nothing, lately:
+            // the whole name at once.
+            if !full && self.dead_ends.is_dead(&qname.trim_to(labels), self.clock.monotonic()) {
+                minimise = false;
+                continue;
+            }
             let (asked, asked_type) =
                 if full { (qname.clone(), qtype) } else { (qname.trim_to(labels), minimised_type) };
             let reply = match self.ask(&cut, &asked, asked_type, work).await {
@@ -155,6 +162,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                             t.truncate(n);
                         }
                     }
+                    self.dead_ends.mark(&asked, self.clock.monotonic());
                     minimise = false;
                 }
                 // The NS RRset of the minimised name itself, answered with
