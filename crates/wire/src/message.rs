@@ -98,7 +98,7 @@ impl Message {
     /// Parse a whole message. Bytes after the last record are an error, so
     /// is an OPT anywhere but the additional section, or two of them.
     pub fn from_wire(buf: &[u8]) -> Result<Message, WireError> {
-        Message::parse_wire(buf, false).map(|(m, _)| m)
+        Message::parse_wire(buf, false, usize::MAX).map(|(m, _)| m)
     }
 
     /// [`Message::from_wire`], but a record whose RDATA does not parse for
@@ -109,10 +109,19 @@ impl Message {
     /// may still answer (a signed RRset missing a record fails validation
     /// anyway, and the resolver can say why).
     pub fn from_wire_scrubbed(buf: &[u8]) -> Result<(Message, Vec<(Name, RType)>), WireError> {
-        Message::parse_wire(buf, true)
+        Message::parse_wire(buf, true, usize::MAX)
     }
 
-    fn parse_wire(buf: &[u8], scrub: bool) -> Result<(Message, Vec<(Name, RType)>), WireError> {
+    /// [`Message::from_wire_scrubbed`], keeping at most `max_sigs` RRSIGs
+    /// of class IN over each RRset of a section (by owner and type
+    /// covered), the first ones in order; the others are skipped without
+    /// being parsed, so a flood of signatures costs no allocations. Not
+    /// reported as dropped: they are well-formed, only past the cap.
+    pub fn from_wire_scrubbed_capped(buf: &[u8], max_sigs: usize) -> Result<(Message, Vec<(Name, RType)>), WireError> {
+        Message::parse_wire(buf, true, max_sigs)
+    }
+
+    fn parse_wire(buf: &[u8], scrub: bool, max_sigs: usize) -> Result<(Message, Vec<(Name, RType)>), WireError> {
         let mut dropped = Vec::new();
         let mut r = Reader::message(buf);
         let id = r.u16("header")?;
@@ -141,6 +150,7 @@ impl Message {
         let mut ext_rcode = 0u16;
         for (section, &count) in counts.iter().enumerate().skip(1) {
             let mut records = Vec::with_capacity(cap(count, &r));
+            let mut sigs = SigCap::new(max_sigs);
             for _ in 0..count {
                 let offset = r.pos();
                 let owner = r.name()?;
@@ -166,9 +176,18 @@ impl Message {
                     });
                     continue;
                 }
+                let covered = (rtype == RType::RRSIG && class == Class::IN.0).then(|| rd.clone().u16("type covered"));
+                if let Some(Ok(covered)) = covered
+                    && sigs.full(&owner, covered, &records)
+                {
+                    continue;
+                }
                 let data = match RData::parse(rtype, rdlength, &mut rd) {
                     Ok(data) => data,
                     Err(_) if scrub => {
+                        if let Some(Ok(covered)) = covered {
+                            sigs.unkeep(&owner, covered);
+                        }
                         dropped.push((owner, rtype));
                         continue;
                     }
@@ -278,5 +297,56 @@ impl Message {
     /// The first question, if any.
     pub fn question(&self) -> Option<&Question> {
         self.questions.first()
+    }
+}
+
+/// The RRSIG cap of one section while it is read: the IN RRSIGs kept so
+/// far, and per RRset once there are more in all than one RRset may keep.
+struct SigCap {
+    max: usize,
+    seen: usize,
+    per_rrset: Option<std::collections::HashMap<(Name, u16), usize>>,
+}
+
+impl SigCap {
+    fn new(max: usize) -> SigCap {
+        SigCap { max, seen: 0, per_rrset: None }
+    }
+
+    /// Whether an IN RRSIG of `owner` over `covered` is past the cap (the
+    /// records of the section kept so far in `records`); when it is not,
+    /// it is counted as kept (a signature that then fails to parse is
+    /// dropped as malformed, so the next one may take its place: see
+    /// [`Self::unkeep`]).
+    fn full(&mut self, owner: &Name, covered: u16, records: &[Record]) -> bool {
+        self.seen += 1;
+        if self.seen <= self.max {
+            return false;
+        }
+        let max = self.max;
+        let counts = self.per_rrset.get_or_insert_with(|| {
+            // Past the cap in all for the first time: count the kept ones.
+            let mut m = std::collections::HashMap::new();
+            for r in records {
+                if let (RData::Rrsig(s), Class::IN) = (&r.data, r.class) {
+                    *m.entry((r.owner.clone(), s.type_covered.0)).or_insert(0) += 1;
+                }
+            }
+            m
+        });
+        let n = counts.entry((owner.clone(), covered)).or_insert(0);
+        if *n >= max {
+            return true;
+        }
+        *n += 1;
+        false
+    }
+
+    /// An RRSIG [`Self::full`] counted as kept did not parse.
+    fn unkeep(&mut self, owner: &Name, covered: u16) {
+        self.seen = self.seen.saturating_sub(1);
+        if let Some(n) = self.per_rrset.as_mut().and_then(|m| m.get_mut(&(owner.clone(), covered))) {
+            *n = n.saturating_sub(1);
+        }
     }
 }

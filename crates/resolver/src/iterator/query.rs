@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode, Record};
+use candor_wire::{Edns, Message, Name, Question, RData, RType, Rcode};
 
 use crate::budget::exhausted;
 use crate::clock::Clock;
@@ -129,44 +129,15 @@ pub(crate) fn unanswered(server_error: bool) -> FailureKind {
 /// no more; a flood of them must not be cloned, cached and sent on);
 /// `None` when the message itself is broken.
 pub(crate) fn scrubbed(bytes: &[u8], server: SocketAddr, max_sigs: usize, work: &mut Work) -> Option<Message> {
-    let (mut msg, dropped) = Message::from_wire_scrubbed(bytes).ok()?;
+    let (mut msg, dropped) = Message::from_wire_scrubbed_capped(bytes, max_sigs.max(1)).ok()?;
     if !dropped.is_empty() {
         tracing::debug!(%server, dropped = dropped.len(), "malformed records left out of a response");
         work.scrubbed.extend(dropped);
     }
     for section in [&mut msg.answers, &mut msg.authority, &mut msg.additional] {
         section.retain(|r| r.class == candor_wire::Class::IN);
-        cap_rrsigs(section, max_sigs.max(1));
     }
     Some(msg)
-}
-
-/// Keep the first `max` RRSIGs over each RRset of `section` (by owner and
-/// type covered), in their order.
-fn cap_rrsigs(section: &mut Vec<Record>, max: usize) {
-    if section.iter().filter(|r| r.rtype() == RType::RRSIG).count() <= max {
-        return; // the usual case: nothing can be past the cap
-    }
-    let keep: Vec<bool> = {
-        let mut seen: HashMap<(&Name, RType), usize> = HashMap::new();
-        section
-            .iter()
-            .map(|r| match &r.data {
-                RData::Rrsig(s) => {
-                    let n = seen.entry((&r.owner, s.type_covered)).or_insert(0);
-                    *n += 1;
-                    *n <= max
-                }
-                _ => true,
-            })
-            .collect()
-    };
-    let mut at = 0;
-    section.retain(|_| {
-        let k = keep.get(at).copied().unwrap_or(true);
-        at += 1;
-        k
-    });
 }
 
 /// The cap `msg` breaks, if any: more records in all than
@@ -464,39 +435,5 @@ fn upstream_outcome(msg: &Message, proto: Protocol, zone: &Name, qname: &Name) -
             None => Upstream::Lame,
         },
         _ => Upstream::ErrorRcode,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rrsigs_past_the_cap_over_one_rrset_are_left_out_in_order() {
-        let mut text = String::from("a.example. 300 A 192.0.2.1\nb.example. 300 A 192.0.2.2\n");
-        for i in 0..20u32 {
-            text.push_str(&format!(
-                "a.example. 300 RRSIG A 13 2 300 20300101000000 20200101000000 {i} example. AAAA\n"
-            ));
-        }
-        for i in 0..3u32 {
-            text.push_str(&format!(
-                "b.example. 300 RRSIG A 13 2 300 20300101000000 20200101000000 {i} example. AAAA\n"
-            ));
-        }
-        let mut section = candor_wire::text::parse_zone(&text, None).unwrap();
-        cap_rrsigs(&mut section, 8);
-        let tags = |owner: &str| -> Vec<u16> {
-            section
-                .iter()
-                .filter_map(|r| match &r.data {
-                    RData::Rrsig(s) if r.owner.to_string() == owner => Some(s.key_tag),
-                    _ => None,
-                })
-                .collect()
-        };
-        assert_eq!(tags("a.example."), (0..8).collect::<Vec<u16>>(), "the first 8, in order");
-        assert_eq!(tags("b.example."), vec![0, 1, 2], "another RRset keeps its own");
-        assert_eq!(section.iter().filter(|r| r.rtype() == RType::A).count(), 2, "the data stays");
     }
 }
