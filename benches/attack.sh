@@ -2,7 +2,9 @@
 # What the attack families of the lab cost a resolver (loopback only): for
 # each family, a resolver started cold is sent BURST distinct names under
 # the attack zone, PARALLEL at a time (dnsperf), and the CPU seconds its
-# process spent on the burst are read from /proc (utime + stime). The
+# process spent on the burst are read from /proc (the run time of each of
+# its threads in nanoseconds, /proc/PID/task/*/schedstat: utime + stime
+# come in ticks of 10 ms, too coarse for bursts of a few ticks). The
 # families (crates/lab/src/attack.rs): KeyTrap (128 keys share a tag, 8
 # bogus RRSIGs per answer), a flood of 150 bogus RRSIGs per answer, NSEC3
 # with 150 iterations and a 255-octet salt under a 100-label name, a
@@ -46,7 +48,7 @@ names() { # family -> BURST names, one per line
     esac
   done
 }
-cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; } # clock ticks are 1/100 s here
+cpu() { cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%.3f", ns / 1e9}'; } # threads live as long as the process
 ready() { until dig +short +time=1 +tries=1 @127.0.0.1 -p "$1" valid.test. A | grep -q 192.0.2.1; do sleep 0.2; done; }
 
 start_candor() { # [binary] [port]
@@ -75,7 +77,7 @@ burst() { # resolver port family -> "cpu-seconds latency-ms"
   local ms
   ms=$(dig +time=2 +tries=1 @127.0.0.1 -p "$port" www.valid-15.test. A | awk '/Query time:/ {print $4}')
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  echo "$(echo "$after - $before" | bc -l) ${ms:-timeout}"
+  echo "$(printf '%.3f' "$(echo "$after - $before" | bc -l)") ${ms:-timeout}"
 }
 
 resolvers=(candor)
