@@ -186,6 +186,43 @@ async fn a_server_that_truncates_is_asked_over_tcp_first_until_an_answer_would_f
 }
 
 #[tokio::test]
+async fn tcp_first_falls_back_to_udp_when_tcp_fails() {
+    // UDP truncates names under big. and answers the others; TCP is blocked.
+    let t = Scripted::new(|server, proto, q| {
+        let name = q.question().unwrap().name.to_string();
+        match proto {
+            Protocol::Tcp => Err(TransportError::Unreachable { server, kind: std::io::ErrorKind::ConnectionRefused }),
+            Protocol::Udp if name.ends_with(".big.example.") => {
+                let mut m = resp(true, Rcode::NOERROR, "", "", "");
+                m.header.flags.tc = true;
+                Ok(m)
+            }
+            Protocol::Udp => Ok(resp(true, Rcode::NOERROR, &format!("{name} 300 A 192.0.2.1\n"), "", "")),
+        }
+    });
+    let r = resolver(t, &[1]);
+    assert_eq!(r.resolve(&n("a.big.example."), RType::A).await.rcode, Rcode::SERVFAIL);
+    for name in ["small.example.", "other.example."] {
+        let out = r.resolve(&n(name), RType::A).await;
+        assert_eq!((out.rcode, out.answers.len()), (Rcode::NOERROR, 1), "{name}");
+    }
+    let protocols: Vec<(String, Protocol)> =
+        r.transport().asked().iter().map(|(_, p, q)| (q.split(' ').next().unwrap().to_owned(), *p)).collect();
+    let (udp, tcp) = (Protocol::Udp, Protocol::Tcp);
+    let want = [
+        ("a.big.example.", udp),
+        ("a.big.example.", tcp),
+        // TCP first (a.big. truncated), refused: UDP answers, and the
+        // next question goes to UDP at once.
+        ("small.example.", tcp),
+        ("small.example.", udp),
+        ("other.example.", udp),
+    ];
+    let want: Vec<(String, Protocol)> = want.iter().map(|(n, p)| (n.to_string(), *p)).collect();
+    assert_eq!(protocols, want);
+}
+
+#[tokio::test]
 async fn truncated_over_tcp_too_is_a_broken_server() {
     let t = Scripted::new(|_, _, _| {
         let mut m = resp(true, Rcode::NOERROR, ANSWER, "", "");

@@ -249,10 +249,8 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
         let mut tried: Vec<ServerTry> = Vec::new();
         for server in &self.stats.order(servers, self.clock.monotonic()) {
             // A server whose answers for this zone come truncated: TCP at once.
-            let mut proto = match self.stats.tcp_first(*server, zone, self.clock.monotonic()) {
-                true => Protocol::Tcp,
-                false => Protocol::Udp,
-            };
+            let mut tcp_first = self.stats.tcp_first(*server, zone, self.clock.monotonic());
+            let mut proto = if tcp_first { Protocol::Tcp } else { Protocol::Udp };
             let mut use_edns = true;
             let mut outcome = Outcome::Broken;
             let mut bad_cookie = false;
@@ -281,6 +279,15 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                 };
                 let bytes = match self.transport.query(*server, proto, wire, self.cfg.timeout).await {
                     Ok(b) => b,
+                    // TCP first failed (a server whose TCP is blocked, say):
+                    // UDP after all, which still carries what fits.
+                    Err(e) if tcp_first => {
+                        tracing::debug!(%server, %zone, "TCP first failed ({e}): UDP");
+                        tcp_first = false;
+                        self.stats.truncation(*server, zone, self.clock.monotonic(), false);
+                        proto = Protocol::Udp;
+                        continue;
+                    }
                     Err(TransportError::Timeout(_)) => {
                         self.counters.upstream(Upstream::Timeout);
                         self.stats.timed_out(*server, self.cfg.timeout);
@@ -349,7 +356,7 @@ impl<T: Transport, C: Clock> Resolver<T, C> {
                     continue;
                 }
                 // An answer over TCP that UDP would have carried: UDP
-                // first again (only when TCP was chosen for truncation).
+                // first again.
                 if proto == Protocol::Tcp && bytes.len() <= usize::from(UDP_SIZE) && !msg.header.flags.tc {
                     self.stats.truncation(*server, zone, self.clock.monotonic(), false);
                 }

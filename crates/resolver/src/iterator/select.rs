@@ -124,9 +124,10 @@ impl ServerStats {
         lock(&self.truncating).peek(&key).is_some_and(|until| now < *until)
     }
 
-    /// Record an answer of `server` for `zone`: truncated over UDP (TCP
-    /// first from now on), or one over TCP small enough for UDP (`fits`:
-    /// UDP first again). A spoofed truncation only moves questions to TCP.
+    /// Record an answer of `server` for `zone`: `truncated` over UDP (TCP
+    /// first from now on), or not (one over TCP small enough for UDP, or
+    /// TCP failing: UDP first again). A spoofed truncation only moves
+    /// questions to TCP.
     pub(crate) fn truncation(&self, server: SocketAddr, zone: &Name, now: Duration, truncated: bool) {
         let key = self.keyed.hash_one((server.ip(), zone));
         let mut m = lock(&self.truncating);
