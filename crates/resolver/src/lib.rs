@@ -11,7 +11,9 @@
 //!   key sentinel;
 //! - `chain`: CNAME/DNAME following, link by link;
 //! - `iterator`: from the deepest known cut down through referrals, with
-//!   QNAME minimisation (`iterator::{cuts, query, referral, forward, select}`);
+//!   QNAME minimisation (`iterator::{cuts, query, referral, forward,
+//!   select, dead_ends}`: the minimised names that led nowhere lately are
+//!   skipped, and a server that truncates is asked over TCP first);
 //! - `answer`: the admission gate (`answer::scrub`, a pure function of
 //!   response, zone and question), validation, and the sections the client
 //!   gets (`answer::sections`);
