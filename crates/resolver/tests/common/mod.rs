@@ -53,6 +53,11 @@ impl Transport for Scripted {
     }
 }
 
+/// The names the resolver asked, each with the protocol it was asked over.
+pub(crate) fn asked_protocols(r: &Resolver<Scripted, ManualClock>) -> Vec<(String, Protocol)> {
+    r.transport().asked().iter().map(|(_, p, q)| (q.split(' ').next().unwrap_or_default().to_owned(), *p)).collect()
+}
+
 /// Whom the resolver asked what, as "ADDRESS NAME TYPE" lines.
 pub(crate) fn asked_lines(r: &Resolver<Scripted, ManualClock>) -> Vec<String> {
     r.transport().asked().iter().map(|(a, _, q)| format!("{} {q}", a.ip())).collect()
